@@ -1,0 +1,34 @@
+#pragma once
+// The storage behind a tensor: an xtensor container over pooled memory.
+
+#include <tapegrad/detail/pool.hpp>
+
+#include <cstddef>
+#include <string>
+#include <vector>
+#include <xtensor/xarray.hpp>
+
+namespace tg {
+
+/// The container a tensor's values live in. It is an `xt::xarray` whose buffer comes
+/// from tapegrad's per-thread pool; it converts to and from `xt::xarray<T>`.
+template <class T>
+using Array = xt::xarray<T, xt::layout_type::row_major, detail::PoolAllocator<T>>;
+
+/// Shapes, axes, permutations and indices are plain vectors: `{2, 3}` works everywhere.
+using Shape = std::vector<std::size_t>;
+using Axes = std::vector<long>;
+using Indices = std::vector<std::size_t>;
+
+/// "(2, 3)" for a shape; "()" for a 0-d one.
+template <class S>
+std::string shape_str(const S& shape) {
+    std::string s = "(";
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        if (i) s += ", ";
+        s += std::to_string(shape[i]);
+    }
+    return s + ")";
+}
+
+}  // namespace tg

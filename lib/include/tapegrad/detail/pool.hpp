@@ -1,0 +1,46 @@
+#pragma once
+// A per-thread pool of 64-byte aligned blocks in power-of-two size classes.
+//
+// Why: a training step allocates the same temporaries every step. glibc returns large
+// freed blocks to the kernel, so fresh temporaries cost a page fault per 4 KiB on every
+// step (MEASURED.md: 32.9 ms vs 2.9 ms per step at N=4096). Keeping freed blocks for the
+// next step makes steady-state training allocate nothing from the OS.
+
+#include <cstddef>
+#include <new>
+
+namespace tg::detail {
+
+void* pool_allocate(std::size_t bytes);
+void pool_deallocate(void* p, std::size_t bytes) noexcept;
+
+/// Statistics of the calling thread's pool (for tests and benchmarks).
+struct PoolStats {
+    std::size_t cached_bytes = 0;      ///< bytes held in free lists, ready for reuse
+    std::size_t system_allocations = 0;  ///< blocks obtained from the system so far
+};
+PoolStats pool_stats();
+
+/// Returns every cached block of the calling thread to the system.
+void pool_release();
+
+/// std::allocator-compatible allocator over the thread's pool.
+template <class T>
+struct PoolAllocator {
+    using value_type = T;
+    PoolAllocator() noexcept = default;
+    template <class U>
+    PoolAllocator(const PoolAllocator<U>&) noexcept {}
+    template <class U>
+    struct rebind {
+        using other = PoolAllocator<U>;
+    };
+    T* allocate(std::size_t n) { return static_cast<T*>(pool_allocate(n * sizeof(T))); }
+    void deallocate(T* p, std::size_t n) noexcept { pool_deallocate(p, n * sizeof(T)); }
+    template <class U>
+    bool operator==(const PoolAllocator<U>&) const noexcept { return true; }
+    template <class U>
+    bool operator!=(const PoolAllocator<U>&) const noexcept { return false; }
+};
+
+}  // namespace tg::detail

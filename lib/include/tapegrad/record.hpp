@@ -1,0 +1,170 @@
+#pragma once
+// Writing an operation: compute the forward value, then tg::record its backward.
+//
+//     template <class T> Tensor<T> exp(const Tensor<T>& x) {
+//         Tensor<T> y(Array<T>(xt::exp(x.value())));
+//         // d exp(x) = exp(x) dx
+//         tg::record("exp", {x}, y, {y}, [](tg::BackwardContext<T>& c) {
+//             c.add(0, c.grad() * c.saved(0));
+//         });
+//         return y;
+//     }
+//
+// The backward is written with tapegrad's own ops, so with create_graph it is
+// recorded like any forward computation and can be differentiated again.
+// record() does nothing (and keeps nothing) when no tape records or no input
+// requires a gradient.
+
+#include <tapegrad/grad_mode.hpp>
+#include <tapegrad/tape.hpp>
+#include <tapegrad/tensor.hpp>
+
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace tg {
+
+template <class T>
+class BackwardContext;
+
+namespace detail {
+
+/// Where the gradient for one input of an entry goes.
+template <class T>
+struct InputSlot {
+    enum class Kind : unsigned char {
+        none,     ///< the input needs no gradient
+        on_tape,  ///< a result recorded on the same tape: entry `index`
+        leaf,     ///< a leaf that requires a gradient: `node`
+        foreign,  ///< recorded on another tape (an outer one, or one since released)
+    };
+    Kind kind = Kind::none;
+    std::size_t index = 0;
+    std::shared_ptr<Node<T>> node;
+    Shape shape;
+};
+
+/// A tensor saved for backward, with its version when it was saved.
+template <class T>
+struct SavedTensor {
+    Tensor<T> tensor;
+    std::uint64_t version = 0;
+};
+
+struct EntryBase {
+    virtual ~EntryBase() = default;
+    const char* name = "";
+    virtual bool is_double() const = 0;
+    virtual std::size_t saved_bytes() const = 0;
+    virtual std::string describe() const = 0;
+    /// For the Graphviz export: one (node id, label) per input; an input recorded on
+    /// the same tape has the id "e<index>" and an empty label.
+    virtual std::vector<std::pair<std::string, std::string>> dot_inputs() const = 0;
+    virtual void clear_grad() = 0;
+};
+
+template <class T>
+struct Entry : EntryBase {
+    std::vector<InputSlot<T>> inputs;
+    std::vector<SavedTensor<T>> saved;
+    Shape output_shape;
+    Tensor<T> grad;  ///< gradient of the output, accumulated during a sweep
+
+    virtual void backward(BackwardContext<T>& context) = 0;
+
+    bool is_double() const override { return std::is_same_v<T, double>; }
+    std::size_t saved_bytes() const override;
+    std::string describe() const override;
+    std::vector<std::pair<std::string, std::string>> dot_inputs() const override;
+    void clear_grad() override { grad = Tensor<T>(); }
+};
+
+template <class T, class F>
+struct EntryWith final : Entry<T> {
+    explicit EntryWith(F&& f) : fn(std::move(f)) {}
+    explicit EntryWith(const F& f) : fn(f) {}
+    void backward(BackwardContext<T>& context) override { fn(context); }
+    F fn;
+};
+
+/// What one reverse sweep is doing; shared by the contexts of its entries.
+struct SweepState {
+    bool gradient_mode = false;  ///< tape.gradient: only targets receive leaf gradients
+    bool create_graph = false;
+    bool anomaly = false;
+    std::vector<std::shared_ptr<void>> touched_leaves;  ///< leaves with a pending gradient
+};
+
+/// Fills the entry's slots from the inputs and appends it to the tape, marking
+/// `output` as its result. Checks the forward value in anomaly mode.
+template <class T>
+void append_entry(Tape& tape, std::unique_ptr<Entry<T>> entry, const Tensor<T>* inputs,
+                  std::size_t n_inputs, const Tensor<T>& output,
+                  std::initializer_list<Tensor<T>> saved);
+
+template <class T>
+bool any_requires_grad(const Tensor<T>* inputs, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i)
+        if (inputs[i].requires_grad()) return true;
+    return false;
+}
+
+template <class T, class F>
+void record_impl(const char* name, const Tensor<T>* inputs, std::size_t n_inputs,
+                 const Tensor<T>& output, std::initializer_list<Tensor<T>> saved, F&& backward) {
+    Tape* tape = recording_tape();
+    if (!tape || !any_requires_grad(inputs, n_inputs)) return;
+    std::unique_ptr<Entry<T>> entry =
+        std::make_unique<EntryWith<T, std::decay_t<F>>>(std::forward<F>(backward));
+    entry->name = name;
+    append_entry(*tape, std::move(entry), inputs, n_inputs, output, saved);
+}
+
+}  // namespace detail
+
+/// What an op's backward sees: the gradient of its output, its saved tensors, and
+/// where to send each input's gradient.
+template <class T>
+class BackwardContext {
+public:
+    BackwardContext(Tape& tape, detail::Entry<T>& entry, detail::SweepState& state)
+        : tape_(tape), entry_(entry), state_(state) {}
+
+    /// Gradient of the loss with respect to the op's output.
+    const Tensor<T>& grad() const { return entry_.grad; }
+    /// The i-th tensor saved at record time (tg::GraphError if it changed since).
+    const Tensor<T>& saved(std::size_t i) const;
+    /// Whether input i needs a gradient in this sweep (skip the work when not).
+    bool needs(std::size_t i) const;
+    std::size_t num_inputs() const { return entry_.inputs.size(); }
+    const Shape& input_shape(std::size_t i) const { return entry_.inputs[i].shape; }
+    const Shape& output_shape() const { return entry_.output_shape; }
+    /// Hands input i its gradient; its shape must equal the input's shape (reduce a
+    /// broadcast gradient with tg::sum_to first).
+    void add(std::size_t i, const Tensor<T>& gradient);
+
+private:
+    Tape& tape_;
+    detail::Entry<T>& entry_;
+    detail::SweepState& state_;
+};
+
+/// Records an op on the active tape: its inputs (those that need gradients get them),
+/// its output, the tensors its backward needs, and the backward itself.
+template <class T, class F>
+void record(const char* name, std::initializer_list<Tensor<T>> inputs, const Tensor<T>& output,
+            std::initializer_list<Tensor<T>> saved, F&& backward) {
+    detail::record_impl(name, inputs.begin(), inputs.size(), output, saved,
+                        std::forward<F>(backward));
+}
+
+/// As above, for ops with a variable number of inputs (concat).
+template <class T, class F>
+void record(const char* name, const std::vector<Tensor<T>>& inputs, const Tensor<T>& output,
+            std::initializer_list<Tensor<T>> saved, F&& backward) {
+    detail::record_impl(name, inputs.data(), inputs.size(), output, saved,
+                        std::forward<F>(backward));
+}
+
+}  // namespace tg

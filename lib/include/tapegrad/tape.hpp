@@ -1,0 +1,121 @@
+#pragma once
+// tg::Tape: the Wengert list that records operations and runs the reverse sweep.
+//
+//     tg::Tape tape;                       // the active tape of this thread while alive
+//     auto w = tg::parameter<double>(...);
+//     auto loss = tg::sum(tg::square(x * w));
+//     tape.backward(loss);                 // or loss.backward(); fills w.grad()
+//
+// Entries are kept in recording order, which already is a topological order; the sweep
+// is one loop from the output's entry down to entry 0. No recursion anywhere.
+
+#include <tapegrad/tensor.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tg {
+
+/// Options of tape.backward and tape.gradient (an aggregate: C++20 users may write
+/// `{.create_graph = true}`).
+struct BackwardOptions {
+    /// Keep the entries after the sweep, so that backward can run again over them.
+    bool retain_graph = false;
+    /// Record the backward computation itself, so that the gradients can be
+    /// differentiated again (gradients of gradients). Implies retain_graph.
+    bool create_graph = false;
+};
+
+/// Options of a tape (an aggregate).
+struct TapeOptions {
+    /// Check every forward value and gradient for NaN/Inf (as tg::DetectAnomalyGuard).
+    bool detect_anomaly = false;
+};
+
+namespace detail {
+struct EntryBase;
+}
+
+class Tape {
+public:
+    Tape();
+    explicit Tape(TapeOptions options);
+    ~Tape();
+    Tape(const Tape&) = delete;
+    Tape& operator=(const Tape&) = delete;
+
+    /// Accumulates d loss / d leaf into grad() of every leaf that requires a gradient.
+    /// `loss` must hold one element; otherwise pass a seed of its shape.
+    template <class T>
+    void backward(const Tensor<T>& loss, const BackwardOptions& options = {});
+    template <class T>
+    void backward(const Tensor<T>& y, const Tensor<T>& seed, const BackwardOptions& options = {});
+
+    /// Returns d y / d x for each x in xs (zeros for an x that y does not depend on),
+    /// leaving grad() untouched. xs may be leaves or results recorded on this tape.
+    template <class T>
+    std::vector<Tensor<T>> gradient(const Tensor<T>& y, const std::vector<Tensor<T>>& xs,
+                                    const BackwardOptions& options = {});
+    template <class T>
+    std::vector<Tensor<T>> gradient(const Tensor<T>& y, const std::vector<Tensor<T>>& xs,
+                                    const Tensor<T>& seed, const BackwardOptions& options = {});
+
+    /// Number of recorded entries.
+    std::size_t size() const { return entries_.size(); }
+    /// Bytes held by the tensors the entries saved for backward.
+    std::size_t bytes() const;
+    /// One line per entry: index, op, input and output shapes, saved bytes.
+    std::string dump() const;
+    /// The recorded graph in Graphviz dot syntax.
+    std::string to_dot() const;
+    /// Releases every entry (as backward does without retain_graph).
+    void clear();
+
+    bool detect_anomaly() const { return options_.detect_anomaly; }
+
+    /// The innermost tape alive on this thread, or nullptr.
+    static Tape* active();
+
+    // For the recording machinery (tg::record).
+    std::uint64_t epoch() const { return epoch_; }
+    std::size_t append(std::unique_ptr<detail::EntryBase> entry);
+    detail::EntryBase& entry(std::size_t index) { return *entries_[index]; }
+
+private:
+    template <class T>
+    void sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Tensor<T>>* xs,
+               std::vector<Tensor<T>>* results, const BackwardOptions& options);
+    void check_thread(const char* what) const;
+    void release();
+
+    TapeOptions options_;
+    std::vector<std::unique_ptr<detail::EntryBase>> entries_;
+    std::uint64_t epoch_;
+    std::thread::id owner_;
+};
+
+namespace detail {
+/// The tape that records on this thread right now: the innermost live tape, or
+/// nullptr when there is none or a NoGradGuard is alive.
+Tape* recording_tape();
+/// The live tape of this thread whose current epoch is `epoch`, or nullptr.
+Tape* find_tape(std::uint64_t epoch);
+}  // namespace detail
+
+#define TG_TAPE_EXTERN(T)                                                                   \
+    extern template void Tape::backward<T>(const Tensor<T>&, const BackwardOptions&);       \
+    extern template void Tape::backward<T>(const Tensor<T>&, const Tensor<T>&,              \
+                                           const BackwardOptions&);                         \
+    extern template std::vector<Tensor<T>> Tape::gradient<T>(                               \
+        const Tensor<T>&, const std::vector<Tensor<T>>&, const BackwardOptions&);           \
+    extern template std::vector<Tensor<T>> Tape::gradient<T>(                               \
+        const Tensor<T>&, const std::vector<Tensor<T>>&, const Tensor<T>&,                  \
+        const BackwardOptions&);
+TG_TAPE_EXTERN(float)
+TG_TAPE_EXTERN(double)
+#undef TG_TAPE_EXTERN
+
+}  // namespace tg

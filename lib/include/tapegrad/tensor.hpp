@@ -1,0 +1,136 @@
+#pragma once
+// tg::Tensor<T>: a cheap, shared handle to values and, for leaves, their gradient.
+//
+// Copying a Tensor is shallow: copies share one node, as in PyTorch and flashlight.
+// Operations on tensors are recorded by the active tg::Tape when an input requires a
+// gradient; see tape.hpp.
+
+#include <tapegrad/array.hpp>
+#include <tapegrad/error.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+namespace tg {
+
+template <class T = double>
+class Tensor;
+
+namespace detail {
+
+/// What a tensor handle points to. Recorded results know their tape entry by
+/// (epoch, index); they never own other nodes, so freeing a long graph never recurses.
+template <class T>
+struct Node {
+    Array<T> value;
+    std::shared_ptr<Node<T>> grad;     ///< accumulated gradient (leaves that require grad)
+    std::shared_ptr<Node<T>> pending;  ///< gradient collected by a running sweep
+    std::uint64_t version = 0;         ///< bumped by every in-place change of `value`
+    std::uint64_t tape_epoch = 0;      ///< epoch of the tape entry that made it; 0: a leaf
+    std::size_t entry = 0;             ///< index of that entry on its tape
+    long sweep_target = -1;            ///< position among tape.gradient's inputs, or -1
+    bool requires_grad = false;
+
+    bool is_leaf() const { return tape_epoch == 0; }
+};
+
+template <class T>
+struct identity {
+    using type = T;
+};
+/// Keeps a scalar parameter out of template deduction: `x * 2` works for Tensor<float>.
+template <class T>
+using scalar_t = typename identity<T>::type;
+
+}  // namespace detail
+
+template <class T>
+class Tensor {
+    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                  "tg::Tensor<T> supports T = float and T = double");
+
+public:
+    using value_type = T;
+
+    /// An undefined tensor (no node); `defined()` is false.
+    Tensor() = default;
+
+    /// A 0-d tensor holding one value.
+    Tensor(T scalar);
+
+    /// A tensor with the values of any xtensor expression (copied into tapegrad's storage).
+    template <class E, class = std::enable_if_t<xt::is_xexpression<std::decay_t<E>>::value>>
+    Tensor(const E& values, bool requires_grad = false)
+        : Tensor(Array<T>(values), requires_grad) {}
+
+    Tensor(Array<T>&& values, bool requires_grad = false);
+
+    /// Nested initializer lists, as for xt::xarray: `Tensor<>{{1, 2}, {3, 4}}`.
+    Tensor(xt::nested_initializer_list_t<T, 1> values) : Tensor(Array<T>(values)) {}
+    Tensor(xt::nested_initializer_list_t<T, 2> values) : Tensor(Array<T>(values)) {}
+    Tensor(xt::nested_initializer_list_t<T, 3> values) : Tensor(Array<T>(values)) {}
+    Tensor(xt::nested_initializer_list_t<T, 4> values) : Tensor(Array<T>(values)) {}
+
+    bool defined() const { return node_ != nullptr; }
+
+    /// Read access to the values (an xtensor container; assignable to xt::xarray<T>).
+    const Array<T>& value() const { return checked().value; }
+
+    /// Write access to a leaf's values. Bumps the version counter, so a tape entry that
+    /// saved this tensor refuses to run backward with the changed values.
+    Array<T>& mutable_value();
+
+    /// Replaces the values of a leaf in place (same shape, else tg::ShapeError).
+    void assign(const Array<T>& values);
+
+    Shape shape() const;
+    std::size_t dim() const { return value().dimension(); }
+    std::size_t size() const { return value().size(); }
+    /// The single value of a one-element tensor (tg::ShapeError otherwise).
+    T item() const;
+
+    bool requires_grad() const { return node_ && node_->requires_grad; }
+    /// True for tensors not produced by a recorded operation.
+    bool is_leaf() const { return checked().is_leaf(); }
+    /// The version counter: how many times the values were changed in place.
+    std::uint64_t version() const { return checked().version; }
+
+    /// Marks a leaf as wanting a gradient (or not).
+    Tensor& set_requires_grad(bool flag = true);
+
+    /// The gradient accumulated by backward (tg::GraphError if there is none yet).
+    Tensor grad() const;
+    bool has_grad() const { return node_ && node_->grad != nullptr; }
+    /// Sets an existing gradient to zero, keeping its buffer for the next step.
+    void zero_grad();
+
+    /// A new tensor with a copy of the values and no history; it does not require grad.
+    Tensor detach() const;
+
+    /// `tape.backward(*this)` on the tape that recorded this tensor.
+    void backward() const;
+
+    /// Identity of the underlying node (two handles to one tensor compare equal).
+    bool same(const Tensor& other) const { return node_ == other.node_; }
+
+    /// For op authors (tg::detail): the node behind the handle.
+    const std::shared_ptr<detail::Node<T>>& node() const { return node_; }
+    explicit Tensor(std::shared_ptr<detail::Node<T>> node) : node_(std::move(node)) {}
+
+private:
+    detail::Node<T>& checked() const;
+    std::shared_ptr<detail::Node<T>> node_;
+};
+
+/// A leaf that wants a gradient: `auto w = tg::parameter<double>(xt::ones<double>({3, 2}));`
+template <class T = double, class E>
+Tensor<T> parameter(const E& values) {
+    return Tensor<T>(Array<T>(values), true);
+}
+
+extern template class Tensor<float>;
+extern template class Tensor<double>;
+
+}  // namespace tg

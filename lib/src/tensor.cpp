@@ -1,0 +1,130 @@
+#include <tapegrad/tape.hpp>
+#include <tapegrad/tensor.hpp>
+
+#include <algorithm>
+#include <xtensor/xbuilder.hpp>
+
+namespace tg {
+
+template <class T>
+Tensor<T>::Tensor(T scalar) : Tensor(Array<T>(scalar)) {}
+
+template <class T>
+Tensor<T>::Tensor(Array<T>&& values, bool requires_grad)
+    : node_(std::make_shared<detail::Node<T>>()) {
+    node_->value = std::move(values);
+    node_->requires_grad = requires_grad;
+}
+
+template <class T>
+detail::Node<T>& Tensor<T>::checked() const {
+    if (!node_) throw Error("this tg::Tensor is undefined (default-constructed): assign a value first");
+    return *node_;
+}
+
+template <class T>
+Array<T>& Tensor<T>::mutable_value() {
+    detail::Node<T>& n = checked();
+    if (!n.is_leaf())
+        throw GraphError(
+            "mutable_value(): this tensor was computed by a recorded op; only leaves can be "
+            "changed in place (use detach() to get a leaf copy)");
+    ++n.version;
+    return n.value;
+}
+
+template <class T>
+void Tensor<T>::assign(const Array<T>& values) {
+    detail::Node<T>& n = checked();
+    if (!std::equal(values.shape().begin(), values.shape().end(), n.value.shape().begin(),
+                    n.value.shape().end()))
+        throw ShapeError("assign(): new values have shape " + shape_str(values.shape()) +
+                         " but the tensor has shape " + shape_str(n.value.shape()) +
+                         "; assign needs the same shape");
+    mutable_value() = values;
+}
+
+template <class T>
+Shape Tensor<T>::shape() const {
+    const auto& s = value().shape();
+    return Shape(s.begin(), s.end());
+}
+
+template <class T>
+T Tensor<T>::item() const {
+    const Array<T>& v = value();
+    if (v.size() != 1)
+        throw ShapeError("item(): tensor of shape " + shape_str(v.shape()) + " holds " +
+                         std::to_string(v.size()) + " elements; item() needs exactly one");
+    return *v.data();
+}
+
+template <class T>
+Tensor<T>& Tensor<T>::set_requires_grad(bool flag) {
+    detail::Node<T>& n = checked();
+    if (!n.is_leaf())
+        throw GraphError(
+            "set_requires_grad(): only leaves can change requires_grad; this tensor was "
+            "computed by a recorded op (use detach() for a leaf copy)");
+    n.requires_grad = flag;
+    return *this;
+}
+
+template <class T>
+Tensor<T> Tensor<T>::grad() const {
+    const detail::Node<T>& n = checked();
+    if (!n.grad) {
+        if (!n.requires_grad)
+            throw GraphError("grad(): tensor of shape " + shape_str(n.value.shape()) +
+                             " does not require a gradient; make it with tg::parameter(...) "
+                             "or set_requires_grad()");
+        if (!n.is_leaf())
+            throw GraphError("grad(): tensor of shape " + shape_str(n.value.shape()) +
+                             " is not a leaf; backward fills grad() of leaves only (use "
+                             "tape.gradient(y, {x}) for intermediate results)");
+        throw GraphError("grad(): tensor of shape " + shape_str(n.value.shape()) +
+                         " has no gradient yet; call tape.backward(loss) first "
+                         "(tape.gradient returns gradients without filling grad())");
+    }
+    return Tensor<T>(n.grad);
+}
+
+template <class T>
+void Tensor<T>::zero_grad() {
+    detail::Node<T>& n = checked();
+    if (!n.grad) return;
+    if (n.grad->is_leaf()) {
+        std::fill(n.grad->value.begin(), n.grad->value.end(), T(0));
+        ++n.grad->version;
+    } else {
+        n.grad = Tensor<T>(Array<T>(xt::zeros<T>(n.value.shape()))).node();
+    }
+}
+
+template <class T>
+Tensor<T> Tensor<T>::detach() const {
+    return Tensor<T>(Array<T>(value()));
+}
+
+template <class T>
+void Tensor<T>::backward() const {
+    const detail::Node<T>& n = checked();
+    Tape* tape = n.is_leaf() ? Tape::active() : detail::find_tape(n.tape_epoch);
+    if (tape) {
+        tape->backward(*this);
+        return;
+    }
+    if (n.is_leaf())
+        throw GraphError(
+            "backward(): no active tape recorded this tensor: create a tg::Tape before the "
+            "forward pass, and make at least one input require a gradient (tg::parameter)");
+    throw GraphError(
+        "backward(): the tape that recorded this tensor has released its entries (an earlier "
+        "backward without retain_graph) or is gone; pass retain_graph = true to the first "
+        "backward to run backward twice, or recompute the forward pass");
+}
+
+template class Tensor<float>;
+template class Tensor<double>;
+
+}  // namespace tg

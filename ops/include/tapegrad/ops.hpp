@@ -1,0 +1,11 @@
+#pragma once
+// Every differentiable operation.
+
+#include <tapegrad/ops/activation.hpp>
+#include <tapegrad/ops/arithmetic.hpp>
+#include <tapegrad/ops/compare.hpp>
+#include <tapegrad/ops/math.hpp>
+#include <tapegrad/ops/matmul.hpp>
+#include <tapegrad/ops/reduce.hpp>
+#include <tapegrad/ops/shape.hpp>
+#include <tapegrad/ops/softmax.hpp>

@@ -1,0 +1,60 @@
+#include <tapegrad/broadcast.hpp>
+#include <tapegrad/ops/arithmetic.hpp>
+#include <tapegrad/ops/math.hpp>
+#include <tapegrad/ops/shape.hpp>
+#include <tapegrad/record.hpp>
+
+#include <xtensor/xoperation.hpp>
+
+namespace tg {
+
+template <class T>
+Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
+    detail::broadcast_shapes("add", a.shape(), b.shape());
+    Tensor<T> y(Array<T>(a.value() + b.value()));
+    record("add", {a, b}, y, {}, [](BackwardContext<T>& c) {
+        if (c.needs(0)) c.add(0, sum_to(c.grad(), c.input_shape(0)));
+        if (c.needs(1)) c.add(1, sum_to(c.grad(), c.input_shape(1)));
+    });
+    return y;
+}
+
+template <class T>
+Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) {
+    return add(a, neg(b));
+}
+
+template <class T>
+Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
+    detail::broadcast_shapes("mul", a.shape(), b.shape());
+    Tensor<T> y(Array<T>(a.value() * b.value()));
+    record("mul", {a, b}, y, {a, b}, [](BackwardContext<T>& c) {
+        if (c.needs(0)) c.add(0, sum_to(c.grad() * c.saved(1), c.input_shape(0)));
+        if (c.needs(1)) c.add(1, sum_to(c.grad() * c.saved(0), c.input_shape(1)));
+    });
+    return y;
+}
+
+template <class T>
+Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b) {
+    detail::broadcast_shapes("div", a.shape(), b.shape());
+    return mul(a, pow(b, T(-1)));
+}
+
+template <class T>
+Tensor<T> neg(const Tensor<T>& a) {
+    Tensor<T> y(Array<T>(-a.value()));
+    record("neg", {a}, y, {}, [](BackwardContext<T>& c) { c.add(0, neg(c.grad())); });
+    return y;
+}
+
+#define TG_INSTANTIATE(T)                                                 \
+    template Tensor<T> add(const Tensor<T>&, const Tensor<T>&);           \
+    template Tensor<T> sub(const Tensor<T>&, const Tensor<T>&);           \
+    template Tensor<T> mul(const Tensor<T>&, const Tensor<T>&);           \
+    template Tensor<T> div(const Tensor<T>&, const Tensor<T>&);           \
+    template Tensor<T> neg(const Tensor<T>&);
+TG_INSTANTIATE(float)
+TG_INSTANTIATE(double)
+
+}  // namespace tg

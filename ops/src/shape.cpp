@@ -1,0 +1,234 @@
+#include <tapegrad/broadcast.hpp>
+#include <tapegrad/ops/shape.hpp>
+#include <tapegrad/record.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+#include <xtensor/xbroadcast.hpp>
+#include <xtensor/xbuilder.hpp>
+#include <xtensor/xmanipulation.hpp>
+#include <xtensor/xreducer.hpp>
+#include <xtensor/xstrided_view.hpp>
+
+namespace tg {
+namespace {
+
+/// x placed at [start, start + length) along `axis` of zeros of `shape` (narrow's adjoint).
+template <class T>
+Tensor<T> embed(const Tensor<T>& x, std::size_t axis, std::size_t start, const Shape& shape) {
+    Array<T> out = xt::zeros<T>(shape);
+    xt::xstrided_slice_vector slice(axis, xt::all());
+    slice.push_back(xt::range(start, start + x.shape()[axis]));
+    xt::strided_view(out, slice) = x.value();
+    Tensor<T> y(std::move(out));
+    record("embed", {x}, y, {}, [axis, start](BackwardContext<T>& c) {
+        c.add(0, narrow(c.grad(), static_cast<long>(axis), start, c.input_shape(0)[axis]));
+    });
+    return y;
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape) {
+    const Shape from = x.shape();
+    if (from == shape) return x;
+    if (!detail::broadcasts_to(shape, from))
+        throw ShapeError("sum_to: cannot sum shape " + shape_str(from) + " to " + shape_str(shape) +
+                         ": the target must broadcast to the source shape");
+    std::vector<std::size_t> axes;
+    const std::size_t lead = from.size() - shape.size();
+    for (std::size_t i = 0; i < lead; ++i) axes.push_back(i);
+    for (std::size_t i = 0; i < shape.size(); ++i)
+        if (shape[i] == 1 && from[lead + i] != 1) axes.push_back(lead + i);
+    // Evaluated at once: lazy xtensor reducers are slow and, with keep_dims inside a
+    // broadcast, wrong in 0.24.3 (MEASURED.md).
+    Array<T> reduced = xt::sum(x.value(), axes, xt::evaluation_strategy::immediate);
+    reduced.reshape(shape);
+    Tensor<T> y(std::move(reduced));
+    record("sum_to", {x}, y, {}, [](BackwardContext<T>& c) {
+        c.add(0, broadcast_to(c.grad(), c.input_shape(0)));
+    });
+    return y;
+}
+
+template <class T>
+Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape) {
+    const Shape from = x.shape();
+    if (from == shape) return x;
+    if (!detail::broadcasts_to(from, shape))
+        throw ShapeError("broadcast_to: shape " + shape_str(from) + " cannot be broadcast to " +
+                         shape_str(shape) + " (sizes must be equal or 1, aligned from the right)");
+    Tensor<T> y(Array<T>(xt::broadcast(x.value(), shape)));
+    record("broadcast_to", {x}, y, {}, [](BackwardContext<T>& c) {
+        c.add(0, sum_to(c.grad(), c.input_shape(0)));
+    });
+    return y;
+}
+
+template <class T>
+Tensor<T> reshape(const Tensor<T>& x, const Shape& shape) {
+    const std::size_t n = std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
+    if (n != x.size())
+        throw ShapeError("reshape: cannot reshape a tensor of shape " + shape_str(x.shape()) + " (" +
+                         std::to_string(x.size()) + " elements) to " + shape_str(shape) + " (" +
+                         std::to_string(n) + " elements)");
+    Array<T> out = x.value();
+    out.reshape(shape);
+    Tensor<T> y(std::move(out));
+    record("reshape", {x}, y, {}, [](BackwardContext<T>& c) {
+        c.add(0, reshape(c.grad(), c.input_shape(0)));
+    });
+    return y;
+}
+
+template <class T>
+Tensor<T> permute(const Tensor<T>& x, const std::vector<std::size_t>& perm) {
+    const std::size_t rank = x.dim();
+    std::vector<std::size_t> sorted = perm;
+    std::sort(sorted.begin(), sorted.end());
+    std::vector<std::size_t> identity(rank);
+    std::iota(identity.begin(), identity.end(), std::size_t{0});
+    if (sorted != identity)
+        throw ShapeError("permute: " + shape_str(perm) + " is not a permutation of the " +
+                         std::to_string(rank) + " axes of a tensor of shape " + shape_str(x.shape()));
+    Tensor<T> y(Array<T>(xt::transpose(x.value(), perm)));
+    std::vector<std::size_t> inverse(rank);
+    for (std::size_t i = 0; i < rank; ++i) inverse[perm[i]] = i;
+    record("permute", {x}, y, {}, [inverse](BackwardContext<T>& c) {
+        c.add(0, permute(c.grad(), inverse));
+    });
+    return y;
+}
+
+template <class T>
+Tensor<T> transpose(const Tensor<T>& x) {
+    std::vector<std::size_t> perm(x.dim());
+    std::iota(perm.rbegin(), perm.rend(), std::size_t{0});
+    return permute(x, perm);
+}
+
+template <class T>
+Tensor<T> narrow(const Tensor<T>& x, long axis_arg, std::size_t start, std::size_t length) {
+    const std::size_t axis = detail::normalize_axis("narrow", axis_arg, x.dim());
+    const Shape shape = x.shape();
+    if (start + length > shape[axis])
+        throw ValueError("narrow: slice [" + std::to_string(start) + ", " + std::to_string(start + length) +
+                         ") is past the end of axis " + std::to_string(axis) + " of a tensor of shape " +
+                         shape_str(shape));
+    xt::xstrided_slice_vector slice(axis, xt::all());
+    slice.push_back(xt::range(start, start + length));
+    Tensor<T> y(Array<T>(xt::strided_view(x.value(), slice)));
+    record("narrow", {x}, y, {}, [axis, start](BackwardContext<T>& c) {
+        c.add(0, embed(c.grad(), axis, start, c.input_shape(0)));
+    });
+    return y;
+}
+
+template <class T>
+Tensor<T> concat(const std::vector<Tensor<T>>& xs, long axis_arg) {
+    if (xs.empty()) throw ValueError("concat: needs at least one tensor");
+    const Shape first = xs[0].shape();
+    if (first.empty()) throw ShapeError("concat: cannot concatenate 0-d tensors (reshape them to (1) first)");
+    const std::size_t axis = detail::normalize_axis("concat", axis_arg, first.size());
+    Shape out_shape = first;
+    out_shape[axis] = 0;
+    for (std::size_t k = 0; k < xs.size(); ++k) {
+        Shape s = xs[k].shape();
+        Shape a = s, b = first;
+        if (s.size() == first.size()) a[axis] = b[axis] = 0;
+        if (a != b)
+            throw ShapeError("concat: tensor #" + std::to_string(k) + " has shape " + shape_str(s) +
+                             " but tensor #0 has shape " + shape_str(first) +
+                             "; all sizes except along axis " + std::to_string(axis) + " must match");
+        out_shape[axis] += s[axis];
+    }
+    Array<T> out = Array<T>::from_shape(out_shape);
+    std::size_t offset = 0;
+    for (const auto& x : xs) {
+        xt::xstrided_slice_vector slice(axis, xt::all());
+        const std::size_t len = x.shape()[axis];
+        slice.push_back(xt::range(offset, offset + len));
+        xt::strided_view(out, slice) = x.value();
+        offset += len;
+    }
+    Tensor<T> y(std::move(out));
+    record("concat", xs, y, {}, [axis](BackwardContext<T>& c) {
+        std::size_t start = 0;
+        for (std::size_t k = 0; k < c.num_inputs(); ++k) {
+            const std::size_t len = c.input_shape(k)[axis];
+            if (c.needs(k)) c.add(k, narrow(c.grad(), static_cast<long>(axis), start, len));
+            start += len;
+        }
+    });
+    return y;
+}
+
+namespace {
+template <class T>
+std::size_t row_size(const Array<T>& a) {
+    return a.dimension() == 0 ? 1 : a.size() / a.shape()[0];
+}
+}  // namespace
+
+template <class T>
+Tensor<T> rows(const Tensor<T>& x, const Indices& indices) {
+    if (x.dim() == 0) throw ShapeError("rows: needs a tensor of rank >= 1, got a 0-d tensor");
+    const Array<T>& v = x.value();
+    const std::size_t n_rows = v.shape()[0], width = row_size(v);
+    Shape out_shape = x.shape();
+    out_shape[0] = indices.size();
+    Array<T> out = Array<T>::from_shape(out_shape);
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+        if (indices[i] >= n_rows)
+            throw ValueError("rows: index " + std::to_string(indices[i]) + " (position " + std::to_string(i) +
+                             ") is out of range for a tensor with " + std::to_string(n_rows) + " rows");
+        std::copy_n(v.data() + indices[i] * width, width, out.data() + i * width);
+    }
+    Tensor<T> y(std::move(out));
+    record("rows", {x}, y, {}, [indices, n_rows](BackwardContext<T>& c) {
+        c.add(0, index_add_rows(c.grad(), indices, n_rows));
+    });
+    return y;
+}
+
+template <class T>
+Tensor<T> index_add_rows(const Tensor<T>& x, const Indices& indices, std::size_t n_rows) {
+    if (x.dim() == 0 || x.shape()[0] != indices.size())
+        throw ShapeError("index_add_rows: tensor of shape " + shape_str(x.shape()) + " needs one row per index (" +
+                         std::to_string(indices.size()) + " indices)");
+    const Array<T>& v = x.value();
+    const std::size_t width = row_size(v);
+    Shape out_shape = x.shape();
+    out_shape[0] = n_rows;
+    Array<T> out = xt::zeros<T>(out_shape);
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+        if (indices[i] >= n_rows)
+            throw ValueError("index_add_rows: index " + std::to_string(indices[i]) + " is out of range for " +
+                             std::to_string(n_rows) + " rows");
+        T* dst = out.data() + indices[i] * width;
+        const T* src = v.data() + i * width;
+        for (std::size_t j = 0; j < width; ++j) dst[j] += src[j];
+    }
+    Tensor<T> y(std::move(out));
+    record("index_add_rows", {x}, y, {}, [indices](BackwardContext<T>& c) {
+        c.add(0, rows(c.grad(), indices));
+    });
+    return y;
+}
+
+#define TG_INSTANTIATE(T)                                                                      \
+    template Tensor<T> sum_to(const Tensor<T>&, const Shape&);                                 \
+    template Tensor<T> broadcast_to(const Tensor<T>&, const Shape&);                           \
+    template Tensor<T> reshape(const Tensor<T>&, const Shape&);                                \
+    template Tensor<T> transpose(const Tensor<T>&);                                            \
+    template Tensor<T> permute(const Tensor<T>&, const std::vector<std::size_t>&);             \
+    template Tensor<T> narrow(const Tensor<T>&, long, std::size_t, std::size_t);               \
+    template Tensor<T> concat(const std::vector<Tensor<T>>&, long);                            \
+    template Tensor<T> rows(const Tensor<T>&, const Indices&);                                 \
+    template Tensor<T> index_add_rows(const Tensor<T>&, const Indices&, std::size_t);
+TG_INSTANTIATE(float)
+TG_INSTANTIATE(double)
+
+}  // namespace tg

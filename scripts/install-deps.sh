@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages tapegrad needs, only those missing. Idempotent.
+# Usage: scripts/install-deps.sh            (build + test dependencies)
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev
+  libzip-dev googletest libgtest-dev libgmock-dev libbenchmark-dev
+  gnuplot-nox graphviz python3-numpy
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "tapegrad: installing missing Debian packages: ${missing[*]}"
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then sudo_cmd=(sudo); else
+    echo "tapegrad: need root (or sudo) to install: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
