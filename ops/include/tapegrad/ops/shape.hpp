@@ -4,6 +4,9 @@
 
 #include <tapegrad/tensor.hpp>
 
+#include <initializer_list>
+#include <vector>
+
 namespace tg {
 
 /// Sums a broadcast tensor back to `shape` (the adjoint of broadcast_to): leading axes
@@ -25,6 +28,10 @@ template <class T> Tensor<T> permute(const Tensor<T>& x, const std::vector<std::
 
 /// Joins tensors along `axis` (all other sizes equal).  d/dx_k = the k-th slice of g.
 template <class T> Tensor<T> concat(const std::vector<Tensor<T>>& xs, long axis = 0);
+/// concat({a, b}, axis): a braced list of tensors.
+template <class T> Tensor<T> concat(std::initializer_list<Tensor<T>> xs, long axis = 0) {
+    return concat(std::vector<Tensor<T>>(xs), axis);
+}
 
 /// Gathers rows (axis 0) of x; repeats allowed.  d/dx = index_add_rows(g, indices, rows(x)).
 template <class T> Tensor<T> rows(const Tensor<T>& x, const Indices& indices);

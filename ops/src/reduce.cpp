@@ -1,0 +1,128 @@
+#include <tapegrad/broadcast.hpp>
+#include <tapegrad/ops/arithmetic.hpp>
+#include <tapegrad/ops/reduce.hpp>
+#include <tapegrad/ops/shape.hpp>
+#include <tapegrad/record.hpp>
+
+#include <algorithm>
+#include <xtensor/xbuilder.hpp>
+#include <xtensor/xreducer.hpp>
+
+namespace tg {
+namespace {
+
+/// Axes normalized (negative ones counted from the end), sorted, checked for repeats.
+std::vector<std::size_t> normalize_axes(const char* op, const Axes& axes, std::size_t rank) {
+    std::vector<std::size_t> out;
+    for (long a : axes) out.push_back(detail::normalize_axis(op, a, rank));
+    std::sort(out.begin(), out.end());
+    if (std::adjacent_find(out.begin(), out.end()) != out.end())
+        throw ValueError(std::string(op) + ": axis listed twice in " + shape_str(axes));
+    return out;
+}
+
+/// The shape after reducing `axes`: kept with size 1 (keepdims) or removed.
+Shape reduced_shape(const Shape& shape, const std::vector<std::size_t>& axes, bool keepdims) {
+    Shape out;
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        const bool reduced = std::binary_search(axes.begin(), axes.end(), i);
+        if (!reduced) out.push_back(shape[i]);
+        else if (keepdims) out.push_back(1);
+    }
+    return out;
+}
+
+/// g of the reduced shape, broadcast back over the reduced axes: d Σ x / dx = 1.
+template <class T>
+Tensor<T> expand_back(const Tensor<T>& g, const Shape& keepdims_shape, const Shape& input_shape) {
+    return broadcast_to(reshape(g, keepdims_shape), input_shape);
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> sum(const Tensor<T>& x) {
+    const Array<T>& v = x.value();
+    T total = 0;
+    for (T e : v) total += e;
+    Tensor<T> y(total);
+    record("sum", {x}, y, {}, [](BackwardContext<T>& c) {
+        c.add(0, broadcast_to(c.grad(), c.input_shape(0)));
+    });
+    return y;
+}
+
+template <class T>
+Tensor<T> sum(const Tensor<T>& x, const Axes& axes_arg, bool keepdims) {
+    const Shape shape = x.shape();
+    const std::vector<std::size_t> axes = normalize_axes("sum", axes_arg, shape.size());
+    // Evaluated at once: a lazy reducer is slow and, with keep_dims inside a broadcast,
+    // wrong in xtensor 0.24.3 (MEASURED.md).
+    Array<T> reduced = xt::sum(x.value(), axes, xt::evaluation_strategy::immediate);
+    reduced.reshape(reduced_shape(shape, axes, keepdims));
+    Tensor<T> y(std::move(reduced));
+    record("sum", {x}, y, {}, [axes](BackwardContext<T>& c) {
+        const Shape& in = c.input_shape(0);
+        c.add(0, expand_back(c.grad(), reduced_shape(in, axes, true), in));
+    });
+    return y;
+}
+
+template <class T>
+Tensor<T> mean(const Tensor<T>& x) {
+    if (x.size() == 0) throw ValueError("mean: the tensor is empty");
+    return sum(x) * (T(1) / static_cast<T>(x.size()));
+}
+
+template <class T>
+Tensor<T> mean(const Tensor<T>& x, const Axes& axes_arg, bool keepdims) {
+    const Shape shape = x.shape();
+    std::size_t count = 1;
+    for (std::size_t a : normalize_axes("mean", axes_arg, shape.size())) count *= shape[a];
+    if (count == 0) throw ValueError("mean: reducing over an empty axis of shape " + shape_str(shape));
+    return sum(x, axes_arg, keepdims) * (T(1) / static_cast<T>(count));
+}
+
+template <class T>
+Tensor<T> max(const Tensor<T>& x, long axis_arg, bool keepdims) {
+    const Shape shape = x.shape();
+    if (shape.empty()) throw ShapeError("max: needs a tensor of rank >= 1 to reduce along an axis, got a 0-d tensor");
+    const std::size_t axis = detail::normalize_axis("max", axis_arg, shape.size());
+    if (shape[axis] == 0) throw ValueError("max: axis " + std::to_string(axis) + " of shape " + shape_str(shape) + " is empty");
+    // View x as (outer, n, inner) around the axis.
+    std::size_t outer = 1, inner = 1;
+    for (std::size_t i = 0; i < axis; ++i) outer *= shape[i];
+    for (std::size_t i = axis + 1; i < shape.size(); ++i) inner *= shape[i];
+    const std::size_t n = shape[axis];
+    const T* in = x.value().data();
+    Array<T> values = Array<T>::from_shape(reduced_shape(shape, {axis}, keepdims));
+    Array<T> first_max = xt::zeros<T>(shape);  // one-hot of the first maximal element
+    for (std::size_t o = 0; o < outer; ++o) {
+        for (std::size_t i = 0; i < inner; ++i) {
+            std::size_t best = 0;
+            for (std::size_t k = 1; k < n; ++k)
+                if (in[(o * n + k) * inner + i] > in[(o * n + best) * inner + i]) best = k;
+            values.data()[o * inner + i] = in[(o * n + best) * inner + i];
+            first_max.data()[(o * n + best) * inner + i] = T(1);
+        }
+    }
+    Tensor<T> y(std::move(values));
+    Tensor<T> mask(std::move(first_max));
+    record("max", {x}, y, {mask}, [axis](BackwardContext<T>& c) {
+        // d max = dx at the first maximal element, 0 elsewhere.
+        const Shape& in = c.input_shape(0);
+        c.add(0, expand_back(c.grad(), reduced_shape(in, {axis}, true), in) * c.saved(0));
+    });
+    return y;
+}
+
+#define TG_INSTANTIATE(T)                                             \
+    template Tensor<T> sum(const Tensor<T>&);                         \
+    template Tensor<T> sum(const Tensor<T>&, const Axes&, bool);      \
+    template Tensor<T> mean(const Tensor<T>&);                        \
+    template Tensor<T> mean(const Tensor<T>&, const Axes&, bool);     \
+    template Tensor<T> max(const Tensor<T>&, long, bool);
+TG_INSTANTIATE(float)
+TG_INSTANTIATE(double)
+
+}  // namespace tg

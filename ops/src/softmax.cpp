@@ -1,0 +1,92 @@
+#include <tapegrad/broadcast.hpp>
+#include <tapegrad/ops/arithmetic.hpp>
+#include <tapegrad/ops/math.hpp>
+#include <tapegrad/ops/reduce.hpp>
+#include <tapegrad/ops/softmax.hpp>
+#include <tapegrad/record.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace tg {
+namespace {
+
+/// Runs f(offset, stride, n) once per lane along `axis`: the lane's elements are
+/// data[offset + k·stride] for k < n. Plain loops: no lazy keep_dims reducer (an
+/// xtensor 0.24.3 bug gives wrong values for that pattern, MEASURED.md).
+template <class F>
+void for_each_lane(const Shape& shape, std::size_t axis, F&& f) {
+    std::size_t outer = 1, inner = 1;
+    for (std::size_t i = 0; i < axis; ++i) outer *= shape[i];
+    for (std::size_t i = axis + 1; i < shape.size(); ++i) inner *= shape[i];
+    const std::size_t n = shape[axis];
+    for (std::size_t o = 0; o < outer; ++o)
+        for (std::size_t i = 0; i < inner; ++i) f(o * n * inner + i, inner, n);
+}
+
+/// Writes x − max − log Σ e^(x − max) (log_softmax) or e^(x − max) / Σ e^(x − max)
+/// (softmax) along `axis`.
+template <class T>
+Array<T> stable_softmax(const Array<T>& x, std::size_t axis, bool log_space) {
+    Array<T> out = Array<T>::from_shape(x.shape());
+    const T* in = x.data();
+    T* y = out.data();
+    const Shape shape(x.shape().begin(), x.shape().end());
+    for_each_lane(shape, axis, [&](std::size_t off, std::size_t stride, std::size_t n) {
+        T m = in[off];
+        for (std::size_t k = 1; k < n; ++k) m = std::max(m, in[off + k * stride]);
+        T total = 0;
+        for (std::size_t k = 0; k < n; ++k) {
+            const T e = std::exp(in[off + k * stride] - m);
+            y[off + k * stride] = e;
+            total += e;
+        }
+        if (log_space) {
+            const T log_total = std::log(total);
+            for (std::size_t k = 0; k < n; ++k) y[off + k * stride] = in[off + k * stride] - m - log_total;
+        } else {
+            for (std::size_t k = 0; k < n; ++k) y[off + k * stride] /= total;
+        }
+    });
+    return out;
+}
+
+std::size_t softmax_axis(const char* op, long axis, std::size_t rank) {
+    if (rank == 0) throw ShapeError(std::string(op) + ": needs a tensor of rank >= 1, got a 0-d tensor");
+    return detail::normalize_axis(op, axis, rank);
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> softmax(const Tensor<T>& x, long axis_arg) {
+    const std::size_t axis = softmax_axis("softmax", axis_arg, x.dim());
+    Tensor<T> y(stable_softmax(x.value(), axis, false));
+    record("softmax", {x}, y, {y}, [axis](BackwardContext<T>& c) {
+        // dx = y ⊙ (g − Σ_axis g ⊙ y)
+        const Tensor<T>& s = c.saved(0);
+        const Tensor<T>& g = c.grad();
+        c.add(0, s * (g - sum(g * s, {static_cast<long>(axis)}, true)));
+    });
+    return y;
+}
+
+template <class T>
+Tensor<T> log_softmax(const Tensor<T>& x, long axis_arg) {
+    const std::size_t axis = softmax_axis("log_softmax", axis_arg, x.dim());
+    Tensor<T> y(stable_softmax(x.value(), axis, true));
+    record("log_softmax", {x}, y, {y}, [axis](BackwardContext<T>& c) {
+        // dx = g − softmax(x) ⊙ Σ_axis g, with softmax(x) = e^y
+        const Tensor<T>& g = c.grad();
+        c.add(0, g - exp(c.saved(0)) * sum(g, {static_cast<long>(axis)}, true));
+    });
+    return y;
+}
+
+#define TG_INSTANTIATE(T)                                   \
+    template Tensor<T> softmax(const Tensor<T>&, long);     \
+    template Tensor<T> log_softmax(const Tensor<T>&, long);
+TG_INSTANTIATE(float)
+TG_INSTANTIATE(double)
+
+}  // namespace tg
