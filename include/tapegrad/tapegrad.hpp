@@ -2,6 +2,7 @@
 // The umbrella header: the tensor, the tape, every op and gradcheck.
 
 #include <tapegrad/error.hpp>
+#include <tapegrad/functional.hpp>
 #include <tapegrad/grad_mode.hpp>
 #include <tapegrad/gradcheck.hpp>
 #include <tapegrad/ops.hpp>

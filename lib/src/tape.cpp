@@ -343,7 +343,8 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
             throw GraphError(std::string(what) +
                              ": no active tape recorded this tensor: create a tg::Tape before "
                              "the forward pass, and make at least one input require a gradient "
-                             "(tg::parameter)");
+                             "(tg::parameter); to differentiate a gradient again, compute it "
+                             "with create_graph = true");
     }
     const std::string op = root_on_tape ? std::string("'") + entries_[ynode->entry]->name + "'"
                                         : std::string("a leaf");

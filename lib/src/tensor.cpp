@@ -117,7 +117,8 @@ void Tensor<T>::backward() const {
     if (n.is_leaf())
         throw GraphError(
             "backward(): no active tape recorded this tensor: create a tg::Tape before the "
-            "forward pass, and make at least one input require a gradient (tg::parameter)");
+            "forward pass, and make at least one input require a gradient (tg::parameter); to "
+            "differentiate a gradient again, compute it with create_graph = true");
     throw GraphError(
         "backward(): the tape that recorded this tensor has released its entries (an earlier "
         "backward without retain_graph) or is gone; pass retain_graph = true to the first "

@@ -1,5 +1,7 @@
 #include <tapegrad/gradcheck.hpp>
 #include <tapegrad/grad_mode.hpp>
+#include <tapegrad/ops/arithmetic.hpp>
+#include <tapegrad/ops/reduce.hpp>
 #include <tapegrad/tape.hpp>
 
 #include <algorithm>
@@ -14,6 +16,7 @@ namespace tg {
 namespace {
 
 /// A fixed pseudo-random vector in [-1, 1] (bit-identical on every platform).
+/// size 0 asks for a random vector whatever the shape.
 Array<double> projection(const Shape& shape, std::size_t size, std::uint64_t seed) {
     Array<double> v = Array<double>::from_shape(shape);
     if (size == 1) {
@@ -63,40 +66,31 @@ std::string GradcheckResult::report() const {
     return out.str();
 }
 
-GradcheckResult gradcheck(const GradcheckFunction& f, const std::vector<Tensor<double>>& inputs,
-                          const GradcheckOptions& options) {
-    std::vector<Tensor<double>> params;
+namespace {
+
+std::vector<Tensor<double>> leaf_copies(const std::vector<Tensor<double>>& inputs, bool requires_grad,
+                                        const char* who) {
+    std::vector<Tensor<double>> out;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
-        if (!inputs[i].defined()) throw ValueError("gradcheck: input #" + std::to_string(i) + " is undefined");
-        params.push_back(Tensor<double>(Array<double>(inputs[i].value()), true));
+        if (!inputs[i].defined())
+            throw ValueError(std::string(who) + ": input #" + std::to_string(i) + " is undefined");
+        out.push_back(Tensor<double>(Array<double>(inputs[i].value()), requires_grad));
     }
+    return out;
+}
 
-    // The tape's side: the gradient of <f(x), v>, i.e. a backward seeded with v.
-    Array<double> v;
-    std::vector<Tensor<double>> analytic;
-    {
-        Tape tape;
-        Tensor<double> y = f(params);
-        if (!y.defined()) throw ValueError("gradcheck: the function returned an undefined tensor");
-        v = projection(y.shape(), y.size(), options.seed);
-        if (y.requires_grad()) {
-            analytic = tape.gradient(y, params, Tensor<double>(Array<double>(v)));
-        } else {
-            for (const auto& p : params) analytic.push_back(Tensor<double>(Array<double>(xt::zeros<double>(p.value().shape()))));
-        }
-    }
+std::vector<Tensor<double>> zeros_like(const std::vector<Tensor<double>>& xs) {
+    std::vector<Tensor<double>> out;
+    for (const auto& x : xs) out.push_back(Tensor<double>(Array<double>(xt::zeros<double>(x.value().shape()))));
+    return out;
+}
 
-    // The finite-difference side: (<f(x + εe), v> − <f(x − εe), v>) / 2ε per element.
-    std::vector<Tensor<double>> work;
-    for (const auto& p : params) work.push_back(Tensor<double>(Array<double>(p.value())));
-    auto evaluate = [&] {
-        NoGradGuard no_grad;
-        Tensor<double> y = f(work);
-        if (y.size() != v.size())
-            throw ValueError("gradcheck: the function's output changed shape between evaluations");
-        return dot(y.value(), v);
-    };
-
+/// Compares `analytic` (one gradient per input) with central finite differences of the
+/// scalar `scalar_of(work)`, perturbing each element of each tensor in `work` in place.
+template <class F>
+GradcheckResult compare_with_finite_differences(const char* who, std::vector<Tensor<double>>& work,
+                                                const std::vector<Tensor<double>>& analytic, F&& scalar_of,
+                                                const GradcheckOptions& options) {
     GradcheckResult result;
     for (std::size_t i = 0; i < work.size(); ++i) {
         GradcheckInputReport r;
@@ -108,9 +102,9 @@ GradcheckResult gradcheck(const GradcheckFunction& f, const std::vector<Tensor<d
             double& x = work[i].mutable_value().data()[j];
             const double original = x;
             x = original + options.eps;
-            const double plus = evaluate();
+            const double plus = scalar_of();
             x = original - options.eps;
-            const double minus = evaluate();
+            const double minus = scalar_of();
             x = original;
             const double numeric = (plus - minus) / (2 * options.eps);
             const double a = tape_grad[j];
@@ -130,8 +124,8 @@ GradcheckResult gradcheck(const GradcheckFunction& f, const std::vector<Tensor<d
         r.worst_position = unravel(r.worst_index, r.shape);
         if (!r.passed && result.passed) {
             result.passed = false;
-            result.message = "gradcheck failed for input #" + std::to_string(i) + " (shape " + shape_str(r.shape) +
-                             ") at element " + std::to_string(r.worst_index) + " (index " +
+            result.message = std::string(who) + " failed for input #" + std::to_string(i) + " (shape " +
+                             shape_str(r.shape) + ") at element " + std::to_string(r.worst_index) + " (index " +
                              shape_str(r.worst_position) + "): tape gradient " + num(r.tape_value) +
                              ", finite difference " + num(r.numeric_value) + " (abs error " +
                              num(std::abs(r.tape_value - r.numeric_value)) + "; allowed " + num(options.atol) +
@@ -142,6 +136,79 @@ GradcheckResult gradcheck(const GradcheckFunction& f, const std::vector<Tensor<d
     if (options.print) std::cout << result.report();
     if (options.raise && !result.passed) throw Error(result.message);
     return result;
+}
+
+}  // namespace
+
+GradcheckResult gradcheck(const GradcheckFunction& f, const std::vector<Tensor<double>>& inputs,
+                          const GradcheckOptions& options) {
+    std::vector<Tensor<double>> params = leaf_copies(inputs, true, "gradcheck");
+
+    // The tape's side: the gradient of <f(x), v>, i.e. a backward seeded with v.
+    Array<double> v;
+    std::vector<Tensor<double>> analytic;
+    {
+        Tape tape;
+        Tensor<double> y = f(params);
+        if (!y.defined()) throw ValueError("gradcheck: the function returned an undefined tensor");
+        v = projection(y.shape(), y.size(), options.seed);
+        analytic = y.requires_grad() ? tape.gradient(y, params, Tensor<double>(Array<double>(v))) : zeros_like(params);
+    }
+
+    // The finite-difference side: (<f(x + εe), v> − <f(x − εe), v>) / 2ε per element.
+    std::vector<Tensor<double>> work = leaf_copies(params, false, "gradcheck");
+    auto scalar_of = [&] {
+        NoGradGuard no_grad;
+        Tensor<double> y = f(work);
+        if (y.size() != v.size()) throw ValueError("gradcheck: the function's output changed shape between evaluations");
+        return dot(y.value(), v);
+    };
+    return compare_with_finite_differences("gradcheck", work, analytic, scalar_of, options);
+}
+
+GradcheckResult gradgradcheck(const GradcheckFunction& f, const std::vector<Tensor<double>>& inputs,
+                              GradcheckOptions options) {
+    std::vector<Tensor<double>> params = leaf_copies(inputs, true, "gradgradcheck");
+    Array<double> u;                  // projection of f's output
+    std::vector<Array<double>> v;     // projection of the first derivatives
+    std::vector<Tensor<double>> analytic;
+    {
+        Tape tape;
+        Tensor<double> y = f(params);
+        if (!y.defined()) throw ValueError("gradgradcheck: the function returned an undefined tensor");
+        u = projection(y.shape(), y.size(), options.seed);
+        for (std::size_t i = 0; i < params.size(); ++i)
+            v.push_back(projection(params[i].shape(), 0, options.seed + 1 + i));
+        if (!y.requires_grad()) {
+            analytic = zeros_like(params);
+        } else {
+            BackwardOptions create;
+            create.create_graph = true;
+            std::vector<Tensor<double>> g = tape.gradient(y, params, Tensor<double>(Array<double>(u)), create);
+            // s = Σ_i <g_i, v_i>, recorded so that it can be differentiated again.
+            Tensor<double> s;
+            for (std::size_t i = 0; i < g.size(); ++i) {
+                Tensor<double> term = sum(g[i] * Tensor<double>(Array<double>(v[i])));
+                s = s.defined() ? s + term : term;
+            }
+            analytic = s.defined() && s.requires_grad() ? tape.gradient(s, params) : zeros_like(params);
+        }
+    }
+
+    // s(x) at perturbed x, each from a first-order backward on a fresh tape.
+    std::vector<Tensor<double>> work = leaf_copies(params, true, "gradgradcheck");
+    auto scalar_of = [&] {
+        Tape tape;
+        Tensor<double> y = f(work);
+        if (y.size() != u.size())
+            throw ValueError("gradgradcheck: the function's output changed shape between evaluations");
+        if (!y.requires_grad()) return 0.0;
+        std::vector<Tensor<double>> g = tape.gradient(y, work, Tensor<double>(Array<double>(u)));
+        double s = 0;
+        for (std::size_t i = 0; i < g.size(); ++i) s += dot(g[i].value(), v[i]);
+        return s;
+    };
+    return compare_with_finite_differences("gradgradcheck", work, analytic, scalar_of, options);
 }
 
 }  // namespace tg

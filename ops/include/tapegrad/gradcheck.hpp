@@ -1,5 +1,6 @@
 #pragma once
-// tg::gradcheck: the tape's gradients against central finite differences, in double.
+// tg::gradcheck and tg::gradgradcheck: the tape's first and second derivatives against
+// central finite differences, in double.
 //
 //     auto f = [](const std::vector<tg::Tensor<>>& in) { return tg::sum(tg::tanh(in[0] * in[1])); };
 //     tg::GradcheckResult r = tg::gradcheck(f, {x, w});
@@ -55,5 +56,12 @@ using GradcheckFunction = std::function<Tensor<double>(const std::vector<Tensor<
 /// the caller's tensors are not changed).
 GradcheckResult gradcheck(const GradcheckFunction& f, const std::vector<Tensor<double>>& inputs,
                           const GradcheckOptions& options = {});
+
+/// Checks second derivatives: with g(x) = ∇<f(x), u> taken by the tape with create_graph,
+/// the tape's gradient of s(x) = <g(x), v> (u, v fixed random vectors) is compared with
+/// central finite differences of s, each s computed by a first-order backward. Same
+/// report as gradcheck; the default tolerances are looser (differences of gradients).
+GradcheckResult gradgradcheck(const GradcheckFunction& f, const std::vector<Tensor<double>>& inputs,
+                              GradcheckOptions options = {1e-5, 1e-4, 1e-3});
 
 }  // namespace tg
