@@ -4,14 +4,13 @@
 #include <tapegrad/ops/shape.hpp>
 #include <tapegrad/record.hpp>
 
-#include <xtensor/xoperation.hpp>
+#include "kernels.hpp"
 
 namespace tg {
 
 template <class T>
 Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
-    detail::broadcast_shapes("add", a.shape(), b.shape());
-    Tensor<T> y(Array<T>(a.value() + b.value()));
+    Tensor<T> y(detail::broadcast_map("add", a.value(), b.value(), [](T u, T v) { return u + v; }));
     record("add", {a, b}, y, {}, [](BackwardContext<T>& c) {
         if (c.needs(0)) c.add(0, sum_to(c.grad(), c.input_shape(0)));
         if (c.needs(1)) c.add(1, sum_to(c.grad(), c.input_shape(1)));
@@ -26,8 +25,7 @@ Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) {
 
 template <class T>
 Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
-    detail::broadcast_shapes("mul", a.shape(), b.shape());
-    Tensor<T> y(Array<T>(a.value() * b.value()));
+    Tensor<T> y(detail::broadcast_map("mul", a.value(), b.value(), [](T u, T v) { return u * v; }));
     record("mul", {a, b}, y, {a, b}, [](BackwardContext<T>& c) {
         if (c.needs(0)) c.add(0, sum_to(c.grad() * c.saved(1), c.input_shape(0)));
         if (c.needs(1)) c.add(1, sum_to(c.grad() * c.saved(0), c.input_shape(1)));
@@ -43,7 +41,7 @@ Tensor<T> div(const Tensor<T>& a, const Tensor<T>& b) {
 
 template <class T>
 Tensor<T> neg(const Tensor<T>& a) {
-    Tensor<T> y(Array<T>(-a.value()));
+    Tensor<T> y = detail::map(a, [](T u) { return -u; });
     record("neg", {a}, y, {}, [](BackwardContext<T>& c) { c.add(0, neg(c.grad())); });
     return y;
 }

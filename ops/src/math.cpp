@@ -6,6 +6,8 @@
 #include <xtensor/xmath.hpp>
 #include <xtensor/xoperation.hpp>
 
+#include "kernels.hpp"
+
 namespace tg {
 
 template <class T>
@@ -13,17 +15,21 @@ Tensor<T> pow(const Tensor<T>& x, detail::scalar_t<T> p) {
     Tensor<T> y(Array<T>(xt::pow(x.value(), p)));
     record("pow", {x}, y, {x}, [p](BackwardContext<T>& c) {
         // d x^p = p x^(p-1) dx
-        c.add(0, c.grad() * (pow(c.saved(0), p - T(1)) * p));
+        const Tensor<T>& x = c.saved(0);
+        if (c.create_graph()) c.add(0, c.grad() * (pow(x, p - T(1)) * p));
+        else c.add(0, detail::map(c.grad(), x, [p](T g, T v) { return g * p * std::pow(v, p - T(1)); }));
     });
     return y;
 }
 
 template <class T>
 Tensor<T> square(const Tensor<T>& x) {
-    Tensor<T> y(Array<T>(x.value() * x.value()));
+    Tensor<T> y = detail::map(x, [](T v) { return v * v; });
     record("square", {x}, y, {x}, [](BackwardContext<T>& c) {
         // d x² = 2x dx
-        c.add(0, c.grad() * (c.saved(0) * T(2)));
+        const Tensor<T>& x = c.saved(0);
+        if (c.create_graph()) c.add(0, c.grad() * (x * T(2)));
+        else c.add(0, detail::map(c.grad(), x, [](T g, T v) { return T(2) * v * g; }));
     });
     return y;
 }
@@ -40,7 +46,7 @@ Tensor<T> sqrt(const Tensor<T>& x) {
 
 template <class T>
 Tensor<T> exp(const Tensor<T>& x) {
-    Tensor<T> y(Array<T>(xt::exp(x.value())));
+    Tensor<T> y = detail::map_or_expression(x, [](T v) { return std::exp(v); }, xt::exp(x.value()));
     record("exp", {x}, y, {y}, [](BackwardContext<T>& c) {
         // d eˣ = eˣ dx
         c.add(0, c.grad() * c.saved(0));
@@ -50,7 +56,7 @@ Tensor<T> exp(const Tensor<T>& x) {
 
 template <class T>
 Tensor<T> log(const Tensor<T>& x) {
-    Tensor<T> y(Array<T>(xt::log(x.value())));
+    Tensor<T> y = detail::map_or_expression(x, [](T v) { return std::log(v); }, xt::log(x.value()));
     record("log", {x}, y, {x}, [](BackwardContext<T>& c) {
         // d ln x = dx / x
         c.add(0, c.grad() / c.saved(0));

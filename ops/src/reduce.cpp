@@ -56,10 +56,26 @@ template <class T>
 Tensor<T> sum(const Tensor<T>& x, const Axes& axes_arg, bool keepdims) {
     const Shape shape = x.shape();
     const std::vector<std::size_t> axes = normalize_axes("sum", axes_arg, shape.size());
-    // Evaluated at once: a lazy reducer is slow and, with keep_dims inside a broadcast,
-    // wrong in xtensor 0.24.3 (MEASURED.md).
-    Array<T> reduced = xt::sum(x.value(), axes, xt::evaluation_strategy::immediate);
-    reduced.reshape(reduced_shape(shape, axes, keepdims));
+    Array<T> reduced;
+    if (axes.size() == 1) {
+        // One axis, the common case (a bias gradient): a plain loop over (outer, n, inner).
+        const std::size_t axis = axes[0];
+        std::size_t outer = 1, inner = 1;
+        for (std::size_t i = 0; i < axis; ++i) outer *= shape[i];
+        for (std::size_t i = axis + 1; i < shape.size(); ++i) inner *= shape[i];
+        const std::size_t n = shape[axis];
+        reduced = xt::zeros<T>(reduced_shape(shape, axes, keepdims));
+        const T* in = x.value().data();
+        T* out = reduced.data();
+        for (std::size_t o = 0; o < outer; ++o)
+            for (std::size_t k = 0; k < n; ++k)
+                for (std::size_t i = 0; i < inner; ++i) out[o * inner + i] += in[(o * n + k) * inner + i];
+    } else {
+        // Evaluated at once: a lazy reducer is slow and, with keep_dims inside a broadcast,
+        // wrong in xtensor 0.24.3 (MEASURED.md).
+        reduced = xt::sum(x.value(), axes, xt::evaluation_strategy::immediate);
+        reduced.reshape(reduced_shape(shape, axes, keepdims));
+    }
     Tensor<T> y(std::move(reduced));
     record("sum", {x}, y, {}, [axes](BackwardContext<T>& c) {
         const Shape& in = c.input_shape(0);

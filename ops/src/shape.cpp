@@ -32,8 +32,9 @@ Tensor<T> embed(const Tensor<T>& x, std::size_t axis, std::size_t start, const S
 
 template <class T>
 Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape) {
+    const auto& current = x.value().shape();
+    if (std::equal(current.begin(), current.end(), shape.begin(), shape.end())) return x;
     const Shape from = x.shape();
-    if (from == shape) return x;
     if (!detail::broadcasts_to(shape, from))
         throw ShapeError("sum_to: cannot sum shape " + shape_str(from) + " to " + shape_str(shape) +
                          ": the target must broadcast to the source shape");
@@ -55,8 +56,9 @@ Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape) {
 
 template <class T>
 Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape) {
+    const auto& current = x.value().shape();
+    if (std::equal(current.begin(), current.end(), shape.begin(), shape.end())) return x;
     const Shape from = x.shape();
-    if (from == shape) return x;
     if (!detail::broadcasts_to(from, shape))
         throw ShapeError("broadcast_to: shape " + shape_str(from) + " cannot be broadcast to " +
                          shape_str(shape) + " (sizes must be equal or 1, aligned from the right)");

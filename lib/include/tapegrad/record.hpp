@@ -137,6 +137,9 @@ public:
     const Tensor<T>& saved(std::size_t i) const;
     /// Whether input i needs a gradient in this sweep (skip the work when not).
     bool needs(std::size_t i) const;
+    /// Whether this sweep records (create_graph). When it does not, a backward may use a
+    /// fused, non-differentiable kernel instead of its composite of ops.
+    bool create_graph() const { return state_.create_graph; }
     std::size_t num_inputs() const { return entry_.inputs.size(); }
     const Shape& input_shape(std::size_t i) const { return entry_.inputs[i].shape; }
     const Shape& output_shape() const { return entry_.output_shape; }

@@ -1,0 +1,85 @@
+// What one recorded op costs on a 1-element tensor, where the arithmetic is nothing:
+// the op without a tape, recorded, and recorded plus its share of backward.
+// Each iteration runs a chain of kChain ops; the counter time_per_op divides by it.
+
+#include <benchmark/benchmark.h>
+
+#include <tapegrad/tapegrad.hpp>
+
+namespace {
+
+using Tensor = tg::Tensor<double>;
+constexpr int kChain = 100;
+
+Tensor add_op(const Tensor& x, const Tensor& w) { return x + w; }
+Tensor mul_op(const Tensor& x, const Tensor& w) { return x * w; }
+Tensor tanh_op(const Tensor& x, const Tensor&) { return tg::tanh(x); }
+Tensor matmul_op(const Tensor& x, const Tensor& w) { return tg::matmul(x, w); }
+
+using Op = Tensor (*)(const Tensor&, const Tensor&);
+
+/// A 1x1 leaf that requires a gradient.
+Tensor scalar_parameter(double v) {
+    tg::Array<double> a = tg::Array<double>::from_shape({1, 1});
+    a.fill(v);
+    return Tensor(std::move(a), true);
+}
+
+/// Counter time_per_op: seconds per op (printed with an SI prefix: 250n = 250 ns).
+void set_time_per_op(benchmark::State& state) {
+    state.counters["time_per_op"] =
+        benchmark::Counter(kChain, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+
+template <Op op>
+void BM_op_no_tape(benchmark::State& state) {
+    Tensor x = scalar_parameter(0.5);
+    Tensor w = scalar_parameter(0.999);
+    for (auto _ : state) {
+        Tensor y = x;
+        for (int i = 0; i < kChain; ++i) y = op(y, w);
+        benchmark::DoNotOptimize(y.value().data());
+    }
+    set_time_per_op(state);
+}
+
+template <Op op>
+void BM_op_recorded(benchmark::State& state) {
+    Tensor x = scalar_parameter(0.5);
+    Tensor w = scalar_parameter(0.999);
+    tg::Tape tape;
+    for (auto _ : state) {
+        Tensor y = x;
+        for (int i = 0; i < kChain; ++i) y = op(y, w);
+        benchmark::DoNotOptimize(y.value().data());
+        tape.clear();
+    }
+    set_time_per_op(state);
+}
+
+template <Op op>
+void BM_op_recorded_backward(benchmark::State& state) {
+    Tensor x = scalar_parameter(0.5);
+    Tensor w = scalar_parameter(0.999);
+    tg::Tape tape;
+    for (auto _ : state) {
+        Tensor y = x;
+        for (int i = 0; i < kChain; ++i) y = op(y, w);
+        tape.backward(tg::sum(y));
+    }
+    benchmark::DoNotOptimize(x.grad().value().data());
+    set_time_per_op(state);
+}
+
+#define TG_OP_BENCHMARKS(op)                                      \
+    BENCHMARK_TEMPLATE(BM_op_no_tape, op)->Name("op_no_tape/" #op);          \
+    BENCHMARK_TEMPLATE(BM_op_recorded, op)->Name("op_recorded/" #op);        \
+    BENCHMARK_TEMPLATE(BM_op_recorded_backward, op)->Name("op_recorded_backward/" #op);
+TG_OP_BENCHMARKS(add_op)
+TG_OP_BENCHMARKS(mul_op)
+TG_OP_BENCHMARKS(tanh_op)
+TG_OP_BENCHMARKS(matmul_op)
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,100 @@
+#pragma once
+// Plain loops for the elementwise hot path (private to ops/).
+//
+// Why: on small tensors xtensor's expression machinery costs more than the arithmetic,
+// and a backward written from several tensor ops makes several passes over memory. The
+// fused kernels here serve backward sweeps that do not record (create_graph off); with
+// create_graph the composite, differentiable form is used instead.
+
+#include <tapegrad/broadcast.hpp>
+#include <tapegrad/tensor.hpp>
+
+#include <xtensor/xbroadcast.hpp>
+
+namespace tg::detail {
+
+/// y[i] = f(a[i]).
+template <class T, class F>
+Tensor<T> map(const Tensor<T>& a, F f) {
+    const Array<T>& av = a.value();
+    Array<T> out = Array<T>::from_shape(av.shape());
+    const T* pa = av.data();
+    T* po = out.data();
+    for (std::size_t i = 0, n = out.size(); i < n; ++i) po[i] = f(pa[i]);
+    return Tensor<T>(std::move(out));
+}
+
+/// Below this many elements a plain loop beats xtensor's (xsimd-vectorized) expressions,
+/// whose fixed cost is a few hundred nanoseconds.
+constexpr std::size_t kSmallSize = 64;
+
+/// y = f(a) elementwise: a plain loop for small tensors, the xtensor expression `large`
+/// (vectorized transcendental functions) otherwise.
+template <class T, class F, class E>
+Tensor<T> map_or_expression(const Tensor<T>& a, F f, const E& large) {
+    if (a.size() < kSmallSize) return map(a, f);
+    return Tensor<T>(Array<T>(large));
+}
+
+/// y[i] = f(a[i], b[i]) for a and b of one shape.
+template <class T, class F>
+Tensor<T> map(const Tensor<T>& a, const Tensor<T>& b, F f) {
+    const Array<T>& av = a.value();
+    Array<T> out = Array<T>::from_shape(av.shape());
+    const T* pa = av.data();
+    const T* pb = b.value().data();
+    T* po = out.data();
+    for (std::size_t i = 0, n = out.size(); i < n; ++i) po[i] = f(pa[i], pb[i]);
+    return Tensor<T>(std::move(out));
+}
+
+/// y[i] = f(a[i], b[i], c[i]) for a, b and c of one shape.
+template <class T, class F>
+Tensor<T> map(const Tensor<T>& a, const Tensor<T>& b, const Tensor<T>& c, F f) {
+    const Array<T>& av = a.value();
+    Array<T> out = Array<T>::from_shape(av.shape());
+    const T* pa = av.data();
+    const T* pb = b.value().data();
+    const T* pc = c.value().data();
+    T* po = out.data();
+    for (std::size_t i = 0, n = out.size(); i < n; ++i) po[i] = f(pa[i], pb[i], pc[i]);
+    return Tensor<T>(std::move(out));
+}
+
+/// f applied elementwise with numpy broadcasting. Equal shapes and one-element operands
+/// take a plain loop; other shape pairs go through xtensor's broadcasting.
+template <class T, class F>
+Array<T> broadcast_map(const char* op, const Array<T>& a, const Array<T>& b, F f) {
+    if (a.shape() == b.shape()) {
+        Array<T> out = Array<T>::from_shape(a.shape());
+        const T *pa = a.data(), *pb = b.data();
+        T* po = out.data();
+        for (std::size_t i = 0, n = out.size(); i < n; ++i) po[i] = f(pa[i], pb[i]);
+        return out;
+    }
+    const Shape shape = broadcast_shapes(op, Shape(a.shape().begin(), a.shape().end()),
+                                         Shape(b.shape().begin(), b.shape().end()));
+    const bool out_is_a = std::equal(shape.begin(), shape.end(), a.shape().begin(), a.shape().end());
+    const bool out_is_b = std::equal(shape.begin(), shape.end(), b.shape().begin(), b.shape().end());
+    Array<T> out = Array<T>::from_shape(shape);
+    T* po = out.data();
+    const std::size_t n = out.size();
+    if (out_is_a && b.size() == 1) {
+        const T* pa = a.data();
+        const T sb = *b.data();
+        for (std::size_t i = 0; i < n; ++i) po[i] = f(pa[i], sb);
+    } else if (out_is_b && a.size() == 1) {
+        const T sa = *a.data();
+        const T* pb = b.data();
+        for (std::size_t i = 0; i < n; ++i) po[i] = f(sa, pb[i]);
+    } else {
+        auto ba = xt::broadcast(a, shape);
+        auto bb = xt::broadcast(b, shape);
+        auto ia = ba.begin();
+        auto ib = bb.begin();
+        for (std::size_t i = 0; i < n; ++i, ++ia, ++ib) po[i] = f(*ia, *ib);
+    }
+    return out;
+}
+
+}  // namespace tg::detail
