@@ -9,7 +9,9 @@ namespace {
 constexpr std::size_t kAlignment = 64;
 constexpr int kMinClass = 6;    // 64 bytes
 constexpr int kClasses = 40;    // up to 2^45 bytes
-constexpr std::size_t kMaxCachedPerClass = 64;
+// Freed blocks are kept until the thread caches this many bytes; beyond, they go back to
+// the system (pool_release() empties the cache).
+constexpr std::size_t kMaxCachedBytes = std::size_t{1} << 30;
 
 int size_class(std::size_t bytes) {
     int c = kMinClass;
@@ -74,7 +76,7 @@ void pool_deallocate(void* p, std::size_t bytes) noexcept {
         const int c = size_class(bytes);
         Pool& pool = thread_pool();
         auto& list = pool.free_lists[c];
-        if (list.size() < kMaxCachedPerClass) {
+        if (pool.stats.cached_bytes + (std::size_t{1} << c) <= kMaxCachedBytes) {
             try {
                 list.push_back(p);
                 pool.stats.cached_bytes += std::size_t{1} << c;

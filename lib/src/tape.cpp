@@ -63,8 +63,9 @@ void accumulate(Tensor<T>& slot, const Tensor<T>& g, bool create_graph) {
 std::string released_message(const char* what) {
     return std::string(what) +
            ": the tape that recorded this tensor has released its entries (an earlier "
-           "backward without retain_graph) or is gone; pass retain_graph = true to the first "
-           "backward to run backward twice, or recompute the forward pass";
+           "backward without retain_graph), is gone, or belongs to another thread; pass "
+           "retain_graph = true to the first backward to run backward twice, recompute the "
+           "forward pass, or call backward in the thread that recorded it";
 }
 
 }  // namespace
@@ -296,32 +297,6 @@ std::string Tape::to_dot() const {
 }
 
 template <class T>
-void Tape::backward(const Tensor<T>& loss, const BackwardOptions& options) {
-    sweep<T>(loss, nullptr, nullptr, nullptr, options);
-}
-
-template <class T>
-void Tape::backward(const Tensor<T>& y, const Tensor<T>& seed, const BackwardOptions& options) {
-    sweep<T>(y, &seed, nullptr, nullptr, options);
-}
-
-template <class T>
-std::vector<Tensor<T>> Tape::gradient(const Tensor<T>& y, const std::vector<Tensor<T>>& xs,
-                                      const BackwardOptions& options) {
-    std::vector<Tensor<T>> results(xs.size());
-    sweep<T>(y, nullptr, &xs, &results, options);
-    return results;
-}
-
-template <class T>
-std::vector<Tensor<T>> Tape::gradient(const Tensor<T>& y, const std::vector<Tensor<T>>& xs,
-                                      const Tensor<T>& seed, const BackwardOptions& options) {
-    std::vector<Tensor<T>> results(xs.size());
-    sweep<T>(y, &seed, &xs, &results, options);
-    return results;
-}
-
-template <class T>
 void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Tensor<T>>* xs,
                  std::vector<Tensor<T>>* results, const BackwardOptions& options) {
     const char* what = xs ? "gradient" : "backward";
@@ -372,10 +347,10 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
     std::vector<std::shared_ptr<detail::Node<T>>> marked;
     bool any_leaf_target = false;
     if (xs) {
+        for (std::size_t k = 0; k < xs->size(); ++k)
+            if (!(*xs)[k].defined()) throw ValueError("gradient: input #" + std::to_string(k) + " is undefined");
         for (std::size_t k = 0; k < xs->size(); ++k) {
-            const auto& x = (*xs)[k];
-            if (!x.defined()) throw ValueError("gradient: input #" + std::to_string(k) + " is undefined");
-            const auto& n = x.node();
+            const auto& n = (*xs)[k].node();
             if (n->tape_epoch == epoch_) {
                 captures.push_back({n->entry, k});
             } else if (n->is_leaf() && n->sweep_target < 0) {
@@ -428,6 +403,9 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
                 entry.backward(context);
                 entry.grad = Tensor<T>();
             }
+            // Stopping early leaves gradients on entries below `lowest`; the next sweep
+            // must not find them.
+            for (std::size_t i = lowest; i-- > 0;) entries_[i]->clear_grad();
         } else if (!xs || ynode->sweep_target >= 0) {
             // y is a leaf: d y / d y = seed.
             state.touched_leaves.push_back(ynode);
@@ -441,8 +419,10 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
     }
 
     if (xs) {
-        for (auto& n : marked)
-            if (n->pending) (*results)[n->sweep_target] = Tensor<T>(n->pending);
+        for (std::size_t k = 0; k < xs->size(); ++k) {  // a leaf may be listed twice
+            const auto& n = (*xs)[k].node();
+            if (n->is_leaf() && n->sweep_target >= 0 && n->pending) (*results)[k] = Tensor<T>(n->pending);
+        }
         for (std::size_t k = 0; k < xs->size(); ++k)
             if (!(*results)[k].defined())
                 (*results)[k] = Tensor<T>(Array<T>(xt::zeros<T>((*xs)[k].value().shape())));
@@ -451,8 +431,11 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
             auto node = std::static_pointer_cast<detail::Node<T>>(leaf);
             Tensor<T> pending(node->pending);
             if (options.create_graph) {
-                node->grad = node->grad ? accumulate_grad(Tensor<T>(node->grad), pending).node()
-                                        : pending.node();
+                // A recorded gradient is never changed in place, so it may be shared; an
+                // unrecorded one (a seed, a constant) is copied, as zero_grad and later
+                // backward calls change a leaf gradient in place.
+                Tensor<T> first = pending.is_leaf() ? Tensor<T>(Array<T>(pending.value())) : pending;
+                node->grad = node->grad ? accumulate_grad(Tensor<T>(node->grad), pending).node() : first.node();
             } else if (!node->grad || !node->grad->is_leaf()) {
                 // The first gradient is copied: the sweep's tensor may be shared.
                 Tensor<T> sum = node->grad ? Tensor<T>(Array<T>(node->grad->value + pending.value()))
@@ -474,12 +457,8 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
     template void detail::append_entry<T>(Tape&, std::unique_ptr<detail::Entry<T>>, const Tensor<T>*, \
                                           std::size_t, const Tensor<T>&,                           \
                                           std::initializer_list<Tensor<T>>);                       \
-    template void Tape::backward<T>(const Tensor<T>&, const BackwardOptions&);                     \
-    template void Tape::backward<T>(const Tensor<T>&, const Tensor<T>&, const BackwardOptions&);   \
-    template std::vector<Tensor<T>> Tape::gradient<T>(const Tensor<T>&, const std::vector<Tensor<T>>&, \
-                                                      const BackwardOptions&);                     \
-    template std::vector<Tensor<T>> Tape::gradient<T>(const Tensor<T>&, const std::vector<Tensor<T>>&, \
-                                                      const Tensor<T>&, const BackwardOptions&);
+    template void Tape::sweep<T>(const Tensor<T>&, const Tensor<T>*, const std::vector<Tensor<T>>*,      \
+                                 std::vector<Tensor<T>>*, const BackwardOptions&);
 TG_TAPE_INSTANTIATE(float)
 TG_TAPE_INSTANTIATE(double)
 

@@ -121,8 +121,9 @@ void Tensor<T>::backward() const {
             "differentiate a gradient again, compute it with create_graph = true");
     throw GraphError(
         "backward(): the tape that recorded this tensor has released its entries (an earlier "
-        "backward without retain_graph) or is gone; pass retain_graph = true to the first "
-        "backward to run backward twice, or recompute the forward pass");
+        "backward without retain_graph), is gone, or belongs to another thread; pass "
+        "retain_graph = true to the first backward to run backward twice, recompute the "
+        "forward pass, or call backward in the thread that recorded it");
 }
 
 template class Tensor<float>;

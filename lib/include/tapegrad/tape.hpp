@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace tg {
@@ -50,18 +51,33 @@ public:
     /// Accumulates d loss / d leaf into grad() of every leaf that requires a gradient.
     /// `loss` must hold one element; otherwise pass a seed of its shape.
     template <class T>
-    void backward(const Tensor<T>& loss, const BackwardOptions& options = {});
-    template <class T>
-    void backward(const Tensor<T>& y, const Tensor<T>& seed, const BackwardOptions& options = {});
+    void backward(const Tensor<T>& loss, const BackwardOptions& options = {}) {
+        sweep<T>(loss, nullptr, nullptr, nullptr, options);
+    }
+    /// The same, seeded with d L / d y = seed (of y's shape). (`Seed` is Tensor<T>; the
+    /// template keeps `tape.backward(y, {.retain_graph = true})` unambiguous.)
+    template <class T, class Seed, class = std::enable_if_t<std::is_same_v<Seed, Tensor<T>>>>
+    void backward(const Tensor<T>& y, const Seed& seed, const BackwardOptions& options = {}) {
+        sweep<T>(y, &seed, nullptr, nullptr, options);
+    }
 
     /// Returns d y / d x for each x in xs (zeros for an x that y does not depend on),
     /// leaving grad() untouched. xs may be leaves or results recorded on this tape.
     template <class T>
     std::vector<Tensor<T>> gradient(const Tensor<T>& y, const std::vector<Tensor<T>>& xs,
-                                    const BackwardOptions& options = {});
-    template <class T>
-    std::vector<Tensor<T>> gradient(const Tensor<T>& y, const std::vector<Tensor<T>>& xs,
-                                    const Tensor<T>& seed, const BackwardOptions& options = {});
+                                    const BackwardOptions& options = {}) {
+        std::vector<Tensor<T>> results(xs.size());
+        sweep<T>(y, nullptr, &xs, &results, options);
+        return results;
+    }
+    /// The same, seeded: returns seedᵀ (d y / d x), a vector-Jacobian product.
+    template <class T, class Seed, class = std::enable_if_t<std::is_same_v<Seed, Tensor<T>>>>
+    std::vector<Tensor<T>> gradient(const Tensor<T>& y, const std::vector<Tensor<T>>& xs, const Seed& seed,
+                                    const BackwardOptions& options = {}) {
+        std::vector<Tensor<T>> results(xs.size());
+        sweep<T>(y, &seed, &xs, &results, options);
+        return results;
+    }
 
     /// Number of recorded entries.
     std::size_t size() const { return entries_.size(); }
@@ -105,17 +121,5 @@ Tape* recording_tape();
 Tape* find_tape(std::uint64_t epoch);
 }  // namespace detail
 
-#define TG_TAPE_EXTERN(T)                                                                   \
-    extern template void Tape::backward<T>(const Tensor<T>&, const BackwardOptions&);       \
-    extern template void Tape::backward<T>(const Tensor<T>&, const Tensor<T>&,              \
-                                           const BackwardOptions&);                         \
-    extern template std::vector<Tensor<T>> Tape::gradient<T>(                               \
-        const Tensor<T>&, const std::vector<Tensor<T>>&, const BackwardOptions&);           \
-    extern template std::vector<Tensor<T>> Tape::gradient<T>(                               \
-        const Tensor<T>&, const std::vector<Tensor<T>>&, const Tensor<T>&,                  \
-        const BackwardOptions&);
-TG_TAPE_EXTERN(float)
-TG_TAPE_EXTERN(double)
-#undef TG_TAPE_EXTERN
 
 }  // namespace tg
