@@ -6,6 +6,8 @@
 
 #include <tapegrad/tapegrad.hpp>
 
+#include "benchmark_main.hpp"
+
 namespace {
 
 using Tensor = tg::Tensor<double>;
@@ -82,4 +84,4 @@ TG_OP_BENCHMARKS(matmul_op)
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) { return tg::bench::run_benchmarks(argc, argv); }

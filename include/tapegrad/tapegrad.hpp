@@ -1,5 +1,6 @@
 #pragma once
-// The umbrella header: the tensor, the tape, every op and gradcheck.
+// The umbrella header: the tensor, the tape, every op, gradcheck, the functional
+// helpers and nn.
 
 #include <tapegrad/error.hpp>
 #include <tapegrad/functional.hpp>
@@ -9,6 +10,4 @@
 #include <tapegrad/record.hpp>
 #include <tapegrad/tape.hpp>
 #include <tapegrad/tensor.hpp>
-#if __has_include(<tapegrad/nn.hpp>)
 #include <tapegrad/nn.hpp>
-#endif

@@ -1,0 +1,111 @@
+#pragma once
+// The main of tapegrad's benchmark programs: BENCHMARK_MAIN, except that a filter that
+// matches no benchmark is an error (exit code 1), and that the step benchmarks end with
+// one table of per-step times and tape/manual ratios measured in the same run.
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace tg::bench {
+
+/// Collects the per-iteration times of runs named "<family>/<variant>/<dtype>/<N>" and
+/// prints, per family, dtype and N, each variant's time and its ratio to `baseline`.
+class RatioTable : public benchmark::ConsoleReporter {
+public:
+    explicit RatioTable(std::string baseline) : baseline_(std::move(baseline)) {}
+
+    void ReportRuns(const std::vector<Run>& runs) override {
+        ConsoleReporter::ReportRuns(runs);
+        for (const Run& run : runs) {
+            if (run.error_occurred || run.run_type != Run::RT_Iteration) continue;
+            const std::vector<std::string> parts = split(run.benchmark_name());
+            if (parts.size() != 4) continue;
+            // Microseconds per step, wall clock (the peers in MEASURED.md are wall clock).
+            const double us = run.GetAdjustedRealTime() * to_microseconds(run.time_unit);
+            Row& row = rows_[{parts[0], parts[2], std::stol(parts[3])}];
+            row[parts[1]] = us;
+            if (std::find(variants_.begin(), variants_.end(), parts[1]) == variants_.end())
+                variants_.push_back(parts[1]);
+        }
+    }
+
+    void Finalize() override {
+        ConsoleReporter::Finalize();
+        if (rows_.empty()) return;
+        std::printf("\nMicroseconds per training step (wall clock) and ratios to '%s', one run:\n\n",
+                    baseline_.c_str());
+        std::printf("| network | dtype | N |");
+        for (const auto& v : variants_) std::printf(" %s |", v.c_str());
+        for (const auto& v : variants_)
+            if (v != baseline_) std::printf(" %s / %s |", v.c_str(), baseline_.c_str());
+        std::printf("\n|---|---|--:|");
+        for (std::size_t i = 0; i < 2 * variants_.size() - 1; ++i) std::printf("--:|");
+        std::printf("\n");
+        for (const auto& [key, row] : rows_) {
+            std::printf("| %s | %s | %ld |", std::get<0>(key).c_str(), std::get<1>(key).c_str(), std::get<2>(key));
+            for (const auto& v : variants_) print_cell(row, v, 1.0);
+            const auto base = row.find(baseline_);
+            for (const auto& v : variants_) {
+                if (v == baseline_) continue;
+                const auto it = row.find(v);
+                if (it == row.end() || base == row.end()) std::printf(" |");
+                else std::printf(" %.2f |", it->second / base->second);
+            }
+            std::printf("\n");
+        }
+    }
+
+private:
+    using Row = std::map<std::string, double>;
+
+    static void print_cell(const Row& row, const std::string& v, double scale) {
+        const auto it = row.find(v);
+        if (it == row.end()) std::printf(" |");
+        else std::printf(" %.1f |", it->second * scale);
+    }
+    static double to_microseconds(benchmark::TimeUnit unit) {
+        switch (unit) {
+            case benchmark::kNanosecond: return 1e-3;
+            case benchmark::kMicrosecond: return 1.0;
+            case benchmark::kMillisecond: return 1e3;
+            default: return 1e6;
+        }
+    }
+    static std::vector<std::string> split(const std::string& name) {
+        std::vector<std::string> parts;
+        std::size_t start = 0;
+        for (std::size_t i = 0; i <= name.size(); ++i)
+            if (i == name.size() || name[i] == '/') {
+                parts.push_back(name.substr(start, i - start));
+                start = i + 1;
+            }
+        return parts;
+    }
+
+    std::string baseline_;
+    std::vector<std::string> variants_;
+    std::map<std::tuple<std::string, std::string, long>, Row> rows_;
+};
+
+/// Runs the registered benchmarks with `reporter` (or the console); returns the exit code.
+inline int run_benchmarks(int argc, char** argv, benchmark::BenchmarkReporter* reporter = nullptr) {
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+    const std::size_t ran = reporter ? benchmark::RunSpecifiedBenchmarks(reporter)
+                                     : benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    if (ran == 0) {
+        std::fprintf(stderr, "%s: no benchmark matches the filter; list them with --benchmark_list_tests\n",
+                     argv[0]);
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace tg::bench

@@ -1,0 +1,40 @@
+#pragma once
+// Checkpoints: a module's parameters in a .npz archive, as numpy.savez writes one.
+//
+//     tg::nn::save(net, "net.npz");
+//     tg::nn::load(net, "net.npz");          // same architecture: every name and shape
+//
+//     >>> numpy.load("net.npz")["0.weight"]  # Python, numpy only
+//
+// The archive holds one uncompressed entry "NAME.npy" per (NAME, tensor) of
+// named_parameters(), in numpy's .npy format (written by xtensor's npy code; dtype
+// '<f8' for double, '<f4' for float). Compressed archives (numpy.savez_compressed) and
+// Fortran-ordered arrays load too.
+
+#include <tapegrad/nn/module.hpp>
+
+#include <string>
+
+namespace tg::nn {
+
+/// Writes every parameter of `module` to `path` (replacing the file as a whole: an
+/// error leaves an existing file unchanged). tg::IoError naming the file on failure.
+template <class T>
+void save(const Module<T>& module, const std::string& path);
+
+/// Reads the parameters of `module` from `path`. Every entry is checked before any
+/// parameter changes: a file that cannot be read, is truncated or malformed, lacks a
+/// parameter or has an entry the module does not, or holds a shape or dtype different
+/// from the module's, raises tg::IoError naming the file and every problem found, and
+/// leaves the module unchanged. Loading bumps each parameter's version.
+template <class T>
+void load(Module<T>& module, const std::string& path);
+
+#define TG_NN_CHECKPOINT_EXTERN(T)                                      \
+    extern template void save<T>(const Module<T>&, const std::string&); \
+    extern template void load<T>(Module<T>&, const std::string&);
+TG_NN_CHECKPOINT_EXTERN(float)
+TG_NN_CHECKPOINT_EXTERN(double)
+#undef TG_NN_CHECKPOINT_EXTERN
+
+}  // namespace tg::nn

@@ -1,0 +1,101 @@
+#pragma once
+// tg::nn::DataLoader: minibatches of (x, y) rows in a seeded random order.
+//
+//     tg::nn::DataLoader<> batches(x, y, 32, {.seed = 7});     // C++20; or set fields
+//     for (int epoch = 0; epoch < 10; ++epoch)
+//         for (const tg::nn::Batch<>& b : batches) { ... b.x ... b.y ... }
+//
+// Every begin() starts a new epoch with a new permutation drawn from the loader's own
+// Rng, so the sequence of epochs is fixed by the seed. Batches are plain copies of the
+// selected rows (constants: they require no gradient).
+
+#include <tapegrad/nn/random.hpp>
+#include <tapegrad/tensor.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <vector>
+
+namespace tg::nn {
+
+/// Options of a DataLoader (an aggregate).
+struct DataLoaderOptions {
+    bool shuffle = true;     ///< a new random order every epoch; false: rows in order
+    bool drop_last = false;  ///< drop a last batch smaller than batch_size
+    std::uint64_t seed = 0;  ///< seed of the loader's Rng
+};
+
+/// One minibatch: rows of x and the same rows of y.
+template <class T = double>
+struct Batch {
+    Tensor<T> x;
+    Tensor<T> y;
+    std::vector<std::size_t> indices;  ///< which rows of the full x and y these are
+};
+
+template <class T = double>
+class DataLoader {
+public:
+    /// x and y have the same number of rows (axis 0), at least one; batch_size >= 1.
+    DataLoader(Tensor<T> x, Tensor<T> y, std::size_t batch_size, DataLoaderOptions options = {});
+
+    class iterator {
+    public:
+        using iterator_category = std::input_iterator_tag;
+        using value_type = Batch<T>;
+        using difference_type = std::ptrdiff_t;
+        using pointer = const Batch<T>*;
+        using reference = const Batch<T>&;
+
+        iterator() = default;
+        reference operator*() const { return current_; }
+        pointer operator->() const { return &current_; }
+        iterator& operator++() {
+            ++index_;
+            load();
+            return *this;
+        }
+        bool operator==(const iterator& other) const { return index_ == other.index_; }
+        bool operator!=(const iterator& other) const { return index_ != other.index_; }
+
+    private:
+        friend class DataLoader;
+        iterator(const DataLoader* loader, std::size_t index) : loader_(loader), index_(index) {
+            load();
+        }
+        void load() {
+            if (loader_ && index_ < loader_->size()) current_ = loader_->batch(index_);
+        }
+        const DataLoader* loader_ = nullptr;
+        std::size_t index_ = 0;
+        Batch<T> current_;
+    };
+
+    /// Starts a new epoch (draws a new order when shuffling) and returns its first batch.
+    iterator begin();
+    iterator end() const { return iterator(nullptr, size()); }
+
+    /// Batches per epoch: ⌈rows / batch_size⌉, or ⌊rows / batch_size⌋ with drop_last.
+    std::size_t size() const;
+    std::size_t rows() const { return rows_; }
+    std::size_t batch_size() const { return batch_size_; }
+    /// Batch b of the current epoch (the epoch begun by the last begin()).
+    Batch<T> batch(std::size_t b) const;
+    /// The order of rows in the current epoch.
+    const std::vector<std::size_t>& order() const { return order_; }
+
+private:
+    Tensor<T> x_;
+    Tensor<T> y_;
+    std::size_t rows_;
+    std::size_t batch_size_;
+    DataLoaderOptions options_;
+    Rng rng_;
+    std::vector<std::size_t> order_;
+};
+
+extern template class DataLoader<float>;
+extern template class DataLoader<double>;
+
+}  // namespace tg::nn

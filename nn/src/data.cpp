@@ -1,0 +1,73 @@
+#include <tapegrad/nn/data.hpp>
+
+#include <algorithm>
+#include <numeric>
+
+namespace tg::nn {
+namespace {
+
+/// The rows `indices` of `a`, copied (axis 0 is the row axis).
+template <class T>
+Array<T> gather_rows(const Array<T>& a, const std::size_t* indices, std::size_t count) {
+    Shape shape(a.shape().begin(), a.shape().end());
+    const std::size_t row = shape[0] ? a.size() / shape[0] : 0;
+    shape[0] = count;
+    Array<T> out(shape);
+    for (std::size_t i = 0; i < count; ++i)
+        std::copy_n(a.data() + indices[i] * row, row, out.data() + i * row);
+    return out;
+}
+
+}  // namespace
+
+template <class T>
+DataLoader<T>::DataLoader(Tensor<T> x, Tensor<T> y, std::size_t batch_size,
+                          DataLoaderOptions options)
+    : x_(std::move(x)),
+      y_(std::move(y)),
+      rows_(0),
+      batch_size_(batch_size),
+      options_(options),
+      rng_(options.seed) {
+    if (!x_.defined() || !y_.defined() || x_.dim() == 0 || y_.dim() == 0)
+        throw ShapeError("DataLoader: x and y need at least one dimension (examples in rows)");
+    rows_ = x_.shape()[0];
+    if (y_.shape()[0] != rows_ || rows_ == 0)
+        throw ShapeError("DataLoader: x of shape " + shape_str(x_.shape()) + " and y of shape " +
+                         shape_str(y_.shape()) +
+                         " must have the same number of rows (axis 0), at least one");
+    if (batch_size == 0) throw ValueError("DataLoader: batch_size must be at least 1");
+    order_.resize(rows_);
+    std::iota(order_.begin(), order_.end(), std::size_t(0));
+}
+
+template <class T>
+typename DataLoader<T>::iterator DataLoader<T>::begin() {
+    if (options_.shuffle) order_ = random_permutation(rows_, rng_);
+    return iterator(this, 0);
+}
+
+template <class T>
+std::size_t DataLoader<T>::size() const {
+    return options_.drop_last ? rows_ / batch_size_ : (rows_ + batch_size_ - 1) / batch_size_;
+}
+
+template <class T>
+Batch<T> DataLoader<T>::batch(std::size_t b) const {
+    if (b >= size())
+        throw ValueError("DataLoader::batch(" + std::to_string(b) + "): an epoch has " +
+                         std::to_string(size()) + " batches");
+    const std::size_t first = b * batch_size_;
+    const std::size_t count = std::min(batch_size_, rows_ - first);
+    const std::size_t* indices = order_.data() + first;
+    Batch<T> out;
+    out.x = Tensor<T>(gather_rows(x_.value(), indices, count));
+    out.y = Tensor<T>(gather_rows(y_.value(), indices, count));
+    out.indices.assign(indices, indices + count);
+    return out;
+}
+
+template class DataLoader<float>;
+template class DataLoader<double>;
+
+}  // namespace tg::nn

@@ -1,0 +1,48 @@
+#include <tapegrad/error.hpp>
+#include <tapegrad/nn/random.hpp>
+
+#include <cmath>
+#include <numeric>
+
+namespace tg::nn {
+
+Rng& default_rng() {
+    thread_local Rng rng(kDefaultSeed);
+    return rng;
+}
+
+void manual_seed(std::uint64_t seed) { default_rng().seed(seed); }
+
+double uniform01(Rng& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+
+double uniform(Rng& rng, double lo, double hi) { return std::fma(hi - lo, uniform01(rng), lo); }
+
+double standard_normal(Rng& rng) {
+    constexpr double two_pi = 6.283185307179586476925286766559;
+    const double u1 = 1.0 - uniform01(rng);  // (0, 1]: log(u1) is finite
+    const double u2 = uniform01(rng);
+    const double radius = std::sqrt(-2.0 * std::log(u1));
+    const double angle = two_pi * u2;
+    return radius * std::cos(angle);
+}
+
+std::uint64_t uniform_index(Rng& rng, std::uint64_t n) {
+    if (n == 0) throw ValueError("uniform_index: the range [0, n) is empty (n = 0); pass n > 0");
+    // Accept draws below the largest multiple of n that fits in 64 bits.
+    const std::uint64_t limit = (~std::uint64_t(0)) - ((~std::uint64_t(0)) % n + 1) % n;
+    std::uint64_t r = rng();
+    while (r > limit) r = rng();
+    return r % n;
+}
+
+std::vector<std::size_t> random_permutation(std::size_t n, Rng& rng) {
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), std::size_t(0));
+    for (std::size_t i = n; i > 1; --i) {
+        const std::size_t j = static_cast<std::size_t>(uniform_index(rng, i));
+        std::swap(order[i - 1], order[j]);
+    }
+    return order;
+}
+
+}  // namespace tg::nn

@@ -1,0 +1,93 @@
+// DataLoader: seeded shuffled minibatches of (x, y) rows.
+
+#include "nn/nn_test_util.hpp"
+
+#include <set>
+
+namespace tg::test {
+namespace {
+
+/// x row i is (i, 10 i), y row i is −i: a batch shows which rows it holds.
+struct Rows {
+    Tensor<double> x, y;
+};
+Rows numbered_rows(std::size_t n) {
+    Array<double> x(Shape{n, 2}), y(Shape{n});
+    for (std::size_t i = 0; i < n; ++i) {
+        x(i, 0) = static_cast<double>(i);
+        x(i, 1) = 10.0 * static_cast<double>(i);
+        y(i) = -static_cast<double>(i);
+    }
+    return {Tensor<double>(std::move(x)), Tensor<double>(std::move(y))};
+}
+
+std::vector<std::size_t> epoch_rows(nn::DataLoader<double>& loader) {
+    std::vector<std::size_t> rows;
+    for (const nn::Batch<double>& b : loader) {
+        for (std::size_t i = 0; i < b.indices.size(); ++i) {
+            const std::size_t row = static_cast<std::size_t>(b.x.value()(i, 0));
+            EXPECT_EQ(row, b.indices[i]);
+            EXPECT_EQ(b.x.value()(i, 1), 10.0 * static_cast<double>(row));
+            EXPECT_EQ(b.y.value()(i), -static_cast<double>(row));  // x and y stay paired
+            rows.push_back(row);
+        }
+    }
+    return rows;
+}
+
+TEST(DataLoader, EveryRowOncePerEpochInBatchesOfTheGivenSize) {
+    Rows d = numbered_rows(10);
+    nn::DataLoader<double> loader(d.x, d.y, 4, {true, false, 1});
+    EXPECT_EQ(loader.size(), 3u);
+    std::vector<std::size_t> sizes;
+    for (const auto& b : loader) sizes.push_back(b.x.shape()[0]);
+    EXPECT_EQ(sizes, (std::vector<std::size_t>{4, 4, 2}));
+    std::vector<std::size_t> rows = epoch_rows(loader);
+    std::sort(rows.begin(), rows.end());
+    for (std::size_t i = 0; i < 10; ++i) EXPECT_EQ(rows[i], i);
+}
+
+TEST(DataLoader, DropLastDropsTheShortBatch) {
+    Rows d = numbered_rows(10);
+    nn::DataLoader<double> loader(d.x, d.y, 4, {true, true, 1});
+    EXPECT_EQ(loader.size(), 2u);
+    EXPECT_EQ(epoch_rows(loader).size(), 8u);
+}
+
+TEST(DataLoader, SameSeedSameOrderAndEpochsDiffer) {
+    Rows d = numbered_rows(50);
+    nn::DataLoader<double> a(d.x, d.y, 8, {true, false, 3}), b(d.x, d.y, 8, {true, false, 3}),
+        c(d.x, d.y, 8, {true, false, 4});
+    const auto a1 = epoch_rows(a), a2 = epoch_rows(a);
+    const auto b1 = epoch_rows(b), b2 = epoch_rows(b);
+    EXPECT_EQ(a1, b1);
+    EXPECT_EQ(a2, b2);
+    EXPECT_NE(a1, a2);
+    EXPECT_NE(a1, epoch_rows(c));
+}
+
+TEST(DataLoader, WithoutShuffleRowsComeInOrder) {
+    Rows d = numbered_rows(5);
+    nn::DataLoader<double> loader(d.x, d.y, 2, {false});
+    EXPECT_EQ(epoch_rows(loader), (std::vector<std::size_t>{0, 1, 2, 3, 4}));
+}
+
+TEST(DataLoader, BatchesAreConstantsAndFloatWorks) {
+    Tensor<float> x(Array<float>(Shape{6, 3}, 1.0f)), y(Array<float>(Shape{6, 1}, 2.0f));
+    nn::DataLoader<float> loader(x, y, 4);
+    for (const auto& b : loader) {
+        EXPECT_FALSE(b.x.requires_grad());
+        EXPECT_EQ(b.x.shape()[1], 3u);
+        EXPECT_EQ(b.y.shape()[1], 1u);
+    }
+}
+
+TEST(DataLoader, RejectsMismatchedRowsAndZeroBatch) {
+    Rows d = numbered_rows(5);
+    Tensor<double> short_y(Array<double>(Shape{4}, 0.0));
+    EXPECT_THROW(nn::DataLoader<double>(d.x, short_y, 2), ShapeError);
+    EXPECT_THROW(nn::DataLoader<double>(d.x, d.y, 0), ValueError);
+}
+
+}  // namespace
+}  // namespace tg::test
