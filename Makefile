@@ -10,9 +10,9 @@
 #   make clean     remove build/
 #
 # Variables: BUILD_DIR (build), BUILD_TYPE (Release), JOBS (nproc), PREFIX (/usr/local),
-# NATIVE (ON: -march=native + xsimd for tapegrad's own targets), BENCHMARKS (OFF; ON also
-# adds a one-iteration smoke test per benchmark to `make test`), BENCH_ARGS (passed to
-# every benchmark program), CMAKE_ARGS (extra -D options, e.g.
+# NATIVE (ON: -march=native + xsimd for tapegrad's own targets), BENCHMARKS (ON: build
+# the benchmarks, and `make test` runs each once with a tiny iteration count so they
+# cannot rot), BENCH_ARGS (passed to every benchmark program), CMAKE_ARGS (extra -D options, e.g.
 # CMAKE_ARGS=-DTAPEGRAD_SANITIZE=ON).
 
 BUILD_DIR  ?= build
@@ -20,7 +20,7 @@ BUILD_TYPE ?= Release
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 NATIVE     ?= ON
-BENCHMARKS ?= OFF
+BENCHMARKS ?= ON
 BENCH_ARGS ?=
 CMAKE_ARGS ?=
 CMAKE      ?= cmake

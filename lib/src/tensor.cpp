@@ -11,7 +11,7 @@ Tensor<T>::Tensor(T scalar) : Tensor(Array<T>(scalar)) {}
 
 template <class T>
 Tensor<T>::Tensor(Array<T>&& values, bool requires_grad)
-    : node_(std::make_shared<detail::Node<T>>()) {
+    : node_(std::allocate_shared<detail::Node<T>>(detail::PoolAllocator<detail::Node<T>>())) {
     node_->value = std::move(values);
     node_->requires_grad = requires_grad;
 }

@@ -3,8 +3,12 @@
 #include <tapegrad/nn/reference.hpp>
 
 #include <cblas.h>
+
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xmath.hpp>
 
 namespace tg::nn::reference {
 namespace {
@@ -36,9 +40,23 @@ void ensure_shape(Array<T>& a, std::size_t rows, std::size_t cols) {
     if (a.dimension() != 2 || a.shape()[0] != rows || a.shape()[1] != cols) a.resize({rows, cols});
 }
 
-/// A = act(Z), elementwise over n values.
+/// A = act(Z), elementwise over n values. Large arrays go through xtensor's xsimd
+/// kernels (vectorized exp and tanh); small ones through a plain loop, which is faster
+/// below a few dozen values.
 template <class T>
 void activate(Activation act, T slope, const T* z, T* a, std::size_t n) {
+    constexpr std::size_t kVectorized = 64;
+    const bool transcendental =
+        act == Activation::sigmoid || act == Activation::tanh || act == Activation::softplus;
+    if (transcendental && n >= kVectorized) {
+        const std::array<std::size_t, 1> shape{n};
+        auto zv = xt::adapt(z, n, xt::no_ownership(), shape);
+        auto av = xt::adapt(a, n, xt::no_ownership(), shape);
+        if (act == Activation::sigmoid) av = T(1) / (T(1) + xt::exp(-zv));
+        else if (act == Activation::tanh) av = xt::tanh(zv);
+        else av = xt::maximum(zv, T(0)) + xt::log1p(xt::exp(-xt::abs(zv)));
+        return;
+    }
     switch (act) {
         case Activation::identity: std::copy_n(z, n, a); break;
         case Activation::sigmoid:
@@ -259,6 +277,11 @@ T Network<T>::loss(const Array<T>& y) const {
 
 template <class T>
 void Network<T>::backward(const Array<T>& y) {
+    backward(y, true);
+}
+
+template <class T>
+void Network<T>::backward(const Array<T>& y, bool with_input_grad) {
     const Array<T>& output = this->output();
     if (!std::equal(y.shape().begin(), y.shape().end(), output.shape().begin(),
                     output.shape().end()))
@@ -300,7 +323,7 @@ void Network<T>::backward(const Array<T>& y) {
                  dz_[i - 1].data(), fan_in);
             multiply_derivative(below.activation, below.slope, z_[i - 1].data(), a_[i].data(),
                                 dz_[i - 1].data(), n * fan_in);
-        } else {
+        } else if (with_input_grad) {
             // dL/dX = dA_0 / N = dZ_1 · W_1 / N
             ensure_shape(dx_, n, fan_in);
             gemm(false, false, n, fan_in, out, inv_n, dz, out, l.weight.data(), fan_in, T(0),
@@ -308,6 +331,7 @@ void Network<T>::backward(const Array<T>& y) {
         }
     }
     backward_ran_ = true;
+    input_grad_ran_ = with_input_grad;
 }
 
 template <class T>
@@ -329,7 +353,7 @@ template <class T>
 T Network<T>::train_step(const Array<T>& x, const Array<T>& y, T learning_rate) {
     forward(x);
     const T value = loss(y);
-    backward(y);
+    backward(y, false);  // training needs no dL/dX
     update(learning_rate);
     return value;
 }
@@ -356,6 +380,9 @@ const Array<T>& Network<T>::grad_bias(std::size_t i) const {
 template <class T>
 const Array<T>& Network<T>::grad_input() const {
     check_backward_ran("grad_input");
+    if (!input_grad_ran_)
+        throw ValueError("reference::Network::grad_input: the last backward skipped dL/dX "
+                         "(train_step does); call backward(y) for it");
     return dx_;
 }
 

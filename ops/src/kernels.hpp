@@ -9,6 +9,7 @@
 #include <tapegrad/broadcast.hpp>
 #include <tapegrad/tensor.hpp>
 
+#include <algorithm>
 #include <xtensor/xbroadcast.hpp>
 
 namespace tg::detail {
@@ -61,8 +62,21 @@ Tensor<T> map(const Tensor<T>& a, const Tensor<T>& b, const Tensor<T>& c, F f) {
     return Tensor<T>(std::move(out));
 }
 
-/// f applied elementwise with numpy broadcasting. Equal shapes and one-element operands
-/// take a plain loop; other shape pairs go through xtensor's broadcasting.
+/// Whether `small`, broadcast to `shape`, is `small` repeated along leading axes only:
+/// its dimensions, after leading 1s, equal the trailing dimensions of `shape`.
+template <class T>
+bool repeats_along_leading_axes(const Array<T>& small, const Shape& shape) {
+    const auto& s = small.shape();
+    std::size_t first = 0;
+    while (first < s.size() && s[first] == 1) ++first;
+    const std::size_t rank = s.size() - first;
+    if (rank > shape.size() || small.size() == 0) return false;
+    return std::equal(s.begin() + first, s.end(), shape.end() - rank);
+}
+
+/// f applied elementwise with numpy broadcasting. Equal shapes, an operand repeated along
+/// leading axes (a bias row) and one-element operands take plain loops; other shape
+/// pairs go through xtensor's broadcasting.
 template <class T, class F>
 Array<T> broadcast_map(const char* op, const Array<T>& a, const Array<T>& b, F f) {
     if (a.shape() == b.shape()) {
@@ -79,7 +93,20 @@ Array<T> broadcast_map(const char* op, const Array<T>& a, const Array<T>& b, F f
     Array<T> out = Array<T>::from_shape(shape);
     T* po = out.data();
     const std::size_t n = out.size();
-    if (out_is_a && b.size() == 1) {
+    if (out_is_a && repeats_along_leading_axes(b, shape)) {
+        // b is a's trailing block (a bias row): b[i mod |b|].
+        const T* pa = a.data();
+        const T* pb = b.data();
+        const std::size_t period = b.size();
+        for (std::size_t i = 0; i < n; i += period)
+            for (std::size_t j = 0; j < period; ++j) po[i + j] = f(pa[i + j], pb[j]);
+    } else if (out_is_b && repeats_along_leading_axes(a, shape)) {
+        const T* pa = a.data();
+        const T* pb = b.data();
+        const std::size_t period = a.size();
+        for (std::size_t i = 0; i < n; i += period)
+            for (std::size_t j = 0; j < period; ++j) po[i + j] = f(pa[j], pb[i + j]);
+    } else if (out_is_a && b.size() == 1) {
         const T* pa = a.data();
         const T sb = *b.data();
         for (std::size_t i = 0; i < n; ++i) po[i] = f(pa[i], sb);

@@ -43,10 +43,23 @@ Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape) {
     for (std::size_t i = 0; i < lead; ++i) axes.push_back(i);
     for (std::size_t i = 0; i < shape.size(); ++i)
         if (shape[i] == 1 && from[lead + i] != 1) axes.push_back(lead + i);
-    // Evaluated at once: lazy xtensor reducers are slow and, with keep_dims inside a
-    // broadcast, wrong in 0.24.3 (MEASURED.md).
-    Array<T> reduced = xt::sum(x.value(), axes, xt::evaluation_strategy::immediate);
-    reduced.reshape(shape);
+    Array<T> reduced;
+    std::size_t leading = 0;  // how many of the summed axes are simply the leading ones
+    while (leading < axes.size() && axes[leading] == leading) ++leading;
+    if (leading == axes.size()) {
+        // Only leading axes (a bias gradient): add up the rows of a (rows, |shape|) view.
+        reduced = xt::zeros<T>(shape);
+        const std::size_t width = reduced.size(), rows = width ? x.size() / width : 0;
+        const T* in = x.value().data();
+        T* out = reduced.data();
+        for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t j = 0; j < width; ++j) out[j] += in[r * width + j];
+    } else {
+        // Evaluated at once: lazy xtensor reducers are slow and, with keep_dims inside a
+        // broadcast, wrong in 0.24.3 (MEASURED.md).
+        reduced = xt::sum(x.value(), axes, xt::evaluation_strategy::immediate);
+        reduced.reshape(shape);
+    }
     Tensor<T> y(std::move(reduced));
     record("sum_to", {x}, y, {}, [](BackwardContext<T>& c) {
         c.add(0, broadcast_to(c.grad(), c.input_shape(0)));

@@ -53,6 +53,10 @@ struct SavedTensor {
 };
 
 struct EntryBase {
+    // Entries come from the thread's pool, like tensor buffers: a step records the same
+    // entries as the last one, so steady-state recording allocates nothing.
+    static void* operator new(std::size_t bytes) { return pool_allocate(bytes); }
+    static void operator delete(void* p, std::size_t bytes) noexcept { pool_deallocate(p, bytes); }
     virtual ~EntryBase() = default;
     const char* name = "";
     virtual bool is_double() const = 0;
@@ -66,8 +70,8 @@ struct EntryBase {
 
 template <class T>
 struct Entry : EntryBase {
-    std::vector<InputSlot<T>> inputs;
-    std::vector<SavedTensor<T>> saved;
+    std::vector<InputSlot<T>, PoolAllocator<InputSlot<T>>> inputs;
+    std::vector<SavedTensor<T>, PoolAllocator<SavedTensor<T>>> saved;
     Shape output_shape;
     Tensor<T> grad;  ///< gradient of the output, accumulated during a sweep
 

@@ -60,11 +60,13 @@ public:
     const Array<T>& forward(const Array<T>& x);
     /// L = (1 / 2N) Σ (A_L − Y)² for the last forward pass.
     T loss(const Array<T>& y) const;
-    /// Steps 1–3 for the last forward pass and targets Y (shape of A_L).
+    /// Steps 1–3 for the last forward pass and targets Y (shape of A_L), and dL/dX.
     void backward(const Array<T>& y);
+    /// The same; dL/dX (one more GEMM) only when `with_input_grad`.
+    void backward(const Array<T>& y, bool with_input_grad);
     /// Step 4 with learning rate α, using the last backward's gradients.
     void update(T learning_rate);
-    /// forward, backward, update; returns the loss before the update.
+    /// forward, backward (without dL/dX), update; returns the loss before the update.
     T train_step(const Array<T>& x, const Array<T>& y, T learning_rate);
 
     std::size_t depth() const { return layers_.size(); }
@@ -92,6 +94,7 @@ private:
     Array<T> dx_;
     bool forward_ran_ = false;
     bool backward_ran_ = false;
+    bool input_grad_ran_ = false;
 };
 
 extern template struct Layer<float>;
