@@ -20,6 +20,7 @@ Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
 
 template <class T>
 Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) {
+    detail::broadcast_shapes("sub", a.shape(), b.shape());  // before anything is recorded
     return add(a, neg(b));
 }
 

@@ -14,7 +14,11 @@ template <class T>
 Tensor<T> pow(const Tensor<T>& x, detail::scalar_t<T> p) {
     Tensor<T> y(Array<T>(xt::pow(x.value(), p)));
     record("pow", {x}, y, {x}, [p](BackwardContext<T>& c) {
-        // d x^p = p x^(p-1) dx
+        // d x^p = p x^(p-1) dx; for p = 0 that is 0 everywhere (x^(−1) would give 0·∞ at 0).
+        if (p == T(0)) {
+            c.add(0, c.grad() * T(0));
+            return;
+        }
         const Tensor<T>& x = c.saved(0);
         if (c.create_graph()) c.add(0, c.grad() * (pow(x, p - T(1)) * p));
         else c.add(0, detail::map(c.grad(), x, [p](T g, T v) { return g * p * std::pow(v, p - T(1)); }));

@@ -70,6 +70,8 @@ Tensor<T> sum(const Tensor<T>& x, const Axes& axes_arg, bool keepdims) {
         for (std::size_t o = 0; o < outer; ++o)
             for (std::size_t k = 0; k < n; ++k)
                 for (std::size_t i = 0; i < inner; ++i) out[o * inner + i] += in[(o * n + k) * inner + i];
+    } else if (x.size() == 0) {
+        reduced = xt::zeros<T>(reduced_shape(shape, axes, keepdims));  // xtensor's sum crashes here
     } else {
         // Evaluated at once: a lazy reducer is slow and, with keep_dims inside a broadcast,
         // wrong in xtensor 0.24.3 (MEASURED.md).

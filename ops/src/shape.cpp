@@ -46,7 +46,9 @@ Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape) {
     Array<T> reduced;
     std::size_t leading = 0;  // how many of the summed axes are simply the leading ones
     while (leading < axes.size() && axes[leading] == leading) ++leading;
-    if (leading == axes.size()) {
+    if (x.size() == 0) {
+        reduced = xt::zeros<T>(shape);  // an empty sum; xtensor's reducer crashes on it
+    } else if (leading == axes.size()) {
         // Only leading axes (a bias gradient): add up the rows of a (rows, |shape|) view.
         reduced = xt::zeros<T>(shape);
         const std::size_t width = reduced.size(), rows = width ? x.size() / width : 0;
@@ -181,9 +183,12 @@ Tensor<T> concat(const std::vector<Tensor<T>>& xs, long axis_arg) {
 }
 
 namespace {
+/// Elements per row (axis 0): the product of the other dimensions.
 template <class T>
 std::size_t row_size(const Array<T>& a) {
-    return a.dimension() == 0 ? 1 : a.size() / a.shape()[0];
+    std::size_t n = 1;
+    for (std::size_t d = 1; d < a.dimension(); ++d) n *= a.shape()[d];
+    return n;
 }
 }  // namespace
 

@@ -20,6 +20,7 @@ void for_each_lane(const Shape& shape, std::size_t axis, F&& f) {
     for (std::size_t i = 0; i < axis; ++i) outer *= shape[i];
     for (std::size_t i = axis + 1; i < shape.size(); ++i) inner *= shape[i];
     const std::size_t n = shape[axis];
+    if (n == 0) return;  // empty lanes: nothing to do
     for (std::size_t o = 0; o < outer; ++o)
         for (std::size_t i = 0; i < inner; ++i) f(o * n * inner + i, inner, n);
 }
