@@ -38,8 +38,9 @@ public:
     void Finalize() override {
         ConsoleReporter::Finalize();
         if (rows_.empty()) return;
-        std::printf("\nMicroseconds per training step (wall clock) and ratios to '%s', one run:\n\n",
-                    baseline_.c_str());
+        std::printf(
+            "\nMicroseconds per training step (wall clock) and ratios to '%s', one run:\n\n",
+            baseline_.c_str());
         std::printf("| network | dtype | N |");
         for (const auto& v : variants_) std::printf(" %s |", v.c_str());
         for (const auto& v : variants_)
@@ -48,14 +49,17 @@ public:
         for (std::size_t i = 0; i < 2 * variants_.size() - 1; ++i) std::printf("--:|");
         std::printf("\n");
         for (const auto& [key, row] : rows_) {
-            std::printf("| %s | %s | %ld |", std::get<0>(key).c_str(), std::get<1>(key).c_str(), std::get<2>(key));
+            std::printf("| %s | %s | %ld |", std::get<0>(key).c_str(), std::get<1>(key).c_str(),
+                        std::get<2>(key));
             for (const auto& v : variants_) print_cell(row, v, 1.0);
             const auto base = row.find(baseline_);
             for (const auto& v : variants_) {
                 if (v == baseline_) continue;
                 const auto it = row.find(v);
-                if (it == row.end() || base == row.end()) std::printf(" |");
-                else std::printf(" %.2f |", it->second / base->second);
+                if (it == row.end() || base == row.end())
+                    std::printf(" |");
+                else
+                    std::printf(" %.2f |", it->second / base->second);
             }
             std::printf("\n");
         }
@@ -66,8 +70,10 @@ private:
 
     static void print_cell(const Row& row, const std::string& v, double scale) {
         const auto it = row.find(v);
-        if (it == row.end()) std::printf(" |");
-        else std::printf(" %.1f |", it->second * scale);
+        if (it == row.end())
+            std::printf(" |");
+        else
+            std::printf(" %.1f |", it->second * scale);
     }
     static double to_microseconds(benchmark::TimeUnit unit) {
         switch (unit) {
@@ -101,7 +107,8 @@ inline int run_benchmarks(int argc, char** argv, benchmark::BenchmarkReporter* r
                                      : benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
     if (ran == 0) {
-        std::fprintf(stderr, "%s: no benchmark matches the filter; list them with --benchmark_list_tests\n",
+        std::fprintf(stderr,
+                     "%s: no benchmark matches the filter; list them with --benchmark_list_tests\n",
                      argv[0]);
         return 1;
     }

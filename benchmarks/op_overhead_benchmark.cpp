@@ -29,8 +29,8 @@ Tensor scalar_parameter(double v) {
 
 /// Counter time_per_op: seconds per op (printed with an SI prefix: 250n = 250 ns).
 void set_time_per_op(benchmark::State& state) {
-    state.counters["time_per_op"] =
-        benchmark::Counter(kChain, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+    state.counters["time_per_op"] = benchmark::Counter(
+        kChain, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
 template <Op op>
@@ -73,9 +73,9 @@ void BM_op_recorded_backward(benchmark::State& state) {
     set_time_per_op(state);
 }
 
-#define TG_OP_BENCHMARKS(op)                                      \
-    BENCHMARK_TEMPLATE(BM_op_no_tape, op)->Name("op_no_tape/" #op);          \
-    BENCHMARK_TEMPLATE(BM_op_recorded, op)->Name("op_recorded/" #op);        \
+#define TG_OP_BENCHMARKS(op)                                          \
+    BENCHMARK_TEMPLATE(BM_op_no_tape, op)->Name("op_no_tape/" #op);   \
+    BENCHMARK_TEMPLATE(BM_op_recorded, op)->Name("op_recorded/" #op); \
     BENCHMARK_TEMPLATE(BM_op_recorded_backward, op)->Name("op_recorded_backward/" #op);
 TG_OP_BENCHMARKS(add_op)
 TG_OP_BENCHMARKS(mul_op)

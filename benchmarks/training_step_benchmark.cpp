@@ -39,12 +39,14 @@ template <class T>
 nn::Sequential<T> make_network(Net net) {
     nn::Rng rng(1);
     if (net == Net::blog)
-        return nn::Sequential<T>{nn::Dense<T>(1, 32, rng),  nn::Sigmoid<T>(), nn::Dense<T>(32, 32, rng),
-                                 nn::Sigmoid<T>(),          nn::Dense<T>(32, 16, rng), nn::Sigmoid<T>(),
-                                 nn::Dense<T>(16, 16, rng), nn::Sigmoid<T>(), nn::Dense<T>(16, 1, rng),
-                                 nn::Tanh<T>()};
-    return nn::Sequential<T>{nn::Dense<T>(784, 256, rng), nn::ReLU<T>(), nn::Dense<T>(256, 256, rng),
-                             nn::ReLU<T>(), nn::Dense<T>(256, 10, rng)};
+        return nn::Sequential<T>{nn::Dense<T>(1, 32, rng),  nn::Sigmoid<T>(),
+                                 nn::Dense<T>(32, 32, rng), nn::Sigmoid<T>(),
+                                 nn::Dense<T>(32, 16, rng), nn::Sigmoid<T>(),
+                                 nn::Dense<T>(16, 16, rng), nn::Sigmoid<T>(),
+                                 nn::Dense<T>(16, 1, rng),  nn::Tanh<T>()};
+    return nn::Sequential<T>{nn::Dense<T>(784, 256, rng), nn::ReLU<T>(),
+                             nn::Dense<T>(256, 256, rng), nn::ReLU<T>(),
+                             nn::Dense<T>(256, 10, rng)};
 }
 
 template <class T>
@@ -62,7 +64,8 @@ Batch<T> make_batch(Net net, std::size_t n) {
     for (auto& e : b.x) e = static_cast<T>(nn::uniform(rng, -1, 1));
     if (net == Net::blog) {
         for (std::size_t i = 0; i < n; ++i)
-            b.y(i, 0) = static_cast<T>(0.8 * std::clamp((0.75 - std::abs(double(b.x(i, 0)))) / 0.5, 0.0, 1.0));
+            b.y(i, 0) = static_cast<T>(
+                0.8 * std::clamp((0.75 - std::abs(double(b.x(i, 0)))) / 0.5, 0.0, 1.0));
     } else {
         for (auto& e : b.y) e = static_cast<T>(nn::uniform(rng, 0, 1));
     }
@@ -73,7 +76,8 @@ template <class T>
 constexpr T kLearningRate = T(1e-3);
 
 void set_faults_per_step(benchmark::State& state, long faults) {
-    state.counters["faults_per_step"] = benchmark::Counter(static_cast<double>(faults), benchmark::Counter::kAvgIterations);
+    state.counters["faults_per_step"] =
+        benchmark::Counter(static_cast<double>(faults), benchmark::Counter::kAvgIterations);
 }
 
 // ---- the three variants ---------------------------------------------------------------
@@ -84,7 +88,8 @@ void manual_step(benchmark::State& state, Net net) {
     auto model = nn::reference::Network<T>::from_sequential(make_network<T>(net));
     for (int i = 0; i < kWarmupSteps; ++i) model.train_step(batch.x, batch.y, kLearningRate<T>);
     const long faults = minor_faults();
-    for (auto _ : state) benchmark::DoNotOptimize(model.train_step(batch.x, batch.y, kLearningRate<T>));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(model.train_step(batch.x, batch.y, kLearningRate<T>));
     set_faults_per_step(state, minor_faults() - faults);
 }
 
@@ -135,10 +140,13 @@ void tape_unfused_step(benchmark::State& state, Net net) {
         for (std::size_t i = 0; i < weights.size(); ++i) {
             tg::Tensor<T> z = tg::matmul(a, weights[i]) + biases[i];
             const bool last = i + 1 == weights.size();
-            if (net == Net::blog) a = last ? tg::tanh(z) : tg::sigmoid(z);
-            else a = last ? z : tg::relu(z);
+            if (net == Net::blog)
+                a = last ? tg::tanh(z) : tg::sigmoid(z);
+            else
+                a = last ? z : tg::relu(z);
         }
-        tg::Tensor<T> loss = tg::sum(tg::square(a - y)) * T(0.5 / static_cast<double>(batch.x.shape()[0]));
+        tg::Tensor<T> loss =
+            tg::sum(tg::square(a - y)) * T(0.5 / static_cast<double>(batch.x.shape()[0]));
         tape.backward(loss);
         sgd.step();
         sgd.zero_grad();
@@ -152,12 +160,20 @@ void tape_unfused_step(benchmark::State& state, Net net) {
 
 // Registered N by N, so the variants of one size run next to each other.
 template <class T>
-void register_network(const char* net_name, Net net, const std::vector<long>& sizes, const char* dtype) {
+void register_network(const char* net_name, Net net, const std::vector<long>& sizes,
+                      const char* dtype) {
     const std::string prefix = std::string(net_name) + "/";
     for (long n : sizes) {
-        benchmark::RegisterBenchmark((prefix + "manual/" + dtype).c_str(), manual_step<T>, net)->Arg(n)->Unit(benchmark::kMicrosecond);
-        benchmark::RegisterBenchmark((prefix + "tape/" + dtype).c_str(), tape_step<T>, net)->Arg(n)->Unit(benchmark::kMicrosecond);
-        benchmark::RegisterBenchmark((prefix + "tape_unfused/" + dtype).c_str(), tape_unfused_step<T>, net)->Arg(n)->Unit(benchmark::kMicrosecond);
+        benchmark::RegisterBenchmark((prefix + "manual/" + dtype).c_str(), manual_step<T>, net)
+            ->Arg(n)
+            ->Unit(benchmark::kMicrosecond);
+        benchmark::RegisterBenchmark((prefix + "tape/" + dtype).c_str(), tape_step<T>, net)
+            ->Arg(n)
+            ->Unit(benchmark::kMicrosecond);
+        benchmark::RegisterBenchmark((prefix + "tape_unfused/" + dtype).c_str(),
+                                     tape_unfused_step<T>, net)
+            ->Arg(n)
+            ->Unit(benchmark::kMicrosecond);
     }
 }
 

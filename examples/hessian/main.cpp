@@ -33,7 +33,8 @@ const std::vector<std::size_t> kWidths = {1, 32, 32, 16, 16, 1};
 
 std::size_t parameter_count() {
     std::size_t n = 0;
-    for (std::size_t i = 0; i + 1 < kWidths.size(); ++i) n += kWidths[i + 1] * kWidths[i] + kWidths[i + 1];
+    for (std::size_t i = 0; i + 1 < kWidths.size(); ++i)
+        n += kWidths[i + 1] * kWidths[i] + kWidths[i + 1];
     return n;
 }
 
@@ -87,8 +88,8 @@ bool check_blog_hvp() {
     }
     const double rel = max_err / max_ref;
     std::printf("blog network: %zu parameters, Hessian-vector product vs finite differences:\n", p);
-    std::printf("  max |Hv - fd| = %.3g, relative to max |fd| = %.3g: %.3g  %s\n", max_err, max_ref, rel,
-                rel < 1e-6 ? "ok" : "MISMATCH");
+    std::printf("  max |Hv - fd| = %.3g, relative to max |fd| = %.3g: %.3g  %s\n", max_err, max_ref,
+                rel, rel < 1e-6 ? "ok" : "MISMATCH");
     return rel < 1e-6;
 }
 
@@ -165,8 +166,9 @@ bool newton_logistic_regression() {
         const std::vector<double> step = solve(h, gv);
         for (std::size_t i = 0; i < d; ++i) w.mutable_value()(i) -= step[i];
     }
-    std::printf("  weights: %.4f %.4f %.4f (generated with %.1f %.1f %.1f)  %s\n", w.value()(0), w.value()(1),
-                w.value()(2), true_w[0], true_w[1], true_w[2], grad_norm < 1e-10 ? "converged" : "NOT CONVERGED");
+    std::printf("  weights: %.4f %.4f %.4f (generated with %.1f %.1f %.1f)  %s\n", w.value()(0),
+                w.value()(1), w.value()(2), true_w[0], true_w[1], true_w[2],
+                grad_norm < 1e-10 ? "converged" : "NOT CONVERGED");
     return grad_norm < 1e-10;
 }
 

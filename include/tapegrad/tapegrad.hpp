@@ -6,8 +6,8 @@
 #include <tapegrad/functional.hpp>
 #include <tapegrad/grad_mode.hpp>
 #include <tapegrad/gradcheck.hpp>
+#include <tapegrad/nn.hpp>
 #include <tapegrad/ops.hpp>
 #include <tapegrad/record.hpp>
 #include <tapegrad/tape.hpp>
 #include <tapegrad/tensor.hpp>
-#include <tapegrad/nn.hpp>

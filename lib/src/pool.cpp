@@ -7,8 +7,8 @@ namespace tg::detail {
 namespace {
 
 constexpr std::size_t kAlignment = 64;
-constexpr int kMinClass = 6;    // 64 bytes
-constexpr int kClasses = 40;    // up to 2^45 bytes
+constexpr int kMinClass = 6;  // 64 bytes
+constexpr int kClasses = 40;  // up to 2^45 bytes
 // Freed blocks are kept until the thread caches this many bytes; beyond, they go back to
 // the system (pool_release() empties the cache).
 constexpr std::size_t kMaxCachedBytes = std::size_t{1} << 30;
@@ -81,8 +81,7 @@ void pool_deallocate(void* p, std::size_t bytes) noexcept {
                 list.push_back(p);
                 pool.stats.cached_bytes += std::size_t{1} << c;
                 return;
-            } catch (...) {
-            }
+            } catch (...) {}
         }
     }
     std::free(p);

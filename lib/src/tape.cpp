@@ -93,7 +93,8 @@ std::size_t Entry<T>::saved_bytes() const {
 template <class T>
 std::string Entry<T>::describe() const {
     std::string s;
-    for (std::size_t i = 0; i < inputs.size(); ++i) s += (i ? ", " : "") + shape_str(inputs[i].shape);
+    for (std::size_t i = 0; i < inputs.size(); ++i)
+        s += (i ? ", " : "") + shape_str(inputs[i].shape);
     return s + " -> " + shape_str(output_shape);
 }
 
@@ -103,7 +104,9 @@ std::vector<std::pair<std::string, std::string>> Entry<T>::dot_inputs() const {
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         const auto& in = inputs[i];
         switch (in.kind) {
-            case InputSlot<T>::Kind::on_tape: out.push_back({"e" + std::to_string(in.index), ""}); break;
+            case InputSlot<T>::Kind::on_tape:
+                out.push_back({"e" + std::to_string(in.index), ""});
+                break;
             case InputSlot<T>::Kind::leaf: {
                 std::ostringstream id;
                 id << "leaf" << static_cast<const void*>(in.node.get());
@@ -185,9 +188,9 @@ void BackwardContext<T>::add(std::size_t i, const Tensor<T>& g) {
     auto& slot = entry_.inputs.at(i);
     if (slot.kind == Kind::none) return;
     if (!same_shape(g.value(), slot.shape))
-        throw ShapeError(std::string("backward of '") + entry_.name + "' produced a gradient of shape " +
-                         shape_str(g.value().shape()) + " for input #" + std::to_string(i) +
-                         " of shape " + shape_str(slot.shape) +
+        throw ShapeError(std::string("backward of '") + entry_.name +
+                         "' produced a gradient of shape " + shape_str(g.value().shape()) +
+                         " for input #" + std::to_string(i) + " of shape " + shape_str(slot.shape) +
                          " (an op's backward must reduce broadcast gradients with tg::sum_to)");
     if (state_.anomaly && !all_finite(g.value()))
         throw AnomalyError(std::string("anomaly: backward of '") + entry_.name +
@@ -210,10 +213,9 @@ void BackwardContext<T>::add(std::size_t i, const Tensor<T>& g) {
         }
         case Kind::foreign:
             if (!detail::find_tape(slot.node->tape_epoch))
-                throw GraphError(released_message(
-                    (std::string("backward of '") + entry_.name + "' reached input #" +
-                     std::to_string(i))
-                        .c_str()));
+                throw GraphError(released_message((std::string("backward of '") + entry_.name +
+                                                   "' reached input #" + std::to_string(i))
+                                                      .c_str()));
             break;  // recorded by an outer tape: this tape does not follow it
         default: break;
     }
@@ -282,8 +284,8 @@ std::string Tape::to_dot() const {
     std::unordered_map<std::string, bool> drawn;
     for (std::size_t i = 0; i < entries_.size(); ++i) {
         const auto& e = *entries_[i];
-        out << "  e" << i << " [label=\"#" << i << " " << e.name << "\\n" << e.describe()
-            << "\"];\n";
+        out << "  e" << i << " [label=\"#" << i << " " << e.name << "\\n"
+            << e.describe() << "\"];\n";
         for (const auto& [id, label] : e.dot_inputs()) {
             if (!label.empty() && !drawn[id]) {
                 out << "  " << id << " [label=\"" << label << "\", shape=ellipse];\n";
@@ -328,9 +330,10 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
     if (seed) {
         if (!seed->defined()) throw ValueError(std::string(what) + ": the seed is undefined");
         if (!same_shape(seed->value(), y.shape()))
-            throw ShapeError(std::string(what) + ": seed of shape " + shape_str(seed->value().shape()) +
-                             " does not match the shape " + shape_str(y.value().shape()) +
-                             " of the output of " + op + "; the seed must have the output's shape");
+            throw ShapeError(std::string(what) + ": seed of shape " +
+                             shape_str(seed->value().shape()) + " does not match the shape " +
+                             shape_str(y.value().shape()) + " of the output of " + op +
+                             "; the seed must have the output's shape");
         seed_tensor = *seed;
     } else {
         if (y.size() != 1)
@@ -348,7 +351,8 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
     bool any_leaf_target = false;
     if (xs) {
         for (std::size_t k = 0; k < xs->size(); ++k)
-            if (!(*xs)[k].defined()) throw ValueError("gradient: input #" + std::to_string(k) + " is undefined");
+            if (!(*xs)[k].defined())
+                throw ValueError("gradient: input #" + std::to_string(k) + " is undefined");
         for (std::size_t k = 0; k < xs->size(); ++k) {
             const auto& n = (*xs)[k].node();
             if (n->tape_epoch == epoch_) {
@@ -370,7 +374,8 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
     const std::size_t entries_before = entries_.size();
     auto cleanup = [&] {
         for (auto& n : marked) n->sweep_target = -1;
-        for (auto& leaf : state.touched_leaves) std::static_pointer_cast<detail::Node<T>>(leaf)->pending.reset();
+        for (auto& leaf : state.touched_leaves)
+            std::static_pointer_cast<detail::Node<T>>(leaf)->pending.reset();
     };
     // Without create_graph the backward ops record nothing; with it they record on this
     // tape, so the gradients can be differentiated again.
@@ -384,11 +389,11 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
         no_grad = std::make_unique<NoGradGuard>();
     }
     try {
-
         if (root_on_tape) {
             const std::size_t root = ynode->entry;
             std::size_t lowest = 0;
-            if (xs && !any_leaf_target) lowest = captures.empty() ? root + 1 : captures.back().first;
+            if (xs && !any_leaf_target)
+                lowest = captures.empty() ? root + 1 : captures.back().first;
             static_cast<detail::Entry<T>&>(*entries_[root]).grad = seed_tensor;
             auto next_capture = captures.begin();
             while (next_capture != captures.end() && next_capture->first > root) ++next_capture;
@@ -421,7 +426,8 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
     if (xs) {
         for (std::size_t k = 0; k < xs->size(); ++k) {  // a leaf may be listed twice
             const auto& n = (*xs)[k].node();
-            if (n->is_leaf() && n->sweep_target >= 0 && n->pending) (*results)[k] = Tensor<T>(n->pending);
+            if (n->is_leaf() && n->sweep_target >= 0 && n->pending)
+                (*results)[k] = Tensor<T>(n->pending);
         }
         for (std::size_t k = 0; k < xs->size(); ++k)
             if (!(*results)[k].defined())
@@ -434,12 +440,15 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
                 // A recorded gradient is never changed in place, so it may be shared; an
                 // unrecorded one (a seed, a constant) is copied, as zero_grad and later
                 // backward calls change a leaf gradient in place.
-                Tensor<T> first = pending.is_leaf() ? Tensor<T>(Array<T>(pending.value())) : pending;
-                node->grad = node->grad ? accumulate_grad(Tensor<T>(node->grad), pending).node() : first.node();
+                Tensor<T> first =
+                    pending.is_leaf() ? Tensor<T>(Array<T>(pending.value())) : pending;
+                node->grad = node->grad ? accumulate_grad(Tensor<T>(node->grad), pending).node()
+                                        : first.node();
             } else if (!node->grad || !node->grad->is_leaf()) {
                 // The first gradient is copied: the sweep's tensor may be shared.
-                Tensor<T> sum = node->grad ? Tensor<T>(Array<T>(node->grad->value + pending.value()))
-                                           : Tensor<T>(Array<T>(pending.value()));
+                Tensor<T> sum = node->grad
+                                    ? Tensor<T>(Array<T>(node->grad->value + pending.value()))
+                                    : Tensor<T>(Array<T>(pending.value()));
                 node->grad = sum.node();
             } else {
                 xt::noalias(node->grad->value) += pending.value();
@@ -451,14 +460,15 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
     if (!options.retain_graph && !options.create_graph) release();
 }
 
-#define TG_TAPE_INSTANTIATE(T)                                                                     \
-    template struct detail::Entry<T>;                                                              \
-    template class BackwardContext<T>;                                                             \
-    template void detail::append_entry<T>(Tape&, std::unique_ptr<detail::Entry<T>>, const Tensor<T>*, \
-                                          std::size_t, const Tensor<T>&,                           \
-                                          std::initializer_list<Tensor<T>>);                       \
-    template void Tape::sweep<T>(const Tensor<T>&, const Tensor<T>*, const std::vector<Tensor<T>>*,      \
-                                 std::vector<Tensor<T>>*, const BackwardOptions&);
+#define TG_TAPE_INSTANTIATE(T)                                                             \
+    template struct detail::Entry<T>;                                                      \
+    template class BackwardContext<T>;                                                     \
+    template void detail::append_entry<T>(Tape&, std::unique_ptr<detail::Entry<T>>,        \
+                                          const Tensor<T>*, std::size_t, const Tensor<T>&, \
+                                          std::initializer_list<Tensor<T>>);               \
+    template void Tape::sweep<T>(const Tensor<T>&, const Tensor<T>*,                       \
+                                 const std::vector<Tensor<T>>*, std::vector<Tensor<T>>*,   \
+                                 const BackwardOptions&);
 TG_TAPE_INSTANTIATE(float)
 TG_TAPE_INSTANTIATE(double)
 

@@ -18,7 +18,8 @@ Tensor<T>::Tensor(Array<T>&& values, bool requires_grad)
 
 template <class T>
 detail::Node<T>& Tensor<T>::checked() const {
-    if (!node_) throw Error("this tg::Tensor is undefined (default-constructed): assign a value first");
+    if (!node_)
+        throw Error("this tg::Tensor is undefined (default-constructed): assign a value first");
     return *node_;
 }
 

@@ -52,9 +52,12 @@ void activate(Activation act, T slope, const T* z, T* a, std::size_t n) {
         const std::array<std::size_t, 1> shape{n};
         auto zv = xt::adapt(z, n, xt::no_ownership(), shape);
         auto av = xt::adapt(a, n, xt::no_ownership(), shape);
-        if (act == Activation::sigmoid) av = T(1) / (T(1) + xt::exp(-zv));
-        else if (act == Activation::tanh) av = xt::tanh(zv);
-        else av = xt::maximum(zv, T(0)) + xt::log1p(xt::exp(-xt::abs(zv)));
+        if (act == Activation::sigmoid)
+            av = T(1) / (T(1) + xt::exp(-zv));
+        else if (act == Activation::tanh)
+            av = xt::tanh(zv);
+        else
+            av = xt::maximum(zv, T(0)) + xt::log1p(xt::exp(-xt::abs(zv)));
         return;
     }
     switch (act) {
@@ -381,8 +384,9 @@ template <class T>
 const Array<T>& Network<T>::grad_input() const {
     check_backward_ran("grad_input");
     if (!input_grad_ran_)
-        throw ValueError("reference::Network::grad_input: the last backward skipped dL/dX "
-                         "(train_step does); call backward(y) for it");
+        throw ValueError(
+            "reference::Network::grad_input: the last backward skipped dL/dX "
+            "(train_step does); call backward(y) for it");
     return dx_;
 }
 

@@ -14,25 +14,30 @@ namespace tg {
 
 template <class T>
 Tensor<T> sigmoid(const Tensor<T>& x) {
-    Tensor<T> y = detail::map_or_expression(x, [](T v) { return T(1) / (T(1) + std::exp(-v)); },
-                                            T(1) / (T(1) + xt::exp(-x.value())));
+    Tensor<T> y = detail::map_or_expression(
+        x, [](T v) { return T(1) / (T(1) + std::exp(-v)); }, T(1) / (T(1) + xt::exp(-x.value())));
     record("sigmoid", {x}, y, {y}, [](BackwardContext<T>& c) {
         // dσ = σ (1 − σ) dx
         const Tensor<T>& s = c.saved(0);
-        if (c.create_graph()) c.add(0, c.grad() * (s * (T(1) - s)));
-        else c.add(0, detail::map(c.grad(), s, [](T g, T v) { return g * v * (T(1) - v); }));
+        if (c.create_graph())
+            c.add(0, c.grad() * (s * (T(1) - s)));
+        else
+            c.add(0, detail::map(c.grad(), s, [](T g, T v) { return g * v * (T(1) - v); }));
     });
     return y;
 }
 
 template <class T>
 Tensor<T> tanh(const Tensor<T>& x) {
-    Tensor<T> y = detail::map_or_expression(x, [](T v) { return std::tanh(v); }, xt::tanh(x.value()));
+    Tensor<T> y = detail::map_or_expression(
+        x, [](T v) { return std::tanh(v); }, xt::tanh(x.value()));
     record("tanh", {x}, y, {y}, [](BackwardContext<T>& c) {
         // d tanh = (1 − tanh²) dx
         const Tensor<T>& t = c.saved(0);
-        if (c.create_graph()) c.add(0, c.grad() * (T(1) - t * t));
-        else c.add(0, detail::map(c.grad(), t, [](T g, T v) { return g * (T(1) - v * v); }));
+        if (c.create_graph())
+            c.add(0, c.grad() * (T(1) - t * t));
+        else
+            c.add(0, detail::map(c.grad(), t, [](T g, T v) { return g * (T(1) - v * v); }));
     });
     return y;
 }
@@ -43,8 +48,10 @@ Tensor<T> relu(const Tensor<T>& x) {
     record("relu", {x}, y, {x}, [](BackwardContext<T>& c) {
         // d relu = [x > 0] dx; the mask is a constant of the backward.
         const Tensor<T>& x = c.saved(0);
-        if (c.create_graph()) c.add(0, c.grad() * detail::map(x, [](T v) { return v > T(0) ? T(1) : T(0); }));
-        else c.add(0, detail::map(c.grad(), x, [](T g, T v) { return v > T(0) ? g : T(0); }));
+        if (c.create_graph())
+            c.add(0, c.grad() * detail::map(x, [](T v) { return v > T(0) ? T(1) : T(0); }));
+        else
+            c.add(0, detail::map(c.grad(), x, [](T g, T v) { return v > T(0) ? g : T(0); }));
     });
     return y;
 }
@@ -55,8 +62,11 @@ Tensor<T> leaky_relu(const Tensor<T>& x, detail::scalar_t<T> slope) {
     record("leaky_relu", {x}, y, {x}, [slope](BackwardContext<T>& c) {
         // d leaky_relu = (x > 0 ? 1 : slope) dx; the factor is a constant of the backward.
         const Tensor<T>& x = c.saved(0);
-        if (c.create_graph()) c.add(0, c.grad() * detail::map(x, [slope](T v) { return v > T(0) ? T(1) : slope; }));
-        else c.add(0, detail::map(c.grad(), x, [slope](T g, T v) { return v > T(0) ? g : slope * g; }));
+        if (c.create_graph())
+            c.add(0, c.grad() * detail::map(x, [slope](T v) { return v > T(0) ? T(1) : slope; }));
+        else
+            c.add(0,
+                  detail::map(c.grad(), x, [slope](T g, T v) { return v > T(0) ? g : slope * g; }));
     });
     return y;
 }
@@ -75,10 +85,10 @@ Tensor<T> softplus(const Tensor<T>& x) {
     return y;
 }
 
-#define TG_INSTANTIATE(T)                                                \
-    template Tensor<T> sigmoid(const Tensor<T>&);                        \
-    template Tensor<T> tanh(const Tensor<T>&);                           \
-    template Tensor<T> relu(const Tensor<T>&);                           \
+#define TG_INSTANTIATE(T)                                                 \
+    template Tensor<T> sigmoid(const Tensor<T>&);                         \
+    template Tensor<T> tanh(const Tensor<T>&);                            \
+    template Tensor<T> relu(const Tensor<T>&);                            \
     template Tensor<T> leaky_relu(const Tensor<T>&, detail::scalar_t<T>); \
     template Tensor<T> softplus(const Tensor<T>&);
 TG_INSTANTIATE(float)

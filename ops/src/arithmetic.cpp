@@ -47,11 +47,11 @@ Tensor<T> neg(const Tensor<T>& a) {
     return y;
 }
 
-#define TG_INSTANTIATE(T)                                                 \
-    template Tensor<T> add(const Tensor<T>&, const Tensor<T>&);           \
-    template Tensor<T> sub(const Tensor<T>&, const Tensor<T>&);           \
-    template Tensor<T> mul(const Tensor<T>&, const Tensor<T>&);           \
-    template Tensor<T> div(const Tensor<T>&, const Tensor<T>&);           \
+#define TG_INSTANTIATE(T)                                       \
+    template Tensor<T> add(const Tensor<T>&, const Tensor<T>&); \
+    template Tensor<T> sub(const Tensor<T>&, const Tensor<T>&); \
+    template Tensor<T> mul(const Tensor<T>&, const Tensor<T>&); \
+    template Tensor<T> div(const Tensor<T>&, const Tensor<T>&); \
     template Tensor<T> neg(const Tensor<T>&);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)

@@ -13,7 +13,8 @@ namespace {
 /// go to the first argument), 0 where the second is; of the broadcast shape.
 template <class T>
 Array<T> first_selected(const Array<T>& a, const Array<T>& b, bool is_max) {
-    return is_max ? Array<T>(xt::where(a >= b, T(1), T(0))) : Array<T>(xt::where(a <= b, T(1), T(0)));
+    return is_max ? Array<T>(xt::where(a >= b, T(1), T(0)))
+                  : Array<T>(xt::where(a <= b, T(1), T(0)));
 }
 
 /// maximum or minimum. d/da = g ⊙ m, d/db = g ⊙ (1 − m), each summed to its input's
@@ -23,7 +24,8 @@ Tensor<T> select(const char* name, const Tensor<T>& a, const Tensor<T>& b, bool 
     detail::broadcast_shapes(name, a.shape(), b.shape());
     const Array<T>& av = a.value();
     const Array<T>& bv = b.value();
-    Tensor<T> y(is_max ? Array<T>(xt::where(av >= bv, av, bv)) : Array<T>(xt::where(av <= bv, av, bv)));
+    Tensor<T> y(is_max ? Array<T>(xt::where(av >= bv, av, bv))
+                       : Array<T>(xt::where(av <= bv, av, bv)));
     record(name, {a, b}, y, {a, b}, [is_max](BackwardContext<T>& c) {
         Tensor<T> m(first_selected(c.saved(0).value(), c.saved(1).value(), is_max));
         if (c.needs(0)) c.add(0, sum_to(c.grad() * m, c.input_shape(0)));
@@ -60,9 +62,9 @@ Tensor<T> clamp(const Tensor<T>& x, detail::scalar_t<T> lo, detail::scalar_t<T> 
     return y;
 }
 
-#define TG_INSTANTIATE(T)                                                                    \
-    template Tensor<T> maximum(const Tensor<T>&, const Tensor<T>&);                          \
-    template Tensor<T> minimum(const Tensor<T>&, const Tensor<T>&);                          \
+#define TG_INSTANTIATE(T)                                           \
+    template Tensor<T> maximum(const Tensor<T>&, const Tensor<T>&); \
+    template Tensor<T> minimum(const Tensor<T>&, const Tensor<T>&); \
     template Tensor<T> clamp(const Tensor<T>&, detail::scalar_t<T>, detail::scalar_t<T>);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)

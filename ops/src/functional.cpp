@@ -27,7 +27,8 @@ void check_same_shape(const char* who, const char* what, const Tensor<T>& v, con
 template <class T>
 Tensor<T> evaluate(const UnaryFunction<T>& f, const Tensor<T>& x, const char* who) {
     Tensor<T> y = f(x);
-    if (!y.defined()) throw ValueError(std::string(who) + ": the function returned an undefined tensor");
+    if (!y.defined())
+        throw ValueError(std::string(who) + ": the function returned an undefined tensor");
     return y;
 }
 
@@ -62,28 +63,33 @@ Tensor<T> stack_rows(const std::vector<Tensor<T>>& parts, const Shape& outer, co
 }  // namespace
 
 template <class T>
-std::pair<Tensor<T>, Tensor<T>> vjp(const UnaryFunction<T>& f, const Tensor<T>& x, const Tensor<T>& v) {
+std::pair<Tensor<T>, Tensor<T>> vjp(const UnaryFunction<T>& f, const Tensor<T>& x,
+                                    const Tensor<T>& v) {
     Tape tape;
     Tensor<T> xp = leaf_copy(x, "vjp");
     Tensor<T> y = evaluate(f, xp, "vjp");
     check_same_shape("vjp", "cotangent v", v, y.shape(), "the function's output");
-    if (!y.requires_grad()) return {y.detach(), Tensor<T>(Array<T>(xt::zeros<T>(x.value().shape())))};
+    if (!y.requires_grad())
+        return {y.detach(), Tensor<T>(Array<T>(xt::zeros<T>(x.value().shape())))};
     Tensor<T> g = tape.gradient(y, {xp}, v)[0];
     return {y.detach(), g};
 }
 
 template <class T>
-std::pair<Tensor<T>, Tensor<T>> jvp(const UnaryFunction<T>& f, const Tensor<T>& x, const Tensor<T>& t) {
+std::pair<Tensor<T>, Tensor<T>> jvp(const UnaryFunction<T>& f, const Tensor<T>& x,
+                                    const Tensor<T>& t) {
     check_same_shape("jvp", "tangent", t, x.defined() ? x.shape() : Shape{}, "the input");
     Tape tape;
     Tensor<T> xp = leaf_copy(x, "jvp");
     Tensor<T> y = evaluate(f, xp, "jvp");
-    if (!y.requires_grad()) return {y.detach(), Tensor<T>(Array<T>(xt::zeros<T>(y.value().shape())))};
+    if (!y.requires_grad())
+        return {y.detach(), Tensor<T>(Array<T>(xt::zeros<T>(y.value().shape())))};
     // g(u) = Jᵀ u is recorded (create_graph) as a function of the dummy cotangent u.
     Tensor<T> u(Array<T>(xt::zeros<T>(y.value().shape())), true);
     Tensor<T> g = tape.gradient(y, {xp}, u, keep(true))[0];
     Tensor<T> inner = sum(g * t);
-    if (!inner.requires_grad()) return {y.detach(), Tensor<T>(Array<T>(xt::zeros<T>(y.value().shape())))};
+    if (!inner.requires_grad())
+        return {y.detach(), Tensor<T>(Array<T>(xt::zeros<T>(y.value().shape())))};
     return {y.detach(), tape.gradient(inner, {u})[0]};
 }
 
@@ -94,8 +100,9 @@ Tensor<T> jacobian(const UnaryFunction<T>& f, const Tensor<T>& x) {
     Tensor<T> y = evaluate(f, xp, "jacobian");
     std::vector<Tensor<T>> rows;
     for (std::size_t i = 0; i < y.size(); ++i)
-        rows.push_back(y.requires_grad() ? tape.gradient(y, {xp}, one_hot<T>(y.shape(), i), keep(false))[0]
-                                         : Tensor<T>(Array<T>(xt::zeros<T>(x.value().shape()))));
+        rows.push_back(y.requires_grad()
+                           ? tape.gradient(y, {xp}, one_hot<T>(y.shape(), i), keep(false))[0]
+                           : Tensor<T>(Array<T>(xt::zeros<T>(x.value().shape()))));
     return stack_rows(rows, y.shape(), x.shape());
 }
 
@@ -105,14 +112,17 @@ Tensor<T> hessian(const UnaryFunction<T>& f, const Tensor<T>& x) {
     Tensor<T> xp = leaf_copy(x, "hessian");
     Tensor<T> y = evaluate(f, xp, "hessian");
     if (y.size() != 1)
-        throw ShapeError("hessian: the function returned shape " + shape_str(y.shape()) +
-                         "; a Hessian needs a scalar (one-element) function: reduce it, e.g. with tg::sum, "
-                         "or use jacobian");
+        throw ShapeError(
+            "hessian: the function returned shape " + shape_str(y.shape()) +
+            "; a Hessian needs a scalar (one-element) function: reduce it, e.g. with tg::sum, "
+            "or use jacobian");
     std::vector<Tensor<T>> rows;
     const Tensor<T> zeros(Array<T>(xt::zeros<T>(x.value().shape())));
     Tensor<T> g = y.requires_grad() ? tape.gradient(y, {xp}, keep(true))[0] : zeros;
     for (std::size_t i = 0; i < x.size(); ++i)
-        rows.push_back(g.requires_grad() ? tape.gradient(g, {xp}, one_hot<T>(x.shape(), i), keep(false))[0] : zeros);
+        rows.push_back(g.requires_grad()
+                           ? tape.gradient(g, {xp}, one_hot<T>(x.shape(), i), keep(false))[0]
+                           : zeros);
     return stack_rows(rows, x.shape(), x.shape());
 }
 
@@ -132,11 +142,13 @@ Tensor<T> hvp(const UnaryFunction<T>& f, const Tensor<T>& x, const Tensor<T>& v)
     return inner.requires_grad() ? tape.gradient(inner, {xp})[0] : zeros;
 }
 
-#define TG_INSTANTIATE(T)                                                                                  \
-    template std::pair<Tensor<T>, Tensor<T>> vjp(const UnaryFunction<T>&, const Tensor<T>&, const Tensor<T>&); \
-    template std::pair<Tensor<T>, Tensor<T>> jvp(const UnaryFunction<T>&, const Tensor<T>&, const Tensor<T>&); \
-    template Tensor<T> jacobian(const UnaryFunction<T>&, const Tensor<T>&);                                \
-    template Tensor<T> hessian(const UnaryFunction<T>&, const Tensor<T>&);                                 \
+#define TG_INSTANTIATE(T)                                                                   \
+    template std::pair<Tensor<T>, Tensor<T>> vjp(const UnaryFunction<T>&, const Tensor<T>&, \
+                                                 const Tensor<T>&);                         \
+    template std::pair<Tensor<T>, Tensor<T>> jvp(const UnaryFunction<T>&, const Tensor<T>&, \
+                                                 const Tensor<T>&);                         \
+    template Tensor<T> jacobian(const UnaryFunction<T>&, const Tensor<T>&);                 \
+    template Tensor<T> hessian(const UnaryFunction<T>&, const Tensor<T>&);                  \
     template Tensor<T> hvp(const UnaryFunction<T>&, const Tensor<T>&, const Tensor<T>&);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)

@@ -1,5 +1,5 @@
-#include <tapegrad/gradcheck.hpp>
 #include <tapegrad/grad_mode.hpp>
+#include <tapegrad/gradcheck.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/reduce.hpp>
 #include <tapegrad/tape.hpp>
@@ -54,12 +54,15 @@ std::string num(double x) {
 std::string GradcheckResult::report() const {
     std::ostringstream out;
     out << "gradcheck: " << (passed ? "passed" : "FAILED") << "\n";
-    out << "  input  shape            max abs err   max rel err   worst element    tape          finite diff\n";
+    out << "  input  shape            max abs err   max rel err   worst element    tape          "
+           "finite diff\n";
     for (const auto& r : inputs) {
         char line[256];
-        std::snprintf(line, sizeof line, "  %-5zu  %-15s  %-12.3g  %-12.3g  %-15s  %-12.6g  %-12.6g%s\n", r.input,
+        std::snprintf(line, sizeof line,
+                      "  %-5zu  %-15s  %-12.3g  %-12.3g  %-15s  %-12.6g  %-12.6g%s\n", r.input,
                       shape_str(r.shape).c_str(), r.max_abs_error, r.max_rel_error,
-                      shape_str(r.worst_position).c_str(), r.tape_value, r.numeric_value, r.passed ? "" : "  FAIL");
+                      shape_str(r.worst_position).c_str(), r.tape_value, r.numeric_value,
+                      r.passed ? "" : "  FAIL");
         out << line;
     }
     if (!passed) out << "  " << message << "\n";
@@ -68,8 +71,8 @@ std::string GradcheckResult::report() const {
 
 namespace {
 
-std::vector<Tensor<double>> leaf_copies(const std::vector<Tensor<double>>& inputs, bool requires_grad,
-                                        const char* who) {
+std::vector<Tensor<double>> leaf_copies(const std::vector<Tensor<double>>& inputs,
+                                        bool requires_grad, const char* who) {
     std::vector<Tensor<double>> out;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         if (!inputs[i].defined())
@@ -81,7 +84,8 @@ std::vector<Tensor<double>> leaf_copies(const std::vector<Tensor<double>>& input
 
 std::vector<Tensor<double>> zeros_like(const std::vector<Tensor<double>>& xs) {
     std::vector<Tensor<double>> out;
-    for (const auto& x : xs) out.push_back(Tensor<double>(Array<double>(xt::zeros<double>(x.value().shape()))));
+    for (const auto& x : xs)
+        out.push_back(Tensor<double>(Array<double>(xt::zeros<double>(x.value().shape()))));
     return out;
 }
 
@@ -89,8 +93,8 @@ std::vector<Tensor<double>> zeros_like(const std::vector<Tensor<double>>& xs) {
 /// scalar `scalar_of(work)`, perturbing each element of each tensor in `work` in place.
 template <class F>
 GradcheckResult compare_with_finite_differences(const char* who, std::vector<Tensor<double>>& work,
-                                                const std::vector<Tensor<double>>& analytic, F&& scalar_of,
-                                                const GradcheckOptions& options) {
+                                                const std::vector<Tensor<double>>& analytic,
+                                                F&& scalar_of, const GradcheckOptions& options) {
     GradcheckResult result;
     for (std::size_t i = 0; i < work.size(); ++i) {
         GradcheckInputReport r;
@@ -124,12 +128,13 @@ GradcheckResult compare_with_finite_differences(const char* who, std::vector<Ten
         r.worst_position = unravel(r.worst_index, r.shape);
         if (!r.passed && result.passed) {
             result.passed = false;
-            result.message = std::string(who) + " failed for input #" + std::to_string(i) + " (shape " +
-                             shape_str(r.shape) + ") at element " + std::to_string(r.worst_index) + " (index " +
-                             shape_str(r.worst_position) + "): tape gradient " + num(r.tape_value) +
-                             ", finite difference " + num(r.numeric_value) + " (abs error " +
-                             num(std::abs(r.tape_value - r.numeric_value)) + "; allowed " + num(options.atol) +
-                             " + " + num(options.rtol) + "·|finite difference|)";
+            result.message =
+                std::string(who) + " failed for input #" + std::to_string(i) + " (shape " +
+                shape_str(r.shape) + ") at element " + std::to_string(r.worst_index) + " (index " +
+                shape_str(r.worst_position) + "): tape gradient " + num(r.tape_value) +
+                ", finite difference " + num(r.numeric_value) + " (abs error " +
+                num(std::abs(r.tape_value - r.numeric_value)) + "; allowed " + num(options.atol) +
+                " + " + num(options.rtol) + "·|finite difference|)";
         }
         result.inputs.push_back(r);
     }
@@ -152,7 +157,8 @@ GradcheckResult gradcheck(const GradcheckFunction& f, const std::vector<Tensor<d
         Tensor<double> y = f(params);
         if (!y.defined()) throw ValueError("gradcheck: the function returned an undefined tensor");
         v = projection(y.shape(), y.size(), options.seed);
-        analytic = y.requires_grad() ? tape.gradient(y, params, Tensor<double>(Array<double>(v))) : zeros_like(params);
+        analytic = y.requires_grad() ? tape.gradient(y, params, Tensor<double>(Array<double>(v)))
+                                     : zeros_like(params);
     }
 
     // The finite-difference side: (<f(x + εe), v> − <f(x − εe), v>) / 2ε per element.
@@ -160,7 +166,8 @@ GradcheckResult gradcheck(const GradcheckFunction& f, const std::vector<Tensor<d
     auto scalar_of = [&] {
         NoGradGuard no_grad;
         Tensor<double> y = f(work);
-        if (y.size() != v.size()) throw ValueError("gradcheck: the function's output changed shape between evaluations");
+        if (y.size() != v.size())
+            throw ValueError("gradcheck: the function's output changed shape between evaluations");
         return dot(y.value(), v);
     };
     return compare_with_finite_differences("gradcheck", work, analytic, scalar_of, options);
@@ -169,13 +176,14 @@ GradcheckResult gradcheck(const GradcheckFunction& f, const std::vector<Tensor<d
 GradcheckResult gradgradcheck(const GradcheckFunction& f, const std::vector<Tensor<double>>& inputs,
                               GradcheckOptions options) {
     std::vector<Tensor<double>> params = leaf_copies(inputs, true, "gradgradcheck");
-    Array<double> u;                  // projection of f's output
-    std::vector<Array<double>> v;     // projection of the first derivatives
+    Array<double> u;               // projection of f's output
+    std::vector<Array<double>> v;  // projection of the first derivatives
     std::vector<Tensor<double>> analytic;
     {
         Tape tape;
         Tensor<double> y = f(params);
-        if (!y.defined()) throw ValueError("gradgradcheck: the function returned an undefined tensor");
+        if (!y.defined())
+            throw ValueError("gradgradcheck: the function returned an undefined tensor");
         u = projection(y.shape(), y.size(), options.seed);
         for (std::size_t i = 0; i < params.size(); ++i)
             v.push_back(projection(params[i].shape(), 0, options.seed + 1 + i));
@@ -184,14 +192,16 @@ GradcheckResult gradgradcheck(const GradcheckFunction& f, const std::vector<Tens
         } else {
             BackwardOptions create;
             create.create_graph = true;
-            std::vector<Tensor<double>> g = tape.gradient(y, params, Tensor<double>(Array<double>(u)), create);
+            std::vector<Tensor<double>> g =
+                tape.gradient(y, params, Tensor<double>(Array<double>(u)), create);
             // s = Σ_i <g_i, v_i>, recorded so that it can be differentiated again.
             Tensor<double> s;
             for (std::size_t i = 0; i < g.size(); ++i) {
                 Tensor<double> term = sum(g[i] * Tensor<double>(Array<double>(v[i])));
                 s = s.defined() ? s + term : term;
             }
-            analytic = s.defined() && s.requires_grad() ? tape.gradient(s, params) : zeros_like(params);
+            analytic =
+                s.defined() && s.requires_grad() ? tape.gradient(s, params) : zeros_like(params);
         }
     }
 
@@ -201,7 +211,8 @@ GradcheckResult gradgradcheck(const GradcheckFunction& f, const std::vector<Tens
         Tape tape;
         Tensor<double> y = f(work);
         if (y.size() != u.size())
-            throw ValueError("gradgradcheck: the function's output changed shape between evaluations");
+            throw ValueError(
+                "gradgradcheck: the function's output changed shape between evaluations");
         if (!y.requires_grad()) return 0.0;
         std::vector<Tensor<double>> g = tape.gradient(y, work, Tensor<double>(Array<double>(u)));
         double s = 0;

@@ -88,8 +88,10 @@ Array<T> broadcast_map(const char* op, const Array<T>& a, const Array<T>& b, F f
     }
     const Shape shape = broadcast_shapes(op, Shape(a.shape().begin(), a.shape().end()),
                                          Shape(b.shape().begin(), b.shape().end()));
-    const bool out_is_a = std::equal(shape.begin(), shape.end(), a.shape().begin(), a.shape().end());
-    const bool out_is_b = std::equal(shape.begin(), shape.end(), b.shape().begin(), b.shape().end());
+    const bool out_is_a =
+        std::equal(shape.begin(), shape.end(), a.shape().begin(), a.shape().end());
+    const bool out_is_b =
+        std::equal(shape.begin(), shape.end(), b.shape().begin(), b.shape().end());
     Array<T> out = Array<T>::from_shape(shape);
     T* po = out.data();
     const std::size_t n = out.size();

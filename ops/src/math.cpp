@@ -20,8 +20,11 @@ Tensor<T> pow(const Tensor<T>& x, detail::scalar_t<T> p) {
             return;
         }
         const Tensor<T>& x = c.saved(0);
-        if (c.create_graph()) c.add(0, c.grad() * (pow(x, p - T(1)) * p));
-        else c.add(0, detail::map(c.grad(), x, [p](T g, T v) { return g * p * std::pow(v, p - T(1)); }));
+        if (c.create_graph())
+            c.add(0, c.grad() * (pow(x, p - T(1)) * p));
+        else
+            c.add(0, detail::map(c.grad(), x,
+                                 [p](T g, T v) { return g * p * std::pow(v, p - T(1)); }));
     });
     return y;
 }
@@ -32,8 +35,10 @@ Tensor<T> square(const Tensor<T>& x) {
     record("square", {x}, y, {x}, [](BackwardContext<T>& c) {
         // d x² = 2x dx
         const Tensor<T>& x = c.saved(0);
-        if (c.create_graph()) c.add(0, c.grad() * (x * T(2)));
-        else c.add(0, detail::map(c.grad(), x, [](T g, T v) { return T(2) * v * g; }));
+        if (c.create_graph())
+            c.add(0, c.grad() * (x * T(2)));
+        else
+            c.add(0, detail::map(c.grad(), x, [](T g, T v) { return T(2) * v * g; }));
     });
     return y;
 }
@@ -50,7 +55,8 @@ Tensor<T> sqrt(const Tensor<T>& x) {
 
 template <class T>
 Tensor<T> exp(const Tensor<T>& x) {
-    Tensor<T> y = detail::map_or_expression(x, [](T v) { return std::exp(v); }, xt::exp(x.value()));
+    Tensor<T> y = detail::map_or_expression(
+        x, [](T v) { return std::exp(v); }, xt::exp(x.value()));
     record("exp", {x}, y, {y}, [](BackwardContext<T>& c) {
         // d eˣ = eˣ dx
         c.add(0, c.grad() * c.saved(0));
@@ -60,7 +66,8 @@ Tensor<T> exp(const Tensor<T>& x) {
 
 template <class T>
 Tensor<T> log(const Tensor<T>& x) {
-    Tensor<T> y = detail::map_or_expression(x, [](T v) { return std::log(v); }, xt::log(x.value()));
+    Tensor<T> y = detail::map_or_expression(
+        x, [](T v) { return std::log(v); }, xt::log(x.value()));
     record("log", {x}, y, {x}, [](BackwardContext<T>& c) {
         // d ln x = dx / x
         c.add(0, c.grad() / c.saved(0));
@@ -80,12 +87,12 @@ Tensor<T> abs(const Tensor<T>& x) {
     return y;
 }
 
-#define TG_INSTANTIATE(T)                                        \
+#define TG_INSTANTIATE(T)                                          \
     template Tensor<T> pow(const Tensor<T>&, detail::scalar_t<T>); \
-    template Tensor<T> square(const Tensor<T>&);                 \
-    template Tensor<T> sqrt(const Tensor<T>&);                   \
-    template Tensor<T> exp(const Tensor<T>&);                    \
-    template Tensor<T> log(const Tensor<T>&);                    \
+    template Tensor<T> square(const Tensor<T>&);                   \
+    template Tensor<T> sqrt(const Tensor<T>&);                     \
+    template Tensor<T> exp(const Tensor<T>&);                      \
+    template Tensor<T> log(const Tensor<T>&);                      \
     template Tensor<T> abs(const Tensor<T>&);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)

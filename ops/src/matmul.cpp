@@ -11,22 +11,25 @@ namespace tg {
 namespace {
 
 /// C = op(A) op(B) (+ C when accumulate) on row-major buffers; op transposes per flag.
-void blas_gemm(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, const double* a, std::size_t lda,
-               const double* b, std::size_t ldb, double* c, bool accumulate) {
+void blas_gemm(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, const double* a,
+               std::size_t lda, const double* b, std::size_t ldb, double* c, bool accumulate) {
     cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                static_cast<int>(n), static_cast<int>(m), static_cast<int>(k), 1.0, a, static_cast<int>(lda), b,
-                static_cast<int>(ldb), accumulate ? 1.0 : 0.0, c, static_cast<int>(m));
+                static_cast<int>(n), static_cast<int>(m), static_cast<int>(k), 1.0, a,
+                static_cast<int>(lda), b, static_cast<int>(ldb), accumulate ? 1.0 : 0.0, c,
+                static_cast<int>(m));
 }
-void blas_gemm(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, const float* a, std::size_t lda,
-               const float* b, std::size_t ldb, float* c, bool accumulate) {
+void blas_gemm(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, const float* a,
+               std::size_t lda, const float* b, std::size_t ldb, float* c, bool accumulate) {
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                static_cast<int>(n), static_cast<int>(m), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b,
-                static_cast<int>(ldb), accumulate ? 1.0f : 0.0f, c, static_cast<int>(m));
+                static_cast<int>(n), static_cast<int>(m), static_cast<int>(k), 1.0f, a,
+                static_cast<int>(lda), b, static_cast<int>(ldb), accumulate ? 1.0f : 0.0f, c,
+                static_cast<int>(m));
 }
 
 /// op(A) op(B) into `out` of shape (n, m); `accumulate` adds to what `out` holds.
 template <class T>
-void gemm_into(const Array<T>& a, const Array<T>& b, bool ta, bool tb, Array<T>& out, bool accumulate) {
+void gemm_into(const Array<T>& a, const Array<T>& b, bool ta, bool tb, Array<T>& out,
+               bool accumulate) {
     const std::size_t n = ta ? a.shape()[1] : a.shape()[0];
     const std::size_t k = ta ? a.shape()[0] : a.shape()[1];
     const std::size_t m = tb ? b.shape()[0] : b.shape()[1];
@@ -35,7 +38,8 @@ void gemm_into(const Array<T>& a, const Array<T>& b, bool ta, bool tb, Array<T>&
         if (!accumulate) std::fill(out.begin(), out.end(), T(0));
         return;
     }
-    blas_gemm(ta, tb, n, m, k, a.data(), a.shape()[1], b.data(), b.shape()[1], out.data(), accumulate);
+    blas_gemm(ta, tb, n, m, k, a.data(), a.shape()[1], b.data(), b.shape()[1], out.data(),
+              accumulate);
 }
 
 std::string gemm_operand(const Shape& s, bool t) { return shape_str(s) + (t ? "ᵀ" : ""); }
@@ -46,12 +50,14 @@ template <class T>
 Tensor<T> gemm(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
     const Shape sa = a.shape(), sb = b.shape();
     if (sa.size() != 2 || sb.size() != 2)
-        throw ShapeError("gemm: needs two 2-D tensors, got shapes " + shape_str(sa) + " and " + shape_str(sb));
+        throw ShapeError("gemm: needs two 2-D tensors, got shapes " + shape_str(sa) + " and " +
+                         shape_str(sb));
     const std::size_t n = ta ? sa[1] : sa[0], k = ta ? sa[0] : sa[1];
     const std::size_t kb = tb ? sb[1] : sb[0], m = tb ? sb[0] : sb[1];
     if (k != kb)
-        throw ShapeError("gemm: inner dimensions differ: " + gemm_operand(sa, ta) + " @ " + gemm_operand(sb, tb) +
-                         " (" + std::to_string(k) + " vs " + std::to_string(kb) + ")");
+        throw ShapeError("gemm: inner dimensions differ: " + gemm_operand(sa, ta) + " @ " +
+                         gemm_operand(sb, tb) + " (" + std::to_string(k) + " vs " +
+                         std::to_string(kb) + ")");
     Array<T> out = Array<T>::from_shape({n, m});
     gemm_into(a.value(), b.value(), ta, tb, out, false);
     Tensor<T> y(std::move(out));
@@ -72,11 +78,12 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
     const Shape sa = a.shape(), sb = b.shape();
     const bool supported = (sa.size() == 2 || sa.size() == 3) && sb.size() == 2;
     if (!supported)
-        throw ShapeError("matmul: supports 2-D @ 2-D and batched 3-D @ 2-D; got shapes " + shape_str(sa) + " and " +
-                         shape_str(sb));
+        throw ShapeError("matmul: supports 2-D @ 2-D and batched 3-D @ 2-D; got shapes " +
+                         shape_str(sa) + " and " + shape_str(sb));
     if (sa.back() != sb[0])
-        throw ShapeError("matmul: inner dimensions differ: " + shape_str(sa) + " @ " + shape_str(sb) + " (" +
-                         std::to_string(sa.back()) + " vs " + std::to_string(sb[0]) + ")");
+        throw ShapeError("matmul: inner dimensions differ: " + shape_str(sa) + " @ " +
+                         shape_str(sb) + " (" + std::to_string(sa.back()) + " vs " +
+                         std::to_string(sb[0]) + ")");
     if (sa.size() == 2) return gemm(a, b, false, false);
     // (B, n, k) @ (k, m): one GEMM over the B·n rows, which are contiguous.
     Tensor<T> flat = reshape(a, {sa[0] * sa[1], sa[2]});
@@ -87,8 +94,8 @@ template <class T>
 Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias) {
     const Shape sx = x.shape(), sw = weight.shape(), sb = bias.shape();
     if (sx.size() != 2 || sw.size() != 2 || sb.size() != 1 || sx[1] != sw[1] || sb[0] != sw[0])
-        throw ShapeError("linear: needs x (N, in), weight (out, in), bias (out); got x " + shape_str(sx) +
-                         ", weight " + shape_str(sw) + ", bias " + shape_str(sb));
+        throw ShapeError("linear: needs x (N, in), weight (out, in), bias (out); got x " +
+                         shape_str(sx) + ", weight " + shape_str(sw) + ", bias " + shape_str(sb));
     const std::size_t n = sx[0], out_features = sw[0];
     // y = x Wᵀ + b: the bias rows are written first, then GEMM accumulates onto them.
     Array<T> out = Array<T>::from_shape({n, out_features});
@@ -106,9 +113,9 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
     return y;
 }
 
-#define TG_INSTANTIATE(T)                                                                \
-    template Tensor<T> gemm(const Tensor<T>&, const Tensor<T>&, bool, bool);             \
-    template Tensor<T> matmul(const Tensor<T>&, const Tensor<T>&);                       \
+#define TG_INSTANTIATE(T)                                                    \
+    template Tensor<T> gemm(const Tensor<T>&, const Tensor<T>&, bool, bool); \
+    template Tensor<T> matmul(const Tensor<T>&, const Tensor<T>&);           \
     template Tensor<T> linear(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)

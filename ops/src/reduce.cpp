@@ -26,8 +26,10 @@ Shape reduced_shape(const Shape& shape, const std::vector<std::size_t>& axes, bo
     Shape out;
     for (std::size_t i = 0; i < shape.size(); ++i) {
         const bool reduced = std::binary_search(axes.begin(), axes.end(), i);
-        if (!reduced) out.push_back(shape[i]);
-        else if (keepdims) out.push_back(1);
+        if (!reduced)
+            out.push_back(shape[i]);
+        else if (keepdims)
+            out.push_back(1);
     }
     return out;
 }
@@ -46,9 +48,8 @@ Tensor<T> sum(const Tensor<T>& x) {
     T total = 0;
     for (T e : v) total += e;
     Tensor<T> y(total);
-    record("sum", {x}, y, {}, [](BackwardContext<T>& c) {
-        c.add(0, broadcast_to(c.grad(), c.input_shape(0)));
-    });
+    record("sum", {x}, y, {},
+           [](BackwardContext<T>& c) { c.add(0, broadcast_to(c.grad(), c.input_shape(0))); });
     return y;
 }
 
@@ -69,7 +70,8 @@ Tensor<T> sum(const Tensor<T>& x, const Axes& axes_arg, bool keepdims) {
         T* out = reduced.data();
         for (std::size_t o = 0; o < outer; ++o)
             for (std::size_t k = 0; k < n; ++k)
-                for (std::size_t i = 0; i < inner; ++i) out[o * inner + i] += in[(o * n + k) * inner + i];
+                for (std::size_t i = 0; i < inner; ++i)
+                    out[o * inner + i] += in[(o * n + k) * inner + i];
     } else if (x.size() == 0) {
         reduced = xt::zeros<T>(reduced_shape(shape, axes, keepdims));  // xtensor's sum crashes here
     } else {
@@ -97,16 +99,21 @@ Tensor<T> mean(const Tensor<T>& x, const Axes& axes_arg, bool keepdims) {
     const Shape shape = x.shape();
     std::size_t count = 1;
     for (std::size_t a : normalize_axes("mean", axes_arg, shape.size())) count *= shape[a];
-    if (count == 0) throw ValueError("mean: reducing over an empty axis of shape " + shape_str(shape));
+    if (count == 0)
+        throw ValueError("mean: reducing over an empty axis of shape " + shape_str(shape));
     return sum(x, axes_arg, keepdims) * (T(1) / static_cast<T>(count));
 }
 
 template <class T>
 Tensor<T> max(const Tensor<T>& x, long axis_arg, bool keepdims) {
     const Shape shape = x.shape();
-    if (shape.empty()) throw ShapeError("max: needs a tensor of rank >= 1 to reduce along an axis, got a 0-d tensor");
+    if (shape.empty())
+        throw ShapeError(
+            "max: needs a tensor of rank >= 1 to reduce along an axis, got a 0-d tensor");
     const std::size_t axis = detail::normalize_axis("max", axis_arg, shape.size());
-    if (shape[axis] == 0) throw ValueError("max: axis " + std::to_string(axis) + " of shape " + shape_str(shape) + " is empty");
+    if (shape[axis] == 0)
+        throw ValueError("max: axis " + std::to_string(axis) + " of shape " + shape_str(shape) +
+                         " is empty");
     // View x as (outer, n, inner) around the axis.
     std::size_t outer = 1, inner = 1;
     for (std::size_t i = 0; i < axis; ++i) outer *= shape[i];
@@ -134,11 +141,11 @@ Tensor<T> max(const Tensor<T>& x, long axis_arg, bool keepdims) {
     return y;
 }
 
-#define TG_INSTANTIATE(T)                                             \
-    template Tensor<T> sum(const Tensor<T>&);                         \
-    template Tensor<T> sum(const Tensor<T>&, const Axes&, bool);      \
-    template Tensor<T> mean(const Tensor<T>&);                        \
-    template Tensor<T> mean(const Tensor<T>&, const Axes&, bool);     \
+#define TG_INSTANTIATE(T)                                         \
+    template Tensor<T> sum(const Tensor<T>&);                     \
+    template Tensor<T> sum(const Tensor<T>&, const Axes&, bool);  \
+    template Tensor<T> mean(const Tensor<T>&);                    \
+    template Tensor<T> mean(const Tensor<T>&, const Axes&, bool); \
     template Tensor<T> max(const Tensor<T>&, long, bool);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)

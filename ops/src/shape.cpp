@@ -63,9 +63,8 @@ Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape) {
         reduced.reshape(shape);
     }
     Tensor<T> y(std::move(reduced));
-    record("sum_to", {x}, y, {}, [](BackwardContext<T>& c) {
-        c.add(0, broadcast_to(c.grad(), c.input_shape(0)));
-    });
+    record("sum_to", {x}, y, {},
+           [](BackwardContext<T>& c) { c.add(0, broadcast_to(c.grad(), c.input_shape(0))); });
     return y;
 }
 
@@ -78,25 +77,24 @@ Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape) {
         throw ShapeError("broadcast_to: shape " + shape_str(from) + " cannot be broadcast to " +
                          shape_str(shape) + " (sizes must be equal or 1, aligned from the right)");
     Tensor<T> y(Array<T>(xt::broadcast(x.value(), shape)));
-    record("broadcast_to", {x}, y, {}, [](BackwardContext<T>& c) {
-        c.add(0, sum_to(c.grad(), c.input_shape(0)));
-    });
+    record("broadcast_to", {x}, y, {},
+           [](BackwardContext<T>& c) { c.add(0, sum_to(c.grad(), c.input_shape(0))); });
     return y;
 }
 
 template <class T>
 Tensor<T> reshape(const Tensor<T>& x, const Shape& shape) {
-    const std::size_t n = std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
+    const std::size_t n =
+        std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
     if (n != x.size())
-        throw ShapeError("reshape: cannot reshape a tensor of shape " + shape_str(x.shape()) + " (" +
-                         std::to_string(x.size()) + " elements) to " + shape_str(shape) + " (" +
-                         std::to_string(n) + " elements)");
+        throw ShapeError("reshape: cannot reshape a tensor of shape " + shape_str(x.shape()) +
+                         " (" + std::to_string(x.size()) + " elements) to " + shape_str(shape) +
+                         " (" + std::to_string(n) + " elements)");
     Array<T> out = x.value();
     out.reshape(shape);
     Tensor<T> y(std::move(out));
-    record("reshape", {x}, y, {}, [](BackwardContext<T>& c) {
-        c.add(0, reshape(c.grad(), c.input_shape(0)));
-    });
+    record("reshape", {x}, y, {},
+           [](BackwardContext<T>& c) { c.add(0, reshape(c.grad(), c.input_shape(0))); });
     return y;
 }
 
@@ -109,13 +107,13 @@ Tensor<T> permute(const Tensor<T>& x, const std::vector<std::size_t>& perm) {
     std::iota(identity.begin(), identity.end(), std::size_t{0});
     if (sorted != identity)
         throw ShapeError("permute: " + shape_str(perm) + " is not a permutation of the " +
-                         std::to_string(rank) + " axes of a tensor of shape " + shape_str(x.shape()));
+                         std::to_string(rank) + " axes of a tensor of shape " +
+                         shape_str(x.shape()));
     Tensor<T> y(Array<T>(xt::transpose(x.value(), perm)));
     std::vector<std::size_t> inverse(rank);
     for (std::size_t i = 0; i < rank; ++i) inverse[perm[i]] = i;
-    record("permute", {x}, y, {}, [inverse](BackwardContext<T>& c) {
-        c.add(0, permute(c.grad(), inverse));
-    });
+    record("permute", {x}, y, {},
+           [inverse](BackwardContext<T>& c) { c.add(0, permute(c.grad(), inverse)); });
     return y;
 }
 
@@ -131,9 +129,9 @@ Tensor<T> narrow(const Tensor<T>& x, long axis_arg, std::size_t start, std::size
     const std::size_t axis = detail::normalize_axis("narrow", axis_arg, x.dim());
     const Shape shape = x.shape();
     if (start + length > shape[axis])
-        throw ValueError("narrow: slice [" + std::to_string(start) + ", " + std::to_string(start + length) +
-                         ") is past the end of axis " + std::to_string(axis) + " of a tensor of shape " +
-                         shape_str(shape));
+        throw ValueError("narrow: slice [" + std::to_string(start) + ", " +
+                         std::to_string(start + length) + ") is past the end of axis " +
+                         std::to_string(axis) + " of a tensor of shape " + shape_str(shape));
     xt::xstrided_slice_vector slice(axis, xt::all());
     slice.push_back(xt::range(start, start + length));
     Tensor<T> y(Array<T>(xt::strided_view(x.value(), slice)));
@@ -147,7 +145,8 @@ template <class T>
 Tensor<T> concat(const std::vector<Tensor<T>>& xs, long axis_arg) {
     if (xs.empty()) throw ValueError("concat: needs at least one tensor");
     const Shape first = xs[0].shape();
-    if (first.empty()) throw ShapeError("concat: cannot concatenate 0-d tensors (reshape them to (1) first)");
+    if (first.empty())
+        throw ShapeError("concat: cannot concatenate 0-d tensors (reshape them to (1) first)");
     const std::size_t axis = detail::normalize_axis("concat", axis_arg, first.size());
     Shape out_shape = first;
     out_shape[axis] = 0;
@@ -158,7 +157,8 @@ Tensor<T> concat(const std::vector<Tensor<T>>& xs, long axis_arg) {
         if (a != b)
             throw ShapeError("concat: tensor #" + std::to_string(k) + " has shape " + shape_str(s) +
                              " but tensor #0 has shape " + shape_str(first) +
-                             "; all sizes except along axis " + std::to_string(axis) + " must match");
+                             "; all sizes except along axis " + std::to_string(axis) +
+                             " must match");
         out_shape[axis] += s[axis];
     }
     Array<T> out = Array<T>::from_shape(out_shape);
@@ -202,8 +202,9 @@ Tensor<T> rows(const Tensor<T>& x, const Indices& indices) {
     Array<T> out = Array<T>::from_shape(out_shape);
     for (std::size_t i = 0; i < indices.size(); ++i) {
         if (indices[i] >= n_rows)
-            throw ValueError("rows: index " + std::to_string(indices[i]) + " (position " + std::to_string(i) +
-                             ") is out of range for a tensor with " + std::to_string(n_rows) + " rows");
+            throw ValueError("rows: index " + std::to_string(indices[i]) + " (position " +
+                             std::to_string(i) + ") is out of range for a tensor with " +
+                             std::to_string(n_rows) + " rows");
         std::copy_n(v.data() + indices[i] * width, width, out.data() + i * width);
     }
     Tensor<T> y(std::move(out));
@@ -216,8 +217,9 @@ Tensor<T> rows(const Tensor<T>& x, const Indices& indices) {
 template <class T>
 Tensor<T> index_add_rows(const Tensor<T>& x, const Indices& indices, std::size_t n_rows) {
     if (x.dim() == 0 || x.shape()[0] != indices.size())
-        throw ShapeError("index_add_rows: tensor of shape " + shape_str(x.shape()) + " needs one row per index (" +
-                         std::to_string(indices.size()) + " indices)");
+        throw ShapeError("index_add_rows: tensor of shape " + shape_str(x.shape()) +
+                         " needs one row per index (" + std::to_string(indices.size()) +
+                         " indices)");
     const Array<T>& v = x.value();
     const std::size_t width = row_size(v);
     Shape out_shape = x.shape();
@@ -225,28 +227,27 @@ Tensor<T> index_add_rows(const Tensor<T>& x, const Indices& indices, std::size_t
     Array<T> out = xt::zeros<T>(out_shape);
     for (std::size_t i = 0; i < indices.size(); ++i) {
         if (indices[i] >= n_rows)
-            throw ValueError("index_add_rows: index " + std::to_string(indices[i]) + " is out of range for " +
-                             std::to_string(n_rows) + " rows");
+            throw ValueError("index_add_rows: index " + std::to_string(indices[i]) +
+                             " is out of range for " + std::to_string(n_rows) + " rows");
         T* dst = out.data() + indices[i] * width;
         const T* src = v.data() + i * width;
         for (std::size_t j = 0; j < width; ++j) dst[j] += src[j];
     }
     Tensor<T> y(std::move(out));
-    record("index_add_rows", {x}, y, {}, [indices](BackwardContext<T>& c) {
-        c.add(0, rows(c.grad(), indices));
-    });
+    record("index_add_rows", {x}, y, {},
+           [indices](BackwardContext<T>& c) { c.add(0, rows(c.grad(), indices)); });
     return y;
 }
 
-#define TG_INSTANTIATE(T)                                                                      \
-    template Tensor<T> sum_to(const Tensor<T>&, const Shape&);                                 \
-    template Tensor<T> broadcast_to(const Tensor<T>&, const Shape&);                           \
-    template Tensor<T> reshape(const Tensor<T>&, const Shape&);                                \
-    template Tensor<T> transpose(const Tensor<T>&);                                            \
-    template Tensor<T> permute(const Tensor<T>&, const std::vector<std::size_t>&);             \
-    template Tensor<T> narrow(const Tensor<T>&, long, std::size_t, std::size_t);               \
-    template Tensor<T> concat(const std::vector<Tensor<T>>&, long);                            \
-    template Tensor<T> rows(const Tensor<T>&, const Indices&);                                 \
+#define TG_INSTANTIATE(T)                                                          \
+    template Tensor<T> sum_to(const Tensor<T>&, const Shape&);                     \
+    template Tensor<T> broadcast_to(const Tensor<T>&, const Shape&);               \
+    template Tensor<T> reshape(const Tensor<T>&, const Shape&);                    \
+    template Tensor<T> transpose(const Tensor<T>&);                                \
+    template Tensor<T> permute(const Tensor<T>&, const std::vector<std::size_t>&); \
+    template Tensor<T> narrow(const Tensor<T>&, long, std::size_t, std::size_t);   \
+    template Tensor<T> concat(const std::vector<Tensor<T>>&, long);                \
+    template Tensor<T> rows(const Tensor<T>&, const Indices&);                     \
     template Tensor<T> index_add_rows(const Tensor<T>&, const Indices&, std::size_t);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)

@@ -44,7 +44,8 @@ Array<T> stable_softmax(const Array<T>& x, std::size_t axis, bool log_space) {
         }
         if (log_space) {
             const T log_total = std::log(total);
-            for (std::size_t k = 0; k < n; ++k) y[off + k * stride] = in[off + k * stride] - m - log_total;
+            for (std::size_t k = 0; k < n; ++k)
+                y[off + k * stride] = in[off + k * stride] - m - log_total;
         } else {
             for (std::size_t k = 0; k < n; ++k) y[off + k * stride] /= total;
         }
@@ -53,7 +54,8 @@ Array<T> stable_softmax(const Array<T>& x, std::size_t axis, bool log_space) {
 }
 
 std::size_t softmax_axis(const char* op, long axis, std::size_t rank) {
-    if (rank == 0) throw ShapeError(std::string(op) + ": needs a tensor of rank >= 1, got a 0-d tensor");
+    if (rank == 0)
+        throw ShapeError(std::string(op) + ": needs a tensor of rank >= 1, got a 0-d tensor");
     return detail::normalize_axis(op, axis, rank);
 }
 
@@ -84,8 +86,8 @@ Tensor<T> log_softmax(const Tensor<T>& x, long axis_arg) {
     return y;
 }
 
-#define TG_INSTANTIATE(T)                                   \
-    template Tensor<T> softmax(const Tensor<T>&, long);     \
+#define TG_INSTANTIATE(T)                               \
+    template Tensor<T> softmax(const Tensor<T>&, long); \
     template Tensor<T> log_softmax(const Tensor<T>&, long);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)

@@ -28,8 +28,9 @@ TEST(BroadcastTest, ShapesAlignFromTheRight) {
 }
 
 TEST(BroadcastTest, IncompatibleShapesNameOpAndBothShapes) {
-    const std::string msg =
-        error_message<tg::ShapeError>([] { broadcast_shapes("mul", {2, 3}, {4, 2}); });
+    const std::string msg = error_message<tg::ShapeError>([] {
+        broadcast_shapes("mul", {2, 3}, {4, 2});
+    });
     EXPECT_TRUE(contains(msg, "mul"));
     EXPECT_TRUE(contains(msg, "(2, 3)"));
     EXPECT_TRUE(contains(msg, "(4, 2)"));

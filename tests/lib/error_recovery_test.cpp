@@ -31,9 +31,9 @@ TEST(ErrorRecoveryTest, VersionErrorMidSweepLeavesLeafGradsUnchanged) {
     ASSERT_EQ(val(w.grad()), (xt::xarray<double>{3.0, 3.0}));
     ASSERT_EQ(val(b.grad()), (xt::xarray<double>{7.0}));
 
-    auto lw = tg::sum(w * w);                            // entries 0, 1: mul saves w
-    auto lb = tg::sum(tg::exp(b));                       // entries 2, 3
-    auto loss = lw + lb;                                 // entry 4
+    auto lw = tg::sum(w * w);       // entries 0, 1: mul saves w
+    auto lb = tg::sum(tg::exp(b));  // entries 2, 3
+    auto loss = lw + lb;            // entry 4
     ASSERT_EQ(tape.size(), 5u);
     w.assign(tg::Array<double>{-1.0, -2.0});
 
@@ -59,11 +59,11 @@ TEST(ErrorRecoveryTest, FailedSweepLeavesNoGradientOnEntries) {
     auto w = tg::parameter<double>(xt::xarray<double>{1.0, 2.0});
     auto u = tg::parameter<double>(xt::xarray<double>{3.0, 4.0});
     tg::Tensor<double> x{5.0, 6.0};
-    auto a = w + 1.0;          // entry 0 (saves nothing)
-    auto m = u * x;            // entry 1 (saves u and x)
-    auto s1 = tg::sum(a);      // entry 2: sends a gradient to entry 0
-    auto s2 = tg::sum(m);      // entry 3
-    auto loss = s1 + s2;       // entry 4
+    auto a = w + 1.0;      // entry 0 (saves nothing)
+    auto m = u * x;        // entry 1 (saves u and x)
+    auto s1 = tg::sum(a);  // entry 2: sends a gradient to entry 0
+    auto s2 = tg::sum(m);  // entry 3
+    auto loss = s1 + s2;   // entry 4
     x.mutable_value()(0) = 0.0;
     // Reverse order: 4, 3, 2 (entry 0 now holds a gradient), 1 fails.
     EXPECT_THROW(tape.backward(loss, tg::BackwardOptions{true}), tg::GraphError);
@@ -101,9 +101,9 @@ TEST(ErrorRecoveryTest, FailedCreateGraphSweepRemovesWhatItRecorded) {
     tg::Tape tape;
     auto u = tg::parameter<double>(xt::xarray<double>{1.0, 2.0});
     tg::Tensor<double> x{3.0, 4.0};
-    auto m = u * x;            // entry 0
-    auto e = tg::exp(m);       // entry 1: its backward (grad · e) is recorded under create_graph
-    auto loss = tg::sum(e);    // entry 2
+    auto m = u * x;          // entry 0
+    auto e = tg::exp(m);     // entry 1: its backward (grad · e) is recorded under create_graph
+    auto loss = tg::sum(e);  // entry 2
     ASSERT_EQ(tape.size(), 3u);
     x.mutable_value() += 1.0;
     tg::BackwardOptions options;
@@ -120,7 +120,8 @@ TEST(ErrorRecoveryTest, FailedGradientCallDoesNotAffectLaterCalls) {
     auto w = tg::parameter<double>(xt::xarray<double>{1.0, 2.0});
     auto v = tg::parameter<double>(xt::xarray<double>{3.0});
     auto y = tg::sum(w * w) + tg::sum(v * 5.0);
-    EXPECT_THROW(tape.gradient(y, {w, tg::Tensor<double>()}, tg::BackwardOptions{true}), tg::ValueError);
+    EXPECT_THROW(tape.gradient(y, {w, tg::Tensor<double>()}, tg::BackwardOptions{true}),
+                 tg::ValueError);
     auto g = tape.gradient(y, {w}, tg::BackwardOptions{true});
     EXPECT_EQ(val(g[0]), (xt::xarray<double>{2.0, 4.0}));
     auto g2 = tape.gradient(y, {v, w});

@@ -66,7 +66,7 @@ TEST(GradientTest, OnlyRequestedLeavesAreComputedAndNoneIsWritten) {
 TEST(GradientTest, WithRespectToIntermediateResult) {
     tg::Tape tape;
     auto w = tg::parameter<double>(xt::xarray<double>{0.5, -1.0});
-    auto h = w * 2.0;        // intermediate
+    auto h = w * 2.0;  // intermediate
     auto y = tg::sum(tg::exp(h));
     auto g = tape.gradient(y, {h});
     EXPECT_NEAR(g[0].value()(0), std::exp(1.0), 1e-12);
@@ -164,8 +164,8 @@ TEST(GradientTest, RetainedGradientWrtIntermediateDoesNotDisturbLaterBackward) {
     // start clean and give exactly dy/dw.
     tg::Tape tape;
     auto w = tg::parameter<double>(xt::xarray<double>{1.0, 2.0});
-    auto a = w * w;       // entry 0, below the target
-    auto h = a * 0.5;     // entry 1: the intermediate target, h = w²/2
+    auto a = w * w;    // entry 0, below the target
+    auto h = a * 0.5;  // entry 1: the intermediate target, h = w²/2
     auto y = tg::sum(tg::exp(h));
     auto gh = tape.gradient(y, {h}, tg::BackwardOptions{/*retain_graph=*/true});
     const xt::xarray<double> expected_gh = xt::exp(xt::xarray<double>{0.5, 2.0});

@@ -28,10 +28,10 @@ TEST(IntrospectionTest, EmptyTape) {
 TEST(IntrospectionTest, SizeCountsEntries) {
     tg::Tape tape;
     auto w = tg::parameter<double>(xt::ones<double>({2, 3}));
-    auto a = w * 2.0;        // mul
-    auto b = a - 1.0;        // add (of -1)
-    auto c = tg::exp(b);     // exp
-    auto d = tg::sum(c);     // sum
+    auto a = w * 2.0;     // mul
+    auto b = a - 1.0;     // add (of -1)
+    auto c = tg::exp(b);  // exp
+    auto d = tg::sum(c);  // sum
     EXPECT_EQ(tape.size(), 4u);
     auto e = d - tg::sum(w);  // sum, neg, add
     EXPECT_EQ(tape.size(), 7u);
@@ -75,7 +75,8 @@ TEST(IntrospectionTest, DumpNamesOpsShapesAndBytes) {
     EXPECT_TRUE(contains(dump, "sum"));
     EXPECT_TRUE(contains(dump, "(2, 3), (3) -> (2, 3)"));
     EXPECT_TRUE(contains(dump, "(2, 3) -> ()"));
-    EXPECT_TRUE(contains(dump, std::to_string((6 + 3) * sizeof(double)) + " B"));  // mul's saved bytes
+    EXPECT_TRUE(
+        contains(dump, std::to_string((6 + 3) * sizeof(double)) + " B"));  // mul's saved bytes
     // Entries appear in recording order.
     EXPECT_LT(dump.find("mul"), dump.find("exp"));
     EXPECT_LT(dump.find("exp"), dump.find("sum"));

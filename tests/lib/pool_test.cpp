@@ -32,7 +32,7 @@ TEST(PoolTest, BlocksAreAlignedAndReused) {
     tg::detail::pool_deallocate(p, 100);
     const auto cached = pool_stats();
     EXPECT_EQ(cached.cached_bytes, before.cached_bytes + 128);  // the 128-byte size class
-    void* q = tg::detail::pool_allocate(120);  // same size class
+    void* q = tg::detail::pool_allocate(120);                   // same size class
     EXPECT_EQ(q, p);
     EXPECT_EQ(pool_stats().system_allocations, cached.system_allocations);
     EXPECT_EQ(pool_stats().cached_bytes, before.cached_bytes);

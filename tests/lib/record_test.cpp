@@ -91,9 +91,8 @@ TEST(RecordTest, GradientOfWrongShapeIsShapeErrorNamingTheOp) {
     auto m = tg::Tensor<double>(xt::xarray<double>{{1.0, 1.0, 1.0}, {2.0, 2.0, 2.0}});
     tg::Tensor<double> y(tg::Array<double>(a.value() * m.value()));
     // Forgets to reduce the broadcast gradient back to a's shape.
-    tg::record("bad_broadcast", {a, m}, y, {m}, [](tg::BackwardContext<double>& c) {
-        c.add(0, c.grad() * c.saved(0));
-    });
+    tg::record("bad_broadcast", {a, m}, y, {m},
+               [](tg::BackwardContext<double>& c) { c.add(0, c.grad() * c.saved(0)); });
     const std::string msg = error_message<tg::ShapeError>([&] { tape.backward(tg::sum(y)); });
     EXPECT_TRUE(contains(msg, "'bad_broadcast'"));
     EXPECT_TRUE(contains(msg, "(2, 3)"));
@@ -107,7 +106,8 @@ TEST(RecordTest, ReleasedEntriesFreeWhatTheirBackwardCaptured) {
     auto w = tg::parameter<double>(xt::xarray<double>{1.0});
     auto record_op = [&](const tg::Tensor<double>& x) {
         tg::Tensor<double> y(tg::Array<double>(x.value()));
-        tg::record("keep", {x}, y, {}, [token](tg::BackwardContext<double>& c) { c.add(0, c.grad()); });
+        tg::record("keep", {x}, y, {},
+                   [token](tg::BackwardContext<double>& c) { c.add(0, c.grad()); });
         return y;
     };
     {

@@ -63,15 +63,17 @@ TEST(TapeErrorsTest, SeedOfWrongShapeIsShapeError) {
     tg::Tape tape;
     auto w = tg::parameter<double>(xt::xarray<double>{{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
     auto y = w * 2.0;
-    const std::string msg = error_message<tg::ShapeError>(
-        [&] { tape.backward(y, tg::Tensor<double>{1.0, 1.0, 1.0}); });
+    const std::string msg = error_message<tg::ShapeError>([&] {
+        tape.backward(y, tg::Tensor<double>{1.0, 1.0, 1.0});
+    });
     EXPECT_TRUE(contains(msg, "(3)"));
     EXPECT_TRUE(contains(msg, "(2, 3)"));
     EXPECT_TRUE(contains(msg, "'mul'"));
     EXPECT_FALSE(w.has_grad());
 
-    const std::string msg2 = error_message<tg::ShapeError>(
-        [&] { tape.gradient(y, {w}, tg::Tensor<double>(xt::ones<double>({3, 2}))); });
+    const std::string msg2 = error_message<tg::ShapeError>([&] {
+        tape.gradient(y, {w}, tg::Tensor<double>(xt::ones<double>({3, 2})));
+    });
     EXPECT_TRUE(contains(msg2, "(3, 2)"));
     EXPECT_TRUE(contains(msg2, "(2, 3)"));
 
@@ -85,7 +87,8 @@ TEST(TapeErrorsTest, BackwardWithNoTapeSaysCreateATape) {
     auto w = tg::parameter<double>(xt::xarray<double>{1.0, 2.0});
     auto loss = tg::sum(w * w);  // no tape alive: nothing recorded
     const std::string msg = error_message<tg::GraphError>([&] { loss.backward(); });
-    EXPECT_TRUE(contains(msg, "no active tape recorded this tensor: create a tg::Tape before the forward pass"));
+    EXPECT_TRUE(contains(
+        msg, "no active tape recorded this tensor: create a tg::Tape before the forward pass"));
     EXPECT_FALSE(w.has_grad());
 }
 
@@ -94,7 +97,8 @@ TEST(TapeErrorsTest, TapeCreatedAfterForwardPassSaysCreateATape) {
     auto loss = tg::sum(w * w);
     tg::Tape tape;  // too late
     const std::string msg = error_message<tg::GraphError>([&] { tape.backward(loss); });
-    EXPECT_TRUE(contains(msg, "no active tape recorded this tensor: create a tg::Tape before the forward pass"));
+    EXPECT_TRUE(contains(
+        msg, "no active tape recorded this tensor: create a tg::Tape before the forward pass"));
     const std::string msg2 = error_message<tg::GraphError>([&] { loss.backward(); });
     EXPECT_TRUE(contains(msg2, "create a tg::Tape before the forward pass"));
 }
@@ -131,8 +135,9 @@ TEST(TapeErrorsTest, UndefinedTensorsAreValueErrors) {
     auto y = tg::sum(w * w);
     EXPECT_THROW(tape.backward(tg::Tensor<double>()), tg::ValueError);
     EXPECT_THROW(tape.backward(y, tg::Tensor<double>()), tg::ValueError);
-    const std::string msg =
-        error_message<tg::ValueError>([&] { tape.gradient(y, {w, tg::Tensor<double>()}); });
+    const std::string msg = error_message<tg::ValueError>([&] {
+        tape.gradient(y, {w, tg::Tensor<double>()});
+    });
     EXPECT_TRUE(contains(msg, "#1"));
     EXPECT_EQ(tape.size(), 2u);
 }

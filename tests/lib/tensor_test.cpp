@@ -160,8 +160,9 @@ TEST(TensorTest, AssignReplacesValuesAndBumpsVersion) {
 
 TEST(TensorTest, AssignWithWrongShapeIsErrorNamingBothShapes) {
     auto w = tg::parameter<double>(xt::xarray<double>{1.0, 2.0, 3.0});
-    const std::string msg =
-        error_message<tg::Error>([&] { w.assign(tg::Array<double>{{1.0, 2.0}, {3.0, 4.0}}); });
+    const std::string msg = error_message<tg::Error>([&] {
+        w.assign(tg::Array<double>{{1.0, 2.0}, {3.0, 4.0}});
+    });
     EXPECT_TRUE(contains(msg, "assign"));
     EXPECT_TRUE(contains(msg, "(2, 2)"));
     EXPECT_TRUE(contains(msg, "(3)"));

@@ -56,8 +56,8 @@ std::size_t ravel(const Shape& pos, const Shape& shape) {
 }
 
 /// Sum (or max) over `axes` (non-negative) by a loop over every element, in double.
-xt::xarray<double> loop_reduce(const xt::xarray<double>& x, const std::vector<std::size_t>& axes, bool keepdims,
-                               bool take_max = false) {
+xt::xarray<double> loop_reduce(const xt::xarray<double>& x, const std::vector<std::size_t>& axes,
+                               bool keepdims, bool take_max = false) {
     const Shape shape(x.shape().begin(), x.shape().end());
     Shape kept = shape, removed;
     for (std::size_t a : axes) kept[a] = 1;
@@ -76,8 +76,8 @@ xt::xarray<double> loop_reduce(const xt::xarray<double>& x, const std::vector<st
 }
 
 /// op(a) @ op(b) by a triple loop, in double.
-xt::xarray<double> loop_matmul(const xt::xarray<double>& a, const xt::xarray<double>& b, bool ta = false,
-                               bool tb = false) {
+xt::xarray<double> loop_matmul(const xt::xarray<double>& a, const xt::xarray<double>& b,
+                               bool ta = false, bool tb = false) {
     const std::size_t n = ta ? a.shape()[1] : a.shape()[0], k = ta ? a.shape()[0] : a.shape()[1];
     const std::size_t m = tb ? b.shape()[0] : b.shape()[1];
     xt::xarray<double> out = xt::zeros<double>({n, m});
@@ -183,7 +183,8 @@ TYPED_TEST(OpForward, ElementwiseMathMatchesStd) {
     const Tensor<T> tx(x), tp(p);
     const xt::xarray<double> xd = to_double(x), pd = to_double(p);
     EXPECT_TRUE(this->close_d(tg::pow(tx, T(3)), map(xd, [](double v) { return v * v * v; }), 4));
-    EXPECT_TRUE(this->close_d(tg::pow(tp, T(2.5)), map(pd, [](double v) { return std::pow(v, 2.5); }), 4));
+    EXPECT_TRUE(
+        this->close_d(tg::pow(tp, T(2.5)), map(pd, [](double v) { return std::pow(v, 2.5); }), 4));
     EXPECT_TRUE(this->close_d(tg::pow(tp, T(-1)), map(pd, [](double v) { return 1 / v; }), 4));
     EXPECT_TRUE(this->close_d(tg::square(tx), map(xd, [](double v) { return v * v; }), 2));
     EXPECT_TRUE(this->close_d(tg::sqrt(tp), map(pd, [](double v) { return std::sqrt(v); }), 2));
@@ -198,25 +199,34 @@ TYPED_TEST(OpForward, ActivationsMatchTheirFormulas) {
     x(0, 0) = T(0);  // the kink of relu and leaky_relu
     const Tensor<T> t(x);
     const xt::xarray<double> xd = to_double(x);
-    EXPECT_TRUE(this->close_d(tg::sigmoid(t), map(xd, [](double v) { return 1 / (1 + std::exp(-v)); }), 2));
+    EXPECT_TRUE(
+        this->close_d(tg::sigmoid(t), map(xd, [](double v) { return 1 / (1 + std::exp(-v)); }), 2));
     EXPECT_TRUE(this->close_d(tg::tanh(t), map(xd, [](double v) { return std::tanh(v); }), 2));
     EXPECT_TRUE(this->close_d(tg::relu(t), map(xd, [](double v) { return v > 0 ? v : 0.0; })));
-    EXPECT_TRUE(this->close_d(tg::leaky_relu(t), map(xd, [](double v) { return v > 0 ? v : 0.01 * v; })));
-    EXPECT_TRUE(this->close_d(tg::leaky_relu(t, T(0.2)), map(xd, [](double v) { return v > 0 ? v : 0.2 * v; })));
-    EXPECT_TRUE(this->close_d(tg::softplus(t), map(xd, [](double v) { return std::log1p(std::exp(v)); }), 2));
+    EXPECT_TRUE(
+        this->close_d(tg::leaky_relu(t), map(xd, [](double v) { return v > 0 ? v : 0.01 * v; })));
+    EXPECT_TRUE(this->close_d(tg::leaky_relu(t, T(0.2)),
+                              map(xd, [](double v) { return v > 0 ? v : 0.2 * v; })));
+    EXPECT_TRUE(this->close_d(tg::softplus(t),
+                              map(xd, [](double v) { return std::log1p(std::exp(v)); }), 2));
 }
 
 TYPED_TEST(OpForward, SoftplusIsStableForLargeMagnitudes) {
     using T = TypeParam;
     const Tensor<T> t(xt::xarray<T>{-100, -30, 0, 30, 100, 1000});
-    const xt::xarray<double> expected = {std::exp(-100.0), std::log1p(std::exp(-30.0)), std::log(2.0),
-                                         30 + std::log1p(std::exp(-30.0)), 100, 1000};
+    const xt::xarray<double> expected = {std::exp(-100.0),
+                                         std::log1p(std::exp(-30.0)),
+                                         std::log(2.0),
+                                         30 + std::log1p(std::exp(-30.0)),
+                                         100,
+                                         1000};
     // A naive log(1 + eˣ) gives inf at 100 in float and at 1000 in double.
     const Tensor<T> y = tg::softplus(t);
     for (std::size_t i = 0; i < expected.size(); ++i) {
         const double got = static_cast<double>(y.value()(i));
         EXPECT_TRUE(std::isfinite(got)) << "element " << i;
-        EXPECT_NEAR(got, expected(i), this->rtol * std::abs(expected(i)) + 1e-40) << "element " << i;
+        EXPECT_NEAR(got, expected(i), this->rtol * std::abs(expected(i)) + 1e-40)
+            << "element " << i;
     }
 }
 
@@ -239,7 +249,8 @@ TYPED_TEST(OpForward, SumAndMeanOverEverythingAreZeroDimensional) {
         EXPECT_EQ(sum.shape(), Shape{});
         EXPECT_EQ(mean.shape(), Shape{});
         EXPECT_TRUE(this->close_d(sum, xt::xarray<double>(total), 4));
-        EXPECT_TRUE(this->close_d(mean, xt::xarray<double>(total / static_cast<double>(x.size())), 4));
+        EXPECT_TRUE(
+            this->close_d(mean, xt::xarray<double>(total / static_cast<double>(x.size())), 4));
     }
 }
 
@@ -251,14 +262,23 @@ TYPED_TEST(OpForward, SumAndMeanOverAxesMatchLoops) {
         std::vector<std::size_t> normalized;
     };
     const std::vector<Case> cases = {
-        {{3, 4}, {0}, {0}},          {{3, 4}, {1}, {1}},          {{3, 4}, {-1}, {1}},
-        {{3, 4}, {-2}, {0}},         {{3, 4}, {0, 1}, {0, 1}},    {{3, 4}, {1, -2}, {0, 1}},
-        {{2, 3, 4}, {1}, {1}},       {{2, 3, 4}, {0, 2}, {0, 2}}, {{2, 3, 4}, {-1, 0}, {0, 2}},
-        {{2, 3, 4}, {0, 1, 2}, {0, 1, 2}}, {{5}, {0}, {0}},       {{4, 1}, {1}, {1}},
+        {{3, 4}, {0}, {0}},
+        {{3, 4}, {1}, {1}},
+        {{3, 4}, {-1}, {1}},
+        {{3, 4}, {-2}, {0}},
+        {{3, 4}, {0, 1}, {0, 1}},
+        {{3, 4}, {1, -2}, {0, 1}},
+        {{2, 3, 4}, {1}, {1}},
+        {{2, 3, 4}, {0, 2}, {0, 2}},
+        {{2, 3, 4}, {-1, 0}, {0, 2}},
+        {{2, 3, 4}, {0, 1, 2}, {0, 1, 2}},
+        {{5}, {0}, {0}},
+        {{4, 1}, {1}, {1}},
     };
     for (const Case& c : cases)
         for (bool keep : {false, true}) {
-            SCOPED_TRACE(tg::shape_str(c.shape) + " axes " + tg::shape_str(c.axes) + (keep ? " keepdims" : ""));
+            SCOPED_TRACE(tg::shape_str(c.shape) + " axes " + tg::shape_str(c.axes) +
+                         (keep ? " keepdims" : ""));
             const xt::xarray<T> x = this->random(c.shape);
             const xt::xarray<double> expected = loop_reduce(to_double(x), c.normalized, keep);
             double count = 1;
@@ -273,17 +293,21 @@ TYPED_TEST(OpForward, MaxAlongAxisMatchesLoop) {
     for (const Shape& s : {Shape{5}, Shape{3, 4}, Shape{2, 3, 4}})
         for (long axis = -static_cast<long>(s.size()); axis < static_cast<long>(s.size()); ++axis)
             for (bool keep : {false, true}) {
-                SCOPED_TRACE(tg::shape_str(s) + " axis " + std::to_string(axis) + (keep ? " keepdims" : ""));
+                SCOPED_TRACE(tg::shape_str(s) + " axis " + std::to_string(axis) +
+                             (keep ? " keepdims" : ""));
                 const xt::xarray<T> x = this->random(s);
-                const std::size_t a = static_cast<std::size_t>(axis < 0 ? axis + static_cast<long>(s.size()) : axis);
-                EXPECT_TRUE(this->close_d(tg::max(Tensor<T>(x), axis, keep), loop_reduce(to_double(x), {a}, keep, true)));
+                const std::size_t a =
+                    static_cast<std::size_t>(axis < 0 ? axis + static_cast<long>(s.size()) : axis);
+                EXPECT_TRUE(this->close_d(tg::max(Tensor<T>(x), axis, keep),
+                                          loop_reduce(to_double(x), {a}, keep, true)));
             }
 }
 
 TYPED_TEST(OpForward, MatmulGemmAndLinearMatchLoops) {
     using T = TypeParam;
     const xt::xarray<T> a = this->random({3, 4}), b = this->random({4, 2});
-    EXPECT_TRUE(this->close_d(tg::matmul(Tensor<T>(a), Tensor<T>(b)), loop_matmul(to_double(a), to_double(b)), 8));
+    EXPECT_TRUE(this->close_d(tg::matmul(Tensor<T>(a), Tensor<T>(b)),
+                              loop_matmul(to_double(a), to_double(b)), 8));
 
     const xt::xarray<T> batch = this->random({2, 3, 4});
     const Tensor<T> batched = tg::matmul(Tensor<T>(batch), Tensor<T>(b));
@@ -297,18 +321,21 @@ TYPED_TEST(OpForward, MatmulGemmAndLinearMatchLoops) {
 
     for (bool ta : {false, true})
         for (bool tb : {false, true}) {
-            SCOPED_TRACE(std::string("gemm transpose_a=") + (ta ? "1" : "0") + " transpose_b=" + (tb ? "1" : "0"));
+            SCOPED_TRACE(std::string("gemm transpose_a=") + (ta ? "1" : "0") +
+                         " transpose_b=" + (tb ? "1" : "0"));
             const xt::xarray<T> ga = this->random(ta ? Shape{4, 3} : Shape{3, 4});
             const xt::xarray<T> gb = this->random(tb ? Shape{2, 4} : Shape{4, 2});
             EXPECT_TRUE(this->close_d(tg::gemm(Tensor<T>(ga), Tensor<T>(gb), ta, tb),
                                       loop_matmul(to_double(ga), to_double(gb), ta, tb), 8));
         }
 
-    const xt::xarray<T> x = this->random({3, 4}), w = this->random({2, 4}), bias = this->random({2});
+    const xt::xarray<T> x = this->random({3, 4}), w = this->random({2, 4}),
+                        bias = this->random({2});
     xt::xarray<double> expected = loop_matmul(to_double(x), to_double(w), false, true);
     for (std::size_t r = 0; r < 3; ++r)
         for (std::size_t c = 0; c < 2; ++c) expected(r, c) += bias(c);
-    EXPECT_TRUE(this->close_d(tg::linear(Tensor<T>(x), Tensor<T>(w), Tensor<T>(bias)), expected, 8));
+    EXPECT_TRUE(
+        this->close_d(tg::linear(Tensor<T>(x), Tensor<T>(w), Tensor<T>(bias)), expected, 8));
 }
 
 TYPED_TEST(OpForward, TransposePermuteReshapeMatchXtensor) {
@@ -320,7 +347,8 @@ TYPED_TEST(OpForward, TransposePermuteReshapeMatchXtensor) {
     for (const std::vector<std::size_t>& perm :
          {std::vector<std::size_t>{0, 1, 2}, {1, 2, 0}, {2, 0, 1}, {0, 2, 1}, {2, 1, 0}}) {
         SCOPED_TRACE("perm " + tg::shape_str(perm));
-        EXPECT_TRUE(this->close(tg::permute(Tensor<T>(c), perm), xt::xarray<T>(xt::transpose(c, perm))));
+        EXPECT_TRUE(
+            this->close(tg::permute(Tensor<T>(c), perm), xt::xarray<T>(xt::transpose(c, perm))));
     }
     xt::xarray<T> reshaped = m;
     reshaped.reshape({2, 6});
@@ -338,11 +366,17 @@ TYPED_TEST(OpForward, BroadcastToAndSumToMatchXtensor) {
     struct Case {
         Shape small, big;
     };
-    for (const Case& c : std::vector<Case>{{{}, {3, 4}}, {{4}, {3, 4}}, {{3, 1}, {3, 4}}, {{1, 4}, {2, 3, 4}},
-                                          {{3, 1}, {2, 3, 4}}, {{1}, {5}}, {{3, 4}, {3, 4}}}) {
+    for (const Case& c : std::vector<Case>{{{}, {3, 4}},
+                                           {{4}, {3, 4}},
+                                           {{3, 1}, {3, 4}},
+                                           {{1, 4}, {2, 3, 4}},
+                                           {{3, 1}, {2, 3, 4}},
+                                           {{1}, {5}},
+                                           {{3, 4}, {3, 4}}}) {
         SCOPED_TRACE(tg::shape_str(c.small) + " <-> " + tg::shape_str(c.big));
         const xt::xarray<T> small = this->random(c.small);
-        EXPECT_TRUE(this->close(tg::broadcast_to(Tensor<T>(small), c.big), xt::xarray<T>(xt::broadcast(small, c.big))));
+        EXPECT_TRUE(this->close(tg::broadcast_to(Tensor<T>(small), c.big),
+                                xt::xarray<T>(xt::broadcast(small, c.big))));
 
         const xt::xarray<T> big = this->random(c.big);
         // sum_to: sum the leading axes away, then the axes where `small` has size 1.
@@ -361,15 +395,20 @@ TYPED_TEST(OpForward, ConcatAndNarrowMatchViews) {
     const xt::xarray<T> a = this->random({2, 4}), b = this->random({3, 4});
     EXPECT_TRUE(this->close(tg::concat(std::vector<Tensor<T>>{Tensor<T>(a), Tensor<T>(b)}, 0),
                             xt::xarray<T>(xt::concatenate(xt::xtuple(a, b), 0))));
-    const xt::xarray<T> p = this->random({3, 2}), q = this->random({3, 4}), r = this->random({3, 1});
+    const xt::xarray<T> p = this->random({3, 2}), q = this->random({3, 4}),
+                        r = this->random({3, 1});
     const xt::xarray<T> pqr = xt::concatenate(xt::xtuple(p, q, r), 1);
-    EXPECT_TRUE(this->close(tg::concat(std::vector<Tensor<T>>{Tensor<T>(p), Tensor<T>(q), Tensor<T>(r)}, 1), pqr));
-    EXPECT_TRUE(this->close(tg::concat(std::vector<Tensor<T>>{Tensor<T>(p), Tensor<T>(q), Tensor<T>(r)}, -1), pqr));
+    EXPECT_TRUE(this->close(
+        tg::concat(std::vector<Tensor<T>>{Tensor<T>(p), Tensor<T>(q), Tensor<T>(r)}, 1), pqr));
+    EXPECT_TRUE(this->close(
+        tg::concat(std::vector<Tensor<T>>{Tensor<T>(p), Tensor<T>(q), Tensor<T>(r)}, -1), pqr));
     EXPECT_TRUE(this->close(tg::concat(std::vector<Tensor<T>>{Tensor<T>(a)}, 0), a));
 
     const xt::xarray<T> c = this->random({2, 3, 4});
-    EXPECT_TRUE(this->close(tg::narrow(Tensor<T>(c), 1, 1, 2), xt::xarray<T>(xt::view(c, xt::all(), xt::range(1, 3), xt::all()))));
-    EXPECT_TRUE(this->close(tg::narrow(Tensor<T>(c), -1, 3, 1), xt::xarray<T>(xt::view(c, xt::all(), xt::all(), xt::range(3, 4)))));
+    EXPECT_TRUE(this->close(tg::narrow(Tensor<T>(c), 1, 1, 2),
+                            xt::xarray<T>(xt::view(c, xt::all(), xt::range(1, 3), xt::all()))));
+    EXPECT_TRUE(this->close(tg::narrow(Tensor<T>(c), -1, 3, 1),
+                            xt::xarray<T>(xt::view(c, xt::all(), xt::all(), xt::range(3, 4)))));
     EXPECT_TRUE(this->close(tg::narrow(Tensor<T>(c), 0, 0, 2), c));
 }
 
@@ -378,7 +417,8 @@ TYPED_TEST(OpForward, RowsAndIndexAddRowsMatchLoops) {
     const xt::xarray<T> x = this->random({4, 3});
     const tg::Indices idx = {2, 0, 2, 3, 2};
     xt::xarray<T> gathered = xt::xarray<T>::from_shape({5, 3});
-    for (std::size_t i = 0; i < idx.size(); ++i) xt::view(gathered, i, xt::all()) = xt::view(x, idx[i], xt::all());
+    for (std::size_t i = 0; i < idx.size(); ++i)
+        xt::view(gathered, i, xt::all()) = xt::view(x, idx[i], xt::all());
     EXPECT_TRUE(this->close(tg::rows(Tensor<T>(x), idx), gathered));
     EXPECT_TRUE(this->close(tg::rows(Tensor<T>(x), {}), xt::xarray<T>(xt::zeros<T>({0, 3}))));
 
@@ -399,9 +439,12 @@ TYPED_TEST(OpForward, SoftmaxAndLogSoftmaxMatchLoops) {
         for (long axis = -static_cast<long>(s.size()); axis < static_cast<long>(s.size()); ++axis) {
             SCOPED_TRACE(tg::shape_str(s) + " axis " + std::to_string(axis));
             const xt::xarray<T> x = this->random(s, -5, 5);
-            const std::size_t a = static_cast<std::size_t>(axis < 0 ? axis + static_cast<long>(s.size()) : axis);
-            EXPECT_TRUE(this->close_d(tg::softmax(Tensor<T>(x), axis), loop_softmax(to_double(x), a, false), 4));
-            EXPECT_TRUE(this->close_d(tg::log_softmax(Tensor<T>(x), axis), loop_softmax(to_double(x), a, true), 4));
+            const std::size_t a =
+                static_cast<std::size_t>(axis < 0 ? axis + static_cast<long>(s.size()) : axis);
+            EXPECT_TRUE(this->close_d(tg::softmax(Tensor<T>(x), axis),
+                                      loop_softmax(to_double(x), a, false), 4));
+            EXPECT_TRUE(this->close_d(tg::log_softmax(Tensor<T>(x), axis),
+                                      loop_softmax(to_double(x), a, true), 4));
         }
     // The default axis is the last one.
     const xt::xarray<T> x = this->random({3, 4});

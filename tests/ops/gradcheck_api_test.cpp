@@ -22,8 +22,8 @@ Tensor<double> random_tensor(const Shape& shape, std::uint64_t seed) {
 
 /// y = a ⊙ b written as a custom op whose backward is right for `a` and, for `b`, off by
 /// `error` at flat element `bad_element` (no error when `error` is 0).
-Tensor<double> product_with_bad_backward(const Tensor<double>& a, const Tensor<double>& b, double error,
-                                         std::size_t bad_element) {
+Tensor<double> product_with_bad_backward(const Tensor<double>& a, const Tensor<double>& b,
+                                         double error, std::size_t bad_element) {
     Tensor<double> y(tg::Array<double>(a.value() * b.value()));
     tg::Array<double> offset = xt::zeros<double>(b.value().shape());
     offset.data()[bad_element] = error;
@@ -92,7 +92,8 @@ TEST(Gradcheck, FailsWhenAnInputGetsNoGradient) {
     // The output depends on both inputs, but the backward only feeds the first.
     auto f = [](const Inputs& x) {
         Tensor<double> y(tg::Array<double>(x[0].value() + x[1].value()));
-        tg::record("forgets_b", {x[0], x[1]}, y, {}, [](tg::BackwardContext<double>& c) { c.add(0, c.grad()); });
+        tg::record("forgets_b", {x[0], x[1]}, y, {},
+                   [](tg::BackwardContext<double>& c) { c.add(0, c.grad()); });
         return y;
     };
     const tg::GradcheckResult r = tg::gradcheck(f, {random_tensor({3}, 5), random_tensor({3}, 6)});
@@ -107,8 +108,8 @@ TEST(Gradcheck, ChecksTheWholeJacobianNotOnlyTheSum) {
     // A backward that permutes the gradient is right for sum(y), wrong for y itself:
     // the random projection must catch it.
     const Inputs in = {random_tensor({2, 3}, 7)};
-    const tg::GradcheckResult through_sum =
-        tg::gradcheck([](const Inputs& x) { return tg::sum(identity_with_reversed_backward(x[0])); }, in);
+    const tg::GradcheckResult through_sum = tg::gradcheck(
+        [](const Inputs& x) { return tg::sum(identity_with_reversed_backward(x[0])); }, in);
     EXPECT_TRUE(through_sum.passed) << through_sum.report();
     const tg::GradcheckResult direct =
         tg::gradcheck([](const Inputs& x) { return identity_with_reversed_backward(x[0]); }, in);
@@ -185,7 +186,8 @@ TEST(Gradcheck, LeavesCallerInputsUntouched) {
 }
 
 TEST(Gradcheck, UndefinedInputIsAnError) {
-    EXPECT_THROW(tg::gradcheck([](const Inputs& in) { return in[0]; }, {Tensor<double>()}), tg::Error);
+    EXPECT_THROW(tg::gradcheck([](const Inputs& in) { return in[0]; }, {Tensor<double>()}),
+                 tg::Error);
 }
 
 }  // namespace

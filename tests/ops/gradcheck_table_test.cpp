@@ -38,7 +38,8 @@ xt::xarray<double> draw(const Shape& shape, const Domain& d, std::mt19937_64& rn
     xt::xarray<double> a = xt::xarray<double>::from_shape(shape);
     if (d.grid_phase >= 0) {
         std::vector<double> values(a.size());
-        for (std::size_t k = 0; k < values.size(); ++k) values[k] = -0.6 + d.grid_phase + 0.1 * static_cast<double>(k);
+        for (std::size_t k = 0; k < values.size(); ++k)
+            values[k] = -0.6 + d.grid_phase + 0.1 * static_cast<double>(k);
         std::shuffle(values.begin(), values.end(), rng);
         std::copy(values.begin(), values.end(), a.begin());
         return a;
@@ -46,7 +47,8 @@ xt::xarray<double> draw(const Shape& shape, const Domain& d, std::mt19937_64& rn
     std::uniform_real_distribution<double> u(d.lo, d.hi);
     for (auto& e : a) {
         do e = u(rng);
-        while (std::any_of(d.kinks.begin(), d.kinks.end(), [&](double k) { return std::abs(e - k) < kMargin; }));
+        while (std::any_of(d.kinks.begin(), d.kinks.end(),
+                           [&](double k) { return std::abs(e - k) < kMargin; }));
     }
     return a;
 }
@@ -63,11 +65,14 @@ void PrintTo(const GradcheckCase& c, std::ostream* os) { *os << c.name; }
 const std::vector<Shape> kBroadcastShapes = {{}, {1}, {4}, {3, 1}, {1, 4}, {3, 4}};
 
 /// Every ordered pair of kBroadcastShapes for a binary broadcasting op.
-void add_broadcast_rows(std::vector<GradcheckCase>& rows, const std::string& op, Domain a, Domain b,
-                        std::function<Tensor<double>(const Tensor<double>&, const Tensor<double>&)> f) {
+void add_broadcast_rows(
+    std::vector<GradcheckCase>& rows, const std::string& op, Domain a, Domain b,
+    std::function<Tensor<double>(const Tensor<double>&, const Tensor<double>&)> f) {
     for (const Shape& sa : kBroadcastShapes)
         for (const Shape& sb : kBroadcastShapes)
-            rows.push_back({op + "_" + tg::test::shape_name(sa) + "_" + tg::test::shape_name(sb), {sa, sb}, {a, b},
+            rows.push_back({op + "_" + tg::test::shape_name(sa) + "_" + tg::test::shape_name(sb),
+                            {sa, sb},
+                            {a, b},
                             [f](const Inputs& in) { return f(in[0], in[1]); }});
 }
 
@@ -76,17 +81,23 @@ std::vector<GradcheckCase> gradcheck_cases() {
     using T = Tensor<double>;
 
     // Binary broadcasting ops over every ordered pair of shapes.
-    add_broadcast_rows(rows, "add", any_value(), any_value(), [](const T& a, const T& b) { return tg::add(a, b); });
-    add_broadcast_rows(rows, "sub", any_value(), any_value(), [](const T& a, const T& b) { return tg::sub(a, b); });
-    add_broadcast_rows(rows, "mul", any_value(), any_value(), [](const T& a, const T& b) { return tg::mul(a, b); });
-    add_broadcast_rows(rows, "div", any_value(), positive(), [](const T& a, const T& b) { return tg::div(a, b); });
+    add_broadcast_rows(rows, "add", any_value(), any_value(),
+                       [](const T& a, const T& b) { return tg::add(a, b); });
+    add_broadcast_rows(rows, "sub", any_value(), any_value(),
+                       [](const T& a, const T& b) { return tg::sub(a, b); });
+    add_broadcast_rows(rows, "mul", any_value(), any_value(),
+                       [](const T& a, const T& b) { return tg::mul(a, b); });
+    add_broadcast_rows(rows, "div", any_value(), positive(),
+                       [](const T& a, const T& b) { return tg::div(a, b); });
     add_broadcast_rows(rows, "maximum", distinct(0), distinct(0.05),
                        [](const T& a, const T& b) { return tg::maximum(a, b); });
     add_broadcast_rows(rows, "minimum", distinct(0), distinct(0.05),
                        [](const T& a, const T& b) { return tg::minimum(a, b); });
 
-    auto unary = [&](std::string name, Domain d, std::function<T(const T&)> f, Shape shape = {3, 4}) {
-        rows.push_back({std::move(name), {std::move(shape)}, {d}, [f](const Inputs& in) { return f(in[0]); }});
+    auto unary = [&](std::string name, Domain d, std::function<T(const T&)> f,
+                     Shape shape = {3, 4}) {
+        rows.push_back(
+            {std::move(name), {std::move(shape)}, {d}, [f](const Inputs& in) { return f(in[0]); }});
     };
 
     // Elementwise math and activations.
@@ -104,11 +115,14 @@ std::vector<GradcheckCase> gradcheck_cases() {
     unary("tanh", any_value(-3, 3), [](const T& x) { return tg::tanh(x); });
     unary("relu", away_from({0}), [](const T& x) { return tg::relu(x); });
     unary("leaky_relu", away_from({0}), [](const T& x) { return tg::leaky_relu(x); });
-    unary("leaky_relu_slope_0_2", away_from({0}), [](const T& x) { return tg::leaky_relu(x, 0.2); });
+    unary("leaky_relu_slope_0_2", away_from({0}),
+          [](const T& x) { return tg::leaky_relu(x, 0.2); });
     unary("softplus", any_value(-5, 5), [](const T& x) { return tg::softplus(x); });
-    unary("softplus_large_magnitude", any_value(-40, 40), [](const T& x) { return tg::softplus(x); });
+    unary("softplus_large_magnitude", any_value(-40, 40),
+          [](const T& x) { return tg::softplus(x); });
     unary("clamp", away_from({-0.5, 0.5}), [](const T& x) { return tg::clamp(x, -0.5, 0.5); });
-    unary("exp_0d", any_value(), [](const T& x) { return tg::exp(x); }, Shape{});
+    unary(
+        "exp_0d", any_value(), [](const T& x) { return tg::exp(x); }, Shape{});
 
     // Scalar operator overloads.
     unary("scalar_x_plus_2", any_value(), [](const T& x) { return x + 2.0; });
@@ -124,105 +138,221 @@ std::vector<GradcheckCase> gradcheck_cases() {
     // Reductions.
     const Shape cube = {2, 3, 4};
     unary("sum_all", any_value(), [](const T& x) { return tg::sum(x); });
-    unary("sum_all_0d", any_value(), [](const T& x) { return tg::sum(x); }, Shape{});
-    unary("sum_all_3d", any_value(), [](const T& x) { return tg::sum(x); }, cube);
+    unary(
+        "sum_all_0d", any_value(), [](const T& x) { return tg::sum(x); }, Shape{});
+    unary(
+        "sum_all_3d", any_value(), [](const T& x) { return tg::sum(x); }, cube);
     unary("mean_all", any_value(), [](const T& x) { return tg::mean(x); });
-    unary("mean_all_3d", any_value(), [](const T& x) { return tg::mean(x); }, cube);
+    unary(
+        "mean_all_3d", any_value(), [](const T& x) { return tg::mean(x); }, cube);
     const std::vector<std::pair<std::string, tg::Axes>> axes_2d = {
-        {"0", {0}}, {"1", {1}}, {"minus1", {-1}}, {"minus2", {-2}}, {"0_1", {0, 1}}, {"minus1_0", {-1, 0}}};
+        {"0", {0}},       {"1", {1}},      {"minus1", {-1}},
+        {"minus2", {-2}}, {"0_1", {0, 1}}, {"minus1_0", {-1, 0}}};
     const std::vector<std::pair<std::string, tg::Axes>> axes_3d = {
         {"1", {1}}, {"0_2", {0, 2}}, {"minus1_0", {-1, 0}}, {"0_1_2", {0, 1, 2}}};
     for (bool keep : {false, true}) {
         const std::string k = keep ? "_keepdims" : "";
         for (const auto& [label, axes] : axes_2d) {
-            unary("sum_axes_" + label + k, any_value(), [axes = axes, keep](const T& x) { return tg::sum(x, axes, keep); });
-            unary("mean_axes_" + label + k, any_value(), [axes = axes, keep](const T& x) { return tg::mean(x, axes, keep); });
+            unary("sum_axes_" + label + k, any_value(),
+                  [axes = axes, keep](const T& x) { return tg::sum(x, axes, keep); });
+            unary("mean_axes_" + label + k, any_value(),
+                  [axes = axes, keep](const T& x) { return tg::mean(x, axes, keep); });
         }
         for (const auto& [label, axes] : axes_3d) {
-            unary("sum_3d_axes_" + label + k, any_value(), [axes = axes, keep](const T& x) { return tg::sum(x, axes, keep); }, cube);
-            unary("mean_3d_axes_" + label + k, any_value(), [axes = axes, keep](const T& x) { return tg::mean(x, axes, keep); }, cube);
+            unary(
+                "sum_3d_axes_" + label + k, any_value(),
+                [axes = axes, keep](const T& x) { return tg::sum(x, axes, keep); }, cube);
+            unary(
+                "mean_3d_axes_" + label + k, any_value(),
+                [axes = axes, keep](const T& x) { return tg::mean(x, axes, keep); }, cube);
         }
         for (long axis : {0L, 1L, -1L}) {
             const std::string a = axis < 0 ? "minus" + std::to_string(-axis) : std::to_string(axis);
-            unary("max_axis_" + a + k, distinct(), [axis, keep](const T& x) { return tg::max(x, axis, keep); });
+            unary("max_axis_" + a + k, distinct(),
+                  [axis, keep](const T& x) { return tg::max(x, axis, keep); });
         }
-        unary("max_3d_axis_1" + k, distinct(), [keep](const T& x) { return tg::max(x, 1, keep); }, cube);
-        unary("max_1d_axis_0" + k, distinct(), [keep](const T& x) { return tg::max(x, 0, keep); }, Shape{5});
+        unary(
+            "max_3d_axis_1" + k, distinct(), [keep](const T& x) { return tg::max(x, 1, keep); },
+            cube);
+        unary(
+            "max_1d_axis_0" + k, distinct(), [keep](const T& x) { return tg::max(x, 0, keep); },
+            Shape{5});
     }
 
     // Matrix products.
-    rows.push_back({"matmul_2d", {{3, 4}, {4, 2}}, {any_value()}, [](const Inputs& in) { return tg::matmul(in[0], in[1]); }});
-    rows.push_back({"matmul_batched_3d_2d", {{2, 3, 4}, {4, 2}}, {any_value()},
-                    [](const Inputs& in) { return tg::matmul(in[0], in[1]); }});
+    rows.push_back({"matmul_2d", {{3, 4}, {4, 2}}, {any_value()}, [](const Inputs& in) {
+                        return tg::matmul(in[0], in[1]);
+                    }});
+    rows.push_back(
+        {"matmul_batched_3d_2d", {{2, 3, 4}, {4, 2}}, {any_value()}, [](const Inputs& in) {
+             return tg::matmul(in[0], in[1]);
+         }});
     for (bool ta : {false, true})
         for (bool tb : {false, true}) {
             // op(a) is (3, 4) and op(b) is (4, 2).
             const Shape sa = ta ? Shape{4, 3} : Shape{3, 4};
             const Shape sb = tb ? Shape{2, 4} : Shape{4, 2};
-            rows.push_back({std::string("gemm_") + (ta ? "T" : "N") + (tb ? "T" : "N"), {sa, sb}, {any_value()},
+            rows.push_back({std::string("gemm_") + (ta ? "T" : "N") + (tb ? "T" : "N"),
+                            {sa, sb},
+                            {any_value()},
                             [ta, tb](const Inputs& in) { return tg::gemm(in[0], in[1], ta, tb); }});
         }
-    rows.push_back({"linear", {{3, 4}, {2, 4}, {2}}, {any_value()},
-                    [](const Inputs& in) { return tg::linear(in[0], in[1], in[2]); }});
+    rows.push_back({"linear", {{3, 4}, {2, 4}, {2}}, {any_value()}, [](const Inputs& in) {
+                        return tg::linear(in[0], in[1], in[2]);
+                    }});
 
     // Moving and reshaping values.
     unary("transpose_2d", any_value(), [](const T& x) { return tg::transpose(x); });
-    unary("transpose_3d", any_value(), [](const T& x) { return tg::transpose(x); }, cube);
-    unary("permute_1_2_0", any_value(), [](const T& x) { return tg::permute(x, {1, 2, 0}); }, cube);
-    unary("permute_2_0_1", any_value(), [](const T& x) { return tg::permute(x, {2, 0, 1}); }, cube);
+    unary(
+        "transpose_3d", any_value(), [](const T& x) { return tg::transpose(x); }, cube);
+    unary(
+        "permute_1_2_0", any_value(),
+        [](const T& x) {
+            return tg::permute(x, {1, 2, 0});
+        },
+        cube);
+    unary(
+        "permute_2_0_1", any_value(),
+        [](const T& x) {
+            return tg::permute(x, {2, 0, 1});
+        },
+        cube);
     unary("permute_identity", any_value(), [](const T& x) { return tg::permute(x, {0, 1}); });
     unary("reshape_2x6", any_value(), [](const T& x) { return tg::reshape(x, {2, 6}); });
     unary("reshape_flat", any_value(), [](const T& x) { return tg::reshape(x, {12}); });
-    unary("reshape_0d_to_1x1", any_value(), [](const T& x) { return tg::reshape(x, {1, 1}); }, Shape{});
-    unary("broadcast_to_4_to_3x4", any_value(), [](const T& x) { return tg::broadcast_to(x, {3, 4}); }, Shape{4});
-    unary("broadcast_to_3x1_to_2x3x4", any_value(), [](const T& x) { return tg::broadcast_to(x, {2, 3, 4}); }, Shape{3, 1});
-    unary("broadcast_to_0d_to_3x4", any_value(), [](const T& x) { return tg::broadcast_to(x, {3, 4}); }, Shape{});
-    unary("broadcast_to_1x4_to_3x4", any_value(), [](const T& x) { return tg::broadcast_to(x, {3, 4}); }, Shape{1, 4});
+    unary(
+        "reshape_0d_to_1x1", any_value(),
+        [](const T& x) {
+            return tg::reshape(x, {1, 1});
+        },
+        Shape{});
+    unary(
+        "broadcast_to_4_to_3x4", any_value(),
+        [](const T& x) {
+            return tg::broadcast_to(x, {3, 4});
+        },
+        Shape{4});
+    unary(
+        "broadcast_to_3x1_to_2x3x4", any_value(),
+        [](const T& x) {
+            return tg::broadcast_to(x, {2, 3, 4});
+        },
+        Shape{3, 1});
+    unary(
+        "broadcast_to_0d_to_3x4", any_value(),
+        [](const T& x) {
+            return tg::broadcast_to(x, {3, 4});
+        },
+        Shape{});
+    unary(
+        "broadcast_to_1x4_to_3x4", any_value(),
+        [](const T& x) {
+            return tg::broadcast_to(x, {3, 4});
+        },
+        Shape{1, 4});
     unary("sum_to_4", any_value(), [](const T& x) { return tg::sum_to(x, {4}); });
     unary("sum_to_3x1", any_value(), [](const T& x) { return tg::sum_to(x, {3, 1}); });
-    unary("sum_to_1x4", any_value(), [](const T& x) { return tg::sum_to(x, {1, 4}); }, cube);
+    unary(
+        "sum_to_1x4", any_value(),
+        [](const T& x) {
+            return tg::sum_to(x, {1, 4});
+        },
+        cube);
     unary("sum_to_0d", any_value(), [](const T& x) { return tg::sum_to(x, {}); });
-    rows.push_back({"concat_axis_0", {{2, 4}, {3, 4}}, {any_value()},
-                    [](const Inputs& in) { return tg::concat(in, 0); }});
-    rows.push_back({"concat_axis_1_three_inputs", {{3, 2}, {3, 4}, {3, 1}}, {any_value()},
+    rows.push_back({"concat_axis_0", {{2, 4}, {3, 4}}, {any_value()}, [](const Inputs& in) {
+                        return tg::concat(in, 0);
+                    }});
+    rows.push_back({"concat_axis_1_three_inputs",
+                    {{3, 2}, {3, 4}, {3, 1}},
+                    {any_value()},
                     [](const Inputs& in) { return tg::concat(in, 1); }});
-    rows.push_back({"concat_axis_minus1", {{3, 2}, {3, 3}}, {any_value()},
-                    [](const Inputs& in) { return tg::concat(in, -1); }});
-    rows.push_back({"concat_3d_axis_1", {{2, 1, 3}, {2, 2, 3}}, {any_value()},
-                    [](const Inputs& in) { return tg::concat(in, 1); }});
-    rows.push_back({"concat_1d", {{2}, {3}}, {any_value()}, [](const Inputs& in) { return tg::concat(in, 0); }});
-    unary("narrow_axis_0", any_value(), [](const T& x) { return tg::narrow(x, 0, 1, 2); }, Shape{4, 3});
-    unary("narrow_axis_minus1", any_value(), [](const T& x) { return tg::narrow(x, -1, 2, 3); }, Shape{3, 5});
-    unary("narrow_3d_axis_1", any_value(), [](const T& x) { return tg::narrow(x, 1, 1, 1); }, cube);
-    unary("rows_repeated", any_value(), [](const T& x) { return tg::rows(x, {2, 0, 2, 3, 2}); }, Shape{4, 3});
-    unary("rows_1d", any_value(), [](const T& x) { return tg::rows(x, {4, 4, 1}); }, Shape{5});
-    unary("rows_3d", any_value(), [](const T& x) { return tg::rows(x, {1, 1, 0}); }, cube);
-    unary("index_add_rows_repeated", any_value(), [](const T& x) { return tg::index_add_rows(x, {1, 0, 1, 3, 1}, 4); },
-          Shape{5, 3});
-    unary("index_add_rows_1d", any_value(), [](const T& x) { return tg::index_add_rows(x, {2, 2, 0}, 4); }, Shape{3});
+    rows.push_back({"concat_axis_minus1", {{3, 2}, {3, 3}}, {any_value()}, [](const Inputs& in) {
+                        return tg::concat(in, -1);
+                    }});
+    rows.push_back(
+        {"concat_3d_axis_1", {{2, 1, 3}, {2, 2, 3}}, {any_value()}, [](const Inputs& in) {
+             return tg::concat(in, 1);
+         }});
+    rows.push_back({"concat_1d", {{2}, {3}}, {any_value()}, [](const Inputs& in) {
+                        return tg::concat(in, 0);
+                    }});
+    unary(
+        "narrow_axis_0", any_value(), [](const T& x) { return tg::narrow(x, 0, 1, 2); },
+        Shape{4, 3});
+    unary(
+        "narrow_axis_minus1", any_value(), [](const T& x) { return tg::narrow(x, -1, 2, 3); },
+        Shape{3, 5});
+    unary(
+        "narrow_3d_axis_1", any_value(), [](const T& x) { return tg::narrow(x, 1, 1, 1); }, cube);
+    unary(
+        "rows_repeated", any_value(),
+        [](const T& x) {
+            return tg::rows(x, {2, 0, 2, 3, 2});
+        },
+        Shape{4, 3});
+    unary(
+        "rows_1d", any_value(),
+        [](const T& x) {
+            return tg::rows(x, {4, 4, 1});
+        },
+        Shape{5});
+    unary(
+        "rows_3d", any_value(),
+        [](const T& x) {
+            return tg::rows(x, {1, 1, 0});
+        },
+        cube);
+    unary(
+        "index_add_rows_repeated", any_value(),
+        [](const T& x) {
+            return tg::index_add_rows(x, {1, 0, 1, 3, 1}, 4);
+        },
+        Shape{5, 3});
+    unary(
+        "index_add_rows_1d", any_value(),
+        [](const T& x) {
+            return tg::index_add_rows(x, {2, 2, 0}, 4);
+        },
+        Shape{3});
 
     // softmax and log_softmax.
     for (long axis : {0L, 1L, -1L}) {
         const std::string a = axis < 0 ? "minus" + std::to_string(-axis) : std::to_string(axis);
-        unary("softmax_axis_" + a, any_value(-3, 3), [axis](const T& x) { return tg::softmax(x, axis); });
-        unary("log_softmax_axis_" + a, any_value(-3, 3), [axis](const T& x) { return tg::log_softmax(x, axis); });
+        unary("softmax_axis_" + a, any_value(-3, 3),
+              [axis](const T& x) { return tg::softmax(x, axis); });
+        unary("log_softmax_axis_" + a, any_value(-3, 3),
+              [axis](const T& x) { return tg::log_softmax(x, axis); });
     }
-    unary("softmax_3d_axis_1", any_value(-3, 3), [](const T& x) { return tg::softmax(x, 1); }, cube);
-    unary("log_softmax_3d_axis_1", any_value(-3, 3), [](const T& x) { return tg::log_softmax(x, 1); }, cube);
-    unary("softmax_1d", any_value(-3, 3), [](const T& x) { return tg::softmax(x); }, Shape{5});
-    unary("log_softmax_1d", any_value(-3, 3), [](const T& x) { return tg::log_softmax(x); }, Shape{5});
-    unary("softmax_single_element_axis", any_value(-3, 3), [](const T& x) { return tg::softmax(x, 1); }, Shape{3, 1});
+    unary(
+        "softmax_3d_axis_1", any_value(-3, 3), [](const T& x) { return tg::softmax(x, 1); }, cube);
+    unary(
+        "log_softmax_3d_axis_1", any_value(-3, 3), [](const T& x) { return tg::log_softmax(x, 1); },
+        cube);
+    unary(
+        "softmax_1d", any_value(-3, 3), [](const T& x) { return tg::softmax(x); }, Shape{5});
+    unary(
+        "log_softmax_1d", any_value(-3, 3), [](const T& x) { return tg::log_softmax(x); },
+        Shape{5});
+    unary(
+        "softmax_single_element_axis", any_value(-3, 3),
+        [](const T& x) { return tg::softmax(x, 1); }, Shape{3, 1});
 
     // One tensor used several times: gradients from every use add up.
     unary("mul_same_input_twice", any_value(), [](const T& x) { return x * x; });
     unary("sub_same_input_twice", any_value(), [](const T& x) { return x - x + x * 2.0; });
-    unary("concat_same_input_twice", any_value(), [](const T& x) { return tg::concat(std::vector<T>{x, x}, 1); });
-    unary("matmul_same_input_twice", any_value(), [](const T& x) { return tg::matmul(x, tg::transpose(x)); });
+    unary("concat_same_input_twice", any_value(), [](const T& x) {
+        return tg::concat(std::vector<T>{x, x}, 1);
+    });
+    unary("matmul_same_input_twice", any_value(),
+          [](const T& x) { return tg::matmul(x, tg::transpose(x)); });
 
     // A composite: gradients flow through a chain of different ops.
-    rows.push_back({"composite_linear_tanh_log_softmax", {{3, 4}, {2, 4}, {2}}, {any_value()},
+    rows.push_back({"composite_linear_tanh_log_softmax",
+                    {{3, 4}, {2, 4}, {2}},
+                    {any_value()},
                     [](const Inputs& in) {
-                        return tg::mean(tg::log_softmax(tg::tanh(tg::linear(in[0], in[1], in[2])), 1));
+                        return tg::mean(
+                            tg::log_softmax(tg::tanh(tg::linear(in[0], in[1], in[2])), 1));
                     }});
     return rows;
 }
@@ -269,7 +399,9 @@ TEST_P(OpGradcheck, TapeSecondDerivativeMatchesFiniteDifferences) {
     EXPECT_TRUE(result.passed) << c.name << ": " << result.message << "\n" << result.report();
 }
 
-std::string case_name(const ::testing::TestParamInfo<GradcheckCase>& info) { return info.param.name; }
+std::string case_name(const ::testing::TestParamInfo<GradcheckCase>& info) {
+    return info.param.name;
+}
 
 INSTANTIATE_TEST_SUITE_P(AllOps, OpGradcheck, ::testing::ValuesIn(gradcheck_cases()), case_name);
 

@@ -13,8 +13,9 @@ namespace {
 using tg::Tensor;
 
 /// d sum(f(inputs)) / d inputs, through the tape.
-std::vector<Tensor<double>> gradients(const std::function<Tensor<double>(const std::vector<Tensor<double>>&)>& f,
-                                      const std::vector<xt::xarray<double>>& values) {
+std::vector<Tensor<double>> gradients(
+    const std::function<Tensor<double>(const std::vector<Tensor<double>>&)>& f,
+    const std::vector<xt::xarray<double>>& values) {
     tg::Tape tape;
     std::vector<Tensor<double>> params;
     for (const auto& v : values) params.push_back(tg::parameter<double>(v));

@@ -28,7 +28,8 @@ inline std::uint64_t seed_of(const std::string& name) {
 
 /// Values uniform in [lo, hi] of the given shape.
 template <class T>
-xt::xarray<T> random_array(const Shape& shape, std::mt19937_64& rng, double lo = -1.5, double hi = 1.5) {
+xt::xarray<T> random_array(const Shape& shape, std::mt19937_64& rng, double lo = -1.5,
+                           double hi = 1.5) {
     xt::xarray<T> a = xt::xarray<T>::from_shape(shape);
     std::uniform_real_distribution<double> u(lo, hi);
     for (auto& e : a) e = static_cast<T>(u(rng));
@@ -45,7 +46,8 @@ inline std::string shape_name(const Shape& s) {
 
 /// Same shape and every element within atol + rtol·|expected|.
 template <class T, class E>
-::testing::AssertionResult all_close(const Tensor<T>& actual, const E& expected_expr, double rtol, double atol) {
+::testing::AssertionResult all_close(const Tensor<T>& actual, const E& expected_expr, double rtol,
+                                     double atol) {
     const xt::xarray<T> expected = expected_expr;
     const Shape got = actual.shape();
     const Shape want(expected.shape().begin(), expected.shape().end());
@@ -58,8 +60,8 @@ template <class T, class E>
         const double diff = std::abs(static_cast<double>(a[i]) - static_cast<double>(b[i]));
         if (!(diff <= atol + rtol * std::abs(static_cast<double>(b[i]))))
             return ::testing::AssertionFailure()
-                   << "element " << i << " of shape " << shape_str(want) << ": got " << a[i] << ", expected "
-                   << b[i] << " (|diff| " << diff << ")";
+                   << "element " << i << " of shape " << shape_str(want) << ": got " << a[i]
+                   << ", expected " << b[i] << " (|diff| " << diff << ")";
     }
     return ::testing::AssertionSuccess();
 }

@@ -10,7 +10,8 @@ namespace {
 
 using Tensor = tg::Tensor<double>;
 
-tg::Array<double> random_array(const tg::Shape& shape, unsigned seed, double lo = -1, double hi = 1) {
+tg::Array<double> random_array(const tg::Shape& shape, unsigned seed, double lo = -1,
+                               double hi = 1) {
     std::mt19937_64 rng(seed);
     tg::Array<double> a = tg::Array<double>::from_shape(shape);
     for (double& e : a) e = lo + (hi - lo) * static_cast<double>(rng() >> 11) * 0x1.0p-53;
@@ -37,7 +38,9 @@ TEST(Hessian, QuadraticFormIsAPlusATransposeExactly) {
     Tensor A(random_array({n, n}, 1));
     Tensor x(random_array({n}, 2));
     // f(x) = xᵀ A x
-    auto f = [&](const Tensor& v) { return tg::sum(tg::matmul(tg::reshape(v, {1, n}), A) * tg::reshape(v, {1, n})); };
+    auto f = [&](const Tensor& v) {
+        return tg::sum(tg::matmul(tg::reshape(v, {1, n}), A) * tg::reshape(v, {1, n}));
+    };
     Tensor H = tg::hessian<double>(f, x);
     ASSERT_EQ(H.shape(), (tg::Shape{n, n}));
     for (std::size_t i = 0; i < n; ++i)
@@ -49,7 +52,9 @@ TEST(Hessian, HvpAgreesWithHessianTimesVector) {
     const std::size_t n = 6;
     Tensor x(random_array({n}, 3));
     Tensor v(random_array({n}, 4));
-    auto f = [](const Tensor& z) { return tg::sum(tg::tanh(z * z) * tg::exp(z)) + tg::sum(tg::softplus(z)); };
+    auto f = [](const Tensor& z) {
+        return tg::sum(tg::tanh(z * z) * tg::exp(z)) + tg::sum(tg::softplus(z));
+    };
     Tensor H = tg::hessian<double>(f, x);
     Tensor hv = tg::hvp<double>(f, x, v);
     for (std::size_t i = 0; i < n; ++i) {
@@ -149,7 +154,8 @@ TEST(CreateGraph, BackwardWithCreateGraphGivesDifferentiableGrads) {
 
 TEST(SecondOrderErrors, HessianOfNonScalarFunction) {
     Tensor x(random_array({3}, 12));
-    const std::string message = error_of([&] { tg::hessian<double>([](const Tensor& z) { return z * z; }, x); });
+    const std::string message =
+        error_of([&] { tg::hessian<double>([](const Tensor& z) { return z * z; }, x); });
     EXPECT_NE(message.find("hessian"), std::string::npos) << message;
     EXPECT_NE(message.find("(3)"), std::string::npos) << message;
     EXPECT_NE(message.find("scalar"), std::string::npos) << message;
@@ -158,7 +164,8 @@ TEST(SecondOrderErrors, HessianOfNonScalarFunction) {
 TEST(SecondOrderErrors, JvpWithTangentOfWrongShape) {
     Tensor x(random_array({3}, 13));
     Tensor t(random_array({4}, 14));
-    const std::string message = error_of([&] { tg::jvp<double>([](const Tensor& z) { return tg::exp(z); }, x, t); });
+    const std::string message =
+        error_of([&] { tg::jvp<double>([](const Tensor& z) { return tg::exp(z); }, x, t); });
     EXPECT_NE(message.find("jvp"), std::string::npos) << message;
     EXPECT_NE(message.find("(4)"), std::string::npos) << message;
     EXPECT_NE(message.find("(3)"), std::string::npos) << message;

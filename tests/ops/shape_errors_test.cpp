@@ -20,7 +20,7 @@ enum class Kind { shape_error, value_error };
 struct ErrorCase {
     std::string name;
     Kind kind;
-    std::function<void()> op;             ///< runs the op under an active tape
+    std::function<void()> op;               ///< runs the op under an active tape
     std::vector<std::string> must_contain;  ///< substrings of the message
 };
 
@@ -33,67 +33,280 @@ std::vector<ErrorCase> error_cases() {
     const Kind S = Kind::shape_error, V = Kind::value_error;
     std::vector<ErrorCase> rows = {
         // Elementwise arithmetic and selection: broadcast mismatch.
-        {"add", S, [] { tg::add(P({3, 4}), P({2, 4})); }, {"add", "(3, 4)", "(2, 4)"}},
+        {"add",
+         S,
+         [] {
+             tg::add(P({3, 4}), P({2, 4}));
+         },
+         {"add", "(3, 4)", "(2, 4)"}},
         {"add_1d", S, [] { tg::add(P({3}), P({4})); }, {"add", "(3)", "(4)"}},
-        {"operator_plus", S, [] { P({2, 3}) + P({3, 2}); }, {"add", "(2, 3)", "(3, 2)"}},
-        {"sub", S, [] { tg::sub(P({3, 4}), P({2, 4})); }, {"sub", "(3, 4)", "(2, 4)"}},
-        {"operator_minus", S, [] { P({2, 3}) - P({3, 2}); }, {"sub", "(2, 3)", "(3, 2)"}},
-        {"mul", S, [] { tg::mul(P({3, 4}), P({2, 4})); }, {"mul", "(3, 4)", "(2, 4)"}},
-        {"operator_times", S, [] { P({2, 3}) * P({3, 2}); }, {"mul", "(2, 3)", "(3, 2)"}},
-        {"div", S, [] { tg::div(P({3, 4}), P({2, 4})); }, {"div", "(3, 4)", "(2, 4)"}},
-        {"operator_divide", S, [] { P({2, 3}) / P({3, 2}); }, {"div", "(2, 3)", "(3, 2)"}},
-        {"maximum", S, [] { tg::maximum(P({3, 4}), P({2, 4})); }, {"maximum", "(3, 4)", "(2, 4)"}},
-        {"minimum", S, [] { tg::minimum(P({3, 4}), P({2, 4})); }, {"minimum", "(3, 4)", "(2, 4)"}},
+        {"operator_plus",
+         S,
+         [] {
+             P({2, 3}) + P({3, 2});
+         },
+         {"add", "(2, 3)", "(3, 2)"}},
+        {"sub",
+         S,
+         [] {
+             tg::sub(P({3, 4}), P({2, 4}));
+         },
+         {"sub", "(3, 4)", "(2, 4)"}},
+        {"operator_minus",
+         S,
+         [] {
+             P({2, 3}) - P({3, 2});
+         },
+         {"sub", "(2, 3)", "(3, 2)"}},
+        {"mul",
+         S,
+         [] {
+             tg::mul(P({3, 4}), P({2, 4}));
+         },
+         {"mul", "(3, 4)", "(2, 4)"}},
+        {"operator_times",
+         S,
+         [] {
+             P({2, 3}) * P({3, 2});
+         },
+         {"mul", "(2, 3)", "(3, 2)"}},
+        {"div",
+         S,
+         [] {
+             tg::div(P({3, 4}), P({2, 4}));
+         },
+         {"div", "(3, 4)", "(2, 4)"}},
+        {"operator_divide",
+         S,
+         [] {
+             P({2, 3}) / P({3, 2});
+         },
+         {"div", "(2, 3)", "(3, 2)"}},
+        {"maximum",
+         S,
+         [] {
+             tg::maximum(P({3, 4}), P({2, 4}));
+         },
+         {"maximum", "(3, 4)", "(2, 4)"}},
+        {"minimum",
+         S,
+         [] {
+             tg::minimum(P({3, 4}), P({2, 4}));
+         },
+         {"minimum", "(3, 4)", "(2, 4)"}},
 
         // Matrix products.
-        {"matmul_inner_dim", S, [] { tg::matmul(P({3, 4}), P({5, 2})); }, {"matmul", "(3, 4)", "(5, 2)"}},
-        {"matmul_batched_inner_dim", S, [] { tg::matmul(P({2, 3, 4}), P({5, 2})); }, {"matmul", "(2, 3, 4)", "(5, 2)"}},
-        {"matmul_rank_1d_2d", S, [] { tg::matmul(P({4}), P({4, 2})); }, {"matmul", "2-D @ 2-D", "3-D @ 2-D", "(4)", "(4, 2)"}},
-        {"matmul_rank_2d_1d", S, [] { tg::matmul(P({3, 4}), P({4})); }, {"matmul", "2-D @ 2-D", "(3, 4)", "(4)"}},
-        {"matmul_rank_3d_3d", S, [] { tg::matmul(P({2, 3, 4}), P({2, 4, 5})); },
+        {"matmul_inner_dim",
+         S,
+         [] {
+             tg::matmul(P({3, 4}), P({5, 2}));
+         },
+         {"matmul", "(3, 4)", "(5, 2)"}},
+        {"matmul_batched_inner_dim",
+         S,
+         [] {
+             tg::matmul(P({2, 3, 4}), P({5, 2}));
+         },
+         {"matmul", "(2, 3, 4)", "(5, 2)"}},
+        {"matmul_rank_1d_2d",
+         S,
+         [] {
+             tg::matmul(P({4}), P({4, 2}));
+         },
+         {"matmul", "2-D @ 2-D", "3-D @ 2-D", "(4)", "(4, 2)"}},
+        {"matmul_rank_2d_1d",
+         S,
+         [] {
+             tg::matmul(P({3, 4}), P({4}));
+         },
+         {"matmul", "2-D @ 2-D", "(3, 4)", "(4)"}},
+        {"matmul_rank_3d_3d",
+         S,
+         [] {
+             tg::matmul(P({2, 3, 4}), P({2, 4, 5}));
+         },
          {"matmul", "3-D @ 2-D", "(2, 3, 4)", "(2, 4, 5)"}},
-        {"matmul_rank_4d_2d", S, [] { tg::matmul(P({1, 2, 3, 4}), P({4, 5})); }, {"matmul", "(1, 2, 3, 4)", "(4, 5)"}},
-        {"gemm_inner_dim_with_flags", S, [] { tg::gemm(P({3, 4}), P({4, 2}), true, false); }, {"gemm", "(3, 4)", "(4, 2)"}},
-        {"gemm_rank", S, [] { tg::gemm(P({4}), P({4, 2}), false, false); }, {"gemm", "(4)", "(4, 2)"}},
-        {"linear_in_features", S, [] { tg::linear(P({3, 4}), P({2, 5}), P({2})); }, {"linear", "(3, 4)", "(2, 5)", "(2)"}},
-        {"linear_bias", S, [] { tg::linear(P({3, 4}), P({2, 4}), P({3})); }, {"linear", "(3, 4)", "(2, 4)", "(3)"}},
-        {"linear_x_rank", S, [] { tg::linear(P({4}), P({2, 4}), P({2})); }, {"linear", "(4)", "(2, 4)", "(2)"}},
+        {"matmul_rank_4d_2d",
+         S,
+         [] {
+             tg::matmul(P({1, 2, 3, 4}), P({4, 5}));
+         },
+         {"matmul", "(1, 2, 3, 4)", "(4, 5)"}},
+        {"gemm_inner_dim_with_flags",
+         S,
+         [] {
+             tg::gemm(P({3, 4}), P({4, 2}), true, false);
+         },
+         {"gemm", "(3, 4)", "(4, 2)"}},
+        {"gemm_rank",
+         S,
+         [] {
+             tg::gemm(P({4}), P({4, 2}), false, false);
+         },
+         {"gemm", "(4)", "(4, 2)"}},
+        {"linear_in_features",
+         S,
+         [] {
+             tg::linear(P({3, 4}), P({2, 5}), P({2}));
+         },
+         {"linear", "(3, 4)", "(2, 5)", "(2)"}},
+        {"linear_bias",
+         S,
+         [] {
+             tg::linear(P({3, 4}), P({2, 4}), P({3}));
+         },
+         {"linear", "(3, 4)", "(2, 4)", "(3)"}},
+        {"linear_x_rank",
+         S,
+         [] {
+             tg::linear(P({4}), P({2, 4}), P({2}));
+         },
+         {"linear", "(4)", "(2, 4)", "(2)"}},
 
         // Shape ops.
-        {"reshape_size", S, [] { tg::reshape(P({3, 4}), {5, 2}); }, {"reshape", "(3, 4)", "(5, 2)"}},
+        {"reshape_size",
+         S,
+         [] {
+             tg::reshape(P({3, 4}), {5, 2});
+         },
+         {"reshape", "(3, 4)", "(5, 2)"}},
         {"reshape_0d", S, [] { tg::reshape(P({}), {2}); }, {"reshape", "()", "(2)"}},
-        {"concat_size_mismatch", S, [] { tg::concat(std::vector<Tensor<double>>{P({2, 4}), P({2, 5})}, 0); },
+        {"concat_size_mismatch",
+         S,
+         [] {
+             tg::concat(std::vector<Tensor<double>>{P({2, 4}), P({2, 5})}, 0);
+         },
          {"concat", "(2, 4)", "(2, 5)"}},
-        {"concat_rank_mismatch", S, [] { tg::concat(std::vector<Tensor<double>>{P({2, 4}), P({4})}, 0); },
+        {"concat_rank_mismatch",
+         S,
+         [] {
+             tg::concat(std::vector<Tensor<double>>{P({2, 4}), P({4})}, 0);
+         },
          {"concat", "(2, 4)", "(4)"}},
-        {"concat_axis_out_of_range", V, [] { tg::concat(std::vector<Tensor<double>>{P({2, 4}), P({2, 4})}, 2); },
+        {"concat_axis_out_of_range",
+         V,
+         [] {
+             tg::concat(std::vector<Tensor<double>>{P({2, 4}), P({2, 4})}, 2);
+         },
          {"concat", "axis 2"}},
         {"concat_empty_list", V, [] { tg::concat(std::vector<Tensor<double>>{}, 0); }, {"concat"}},
-        {"permute_repeated_axis", S, [] { tg::permute(P({2, 3, 4}), {0, 0, 1}); }, {"permute", "(0, 0, 1)", "(2, 3, 4)"}},
-        {"permute_too_short", S, [] { tg::permute(P({2, 3, 4}), {1, 0}); }, {"permute", "(1, 0)", "(2, 3, 4)"}},
-        {"permute_axis_out_of_range", S, [] { tg::permute(P({2, 3, 4}), {0, 1, 3}); }, {"permute", "(0, 1, 3)", "(2, 3, 4)"}},
-        {"broadcast_to_incompatible", S, [] { tg::broadcast_to(P({3, 4}), {4, 3}); }, {"broadcast_to", "(3, 4)", "(4, 3)"}},
-        {"broadcast_to_fewer_dims", S, [] { tg::broadcast_to(P({3, 4}), {4}); }, {"broadcast_to", "(3, 4)", "(4)"}},
-        {"sum_to_incompatible", S, [] { tg::sum_to(P({3, 4}), {2, 4}); }, {"sum_to", "(3, 4)", "(2, 4)"}},
-        {"sum_to_larger_target", S, [] { tg::sum_to(P({4}), {3, 4}); }, {"sum_to", "(4)", "(3, 4)"}},
-        {"narrow_past_end", V, [] { tg::narrow(P({3, 4}), 1, 2, 3); }, {"narrow", "(3, 4)"}},
-        {"narrow_axis_out_of_range", V, [] { tg::narrow(P({3, 4}), 2, 0, 1); }, {"narrow", "axis 2"}},
-        {"rows_index_out_of_range", V, [] { tg::rows(P({3, 2}), {0, 3}); }, {"rows", "index 3", "3 rows"}},
+        {"permute_repeated_axis",
+         S,
+         [] {
+             tg::permute(P({2, 3, 4}), {0, 0, 1});
+         },
+         {"permute", "(0, 0, 1)", "(2, 3, 4)"}},
+        {"permute_too_short",
+         S,
+         [] {
+             tg::permute(P({2, 3, 4}), {1, 0});
+         },
+         {"permute", "(1, 0)", "(2, 3, 4)"}},
+        {"permute_axis_out_of_range",
+         S,
+         [] {
+             tg::permute(P({2, 3, 4}), {0, 1, 3});
+         },
+         {"permute", "(0, 1, 3)", "(2, 3, 4)"}},
+        {"broadcast_to_incompatible",
+         S,
+         [] {
+             tg::broadcast_to(P({3, 4}), {4, 3});
+         },
+         {"broadcast_to", "(3, 4)", "(4, 3)"}},
+        {"broadcast_to_fewer_dims",
+         S,
+         [] {
+             tg::broadcast_to(P({3, 4}), {4});
+         },
+         {"broadcast_to", "(3, 4)", "(4)"}},
+        {"sum_to_incompatible",
+         S,
+         [] {
+             tg::sum_to(P({3, 4}), {2, 4});
+         },
+         {"sum_to", "(3, 4)", "(2, 4)"}},
+        {"sum_to_larger_target",
+         S,
+         [] {
+             tg::sum_to(P({4}), {3, 4});
+         },
+         {"sum_to", "(4)", "(3, 4)"}},
+        {"narrow_past_end",
+         V,
+         [] {
+             tg::narrow(P({3, 4}), 1, 2, 3);
+         },
+         {"narrow", "(3, 4)"}},
+        {"narrow_axis_out_of_range",
+         V,
+         [] {
+             tg::narrow(P({3, 4}), 2, 0, 1);
+         },
+         {"narrow", "axis 2"}},
+        {"rows_index_out_of_range",
+         V,
+         [] {
+             tg::rows(P({3, 2}), {0, 3});
+         },
+         {"rows", "index 3", "3 rows"}},
         {"rows_0d", S, [] { tg::rows(P({}), {0}); }, {"rows", "0-d"}},
-        {"index_add_rows_index_out_of_range", V, [] { tg::index_add_rows(P({2, 3}), {0, 4}, 4); },
+        {"index_add_rows_index_out_of_range",
+         V,
+         [] {
+             tg::index_add_rows(P({2, 3}), {0, 4}, 4);
+         },
          {"index_add_rows", "index 4", "4 rows"}},
-        {"index_add_rows_count_mismatch", S, [] { tg::index_add_rows(P({2, 3}), {0, 1, 2}, 4); },
+        {"index_add_rows_count_mismatch",
+         S,
+         [] {
+             tg::index_add_rows(P({2, 3}), {0, 1, 2}, 4);
+         },
          {"index_add_rows", "(2, 3)", "3 indices"}},
 
         // Reductions and softmax: axis out of range (the message gives the axis and rank).
-        {"sum_axis_out_of_range", V, [] { tg::sum(P({3, 4}), {2}); }, {"sum", "axis 2", "rank 2"}},
-        {"sum_negative_axis_out_of_range", V, [] { tg::sum(P({3, 4}), {-3}); }, {"sum", "axis -3", "rank 2"}},
-        {"sum_axis_listed_twice", V, [] { tg::sum(P({3, 4}), {1, -1}); }, {"sum", "twice"}},
-        {"mean_axis_out_of_range", V, [] { tg::mean(P({3, 4}), {2}); }, {"mean", "axis 2", "rank 2"}},
-        {"max_axis_out_of_range", V, [] { tg::max(P({3, 4}), 2); }, {"max", "axis 2", "rank 2"}},
+        {"sum_axis_out_of_range",
+         V,
+         [] {
+             tg::sum(P({3, 4}), {2});
+         },
+         {"sum", "axis 2", "rank 2"}},
+        {"sum_negative_axis_out_of_range",
+         V,
+         [] {
+             tg::sum(P({3, 4}), {-3});
+         },
+         {"sum", "axis -3", "rank 2"}},
+        {"sum_axis_listed_twice",
+         V,
+         [] {
+             tg::sum(P({3, 4}), {1, -1});
+         },
+         {"sum", "twice"}},
+        {"mean_axis_out_of_range",
+         V,
+         [] {
+             tg::mean(P({3, 4}), {2});
+         },
+         {"mean", "axis 2", "rank 2"}},
+        {"max_axis_out_of_range",
+         V,
+         [] {
+             tg::max(P({3, 4}), 2);
+         },
+         {"max", "axis 2", "rank 2"}},
         {"max_0d", S, [] { tg::max(P({}), 0); }, {"max", "0-d"}},
-        {"softmax_axis_out_of_range", V, [] { tg::softmax(P({3, 4}), 2); }, {"softmax", "axis 2", "rank 2"}},
-        {"log_softmax_axis_out_of_range", V, [] { tg::log_softmax(P({3, 4}), -3); },
+        {"softmax_axis_out_of_range",
+         V,
+         [] {
+             tg::softmax(P({3, 4}), 2);
+         },
+         {"softmax", "axis 2", "rank 2"}},
+        {"log_softmax_axis_out_of_range",
+         V,
+         [] {
+             tg::log_softmax(P({3, 4}), -3);
+         },
          {"log_softmax", "axis -3", "rank 2"}},
         {"softmax_0d", S, [] { tg::softmax(P({}), 0); }, {"softmax", "0-d"}},
 
@@ -114,13 +327,14 @@ TEST_P(OpShapeError, RaisesNamedErrorAndRecordsNothing) {
     } catch (const tg::Error& e) {
         const std::string what = e.what();
         if (c.kind == Kind::shape_error)
-            EXPECT_NE(dynamic_cast<const tg::ShapeError*>(&e), nullptr) << "expected tg::ShapeError, got "
-                                                                          << typeid(e).name() << ": " << what;
+            EXPECT_NE(dynamic_cast<const tg::ShapeError*>(&e), nullptr)
+                << "expected tg::ShapeError, got " << typeid(e).name() << ": " << what;
         else
-            EXPECT_NE(dynamic_cast<const tg::ValueError*>(&e), nullptr) << "expected tg::ValueError, got "
-                                                                          << typeid(e).name() << ": " << what;
+            EXPECT_NE(dynamic_cast<const tg::ValueError*>(&e), nullptr)
+                << "expected tg::ValueError, got " << typeid(e).name() << ": " << what;
         for (const std::string& part : c.must_contain)
-            EXPECT_NE(what.find(part), std::string::npos) << "message lacks \"" << part << "\": " << what;
+            EXPECT_NE(what.find(part), std::string::npos)
+                << "message lacks \"" << part << "\": " << what;
     } catch (const std::exception& e) {
         FAIL() << c.name << ": threw a non-tg::Error " << typeid(e).name() << ": " << e.what();
     }

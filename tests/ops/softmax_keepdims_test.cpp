@@ -17,7 +17,9 @@ using tg::Tensor;
 
 struct Lanes {
     std::size_t outer = 1, n = 1, inner = 1;
-    std::size_t at(std::size_t o, std::size_t k, std::size_t i) const { return (o * n + k) * inner + i; }
+    std::size_t at(std::size_t o, std::size_t k, std::size_t i) const {
+        return (o * n + k) * inner + i;
+    }
 };
 
 Lanes lanes(const Shape& shape, std::size_t axis) {
@@ -70,16 +72,17 @@ xt::xarray<double> loop_lane_value(const xt::xarray<double>& x, std::size_t axis
 
 /// |got − expected| <= rel · max(1, |expected|) everywhere: relative for values above 1,
 /// absolute below (log_softmax and centered values pass through 0).
-::testing::AssertionResult exact(const Tensor<double>& got, const xt::xarray<double>& expected, double rel = 2e-15) {
+::testing::AssertionResult exact(const Tensor<double>& got, const xt::xarray<double>& expected,
+                                 double rel = 2e-15) {
     const Shape want(expected.shape().begin(), expected.shape().end());
     if (got.shape() != want)
-        return ::testing::AssertionFailure() << "shape " << tg::shape_str(got.shape()) << ", expected "
-                                             << tg::shape_str(want);
+        return ::testing::AssertionFailure()
+               << "shape " << tg::shape_str(got.shape()) << ", expected " << tg::shape_str(want);
     for (std::size_t j = 0; j < expected.size(); ++j) {
         const double a = got.value().data()[j], b = expected.data()[j];
         if (!(std::abs(a - b) <= rel * std::max(1.0, std::abs(b))))
-            return ::testing::AssertionFailure() << "element " << j << ": got " << a << ", expected " << b
-                                                 << " (diff " << a - b << ")";
+            return ::testing::AssertionFailure() << "element " << j << ": got " << a
+                                                 << ", expected " << b << " (diff " << a - b << ")";
     }
     return ::testing::AssertionSuccess();
 }
@@ -89,15 +92,19 @@ struct Case {
     long axis;
 };
 
-std::string describe(const Case& c) { return tg::shape_str(c.shape) + " axis " + std::to_string(c.axis); }
+std::string describe(const Case& c) {
+    return tg::shape_str(c.shape) + " axis " + std::to_string(c.axis);
+}
 
 std::size_t positive_axis(const Case& c) {
-    return static_cast<std::size_t>(c.axis < 0 ? c.axis + static_cast<long>(c.shape.size()) : c.axis);
+    return static_cast<std::size_t>(c.axis < 0 ? c.axis + static_cast<long>(c.shape.size())
+                                               : c.axis);
 }
 
 const std::vector<Case> kCases = {
-    {{4096, 32}, 1}, {{4096, 32}, 0}, {{4096, 32}, -1}, {{3, 5}, 1}, {{3, 5}, 0},  {{1, 7}, 1},
-    {{1, 7}, 0},     {{5, 1}, 1},     {{5, 1}, 0},      {{4, 5, 6}, 1}, {{4, 5, 6}, -1}, {{7}, 0},
+    {{4096, 32}, 1}, {{4096, 32}, 0}, {{4096, 32}, -1}, {{3, 5}, 1},
+    {{3, 5}, 0},     {{1, 7}, 1},     {{1, 7}, 0},      {{5, 1}, 1},
+    {{5, 1}, 0},     {{4, 5, 6}, 1},  {{4, 5, 6}, -1},  {{7}, 0},
 };
 
 xt::xarray<double> logits(const Shape& shape, const std::string& name) {
@@ -109,7 +116,8 @@ TEST(SoftmaxKeepdims, SoftmaxMatchesLoopExactly) {
     for (const Case& c : kCases) {
         SCOPED_TRACE(describe(c));
         const xt::xarray<double> x = logits(c.shape, describe(c));
-        EXPECT_TRUE(exact(tg::softmax(Tensor<double>(x), c.axis), loop_softmax(x, positive_axis(c), false)));
+        EXPECT_TRUE(exact(tg::softmax(Tensor<double>(x), c.axis),
+                          loop_softmax(x, positive_axis(c), false)));
     }
 }
 
@@ -117,7 +125,8 @@ TEST(SoftmaxKeepdims, LogSoftmaxMatchesLoopExactly) {
     for (const Case& c : kCases) {
         SCOPED_TRACE(describe(c));
         const xt::xarray<double> x = logits(c.shape, describe(c));
-        EXPECT_TRUE(exact(tg::log_softmax(Tensor<double>(x), c.axis), loop_softmax(x, positive_axis(c), true)));
+        EXPECT_TRUE(exact(tg::log_softmax(Tensor<double>(x), c.axis),
+                          loop_softmax(x, positive_axis(c), true)));
     }
 }
 
@@ -129,8 +138,10 @@ TEST(SoftmaxKeepdims, KeepdimsReductionsBroadcastExactly) {
         const std::size_t a = positive_axis(c);
         const Tensor<double> t(x);
         // Tolerances allow for another summation order (4096 terms); the bug is off by O(1).
-        EXPECT_TRUE(exact(t - tg::sum(t, {c.axis}, true), x - loop_lane_value(x, a, Reduce::sum), 1e-10));
-        EXPECT_TRUE(exact(t - tg::mean(t, {c.axis}, true), x - loop_lane_value(x, a, Reduce::mean), 1e-12));
+        EXPECT_TRUE(
+            exact(t - tg::sum(t, {c.axis}, true), x - loop_lane_value(x, a, Reduce::sum), 1e-10));
+        EXPECT_TRUE(
+            exact(t - tg::mean(t, {c.axis}, true), x - loop_lane_value(x, a, Reduce::mean), 1e-12));
         EXPECT_TRUE(exact(t - tg::max(t, c.axis, true), x - loop_lane_value(x, a, Reduce::max), 0));
     }
 }
@@ -141,7 +152,8 @@ TEST(SoftmaxKeepdims, SoftmaxComposedFromKeepdimsOpsMatchesLoop) {
         const xt::xarray<double> x = logits(c.shape, describe(c));
         const Tensor<double> t(x);
         const Tensor<double> e = tg::exp(t - tg::max(t, c.axis, true));
-        EXPECT_TRUE(exact(e / tg::sum(e, {c.axis}, true), loop_softmax(x, positive_axis(c), false), 1e-13));
+        EXPECT_TRUE(
+            exact(e / tg::sum(e, {c.axis}, true), loop_softmax(x, positive_axis(c), false), 1e-13));
     }
 }
 
@@ -158,7 +170,8 @@ TEST(SoftmaxKeepdims, SoftmaxGradientMatchesFormula) {
 
         tg::Tape tape;
         const Tensor<double> p = tg::parameter<double>(x);
-        const Tensor<double> grad = tape.gradient(tg::sum(tg::softmax(p, c.axis) * Tensor<double>(w)), {p})[0];
+        const Tensor<double> grad =
+            tape.gradient(tg::sum(tg::softmax(p, c.axis) * Tensor<double>(w)), {p})[0];
         EXPECT_TRUE(exact(grad, expected, 1e-12));
     }
 }

@@ -24,7 +24,8 @@ Tensor<double> zeros(const Shape& shape, bool requires_grad = true) {
 
 /// "" when t has `shape` and only zeros, else what is wrong.
 std::string zeros_of_shape(const std::string& what, const Tensor<double>& t, const Shape& shape) {
-    if (t.shape() != shape) return what + ": shape " + tg::shape_str(t.shape()) + ", expected " + tg::shape_str(shape);
+    if (t.shape() != shape)
+        return what + ": shape " + tg::shape_str(t.shape()) + ", expected " + tg::shape_str(shape);
     for (std::size_t i = 0; i < t.size(); ++i)
         if (t.value().data()[i] != 0) return what + ": element " + std::to_string(i) + " is not 0";
     return "";
@@ -43,25 +44,47 @@ std::string zeros_of_shape(const std::string& what, const Tensor<double>& t, con
 }
 
 /// Variadic so that commas inside the lambda need no extra parentheses.
-#define EXPECT_IN_CHILD(...)                                                     \
-    do {                                                                         \
-        GTEST_FLAG_SET(death_test_style, "threadsafe");                          \
-        EXPECT_EXIT(exit_with(__VA_ARGS__), ::testing::ExitedWithCode(0), "");   \
+#define EXPECT_IN_CHILD(...)                                                   \
+    do {                                                                       \
+        GTEST_FLAG_SET(death_test_style, "threadsafe");                        \
+        EXPECT_EXIT(exit_with(__VA_ARGS__), ::testing::ExitedWithCode(0), ""); \
     } while (0)
 
 TEST(ZeroSize, SumOverAxesOfAnEmptyTensor) {
-    EXPECT_IN_CHILD([] { return zeros_of_shape("sum (3, 0) over axis 1", tg::sum(zeros({3, 0}), {1}), {3}); });
-    EXPECT_IN_CHILD([] { return zeros_of_shape("sum (0, 3) over axis 0", tg::sum(zeros({0, 3}), {0}), {3}); });
-    EXPECT_IN_CHILD([] { return zeros_of_shape("sum (0, 3) over axis 1", tg::sum(zeros({0, 3}), {1}), {0}); });
-    EXPECT_IN_CHILD([] { return zeros_of_shape("sum (0, 3) over all", tg::sum(zeros({0, 3})), {}); });
-    EXPECT_IN_CHILD([] { return zeros_of_shape("sum (0, 3, 2) over axes 0, 2", tg::sum(zeros({0, 3, 2}), {0, 2}), {3}); });
-    EXPECT_IN_CHILD([] { return zeros_of_shape("sum (2, 0, 3) over axes 0, 1", tg::sum(zeros({2, 0, 3}), {0, 1}), {3}); });
-    EXPECT_IN_CHILD([] { return zeros_of_shape("mean (0, 3, 2) over axes 1, 2", tg::mean(zeros({0, 3, 2}), {1, 2}), {0}); });
+    EXPECT_IN_CHILD([] {
+        return zeros_of_shape("sum (3, 0) over axis 1", tg::sum(zeros({3, 0}), {1}), {3});
+    });
+    EXPECT_IN_CHILD([] {
+        return zeros_of_shape("sum (0, 3) over axis 0", tg::sum(zeros({0, 3}), {0}), {3});
+    });
+    EXPECT_IN_CHILD([] {
+        return zeros_of_shape("sum (0, 3) over axis 1", tg::sum(zeros({0, 3}), {1}), {0});
+    });
+    EXPECT_IN_CHILD([] {
+        return zeros_of_shape("sum (0, 3) over all", tg::sum(zeros({0, 3})), {});
+    });
+    EXPECT_IN_CHILD([] {
+        return zeros_of_shape("sum (0, 3, 2) over axes 0, 2", tg::sum(zeros({0, 3, 2}), {0, 2}),
+                              {3});
+    });
+    EXPECT_IN_CHILD([] {
+        return zeros_of_shape("sum (2, 0, 3) over axes 0, 1", tg::sum(zeros({2, 0, 3}), {0, 1}),
+                              {3});
+    });
+    EXPECT_IN_CHILD([] {
+        return zeros_of_shape("mean (0, 3, 2) over axes 1, 2", tg::mean(zeros({0, 3, 2}), {1, 2}),
+                              {0});
+    });
 }
 
 TEST(ZeroSize, SumToFromAnEmptyBatch) {
-    EXPECT_IN_CHILD([] { return zeros_of_shape("sum_to (0, 3) -> (3)", tg::sum_to(zeros({0, 3}), {3}), {3}); });
-    EXPECT_IN_CHILD([] { return zeros_of_shape("sum_to (0, 3, 2) -> (3, 1)", tg::sum_to(zeros({0, 3, 2}), {3, 1}), {3, 1}); });
+    EXPECT_IN_CHILD([] {
+        return zeros_of_shape("sum_to (0, 3) -> (3)", tg::sum_to(zeros({0, 3}), {3}), {3});
+    });
+    EXPECT_IN_CHILD([] {
+        return zeros_of_shape("sum_to (0, 3, 2) -> (3, 1)", tg::sum_to(zeros({0, 3, 2}), {3, 1}),
+                              {3, 1});
+    });
 }
 
 TEST(ZeroSize, BroadcastAddWithAnEmptyBatchHasZeroGradient) {
@@ -102,9 +125,16 @@ TEST(ZeroSize, MatmulWithEmptyInnerDimensionIsZeros) {
 }
 
 TEST(ZeroSize, SoftmaxAlongAnEmptyAxisIsEmpty) {
-    EXPECT_IN_CHILD([] { return zeros_of_shape("softmax (0, 4) axis 0", tg::softmax(zeros({0, 4}), 0), {0, 4}); });
-    EXPECT_IN_CHILD([] { return zeros_of_shape("log_softmax (2, 0) axis 1", tg::log_softmax(zeros({2, 0}), 1), {2, 0}); });
-    EXPECT_IN_CHILD([] { return zeros_of_shape("softmax (3, 0) axis 0", tg::softmax(zeros({3, 0}), 0), {3, 0}); });
+    EXPECT_IN_CHILD([] {
+        return zeros_of_shape("softmax (0, 4) axis 0", tg::softmax(zeros({0, 4}), 0), {0, 4});
+    });
+    EXPECT_IN_CHILD([] {
+        return zeros_of_shape("log_softmax (2, 0) axis 1", tg::log_softmax(zeros({2, 0}), 1),
+                              {2, 0});
+    });
+    EXPECT_IN_CHILD([] {
+        return zeros_of_shape("softmax (3, 0) axis 0", tg::softmax(zeros({3, 0}), 0), {3, 0});
+    });
 }
 
 TEST(ZeroSize, RowsWithNoIndicesHasZeroGradient) {
@@ -118,9 +148,12 @@ TEST(ZeroSize, RowsWithNoIndicesHasZeroGradient) {
 }
 
 TEST(ZeroSize, RowsAndIndexAddRowsOfAZeroRowTensor) {
-    EXPECT_IN_CHILD([] { return zeros_of_shape("rows of (0, 3)", tg::rows(zeros({0, 3}), {}), {0, 3}); });
     EXPECT_IN_CHILD([] {
-        return zeros_of_shape("index_add_rows of (0, 3)", tg::index_add_rows(zeros({0, 3}), {}, 4), {4, 3});
+        return zeros_of_shape("rows of (0, 3)", tg::rows(zeros({0, 3}), {}), {0, 3});
+    });
+    EXPECT_IN_CHILD([] {
+        return zeros_of_shape("index_add_rows of (0, 3)", tg::index_add_rows(zeros({0, 3}), {}, 4),
+                              {4, 3});
     });
 }
 

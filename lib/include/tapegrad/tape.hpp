@@ -72,8 +72,8 @@ public:
     }
     /// The same, seeded: returns seedᵀ (d y / d x), a vector-Jacobian product.
     template <class T, class Seed, class = std::enable_if_t<std::is_same_v<Seed, Tensor<T>>>>
-    std::vector<Tensor<T>> gradient(const Tensor<T>& y, const std::vector<Tensor<T>>& xs, const Seed& seed,
-                                    const BackwardOptions& options = {}) {
+    std::vector<Tensor<T>> gradient(const Tensor<T>& y, const std::vector<Tensor<T>>& xs,
+                                    const Seed& seed, const BackwardOptions& options = {}) {
         std::vector<Tensor<T>> results(xs.size());
         sweep<T>(y, &seed, &xs, &results, options);
         return results;
@@ -120,6 +120,5 @@ Tape* recording_tape();
 /// The live tape of this thread whose current epoch is `epoch`, or nullptr.
 Tape* find_tape(std::uint64_t epoch);
 }  // namespace detail
-
 
 }  // namespace tg

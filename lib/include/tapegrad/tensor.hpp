@@ -62,8 +62,7 @@ public:
 
     /// A tensor with the values of any xtensor expression (copied into tapegrad's storage).
     template <class E, class = std::enable_if_t<xt::is_xexpression<std::decay_t<E>>::value>>
-    Tensor(const E& values, bool requires_grad = false)
-        : Tensor(Array<T>(values), requires_grad) {}
+    Tensor(const E& values, bool requires_grad = false) : Tensor(Array<T>(values), requires_grad) {}
 
     Tensor(Array<T>&& values, bool requires_grad = false);
 

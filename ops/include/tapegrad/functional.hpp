@@ -17,13 +17,15 @@ using UnaryFunction = std::function<Tensor<T>(const Tensor<T>&)>;
 
 /// (f(x), vᵀ J): the vector-Jacobian product, one reverse sweep. v has f(x)'s shape.
 template <class T>
-std::pair<Tensor<T>, Tensor<T>> vjp(const UnaryFunction<T>& f, const Tensor<T>& x, const Tensor<T>& v);
+std::pair<Tensor<T>, Tensor<T>> vjp(const UnaryFunction<T>& f, const Tensor<T>& x,
+                                    const Tensor<T>& v);
 
 /// (f(x), J t): the Jacobian-vector product, by the double-vjp trick: with a dummy
 /// cotangent u, g(u) = Jᵀ u is linear in u, so d<g(u), t>/du = J t. Two reverse sweeps.
 /// t has x's shape.
 template <class T>
-std::pair<Tensor<T>, Tensor<T>> jvp(const UnaryFunction<T>& f, const Tensor<T>& x, const Tensor<T>& t);
+std::pair<Tensor<T>, Tensor<T>> jvp(const UnaryFunction<T>& f, const Tensor<T>& x,
+                                    const Tensor<T>& t);
 
 /// J = d f(x) / d x, of shape shape(f(x)) + shape(x): one sweep per output element
 /// (for small outputs).

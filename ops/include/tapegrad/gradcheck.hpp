@@ -19,11 +19,11 @@
 namespace tg {
 
 struct GradcheckOptions {
-    double eps = 1e-6;    ///< finite-difference step
-    double atol = 1e-5;   ///< an element passes when |tape − fd| <= atol + rtol·|fd|
+    double eps = 1e-6;   ///< finite-difference step
+    double atol = 1e-5;  ///< an element passes when |tape − fd| <= atol + rtol·|fd|
     double rtol = 1e-3;
-    bool print = false;   ///< print the per-input report to stdout
-    bool raise = false;   ///< throw tg::Error with the failure message instead of returning
+    bool print = false;      ///< print the per-input report to stdout
+    bool raise = false;      ///< throw tg::Error with the failure message instead of returning
     std::uint64_t seed = 0;  ///< seed of the projection vector v
 };
 
@@ -31,8 +31,8 @@ struct GradcheckOptions {
 struct GradcheckInputReport {
     std::size_t input = 0;
     Shape shape;
-    double max_abs_error = 0;  ///< max over elements of |tape − fd|
-    double max_rel_error = 0;  ///< max over elements of |tape − fd| / max(|fd|, |tape|, tiny)
+    double max_abs_error = 0;     ///< max over elements of |tape − fd|
+    double max_rel_error = 0;     ///< max over elements of |tape − fd| / max(|fd|, |tape|, tiny)
     std::size_t worst_index = 0;  ///< flat index of the element furthest outside tolerance
     Shape worst_position;         ///< the same element as a multi-index
     double tape_value = 0;        ///< the tape's gradient at the worst element

@@ -16,7 +16,7 @@ void pool_deallocate(void* p, std::size_t bytes) noexcept;
 
 /// Statistics of the calling thread's pool (for tests and benchmarks).
 struct PoolStats {
-    std::size_t cached_bytes = 0;      ///< bytes held in free lists, ready for reuse
+    std::size_t cached_bytes = 0;        ///< bytes held in free lists, ready for reuse
     std::size_t system_allocations = 0;  ///< blocks obtained from the system so far
 };
 PoolStats pool_stats();
@@ -38,9 +38,13 @@ struct PoolAllocator {
     T* allocate(std::size_t n) { return static_cast<T*>(pool_allocate(n * sizeof(T))); }
     void deallocate(T* p, std::size_t n) noexcept { pool_deallocate(p, n * sizeof(T)); }
     template <class U>
-    bool operator==(const PoolAllocator<U>&) const noexcept { return true; }
+    bool operator==(const PoolAllocator<U>&) const noexcept {
+        return true;
+    }
     template <class U>
-    bool operator!=(const PoolAllocator<U>&) const noexcept { return false; }
+    bool operator!=(const PoolAllocator<U>&) const noexcept {
+        return false;
+    }
 };
 
 }  // namespace tg::detail

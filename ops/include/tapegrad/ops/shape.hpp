@@ -12,33 +12,42 @@ namespace tg {
 /// Sums a broadcast tensor back to `shape` (the adjoint of broadcast_to): leading axes
 /// are summed away, axes where `shape` has 1 are summed with keepdims.
 /// d/dx = broadcast_to(g, shape(x)). Returns x itself when the shapes are equal.
-template <class T> Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape);
+template <class T>
+Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape);
 
 /// Broadcasts x to `shape` (numpy rules).  d/dx = sum_to(g, shape(x)).
-template <class T> Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape);
+template <class T>
+Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape);
 
 /// Same values in a new shape of the same size.  d/dx = reshape(g, shape(x)).
-template <class T> Tensor<T> reshape(const Tensor<T>& x, const Shape& shape);
+template <class T>
+Tensor<T> reshape(const Tensor<T>& x, const Shape& shape);
 
 /// Reverses the axes (a matrix transpose for 2-D).  d/dx = transpose(g).
-template <class T> Tensor<T> transpose(const Tensor<T>& x);
+template <class T>
+Tensor<T> transpose(const Tensor<T>& x);
 
 /// y's axis i is x's axis perm[i].  d/dx = permute(g, inverse(perm)).
-template <class T> Tensor<T> permute(const Tensor<T>& x, const std::vector<std::size_t>& perm);
+template <class T>
+Tensor<T> permute(const Tensor<T>& x, const std::vector<std::size_t>& perm);
 
 /// Joins tensors along `axis` (all other sizes equal).  d/dx_k = the k-th slice of g.
-template <class T> Tensor<T> concat(const std::vector<Tensor<T>>& xs, long axis = 0);
+template <class T>
+Tensor<T> concat(const std::vector<Tensor<T>>& xs, long axis = 0);
 /// concat({a, b}, axis): a braced list of tensors.
-template <class T> Tensor<T> concat(std::initializer_list<Tensor<T>> xs, long axis = 0) {
+template <class T>
+Tensor<T> concat(std::initializer_list<Tensor<T>> xs, long axis = 0) {
     return concat(std::vector<Tensor<T>>(xs), axis);
 }
 
 /// Gathers rows (axis 0) of x; repeats allowed.  d/dx = index_add_rows(g, indices, rows(x)).
-template <class T> Tensor<T> rows(const Tensor<T>& x, const Indices& indices);
+template <class T>
+Tensor<T> rows(const Tensor<T>& x, const Indices& indices);
 
 /// A tensor of n_rows rows (other dims as x's) where row indices[i] accumulates x's
 /// row i.  d/dx = rows(g, indices).
-template <class T> Tensor<T> index_add_rows(const Tensor<T>& x, const Indices& indices, std::size_t n_rows);
+template <class T>
+Tensor<T> index_add_rows(const Tensor<T>& x, const Indices& indices, std::size_t n_rows);
 
 }  // namespace tg
 
@@ -46,6 +55,7 @@ namespace tg {
 
 /// The slice [start, start + length) of x along `axis`.
 /// d/dx = g placed at [start, start + length) of zeros of x's shape.
-template <class T> Tensor<T> narrow(const Tensor<T>& x, long axis, std::size_t start, std::size_t length);
+template <class T>
+Tensor<T> narrow(const Tensor<T>& x, long axis, std::size_t start, std::size_t length);
 
 }  // namespace tg
