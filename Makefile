@@ -86,14 +86,18 @@ bench:
 # UndefinedBehaviorSanitizer, in a build directory of their own. RelWithDebInfo: -O2
 # keeps the suites fast enough under ASan (at -O0 xtensor is many times slower) and -g
 # gives reports with file and line. Any report fails the run: UBSan is compiled with
-# -fno-sanitize-recover=all, ASan and LSan abort. Same NATIVE as `make test`, so the
-# xsimd kernels users build are the ones checked (the fuzz build covers NATIVE=OFF).
+# -fno-sanitize-recover=all, ASan and LSan abort. _GLIBCXX_ASSERTIONS adds libstdc++'s
+# bounds checks (std::string::back() of an empty string, vector::operator[] past the
+# end), which ASan cannot see inside an object and g++'s UBSan does not report. Same
+# NATIVE as `make test`, so the xsimd kernels users build are the ones checked (the
+# fuzz build covers NATIVE=OFF).
 SANITIZE_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1 \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 OPENBLAS_NUM_THREADS=1
 
 sanitize: deps
 	$(CMAKE) -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_SANITIZE=ON \
-	    -DTAPEGRAD_NATIVE=$(NATIVE) -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCHMARKS=OFF $(CMAKE_ARGS)
+	    -DCMAKE_CXX_FLAGS=-D_GLIBCXX_ASSERTIONS -DTAPEGRAD_NATIVE=$(NATIVE) \
+	    -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCHMARKS=OFF $(CMAKE_ARGS)
 	$(CMAKE) --build $(SANITIZE_DIR) -j $(JOBS) --target tapegrad_lib_tests tapegrad_ops_tests tapegrad_nn_tests
 	cd $(SANITIZE_DIR) && $(SANITIZE_ENV) $(CTEST) --output-on-failure -j $(JOBS)
 

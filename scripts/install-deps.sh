@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages tapegrad needs, only those missing. Idempotent.
 # Usage: scripts/install-deps.sh            (build + test dependencies)
+#        scripts/install-deps.sh --fuzz     (those, and clang with libFuzzer for `make fuzz`)
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,15 @@ packages=(
   libzip-dev googletest libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox graphviz python3-numpy
 )
+# `make fuzz` (CI): clang 14 and its runtime libraries (libFuzzer, ASan, UBSan; only
+# recommended by clang, so listed), and llvm-14 for llvm-symbolizer (readable reports).
+fuzz_packages=(clang libclang-rt-14-dev llvm-14)
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=("${fuzz_packages[@]}")
+elif [ $# -gt 0 ]; then
+  echo "usage: scripts/install-deps.sh [--fuzz]" >&2
+  exit 2
+fi
 
 missing=()
 for p in "${packages[@]}"; do

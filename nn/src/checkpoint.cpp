@@ -50,6 +50,40 @@ struct NpyHeader {
     std::size_t data_offset = 0;
 };
 
+/// Checks the shape of a .npy header dictionary before xtensor's parser sees it: that
+/// parser calls front()/back() on empty values and matches the dtype with std::regex,
+/// which recurses once per character (a stack overflow for very long values). Returns
+/// "" when the header looks like {'descr': '...', 'fortran_order': ..., 'shape': (...)}.
+std::string check_header_dictionary(const std::string& header) {
+    // numpy.load refuses headers over 10,000 bytes as well.
+    constexpr std::size_t kMaxHeader = 10000;
+    if (header.size() > kMaxHeader)
+        return "header of " + std::to_string(header.size()) + " bytes; at most " +
+               std::to_string(kMaxHeader) + " are accepted";
+    const std::size_t open = header.find('{'), close = header.rfind('}');
+    if (open == std::string::npos || close == std::string::npos || close < open)
+        return "no {...} dictionary";
+    // Each key must be followed by ':' and the first character of a value of its kind.
+    const auto check_key = [&](const std::string& name, const std::string& allowed,
+                               const char* kind) -> std::string {
+        const std::string key = "'" + name + "'";
+        const std::size_t k = header.find(key);
+        if (k == std::string::npos) return "missing " + key + " key";
+        std::size_t i = k + key.size();
+        while (i < close && header[i] == ' ') ++i;
+        if (i < close && header[i] == ':') ++i;
+        while (i < close && header[i] == ' ') ++i;
+        if (i >= close || allowed.find(header[i]) == std::string::npos)
+            return key + " is not followed by " + kind;
+        return "";
+    };
+    for (const std::string& problem : {check_key("descr", "'\"", "a string"),
+                                       check_key("fortran_order", "TF", "True or False"),
+                                       check_key("shape", "(", "a tuple")})
+        if (!problem.empty()) return problem;
+    return "";
+}
+
 /// Parses the .npy header of `bytes` (xtensor's parser for the dictionary); returns an
 /// empty optional message on success, else what is wrong.
 std::string parse_npy(const std::string& bytes, NpyHeader& out) {
@@ -74,6 +108,8 @@ std::string parse_npy(const std::string& bytes, NpyHeader& out) {
                ", which is not supported (1, 2 or 3)";
     }
     if (bytes.size() < header_start + header_length) return "is truncated inside its .npy header";
+    const std::string problem = check_header_dictionary(bytes.substr(header_start, header_length));
+    if (!problem.empty()) return "has a malformed .npy header (" + problem + ")";
     try {
         xt::detail::parse_header(bytes.substr(header_start, header_length), out.descr,
                                  &out.fortran_order, out.shape);
