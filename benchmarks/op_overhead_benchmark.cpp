@@ -4,6 +4,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <optional>
+
 #include <tapegrad/tapegrad.hpp>
 
 #include "benchmark_main.hpp"
@@ -33,28 +35,19 @@ void set_time_per_op(benchmark::State& state) {
         kChain, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
-template <Op op>
-void BM_op_no_tape(benchmark::State& state) {
+/// The chain without a tape (recorded = false), or recorded on a tape that is cleared
+/// after each chain (recorded = true).
+template <Op op, bool recorded>
+void BM_op_forward(benchmark::State& state) {
     Tensor x = scalar_parameter(0.5);
     Tensor w = scalar_parameter(0.999);
+    std::optional<tg::Tape> tape;
+    if (recorded) tape.emplace();
     for (auto _ : state) {
         Tensor y = x;
         for (int i = 0; i < kChain; ++i) y = op(y, w);
         benchmark::DoNotOptimize(y.value().data());
-    }
-    set_time_per_op(state);
-}
-
-template <Op op>
-void BM_op_recorded(benchmark::State& state) {
-    Tensor x = scalar_parameter(0.5);
-    Tensor w = scalar_parameter(0.999);
-    tg::Tape tape;
-    for (auto _ : state) {
-        Tensor y = x;
-        for (int i = 0; i < kChain; ++i) y = op(y, w);
-        benchmark::DoNotOptimize(y.value().data());
-        tape.clear();
+        if (tape) tape->clear();
     }
     set_time_per_op(state);
 }
@@ -73,9 +66,9 @@ void BM_op_recorded_backward(benchmark::State& state) {
     set_time_per_op(state);
 }
 
-#define TG_OP_BENCHMARKS(op)                                          \
-    BENCHMARK_TEMPLATE(BM_op_no_tape, op)->Name("op_no_tape/" #op);   \
-    BENCHMARK_TEMPLATE(BM_op_recorded, op)->Name("op_recorded/" #op); \
+#define TG_OP_BENCHMARKS(op)                                               \
+    BENCHMARK_TEMPLATE(BM_op_forward, op, false)->Name("op_no_tape/" #op); \
+    BENCHMARK_TEMPLATE(BM_op_forward, op, true)->Name("op_recorded/" #op); \
     BENCHMARK_TEMPLATE(BM_op_recorded_backward, op)->Name("op_recorded_backward/" #op);
 TG_OP_BENCHMARKS(add_op)
 TG_OP_BENCHMARKS(mul_op)
