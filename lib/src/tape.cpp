@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <optional>
 #include <sstream>
 #include <unordered_map>
 #include <xtensor/xbuilder.hpp>
@@ -35,10 +36,27 @@ bool same_shape(const Array<T>& a, const Shape& s) {
     return std::equal(a.shape().begin(), a.shape().end(), s.begin(), s.end());
 }
 
+/// dst += src for arrays of one shape (a plain loop: gradients are often tiny, and
+/// xtensor's assignment machinery costs more than the additions there).
+template <class T>
+void add_into(Array<T>& dst, const Array<T>& src) {
+    T* d = dst.data();
+    const T* s = src.data();
+    for (std::size_t i = 0, n = dst.size(); i < n; ++i) d[i] += s[i];
+}
+
+/// a + b for arrays of one shape, in a new array.
+template <class T>
+Array<T> sum_of(const Array<T>& a, const Array<T>& b) {
+    Array<T> out(a);
+    add_into(out, b);
+    return out;
+}
+
 /// Differentiable sum of two gradients of equal shape: d(a + b) = da + db.
 template <class T>
 Tensor<T> accumulate_grad(const Tensor<T>& a, const Tensor<T>& b) {
-    Tensor<T> out(Array<T>(a.value() + b.value()));
+    Tensor<T> out(sum_of(a.value(), b.value()));
     record("accumulate_grad", {a, b}, out, {}, [](BackwardContext<T>& c) {
         c.add(0, c.grad());
         c.add(1, c.grad());
@@ -54,9 +72,9 @@ void accumulate(Tensor<T>& slot, const Tensor<T>& g, bool create_graph) {
     } else if (create_graph) {
         slot = accumulate_grad(slot, g);
     } else if (slot.node().use_count() == 1 && slot.is_leaf()) {
-        xt::noalias(slot.node()->value) += g.value();
+        add_into(slot.node()->value, g.value());
     } else {
-        slot = Tensor<T>(Array<T>(slot.value() + g.value()));
+        slot = Tensor<T>(sum_of(slot.value(), g.value()));
     }
 }
 
@@ -120,13 +138,12 @@ std::vector<std::pair<std::string, std::string>> Entry<T>::dot_inputs() const {
 }
 
 template <class T>
-void append_entry(Tape& tape, std::unique_ptr<Entry<T>> entry, const Tensor<T>* inputs,
-                  std::size_t n_inputs, const Tensor<T>& output,
-                  std::initializer_list<Tensor<T>> saved) {
+void append_entry(Tape& tape, std::unique_ptr<Entry<T>> entry, const TensorRef<T>* inputs,
+                  std::size_t n_inputs, const Tensor<T>& output, TensorRefs<T> saved) {
     using Kind = typename InputSlot<T>::Kind;
     entry->inputs.resize(n_inputs);
     for (std::size_t i = 0; i < n_inputs; ++i) {
-        const auto& node = inputs[i].node();
+        const auto& node = inputs[i].get().node();
         InputSlot<T>& slot = entry->inputs[i];
         slot.shape.assign(node->value.shape().begin(), node->value.shape().end());
         if (!node->requires_grad) {
@@ -140,7 +157,7 @@ void append_entry(Tape& tape, std::unique_ptr<Entry<T>> entry, const Tensor<T>* 
         }
     }
     entry->saved.reserve(saved.size());
-    for (const Tensor<T>& s : saved) entry->saved.push_back({s, s.node()->version});
+    for (const TensorRef<T>& s : saved) entry->saved.push_back({s.get(), s.get().version()});
     const auto& out = output.node();
     entry->output_shape.assign(out->value.shape().begin(), out->value.shape().end());
     if ((tape.detect_anomaly() || is_anomaly_enabled()) && !all_finite(out->value))
@@ -379,14 +396,14 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
     };
     // Without create_graph the backward ops record nothing; with it they record on this
     // tape, so the gradients can be differentiated again.
-    std::unique_ptr<NoGradGuard> no_grad;
-    std::unique_ptr<EnableGradGuard> enable_grad;
-    std::unique_ptr<ActiveTapeGuard> active;
+    std::optional<NoGradGuard> no_grad;
+    std::optional<EnableGradGuard> enable_grad;
+    std::optional<ActiveTapeGuard> active;
     if (options.create_graph) {
-        enable_grad = std::make_unique<EnableGradGuard>();
-        active = std::make_unique<ActiveTapeGuard>(this);
+        enable_grad.emplace();
+        active.emplace(this);
     } else {
-        no_grad = std::make_unique<NoGradGuard>();
+        no_grad.emplace();
     }
     try {
         if (root_on_tape) {
@@ -447,11 +464,11 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
             } else if (!node->grad || !node->grad->is_leaf()) {
                 // The first gradient is copied: the sweep's tensor may be shared.
                 Tensor<T> sum = node->grad
-                                    ? Tensor<T>(Array<T>(node->grad->value + pending.value()))
+                                    ? Tensor<T>(sum_of(node->grad->value, pending.value()))
                                     : Tensor<T>(Array<T>(pending.value()));
                 node->grad = sum.node();
             } else {
-                xt::noalias(node->grad->value) += pending.value();
+                add_into(node->grad->value, pending.value());
                 ++node->grad->version;
             }
         }
@@ -464,8 +481,8 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
     template struct detail::Entry<T>;                                                      \
     template class BackwardContext<T>;                                                     \
     template void detail::append_entry<T>(Tape&, std::unique_ptr<detail::Entry<T>>,        \
-                                          const Tensor<T>*, std::size_t, const Tensor<T>&, \
-                                          std::initializer_list<Tensor<T>>);               \
+                                          const detail::TensorRef<T>*, std::size_t,        \
+                                          const Tensor<T>&, detail::TensorRefs<T>);        \
     template void Tape::sweep<T>(const Tensor<T>&, const Tensor<T>*,                       \
                                  const std::vector<Tensor<T>>*, std::vector<Tensor<T>>*,   \
                                  const BackwardOptions&);

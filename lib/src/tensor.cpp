@@ -11,10 +11,8 @@ Tensor<T>::Tensor(T scalar) : Tensor(Array<T>(scalar)) {}
 
 template <class T>
 Tensor<T>::Tensor(Array<T>&& values, bool requires_grad)
-    : node_(std::allocate_shared<detail::Node<T>>(detail::PoolAllocator<detail::Node<T>>())) {
-    node_->value = std::move(values);
-    node_->requires_grad = requires_grad;
-}
+    : node_(std::allocate_shared<detail::Node<T>>(detail::PoolAllocator<detail::Node<T>>(),
+                                                   std::move(values), requires_grad)) {}
 
 template <class T>
 detail::Node<T>& Tensor<T>::checked() const {
@@ -43,12 +41,6 @@ void Tensor<T>::assign(const Array<T>& values) {
                          " but the tensor has shape " + shape_str(n.value.shape()) +
                          "; assign needs the same shape");
     mutable_value() = values;
-}
-
-template <class T>
-Shape Tensor<T>::shape() const {
-    const auto& s = value().shape();
-    return Shape(s.begin(), s.end());
 }
 
 template <class T>

@@ -46,7 +46,7 @@ std::string dtype_name(const std::string& descr) {
 struct NpyHeader {
     std::string descr;
     bool fortran_order = false;
-    Shape shape;
+    std::vector<std::size_t> shape;  // what xtensor's header parser fills
     std::size_t data_offset = 0;
 };
 
@@ -298,7 +298,7 @@ void load(Module<T>& module, const std::string& path) {
                                dtype_name(expected_descr));
             continue;
         }
-        if (header.shape != shape) {
+        if (Shape(header.shape) != shape) {
             problems.push_back("parameter " + quoted(name) + " has shape " +
                                shape_str(header.shape) + " in the file but " + shape_str(shape) +
                                " in the model");

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <string>
+#include <type_traits>
 #include <vector>
 #include <xtensor/xarray.hpp>
 
@@ -15,8 +16,14 @@ namespace tg {
 template <class T>
 using Array = xt::xarray<T, xt::layout_type::row_major, detail::PoolAllocator<T>>;
 
-/// Shapes, axes, permutations and indices are plain vectors: `{2, 3}` works everywhere.
-using Shape = std::vector<std::size_t>;
+/// A shape: xtensor's own shape type (a vector that keeps up to 4 sizes inline, so
+/// taking or storing a shape allocates nothing). `{2, 3}` works everywhere, it compares
+/// equal to a std::vector with the same sizes and converts from one.
+using Shape = xt::svector<std::size_t, 4, std::allocator<std::size_t>, true>;
+static_assert(std::is_same_v<Shape, typename Array<double>::shape_type>,
+              "tg::Shape must be the shape type of tg::Array");
+
+/// Axes, permutations and indices are plain vectors.
 using Axes = std::vector<long>;
 using Indices = std::vector<std::size_t>;
 

@@ -100,23 +100,39 @@ struct SweepState {
     std::vector<std::shared_ptr<void>> touched_leaves;  ///< leaves with a pending gradient
 };
 
+/// A borrowed tensor in record()'s argument lists. Copying a Tensor costs two atomic
+/// reference-count updates; most ops run where nothing records (inference, backward
+/// sweeps without create_graph), so record() takes references and copies only what an
+/// entry keeps. The referenced tensors live until record() returns.
+template <class T>
+class TensorRef {
+public:
+    TensorRef(const Tensor<T>& t) : tensor_(&t) {}  // NOLINT: implicit by design
+    const Tensor<T>& get() const { return *tensor_; }
+
+private:
+    const Tensor<T>* tensor_;
+};
+
+template <class T>
+using TensorRefs = std::initializer_list<typename identity<TensorRef<T>>::type>;
+
 /// Fills the entry's slots from the inputs and appends it to the tape, marking
 /// `output` as its result. Checks the forward value in anomaly mode.
 template <class T>
-void append_entry(Tape& tape, std::unique_ptr<Entry<T>> entry, const Tensor<T>* inputs,
-                  std::size_t n_inputs, const Tensor<T>& output,
-                  std::initializer_list<Tensor<T>> saved);
+void append_entry(Tape& tape, std::unique_ptr<Entry<T>> entry, const TensorRef<T>* inputs,
+                  std::size_t n_inputs, const Tensor<T>& output, TensorRefs<T> saved);
 
 template <class T>
-bool any_requires_grad(const Tensor<T>* inputs, std::size_t n) {
+bool any_requires_grad(const TensorRef<T>* inputs, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i)
-        if (inputs[i].requires_grad()) return true;
+        if (inputs[i].get().requires_grad()) return true;
     return false;
 }
 
 template <class T, class F>
-void record_impl(const char* name, const Tensor<T>* inputs, std::size_t n_inputs,
-                 const Tensor<T>& output, std::initializer_list<Tensor<T>> saved, F&& backward) {
+void record_impl(const char* name, const TensorRef<T>* inputs, std::size_t n_inputs,
+                 const Tensor<T>& output, TensorRefs<T> saved, F&& backward) {
     Tape* tape = recording_tape();
     if (!tape || !any_requires_grad(inputs, n_inputs)) return;
     std::unique_ptr<Entry<T>> entry =
@@ -160,8 +176,8 @@ private:
 /// Records an op on the active tape: its inputs (those that need gradients get them),
 /// its output, the tensors its backward needs, and the backward itself.
 template <class T, class F>
-void record(const char* name, std::initializer_list<Tensor<T>> inputs, const Tensor<T>& output,
-            std::initializer_list<Tensor<T>> saved, F&& backward) {
+void record(const char* name, detail::TensorRefs<T> inputs, const Tensor<T>& output,
+            detail::TensorRefs<T> saved, F&& backward) {
     detail::record_impl(name, inputs.begin(), inputs.size(), output, saved,
                         std::forward<F>(backward));
 }
@@ -169,8 +185,9 @@ void record(const char* name, std::initializer_list<Tensor<T>> inputs, const Ten
 /// As above, for ops with a variable number of inputs (concat).
 template <class T, class F>
 void record(const char* name, const std::vector<Tensor<T>>& inputs, const Tensor<T>& output,
-            std::initializer_list<Tensor<T>> saved, F&& backward) {
-    detail::record_impl(name, inputs.data(), inputs.size(), output, saved,
+            detail::TensorRefs<T> saved, F&& backward) {
+    const std::vector<detail::TensorRef<T>> refs(inputs.begin(), inputs.end());
+    detail::record_impl(name, refs.data(), refs.size(), output, saved,
                         std::forward<F>(backward));
 }
 

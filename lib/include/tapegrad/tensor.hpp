@@ -33,6 +33,8 @@ struct Node {
     long sweep_target = -1;            ///< position among tape.gradient's inputs, or -1
     bool requires_grad = false;
 
+    Node() = default;
+    Node(Array<T>&& v, bool wants_grad) : value(std::move(v)), requires_grad(wants_grad) {}
     bool is_leaf() const { return tape_epoch == 0; }
 };
 
@@ -84,7 +86,7 @@ public:
     /// Replaces the values of a leaf in place (same shape, else tg::ShapeError).
     void assign(const Array<T>& values);
 
-    Shape shape() const;
+    const Shape& shape() const { return value().shape(); }
     std::size_t dim() const { return value().dimension(); }
     std::size_t size() const { return value().size(); }
     /// The single value of a one-element tensor (tg::ShapeError otherwise).
