@@ -1,26 +1,31 @@
 #include <tapegrad/detail/pool.hpp>
 
 #include <cstdlib>
-#include <vector>
+#include <new>
 
 namespace tg::detail {
 namespace {
 
 constexpr std::size_t kAlignment = 64;
 constexpr int kMinClass = 6;  // 64 bytes
-constexpr int kClasses = 40;  // up to 2^45 bytes
+constexpr int kClasses = 40;  // free lists indexed by class: pooled blocks up to 2^39 bytes
 // Freed blocks are kept until the thread caches this many bytes; beyond, they go back to
 // the system (pool_release() empties the cache).
 constexpr std::size_t kMaxCachedBytes = std::size_t{1} << 30;
 
+/// The power of two a block of `bytes` is served from: 2^c >= bytes, c >= kMinClass.
 int size_class(std::size_t bytes) {
-    int c = kMinClass;
-    while ((std::size_t{1} << c) < bytes) ++c;
-    return c;
+    if (bytes <= (std::size_t{1} << kMinClass)) return kMinClass;
+    return 64 - __builtin_clzll(static_cast<unsigned long long>(bytes - 1));
 }
 
+/// A cached block: its first bytes link it to the next free block of its class.
+struct FreeBlock {
+    FreeBlock* next;
+};
+
 struct Pool {
-    std::vector<void*> free_lists[kClasses];
+    FreeBlock* free_lists[kClasses] = {};
     PoolStats stats;
     ~Pool();
 };
@@ -35,9 +40,12 @@ Pool& thread_pool() {
 }
 
 void release_all(Pool& pool) {
-    for (auto& list : pool.free_lists) {
-        for (void* p : list) std::free(p);
-        list.clear();
+    for (FreeBlock*& list : pool.free_lists) {
+        while (list) {
+            FreeBlock* next = list->next;
+            std::free(list);
+            list = next;
+        }
     }
     pool.stats.cached_bytes = 0;
 }
@@ -50,15 +58,13 @@ Pool::~Pool() {
 }  // namespace
 
 void* pool_allocate(std::size_t bytes) {
-    if (bytes == 0) bytes = 1;
     const int c = size_class(bytes);
+    if (c >= kClasses) throw std::bad_alloc();  // 2^40 bytes or more: no machine has them
     const std::size_t block = std::size_t{1} << c;
     if (!pool_destroyed) {
         Pool& pool = thread_pool();
-        auto& list = pool.free_lists[c];
-        if (!list.empty()) {
-            void* p = list.back();
-            list.pop_back();
+        if (FreeBlock* p = pool.free_lists[c]) {
+            pool.free_lists[c] = p->next;
             pool.stats.cached_bytes -= block;
             return p;
         }
@@ -71,17 +77,14 @@ void* pool_allocate(std::size_t bytes) {
 
 void pool_deallocate(void* p, std::size_t bytes) noexcept {
     if (!p) return;
-    if (bytes == 0) bytes = 1;
     if (!pool_destroyed) {
         const int c = size_class(bytes);
+        const std::size_t block = std::size_t{1} << c;
         Pool& pool = thread_pool();
-        auto& list = pool.free_lists[c];
-        if (pool.stats.cached_bytes + (std::size_t{1} << c) <= kMaxCachedBytes) {
-            try {
-                list.push_back(p);
-                pool.stats.cached_bytes += std::size_t{1} << c;
-                return;
-            } catch (...) {}
+        if (pool.stats.cached_bytes + block <= kMaxCachedBytes) {
+            pool.free_lists[c] = new (p) FreeBlock{pool.free_lists[c]};
+            pool.stats.cached_bytes += block;
+            return;
         }
     }
     std::free(p);

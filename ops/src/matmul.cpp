@@ -1,5 +1,4 @@
 #include <tapegrad/ops/matmul.hpp>
-#include <tapegrad/ops/reduce.hpp>
 #include <tapegrad/ops/shape.hpp>
 #include <tapegrad/record.hpp>
 
@@ -48,7 +47,7 @@ std::string gemm_operand(const Shape& s, bool t) { return shape_str(s) + (t ? "á
 
 template <class T>
 Tensor<T> gemm(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
-    const Shape sa = a.shape(), sb = b.shape();
+    const Shape &sa = a.shape(), &sb = b.shape();
     if (sa.size() != 2 || sb.size() != 2)
         throw ShapeError("gemm: needs two 2-D tensors, got shapes " + shape_str(sa) + " and " +
                          shape_str(sb));
@@ -92,7 +91,7 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
 
 template <class T>
 Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias) {
-    const Shape sx = x.shape(), sw = weight.shape(), sb = bias.shape();
+    const Shape &sx = x.shape(), &sw = weight.shape(), &sb = bias.shape();
     if (sx.size() != 2 || sw.size() != 2 || sb.size() != 1 || sx[1] != sw[1] || sb[0] != sw[0])
         throw ShapeError("linear: needs x (N, in), weight (out, in), bias (out); got x " +
                          shape_str(sx) + ", weight " + shape_str(sw) + ", bias " + shape_str(sb));
@@ -108,7 +107,7 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
         const Tensor<T>& g = c.grad();
         if (c.needs(0)) c.add(0, gemm(g, c.saved(1), false, false));
         if (c.needs(1)) c.add(1, gemm(g, c.saved(0), true, false));
-        if (c.needs(2)) c.add(2, sum(g, {0}));
+        if (c.needs(2)) c.add(2, sum_to(g, c.input_shape(2)));
     });
     return y;
 }

@@ -11,9 +11,12 @@
 namespace tg {
 namespace {
 
+/// Normalized axes, kept inline like a shape (no allocation for up to 4).
+using AxisList = Shape;
+
 /// Axes normalized (negative ones counted from the end), sorted, checked for repeats.
-std::vector<std::size_t> normalize_axes(const char* op, const Axes& axes, std::size_t rank) {
-    std::vector<std::size_t> out;
+AxisList normalize_axes(const char* op, const Axes& axes, std::size_t rank) {
+    AxisList out;
     for (long a : axes) out.push_back(detail::normalize_axis(op, a, rank));
     std::sort(out.begin(), out.end());
     if (std::adjacent_find(out.begin(), out.end()) != out.end())
@@ -22,7 +25,7 @@ std::vector<std::size_t> normalize_axes(const char* op, const Axes& axes, std::s
 }
 
 /// The shape after reducing `axes`: kept with size 1 (keepdims) or removed.
-Shape reduced_shape(const Shape& shape, const std::vector<std::size_t>& axes, bool keepdims) {
+Shape reduced_shape(const Shape& shape, const AxisList& axes, bool keepdims) {
     Shape out;
     for (std::size_t i = 0; i < shape.size(); ++i) {
         const bool reduced = std::binary_search(axes.begin(), axes.end(), i);
@@ -56,7 +59,7 @@ Tensor<T> sum(const Tensor<T>& x) {
 template <class T>
 Tensor<T> sum(const Tensor<T>& x, const Axes& axes_arg, bool keepdims) {
     const Shape shape = x.shape();
-    const std::vector<std::size_t> axes = normalize_axes("sum", axes_arg, shape.size());
+    const AxisList axes = normalize_axes("sum", axes_arg, shape.size());
     Array<T> reduced;
     if (axes.size() == 1) {
         // One axis, the common case (a bias gradient): a plain loop over (outer, n, inner).

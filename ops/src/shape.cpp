@@ -34,11 +34,11 @@ template <class T>
 Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape) {
     const auto& current = x.value().shape();
     if (std::equal(current.begin(), current.end(), shape.begin(), shape.end())) return x;
-    const Shape from = x.shape();
+    const Shape& from = x.shape();
     if (!detail::broadcasts_to(shape, from))
         throw ShapeError("sum_to: cannot sum shape " + shape_str(from) + " to " + shape_str(shape) +
                          ": the target must broadcast to the source shape");
-    std::vector<std::size_t> axes;
+    Shape axes;  // the summed axes (inline storage, like a shape)
     const std::size_t lead = from.size() - shape.size();
     for (std::size_t i = 0; i < lead; ++i) axes.push_back(i);
     for (std::size_t i = 0; i < shape.size(); ++i)
