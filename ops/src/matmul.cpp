@@ -25,6 +25,63 @@ void blas_gemm(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, co
                 static_cast<int>(m));
 }
 
+/// A single row times a matrix (batch 1), or an outer product (a weight gradient at batch
+/// 1), of at most this many multiply-adds takes a plain loop: OpenBLAS's fixed cost per
+/// call (argument checks, a buffer lock, packing) is 100-200 ns here, more than the loop
+/// (MEASURED.md: a raw loop beat BLAS for a single row). Other shapes keep BLAS even when
+/// small: there a loop accumulates long chains into few outputs and is slower.
+constexpr std::size_t kSmallProduct = 4096;
+
+bool use_small_gemm(std::size_t n, std::size_t m, std::size_t k) {
+    return (n == 1 || k == 1) && n * m * k <= kSmallProduct;
+}
+
+/// Σ_p x[p] y[p] over contiguous x and y, in 8 independent partial sums (a vector register's
+/// worth, so the compiler vectorizes it without reassociating a single sum).
+template <class T>
+T dot(const T* x, const T* y, std::size_t k) {
+    constexpr std::size_t kLanes = 8;
+    T partial[kLanes] = {};
+    std::size_t p = 0;
+    for (; p + kLanes <= k; p += kLanes)
+        for (std::size_t l = 0; l < kLanes; ++l) partial[l] += x[p + l] * y[p + l];
+    T sum = 0;
+    for (T s : partial) sum += s;
+    for (; p < k; ++p) sum += x[p] * y[p];
+    return sum;
+}
+
+/// The same product as blas_gemm with plain loops, for small sizes. Each case keeps its
+/// innermost loop on contiguous memory so the compiler vectorizes it.
+template <class T>
+void small_gemm(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, const T* a,
+                std::size_t lda, const T* b, std::size_t ldb, T* c, bool accumulate) {
+    if (!accumulate) std::fill_n(c, n * m, T(0));
+    for (std::size_t i = 0; i < n; ++i) {
+        T* ci = c + i * m;
+        if (!tb || k == 1) {  // with k = 1, Bᵀ's single row is B's contiguous column
+            // C[i, :] += op(A)[i, p] · op(B)[p, :]
+            for (std::size_t p = 0; p < k; ++p) {
+                const T aip = ta ? a[p * lda + i] : a[i * lda + p];
+                const T* bp = b + p * ldb;
+                for (std::size_t j = 0; j < m; ++j) ci[j] += aip * bp[j];
+            }
+        } else {
+            // C[i, j] += Σ_p op(A)[i, p] · B[j, p]
+            for (std::size_t j = 0; j < m; ++j) {
+                const T* bj = b + j * ldb;
+                if (ta) {
+                    T sum = 0;
+                    for (std::size_t p = 0; p < k; ++p) sum += a[p * lda + i] * bj[p];
+                    ci[j] += sum;
+                } else {
+                    ci[j] += dot(a + i * lda, bj, k);
+                }
+            }
+        }
+    }
+}
+
 /// op(A) op(B) into `out` of shape (n, m); `accumulate` adds to what `out` holds.
 template <class T>
 void gemm_into(const Array<T>& a, const Array<T>& b, bool ta, bool tb, Array<T>& out,
@@ -37,8 +94,12 @@ void gemm_into(const Array<T>& a, const Array<T>& b, bool ta, bool tb, Array<T>&
         if (!accumulate) std::fill(out.begin(), out.end(), T(0));
         return;
     }
-    blas_gemm(ta, tb, n, m, k, a.data(), a.shape()[1], b.data(), b.shape()[1], out.data(),
-              accumulate);
+    if (use_small_gemm(n, m, k))
+        small_gemm(ta, tb, n, m, k, a.data(), a.shape()[1], b.data(), b.shape()[1], out.data(),
+                   accumulate);
+    else
+        blas_gemm(ta, tb, n, m, k, a.data(), a.shape()[1], b.data(), b.shape()[1], out.data(),
+                  accumulate);
 }
 
 std::string gemm_operand(const Shape& s, bool t) { return shape_str(s) + (t ? "ᵀ" : ""); }

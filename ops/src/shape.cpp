@@ -50,11 +50,12 @@ Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape) {
         reduced = xt::zeros<T>(shape);  // an empty sum; xtensor's reducer crashes on it
     } else if (leading == axes.size()) {
         // Only leading axes (a bias gradient): add up the rows of a (rows, |shape|) view.
-        reduced = xt::zeros<T>(shape);
-        const std::size_t width = reduced.size(), rows = width ? x.size() / width : 0;
+        reduced = Array<T>::from_shape(shape);
+        const std::size_t width = reduced.size(), rows = x.size() / width;
         const T* in = x.value().data();
         T* out = reduced.data();
-        for (std::size_t r = 0; r < rows; ++r)
+        std::copy_n(in, width, out);
+        for (std::size_t r = 1; r < rows; ++r)
             for (std::size_t j = 0; j < width; ++j) out[j] += in[r * width + j];
     } else {
         // Evaluated at once: lazy xtensor reducers are slow and, with keep_dims inside a
@@ -72,7 +73,7 @@ template <class T>
 Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape) {
     const auto& current = x.value().shape();
     if (std::equal(current.begin(), current.end(), shape.begin(), shape.end())) return x;
-    const Shape from = x.shape();
+    const Shape& from = x.shape();
     if (!detail::broadcasts_to(from, shape))
         throw ShapeError("broadcast_to: shape " + shape_str(from) + " cannot be broadcast to " +
                          shape_str(shape) + " (sizes must be equal or 1, aligned from the right)");

@@ -329,6 +329,30 @@ TYPED_TEST(OpForward, MatmulGemmAndLinearMatchLoops) {
                                       loop_matmul(to_double(ga), to_double(gb), ta, tb), 8));
         }
 
+    // A single row and an outer product take plain loops below 4,096 multiply-adds, larger
+    // ones BLAS; k = 13 and 20 leave a remainder after the 8-wide partial sums.
+    const std::size_t sizes[][3] = {{1, 13, 5}, {1, 1, 7}, {6, 1, 3},  {1, 20, 1},
+                                    {1, 8, 8},  {2, 5, 3}, {1, 200, 30}, {70, 1, 70}};
+    for (const auto& size : sizes)
+        for (bool ta : {false, true})
+            for (bool tb : {false, true}) {
+                const std::size_t n = size[0], k = size[1], m = size[2];
+                SCOPED_TRACE("gemm n=" + std::to_string(n) + " k=" + std::to_string(k) +
+                             " m=" + std::to_string(m) + " ta=" + std::to_string(ta) +
+                             " tb=" + std::to_string(tb));
+                const xt::xarray<T> ga = this->random(ta ? Shape{k, n} : Shape{n, k});
+                const xt::xarray<T> gb = this->random(tb ? Shape{m, k} : Shape{k, m});
+                EXPECT_TRUE(this->close_d(tg::gemm(Tensor<T>(ga), Tensor<T>(gb), ta, tb),
+                                          loop_matmul(to_double(ga), to_double(gb), ta, tb), 8));
+            }
+
+    const xt::xarray<T> row = this->random({1, 20}), w20 = this->random({7, 20}),
+                        b7 = this->random({7});
+    xt::xarray<double> row_expected = loop_matmul(to_double(row), to_double(w20), false, true);
+    for (std::size_t c = 0; c < 7; ++c) row_expected(0, c) += b7(c);
+    EXPECT_TRUE(this->close_d(tg::linear(Tensor<T>(row), Tensor<T>(w20), Tensor<T>(b7)),
+                              row_expected, 8));
+
     const xt::xarray<T> x = this->random({3, 4}), w = this->random({2, 4}),
                         bias = this->random({2});
     xt::xarray<double> expected = loop_matmul(to_double(x), to_double(w), false, true);

@@ -197,6 +197,24 @@ std::vector<GradcheckCase> gradcheck_cases() {
                             {any_value()},
                             [ta, tb](const Inputs& in) { return tg::gemm(in[0], in[1], ta, tb); }});
         }
+    for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+            // A single row (1, 5) @ (5, 3) and an outer product (4, 1) @ (1, 3): the plain-loop
+            // kernels, forward and in every backward product.
+            const std::string flags = std::string(ta ? "T" : "N") + (tb ? "T" : "N");
+            const auto product = [ta, tb](const Inputs& in) { return tg::gemm(in[0], in[1], ta, tb); };
+            rows.push_back({"gemm_row_" + flags,
+                            {ta ? Shape{5, 1} : Shape{1, 5}, tb ? Shape{3, 5} : Shape{5, 3}},
+                            {any_value()},
+                            product});
+            rows.push_back({"gemm_outer_" + flags,
+                            {ta ? Shape{1, 4} : Shape{4, 1}, tb ? Shape{3, 1} : Shape{1, 3}},
+                            {any_value()},
+                            product});
+        }
+    rows.push_back({"linear_row", {{1, 6}, {3, 6}, {3}}, {any_value()}, [](const Inputs& in) {
+                        return tg::linear(in[0], in[1], in[2]);
+                    }});
     rows.push_back({"linear", {{3, 4}, {2, 4}, {2}}, {any_value()}, [](const Inputs& in) {
                         return tg::linear(in[0], in[1], in[2]);
                     }});
