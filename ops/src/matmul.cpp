@@ -52,31 +52,33 @@ T dot(const T* x, const T* y, std::size_t k) {
 }
 
 /// The same product as blas_gemm with plain loops, for small sizes. Each case keeps its
-/// innermost loop on contiguous memory so the compiler vectorizes it.
+/// innermost loop on contiguous memory so the compiler vectorizes it, and writes C in one
+/// pass (no zero fill first).
 template <class T>
 void small_gemm(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, const T* a,
                 std::size_t lda, const T* b, std::size_t ldb, T* c, bool accumulate) {
-    if (!accumulate) std::fill_n(c, n * m, T(0));
     for (std::size_t i = 0; i < n; ++i) {
         T* ci = c + i * m;
         if (!tb || k == 1) {  // with k = 1, Bᵀ's single row is B's contiguous column
-            // C[i, :] += op(A)[i, p] · op(B)[p, :]
+            // C[i, :] (+)= Σ_p op(A)[i, p] · op(B)[p, :], one row of B at a time
             for (std::size_t p = 0; p < k; ++p) {
                 const T aip = ta ? a[p * lda + i] : a[i * lda + p];
-                const T* bp = b + p * ldb;
-                for (std::size_t j = 0; j < m; ++j) ci[j] += aip * bp[j];
+                const T* bp = tb ? b : b + p * ldb;
+                if (p == 0 && !accumulate)
+                    for (std::size_t j = 0; j < m; ++j) ci[j] = aip * bp[j];
+                else
+                    for (std::size_t j = 0; j < m; ++j) ci[j] += aip * bp[j];
             }
         } else {
-            // C[i, j] += Σ_p op(A)[i, p] · B[j, p]
+            // C[i, j] (+)= Σ_p op(A)[i, p] · B[j, p]
             for (std::size_t j = 0; j < m; ++j) {
                 const T* bj = b + j * ldb;
-                if (ta) {
-                    T sum = 0;
+                T sum = 0;
+                if (ta)
                     for (std::size_t p = 0; p < k; ++p) sum += a[p * lda + i] * bj[p];
-                    ci[j] += sum;
-                } else {
-                    ci[j] += dot(a + i * lda, bj, k);
-                }
+                else
+                    sum = dot(a + i * lda, bj, k);
+                ci[j] = accumulate ? ci[j] + sum : sum;
             }
         }
     }
