@@ -2,6 +2,7 @@
 
 #include <zip.h>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -232,6 +233,9 @@ void load(Module<T>& module, const std::string& path) {
     for (const auto& [name, tensor] : named) wanted[name] = &tensor;
 
     {
+        std::error_code ignored;
+        if (std::filesystem::is_directory(path, ignored))
+            fail("load", path, "is a directory; pass the path of a .npz file");
         std::ifstream probe(path, std::ios::binary | std::ios::ate);
         if (!probe) fail("load", path, "cannot be opened (no such file, or not readable)");
         // libzip would open an empty file as an archive without entries.
@@ -246,6 +250,10 @@ void load(Module<T>& module, const std::string& path) {
         if (code == ZIP_ER_NOZIP || code == ZIP_ER_INCONS)
             fail("load", path,
                  "is truncated or not a .npz archive (" + why +
+                     "); save it again with tg::nn::save or numpy.savez");
+        if (code == ZIP_ER_EXISTS)  // libzip's check of the central directory
+            fail("load", path,
+                 "has two entries with the same name (" + why +
                      "); save it again with tg::nn::save or numpy.savez");
         fail("load", path, "cannot be opened as a .npz archive (" + why + ")");
     }

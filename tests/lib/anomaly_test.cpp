@@ -14,6 +14,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
+#include <xtensor/xbuilder.hpp>
 #include <xtensor/xarray.hpp>
 
 namespace {
@@ -59,6 +61,39 @@ TEST(AnomalyTest, ForwardInfNamesTheOp) {
     const std::string msg = error_message<tg::AnomalyError>([&] { (void)tg::exp(w); });
     EXPECT_TRUE(contains(msg, "'exp'"));
     EXPECT_EQ(tape.size(), 0u);
+}
+
+// The scan reads exponent bits in a vectorized loop: each non-finite kind at each
+// position (vector body and tail) of arrays of several lengths is found, in both types,
+// and the largest finite values and subnormals are not flagged.
+template <class T>
+void expect_scan_finds_every_position() {
+    const T specials[] = {std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity(),
+                          -std::numeric_limits<T>::infinity(), -std::numeric_limits<T>::quiet_NaN()};
+    for (std::size_t n : {1, 7, 16, 33}) {
+        xt::xarray<T> ok = xt::ones<T>({n});
+        ok(0) = std::numeric_limits<T>::max();
+        ok(n - 1) = -std::numeric_limits<T>::denorm_min();
+        {
+            tg::Tape tape(tg::TapeOptions{true});
+            auto w = tg::parameter<T>(ok);
+            EXPECT_NO_THROW((void)tg::mul(w, tg::Tensor<T>(T(1)))) << "n=" << n;
+        }
+        for (std::size_t i = 0; i < n; ++i)
+            for (T special : specials) {
+                xt::xarray<T> bad = ok;
+                bad(i) = special;
+                tg::Tape tape(tg::TapeOptions{true});
+                auto w = tg::parameter<T>(bad);
+                EXPECT_THROW((void)tg::mul(w, tg::Tensor<T>(T(1))), tg::AnomalyError)
+                    << "n=" << n << " position " << i << " value " << special;
+            }
+    }
+}
+
+TEST(AnomalyTest, ScanFindsNonFiniteValuesAtEveryPosition) {
+    expect_scan_finds_every_position<float>();
+    expect_scan_finds_every_position<double>();
 }
 
 TEST(AnomalyTest, TapeOptionDetectsForwardNan) {

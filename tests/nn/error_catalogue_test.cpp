@@ -296,7 +296,7 @@ TEST(ErrorCatalogue, CheckpointEntryAppearsTwice) {
     // "the file has entry ... twice" check can see it.
     const std::string npy = npy_f8({1, 2}, {1.0, 2.0});
     expect_rejected({{"0.weight.npy", npy}, {"0.weight.npy", npy}},
-                    {"cannot be opened as a .npz archive (File already exists)"});
+                    {"has two entries with the same name (File already exists); save it again"});
 }
 
 TEST(ErrorCatalogue, CheckpointEntryWithoutTheNpySuffix) {
@@ -309,7 +309,8 @@ TEST(ErrorCatalogue, CheckpointPathIsADirectory) {
     const std::string dir = temp_path("a_directory.npz");
     std::filesystem::create_directories(dir);
     nn::Sequential<double> net = tiny_net();
-    expect_message<IoError>([&] { nn::load(net, dir); }, {"load: '" + dir + "': "});
+    expect_message<IoError>([&] { nn::load(net, dir); },
+                            {"load: '" + dir + "': is a directory; pass the path of a .npz file"});
 }
 
 TEST(ErrorCatalogue, CheckpointSaveIntoAMissingDirectory) {
