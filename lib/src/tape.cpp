@@ -371,7 +371,9 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
                              shape_str(y.value().shape()) + " (" + std::to_string(y.size()) +
                              " elements); backward needs a one-element loss, or pass a seed of "
                              "the output's shape: tape.backward(y, seed)");
-        seed_tensor = Tensor<T>(Array<T>(xt::ones<T>(y.value().shape())));
+        Array<T> one = Array<T>::from_shape(y.shape());
+        *one.data() = T(1);
+        seed_tensor = Tensor<T>(std::move(one));
     }
 
     // Targets of tape.gradient: leaves are marked, recorded results are captured when the

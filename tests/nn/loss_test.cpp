@@ -60,6 +60,35 @@ TEST(Loss, MseAndHalfSsePassGradcheck) {
     EXPECT_TRUE(r.passed) << r.message;
 }
 
+TEST(Loss, SquaredErrorLossesPassGradgradcheck) {
+    // Each is one recorded op whose backward is itself made of ops under create_graph.
+    nn::Rng rng(6);
+    const Tensor<double> pred(nn::normal<double>({4, 3}, 0.0, 1.0, rng));
+    const Tensor<double> target(nn::normal<double>({4, 3}, 0.0, 1.0, rng));
+    const auto both = [](auto loss) {
+        return [loss](const std::vector<Tensor<double>>& in) { return loss(in[0], in[1]); };
+    };
+    GradcheckResult r = gradgradcheck(both([](auto& p, auto& t) { return nn::mse_loss(p, t); }),
+                                      {pred, target});
+    EXPECT_TRUE(r.passed) << r.message;
+    r = gradgradcheck(both([](auto& p, auto& t) { return nn::half_sse_per_example(p, t); }),
+                      {pred, target});
+    EXPECT_TRUE(r.passed) << r.message;
+    r = gradgradcheck(both([](auto& p, auto& t) { return nn::rmse(p, t); }), {pred, target});
+    EXPECT_TRUE(r.passed) << r.message;
+}
+
+TEST(Loss, SquaredErrorLossIsOneTapeEntry) {
+    Tensor<double> pred = parameter<double>(Array<double>{{1.0, 2.0}, {3.0, 4.0}});
+    const Tensor<double> target{{0.0, 1.0}, {0.0, 1.0}};
+    Tape tape;
+    (void)nn::half_sse_per_example(pred, target);
+    (void)nn::mse_loss(pred, target);
+    EXPECT_EQ(tape.size(), 2u);
+    EXPECT_NE(tape.dump().find("half_sse_per_example"), std::string::npos) << tape.dump();
+    EXPECT_NE(tape.dump().find("mse_loss"), std::string::npos) << tape.dump();
+}
+
 TEST(Loss, CrossEntropyIsFiniteForLogitsOfTenThousand) {
     Tensor<double> logits = parameter<double>(Array<double>{{1e4, 0.0, -1e4}, {1e4, 1e4, 0.0}});
     Tape tape;
