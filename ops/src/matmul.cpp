@@ -3,6 +3,7 @@
 #include <tapegrad/record.hpp>
 
 #include <cblas.h>
+#include <xsimd/xsimd.hpp>
 
 #include <algorithm>
 
@@ -36,48 +37,99 @@ bool use_small_gemm(std::size_t n, std::size_t m, std::size_t k) {
     return (n == 1 || k == 1) && n * m * k <= kSmallProduct;
 }
 
-/// Σ_p x[p] y[p] over contiguous x and y, in 8 independent partial sums (a vector register's
-/// worth, so the compiler vectorizes it without reassociating a single sum).
 template <class T>
-T dot(const T* x, const T* y, std::size_t k) {
-    constexpr std::size_t kLanes = 8;
-    T partial[kLanes] = {};
-    std::size_t p = 0;
-    for (; p + kLanes <= k; p += kLanes)
-        for (std::size_t l = 0; l < kLanes; ++l) partial[l] += x[p + l] * y[p + l];
-    T sum = 0;
-    for (T s : partial) sum += s;
-    for (; p < k; ++p) sum += x[p] * y[p];
-    return sum;
+using Vec = xsimd::batch<T>;  // one SIMD register of T (the widest the build targets)
+
+/// c[0, V·S) (+)= Σ_p alpha[p · alpha_stride] · b[p · ldb + [0, V·S)], S = Vec<T>::size:
+/// V registers of sums kept across all p.
+template <std::size_t V, class T>
+void scaled_rows_tile(const T* alpha, std::size_t alpha_stride, const T* b, std::size_t ldb,
+                      std::size_t k, T* c, bool accumulate) {
+    constexpr std::size_t S = Vec<T>::size;
+    Vec<T> sum[V];
+    for (std::size_t v = 0; v < V; ++v)
+        sum[v] = accumulate ? Vec<T>::load_unaligned(c + v * S) : Vec<T>(T(0));
+    for (std::size_t p = 0; p < k; ++p) {
+        const Vec<T> ap(alpha[p * alpha_stride]);
+        const T* bp = b + p * ldb;
+        for (std::size_t v = 0; v < V; ++v)
+            sum[v] = xsimd::fma(ap, Vec<T>::load_unaligned(bp + v * S), sum[v]);
+    }
+    for (std::size_t v = 0; v < V; ++v) sum[v].store_unaligned(c + v * S);
 }
 
-/// The same product as blas_gemm with plain loops, for small sizes. Each case keeps its
-/// innermost loop on contiguous memory so the compiler vectorizes it, and writes C in one
-/// pass (no zero fill first).
+/// c[j] (+)= Σ_p alpha[p · alpha_stride] · b[p · ldb + j] for j < m: a row of op(A) times
+/// a row-major op(B), in register tiles of 4 and 1 vectors, then a scalar remainder.
+template <class T>
+void scaled_rows(const T* alpha, std::size_t alpha_stride, const T* b, std::size_t ldb,
+                 std::size_t k, std::size_t m, T* c, bool accumulate) {
+    constexpr std::size_t S = Vec<T>::size;
+    std::size_t j = 0;
+    for (; j + 4 * S <= m; j += 4 * S)
+        scaled_rows_tile<4>(alpha, alpha_stride, b + j, ldb, k, c + j, accumulate);
+    for (; j + S <= m; j += S)
+        scaled_rows_tile<1>(alpha, alpha_stride, b + j, ldb, k, c + j, accumulate);
+    for (; j < m; ++j) {
+        T sum = accumulate ? c[j] : T(0);
+        for (std::size_t p = 0; p < k; ++p) sum += alpha[p * alpha_stride] * b[p * ldb + j];
+        c[j] = sum;
+    }
+}
+
+/// out[r] = Σ_p x[p] · y[r][p] for R contiguous rows y[r]: R chains of vector sums.
+template <std::size_t R, class T>
+void dot_rows(const T* x, const T* const* y, std::size_t k, T* out) {
+    constexpr std::size_t S = Vec<T>::size;
+    Vec<T> sum[R];
+    for (std::size_t r = 0; r < R; ++r) sum[r] = Vec<T>(T(0));
+    std::size_t p = 0;
+    for (; p + S <= k; p += S) {
+        const Vec<T> xp = Vec<T>::load_unaligned(x + p);
+        for (std::size_t r = 0; r < R; ++r)
+            sum[r] = xsimd::fma(xp, Vec<T>::load_unaligned(y[r] + p), sum[r]);
+    }
+    for (std::size_t r = 0; r < R; ++r) {
+        T total = xsimd::hadd(sum[r]);
+        for (std::size_t q = p; q < k; ++q) total += x[q] * y[r][q];
+        out[r] = total;
+    }
+}
+
+/// The same product as blas_gemm, for small sizes, with SIMD registers holding the sums
+/// (MEASURED here: 30-60 ns for a 1x32 row times 32x32 where OpenBLAS takes 150-280 ns).
 template <class T>
 void small_gemm(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, const T* a,
                 std::size_t lda, const T* b, std::size_t ldb, T* c, bool accumulate) {
     for (std::size_t i = 0; i < n; ++i) {
         T* ci = c + i * m;
-        if (!tb || k == 1) {  // with k = 1, Bᵀ's single row is B's contiguous column
-            // C[i, :] (+)= Σ_p op(A)[i, p] · op(B)[p, :], one row of B at a time
-            for (std::size_t p = 0; p < k; ++p) {
-                const T aip = ta ? a[p * lda + i] : a[i * lda + p];
-                const T* bp = tb ? b : b + p * ldb;
-                if (p == 0 && !accumulate)
-                    for (std::size_t j = 0; j < m; ++j) ci[j] = aip * bp[j];
-                else
-                    for (std::size_t j = 0; j < m; ++j) ci[j] += aip * bp[j];
+        // Row i of op(A): op(A)[i, p] = alpha[p · alpha_stride].
+        const T* alpha = ta ? a + i : a + i * lda;
+        const std::size_t alpha_stride = ta ? lda : 1;
+        if (!tb || k == 1) {
+            // C[i, :] (+)= Σ_p op(A)[i, p] · op(B)[p, :]. With k = 1, op(B)'s single row
+            // is B's contiguous column even when B is transposed.
+            scaled_rows(alpha, alpha_stride, b, tb ? 0 : ldb, k, m, ci, accumulate);
+        } else if (!ta) {
+            // C[i, j] (+)= A[i, :] · B[j, :], four rows of B at a time.
+            T sums[4];
+            std::size_t j = 0;
+            for (; j + 4 <= m; j += 4) {
+                const T* rows[4] = {b + j * ldb, b + (j + 1) * ldb, b + (j + 2) * ldb,
+                                    b + (j + 3) * ldb};
+                dot_rows<4>(alpha, rows, k, sums);
+                for (std::size_t r = 0; r < 4; ++r)
+                    ci[j + r] = accumulate ? ci[j + r] + sums[r] : sums[r];
+            }
+            for (; j < m; ++j) {
+                const T* row = b + j * ldb;
+                dot_rows<1>(alpha, &row, k, sums);
+                ci[j] = accumulate ? ci[j] + sums[0] : sums[0];
             }
         } else {
-            // C[i, j] (+)= Σ_p op(A)[i, p] · B[j, p]
+            // Aᵀ Bᵀ (rare): C[i, j] (+)= Σ_p A[p, i] · B[j, p]
             for (std::size_t j = 0; j < m; ++j) {
-                const T* bj = b + j * ldb;
                 T sum = 0;
-                if (ta)
-                    for (std::size_t p = 0; p < k; ++p) sum += a[p * lda + i] * bj[p];
-                else
-                    sum = dot(a + i * lda, bj, k);
+                for (std::size_t p = 0; p < k; ++p) sum += alpha[p * alpha_stride] * b[j * ldb + p];
                 ci[j] = accumulate ? ci[j] + sum : sum;
             }
         }

@@ -331,8 +331,11 @@ TYPED_TEST(OpForward, MatmulGemmAndLinearMatchLoops) {
 
     // A single row and an outer product take plain loops below 4,096 multiply-adds, larger
     // ones BLAS; k = 13 and 20 leave a remainder after the 8-wide partial sums.
-    const std::size_t sizes[][3] = {{1, 13, 5}, {1, 1, 7}, {6, 1, 3},  {1, 20, 1},
-                                    {1, 8, 8},  {2, 5, 3}, {1, 200, 30}, {70, 1, 70}};
+    // Register tiles of 2·L, L and 1 columns and 4-row dot products of L-wide chunks
+    // (L = 16 floats or 8 doubles) with their remainders: k = 33 and 40, m = 9 and 70.
+    const std::size_t sizes[][3] = {{1, 13, 5}, {1, 1, 7},    {6, 1, 3},   {1, 20, 1},
+                                    {1, 8, 8},  {2, 5, 3},    {1, 200, 30}, {70, 1, 70},
+                                    {1, 40, 9}, {1, 33, 70},  {40, 1, 50}};
     for (const auto& size : sizes)
         for (bool ta : {false, true})
             for (bool tb : {false, true}) {
