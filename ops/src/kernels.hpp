@@ -10,6 +10,7 @@
 #include <tapegrad/tensor.hpp>
 
 #include <algorithm>
+#include <xsimd/xsimd.hpp>
 #include <xtensor/xbroadcast.hpp>
 
 namespace tg::detail {
@@ -60,6 +61,33 @@ Tensor<T> map(const Tensor<T>& a, const Tensor<T>& b, const Tensor<T>& c, F f) {
     T* po = out.data();
     for (std::size_t i = 0, n = out.size(); i < n; ++i) po[i] = f(pa[i], pb[i], pc[i]);
     return Tensor<T>(std::move(out));
+}
+
+/// out[j] = Σ_r in[r · width + j]: the column sums of a (rows, width) block, as for a bias
+/// gradient. Register tiles of 4 vectors keep each column's sum in a register over all
+/// rows (a plain loop reloads and stores `out` once per row); rows are added in order.
+template <class T>
+void sum_rows(const T* in, std::size_t rows, std::size_t width, T* out) {
+    using Vec = xsimd::batch<T>;
+    constexpr std::size_t S = Vec::size;
+    std::size_t j = 0;
+    for (; j + 4 * S <= width; j += 4 * S) {
+        Vec sum[4] = {Vec(T(0)), Vec(T(0)), Vec(T(0)), Vec(T(0))};
+        for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t v = 0; v < 4; ++v)
+                sum[v] += Vec::load_unaligned(in + r * width + j + v * S);
+        for (std::size_t v = 0; v < 4; ++v) sum[v].store_unaligned(out + j + v * S);
+    }
+    for (; j + S <= width; j += S) {
+        Vec sum(T(0));
+        for (std::size_t r = 0; r < rows; ++r) sum += Vec::load_unaligned(in + r * width + j);
+        sum.store_unaligned(out + j);
+    }
+    for (; j < width; ++j) {
+        T sum = 0;
+        for (std::size_t r = 0; r < rows; ++r) sum += in[r * width + j];
+        out[j] = sum;
+    }
 }
 
 /// Whether `small`, broadcast to `shape`, is `small` repeated along leading axes only:

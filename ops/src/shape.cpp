@@ -11,6 +11,8 @@
 #include <xtensor/xreducer.hpp>
 #include <xtensor/xstrided_view.hpp>
 
+#include "kernels.hpp"
+
 namespace tg {
 namespace {
 
@@ -51,12 +53,8 @@ Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape) {
     } else if (leading == axes.size()) {
         // Only leading axes (a bias gradient): add up the rows of a (rows, |shape|) view.
         reduced = Array<T>::from_shape(shape);
-        const std::size_t width = reduced.size(), rows = x.size() / width;
-        const T* in = x.value().data();
-        T* out = reduced.data();
-        std::copy_n(in, width, out);
-        for (std::size_t r = 1; r < rows; ++r)
-            for (std::size_t j = 0; j < width; ++j) out[j] += in[r * width + j];
+        const std::size_t width = reduced.size();
+        detail::sum_rows(x.value().data(), x.size() / width, width, reduced.data());
     } else {
         // Evaluated at once: lazy xtensor reducers are slow and, with keep_dims inside a
         // broadcast, wrong in 0.24.3 (MEASURED.md).

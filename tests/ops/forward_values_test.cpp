@@ -399,7 +399,13 @@ TYPED_TEST(OpForward, BroadcastToAndSumToMatchXtensor) {
                                            {{1, 4}, {2, 3, 4}},
                                            {{3, 1}, {2, 3, 4}},
                                            {{1}, {5}},
-                                           {{3, 4}, {3, 4}}}) {
+                                           {{3, 4}, {3, 4}},
+                                           // bias gradients: register tiles of 4 vectors,
+                                           // 1 vector and single columns (S = 8 or 16)
+                                           {{70}, {5, 70}},
+                                           {{1, 130}, {3, 130}},
+                                           {{17}, {1, 17}},
+                                           {{7}, {33, 7}}}) {
         SCOPED_TRACE(tg::shape_str(c.small) + " <-> " + tg::shape_str(c.big));
         const xt::xarray<T> small = this->random(c.small);
         EXPECT_TRUE(this->close(tg::broadcast_to(Tensor<T>(small), c.big),
