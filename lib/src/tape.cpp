@@ -479,9 +479,8 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
                                         : first.node();
             } else if (!node->grad || !node->grad->is_leaf()) {
                 // The first gradient is copied: the sweep's tensor may be shared.
-                Tensor<T> sum = node->grad
-                                    ? Tensor<T>(sum_of(node->grad->value, pending.value()))
-                                    : Tensor<T>(Array<T>(pending.value()));
+                Tensor<T> sum = node->grad ? Tensor<T>(sum_of(node->grad->value, pending.value()))
+                                           : Tensor<T>(Array<T>(pending.value()));
                 node->grad = sum.node();
             } else {
                 add_into(node->grad->value, pending.value());
@@ -493,14 +492,14 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
     if (!options.retain_graph && !options.create_graph) release();
 }
 
-#define TG_TAPE_INSTANTIATE(T)                                                             \
-    template struct detail::Entry<T>;                                                      \
-    template class BackwardContext<T>;                                                     \
-    template void detail::append_entry<T>(Tape&, std::unique_ptr<detail::Entry<T>>,        \
-                                          const detail::TensorRef<T>*, std::size_t,        \
-                                          const Tensor<T>&, detail::TensorRefs<T>);        \
-    template void Tape::sweep<T>(const Tensor<T>&, const Tensor<T>*,                       \
-                                 const std::vector<Tensor<T>>*, std::vector<Tensor<T>>*,   \
+#define TG_TAPE_INSTANTIATE(T)                                                           \
+    template struct detail::Entry<T>;                                                    \
+    template class BackwardContext<T>;                                                   \
+    template void detail::append_entry<T>(Tape&, std::unique_ptr<detail::Entry<T>>,      \
+                                          const detail::TensorRef<T>*, std::size_t,      \
+                                          const Tensor<T>&, detail::TensorRefs<T>);      \
+    template void Tape::sweep<T>(const Tensor<T>&, const Tensor<T>*,                     \
+                                 const std::vector<Tensor<T>>*, std::vector<Tensor<T>>*, \
                                  const BackwardOptions&);
 TG_TAPE_INSTANTIATE(float)
 TG_TAPE_INSTANTIATE(double)

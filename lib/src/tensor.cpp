@@ -12,7 +12,7 @@ Tensor<T>::Tensor(T scalar) : Tensor(Array<T>(scalar)) {}
 template <class T>
 Tensor<T>::Tensor(Array<T>&& values, bool requires_grad)
     : node_(std::allocate_shared<detail::Node<T>>(detail::PoolAllocator<detail::Node<T>>(),
-                                                   std::move(values), requires_grad)) {}
+                                                  std::move(values), requires_grad)) {}
 
 template <class T>
 detail::Node<T>& Tensor<T>::checked() const {

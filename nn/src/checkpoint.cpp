@@ -82,14 +82,15 @@ std::string check_header_dictionary(const std::string& header) {
     const std::size_t descr_key = header.find("'descr'");
     if (descr_key != std::string::npos) {
         const std::size_t quote = header.find_first_of("'\"", descr_key + 7);
-        const std::size_t end = quote == std::string::npos ? quote : header.find(header[quote], quote + 1);
+        const std::size_t end =
+            quote == std::string::npos ? quote : header.find(header[quote], quote + 1);
         constexpr std::size_t kMaxDescr = 32;
         if (end != std::string::npos && end - quote - 1 > kMaxDescr)
             return "'descr' of " + std::to_string(end - quote - 1) + " characters is not a dtype";
     }
-    for (const std::string& problem : {check_key("descr", "'\"", "a string"),
-                                       check_key("fortran_order", "TF", "True or False"),
-                                       check_key("shape", "(", "a tuple")})
+    for (const std::string& problem :
+         {check_key("descr", "'\"", "a string"), check_key("fortran_order", "TF", "True or False"),
+          check_key("shape", "(", "a tuple")})
         if (!problem.empty()) return problem;
     return "";
 }

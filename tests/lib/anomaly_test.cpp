@@ -15,8 +15,8 @@
 
 #include <cmath>
 #include <limits>
-#include <xtensor/xbuilder.hpp>
 #include <xtensor/xarray.hpp>
+#include <xtensor/xbuilder.hpp>
 
 namespace {
 
@@ -69,7 +69,8 @@ TEST(AnomalyTest, ForwardInfNamesTheOp) {
 template <class T>
 void expect_scan_finds_every_position() {
     const T specials[] = {std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity(),
-                          -std::numeric_limits<T>::infinity(), -std::numeric_limits<T>::quiet_NaN()};
+                          -std::numeric_limits<T>::infinity(),
+                          -std::numeric_limits<T>::quiet_NaN()};
     for (std::size_t n : {1, 7, 16, 33}) {
         xt::xarray<T> ok = xt::ones<T>({n});
         ok(0) = std::numeric_limits<T>::max();

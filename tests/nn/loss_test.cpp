@@ -43,39 +43,26 @@ TEST(Loss, CrossEntropyPassesGradcheck) {
     EXPECT_TRUE(r.passed) << r.message << "\n" << r.report();
 }
 
-TEST(Loss, MseAndHalfSsePassGradcheck) {
+TEST(Loss, SquaredErrorLossesPassGradcheckAndGradgradcheck) {
+    // Each is one recorded op whose backward is itself made of ops under create_graph;
+    // both inputs are checked (the target's gradient is the prediction's, negated).
     nn::Rng rng(5);
     const Tensor<double> pred(nn::normal<double>({6, 3}, 0.0, 1.0, rng));
     const Tensor<double> target(nn::normal<double>({6, 3}, 0.0, 1.0, rng));
-    const auto both = [](auto loss) {
-        return [loss](const std::vector<Tensor<double>>& in) { return loss(in[0], in[1]); };
-    };
-    GradcheckResult r =
-        gradcheck(both([](auto& p, auto& t) { return nn::mse_loss(p, t); }), {pred, target});
-    EXPECT_TRUE(r.passed) << r.message;
-    r = gradcheck(both([](auto& p, auto& t) { return nn::half_sse_per_example(p, t); }),
-                  {pred, target});
-    EXPECT_TRUE(r.passed) << r.message;
-    r = gradcheck(both([](auto& p, auto& t) { return nn::rmse(p, t); }), {pred, target});
-    EXPECT_TRUE(r.passed) << r.message;
-}
-
-TEST(Loss, SquaredErrorLossesPassGradgradcheck) {
-    // Each is one recorded op whose backward is itself made of ops under create_graph.
-    nn::Rng rng(6);
-    const Tensor<double> pred(nn::normal<double>({4, 3}, 0.0, 1.0, rng));
-    const Tensor<double> target(nn::normal<double>({4, 3}, 0.0, 1.0, rng));
-    const auto both = [](auto loss) {
-        return [loss](const std::vector<Tensor<double>>& in) { return loss(in[0], in[1]); };
-    };
-    GradcheckResult r = gradgradcheck(both([](auto& p, auto& t) { return nn::mse_loss(p, t); }),
-                                      {pred, target});
-    EXPECT_TRUE(r.passed) << r.message;
-    r = gradgradcheck(both([](auto& p, auto& t) { return nn::half_sse_per_example(p, t); }),
-                      {pred, target});
-    EXPECT_TRUE(r.passed) << r.message;
-    r = gradgradcheck(both([](auto& p, auto& t) { return nn::rmse(p, t); }), {pred, target});
-    EXPECT_TRUE(r.passed) << r.message;
+    using Loss = Tensor<double> (*)(const Tensor<double>&, const Tensor<double>&);
+    const std::pair<const char*, Loss> losses[] = {
+        {"mse_loss", nn::mse_loss<double>},
+        {"half_sse_per_example", nn::half_sse_per_example<double>},
+        {"rmse", nn::rmse<double>}};
+    for (const auto& [name, loss] : losses) {
+        const auto f = [loss = loss](const std::vector<Tensor<double>>& in) {
+            return loss(in[0], in[1]);
+        };
+        const GradcheckResult first = gradcheck(f, {pred, target});
+        EXPECT_TRUE(first.passed) << name << ": " << first.message;
+        const GradcheckResult second = gradgradcheck(f, {pred, target});
+        EXPECT_TRUE(second.passed) << name << ": " << second.message;
+    }
 }
 
 TEST(Loss, SquaredErrorLossIsOneTapeEntry) {

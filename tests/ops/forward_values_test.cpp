@@ -333,9 +333,9 @@ TYPED_TEST(OpForward, MatmulGemmAndLinearMatchLoops) {
     // ones BLAS; k = 13 and 20 leave a remainder after the 8-wide partial sums.
     // Register tiles of 2·L, L and 1 columns and 4-row dot products of L-wide chunks
     // (L = 16 floats or 8 doubles) with their remainders: k = 33 and 40, m = 9 and 70.
-    const std::size_t sizes[][3] = {{1, 13, 5}, {1, 1, 7},    {6, 1, 3},   {1, 20, 1},
-                                    {1, 8, 8},  {2, 5, 3},    {1, 200, 30}, {70, 1, 70},
-                                    {1, 40, 9}, {1, 33, 70},  {40, 1, 50}};
+    const std::size_t sizes[][3] = {{1, 13, 5}, {1, 1, 7},   {6, 1, 3},    {1, 20, 1},
+                                    {1, 8, 8},  {2, 5, 3},   {1, 200, 30}, {70, 1, 70},
+                                    {1, 40, 9}, {1, 33, 70}, {40, 1, 50}};
     for (const auto& size : sizes)
         for (bool ta : {false, true})
             for (bool tb : {false, true}) {
@@ -353,8 +353,8 @@ TYPED_TEST(OpForward, MatmulGemmAndLinearMatchLoops) {
                         b7 = this->random({7});
     xt::xarray<double> row_expected = loop_matmul(to_double(row), to_double(w20), false, true);
     for (std::size_t c = 0; c < 7; ++c) row_expected(0, c) += b7(c);
-    EXPECT_TRUE(this->close_d(tg::linear(Tensor<T>(row), Tensor<T>(w20), Tensor<T>(b7)),
-                              row_expected, 8));
+    EXPECT_TRUE(
+        this->close_d(tg::linear(Tensor<T>(row), Tensor<T>(w20), Tensor<T>(b7)), row_expected, 8));
 
     const xt::xarray<T> x = this->random({3, 4}), w = this->random({2, 4}),
                         bias = this->random({2});

@@ -202,7 +202,9 @@ std::vector<GradcheckCase> gradcheck_cases() {
             // A single row (1, 5) @ (5, 3) and an outer product (4, 1) @ (1, 3): the plain-loop
             // kernels, forward and in every backward product.
             const std::string flags = std::string(ta ? "T" : "N") + (tb ? "T" : "N");
-            const auto product = [ta, tb](const Inputs& in) { return tg::gemm(in[0], in[1], ta, tb); };
+            const auto product = [ta, tb](const Inputs& in) {
+                return tg::gemm(in[0], in[1], ta, tb);
+            };
             rows.push_back({"gemm_row_" + flags,
                             {ta ? Shape{5, 1} : Shape{1, 5}, tb ? Shape{3, 5} : Shape{5, 3}},
                             {any_value()},

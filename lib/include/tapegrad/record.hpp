@@ -187,8 +187,7 @@ template <class T, class F>
 void record(const char* name, const std::vector<Tensor<T>>& inputs, const Tensor<T>& output,
             detail::TensorRefs<T> saved, F&& backward) {
     const std::vector<detail::TensorRef<T>> refs(inputs.begin(), inputs.end());
-    detail::record_impl(name, refs.data(), refs.size(), output, saved,
-                        std::forward<F>(backward));
+    detail::record_impl(name, refs.data(), refs.size(), output, saved, std::forward<F>(backward));
 }
 
 }  // namespace tg
