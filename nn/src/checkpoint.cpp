@@ -328,7 +328,7 @@ void load(Module<T>& module, const std::string& path) {
             // holding the array with its axes reversed.
             std::vector<T> column_major(count);
             std::memcpy(column_major.data(), data, data_bytes);
-            const Shape reversed(shape.rbegin(), shape.rend());
+            const std::vector<std::size_t> reversed(shape.rbegin(), shape.rend());
             value =
                 xt::transpose(xt::adapt(column_major.data(), count, xt::no_ownership(), reversed));
         } else if (count) {

@@ -162,7 +162,7 @@ std::string gemm_operand(const Shape& s, bool t) { return shape_str(s) + (t ? "á
 
 template <class T>
 Tensor<T> gemm(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
-    const Shape &sa = a.shape(), &sb = b.shape();
+    const auto &sa = a.value().shape(), &sb = b.value().shape();
     if (sa.size() != 2 || sb.size() != 2)
         throw ShapeError("gemm: needs two 2-D tensors, got shapes " + shape_str(sa) + " and " +
                          shape_str(sb));
@@ -206,7 +206,7 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
 
 template <class T>
 Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias) {
-    const Shape &sx = x.shape(), &sw = weight.shape(), &sb = bias.shape();
+    const auto &sx = x.value().shape(), &sw = weight.value().shape(), &sb = bias.value().shape();
     if (sx.size() != 2 || sw.size() != 2 || sb.size() != 1 || sx[1] != sw[1] || sb[0] != sw[0])
         throw ShapeError("linear: needs x (N, in), weight (out, in), bias (out); got x " +
                          shape_str(sx) + ", weight " + shape_str(sw) + ", bias " + shape_str(sb));

@@ -33,6 +33,23 @@ TEST(TensorTest, ConstructsFromXarray) {
     EXPECT_DOUBLE_EQ(t.value()(0, 0), 1.0);
 }
 
+TEST(TensorTest, ShapeBehavesAsAStdVector) {
+    // DESIGN.md: shapes are std::vectors and braced lists work at every call site.
+    const tg::Tensor<double> t(xt::xarray<double>(xt::zeros<double>({2, 3})));
+    const std::vector<std::size_t> v = t.shape();  // converts
+    EXPECT_EQ(v, (std::vector<std::size_t>{2, 3}));
+    EXPECT_TRUE(t.shape() == v);
+    EXPECT_TRUE(v == t.shape());
+    EXPECT_FALSE(t.shape() != v);
+    EXPECT_TRUE(t.shape() != (std::vector<std::size_t>{3, 2}));
+    EXPECT_TRUE((std::vector<std::size_t>{2}) != t.shape());
+    EXPECT_EQ(t.shape(), (tg::Shape{2, 3}));
+    const tg::Shape from_vector = v;  // and back
+    EXPECT_EQ(from_vector, t.shape());
+    const tg::Shape five_dims{1, 2, 3, 4, 5};  // beyond the 4 kept inline
+    EXPECT_EQ(std::vector<std::size_t>(five_dims), (std::vector<std::size_t>{1, 2, 3, 4, 5}));
+}
+
 TEST(TensorTest, ConstructsFromXtensorExpression) {
     tg::Tensor<double> t(xt::arange<double>(0.0, 6.0) * 2.0);
     EXPECT_EQ(t.shape(), (tg::Shape{6}));

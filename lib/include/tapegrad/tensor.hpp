@@ -86,7 +86,9 @@ public:
     /// Replaces the values of a leaf in place (same shape, else tg::ShapeError).
     void assign(const Array<T>& values);
 
-    const Shape& shape() const { return value().shape(); }
+    /// The sizes, as a tg::Shape (converts to std::vector<std::size_t>). Inside ops,
+    /// `value().shape()` gives xtensor's shape by reference.
+    Shape shape() const { return Shape(value().shape()); }
     std::size_t dim() const { return value().dimension(); }
     std::size_t size() const { return value().size(); }
     /// The single value of a one-element tensor (tg::ShapeError otherwise).
