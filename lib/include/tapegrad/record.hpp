@@ -100,10 +100,11 @@ struct SweepState {
     std::vector<std::shared_ptr<void>> touched_leaves;  ///< leaves with a pending gradient
 };
 
-/// A borrowed tensor in record()'s argument lists. Copying a Tensor costs two atomic
-/// reference-count updates; most ops run where nothing records (inference, backward
-/// sweeps without create_graph), so record() takes references and copies only what an
-/// entry keeps. The referenced tensors live until record() returns.
+/// A borrowed tensor in record()'s argument lists. Copying a Tensor costs two reference
+/// count updates (atomic once the process has threads); most ops run where nothing
+/// records (inference, backward sweeps without create_graph), so record() takes
+/// references and copies only what an entry keeps. The referenced tensors live until
+/// record() returns.
 template <class T>
 class TensorRef {
 public:
