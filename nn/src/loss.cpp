@@ -43,7 +43,7 @@ Tensor<T> scaled_squared_error(const char* name, const Tensor<T>& pred, const Te
             dpred = (p - t) * (c.grad() * (T(2) * scale));
         } else {
             const T k = T(2) * scale * c.grad().item();
-            Array<T> d = Array<T>::from_shape(p.shape());
+            Array<T> d = Array<T>::from_shape(p.value().shape());
             const T *pv = p.value().data(), *tv = t.value().data();
             for (std::size_t i = 0, n = d.size(); i < n; ++i) d.data()[i] = k * (pv[i] - tv[i]);
             dpred = Tensor<T>(std::move(d));

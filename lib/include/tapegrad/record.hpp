@@ -187,6 +187,7 @@ void record(const char* name, detail::TensorRefs<T> inputs, const Tensor<T>& out
 template <class T, class F>
 void record(const char* name, const std::vector<Tensor<T>>& inputs, const Tensor<T>& output,
             detail::TensorRefs<T> saved, F&& backward) {
+    if (!detail::recording_tape()) return;  // keep the list below off the no-tape path
     const std::vector<detail::TensorRef<T>> refs(inputs.begin(), inputs.end());
     detail::record_impl(name, refs.data(), refs.size(), output, saved, std::forward<F>(backward));
 }
