@@ -58,18 +58,20 @@ void add_into(Array<T>& dst, const Array<T>& src) {
     for (std::size_t i = 0, n = dst.size(); i < n; ++i) d[i] += s[i];
 }
 
-/// a + b for arrays of one shape, in a new array.
+/// a + b for arrays of one shape, in a new tensor.
 template <class T>
-Array<T> sum_of(const Array<T>& a, const Array<T>& b) {
-    Array<T> out(a);
-    add_into(out, b);
+Tensor<T> sum_of(const Array<T>& a, const Array<T>& b) {
+    Tensor<T> out = Tensor<T>::uninitialized(a.shape());
+    T* o = out.node()->value.data();
+    const T *pa = a.data(), *pb = b.data();
+    for (std::size_t i = 0, n = a.size(); i < n; ++i) o[i] = pa[i] + pb[i];
     return out;
 }
 
 /// Differentiable sum of two gradients of equal shape: d(a + b) = da + db.
 template <class T>
 Tensor<T> accumulate_grad(const Tensor<T>& a, const Tensor<T>& b) {
-    Tensor<T> out(sum_of(a.value(), b.value()));
+    Tensor<T> out = sum_of(a.value(), b.value());
     record("accumulate_grad", {a, b}, out, {}, [](BackwardContext<T>& c) {
         c.add(0, c.grad());
         c.add(1, c.grad());
@@ -87,7 +89,7 @@ void accumulate(Tensor<T>& slot, const Tensor<T>& g, bool create_graph) {
     } else if (slot.node().use_count() == 1 && slot.is_leaf()) {
         add_into(slot.node()->value, g.value());
     } else {
-        slot = Tensor<T>(sum_of(slot.value(), g.value()));
+        slot = sum_of(slot.value(), g.value());
     }
 }
 
@@ -198,6 +200,14 @@ const Tensor<T>& BackwardContext<T>::saved(std::size_t i) const {
                          " now); change parameters only after backward, or recompute the "
                          "forward pass");
     return s.tensor;
+}
+
+template <class T>
+Tensor<T> BackwardContext<T>::reusable_grad() const {
+    // Without create_graph every gradient is a plain (leaf) tensor, so a use count of one
+    // means no entry, pending leaf gradient, capture or user handle can see the change.
+    if (!state_.create_graph && entry_.grad.node().use_count() == 1) return entry_.grad;
+    return Tensor<T>::uninitialized(entry_.grad.value().shape());
 }
 
 template <class T>
@@ -353,8 +363,11 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
                              "(tg::parameter); to differentiate a gradient again, compute it "
                              "with create_graph = true");
     }
-    const std::string op = root_on_tape ? std::string("'") + entries_[ynode->entry]->name + "'"
-                                        : std::string("a leaf");
+    // For error messages only (built when one is thrown).
+    auto op = [&] {
+        return root_on_tape ? std::string("'") + entries_[ynode->entry]->name + "'"
+                            : std::string("a leaf");
+    };
 
     Tensor<T> seed_tensor;
     if (seed) {
@@ -362,18 +375,17 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
         if (!same_shape(seed->value(), y.shape()))
             throw ShapeError(std::string(what) + ": seed of shape " +
                              shape_str(seed->value().shape()) + " does not match the shape " +
-                             shape_str(y.value().shape()) + " of the output of " + op +
+                             shape_str(y.value().shape()) + " of the output of " + op() +
                              "; the seed must have the output's shape");
         seed_tensor = *seed;
     } else {
         if (y.size() != 1)
-            throw GraphError(std::string(what) + ": the output of " + op + " has shape " +
+            throw GraphError(std::string(what) + ": the output of " + op() + " has shape " +
                              shape_str(y.value().shape()) + " (" + std::to_string(y.size()) +
                              " elements); backward needs a one-element loss, or pass a seed of "
                              "the output's shape: tape.backward(y, seed)");
-        Array<T> one = Array<T>::from_shape(y.shape());
-        *one.data() = T(1);
-        seed_tensor = Tensor<T>(std::move(one));
+        seed_tensor = Tensor<T>::uninitialized(y.value().shape());
+        *seed_tensor.node()->value.data() = T(1);
     }
 
     // Targets of tape.gradient: leaves are marked, recorded results are captured when the
@@ -479,7 +491,7 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
                                         : first.node();
             } else if (!node->grad || !node->grad->is_leaf()) {
                 // The first gradient is copied: the sweep's tensor may be shared.
-                Tensor<T> sum = node->grad ? Tensor<T>(sum_of(node->grad->value, pending.value()))
+                Tensor<T> sum = node->grad ? sum_of(node->grad->value, pending.value())
                                            : Tensor<T>(Array<T>(pending.value()));
                 node->grad = sum.node();
             } else {

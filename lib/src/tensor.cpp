@@ -7,12 +7,20 @@
 namespace tg {
 
 template <class T>
-Tensor<T>::Tensor(T scalar) : Tensor(Array<T>(scalar)) {}
+Tensor<T>::Tensor(T scalar) : Tensor(uninitialized(Shape{})) {
+    *node_->value.data() = scalar;
+}
 
 template <class T>
 Tensor<T>::Tensor(Array<T>&& values, bool requires_grad)
     : node_(std::allocate_shared<detail::Node<T>>(detail::PoolAllocator<detail::Node<T>>(),
                                                   std::move(values), requires_grad)) {}
+
+template <class T>
+Tensor<T> Tensor<T>::uninitialized(const Shape& shape) {
+    return Tensor<T>(
+        std::allocate_shared<detail::Node<T>>(detail::PoolAllocator<detail::Node<T>>(), shape));
+}
 
 template <class T>
 detail::Node<T>& Tensor<T>::checked() const {

@@ -43,10 +43,10 @@ Tensor<T> scaled_squared_error(const char* name, const Tensor<T>& pred, const Te
             dpred = (p - t) * (c.grad() * (T(2) * scale));
         } else {
             const T k = T(2) * scale * c.grad().item();
-            Array<T> d = Array<T>::from_shape(p.value().shape());
+            dpred = Tensor<T>::uninitialized(p.value().shape());
+            T* d = dpred.node()->value.data();
             const T *pv = p.value().data(), *tv = t.value().data();
-            for (std::size_t i = 0, n = d.size(); i < n; ++i) d.data()[i] = k * (pv[i] - tv[i]);
-            dpred = Tensor<T>(std::move(d));
+            for (std::size_t i = 0, n = p.size(); i < n; ++i) d[i] = k * (pv[i] - tv[i]);
         }
         if (c.needs(0)) c.add(0, dpred);
         if (c.needs(1)) c.add(1, neg(dpred));

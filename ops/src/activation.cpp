@@ -22,7 +22,7 @@ Tensor<T> sigmoid(const Tensor<T>& x) {
         if (c.create_graph())
             c.add(0, c.grad() * (s * (T(1) - s)));
         else
-            c.add(0, detail::map(c.grad(), s, [](T g, T v) { return g * v * (T(1) - v); }));
+            c.add(0, detail::map_grad(c, s, [](T g, T v) { return g * v * (T(1) - v); }));
     });
     return y;
 }
@@ -37,7 +37,7 @@ Tensor<T> tanh(const Tensor<T>& x) {
         if (c.create_graph())
             c.add(0, c.grad() * (T(1) - t * t));
         else
-            c.add(0, detail::map(c.grad(), t, [](T g, T v) { return g * (T(1) - v * v); }));
+            c.add(0, detail::map_grad(c, t, [](T g, T v) { return g * (T(1) - v * v); }));
     });
     return y;
 }
@@ -51,7 +51,7 @@ Tensor<T> relu(const Tensor<T>& x) {
         if (c.create_graph())
             c.add(0, c.grad() * detail::map(x, [](T v) { return v > T(0) ? T(1) : T(0); }));
         else
-            c.add(0, detail::map(c.grad(), x, [](T g, T v) { return v > T(0) ? g : T(0); }));
+            c.add(0, detail::map_grad(c, x, [](T g, T v) { return v > T(0) ? g : T(0); }));
     });
     return y;
 }
@@ -66,7 +66,7 @@ Tensor<T> leaky_relu(const Tensor<T>& x, detail::scalar_t<T> slope) {
             c.add(0, c.grad() * detail::map(x, [slope](T v) { return v > T(0) ? T(1) : slope; }));
         else
             c.add(0,
-                  detail::map(c.grad(), x, [slope](T g, T v) { return v > T(0) ? g : slope * g; }));
+                  detail::map_grad(c, x, [slope](T g, T v) { return v > T(0) ? g : slope * g; }));
     });
     return y;
 }

@@ -7,11 +7,13 @@
 // create_graph the composite, differentiable form is used instead.
 
 #include <tapegrad/broadcast.hpp>
+#include <tapegrad/record.hpp>
 #include <tapegrad/tensor.hpp>
 
 #include <algorithm>
 #include <xsimd/xsimd.hpp>
 #include <xtensor/xbroadcast.hpp>
+#include <xtensor/xnoalias.hpp>
 
 namespace tg::detail {
 
@@ -19,11 +21,11 @@ namespace tg::detail {
 template <class T, class F>
 Tensor<T> map(const Tensor<T>& a, F f) {
     const Array<T>& av = a.value();
-    Array<T> out = Array<T>::from_shape(av.shape());
+    Tensor<T> y = Tensor<T>::uninitialized(av.shape());
     const T* pa = av.data();
-    T* po = out.data();
-    for (std::size_t i = 0, n = out.size(); i < n; ++i) po[i] = f(pa[i]);
-    return Tensor<T>(std::move(out));
+    T* po = y.node()->value.data();
+    for (std::size_t i = 0, n = av.size(); i < n; ++i) po[i] = f(pa[i]);
+    return y;
 }
 
 /// Below this many elements a plain loop beats xtensor's (xsimd-vectorized) expressions,
@@ -35,32 +37,47 @@ constexpr std::size_t kSmallSize = 64;
 template <class T, class F, class E>
 Tensor<T> map_or_expression(const Tensor<T>& a, F f, const E& large) {
     if (a.size() < kSmallSize) return map(a, f);
-    return Tensor<T>(Array<T>(large));
+    Tensor<T> y = Tensor<T>::uninitialized(a.value().shape());
+    xt::noalias(y.node()->value) = large;
+    return y;
 }
 
 /// y[i] = f(a[i], b[i]) for a and b of one shape.
 template <class T, class F>
 Tensor<T> map(const Tensor<T>& a, const Tensor<T>& b, F f) {
     const Array<T>& av = a.value();
-    Array<T> out = Array<T>::from_shape(av.shape());
+    Tensor<T> y = Tensor<T>::uninitialized(av.shape());
     const T* pa = av.data();
     const T* pb = b.value().data();
-    T* po = out.data();
-    for (std::size_t i = 0, n = out.size(); i < n; ++i) po[i] = f(pa[i], pb[i]);
-    return Tensor<T>(std::move(out));
+    T* po = y.node()->value.data();
+    for (std::size_t i = 0, n = av.size(); i < n; ++i) po[i] = f(pa[i], pb[i]);
+    return y;
+}
+
+/// An elementwise backward without create_graph: dx[i] = f(g[i], s[i]) with g the
+/// output's gradient and s of its shape, written over g when the sweep allows it
+/// (BackwardContext::reusable_grad).
+template <class T, class F>
+Tensor<T> map_grad(const BackwardContext<T>& c, const Tensor<T>& s, F f) {
+    Tensor<T> dx = c.reusable_grad();
+    const T* pg = c.grad().value().data();
+    const T* ps = s.value().data();
+    T* po = dx.node()->value.data();
+    for (std::size_t i = 0, n = s.size(); i < n; ++i) po[i] = f(pg[i], ps[i]);
+    return dx;
 }
 
 /// y[i] = f(a[i], b[i], c[i]) for a, b and c of one shape.
 template <class T, class F>
 Tensor<T> map(const Tensor<T>& a, const Tensor<T>& b, const Tensor<T>& c, F f) {
     const Array<T>& av = a.value();
-    Array<T> out = Array<T>::from_shape(av.shape());
+    Tensor<T> y = Tensor<T>::uninitialized(av.shape());
     const T* pa = av.data();
     const T* pb = b.value().data();
     const T* pc = c.value().data();
-    T* po = out.data();
-    for (std::size_t i = 0, n = out.size(); i < n; ++i) po[i] = f(pa[i], pb[i], pc[i]);
-    return Tensor<T>(std::move(out));
+    T* po = y.node()->value.data();
+    for (std::size_t i = 0, n = av.size(); i < n; ++i) po[i] = f(pa[i], pb[i], pc[i]);
+    return y;
 }
 
 /// out[j] = Σ_r in[r · width + j]: the column sums of a (rows, width) block, as for a bias
@@ -106,13 +123,13 @@ bool repeats_along_leading_axes(const Array<T>& small, const Shape& shape) {
 /// leading axes (a bias row) and one-element operands take plain loops; other shape
 /// pairs go through xtensor's broadcasting.
 template <class T, class F>
-Array<T> broadcast_map(const char* op, const Array<T>& a, const Array<T>& b, F f) {
+Tensor<T> broadcast_map(const char* op, const Array<T>& a, const Array<T>& b, F f) {
     if (a.shape() == b.shape()) {
-        Array<T> out = Array<T>::from_shape(a.shape());
+        Tensor<T> y = Tensor<T>::uninitialized(a.shape());
         const T *pa = a.data(), *pb = b.data();
-        T* po = out.data();
-        for (std::size_t i = 0, n = out.size(); i < n; ++i) po[i] = f(pa[i], pb[i]);
-        return out;
+        T* po = y.node()->value.data();
+        for (std::size_t i = 0, n = a.size(); i < n; ++i) po[i] = f(pa[i], pb[i]);
+        return y;
     }
     const Shape shape = broadcast_shapes(op, Shape(a.shape().begin(), a.shape().end()),
                                          Shape(b.shape().begin(), b.shape().end()));
@@ -120,9 +137,9 @@ Array<T> broadcast_map(const char* op, const Array<T>& a, const Array<T>& b, F f
         std::equal(shape.begin(), shape.end(), a.shape().begin(), a.shape().end());
     const bool out_is_b =
         std::equal(shape.begin(), shape.end(), b.shape().begin(), b.shape().end());
-    Array<T> out = Array<T>::from_shape(shape);
-    T* po = out.data();
-    const std::size_t n = out.size();
+    Tensor<T> y = Tensor<T>::uninitialized(shape);
+    T* po = y.node()->value.data();
+    const std::size_t n = y.size();
     if (out_is_a && repeats_along_leading_axes(b, shape)) {
         // b is a's trailing block (a bias row): b[i mod |b|].
         const T* pa = a.data();
@@ -151,7 +168,7 @@ Array<T> broadcast_map(const char* op, const Array<T>& a, const Array<T>& b, F f
         auto ib = bb.begin();
         for (std::size_t i = 0; i < n; ++i, ++ia, ++ib) po[i] = f(*ia, *ib);
     }
-    return out;
+    return y;
 }
 
 }  // namespace tg::detail

@@ -23,7 +23,7 @@ Tensor<T> pow(const Tensor<T>& x, detail::scalar_t<T> p) {
         if (c.create_graph())
             c.add(0, c.grad() * (pow(x, p - T(1)) * p));
         else
-            c.add(0, detail::map(c.grad(), x,
+            c.add(0, detail::map_grad(c, x,
                                  [p](T g, T v) { return g * p * std::pow(v, p - T(1)); }));
     });
     return y;
@@ -38,7 +38,7 @@ Tensor<T> square(const Tensor<T>& x) {
         if (c.create_graph())
             c.add(0, c.grad() * (x * T(2)));
         else
-            c.add(0, detail::map(c.grad(), x, [](T g, T v) { return T(2) * v * g; }));
+            c.add(0, detail::map_grad(c, x, [](T g, T v) { return T(2) * v * g; }));
     });
     return y;
 }

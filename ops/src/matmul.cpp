@@ -173,9 +173,8 @@ Tensor<T> gemm(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
         throw ShapeError("gemm: inner dimensions differ: " + gemm_operand(sa, ta) + " @ " +
                          gemm_operand(sb, tb) + " (" + std::to_string(k) + " vs " +
                          std::to_string(kb) + ")");
-    Array<T> out = Array<T>::from_shape({n, m});
-    gemm_into(a.value(), b.value(), ta, tb, out, false);
-    Tensor<T> y(std::move(out));
+    Tensor<T> y = Tensor<T>::uninitialized({n, m});
+    gemm_into(a.value(), b.value(), ta, tb, y.node()->value, false);
     record("gemm", {a, b}, y, {a, b}, [ta, tb](BackwardContext<T>& c) {
         // C = Â B̂ with Â = op(A), B̂ = op(B):  dÂ = G B̂ᵀ,  dB̂ = Âᵀ G; transposed back
         // to A's and B's layout, every product stays a gemm with flags.
@@ -213,11 +212,11 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
                          shape_str(sx) + ", weight " + shape_str(sw) + ", bias " + shape_str(sb));
     const std::size_t n = sx[0], out_features = sw[0];
     // y = x Wᵀ + b: the bias rows are written first, then GEMM accumulates onto them.
-    Array<T> out = Array<T>::from_shape({n, out_features});
+    Tensor<T> y = Tensor<T>::uninitialized({n, out_features});
+    Array<T>& out = y.node()->value;
     const T* b = bias.value().data();
     for (std::size_t r = 0; r < n; ++r) std::copy_n(b, out_features, out.data() + r * out_features);
     gemm_into(x.value(), weight.value(), false, true, out, true);
-    Tensor<T> y(std::move(out));
     record("linear", {x, weight, bias}, y, {x, weight}, [](BackwardContext<T>& c) {
         // dx = G W,  dW = Gᵀ x,  db = Σ_rows G
         const Tensor<T>& g = c.grad();

@@ -45,14 +45,14 @@ Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape) {
     for (std::size_t i = 0; i < lead; ++i) axes.push_back(i);
     for (std::size_t i = 0; i < shape.size(); ++i)
         if (shape[i] == 1 && from[lead + i] != 1) axes.push_back(lead + i);
-    Array<T> reduced;
+    Tensor<T> y = Tensor<T>::uninitialized(shape);
+    Array<T>& reduced = y.node()->value;
     std::size_t leading = 0;  // how many of the summed axes are simply the leading ones
     while (leading < axes.size() && axes[leading] == leading) ++leading;
     if (x.size() == 0) {
-        reduced = xt::zeros<T>(shape);  // an empty sum; xtensor's reducer crashes on it
+        reduced.fill(T(0));  // an empty sum; xtensor's reducer crashes on it
     } else if (leading == axes.size()) {
         // Only leading axes (a bias gradient): add up the rows of a (rows, |shape|) view.
-        reduced = Array<T>::from_shape(shape);
         const std::size_t width = reduced.size();
         detail::sum_rows(x.value().data(), x.size() / width, width, reduced.data());
     } else {
@@ -61,7 +61,6 @@ Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape) {
         reduced = xt::sum(x.value(), axes, xt::evaluation_strategy::immediate);
         reduced.reshape(shape);
     }
-    Tensor<T> y(std::move(reduced));
     record("sum_to", {x}, y, {},
            [](BackwardContext<T>& c) { c.add(0, broadcast_to(c.grad(), c.input_shape(0))); });
     return y;

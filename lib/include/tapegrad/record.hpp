@@ -164,6 +164,11 @@ public:
     std::size_t num_inputs() const { return entry_.inputs.size(); }
     const Shape& input_shape(std::size_t i) const { return entry_.inputs[i].shape; }
     const Shape& output_shape() const { return entry_.output_shape; }
+    /// A tensor of the output's shape for an input's gradient that a backward computes
+    /// elementwise from grad() (dx[i] = f(g[i], ...)): grad() itself, to be written over
+    /// in place, when nothing else holds it and the sweep does not record; otherwise a
+    /// new tensor with uninitialized values. Saves a tensor per activation in a sweep.
+    Tensor<T> reusable_grad() const;
     /// Hands input i its gradient; its shape must equal the input's shape (reduce a
     /// broadcast gradient with tg::sum_to first).
     void add(std::size_t i, const Tensor<T>& gradient);
