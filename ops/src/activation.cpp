@@ -15,7 +15,8 @@ namespace tg {
 template <class T>
 Tensor<T> sigmoid(const Tensor<T>& x) {
     Tensor<T> y = detail::map_or_expression(
-        x, [](T v) { return T(1) / (T(1) + std::exp(-v)); }, T(1) / (T(1) + xt::exp(-x.value())));
+        x, [](T v) { return T(1) / (T(1) + std::exp(-v)); },
+        [](const auto& v) { return T(1) / (T(1) + xt::exp(-v)); });
     record("sigmoid", {x}, y, {y}, [](BackwardContext<T>& c) {
         // dσ = σ (1 − σ) dx
         const Tensor<T>& s = c.saved(0);
@@ -30,7 +31,7 @@ Tensor<T> sigmoid(const Tensor<T>& x) {
 template <class T>
 Tensor<T> tanh(const Tensor<T>& x) {
     Tensor<T> y = detail::map_or_expression(
-        x, [](T v) { return std::tanh(v); }, xt::tanh(x.value()));
+        x, [](T v) { return std::tanh(v); }, [](const auto& v) { return xt::tanh(v); });
     record("tanh", {x}, y, {y}, [](BackwardContext<T>& c) {
         // d tanh = (1 − tanh²) dx
         const Tensor<T>& t = c.saved(0);
@@ -74,10 +75,9 @@ Tensor<T> leaky_relu(const Tensor<T>& x, detail::scalar_t<T> slope) {
 template <class T>
 Tensor<T> softplus(const Tensor<T>& x) {
     // log(1 + eˣ) = max(x, 0) + log1p(e^−|x|): no overflow for large |x|.
-    const Array<T>& v = x.value();
     Tensor<T> y = detail::map_or_expression(
         x, [](T e) { return std::max(e, T(0)) + std::log1p(std::exp(-std::abs(e))); },
-        xt::maximum(v, T(0)) + xt::log1p(xt::exp(-xt::abs(v))));
+        [](const auto& v) { return xt::maximum(v, T(0)) + xt::log1p(xt::exp(-xt::abs(v))); });
     record("softplus", {x}, y, {x}, [](BackwardContext<T>& c) {
         // d softplus = σ(x) dx
         c.add(0, c.grad() * sigmoid(c.saved(0)));

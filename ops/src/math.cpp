@@ -56,7 +56,7 @@ Tensor<T> sqrt(const Tensor<T>& x) {
 template <class T>
 Tensor<T> exp(const Tensor<T>& x) {
     Tensor<T> y = detail::map_or_expression(
-        x, [](T v) { return std::exp(v); }, xt::exp(x.value()));
+        x, [](T v) { return std::exp(v); }, [](const auto& v) { return xt::exp(v); });
     record("exp", {x}, y, {y}, [](BackwardContext<T>& c) {
         // d eˣ = eˣ dx
         c.add(0, c.grad() * c.saved(0));
@@ -67,7 +67,7 @@ Tensor<T> exp(const Tensor<T>& x) {
 template <class T>
 Tensor<T> log(const Tensor<T>& x) {
     Tensor<T> y = detail::map_or_expression(
-        x, [](T v) { return std::log(v); }, xt::log(x.value()));
+        x, [](T v) { return std::log(v); }, [](const auto& v) { return xt::log(v); });
     record("log", {x}, y, {x}, [](BackwardContext<T>& c) {
         // d ln x = dx / x
         c.add(0, c.grad() / c.saved(0));

@@ -159,6 +159,19 @@ void gemm_into(const Array<T>& a, const Array<T>& b, bool ta, bool tb, Array<T>&
 
 std::string gemm_operand(const Shape& s, bool t) { return shape_str(s) + (t ? "ᵀ" : ""); }
 
+/// op(A) op(B) inside a backward: the recorded gemm op when the sweep records
+/// (create_graph), else the product straight into a new tensor, without gemm's checks
+/// (the forward made them) or a look for a recording tape.
+template <class T>
+Tensor<T> backward_gemm(const BackwardContext<T>& c, const Tensor<T>& a, const Tensor<T>& b,
+                        bool ta, bool tb) {
+    if (c.create_graph()) return gemm(a, b, ta, tb);
+    const auto &sa = a.value().shape(), &sb = b.value().shape();
+    Tensor<T> out = Tensor<T>::uninitialized({ta ? sa[1] : sa[0], tb ? sb[0] : sb[1]});
+    gemm_into(a.value(), b.value(), ta, tb, out.node()->value, false);
+    return out;
+}
+
 }  // namespace
 
 template <class T>
@@ -181,8 +194,10 @@ Tensor<T> gemm(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
         const Tensor<T>& g = c.grad();
         const Tensor<T>& A = c.saved(0);
         const Tensor<T>& B = c.saved(1);
-        if (c.needs(0)) c.add(0, ta ? gemm(B, g, tb, true) : gemm(g, B, false, !tb));
-        if (c.needs(1)) c.add(1, tb ? gemm(g, A, true, ta) : gemm(A, g, !ta, false));
+        if (c.needs(0))
+            c.add(0, ta ? backward_gemm(c, B, g, tb, true) : backward_gemm(c, g, B, false, !tb));
+        if (c.needs(1))
+            c.add(1, tb ? backward_gemm(c, g, A, true, ta) : backward_gemm(c, A, g, !ta, false));
     });
     return y;
 }
@@ -220,8 +235,8 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
     record("linear", {x, weight, bias}, y, {x, weight}, [](BackwardContext<T>& c) {
         // dx = G W,  dW = Gᵀ x,  db = Σ_rows G
         const Tensor<T>& g = c.grad();
-        if (c.needs(0)) c.add(0, gemm(g, c.saved(1), false, false));
-        if (c.needs(1)) c.add(1, gemm(g, c.saved(0), true, false));
+        if (c.needs(0)) c.add(0, backward_gemm(c, g, c.saved(1), false, false));
+        if (c.needs(1)) c.add(1, backward_gemm(c, g, c.saved(0), true, false));
         if (c.needs(2)) c.add(2, sum_to(g, c.input_shape(2)));
     });
     return y;
