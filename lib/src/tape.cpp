@@ -171,8 +171,9 @@ void append_entry(Tape& tape, std::unique_ptr<Entry<T>> entry, const TensorRef<T
             slot.node = node;
         }
     }
-    entry->saved.reserve(saved.size());
-    for (const TensorRef<T>& s : saved) entry->saved.push_back({s.get(), s.get().version()});
+    entry->saved.resize(saved.size());
+    std::size_t k = 0;
+    for (const TensorRef<T>& s : saved) entry->saved[k++] = {s.get(), s.get().version()};
     const auto& out = output.node();
     entry->output_shape.assign(out->value.shape().begin(), out->value.shape().end());
     if ((tape.detect_anomaly() || is_anomaly_enabled()) && !all_finite(out->value))
@@ -190,7 +191,12 @@ void append_entry(Tape& tape, std::unique_ptr<Entry<T>> entry, const TensorRef<T
 
 template <class T>
 const Tensor<T>& BackwardContext<T>::saved(std::size_t i) const {
-    const auto& s = entry_.saved.at(i);
+    if (i >= entry_.saved.size())
+        throw ValueError(std::string("backward of '") + entry_.name + "' asked for saved tensor #" +
+                         std::to_string(i) + ", but the op saved " +
+                         std::to_string(entry_.saved.size()) +
+                         "; pass every tensor the backward needs in record()'s saved list");
+    const auto& s = entry_.saved[i];
     const std::uint64_t now = s.tensor.node()->version;
     if (now != s.version)
         throw GraphError(std::string("backward of '") + entry_.name + "': saved tensor #" +
@@ -225,7 +231,11 @@ bool BackwardContext<T>::needs(std::size_t i) const {
 template <class T>
 void BackwardContext<T>::add(std::size_t i, const Tensor<T>& g) {
     using Kind = typename detail::InputSlot<T>::Kind;
-    auto& slot = entry_.inputs.at(i);
+    if (i >= entry_.inputs.size())
+        throw ValueError(std::string("backward of '") + entry_.name +
+                         "' gave a gradient to input #" + std::to_string(i) + ", but the op has " +
+                         std::to_string(entry_.inputs.size()) + " inputs");
+    auto& slot = entry_.inputs[i];
     if (slot.kind == Kind::none) return;
     if (!same_shape(g.value(), slot.shape))
         throw ShapeError(std::string("backward of '") + entry_.name +

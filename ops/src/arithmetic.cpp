@@ -10,7 +10,8 @@ namespace tg {
 
 template <class T>
 Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
-    Tensor<T> y = detail::broadcast_map("add", a.value(), b.value(), [](T u, T v) { return u + v; });
+    Tensor<T> y =
+        detail::broadcast_map("add", a.value(), b.value(), [](T u, T v) { return u + v; });
     record("add", {a, b}, y, {}, [](BackwardContext<T>& c) {
         if (c.needs(0)) c.add(0, sum_to(c.grad(), c.input_shape(0)));
         if (c.needs(1)) c.add(1, sum_to(c.grad(), c.input_shape(1)));
@@ -26,7 +27,8 @@ Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) {
 
 template <class T>
 Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
-    Tensor<T> y = detail::broadcast_map("mul", a.value(), b.value(), [](T u, T v) { return u * v; });
+    Tensor<T> y =
+        detail::broadcast_map("mul", a.value(), b.value(), [](T u, T v) { return u * v; });
     record("mul", {a, b}, y, {a, b}, [](BackwardContext<T>& c) {
         // d(a b) = b da + a db
         if (!c.create_graph() && c.input_shape(0) == c.input_shape(1)) {

@@ -23,8 +23,8 @@ Tensor<T> pow(const Tensor<T>& x, detail::scalar_t<T> p) {
         if (c.create_graph())
             c.add(0, c.grad() * (pow(x, p - T(1)) * p));
         else
-            c.add(0, detail::map_grad(c, x,
-                                 [p](T g, T v) { return g * p * std::pow(v, p - T(1)); }));
+            c.add(0,
+                  detail::map_grad(c, x, [p](T g, T v) { return g * p * std::pow(v, p - T(1)); }));
     });
     return y;
 }

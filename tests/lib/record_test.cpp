@@ -12,6 +12,8 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 #include <xtensor/xarray.hpp>
 
 namespace {
@@ -126,6 +128,51 @@ TEST(RecordTest, ReleasedEntriesFreeWhatTheirBackwardCaptured) {
         tape.clear();
         EXPECT_EQ(token.use_count(), 1);  // released by clear()
     }
+}
+
+TEST(RecordTest, BadSavedOrInputIndexInABackwardIsValueErrorNamingTheOp) {
+    tg::Tape tape;
+    auto w = tg::parameter<double>(xt::xarray<double>{1.0, 2.0});
+    auto op = [&](const char* name, auto backward) {
+        tg::Tensor<double> y(tg::Array<double>(w.value()));
+        tg::record(name, {w}, y, {w}, backward);
+        return y;
+    };
+    auto y = op("asks_saved_1", [](tg::BackwardContext<double>& c) { c.add(0, c.saved(1)); });
+    const std::string saved = error_message<tg::ValueError>([&] { tape.backward(tg::sum(y)); });
+    EXPECT_TRUE(contains(saved, "backward of 'asks_saved_1' asked for saved tensor #1"));
+    EXPECT_TRUE(contains(saved, "the op saved 1"));
+
+    auto z = op("adds_to_2", [](tg::BackwardContext<double>& c) { c.add(2, c.grad()); });
+    const std::string input = error_message<tg::ValueError>([&] { tape.backward(tg::sum(z)); });
+    EXPECT_TRUE(contains(input, "backward of 'adds_to_2' gave a gradient to input #2"));
+    EXPECT_TRUE(contains(input, "the op has 1 inputs"));
+    EXPECT_FALSE(w.has_grad());  // nothing half-updated
+}
+
+TEST(RecordTest, OpsWithMoreInputsAndSavedTensorsThanTheEntryKeepsInline) {
+    // An entry keeps 3 inputs and 2 saved tensors inline; more go to a list of their own.
+    tg::Tape tape;
+    std::vector<tg::Tensor<double>> xs;
+    for (int i = 0; i < 5; ++i) xs.push_back(tg::parameter<double>(xt::xarray<double>{i + 1.0}));
+    // y = x0 x1 x2 x3 x4, saving every input: dy/dxi = y / xi.
+    double product = 1;
+    for (const auto& x : xs) product *= x.item();
+    tg::Tensor<double> y(tg::Array<double>(xt::xarray<double>{product}));
+    tg::record("product5", {xs[0], xs[1], xs[2], xs[3], xs[4]}, y,
+               {xs[0], xs[1], xs[2], xs[3], xs[4]}, [](tg::BackwardContext<double>& c) {
+                   EXPECT_EQ(c.num_inputs(), 5u);
+                   for (std::size_t i = 0; i < 5; ++i) {
+                       tg::Tensor<double> others = c.grad();
+                       for (std::size_t j = 0; j < 5; ++j)
+                           if (j != i) others = others * c.saved(j);
+                       c.add(i, others);
+                   }
+               });
+    EXPECT_TRUE(contains(tape.dump(), "product5  (1), (1), (1), (1), (1) -> (1)"));
+    tape.backward(tg::sum(y));
+    for (std::size_t i = 0; i < 5; ++i)
+        EXPECT_DOUBLE_EQ(xs[i].grad().item(), product / xs[i].item()) << "input " << i;
 }
 
 }  // namespace

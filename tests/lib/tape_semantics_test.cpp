@@ -17,6 +17,8 @@
 #include <cmath>
 #include <xtensor/xarray.hpp>
 #include <xtensor/xbuilder.hpp>
+#include <xtensor/xmath.hpp>
+#include <xtensor/xoperation.hpp>
 
 namespace {
 
@@ -296,6 +298,52 @@ TEST(TapeSemanticsTest, FloatAndDoubleOnOneTape) {
     tape.backward(lf);
     EXPECT_FLOAT_EQ(wf.grad().item(), 4.0f);
     EXPECT_DOUBLE_EQ(wd.grad().item(), 6.0);
+}
+
+// Elementwise backwards (activations, mul) write an input's gradient over their output's
+// gradient when nothing else holds it. Each case below shares a gradient tensor that
+// must stay intact: between two entries, with a capture of tape.gradient, with a seed.
+TEST(TapeSemanticsTest, GradientsWrittenInPlaceNeverChangeAGradientSomethingElseHolds) {
+    const xt::xarray<double> x0{0.3, -0.7, 1.1};
+    const xt::xarray<double> t = xt::tanh(x0), s = 1.0 / (1.0 + xt::exp(-x0));
+    const xt::xarray<double> dtanh = 1.0 - t * t, dsigmoid = s * (1.0 - s);
+    {  // add hands one gradient to both branches: y = tanh(x) + sigmoid(x)
+        tg::Tape tape;
+        auto x = tg::parameter<double>(x0);
+        tape.backward(tg::sum(tg::tanh(x) + tg::sigmoid(x)));
+        EXPECT_TRUE(xt::allclose(grad_of(x), dtanh + dsigmoid));
+    }
+    {  // y = tanh(x) * sigmoid(x): mul's backward reuses its gradient for one input only
+        tg::Tape tape;
+        auto x = tg::parameter<double>(x0);
+        tape.backward(tg::sum(tg::tanh(x) * tg::sigmoid(x)));
+        EXPECT_TRUE(xt::allclose(grad_of(x), dtanh * s + t * dsigmoid));
+    }
+    {  // x * x: both inputs are one tensor
+        tg::Tape tape;
+        auto x = tg::parameter<double>(x0);
+        tape.backward(tg::sum(tg::tanh(x * x)));
+        const xt::xarray<double> u = xt::tanh(x0 * x0);
+        EXPECT_TRUE(xt::allclose(grad_of(x), (1.0 - u * u) * 2.0 * x0));
+    }
+    {  // a captured gradient keeps its values while the sweep goes on below it
+        tg::Tape tape;
+        auto x = tg::parameter<double>(x0);
+        auto u = tg::sigmoid(x);
+        auto y = tg::tanh(u);
+        const auto grads = tape.gradient(tg::sum(y), {u, x});
+        const xt::xarray<double> ty = xt::tanh(s);
+        EXPECT_TRUE(xt::allclose(grads[0].value(), 1.0 - ty * ty));
+        EXPECT_TRUE(xt::allclose(grads[1].value(), (1.0 - ty * ty) * dsigmoid));
+    }
+    {  // the caller's seed is read, never written
+        tg::Tape tape;
+        auto x = tg::parameter<double>(x0);
+        const tg::Tensor<double> seed(xt::xarray<double>{1.0, 2.0, 3.0});
+        tape.backward(tg::tanh(x), seed);
+        EXPECT_EQ(seed.value(), (xt::xarray<double>{1.0, 2.0, 3.0}));
+        EXPECT_TRUE(xt::allclose(grad_of(x), dtanh * xt::xarray<double>{1.0, 2.0, 3.0}));
+    }
 }
 
 }  // namespace

@@ -333,9 +333,11 @@ TYPED_TEST(OpForward, MatmulGemmAndLinearMatchLoops) {
     // ones BLAS; k = 13 and 20 leave a remainder after the 8-wide partial sums.
     // Register tiles of 2·L, L and 1 columns and 4-row dot products of L-wide chunks
     // (L = 16 floats or 8 doubles) with their remainders: k = 33 and 40, m = 9 and 70.
-    const std::size_t sizes[][3] = {{1, 13, 5}, {1, 1, 7},   {6, 1, 3},    {1, 20, 1},
-                                    {1, 8, 8},  {2, 5, 3},   {1, 200, 30}, {70, 1, 70},
-                                    {1, 40, 9}, {1, 33, 70}, {40, 1, 50}};
+    // Products of at most 16 multiply-adds take three plain loops: the first five sizes.
+    const std::size_t sizes[][3] = {{1, 1, 1},   {2, 2, 2},  {2, 4, 2},   {3, 1, 5},
+                                    {1, 3, 5},   {1, 13, 5}, {1, 1, 7},   {6, 1, 3},
+                                    {1, 20, 1},  {1, 8, 8},  {2, 5, 3},   {1, 200, 30},
+                                    {70, 1, 70}, {1, 40, 9}, {1, 33, 70}, {40, 1, 50}};
     for (const auto& size : sizes)
         for (bool ta : {false, true})
             for (bool tb : {false, true}) {
@@ -355,6 +357,16 @@ TYPED_TEST(OpForward, MatmulGemmAndLinearMatchLoops) {
     for (std::size_t c = 0; c < 7; ++c) row_expected(0, c) += b7(c);
     EXPECT_TRUE(
         this->close_d(tg::linear(Tensor<T>(row), Tensor<T>(w20), Tensor<T>(b7)), row_expected, 8));
+
+    // A bias added before the product accumulates onto it, tiny products included.
+    const xt::xarray<T> tiny_x = this->random({2, 3}), tiny_w = this->random({2, 3}),
+                        tiny_b = this->random({2});
+    xt::xarray<double> tiny_expected =
+        loop_matmul(to_double(tiny_x), to_double(tiny_w), false, true);
+    for (std::size_t r = 0; r < 2; ++r)
+        for (std::size_t c = 0; c < 2; ++c) tiny_expected(r, c) += tiny_b(c);
+    EXPECT_TRUE(this->close_d(tg::linear(Tensor<T>(tiny_x), Tensor<T>(tiny_w), Tensor<T>(tiny_b)),
+                              tiny_expected, 8));
 
     const xt::xarray<T> x = this->random({3, 4}), w = this->random({2, 4}),
                         bias = this->random({2});

@@ -205,14 +205,17 @@ std::vector<GradcheckCase> gradcheck_cases() {
             const auto product = [ta, tb](const Inputs& in) {
                 return tg::gemm(in[0], in[1], ta, tb);
             };
+            // A row and an outer product above 16 multiply-adds (the SIMD kernel), and a
+            // product of 8 (the plain loops).
             rows.push_back({"gemm_row_" + flags,
-                            {ta ? Shape{5, 1} : Shape{1, 5}, tb ? Shape{3, 5} : Shape{5, 3}},
+                            {ta ? Shape{6, 1} : Shape{1, 6}, tb ? Shape{3, 6} : Shape{6, 3}},
                             {any_value()},
                             product});
             rows.push_back({"gemm_outer_" + flags,
-                            {ta ? Shape{1, 4} : Shape{4, 1}, tb ? Shape{3, 1} : Shape{1, 3}},
+                            {ta ? Shape{1, 6} : Shape{6, 1}, tb ? Shape{3, 1} : Shape{1, 3}},
                             {any_value()},
                             product});
+            rows.push_back({"gemm_tiny_" + flags, {{2, 2}, {2, 2}}, {any_value()}, product});
         }
     rows.push_back({"linear_row", {{1, 6}, {3, 6}, {3}}, {any_value()}, [](const Inputs& in) {
                         return tg::linear(in[0], in[1], in[2]);

@@ -52,6 +52,31 @@ struct SavedTensor {
     std::uint64_t version = 0;
 };
 
+/// A short list kept inside the entry that owns it. Most ops have at most 3 inputs and 2
+/// saved tensors; a heap block per list cost more than the rest of recording an op.
+/// Longer lists (concat) live in `more_`.
+template <class V, std::size_t N>
+class InlineList {
+public:
+    std::size_t size() const { return size_; }
+    V* begin() { return more_.empty() ? inline_ : more_.data(); }
+    const V* begin() const { return more_.empty() ? inline_ : more_.data(); }
+    V* end() { return begin() + size_; }
+    const V* end() const { return begin() + size_; }
+    V& operator[](std::size_t i) { return begin()[i]; }
+    const V& operator[](std::size_t i) const { return begin()[i]; }
+    /// Sets the size of an empty list (the elements are default values).
+    void resize(std::size_t n) {
+        if (n > N) more_.resize(n);
+        size_ = n;
+    }
+
+private:
+    V inline_[N];
+    std::size_t size_ = 0;
+    std::vector<V, PoolAllocator<V>> more_;
+};
+
 struct EntryBase {
     // Entries come from the thread's pool, like tensor buffers: a step records the same
     // entries as the last one, so steady-state recording allocates nothing.
@@ -70,8 +95,8 @@ struct EntryBase {
 
 template <class T>
 struct Entry : EntryBase {
-    std::vector<InputSlot<T>, PoolAllocator<InputSlot<T>>> inputs;
-    std::vector<SavedTensor<T>, PoolAllocator<SavedTensor<T>>> saved;
+    InlineList<InputSlot<T>, 3> inputs;
+    InlineList<SavedTensor<T>, 2> saved;
     Shape output_shape;
     Tensor<T> grad;  ///< gradient of the output, accumulated during a sweep
 

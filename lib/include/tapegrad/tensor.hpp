@@ -36,7 +36,7 @@ struct Node {
     Node() = default;
     Node(Array<T>&& v, bool wants_grad) : value(std::move(v)), requires_grad(wants_grad) {}
     /// Values of `shape`, not initialized, built in place.
-    explicit Node(const Shape& shape) : value(Array<T>::from_shape(shape)) {}
+    explicit Node(const Shape& shape) : value(shape) {}
     bool is_leaf() const { return tape_epoch == 0; }
 };
 
