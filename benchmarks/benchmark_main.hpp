@@ -16,6 +16,9 @@ namespace tg::bench {
 
 /// Collects the per-iteration times of runs named "<family>/<variant>/<dtype>/<N>" and
 /// prints, per family, dtype and N, each variant's time and its ratio to `baseline`.
+/// With --benchmark_repetitions, a variant's time is the median of its repetitions (with
+/// --benchmark_enable_random_interleaving=true they are spread over the whole run, so a
+/// slow phase of a shared machine hits every variant alike).
 class RatioTable : public benchmark::ConsoleReporter {
 public:
     explicit RatioTable(std::string baseline) : baseline_(std::move(baseline)) {}
@@ -29,7 +32,8 @@ public:
             // Microseconds per step, wall clock (the peers in MEASURED.md are wall clock).
             const double us = run.GetAdjustedRealTime() * to_microseconds(run.time_unit);
             Row& row = rows_[{parts[0], parts[2], std::stol(parts[3])}];
-            row[parts[1]] = us;
+            row[parts[1]].push_back(us);
+            repetitions_ = std::max(repetitions_, row[parts[1]].size());
             if (std::find(variants_.begin(), variants_.end(), parts[1]) == variants_.end())
                 variants_.push_back(parts[1]);
         }
@@ -38,9 +42,19 @@ public:
     void Finalize() override {
         ConsoleReporter::Finalize();
         if (rows_.empty()) return;
-        std::printf(
-            "\nMicroseconds per training step (wall clock) and ratios to '%s', one run:\n\n",
-            baseline_.c_str());
+        if (repetitions_ > 1)
+            std::printf(
+                "\nMicroseconds per training step (wall clock, median of %zu repetitions) and "
+                "ratios to '%s', one run:\n\n",
+                repetitions_, baseline_.c_str());
+        else
+            std::printf(
+                "\nMicroseconds per training step (wall clock) and ratios to '%s', one run:\n\n",
+                baseline_.c_str());
+        // The baseline first, then the other variants by name, whatever order they ran in.
+        std::sort(variants_.begin(), variants_.end(), [this](const auto& a, const auto& b) {
+            return std::make_pair(a != baseline_, a) < std::make_pair(b != baseline_, b);
+        });
         std::printf("| network | dtype | N |");
         for (const auto& v : variants_) std::printf(" %s |", v.c_str());
         for (const auto& v : variants_)
@@ -51,7 +65,7 @@ public:
         for (const auto& [key, row] : rows_) {
             std::printf("| %s | %s | %ld |", std::get<0>(key).c_str(), std::get<1>(key).c_str(),
                         std::get<2>(key));
-            for (const auto& v : variants_) print_cell(row, v, 1.0);
+            for (const auto& v : variants_) print_cell(row, v);
             const auto base = row.find(baseline_);
             for (const auto& v : variants_) {
                 if (v == baseline_) continue;
@@ -59,21 +73,26 @@ public:
                 if (it == row.end() || base == row.end())
                     std::printf(" |");
                 else
-                    std::printf(" %.2f |", it->second / base->second);
+                    std::printf(" %.2f |", median(it->second) / median(base->second));
             }
             std::printf("\n");
         }
     }
 
 private:
-    using Row = std::map<std::string, double>;
+    using Row = std::map<std::string, std::vector<double>>;  // variant -> time per repetition
 
-    static void print_cell(const Row& row, const std::string& v, double scale) {
+    static double median(std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        const std::size_t n = v.size();
+        return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+    static void print_cell(const Row& row, const std::string& v) {
         const auto it = row.find(v);
         if (it == row.end())
             std::printf(" |");
         else
-            std::printf(" %.1f |", it->second * scale);
+            std::printf(" %.1f |", median(it->second));
     }
     static double to_microseconds(benchmark::TimeUnit unit) {
         switch (unit) {
@@ -96,6 +115,7 @@ private:
 
     std::string baseline_;
     std::vector<std::string> variants_;
+    std::size_t repetitions_ = 0;
     std::map<std::tuple<std::string, std::string, long>, Row> rows_;
 };
 
