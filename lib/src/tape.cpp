@@ -499,11 +499,15 @@ void Tape::sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Te
                     pending.is_leaf() ? Tensor<T>(Array<T>(pending.value())) : pending;
                 node->grad = node->grad ? accumulate_grad(Tensor<T>(node->grad), pending).node()
                                         : first.node();
-            } else if (!node->grad || !node->grad->is_leaf()) {
-                // The first gradient is copied: the sweep's tensor may be shared.
-                Tensor<T> sum = node->grad ? sum_of(node->grad->value, pending.value())
-                                           : Tensor<T>(Array<T>(pending.value()));
-                node->grad = sum.node();
+            } else if (!node->grad) {
+                // The first gradient is handed over when only the sweep holds it (here and
+                // in node->pending); one that is shared (a seed, a saved tensor) is copied,
+                // as zero_grad and later backward calls change a leaf gradient in place.
+                node->grad = node->pending.use_count() == 2
+                                 ? node->pending
+                                 : Tensor<T>(Array<T>(pending.value())).node();
+            } else if (!node->grad->is_leaf()) {
+                node->grad = sum_of(node->grad->value, pending.value()).node();
             } else {
                 add_into(node->grad->value, pending.value());
                 ++node->grad->version;

@@ -103,6 +103,11 @@ void Tensor<T>::zero_grad() {
 }
 
 template <class T>
+void Tensor<T>::reset_grad() {
+    checked().grad.reset();
+}
+
+template <class T>
 Tensor<T> Tensor<T>::detach() const {
     return Tensor<T>(Array<T>(value()));
 }

@@ -19,8 +19,8 @@ std::vector<Tensor<T>> Module<T>::parameters() const {
 }
 
 template <class T>
-void Module<T>::zero_grad() {
-    for (Tensor<T>& p : parameters()) p.zero_grad();
+void Module<T>::zero_grad(bool set_to_none) {
+    for (Tensor<T>& p : parameters()) set_to_none ? p.reset_grad() : p.zero_grad();
 }
 
 template <class T>

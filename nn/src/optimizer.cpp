@@ -28,8 +28,8 @@ Optimizer<T>::Optimizer(std::vector<Tensor<T>> parameters, T learning_rate)
 }
 
 template <class T>
-void Optimizer<T>::zero_grad() {
-    for (Tensor<T>& p : parameters_) p.zero_grad();
+void Optimizer<T>::zero_grad(bool set_to_none) {
+    for (Tensor<T>& p : parameters_) set_to_none ? p.reset_grad() : p.zero_grad();
 }
 
 template <class T>

@@ -90,11 +90,16 @@ TEST(Sequential, ForwardRecordsOnTheTapeAndZeroGradClears) {
     nn::Rng rng(1);
     nn::Sequential net{nn::Dense(2, 3, rng), nn::Sigmoid(), nn::Dense(3, 1, rng)};
     Tape tape;
-    tape.backward(sum(net(Tensor<double>(Array<double>(Shape{4, 2}, 1.0)))));
+    const Tensor<double> x(Array<double>(Shape{4, 2}, 1.0));
+    tape.backward(sum(net(x)));
     for (const Tensor<double>& p : net.parameters()) ASSERT_TRUE(p.has_grad());
-    net.zero_grad();
+    net.zero_grad(/*set_to_none=*/false);  // zeros, in the same buffers
     for (const Tensor<double>& p : net.parameters())
         for (double g : p.grad().value()) EXPECT_EQ(g, 0.0);
+    net.zero_grad();  // dropped, as PyTorch's default
+    for (const Tensor<double>& p : net.parameters()) EXPECT_FALSE(p.has_grad());
+    tape.backward(sum(net(x)));
+    for (const Tensor<double>& p : net.parameters()) EXPECT_TRUE(p.has_grad());
 }
 
 TEST(Module, TrainAndEvalReachEverySubmodule) {

@@ -87,6 +87,33 @@ TEST(Optimizer, SkipsParametersWithoutGradientAndRecordsNothing) {
     EXPECT_LT(used.value()(0), 1.0);
 }
 
+TEST(Optimizer, ZeroGradDropsGradientsOrSetsThemToZero) {
+    Tensor<double> p = parameter<double>(Array<double>{1.0, -2.0});
+    optim::SGD<double> sgd({p}, 0.1);
+    Tape tape;
+    tape.backward(sum(square(p)) * 0.5);  // d/dp = p
+    const Tensor<double> held = p.grad();
+    sgd.zero_grad();  // set_to_none, as in PyTorch
+    EXPECT_FALSE(p.has_grad());
+    EXPECT_EQ(held.value(), (Array<double>{1.0, -2.0}));  // a held gradient keeps its values
+    sgd.step();                                           // no gradient: p is skipped
+    EXPECT_EQ(p.value(), (Array<double>{1.0, -2.0}));
+    // The next backward's gradient is p's new gradient, not a sum with the old one, and
+    // later backward calls add to it.
+    tape.backward(sum(square(p)) * 0.5);
+    EXPECT_EQ(p.grad().value(), (Array<double>{1.0, -2.0}));
+    EXPECT_EQ(held.value(), (Array<double>{1.0, -2.0}));
+    EXPECT_FALSE(p.grad().same(held));
+    tape.backward(sum(square(p)) * 0.5);
+    EXPECT_EQ(p.grad().value(), (Array<double>{2.0, -4.0}));
+    EXPECT_EQ(held.value(), (Array<double>{1.0, -2.0}));
+    // set_to_none = false: zeros in the same buffer.
+    const Tensor<double> before = p.grad();
+    sgd.zero_grad(/*set_to_none=*/false);
+    EXPECT_TRUE(p.grad().same(before));
+    EXPECT_EQ(p.grad().value(), (Array<double>{0.0, 0.0}));
+}
+
 TEST(Optimizer, RejectsBadArguments) {
     Tensor<double> p = parameter<double>(Array<double>{1.0});
     Tensor<double> constant(Array<double>{1.0});

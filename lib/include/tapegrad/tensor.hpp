@@ -116,6 +116,9 @@ public:
     bool has_grad() const { return node_ && node_->grad != nullptr; }
     /// Sets an existing gradient to zero, keeping its buffer for the next step.
     void zero_grad();
+    /// Drops the gradient (PyTorch's `p.grad = None`): has_grad() is false until the next
+    /// backward, which hands its gradient over instead of adding it to zeros.
+    void reset_grad();
 
     /// A new tensor with a copy of the values and no history; it does not require grad.
     Tensor detach() const;

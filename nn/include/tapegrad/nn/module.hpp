@@ -55,8 +55,9 @@ public:
         return children_;
     }
 
-    /// Sets the gradient of every parameter to zero (keeping the buffers).
-    void zero_grad();
+    /// Clears the gradient of every parameter: drops it (set_to_none, PyTorch's default;
+    /// see Optimizer::zero_grad) or sets it to zero, keeping the buffers.
+    void zero_grad(bool set_to_none = true);
 
     /// Training mode on (the default) or off, for this module and every submodule.
     void train(bool on = true);

@@ -31,8 +31,12 @@ public:
 
     /// Updates every parameter that has a gradient.
     virtual void step() = 0;
-    /// Sets every parameter's gradient to zero.
-    void zero_grad();
+    /// Clears every parameter's gradient before the next backward. As in PyTorch (2.0 on),
+    /// the gradients are dropped (Tensor::reset_grad): the next backward then hands its
+    /// gradients over instead of adding them to zeros, which saves a pass over every
+    /// parameter twice a step. With set_to_none = false they are set to zero instead,
+    /// keeping their buffers (Tensor::zero_grad).
+    void zero_grad(bool set_to_none = true);
 
     T learning_rate() const { return learning_rate_; }
     void set_learning_rate(T learning_rate);
