@@ -23,10 +23,8 @@ Tensor<T> Tensor<T>::uninitialized(const Shape& shape) {
 }
 
 template <class T>
-detail::Node<T>& Tensor<T>::checked() const {
-    if (!node_)
-        throw Error("this tg::Tensor is undefined (default-constructed): assign a value first");
-    return *node_;
+void Tensor<T>::throw_undefined() {
+    throw Error("this tg::Tensor is undefined (default-constructed): assign a value first");
 }
 
 template <class T>

@@ -29,6 +29,10 @@ void SGD<T>::step() {
         const T* g = grad.value().data();
         T* p = param.mutable_value().data();
         const std::size_t n = param.size();
+        if (mu == T(0) && decay == T(0)) {  // plain gradient descent: p −= α g
+            for (std::size_t i = 0; i < n; ++i) p[i] -= lr * g[i];
+            continue;
+        }
         if (mu == T(0)) {
             for (std::size_t i = 0; i < n; ++i) p[i] -= lr * (g[i] + decay * p[i]);
             continue;

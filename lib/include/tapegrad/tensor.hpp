@@ -134,7 +134,12 @@ public:
     explicit Tensor(std::shared_ptr<detail::Node<T>> node) : node_(std::move(node)) {}
 
 private:
-    detail::Node<T>& checked() const;
+    /// The node; tg::Error for an undefined tensor. Inline: every value() passes here.
+    detail::Node<T>& checked() const {
+        if (!node_) throw_undefined();
+        return *node_;
+    }
+    [[noreturn]] static void throw_undefined();
     std::shared_ptr<detail::Node<T>> node_;
 };
 
