@@ -14,7 +14,9 @@
 # Variables: BUILD_DIR (build), BUILD_TYPE (Release), JOBS (nproc), PREFIX (/usr/local),
 # NATIVE (ON: -march=native + xsimd for tapegrad's own targets), BENCHMARKS (ON: build
 # the benchmarks, and `make test` runs each once with a tiny iteration count so they
-# cannot rot), BENCH_ARGS (passed to every benchmark program), CMAKE_ARGS (extra -D options, e.g.
+# cannot rot), BENCH_REPETITIONS (5: each benchmark runs that often, in random order
+# among the others, and reports the median), BENCH_ARGS (passed to every benchmark
+# program after those flags), CMAKE_ARGS (extra -D options, e.g.
 # CMAKE_ARGS=-DTAPEGRAD_SANITIZE=ON), SANITIZE_DIR (build-sanitize), FUZZ_DIR (build-fuzz),
 # FUZZ_SECONDS (60: the total fuzzing time, split between the fuzzers).
 
@@ -24,6 +26,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 NATIVE     ?= ON
 BENCHMARKS ?= ON
+BENCH_REPETITIONS ?= 5
 BENCH_ARGS ?=
 CMAKE_ARGS ?=
 CMAKE      ?= cmake
@@ -71,16 +74,25 @@ format:
 	    -print0 | xargs -0 -r clang-format -i
 
 # One OpenBLAS thread: on a shared 2-core machine a second thread only adds noise.
+# Repetitions spread over the whole run in random order, reported by their median, keep a
+# slow phase of a shared machine from landing on one variant only.
+BENCH_FLAGS = --benchmark_repetitions=$(BENCH_REPETITIONS) \
+    --benchmark_enable_random_interleaving=true --benchmark_display_aggregates_only=true
 bench:
 	@if [ ! -f benchmarks/CMakeLists.txt ]; then \
 	    echo "make bench: there are no benchmarks yet (benchmarks/CMakeLists.txt is missing)." >&2; \
 	    exit 1; fi
 	$(MAKE) --no-print-directory configure BENCHMARKS=ON
 	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS)
-	@set -e; found=0; for b in $(BUILD_DIR)/benchmarks/*_benchmark; do \
-	    [ -x "$$b" ] || continue; found=1; echo "== $$b"; \
-	    OPENBLAS_NUM_THREADS=1 "$$b" $(BENCH_ARGS); done; \
-	    if [ $$found -eq 0 ]; then echo "make bench: no benchmark programs were built" >&2; exit 1; fi
+	@set -e; found=0; matched=0; for b in $(BUILD_DIR)/benchmarks/*_benchmark; do \
+	    [ -x "$$b" ] || continue; found=1; \
+	    [ -n "$$("$$b" $(BENCH_ARGS) --benchmark_list_tests=true 2>/dev/null)" ] || continue; \
+	    matched=1; echo "== $$b"; \
+	    OPENBLAS_NUM_THREADS=1 "$$b" $(BENCH_FLAGS) $(BENCH_ARGS); done; \
+	    if [ $$found -eq 0 ]; then echo "make bench: no benchmark programs were built" >&2; exit 1; fi; \
+	    if [ $$matched -eq 0 ]; then echo "make bench: no benchmark of any program matches" \
+	        "BENCH_ARGS='$(BENCH_ARGS)'; list them with $(BUILD_DIR)/benchmarks/<program>" \
+	        "--benchmark_list_tests" >&2; exit 1; fi
 
 # The three test suites under AddressSanitizer (with LeakSanitizer) and
 # UndefinedBehaviorSanitizer, in a build directory of their own. RelWithDebInfo: -O2

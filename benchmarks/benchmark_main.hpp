@@ -26,14 +26,23 @@ public:
     void ReportRuns(const std::vector<Run>& runs) override {
         ConsoleReporter::ReportRuns(runs);
         for (const Run& run : runs) {
-            if (run.error_occurred || run.run_type != Run::RT_Iteration) continue;
-            const std::vector<std::string> parts = split(run.benchmark_name());
+            // Each repetition's run, or only the aggregates (--benchmark_display_aggregates_only):
+            // a "median" aggregate then stands for the repetitions it summarizes.
+            const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
+            if (run.error_occurred || (run.run_type != Run::RT_Iteration && !median)) continue;
+            // "<family>/<variant>/<dtype>" and the argument N (without "_median").
+            const std::vector<std::string> parts =
+                split(run.run_name.function_name + "/" + run.run_name.args);
             if (parts.size() != 4) continue;
             // Microseconds per step, wall clock (the peers in MEASURED.md are wall clock).
             const double us = run.GetAdjustedRealTime() * to_microseconds(run.time_unit);
-            Row& row = rows_[{parts[0], parts[2], std::stol(parts[3])}];
-            row[parts[1]].push_back(us);
-            repetitions_ = std::max(repetitions_, row[parts[1]].size());
+            std::vector<double>& times = rows_[{parts[0], parts[2], std::stol(parts[3])}][parts[1]];
+            if (median)
+                times.assign(1, us);
+            else
+                times.push_back(us);
+            repetitions_ = std::max(
+                repetitions_, median ? static_cast<std::size_t>(run.repetitions) : times.size());
             if (std::find(variants_.begin(), variants_.end(), parts[1]) == variants_.end())
                 variants_.push_back(parts[1]);
         }
