@@ -33,7 +33,7 @@ public:
             // "<family>/<variant>/<dtype>" and the argument N (without "_median").
             const std::vector<std::string> parts =
                 split(run.run_name.function_name + "/" + run.run_name.args);
-            if (parts.size() != 4) continue;
+            if (parts.size() != 4 || parts[3].empty()) continue;  // not a step benchmark
             // Microseconds per step, wall clock (the peers in MEASURED.md are wall clock).
             const double us = run.GetAdjustedRealTime() * to_microseconds(run.time_unit);
             std::vector<double>& times = rows_[{parts[0], parts[2], std::stol(parts[3])}][parts[1]];
