@@ -49,16 +49,20 @@ Tensor<T> map_or_expression(const Tensor<T>& a, F f, G large) {
     return y;
 }
 
+/// out[i] = f(a[i], b[i]) for out, a and b of one shape; out may be a or b itself.
+template <class T, class F>
+Tensor<T> map_into(Tensor<T> out, const Tensor<T>& a, const Tensor<T>& b, F f) {
+    const T* pa = a.value().data();
+    const T* pb = b.value().data();
+    T* po = out.node()->value.data();
+    for (std::size_t i = 0, n = a.size(); i < n; ++i) po[i] = f(pa[i], pb[i]);
+    return out;
+}
+
 /// y[i] = f(a[i], b[i]) for a and b of one shape.
 template <class T, class F>
 Tensor<T> map(const Tensor<T>& a, const Tensor<T>& b, F f) {
-    const Array<T>& av = a.value();
-    Tensor<T> y = Tensor<T>::uninitialized(av.shape());
-    const T* pa = av.data();
-    const T* pb = b.value().data();
-    T* po = y.node()->value.data();
-    for (std::size_t i = 0, n = av.size(); i < n; ++i) po[i] = f(pa[i], pb[i]);
-    return y;
+    return map_into(Tensor<T>::uninitialized(a.value().shape()), a, b, f);
 }
 
 /// An elementwise backward without create_graph: dx[i] = f(g[i], s[i]) with g the
@@ -66,12 +70,7 @@ Tensor<T> map(const Tensor<T>& a, const Tensor<T>& b, F f) {
 /// (BackwardContext::reusable_grad).
 template <class T, class F>
 Tensor<T> map_grad(const BackwardContext<T>& c, const Tensor<T>& s, F f) {
-    Tensor<T> dx = c.reusable_grad();
-    const T* pg = c.grad().value().data();
-    const T* ps = s.value().data();
-    T* po = dx.node()->value.data();
-    for (std::size_t i = 0, n = s.size(); i < n; ++i) po[i] = f(pg[i], ps[i]);
-    return dx;
+    return map_into(c.reusable_grad(), c.grad(), s, f);
 }
 
 /// y[i] = f(a[i], b[i], c[i]) for a, b and c of one shape.

@@ -2,8 +2,6 @@
 #include <tapegrad/ops/shape.hpp>
 #include <tapegrad/record.hpp>
 
-#include "kernels.hpp"
-
 #include <cblas.h>
 #include <xsimd/xsimd.hpp>
 
@@ -263,15 +261,7 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
         const Tensor<T>& g = c.grad();
         if (c.needs(0)) c.add(0, backward_gemm(c, g, c.saved(1), false, false));
         if (c.needs(1)) c.add(1, backward_gemm(c, g, c.saved(0), true, false));
-        if (c.needs(2) && c.create_graph()) c.add(2, sum_to(g, c.input_shape(2)));
-        if (c.needs(2) && !c.create_graph()) {
-            Tensor<T> db = Tensor<T>::uninitialized(c.input_shape(2));
-            const std::size_t width = db.size();  // 0 for a layer without outputs
-            if (width)
-                detail::sum_rows(g.value().data(), g.size() / width, width,
-                                 db.node()->value.data());
-            c.add(2, db);
-        }
+        if (c.needs(2)) c.add(2, sum_to(g, c.input_shape(2)));
     });
     return y;
 }

@@ -30,12 +30,29 @@ Tensor<T> embed(const Tensor<T>& x, std::size_t axis, std::size_t start, const S
     return y;
 }
 
+/// sum_to's backward: d(sum_to(x)) = broadcast_to(dy, x's shape).
+template <class T>
+void record_sum_to(const Tensor<T>& x, const Tensor<T>& y) {
+    record("sum_to", {x}, y, {},
+           [](BackwardContext<T>& c) { c.add(0, broadcast_to(c.grad(), c.input_shape(0))); });
+}
+
 }  // namespace
 
 template <class T>
 Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape) {
     const auto& current = x.value().shape();
     if (std::equal(current.begin(), current.end(), shape.begin(), shape.end())) return x;
+    if (x.size() != 0 && shape.size() < current.size() &&
+        std::equal(shape.begin(), shape.end(), current.end() - shape.size())) {
+        // `shape` is x's trailing block, summed over the leading axes (a bias gradient):
+        // the common case goes straight to the rows of a (rows, |shape|) view.
+        Tensor<T> y = Tensor<T>::uninitialized(shape);
+        const std::size_t width = y.size();  // > 0, as x has elements
+        detail::sum_rows(x.value().data(), x.size() / width, width, y.node()->value.data());
+        record_sum_to(x, y);
+        return y;
+    }
     const Shape& from = x.shape();
     if (!detail::broadcasts_to(shape, from))
         throw ShapeError("sum_to: cannot sum shape " + shape_str(from) + " to " + shape_str(shape) +
@@ -61,8 +78,7 @@ Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape) {
         reduced = xt::sum(x.value(), axes, xt::evaluation_strategy::immediate);
         reduced.reshape(shape);
     }
-    record("sum_to", {x}, y, {},
-           [](BackwardContext<T>& c) { c.add(0, broadcast_to(c.grad(), c.input_shape(0))); });
+    record_sum_to(x, y);
     return y;
 }
 
