@@ -34,8 +34,11 @@ for t in "${targets[@]}"; do
   log="$build/fuzz-$t.log"
   echo "fuzz: $t for ${per_target} s (seeds: fuzz/corpus/$t, $(ls "$here/corpus/$t" | wc -l) files)"
   # -timeout: one input taking over 10 s is a hang; -rss_limit_mb: a run over 2 GiB is a
-  # memory blow-up (a 2 KiB input must not allocate gigabytes). -max_len covers the seeds.
-  if "$build/$t" -max_total_time="$per_target" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+  # memory blow-up (a 2 KiB input must not allocate gigabytes); -malloc_limit_mb: load
+  # allocates what the model needs (bytes) and a header (10 KB at most), never 64 MiB at
+  # once, whatever sizes a file claims. -max_len covers the seeds.
+  if "$build/$t" -max_total_time="$per_target" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=64 \
+       -max_len=8192 \
        -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/$t-" \
        "$work" "$here/corpus/$t" >"$log" 2>&1; then
     runs=$(grep -Eo 'Done [0-9]+ runs' "$log" | tail -1 | grep -Eo '[0-9]+' || echo '?')

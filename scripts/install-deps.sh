@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev
-  libzip-dev googletest libgtest-dev libgmock-dev libbenchmark-dev
+  libzip-dev zlib1g-dev googletest libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox graphviz python3-numpy
 )
 # `make fuzz` (CI): clang 14 and its runtime libraries (libFuzzer, ASan, UBSan; only

@@ -8,12 +8,22 @@
 #include <memory>
 #include <set>
 #include <sstream>
-#include <xtensor/xadapt.hpp>
-#include <xtensor/xmanipulation.hpp>
-#include <xtensor/xnpy.hpp>
+
+#include "npy.hpp"
 
 namespace tg::nn {
 namespace {
+
+using detail::decode_npy_data;
+using detail::encode_npy;
+using detail::kNpyPreambleMax;
+using detail::kNpyPreambleMin;
+using detail::npy_data_offset;
+using detail::npy_descr;
+using detail::npy_descr_holds;
+using detail::NpyFormatError;
+using detail::NpyHeader;
+using detail::parse_npy_header;
 
 constexpr const char* kEntrySuffix = ".npy";
 
@@ -43,129 +53,93 @@ std::string dtype_name(const std::string& descr) {
     return out + "(" + quoted(descr) + ")";
 }
 
-/// An .npy array read from memory: header fields and where the data starts.
-struct NpyHeader {
-    std::string descr;
-    bool fortran_order = false;
-    std::vector<std::size_t> shape;  // what xtensor's header parser fills
-    std::size_t data_offset = 0;
+/// An entry holding another dtype or shape than the model's parameter; a whole sentence.
+struct ModelMismatch {
+    std::string problem;
 };
 
-/// Checks the shape of a .npy header dictionary before xtensor's parser sees it: that
-/// parser calls front()/back() on empty values and matches the dtype with std::regex,
-/// which recurses once per character (a stack overflow for very long values). Returns
-/// "" when the header looks like {'descr': '...', 'fortran_order': ..., 'shape': (...)}.
-std::string check_header_dictionary(const std::string& header) {
-    // numpy.load refuses headers over 10,000 bytes as well.
-    constexpr std::size_t kMaxHeader = 10000;
-    if (header.size() > kMaxHeader)
-        return "header of " + std::to_string(header.size()) + " bytes; at most " +
-               std::to_string(kMaxHeader) + " are accepted";
-    const std::size_t open = header.find('{'), close = header.rfind('}');
-    if (open == std::string::npos || close == std::string::npos || close < open)
-        return "no {...} dictionary";
-    // Each key must be followed by ':' and the first character of a value of its kind.
-    const auto check_key = [&](const std::string& name, const std::string& allowed,
-                               const char* kind) -> std::string {
-        const std::string key = "'" + name + "'";
-        const std::size_t k = header.find(key);
-        if (k == std::string::npos) return "missing " + key + " key";
-        std::size_t i = k + key.size();
-        while (i < close && header[i] == ' ') ++i;
-        if (i < close && header[i] == ':') ++i;
-        while (i < close && header[i] == ' ') ++i;
-        if (i >= close || allowed.find(header[i]) == std::string::npos)
-            return key + " is not followed by " + kind;
-        return "";
-    };
-    // A dtype string is a few characters ('<f8'); xtensor's regex recurses per character.
-    const std::size_t descr_key = header.find("'descr'");
-    if (descr_key != std::string::npos) {
-        const std::size_t quote = header.find_first_of("'\"", descr_key + 7);
-        const std::size_t end =
-            quote == std::string::npos ? quote : header.find(header[quote], quote + 1);
-        constexpr std::size_t kMaxDescr = 32;
-        if (end != std::string::npos && end - quote - 1 > kMaxDescr)
-            return "'descr' of " + std::to_string(end - quote - 1) + " characters is not a dtype";
+/// One entry of an archive opened for reading, closed on scope exit.
+class EntryStream {
+public:
+    EntryStream(zip_t* archive, zip_uint64_t index) : file_(zip_fopen_index(archive, index, 0)) {
+        if (!file_)
+            throw NpyFormatError{std::string("cannot be opened (") + zip_strerror(archive) + ")"};
     }
-    for (const std::string& problem :
-         {check_key("descr", "'\"", "a string"), check_key("fortran_order", "TF", "True or False"),
-          check_key("shape", "(", "a tuple")})
-        if (!problem.empty()) return problem;
-    return "";
-}
+    ~EntryStream() { zip_fclose(file_); }
+    EntryStream(const EntryStream&) = delete;
+    EntryStream& operator=(const EntryStream&) = delete;
 
-/// Parses the .npy header of `bytes` (xtensor's parser for the dictionary); returns an
-/// empty optional message on success, else what is wrong.
-std::string parse_npy(const std::string& bytes, NpyHeader& out) {
-    const std::size_t magic = xt::detail::magic_string_length;
-    if (bytes.size() < magic + 4 || bytes.compare(0, magic, xt::detail::magic_string) != 0)
-        return "is not a .npy array (no \\x93NUMPY magic at its start)";
-    const auto byte = [&](std::size_t i) {
-        return static_cast<std::size_t>(static_cast<unsigned char>(bytes[i]));
-    };
-    const std::size_t major = byte(magic);
-    std::size_t header_length = 0, header_start = 0;
-    if (major == 1) {
-        header_length = byte(magic + 2) | byte(magic + 3) << 8;
-        header_start = magic + 4;
-    } else if (major == 2 || major == 3) {
-        if (bytes.size() < magic + 6) return "is truncated inside its .npy header";
-        header_length =
-            byte(magic + 2) | byte(magic + 3) << 8 | byte(magic + 4) << 16 | byte(magic + 5) << 24;
-        header_start = magic + 6;
-    } else {
-        return "has .npy format version " + std::to_string(major) +
-               ", which is not supported (1, 2 or 3)";
+    /// Reads up to `n` bytes into `out`; fewer only at the end of the entry. A read error
+    /// (a bad CRC, corrupt deflate data) throws.
+    std::size_t read(char* out, std::size_t n) {
+        std::size_t done = 0;
+        while (done < n) {
+            const zip_int64_t got = zip_fread(file_, out + done, n - done);
+            if (got < 0)
+                throw NpyFormatError{std::string("is corrupted (") + zip_file_strerror(file_) +
+                                     ")"};
+            if (got == 0) break;
+            done += static_cast<std::size_t>(got);
+        }
+        return done;
     }
-    if (bytes.size() < header_start + header_length) return "is truncated inside its .npy header";
-    const std::string problem = check_header_dictionary(bytes.substr(header_start, header_length));
-    if (!problem.empty()) return "has a malformed .npy header (" + problem + ")";
-    try {
-        xt::detail::parse_header(bytes.substr(header_start, header_length), out.descr,
-                                 &out.fortran_order, out.shape);
-    } catch (const std::exception& e) {
-        return std::string("has a malformed .npy header (") + e.what() + ")";
-    }
-    out.data_offset = header_start + header_length;
-    return "";
-}
 
-/// Reads every byte of entry `index`; "" on success, else what went wrong.
-std::string read_entry(zip_t* archive, zip_uint64_t index, std::string& out) {
+private:
+    zip_file_t* file_;
+};
+
+/// Reads entry `index` of `archive` into a value of `shape`, checking the .npy header
+/// against the model before a byte of data is read or inflated: at most the header and
+/// the model's bytes are read, whatever the entry says its size is. Throws
+/// NpyFormatError saying what is wrong with the entry ("is truncated ..."), or
+/// ModelMismatch when it holds another dtype or shape than the parameter `name`.
+template <class T>
+Array<T> read_parameter(zip_t* archive, zip_uint64_t index, const std::string& name,
+                        const Shape& shape) {
     zip_stat_t stat;
     zip_stat_init(&stat);
     if (zip_stat_index(archive, index, 0, &stat) != 0 || !(stat.valid & ZIP_STAT_SIZE))
-        return std::string("cannot be read (") + zip_strerror(archive) + ")";
-    zip_file_t* file = zip_fopen_index(archive, index, 0);
-    if (!file) return std::string("cannot be opened (") + zip_strerror(archive) + ")";
-    out.assign(static_cast<std::size_t>(stat.size), '\0');
-    zip_uint64_t done = 0;
-    std::string problem;
-    while (done < stat.size) {
-        const zip_int64_t n = zip_fread(file, out.data() + done, stat.size - done);
-        if (n < 0) {
-            problem = std::string("is corrupted (") + zip_file_strerror(file) + ")";
-            break;
-        }
-        if (n == 0) {
-            problem = "is truncated (" + std::to_string(done) + " of " + std::to_string(stat.size) +
-                      " bytes)";
-            break;
-        }
-        done += static_cast<zip_uint64_t>(n);
-    }
+        throw NpyFormatError{std::string("cannot be read (") + zip_strerror(archive) + ")"};
+    EntryStream in(archive, index);
+
+    // The preamble (10 bytes, 12 from version 2.0 on), then the rest of the header. A
+    // header is at least 1 byte long, so no data byte is read here.
+    std::string header_bytes(kNpyPreambleMax, '\0');
+    std::size_t have = in.read(header_bytes.data(), kNpyPreambleMin);
+    if (have == kNpyPreambleMin && header_bytes[6] != 1)
+        have += in.read(header_bytes.data() + have, kNpyPreambleMax - kNpyPreambleMin);
+    const std::size_t offset = npy_data_offset(header_bytes.data(), have);
+    header_bytes.resize(offset);
+    if (in.read(header_bytes.data() + have, offset - have) < offset - have)
+        throw NpyFormatError{"is truncated inside its .npy header"};
+    const NpyHeader header = parse_npy_header(header_bytes.data(), header_bytes.size());
+
+    if (!npy_descr_holds<T>(header.descr))
+        throw ModelMismatch{"parameter " + quoted(name) + " has dtype " + dtype_name(header.descr) +
+                            " in the file but the model stores " + dtype_name(npy_descr<T>())};
+    if (Shape(header.shape) != shape)
+        throw ModelMismatch{"parameter " + quoted(name) + " has shape " + shape_str(header.shape) +
+                            " in the file but " + shape_str(shape) + " in the model"};
+    const std::size_t need = header.count() * sizeof(T);
+    const zip_uint64_t declared = stat.size;
+    if (declared != offset + need)
+        throw NpyFormatError{"holds " +
+                             (declared < offset ? "no" : std::to_string(declared - offset)) +
+                             " data bytes where shape " + shape_str(shape) + " needs " +
+                             std::to_string(need) + " (truncated or malformed)"};
+
+    Array<T> value(shape);
+    char* data = reinterpret_cast<char*>(value.data());
+    const std::size_t got = need ? in.read(data, need) : 0;
+    if (got < need)
+        throw NpyFormatError{"is truncated (" + std::to_string(offset + got) + " of " +
+                             std::to_string(declared) + " bytes)"};
     // One more read at the end makes libzip compare the CRC of everything read.
-    if (problem.empty()) {
-        char extra;
-        const zip_int64_t n = zip_fread(file, &extra, 1);
-        if (n < 0)
-            problem = std::string("is corrupted (") + zip_file_strerror(file) + ")";
-        else if (n > 0)
-            problem = "holds more bytes than its directory entry says";
-    }
-    zip_fclose(file);
-    return problem;
+    char extra;
+    if (in.read(&extra, 1) > 0)
+        throw NpyFormatError{"holds more bytes than its directory entry says"};
+    decode_npy_data(header, value.data());
+    return value;
 }
 
 /// A zip archive opened for reading, closed on scope exit.
@@ -209,7 +183,8 @@ void save(const Module<T>& module, const std::string& path) {
         fail("save", path, message);
     };
     for (const auto& [name, tensor] : named) {
-        buffers.push_back(xt::dump_npy(tensor.value()));
+        const Shape shape = tensor.shape();
+        buffers.push_back(encode_npy<T>(shape, tensor.value().data()));
         const std::string& bytes = buffers.back();
         zip_source_t* source = zip_source_buffer(archive, bytes.data(), bytes.size(), 0);
         if (!source) abandon("cannot buffer parameter " + quoted(name));
@@ -264,7 +239,6 @@ void load(Module<T>& module, const std::string& path) {
     std::vector<std::string> problems;
     std::map<std::string, Array<T>> values;
     std::set<std::string> seen;  // names with an entry in the file, good or not
-    const std::string expected_descr = xt::detail::build_typestring<T>();
     const zip_int64_t entries = zip_get_num_entries(archive, 0);
     for (zip_int64_t i = 0; i < entries; ++i) {
         const char* raw_name =
@@ -288,53 +262,14 @@ void load(Module<T>& module, const std::string& path) {
             problems.push_back("the file has entry " + quoted(entry) + " twice");
             continue;
         }
-        std::string bytes;
-        std::string problem = read_entry(archive, static_cast<zip_uint64_t>(i), bytes);
-        if (!problem.empty()) {
-            problems.push_back("entry " + quoted(entry) + " " + problem);
-            continue;
+        try {
+            values.emplace(name, read_parameter<T>(archive, static_cast<zip_uint64_t>(i), name,
+                                                   target->second->shape()));
+        } catch (const NpyFormatError& e) {
+            problems.push_back("entry " + quoted(entry) + " " + e.problem);
+        } catch (const ModelMismatch& e) {
+            problems.push_back(e.problem);
         }
-        NpyHeader header;
-        problem = parse_npy(bytes, header);
-        if (!problem.empty()) {
-            problems.push_back("entry " + quoted(entry) + " " + problem);
-            continue;
-        }
-        const Shape shape = target->second->shape();
-        if (header.descr != expected_descr) {
-            problems.push_back("parameter " + quoted(name) + " has dtype " +
-                               dtype_name(header.descr) + " in the file but the model stores " +
-                               dtype_name(expected_descr));
-            continue;
-        }
-        if (Shape(header.shape) != shape) {
-            problems.push_back("parameter " + quoted(name) + " has shape " +
-                               shape_str(header.shape) + " in the file but " + shape_str(shape) +
-                               " in the model");
-            continue;
-        }
-        const std::size_t count = target->second->size();
-        const std::size_t data_bytes = bytes.size() - header.data_offset;
-        if (data_bytes != count * sizeof(T)) {
-            problems.push_back("entry " + quoted(entry) + " holds " + std::to_string(data_bytes) +
-                               " data bytes where shape " + shape_str(shape) + " needs " +
-                               std::to_string(count * sizeof(T)) + " (truncated or malformed)");
-            continue;
-        }
-        Array<T> value(shape);
-        const char* data = bytes.data() + header.data_offset;
-        if (header.fortran_order && shape.size() > 1) {
-            // Column-major data of shape (a, b, c) is row-major data of shape (c, b, a)
-            // holding the array with its axes reversed.
-            std::vector<T> column_major(count);
-            std::memcpy(column_major.data(), data, data_bytes);
-            const std::vector<std::size_t> reversed(shape.rbegin(), shape.rend());
-            value =
-                xt::transpose(xt::adapt(column_major.data(), count, xt::no_ownership(), reversed));
-        } else if (count) {
-            std::memcpy(value.data(), data, data_bytes);
-        }
-        values.emplace(name, std::move(value));
     }
     for (const auto& [name, tensor] : named)
         if (!seen.count(name))

@@ -265,7 +265,7 @@ TEST(ErrorCatalogue, CheckpointEntryHasAnUnknownNpyVersion) {
     std::string npy = npy_f8({1, 2}, {1.0, 2.0});
     npy[6] = '\x09';
     expect_rejected({{"0.weight.npy", npy}},
-                    {"entry '0.weight.npy' has .npy format version 9, which is not supported"});
+                    {"entry '0.weight.npy' has .npy format version 9.0, which is not supported"});
 }
 
 TEST(ErrorCatalogue, CheckpointEntryIsTruncatedInItsHeader) {
@@ -278,7 +278,7 @@ TEST(ErrorCatalogue, CheckpointEntryHasAMalformedHeader) {
     expect_rejected(
         {{"0.weight.npy",
           npy_with_header("{'descr': '<f8', 'shape': (1, 2), }", std::string(16, '\0'))}},
-        {"entry '0.weight.npy' has a malformed .npy header (missing 'fortran_order' key)"});
+        {"entry '0.weight.npy' has a malformed .npy header (the key 'fortran_order' is missing)"});
 }
 
 TEST(ErrorCatalogue, CheckpointEntryHasTooFewDataBytes) {

@@ -1,14 +1,17 @@
 #pragma once
 // Hand-made .npy arrays and .npz (zip) archives, byte by byte, for tests and the
 // checkpoint fuzzers: they can hold what tg::nn::save never writes (a bad .npy header,
-// an unknown compression method, the same name twice, too few data bytes).
+// an unknown compression method, the same name twice, too few data bytes, a deflated
+// entry made elsewhere).
 //
 // The archive is what numpy.savez writes: stored (uncompressed) entries, each a local
 // header and its bytes, then the central directory and the end record. No zip64, no
 // data descriptors. Needs nothing but the standard library (CRC-32 is computed here).
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tg::test {
@@ -32,11 +35,14 @@ inline std::uint32_t crc32(const std::string& bytes) {
 /// One entry of a hand-made archive.
 struct ZipEntry {
     std::string name;
-    std::string bytes;
+    std::string bytes;         ///< as they stand in the archive (deflated when method is 8)
     std::uint16_t method = 0;  ///< compression method written in the headers (0: stored)
+    /// CRC-32 and size of the entry's uncompressed bytes, when `bytes` are compressed
+    /// (unset: those of `bytes`).
+    std::optional<std::pair<std::uint32_t, std::uint32_t>> uncompressed = std::nullopt;
 };
 
-/// A zip archive of `entries`, stored, in the given order (names may repeat).
+/// A zip archive of `entries`, in the given order (names may repeat).
 inline std::string stored_zip(const std::vector<ZipEntry>& entries) {
     std::string out, directory;
     auto u16 = [](std::string& s, std::uint32_t v) {
@@ -49,7 +55,9 @@ inline std::string stored_zip(const std::vector<ZipEntry>& entries) {
     };
     for (const ZipEntry& e : entries) {
         const std::uint32_t offset = static_cast<std::uint32_t>(out.size());
-        const std::uint32_t crc = crc32(e.bytes), size = static_cast<std::uint32_t>(e.bytes.size());
+        const std::uint32_t size = static_cast<std::uint32_t>(e.bytes.size());
+        const std::uint32_t crc = e.uncompressed ? e.uncompressed->first : crc32(e.bytes);
+        const std::uint32_t inflated = e.uncompressed ? e.uncompressed->second : size;
         const std::uint32_t name_length = static_cast<std::uint32_t>(e.name.size());
         // Local file header.
         u32(out, 0x04034b50);
@@ -59,8 +67,8 @@ inline std::string stored_zip(const std::vector<ZipEntry>& entries) {
         u16(out, 0);         // time
         u16(out, 0x21);      // date: 1980-01-01
         u32(out, crc);
-        u32(out, size);  // compressed size
-        u32(out, size);  // uncompressed size
+        u32(out, size);      // compressed size
+        u32(out, inflated);  // uncompressed size
         u16(out, name_length);
         u16(out, 0);  // extra field length
         out += e.name;
@@ -75,7 +83,7 @@ inline std::string stored_zip(const std::vector<ZipEntry>& entries) {
         u16(directory, 0x21);
         u32(directory, crc);
         u32(directory, size);
-        u32(directory, size);
+        u32(directory, inflated);
         u16(directory, name_length);
         u16(directory, 0);  // extra
         u16(directory, 0);  // comment

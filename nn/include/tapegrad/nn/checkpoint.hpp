@@ -7,9 +7,12 @@
 //     >>> numpy.load("net.npz")["0.weight"]  # Python, numpy only
 //
 // The archive holds one uncompressed entry "NAME.npy" per (NAME, tensor) of
-// named_parameters(), in numpy's .npy format (written by xtensor's npy code; dtype
-// '<f8' for double, '<f4' for float). Compressed archives (numpy.savez_compressed) and
-// Fortran-ordered arrays load too.
+// named_parameters(), in numpy's .npy format (dtype '<f8' for double, '<f4' for float).
+// Compressed archives (numpy.savez_compressed), Fortran-ordered and big-endian arrays,
+// and .npy format versions 1.0, 2.0 and 3.0 load too. Files are read by tapegrad's own
+// strict .npy parser; each entry's header is checked against the model before any of
+// its data is read or inflated, so a file cannot make load allocate more than the
+// model's size (plus a header of at most 10,000 bytes).
 
 #include <tapegrad/nn/module.hpp>
 
