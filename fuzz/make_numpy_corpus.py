@@ -25,5 +25,8 @@ numpy.savez(os.path.join(npz, "numpy_savez.npz"), **params)
 numpy.savez_compressed(os.path.join(npz, "numpy_savez_compressed.npz"), **params)
 numpy.save(os.path.join(npy, "numpy_save.npy"), weight)
 numpy.save(os.path.join(npy, "numpy_save_fortran_float32.npy"), numpy.asfortranarray(weight, dtype="<f4"))
+numpy.save(os.path.join(npy, "numpy_save_big_endian_fortran.npy"), numpy.asfortranarray(weight, dtype=">f8"))
+with open(os.path.join(npy, "numpy_version3.npy"), "wb") as f:
+    numpy.lib.format.write_array(f, weight, version=(3, 0))
 for name in sorted(os.listdir(npz)) + sorted(os.listdir(npy)):
     print(name)
