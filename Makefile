@@ -118,7 +118,7 @@ sanitize: deps
 fuzz:
 	@scripts/install-deps.sh --fuzz
 	$(CMAKE) -S fuzz -B $(FUZZ_DIR) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo
-	$(CMAKE) --build $(FUZZ_DIR) -j $(JOBS) --target npz_load_fuzzer npy_entry_fuzzer
+	$(CMAKE) --build $(FUZZ_DIR) -j $(JOBS) --target npz_load_fuzzer npy_entry_fuzzer npy_header_fuzzer
 	fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 
 clean:

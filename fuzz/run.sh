@@ -12,7 +12,7 @@ set -euo pipefail
 build=${1:?usage: fuzz/run.sh BUILD_DIR [SECONDS]}
 budget=${2:-60}
 here=$(cd "$(dirname "$0")" && pwd)
-targets=(npz_load_fuzzer npy_entry_fuzzer)
+targets=(npz_load_fuzzer npy_entry_fuzzer npy_header_fuzzer)
 per_target=$(( budget / ${#targets[@]} ))
 (( per_target >= 1 )) || per_target=1
 
