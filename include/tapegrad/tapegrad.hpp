@@ -8,6 +8,7 @@
 #include <tapegrad/gradcheck.hpp>
 #include <tapegrad/nn.hpp>
 #include <tapegrad/ops.hpp>
+#include <tapegrad/print.hpp>
 #include <tapegrad/record.hpp>
 #include <tapegrad/tape.hpp>
 #include <tapegrad/tensor.hpp>

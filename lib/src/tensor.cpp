@@ -59,6 +59,24 @@ T Tensor<T>::item() const {
 }
 
 template <class T>
+T Tensor<T>::at(const std::vector<std::size_t>& index) const {
+    const Array<T>& v = value();
+    if (index.size() != v.dimension())
+        throw ShapeError("at(): " + std::to_string(index.size()) +
+                         " positions for a tensor of shape " + shape_str(v.shape()) +
+                         "; pass one per axis (" + std::to_string(v.dimension()) + ")");
+    std::size_t offset = 0;
+    for (std::size_t k = 0; k < index.size(); ++k) {
+        if (index[k] >= v.shape()[k])
+            throw ValueError("at(): position " + std::to_string(index[k]) + " on axis " +
+                             std::to_string(k) + " of a tensor of shape " + shape_str(v.shape()) +
+                             " is past the end");
+        offset += index[k] * v.strides()[k];
+    }
+    return v.data()[offset];
+}
+
+template <class T>
 Tensor<T>& Tensor<T>::set_requires_grad(bool flag) {
     detail::Node<T>& n = checked();
     if (!n.is_leaf())

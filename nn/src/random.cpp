@@ -46,3 +46,38 @@ std::vector<std::size_t> random_permutation(std::size_t n, Rng& rng) {
 }
 
 }  // namespace tg::nn
+
+namespace tg {
+namespace {
+
+/// A tensor of `shape` whose values are draw() in row-major order.
+template <class T, class Draw>
+Tensor<T> drawn(const Shape& shape, bool requires_grad, Draw draw) {
+    Tensor<T> out = Tensor<T>::uninitialized(shape);
+    Array<T>& v = out.node()->value;
+    for (std::size_t i = 0; i < v.size(); ++i) v.data()[i] = draw();
+    out.set_requires_grad(requires_grad);
+    return out;
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> rand(const Shape& shape, nn::Rng& rng, bool requires_grad) {
+    return drawn<T>(shape, requires_grad, [&] {
+        const T u = static_cast<T>(nn::uniform01(rng));
+        return u < T(1) ? u : std::nextafter(T(1), T(0));
+    });
+}
+
+template <class T>
+Tensor<T> randn(const Shape& shape, nn::Rng& rng, bool requires_grad) {
+    return drawn<T>(shape, requires_grad, [&] { return static_cast<T>(nn::standard_normal(rng)); });
+}
+
+template Tensor<float> rand<float>(const Shape&, nn::Rng&, bool);
+template Tensor<double> rand<double>(const Shape&, nn::Rng&, bool);
+template Tensor<float> randn<float>(const Shape&, nn::Rng&, bool);
+template Tensor<double> randn<double>(const Shape&, nn::Rng&, bool);
+
+}  // namespace tg

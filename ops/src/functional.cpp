@@ -25,7 +25,7 @@ void check_same_shape(const char* who, const char* what, const Tensor<T>& v, con
 }
 
 template <class T>
-Tensor<T> evaluate(const UnaryFunction<T>& f, const Tensor<T>& x, const char* who) {
+Tensor<T> evaluate(const Function<T>& f, const Tensor<T>& x, const char* who) {
     Tensor<T> y = f(x);
     if (!y.defined())
         throw ValueError(std::string(who) + ": the function returned an undefined tensor");
@@ -60,11 +60,20 @@ Tensor<T> stack_rows(const std::vector<Tensor<T>>& parts, const Shape& outer, co
     return Tensor<T>(std::move(out));
 }
 
+/// A ShapeError naming `who` unless y holds one element.
+template <class T>
+void check_scalar(const Tensor<T>& y, const char* who) {
+    if (y.size() != 1)
+        throw ShapeError(std::string(who) + ": the function returned shape " +
+                         shape_str(y.shape()) +
+                         "; a gradient needs a scalar (one-element) function: reduce it, e.g. "
+                         "with tg::sum, or use vjp or jacobian");
+}
+
 }  // namespace
 
 template <class T>
-std::pair<Tensor<T>, Tensor<T>> vjp(const UnaryFunction<T>& f, const Tensor<T>& x,
-                                    const Tensor<T>& v) {
+std::pair<Tensor<T>, Tensor<T>> vjp(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& v) {
     Tape tape;
     Tensor<T> xp = leaf_copy(x, "vjp");
     Tensor<T> y = evaluate(f, xp, "vjp");
@@ -76,8 +85,7 @@ std::pair<Tensor<T>, Tensor<T>> vjp(const UnaryFunction<T>& f, const Tensor<T>& 
 }
 
 template <class T>
-std::pair<Tensor<T>, Tensor<T>> jvp(const UnaryFunction<T>& f, const Tensor<T>& x,
-                                    const Tensor<T>& t) {
+std::pair<Tensor<T>, Tensor<T>> jvp(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& t) {
     check_same_shape("jvp", "tangent", t, x.defined() ? x.shape() : Shape{}, "the input");
     Tape tape;
     Tensor<T> xp = leaf_copy(x, "jvp");
@@ -94,7 +102,7 @@ std::pair<Tensor<T>, Tensor<T>> jvp(const UnaryFunction<T>& f, const Tensor<T>& 
 }
 
 template <class T>
-Tensor<T> jacobian(const UnaryFunction<T>& f, const Tensor<T>& x) {
+Tensor<T> jacobian(const Function<T>& f, const Tensor<T>& x) {
     Tape tape;
     Tensor<T> xp = leaf_copy(x, "jacobian");
     Tensor<T> y = evaluate(f, xp, "jacobian");
@@ -107,7 +115,7 @@ Tensor<T> jacobian(const UnaryFunction<T>& f, const Tensor<T>& x) {
 }
 
 template <class T>
-Tensor<T> hessian(const UnaryFunction<T>& f, const Tensor<T>& x) {
+Tensor<T> hessian(const Function<T>& f, const Tensor<T>& x) {
     Tape tape;
     Tensor<T> xp = leaf_copy(x, "hessian");
     Tensor<T> y = evaluate(f, xp, "hessian");
@@ -127,7 +135,7 @@ Tensor<T> hessian(const UnaryFunction<T>& f, const Tensor<T>& x) {
 }
 
 template <class T>
-Tensor<T> hvp(const UnaryFunction<T>& f, const Tensor<T>& x, const Tensor<T>& v) {
+Tensor<T> hvp(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& v) {
     check_same_shape("hvp", "vector v", v, x.defined() ? x.shape() : Shape{}, "the input");
     Tape tape;
     Tensor<T> xp = leaf_copy(x, "hvp");
@@ -142,14 +150,44 @@ Tensor<T> hvp(const UnaryFunction<T>& f, const Tensor<T>& x, const Tensor<T>& v)
     return inner.requires_grad() ? tape.gradient(inner, {xp})[0] : zeros;
 }
 
-#define TG_INSTANTIATE(T)                                                                   \
-    template std::pair<Tensor<T>, Tensor<T>> vjp(const UnaryFunction<T>&, const Tensor<T>&, \
-                                                 const Tensor<T>&);                         \
-    template std::pair<Tensor<T>, Tensor<T>> jvp(const UnaryFunction<T>&, const Tensor<T>&, \
-                                                 const Tensor<T>&);                         \
-    template Tensor<T> jacobian(const UnaryFunction<T>&, const Tensor<T>&);                 \
-    template Tensor<T> hessian(const UnaryFunction<T>&, const Tensor<T>&);                  \
-    template Tensor<T> hvp(const UnaryFunction<T>&, const Tensor<T>&, const Tensor<T>&);
+template <class T>
+Tensor<T> grad(const Function<T>& f, const Tensor<T>& x) {
+    Tape tape;
+    Tensor<T> xp = leaf_copy(x, "grad");
+    Tensor<T> y = evaluate(f, xp, "grad");
+    check_scalar(y, "grad");
+    if (!y.requires_grad()) return Tensor<T>(Array<T>(xt::zeros<T>(x.value().shape())));
+    return tape.gradient(y, {xp})[0];
+}
+
+template <class T>
+std::pair<Tensor<T>, std::vector<Tensor<T>>> value_and_grad(
+    const detail::NoDeduce<ListFunction<T>>& f, const std::vector<Tensor<T>>& xs) {
+    Tape tape;
+    std::vector<Tensor<T>> leaves;
+    for (const Tensor<T>& x : xs) leaves.push_back(leaf_copy(x, "value_and_grad"));
+    Tensor<T> y = f(leaves);
+    if (!y.defined()) throw ValueError("value_and_grad: the function returned an undefined tensor");
+    check_scalar(y, "value_and_grad");
+    if (!y.requires_grad()) {
+        std::vector<Tensor<T>> zeros;
+        for (const Tensor<T>& x : xs) zeros.emplace_back(Array<T>(xt::zeros<T>(x.value().shape())));
+        return {y.detach(), zeros};
+    }
+    return {y.detach(), tape.gradient(y, leaves)};
+}
+
+#define TG_INSTANTIATE(T)                                                                 \
+    template std::pair<Tensor<T>, Tensor<T>> vjp<T>(const Function<T>&, const Tensor<T>&, \
+                                                    const Tensor<T>&);                    \
+    template std::pair<Tensor<T>, Tensor<T>> jvp<T>(const Function<T>&, const Tensor<T>&, \
+                                                    const Tensor<T>&);                    \
+    template Tensor<T> jacobian<T>(const Function<T>&, const Tensor<T>&);                 \
+    template Tensor<T> hessian<T>(const Function<T>&, const Tensor<T>&);                  \
+    template Tensor<T> hvp<T>(const Function<T>&, const Tensor<T>&, const Tensor<T>&);    \
+    template Tensor<T> grad<T>(const Function<T>&, const Tensor<T>&);                     \
+    template std::pair<Tensor<T>, std::vector<Tensor<T>>> value_and_grad<T>(              \
+        const detail::NoDeduce<ListFunction<T>>&, const std::vector<Tensor<T>>&);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 

@@ -101,6 +101,10 @@ public:
     std::size_t size() const { return value().size(); }
     /// The single value of a one-element tensor (tg::ShapeError otherwise).
     T item() const;
+    /// The element at `index`, one position per axis: `t.at({i, j})` (torch's t[i][j].item(),
+    /// numpy's a[i, j]). tg::ShapeError for a wrong number of positions, tg::ValueError for
+    /// a position past the end of its axis.
+    T at(const std::vector<std::size_t>& index) const;
 
     bool requires_grad() const { return node_ && node_->requires_grad; }
     /// True for tensors not produced by a recorded operation.

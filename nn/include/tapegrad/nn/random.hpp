@@ -6,6 +6,8 @@
 // from the same engine. std::mt19937_64 itself is fully specified, so everything here is
 // built from its raw 64-bit outputs with fixed formulas.
 
+#include <tapegrad/tensor.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <random>
@@ -42,3 +44,19 @@ std::uint64_t uniform_index(Rng& rng, std::uint64_t n);
 std::vector<std::size_t> random_permutation(std::size_t n, Rng& rng);
 
 }  // namespace tg::nn
+
+namespace tg {
+
+/// A tensor of `shape` with values uniform in [0, 1), drawn in row-major order with
+/// tg::nn::uniform01 (torch.rand with a generator): the same seed gives the same values
+/// on every machine. In float, a draw that rounds up to 1 becomes the largest float
+/// below 1.
+template <class T = double>
+Tensor<T> rand(const Shape& shape, nn::Rng& rng, bool requires_grad = false);
+
+/// A tensor of `shape` with standard normal values, tg::nn::standard_normal in row-major
+/// order (torch.randn with a generator).
+template <class T = double>
+Tensor<T> randn(const Shape& shape, nn::Rng& rng, bool requires_grad = false);
+
+}  // namespace tg

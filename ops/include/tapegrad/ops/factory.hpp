@@ -1,0 +1,59 @@
+#pragma once
+// Tensors made from nothing, as torch.zeros, torch.arange and friends make them:
+//
+//     auto x = tg::zeros({8, 3});                       // double, no gradient
+//     auto w = tg::full<float>({3, 3}, 0.5f, true);     // a float leaf that wants a gradient
+//     auto t = tg::linspace(0.0, 1.0, 11);              // 0, 0.1, ..., 1
+//
+// The element type is the template argument (double when omitted, as everywhere in
+// tapegrad), never deduced from the numbers: tg::arange(10) is a double tensor (torch
+// gives int64 there; tapegrad's tensors hold float or double only); `requires_grad` makes the result a leaf that wants a gradient (a
+// tg::parameter). Random tensors (tg::rand, tg::randn) take a tg::nn::Rng and live in
+// <tapegrad/nn/random.hpp>. Nothing here is recorded on a tape.
+
+#include <tapegrad/detail/no_deduce.hpp>
+#include <tapegrad/tensor.hpp>
+
+#include <cstddef>
+
+namespace tg {
+
+/// A tensor of `shape` filled with 0.
+template <class T = double>
+Tensor<T> zeros(const Shape& shape, bool requires_grad = false);
+
+/// A tensor of `shape` filled with 1.
+template <class T = double>
+Tensor<T> ones(const Shape& shape, bool requires_grad = false);
+
+/// A tensor of `shape` filled with `value`.
+template <class T = double>
+Tensor<T> full(const Shape& shape, detail::NoDeduce<T> value, bool requires_grad = false);
+
+/// zeros / ones of x's shape and element type.
+template <class T>
+Tensor<T> zeros_like(const Tensor<T>& x, bool requires_grad = false);
+template <class T>
+Tensor<T> ones_like(const Tensor<T>& x, bool requires_grad = false);
+
+/// start, start + step, ... up to but excluding `end`: ceil((end − start) / step) values,
+/// value i computed as start + i·step (as numpy and torch do). step ≠ 0, and its sign
+/// must lead from start towards end (or the result is empty when end == start).
+template <class T = double>
+Tensor<T> arange(detail::NoDeduce<T> start, detail::NoDeduce<T> end,
+                 detail::NoDeduce<T> step = T(1), bool requires_grad = false);
+/// arange(0, end).
+template <class T = double>
+Tensor<T> arange(detail::NoDeduce<T> end);
+
+/// `steps` evenly spaced values from `start` to `end`, both included (steps = 1 gives
+/// {start}); value i is start + i·(end − start)/(steps − 1), the last exactly `end`.
+template <class T = double>
+Tensor<T> linspace(detail::NoDeduce<T> start, detail::NoDeduce<T> end, std::size_t steps,
+                   bool requires_grad = false);
+
+/// The n × m matrix with ones on the diagonal (m = n when omitted).
+template <class T = double>
+Tensor<T> eye(std::size_t n, std::size_t m = 0, bool requires_grad = false);
+
+}  // namespace tg

@@ -1,0 +1,112 @@
+#include <tapegrad/error.hpp>
+#include <tapegrad/ops/factory.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace tg {
+namespace {
+
+/// A tensor of `shape` with every element `value`.
+template <class T>
+Tensor<T> filled(const Shape& shape, T value, bool requires_grad) {
+    Tensor<T> out = Tensor<T>::uninitialized(shape);
+    Array<T>& v = out.node()->value;
+    std::fill(v.data(), v.data() + v.size(), value);
+    out.set_requires_grad(requires_grad);
+    return out;
+}
+
+/// A 1-D tensor of n values, value i = f(i).
+template <class T, class F>
+Tensor<T> sequence(std::size_t n, bool requires_grad, F f) {
+    Tensor<T> out = Tensor<T>::uninitialized(Shape{n});
+    T* v = out.node()->value.data();
+    for (std::size_t i = 0; i < n; ++i) v[i] = f(i);
+    out.set_requires_grad(requires_grad);
+    return out;
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> zeros(const Shape& shape, bool requires_grad) {
+    return filled(shape, T(0), requires_grad);
+}
+
+template <class T>
+Tensor<T> ones(const Shape& shape, bool requires_grad) {
+    return filled(shape, T(1), requires_grad);
+}
+
+template <class T>
+Tensor<T> full(const Shape& shape, detail::NoDeduce<T> value, bool requires_grad) {
+    return filled(shape, value, requires_grad);
+}
+
+template <class T>
+Tensor<T> zeros_like(const Tensor<T>& x, bool requires_grad) {
+    return filled(x.shape(), T(0), requires_grad);
+}
+
+template <class T>
+Tensor<T> ones_like(const Tensor<T>& x, bool requires_grad) {
+    return filled(x.shape(), T(1), requires_grad);
+}
+
+template <class T>
+Tensor<T> arange(detail::NoDeduce<T> start, detail::NoDeduce<T> end, detail::NoDeduce<T> step,
+                 bool requires_grad) {
+    const auto args = "arange(" + std::to_string(start) + ", " + std::to_string(end) + ", " +
+                      std::to_string(step) + ")";
+    if (!std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step))
+        throw ValueError(args + ": start, end and step must be finite");
+    if (step == T(0)) throw ValueError(args + ": step must not be 0");
+    if ((end - start) * step < T(0))
+        throw ValueError(args + ": step " + std::to_string(step) +
+                         " leads away from end; use a step of the other sign");
+    const std::size_t n = static_cast<std::size_t>(std::ceil((end - start) / step));
+    return sequence<T>(n, requires_grad, [&](std::size_t i) { return start + T(i) * step; });
+}
+
+template <class T>
+Tensor<T> arange(detail::NoDeduce<T> end) {
+    return arange<T>(T(0), end, T(1), false);
+}
+
+template <class T>
+Tensor<T> linspace(detail::NoDeduce<T> start, detail::NoDeduce<T> end, std::size_t steps,
+                   bool requires_grad) {
+    if (!std::isfinite(start) || !std::isfinite(end))
+        throw ValueError("linspace: start and end must be finite");
+    const T delta = steps > 1 ? (end - start) / T(steps - 1) : T(0);
+    return sequence<T>(steps, requires_grad, [&](std::size_t i) {
+        return i + 1 == steps && steps > 1 ? end : start + T(i) * delta;
+    });
+}
+
+template <class T>
+Tensor<T> eye(std::size_t n, std::size_t m, bool requires_grad) {
+    if (m == 0) m = n;
+    Tensor<T> out = filled(Shape{n, m}, T(0), false);
+    T* v = out.node()->value.data();
+    for (std::size_t i = 0; i < std::min(n, m); ++i) v[i * m + i] = T(1);
+    out.set_requires_grad(requires_grad);
+    return out;
+}
+
+#define TG_FACTORY_INSTANTIATE(T)                             \
+    template Tensor<T> zeros<T>(const Shape&, bool);          \
+    template Tensor<T> ones<T>(const Shape&, bool);           \
+    template Tensor<T> full<T>(const Shape&, T, bool);        \
+    template Tensor<T> zeros_like<T>(const Tensor<T>&, bool); \
+    template Tensor<T> ones_like<T>(const Tensor<T>&, bool);  \
+    template Tensor<T> arange<T>(T, T, T, bool);              \
+    template Tensor<T> arange<T>(T);                          \
+    template Tensor<T> linspace<T>(T, T, std::size_t, bool);  \
+    template Tensor<T> eye<T>(std::size_t, std::size_t, bool);
+TG_FACTORY_INSTANTIATE(float)
+TG_FACTORY_INSTANTIATE(double)
+
+}  // namespace tg

@@ -1,0 +1,91 @@
+// tg::zeros, ones, full, zeros_like, ones_like, arange, linspace, eye (and Tensor::at):
+// values, element type, requires_grad, and the errors.
+
+#include <tapegrad/ops.hpp>
+
+#include <gtest/gtest.h>
+
+#include <type_traits>
+
+namespace tg {
+namespace {
+
+template <class T>
+std::vector<T> values_of(const Tensor<T>& t) {
+    return std::vector<T>(t.value().data(), t.value().data() + t.size());
+}
+
+TEST(Factory, FilledTensors) {
+    EXPECT_EQ(zeros({2, 3}).shape(), (Shape{2, 3}));
+    EXPECT_EQ(values_of(zeros({2, 3})), std::vector<double>(6, 0.0));
+    EXPECT_EQ(values_of(ones<float>({4})), std::vector<float>(4, 1.0f));
+    EXPECT_EQ(values_of(full({3}, 7)), std::vector<double>(3, 7.0));  // the int converts
+    EXPECT_EQ(full({}, 2.5).shape(), Shape{});
+    EXPECT_EQ(full({}, 2.5).item(), 2.5);
+    const Tensor<float> x{{1.0f, 2.0f}, {3.0f, 4.0f}};
+    EXPECT_EQ(values_of(zeros_like(x)), std::vector<float>(4, 0.0f));
+    EXPECT_EQ(ones_like(x).shape(), x.shape());
+    static_assert(std::is_same_v<decltype(zeros_like(x)), Tensor<float>>);
+    static_assert(std::is_same_v<decltype(zeros({1})), Tensor<double>>);
+    static_assert(std::is_same_v<decltype(arange(10)), Tensor<double>>);
+}
+
+TEST(Factory, RequiresGradMakesALeafThatWantsAGradient) {
+    for (const Tensor<>& t :
+         {zeros({2}, true), ones({2}, true), full({2}, 3.0, true), arange(0.0, 2.0, 1.0, true),
+          linspace(0, 1, 2, true), eye(2, 0, true), zeros_like(Tensor<>{1.0, 2.0}, true)}) {
+        EXPECT_TRUE(t.requires_grad());
+        EXPECT_TRUE(t.is_leaf());
+    }
+    EXPECT_FALSE(zeros({2}).requires_grad());
+}
+
+TEST(Factory, ArangeAsNumpy) {
+    EXPECT_EQ(values_of(arange(5)), (std::vector<double>{0, 1, 2, 3, 4}));
+    EXPECT_EQ(values_of(arange(1, 2, 0.25)), (std::vector<double>{1, 1.25, 1.5, 1.75}));
+    EXPECT_EQ(values_of(arange(3, 0, -1)), (std::vector<double>{3, 2, 1}));
+    EXPECT_EQ(values_of(arange<float>(0, 1, 0.3f)),
+              (std::vector<float>{0, 0.3f, 0.6f, 0.90000004f}));
+    EXPECT_EQ(arange(2, 2).size(), 0u);
+    EXPECT_THROW(arange(0, 1, 0), ValueError);
+    EXPECT_THROW(arange(0, 1, -1), ValueError);
+    try {
+        arange(0, 1, -1);
+    } catch (const ValueError& e) {
+        EXPECT_NE(std::string(e.what()).find("leads away from end"), std::string::npos) << e.what();
+    }
+}
+
+TEST(Factory, LinspaceEndsExactly) {
+    const std::vector<double> v = values_of(linspace(0, 1, 11));
+    ASSERT_EQ(v.size(), 11u);
+    for (std::size_t i = 0; i < v.size(); ++i) EXPECT_DOUBLE_EQ(v[i], i / 10.0);
+    EXPECT_EQ(v.back(), 1.0);
+    EXPECT_EQ(values_of(linspace(2, 5, 1)), (std::vector<double>{2}));
+    EXPECT_EQ(linspace(2, 5, 0).size(), 0u);
+    EXPECT_EQ(values_of(linspace<float>(-1, 1, 3)), (std::vector<float>{-1, 0, 1}));
+}
+
+TEST(Factory, EyeAndElementAccess) {
+    const Tensor<> i3 = eye(3);
+    for (std::size_t r = 0; r < 3; ++r)
+        for (std::size_t c = 0; c < 3; ++c) EXPECT_EQ(i3.at({r, c}), r == c ? 1.0 : 0.0);
+    const Tensor<float> rect = eye<float>(2, 4);
+    EXPECT_EQ(rect.shape(), (Shape{2, 4}));
+    EXPECT_EQ(values_of(rect), (std::vector<float>{1, 0, 0, 0, 0, 1, 0, 0}));
+    const Tensor<> t{{1, 2, 3}, {4, 5, 6}};
+    EXPECT_EQ(t.at({1, 2}), 6.0);
+    EXPECT_EQ(Tensor<>(4.0).at({}), 4.0);
+    EXPECT_THROW(t.at({1}), ShapeError);
+    EXPECT_THROW(t.at({2, 0}), ValueError);
+    try {
+        t.at({0, 3});
+    } catch (const ValueError& e) {
+        EXPECT_NE(std::string(e.what()).find("position 3 on axis 1 of a tensor of shape (2, 3)"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
+}  // namespace
+}  // namespace tg
