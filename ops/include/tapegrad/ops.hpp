@@ -5,6 +5,7 @@
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/compare.hpp>
 #include <tapegrad/ops/factory.hpp>
+#include <tapegrad/ops/index.hpp>
 #include <tapegrad/ops/math.hpp>
 #include <tapegrad/ops/matmul.hpp>
 #include <tapegrad/ops/reduce.hpp>
