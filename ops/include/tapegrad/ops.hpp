@@ -8,6 +8,7 @@
 #include <tapegrad/ops/index.hpp>
 #include <tapegrad/ops/math.hpp>
 #include <tapegrad/ops/matmul.hpp>
+#include <tapegrad/ops/reductions.hpp>
 #include <tapegrad/ops/reduce.hpp>
 #include <tapegrad/ops/shape.hpp>
 #include <tapegrad/ops/softmax.hpp>
