@@ -24,6 +24,7 @@ namespace tg {
 template <class T>
 std::string to_string(const Tensor<T>& t);
 
+/// Writes to_string(t).
 template <class T>
 std::ostream& operator<<(std::ostream& out, const Tensor<T>& t);
 

@@ -30,9 +30,10 @@ Tensor<T> ones(const Shape& shape, bool requires_grad = false);
 template <class T = double>
 Tensor<T> full(const Shape& shape, detail::NoDeduce<T> value, bool requires_grad = false);
 
-/// zeros / ones of x's shape and element type.
+/// zeros of x's shape and element type.
 template <class T>
 Tensor<T> zeros_like(const Tensor<T>& x, bool requires_grad = false);
+/// ones of x's shape and element type.
 template <class T>
 Tensor<T> ones_like(const Tensor<T>& x, bool requires_grad = false);
 

@@ -55,6 +55,7 @@ Tensor<T> scatter_add(const Tensor<T>& x, long axis, const Tensor<T>& index, con
 /// d/dx_k = select(g, axis, k).
 template <class T>
 Tensor<T> stack(const std::vector<Tensor<T>>& xs, long axis = 0);
+/// stack({a, b}, axis): a braced list of tensors.
 template <class T>
 Tensor<T> stack(std::initializer_list<Tensor<T>> xs, long axis = 0) {
     return stack(std::vector<Tensor<T>>(xs), axis);
@@ -70,9 +71,10 @@ std::vector<Tensor<T>> split(const Tensor<T>& x, const Indices& sizes, long axis
 template <class T>
 std::vector<Tensor<T>> chunk(const Tensor<T>& x, std::size_t chunks, long axis = 0);
 
-/// x without its axes of size 1 (all of them, or the one given, which must have size 1).
+/// x without its axes of size 1.
 template <class T>
 Tensor<T> squeeze(const Tensor<T>& x);
+/// x without `axis`, which must have size 1.
 template <class T>
 Tensor<T> squeeze(const Tensor<T>& x, long axis);
 
@@ -105,11 +107,12 @@ Tensor<T> repeat(const Tensor<T>& x, const Indices& reps);
 template <class T>
 Tensor<T> tile(const Tensor<T>& x, const Indices& reps);
 
-/// The lower (tril) or upper (triu) triangle of the last two axes, the rest zero: entry
-/// (i, j) is kept when j - i <= k (tril) or j - i >= k (triu). tril(ones({n, n})) is the
-/// causal attention mask.  d/dx = tril(g, k) (triu(g, k)).
+/// The lower triangle of the last two axes, the rest zero: entry (i, j) is kept when
+/// j - i <= k. tril(ones({n, n})) is the causal attention mask.  d/dx = tril(g, k).
 template <class T>
 Tensor<T> tril(const Tensor<T>& x, long k = 0);
+/// The upper triangle: entry (i, j) of the last two axes is kept when j - i >= k.
+/// d/dx = triu(g, k).
 template <class T>
 Tensor<T> triu(const Tensor<T>& x, long k = 0);
 

@@ -15,11 +15,12 @@ namespace tg {
 template <class T>
 Tensor<T> min(const Tensor<T>& x, long axis, bool keepdims = false);
 
-/// The position of the first largest (smallest) value along `axis`, as whole numbers in
+/// The position of the first largest value along `axis`, as whole numbers in
 /// a tensor of x's type (tapegrad has no integer tensors). Not differentiable: the result
 /// is never recorded and does not require a gradient.
 template <class T>
 Tensor<T> argmax(const Tensor<T>& x, long axis, bool keepdims = false);
+/// The position of the first smallest value along `axis` (as argmax).
 template <class T>
 Tensor<T> argmin(const Tensor<T>& x, long axis, bool keepdims = false);
 
