@@ -20,6 +20,7 @@
 #include <tapegrad/grad_mode.hpp>
 #include <tapegrad/nn/adam.hpp>
 #include <tapegrad/nn/data.hpp>
+#include <tapegrad/nn/data_parallel.hpp>
 #include <tapegrad/nn/loss.hpp>
 #include <tapegrad/nn/sgd.hpp>
 #include <tapegrad/tape.hpp>
@@ -114,14 +115,26 @@ int main(int argc, char** argv) {
     double eval_seconds = 0;  // spent measuring the test RMSE for the curve, not training
 
     tg::Tape tape;  // one tape for the whole run: backward releases the entries, keeps the pools
+    // --threads K: each batch's rows split between K workers, gradients reduced in order.
+    tg::nn::DataParallelOptions parallel_options;
+    parallel_options.workers = o.threads;
+    tg::nn::DataParallel<double> parallel(
+        net, [](const Tensor& p, const Tensor& y) { return tg::nn::half_sse_per_example(p, y); },
+        parallel_options);
     // One optimizer step on a batch; returns the loss before the update.
     auto step = [&](const Tensor& x, const Tensor& y) {
         optimizer->zero_grad();
-        Tensor loss = tg::nn::half_sse_per_example(net(x), y);
-        tape.backward(loss);  // accumulates d loss / d p into p.grad()
-        optimizer->step();    // updates in place; records nothing
+        double loss_value = 0;
+        if (o.threads > 1) {
+            loss_value = parallel.backward(x, y);  // fills p.grad() from K workers
+        } else {
+            Tensor loss = tg::nn::half_sse_per_example(net(x), y);
+            tape.backward(loss);  // accumulates d loss / d p into p.grad()
+            loss_value = loss.item();
+        }
+        optimizer->step();  // updates in place; records nothing
         ++steps;
-        return loss.item();
+        return loss_value;
     };
 
     for (long epoch = 1; epoch <= o.epochs; ++epoch) {

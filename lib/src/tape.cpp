@@ -1,5 +1,6 @@
 #include <tapegrad/record.hpp>
 #include <tapegrad/tape.hpp>
+#include <tapegrad/threads.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -349,6 +350,7 @@ Tape::Tape() : Tape(TapeOptions{}) {}
 
 Tape::Tape(TapeOptions options)
     : options_(options), epoch_(next_epoch++), owner_(std::this_thread::get_id()) {
+    detail::apply_thread_policy();  // one OpenBLAS thread unless the user asked otherwise
     live_tapes.push_back(this);
 }
 
