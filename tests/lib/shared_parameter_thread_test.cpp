@@ -32,19 +32,21 @@ constexpr int kCallsPerThread = 300;  // ThreadSanitizer makes each call ~10x sl
 constexpr int kCallsPerThread = 2000;
 #endif
 
+Array<double> filled(const tg::Shape& shape, double value);
+
 /// A small network whose parameters every thread shares. W1 is used twice in one graph,
 /// so a sweep adds two contributions into one leaf.
 struct SharedModel {
     Tensor<double> w1, b1, w2, b2;
 
     SharedModel() {
-        Array<double> v1({5, 3}), v2({1, 5});
+        Array<double> v1 = filled({5, 3}, 0), v2 = filled({1, 5}, 0);
         for (std::size_t i = 0; i < v1.size(); ++i) v1.data()[i] = 0.1 * double(i % 7) - 0.3;
         for (std::size_t i = 0; i < v2.size(); ++i) v2.data()[i] = 0.2 * double(i) - 0.4;
         w1 = tg::parameter<double>(v1);
-        b1 = tg::parameter<double>(Array<double>({5}, 0.05));
+        b1 = tg::parameter<double>(filled({5}, 0.05));
         w2 = tg::parameter<double>(v2);
-        b2 = tg::parameter<double>(Array<double>({1}, -0.1));
+        b2 = tg::parameter<double>(filled({1}, -0.1));
     }
 
     Tensor<double> loss(const Tensor<double>& x) const {
@@ -58,10 +60,16 @@ struct SharedModel {
 
 /// Inputs that differ per thread and per call, so mixed-up gradients differ too.
 Tensor<double> input(int thread, int call) {
-    Array<double> x({4, 3});
+    Array<double> x = filled({4, 3}, 0);
     for (std::size_t i = 0; i < x.size(); ++i)
         x.data()[i] = 0.3 * double(thread + 1) - 0.07 * double((call % 5) * 3 + int(i));
     return Tensor<double>(std::move(x));
+}
+
+Array<double> filled(const tg::Shape& shape, double value) {
+    Array<double> a = Array<double>::from_shape(shape);
+    a.fill(value);
+    return a;
 }
 
 bool same_bits(const Tensor<double>& a, const Tensor<double>& b) {
@@ -116,16 +124,36 @@ TEST(SharedParameterThreadTest, GradientThroughSharedParametersEqualsOneThreadBi
     for (const auto& p : model.parameters()) EXPECT_FALSE(p.has_grad());
 }
 
+/// A thread's own leaves for loss_through.
+std::vector<Tensor<double>> own_leaves(std::size_t n) {
+    std::vector<Tensor<double>> vs;
+    for (int k = 0; k < 6; ++k) vs.push_back(tg::parameter<double>(filled({n}, 0.1 * k)));
+    return vs;
+}
+
+/// sum(tanh(tanh(v))) over the thread's own leaves, plus sum(w * c): d / d w = c. w's
+/// product is recorded last, so the sweep reaches w first and then spends the backward of
+/// the vs with w's partial sum collected; at the end w's sum is added first and the vs'
+/// after it. A sweep that kept its partial sums in the shared node lost other threads'
+/// contributions in those windows.
+Tensor<double> loss_through(const Tensor<double>& w, const Tensor<double>& c,
+                            const std::vector<Tensor<double>>& vs) {
+    Tensor<double> h = tg::sum(tg::tanh(tg::tanh(vs[0])));
+    for (std::size_t k = 1; k < vs.size(); ++k) h = h + tg::sum(tg::tanh(tg::tanh(vs[k])));
+    return h + tg::sum(w * c);
+}
+
 TEST(SharedParameterThreadTest, ConcurrentBackwardSumsEveryContribution) {
-    // loss_t = sum(w * c_t) gives d loss_t / d w = c_t. Small integers add exactly in any
-    // order, so the sum of every thread's every backward is known to the last bit.
-    auto w = tg::parameter<double>(Array<double>({64}, 1.0));
+    // d loss / d w = c_t on thread t. Small integers add exactly in any order, so the sum
+    // of every thread's every backward is known to the last bit.
+    auto w = tg::parameter<double>(filled({4096}, 1.0));
     const int calls = kCallsPerThread / 2;
     on_threads(kThreads, [&](int t) {
-        const Tensor<double> c(Array<double>({64}, double(t + 1)));
+        const Tensor<double> c(filled({4096}, double(t + 1)));
+        const auto vs = own_leaves(w.size());
         tg::Tape tape;
         for (int i = 0; i < calls; ++i) {
-            tape.backward(tg::sum(w * c));
+            tape.backward(loss_through(w, c, vs));
             if (i % 50 == 0) (void)w.has_grad();  // readers race the writers too
         }
     });
@@ -134,19 +162,20 @@ TEST(SharedParameterThreadTest, ConcurrentBackwardSumsEveryContribution) {
     ASSERT_TRUE(w.has_grad());
     int wrong = 0;
     for (double g : w.grad().value()) wrong += g != want;
-    EXPECT_EQ(wrong, 0) << "of 64 elements of grad() differ from " << want;
+    EXPECT_EQ(wrong, 0) << "of 4096 elements of grad() differ from " << want;
 }
 
 TEST(SharedParameterThreadTest, ConcurrentBackwardFromZeroGradAndFromNoGrad) {
     // The first backward hands its gradient over to grad(); several threads racing to be
     // first must still add up. Repeated from reset_grad() (no gradient) and zero_grad().
-    auto w = tg::parameter<double>(Array<double>({16}, 2.0));
-    for (int round = 0; round < 40; ++round) {
+    auto w = tg::parameter<double>(filled({4096}, 2.0));
+    for (int round = 0; round < 100; ++round) {
         if (round % 2) w.zero_grad(); else w.reset_grad();
         on_threads(kThreads, [&](int t) {
+            const Tensor<double> c(filled({4096}, double(t + 1)));
+            const auto vs = own_leaves(4096);
             tg::Tape tape;
-            const Tensor<double> c(Array<double>({16}, double(t + 1)));
-            tape.backward(tg::sum(w * c));
+            tape.backward(loss_through(w, c, vs));
         });
         for (double g : w.grad().value())
             ASSERT_EQ(g, 10.0) << "round " << round << ": 1 + 2 + 3 + 4 expected";

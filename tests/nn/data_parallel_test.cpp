@@ -136,7 +136,7 @@ TEST(DataParallel, SmallBatchesRunOnTheCallingThreadAlone) {
     EXPECT_EQ(parallel.workers_for(100000), 2u);
     const BlogData<double> data = blog_data<double>(8, rng);
     EXPECT_GT(parallel.backward(Tensor<double>(data.x), Tensor<double>(data.y)), 0.0);
-    EXPECT_THROW(parallel.backward(Tensor<double>(data.x), Tensor<double>(Array<double>({7, 1}))),
+    EXPECT_THROW(parallel.backward(Tensor<double>(data.x), Tensor<double>(Array<double>::from_shape({7, 1}))),
                  ShapeError);
 }
 
@@ -200,7 +200,9 @@ TEST(DataParallel, TenThousandStepsKeepMemoryFlat) {
     // The calling thread's pool serves the same blocks every step: no new system blocks.
     EXPECT_EQ(detail::pool_stats().system_allocations, pool_warm.system_allocations);
     EXPECT_LE(detail::pool_stats().cached_bytes, pool_warm.cached_bytes + 4096);
-    if (kCheckResidentSet) EXPECT_LT(peak_growth, std::size_t{2} << 20) << "bytes of growth";
+    if (kCheckResidentSet) {
+        EXPECT_LT(peak_growth, std::size_t{2} << 20) << "bytes of growth";
+    }
 }
 
 }  // namespace

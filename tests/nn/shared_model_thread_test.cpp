@@ -9,6 +9,7 @@
 
 #include "nn/nn_test_util.hpp"
 
+#include <atomic>
 #include <cstring>
 #include <thread>
 
@@ -28,7 +29,8 @@ struct Halves {
 Halves halves(const BlogData<double>& data, std::size_t n) {
     Halves h;
     for (int k = 0; k < 2; ++k) {
-        Array<double> x({n / 2, 1}), y({n / 2, 1});
+        Array<double> x = Array<double>::from_shape({n / 2, 1});
+        Array<double> y = Array<double>::from_shape({n / 2, 1});
         for (std::size_t i = 0; i < n / 2; ++i) {
             x(i, 0) = data.x(k * n / 2 + i, 0);
             y(i, 0) = data.y(k * n / 2 + i, 0);
@@ -42,7 +44,7 @@ Halves halves(const BlogData<double>& data, std::size_t n) {
 std::vector<Array<double>> train(bool two_threads) {
     nn::Rng rng(5);
     nn::Sequential<double> net = blog_network<double>(rng);
-    const Halves data = halves(blog_data<double>(64, rng), 64);
+    const Halves data = halves(blog_data<double>(512, rng), 512);
     optim::SGD<double> sgd(net.parameters(), 0.5);
     auto half_step = [&](int k) {
         Tape tape;
@@ -51,7 +53,17 @@ std::vector<Array<double>> train(bool two_threads) {
     for (int step = 0; step < kSteps; ++step) {
         sgd.zero_grad();
         if (two_threads) {
-            std::thread other(half_step, 1);
+            // A start line, so that the halves overlap rather than the thread's start-up.
+            std::atomic<int> ready{0};
+            auto start = [&ready] {
+                ++ready;
+                while (ready.load() < 2) std::this_thread::yield();
+            };
+            std::thread other([&] {
+                start();
+                half_step(1);
+            });
+            start();
             half_step(0);
             other.join();
         } else {
