@@ -62,44 +62,33 @@ T DataParallel<T>::backward(const Tensor<T>& x, const Tensor<T>& y) {
                          " and y of shape " + shape_str(y.value().shape()) +
                          " need the same number of rows (axis 0), at least one");
     const std::size_t team = workers_for(x.shape()[0]);
-    grads_.assign(team, {});
+    grads_.resize(team);  // (a smaller team than last time frees the rest here)
     losses_.assign(team, 0.0);
     errors_.assign(team, nullptr);
-    failed_ = false;
-    if (team == 1) {  // the calling thread alone: no parallel region
-        run_worker(0, 1, x, y);
-        failed_ = errors_[0] != nullptr;
-        if (!failed_) {
-            prepare_grads();
-            reduce_share(0, 1);
-        }
-        grads_[0].clear();
-        return finish(1);
-    }
     std::size_t actual = team;
+    if (team == 1) {  // the calling thread alone: no parallel region
+        grads_[0].clear();
+        run_worker(0, 1, x, y);
+    } else {
+        // One fork and one join per step: a barrier costs most when the machine is busy
+        // and a worker waits for a core (docs/threads.md), so the reduction runs on the
+        // calling thread after the join rather than between barriers inside the region.
 #pragma omp parallel num_threads(static_cast<int>(team))
-    {
-        // OpenMP may give fewer threads than asked (nested regions): split between those.
-        const auto n = static_cast<std::size_t>(omp_get_num_threads());
-        const auto k = static_cast<std::size_t>(omp_get_thread_num());
-        run_worker(k, n, x, y);
-#pragma omp barrier
-#pragma omp master
         {
-            actual = n;
-            failed_ = std::any_of(errors_.begin(), errors_.begin() + n,
-                                  [](const std::exception_ptr& e) { return e != nullptr; });
-            try {
-                if (!failed_) prepare_grads();  // on the calling thread: its pool owns them
-            } catch (...) {                     // nothing may leave a parallel region
-                errors_[0] = std::current_exception();
-                failed_ = true;
-            }
+            // OpenMP may give fewer threads than asked (nested regions): split between
+            // those.
+            const auto n = static_cast<std::size_t>(omp_get_num_threads());
+            const auto k = static_cast<std::size_t>(omp_get_thread_num());
+            if (k == 0) actual = n;
+            grads_[k].clear();  // the last step's, freed on the thread whose pool made them
+            run_worker(k, n, x, y);
         }
-#pragma omp barrier
-        if (!failed_) reduce_share(k, n);
-#pragma omp barrier
-        grads_[k].clear();  // freed on the thread that made them, into its own pool
+    }
+    const bool failed = std::any_of(errors_.begin(), errors_.begin() + actual,
+                                    [](const std::exception_ptr& e) { return e != nullptr; });
+    if (!failed) {
+        prepare_grads();
+        reduce(actual);
     }
     return finish(actual);
 }
@@ -139,14 +128,12 @@ void DataParallel<T>::prepare_grads() {
     }
 }
 
-/// Worker k adds its share of every parameter's elements: grad += g_0 + g_1 + ... in
-/// worker order, so the result does not depend on timing.
+/// grad += g_0 + g_1 + ... in worker order, so the result does not depend on timing.
 template <class T>
-void DataParallel<T>::reduce_share(std::size_t k, std::size_t team) {
+void DataParallel<T>::reduce(std::size_t team) {
     for (std::size_t j = 0; j < params_.size(); ++j) {
         T* out = params_[j].node()->grad->value.data();
-        const std::size_t n = params_[j].size();
-        for (std::size_t i = first_row(k, team, n), end = first_row(k + 1, team, n); i < end; ++i) {
+        for (std::size_t i = 0, n = params_[j].size(); i < n; ++i) {
             T sum = grads_[0][j].value().data()[i];
             for (std::size_t w = 1; w < team; ++w) sum += grads_[w][j].value().data()[i];
             out[i] += sum;

@@ -87,11 +87,11 @@ std::vector<Array<double>> train_parallel(int steps) {
 }
 
 TEST(DataParallel, RunsAreBitIdentical) {
-    const auto first = train_parallel(100);
+    const auto first = train_parallel(60);
     nn::Rng rng(8);
     const auto initial = blog_network<double>(rng).parameters();
-    for (int run = 0; run < 3; ++run) {
-        const auto again = train_parallel(100);
+    for (int run = 0; run < 2; ++run) {
+        const auto again = train_parallel(60);
         for (std::size_t i = 0; i < first.size(); ++i) {
             ASSERT_GT(relative_error(first[i], initial[i].value()), 0.0);
             EXPECT_EQ(std::memcmp(first[i].data(), again[i].data(), first[i].size() * 8), 0)

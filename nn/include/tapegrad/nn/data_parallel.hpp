@@ -68,7 +68,7 @@ public:
 private:
     void run_worker(std::size_t k, std::size_t team, const Tensor<T>& x, const Tensor<T>& y);
     void prepare_grads();
-    void reduce_share(std::size_t k, std::size_t team);
+    void reduce(std::size_t team);
     T finish(std::size_t team);
 
     Module<T>* model_;
@@ -78,7 +78,6 @@ private:
     std::vector<std::vector<Tensor<T>>> grads_;  ///< per worker, per parameter
     std::vector<double> losses_;                 ///< per worker, weighted
     std::vector<std::exception_ptr> errors_;     ///< per worker
-    bool failed_ = false;
 };
 
 extern template class DataParallel<float>;
