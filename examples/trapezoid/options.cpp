@@ -62,7 +62,8 @@ bool parse_options(int argc, char** argv, Options& options, std::string& error) 
             value = flag.substr(eq + 1);
             flag = flag.substr(0, eq);
         }
-        const bool is_switch = flag == "--check" || flag == "--help" || flag == "-h";
+        const bool is_switch = flag == "--check" || flag == "--help" || flag == "-h" ||
+                               flag == "--distributed";
         const bool takes_value = flag == "--recipe" || flag == "--optimizer" || flag == "--lr" ||
                                  flag == "--epochs" || flag == "--batch-size" ||
                                  flag == "--train-size" || flag == "--test-size" ||
@@ -106,6 +107,8 @@ bool parse_options(int argc, char** argv, Options& options, std::string& error) 
             o.help = true;
         } else if (flag == "--check") {
             o.check = true;
+        } else if (flag == "--distributed") {
+            o.distributed = true;
         } else if (flag == "--seed") {
             if (!parse_unsigned(value, u)) return fail("a non-negative integer");
             o.seed = u;
@@ -213,6 +216,8 @@ std::string help_text(const char* program) {
            "                        tg::nn::reference, central finite differences), print the\n"
            "                        largest disagreement per layer, exit 1 if they disagree\n"
            "  --max-rmse X          exit 1 when the final test RMSE is above X\n"
+           "  --distributed         split each batch between MPI ranks (run under\n"
+           "                        mpirun -np R; needs tapegrad built with MPI)\n"
            "  --threads K           split each batch between K worker threads\n"
            "                        (tg::nn::DataParallel; batches under 2 x 128 rows stay\n"
            "                        on one thread; 1 = plain tape.backward, the default)\n"
