@@ -111,7 +111,8 @@ SANITIZE_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_check
 sanitize: deps
 	$(CMAKE) -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_SANITIZE=ON \
 	    -DCMAKE_CXX_FLAGS=-D_GLIBCXX_ASSERTIONS -DTAPEGRAD_NATIVE=$(NATIVE) \
-	    -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCHMARKS=OFF $(CMAKE_ARGS)
+	    -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCHMARKS=OFF -DTAPEGRAD_BUILD_DIST=OFF \
+	    $(CMAKE_ARGS)
 	$(CMAKE) --build $(SANITIZE_DIR) -j $(JOBS) --target tapegrad_lib_tests tapegrad_ops_tests tapegrad_nn_tests
 	cd $(SANITIZE_DIR) && $(SANITIZE_ENV) $(CTEST) --output-on-failure -j $(JOBS)
 
@@ -125,7 +126,7 @@ TSAN_ENV := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 OPENBLAS_NUM_TH
 tsan: deps
 	$(CMAKE) -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_TSAN=ON \
 	    -DTAPEGRAD_NATIVE=$(NATIVE) -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCHMARKS=OFF \
-	    $(CMAKE_ARGS)
+	    -DTAPEGRAD_BUILD_DIST=OFF $(CMAKE_ARGS)
 	$(CMAKE) --build $(TSAN_DIR) -j $(JOBS) --target tapegrad_thread_tests
 	cd $(TSAN_DIR) && $(TSAN_ENV) $(CTEST) --output-on-failure -R '^threads$$'
 
