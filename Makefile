@@ -7,6 +7,7 @@
 #   make install PREFIX=/opt/tapegrad   install headers, libraries and the CMake package
 #   make bench     build the Google Benchmark programs in benchmarks/ and run them
 #   make sanitize  build the test suites with ASan + UBSan into build-sanitize/ and run them
+#   make tsan      build the thread tests with ThreadSanitizer into build-tsan/ and run them
 #   make fuzz      build the checkpoint fuzzers with clang into build-fuzz/ and run them
 #   make format    clang-format every C++ file in place
 #   make clean     remove build/
@@ -32,13 +33,14 @@ CMAKE_ARGS ?=
 CMAKE      ?= cmake
 CTEST      ?= ctest
 SANITIZE_DIR ?= build-sanitize
+TSAN_DIR     ?= build-tsan
 FUZZ_DIR     ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
 FORMAT_DIRS := lib ops nn tests examples benchmarks include
 
 .DEFAULT_GOAL := help
-.PHONY: help deps configure build demo test install format bench clean sanitize fuzz
+.PHONY: help deps configure build demo test install format bench clean sanitize tsan fuzz
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -109,9 +111,24 @@ SANITIZE_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_check
 sanitize: deps
 	$(CMAKE) -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_SANITIZE=ON \
 	    -DCMAKE_CXX_FLAGS=-D_GLIBCXX_ASSERTIONS -DTAPEGRAD_NATIVE=$(NATIVE) \
-	    -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCHMARKS=OFF $(CMAKE_ARGS)
+	    -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCHMARKS=OFF -DTAPEGRAD_BUILD_DIST=OFF \
+	    $(CMAKE_ARGS)
 	$(CMAKE) --build $(SANITIZE_DIR) -j $(JOBS) --target tapegrad_lib_tests tapegrad_ops_tests tapegrad_nn_tests
 	cd $(SANITIZE_DIR) && $(SANITIZE_ENV) $(CTEST) --output-on-failure -j $(JOBS)
+
+# The thread tests (threads sharing parameters, a model, the buffer pool; tests whose
+# file names contain "thread" or start with "concurrent_") under ThreadSanitizer, in a
+# build directory of their own; only that one test executable is built. Any report fails
+# the run (halt_on_error). One OpenBLAS thread: OpenBLAS is not instrumented, so its own
+# threads would be invisible to TSan at best.
+TSAN_ENV := TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 OPENBLAS_NUM_THREADS=1
+
+tsan: deps
+	$(CMAKE) -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_TSAN=ON \
+	    -DTAPEGRAD_NATIVE=$(NATIVE) -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCHMARKS=OFF \
+	    -DTAPEGRAD_BUILD_DIST=OFF $(CMAKE_ARGS)
+	$(CMAKE) --build $(TSAN_DIR) -j $(JOBS) --target tapegrad_thread_tests
+	cd $(TSAN_DIR) && $(TSAN_ENV) $(CTEST) --output-on-failure -R '^threads$$'
 
 # libFuzzer targets for the .npz checkpoint loader (fuzz/), built with clang, with ASan
 # and UBSan, and run for FUZZ_SECONDS in total; a crash, leak or hang fails.

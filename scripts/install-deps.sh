@@ -9,6 +9,7 @@ packages=(
   libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev
   libzip-dev zlib1g-dev googletest libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox graphviz python3-numpy
+  libtsan2 libopenmpi-dev openmpi-bin
 )
 # `make fuzz` (CI): clang 14 and its runtime libraries (libFuzzer, ASan, UBSan; only
 # recommended by clang, so listed), and llvm-14 for llvm-symbolizer (readable reports).

@@ -20,6 +20,7 @@
 #include <tapegrad/grad_mode.hpp>
 #include <tapegrad/nn/adam.hpp>
 #include <tapegrad/nn/data.hpp>
+#include <tapegrad/nn/data_parallel.hpp>
 #include <tapegrad/nn/loss.hpp>
 #include <tapegrad/nn/sgd.hpp>
 #include <tapegrad/tape.hpp>
@@ -32,7 +33,12 @@
 #include <memory>
 #include <string>
 #include <vector>
+#include <optional>
 #include <xtensor/xview.hpp>
+
+#ifdef TAPEGRAD_HAVE_DIST
+#include <tapegrad/dist.hpp>
+#endif
 
 namespace {
 
@@ -73,6 +79,24 @@ int main(int argc, char** argv) {
         return 0;
     }
 
+    // --distributed: MPI for the whole run; rank r trains on its share of every batch.
+    int rank = 0, ranks = 1;
+#ifdef TAPEGRAD_HAVE_DIST
+    std::optional<tg::dist::Environment> mpi;
+    if (o.distributed) {
+        mpi.emplace(argc, argv);
+        rank = tg::dist::rank();
+        ranks = tg::dist::size();
+        if (rank != 0 && !std::freopen("/dev/null", "w", stdout)) return 1;  // rank 0 reports
+    }
+#else
+    if (o.distributed) {
+        std::fprintf(stderr, "trapezoid: --distributed needs tapegrad built with MPI "
+                             "(install libopenmpi-dev openmpi-bin and reconfigure)\n");
+        return 2;
+    }
+#endif
+
     // The weights have a stream of their own: other data sizes give the same initial net.
     tg::nn::Rng data_rng(o.seed), weight_rng(o.seed + 1);
     const trapezoid::Data train = trapezoid::make_data(o.train_size, data_rng);
@@ -90,6 +114,12 @@ int main(int argc, char** argv) {
                 o.decay ? " (cosine decay over the second half)" : "", batching.c_str(), o.epochs,
                 o.test_size, static_cast<unsigned long long>(o.seed));
     std::printf("network: %s\n", net.describe().c_str());
+#ifdef TAPEGRAD_HAVE_DIST
+    if (o.distributed) {
+        tg::dist::broadcast_parameters(net);  // rank 0's weights on every rank
+        std::printf("distributed: %d MPI ranks, each batch split between them\n", ranks);
+    }
+#endif
     std::fflush(stdout);  // before the progress lines on stderr, also when both go to one file
 
     if (o.check) {
@@ -114,14 +144,37 @@ int main(int argc, char** argv) {
     double eval_seconds = 0;  // spent measuring the test RMSE for the curve, not training
 
     tg::Tape tape;  // one tape for the whole run: backward releases the entries, keeps the pools
+    // --threads K: each batch's rows split between K workers, gradients reduced in order.
+    tg::nn::DataParallelOptions parallel_options;
+    parallel_options.workers = o.threads;
+    tg::nn::DataParallel<double> parallel(
+        net, [](const Tensor& p, const Tensor& y) { return tg::nn::half_sse_per_example(p, y); },
+        parallel_options);
     // One optimizer step on a batch; returns the loss before the update.
     auto step = [&](const Tensor& x, const Tensor& y) {
         optimizer->zero_grad();
-        Tensor loss = tg::nn::half_sse_per_example(net(x), y);
-        tape.backward(loss);  // accumulates d loss / d p into p.grad()
-        optimizer->step();    // updates in place; records nothing
+        double loss_value = 0;
+        if (o.threads > 1) {
+            loss_value = parallel.backward(x, y);  // fills p.grad() from K workers
+#ifdef TAPEGRAD_HAVE_DIST
+        } else if (o.distributed) {  // this rank's rows; the ranks' gradients averaged
+            const std::size_t n = x.shape()[0], r = static_cast<std::size_t>(rank);
+            const std::size_t begin = r * n / ranks, end = (r + 1) * n / ranks;
+            Tensor loss = tg::nn::half_sse_per_example(
+                net(Tensor(tg::Array<double>(xt::view(x.value(), xt::range(begin, end), xt::all())))),
+                Tensor(tg::Array<double>(xt::view(y.value(), xt::range(begin, end), xt::all()))));
+            tape.backward(loss);
+            tg::dist::allreduce_gradients(net);  // one MPI_Allreduce per step
+            loss_value = loss.item();            // this rank's share (rank 0's is reported)
+#endif
+        } else {
+            Tensor loss = tg::nn::half_sse_per_example(net(x), y);
+            tape.backward(loss);  // accumulates d loss / d p into p.grad()
+            loss_value = loss.item();
+        }
+        optimizer->step();  // updates in place; records nothing
         ++steps;
-        return loss.item();
+        return loss_value;
     };
 
     for (long epoch = 1; epoch <= o.epochs; ++epoch) {
@@ -167,6 +220,7 @@ int main(int argc, char** argv) {
     char title[160];
     std::snprintf(title, sizeof title, "recipe %s, %s, %ld epochs, test RMSE %.4f",
                   o.recipe.c_str(), o.optimizer == "adam" ? "Adam" : "plain SGD", o.epochs, rmse);
+    if (rank != 0) return 0;  // every rank holds the same model; rank 0 writes it out
     const std::vector<std::string> files =
         trapezoid::write_outputs(o.out, curve, test.x, test.y, prediction, title);
 

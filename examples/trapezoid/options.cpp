@@ -62,11 +62,13 @@ bool parse_options(int argc, char** argv, Options& options, std::string& error) 
             value = flag.substr(eq + 1);
             flag = flag.substr(0, eq);
         }
-        const bool is_switch = flag == "--check" || flag == "--help" || flag == "-h";
+        const bool is_switch = flag == "--check" || flag == "--help" || flag == "-h" ||
+                               flag == "--distributed";
         const bool takes_value = flag == "--recipe" || flag == "--optimizer" || flag == "--lr" ||
                                  flag == "--epochs" || flag == "--batch-size" ||
                                  flag == "--train-size" || flag == "--test-size" ||
-                                 flag == "--seed" || flag == "--out" || flag == "--max-rmse";
+                                 flag == "--seed" || flag == "--out" || flag == "--max-rmse" ||
+                                 flag == "--threads";
         if (!is_switch && !takes_value) {
             error = flag.rfind("-", 0) == 0
                         ? "unknown flag '" + flag + "'"
@@ -105,6 +107,8 @@ bool parse_options(int argc, char** argv, Options& options, std::string& error) 
             o.help = true;
         } else if (flag == "--check") {
             o.check = true;
+        } else if (flag == "--distributed") {
+            o.distributed = true;
         } else if (flag == "--seed") {
             if (!parse_unsigned(value, u)) return fail("a non-negative integer");
             o.seed = u;
@@ -120,6 +124,10 @@ bool parse_options(int argc, char** argv, Options& options, std::string& error) 
             } else {
                 o.test_size = u;
             }
+        } else if (flag == "--threads") {
+            if (!parse_unsigned(value, u) || u == 0 || u > 256)
+                return fail("an integer from 1 to 256");
+            o.threads = u;
         } else if (flag == "--epochs") {
             if (!parse_unsigned(value, u) || u == 0 || u > 1000000000)
                 return fail("an integer from 1 to 1000000000");
@@ -208,6 +216,11 @@ std::string help_text(const char* program) {
            "                        tg::nn::reference, central finite differences), print the\n"
            "                        largest disagreement per layer, exit 1 if they disagree\n"
            "  --max-rmse X          exit 1 when the final test RMSE is above X\n"
+           "  --distributed         split each batch between MPI ranks (run under\n"
+           "                        mpirun -np R; needs tapegrad built with MPI)\n"
+           "  --threads K           split each batch between K worker threads\n"
+           "                        (tg::nn::DataParallel; batches under 2 x 128 rows stay\n"
+           "                        on one thread; 1 = plain tape.backward, the default)\n"
            "  --help                this text\n"
            "\n"
            "Progress goes to stderr (one line rewritten in place on a terminal), the summary\n"

@@ -90,7 +90,12 @@ Tensor<T>& Tensor<T>::set_requires_grad(bool flag) {
 template <class T>
 Tensor<T> Tensor<T>::grad() const {
     const detail::Node<T>& n = checked();
-    if (!n.grad) {
+    std::shared_ptr<detail::Node<T>> g;
+    {
+        detail::GradLockGuard lock(n.grad_lock);
+        g = n.grad;
+    }
+    if (!g) {
         if (!n.requires_grad)
             throw GraphError("grad(): tensor of shape " + shape_str(n.value.shape()) +
                              " does not require a gradient; make it with tg::parameter(...) "
@@ -103,12 +108,20 @@ Tensor<T> Tensor<T>::grad() const {
                          " has no gradient yet; call tape.backward(loss) first "
                          "(tape.gradient returns gradients without filling grad())");
     }
-    return Tensor<T>(n.grad);
+    return Tensor<T>(std::move(g));
+}
+
+template <class T>
+bool Tensor<T>::has_grad() const {
+    if (!node_) return false;
+    detail::GradLockGuard lock(node_->grad_lock);
+    return node_->grad != nullptr;
 }
 
 template <class T>
 void Tensor<T>::zero_grad() {
     detail::Node<T>& n = checked();
+    detail::GradLockGuard lock(n.grad_lock);
     if (!n.grad) return;
     if (n.grad->is_leaf()) {
         std::fill(n.grad->value.begin(), n.grad->value.end(), T(0));
@@ -120,7 +133,10 @@ void Tensor<T>::zero_grad() {
 
 template <class T>
 void Tensor<T>::reset_grad() {
-    checked().grad.reset();
+    detail::Node<T>& n = checked();
+    std::shared_ptr<detail::Node<T>> dropped;  // freed after the lock is released
+    detail::GradLockGuard lock(n.grad_lock);
+    dropped = std::move(n.grad);
 }
 
 template <class T>

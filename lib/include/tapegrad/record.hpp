@@ -122,7 +122,10 @@ struct SweepState {
     bool gradient_mode = false;  ///< tape.gradient: only targets receive leaf gradients
     bool create_graph = false;
     bool anomaly = false;
-    std::vector<std::shared_ptr<void>> touched_leaves;  ///< leaves with a pending gradient
+    /// The gradients the sweep collects for leaves (a detail::LeafGradients<T> of
+    /// tape.cpp). They belong to the sweep, never to the leaves: other threads' sweeps
+    /// may run through the same leaves at the same time.
+    void* leaves = nullptr;
 };
 
 /// A borrowed tensor in record()'s argument lists. Copying a Tensor costs two reference

@@ -38,7 +38,9 @@ struct TapeOptions {
 
 namespace detail {
 struct EntryBase;
-}
+template <class T>
+class Sweep;
+}  // namespace detail
 
 class Tape {
 public:
@@ -102,10 +104,16 @@ public:
 
 private:
     template <class T>
+    friend class detail::Sweep;
+
+    template <class T>
     void sweep(const Tensor<T>& y, const Tensor<T>* seed, const std::vector<Tensor<T>>* xs,
                std::vector<Tensor<T>>* results, const BackwardOptions& options);
     void check_thread(const char* what) const;
     void release();
+    /// After a failed sweep: drops the entries' gradients and the entries it recorded
+    /// (those from index `keep` on), so the tape is as before the sweep.
+    void discard_sweep(std::size_t keep);
 
     TapeOptions options_;
     std::vector<std::unique_ptr<detail::EntryBase>> entries_;

@@ -8,8 +8,10 @@
 #include <tapegrad/array.hpp>
 #include <tapegrad/error.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -22,22 +24,43 @@ namespace detail {
 
 /// What a tensor handle points to. Recorded results know their tape entry by
 /// (epoch, index); they never own other nodes, so freeing a long graph never recurses.
+///
+/// A leaf (a parameter) may be shared by threads that each record on their own tape, so
+/// a node holds no state of a running sweep: that lives in the sweep. The one thing
+/// sweeps of several threads change in a shared node is `grad` (tape.backward adds into
+/// it), and they do that holding `grad_lock`.
 template <class T>
 struct Node {
     Array<T> value;
-    std::shared_ptr<Node<T>> grad;     ///< accumulated gradient (leaves that require grad)
-    std::shared_ptr<Node<T>> pending;  ///< gradient collected by a running sweep
-    std::uint64_t version = 0;         ///< bumped by every in-place change of `value`
-    std::uint64_t tape_epoch = 0;      ///< epoch of the tape entry that made it; 0: a leaf
-    std::size_t entry = 0;             ///< index of that entry on its tape
-    long sweep_target = -1;            ///< position among tape.gradient's inputs, or -1
+    std::shared_ptr<Node<T>> grad;  ///< accumulated gradient (leaves that require grad)
+    std::uint64_t version = 0;      ///< bumped by every in-place change of `value`
+    std::uint64_t tape_epoch = 0;   ///< epoch of the tape entry that made it; 0: a leaf
+    std::size_t entry = 0;          ///< index of that entry on its tape
     bool requires_grad = false;
+    mutable std::atomic<bool> grad_lock{false};  ///< held while `grad` is read or changed
 
     Node() = default;
     Node(Array<T>&& v, bool wants_grad) : value(std::move(v)), requires_grad(wants_grad) {}
     /// Values of `shape`, not initialized, built in place.
     explicit Node(const Shape& shape) : value(shape) {}
     bool is_leaf() const { return tape_epoch == 0; }
+};
+
+/// Holds a node's `grad_lock` while alive. A spin lock of one byte (it fits in the
+/// node's padding): uncontended, as in a one-thread program, it costs one atomic
+/// exchange; contended, the holder is adding one gradient, so waiting is short.
+class GradLockGuard {
+public:
+    explicit GradLockGuard(std::atomic<bool>& flag) : flag_(flag) {
+        while (flag_.exchange(true, std::memory_order_acquire))
+            while (flag_.load(std::memory_order_relaxed)) std::this_thread::yield();
+    }
+    ~GradLockGuard() { flag_.store(false, std::memory_order_release); }
+    GradLockGuard(const GradLockGuard&) = delete;
+    GradLockGuard& operator=(const GradLockGuard&) = delete;
+
+private:
+    std::atomic<bool>& flag_;
 };
 
 template <class T>
@@ -116,8 +139,11 @@ public:
     Tensor& set_requires_grad(bool flag = true);
 
     /// The gradient accumulated by backward (tg::GraphError if there is none yet).
+    /// grad(), has_grad(), zero_grad() and reset_grad() may run while other threads'
+    /// tape.backward adds into the same leaf; the values of the returned tensor change
+    /// under such a backward, so read them once those threads are done.
     Tensor grad() const;
-    bool has_grad() const { return node_ && node_->grad != nullptr; }
+    bool has_grad() const;
     /// Sets an existing gradient to zero, keeping its buffer for the next step.
     void zero_grad();
     /// Drops the gradient (PyTorch's `p.grad = None`): has_grad() is false until the next

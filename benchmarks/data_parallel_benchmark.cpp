@@ -1,0 +1,96 @@
+// One training step (forward, backward, SGD update) on one thread against
+// tg::nn::DataParallel with two workers, for the blog network and the wide
+// 784-256-256-10 ReLU network, float and double:
+//   one_thread    tape.backward on the calling thread (as training_step_benchmark's tape)
+//   two_threads   DataParallel, 2 workers, every batch split (min_rows_per_worker = 1)
+//   auto          DataParallel, 2 workers, default options: batches too small to pay
+//                 run on the calling thread alone
+// Names are <network>/<variant>/<dtype>/<N>; the table at the end gives the ratios to
+// one_thread (below 1: faster).
+
+#include <benchmark/benchmark.h>
+
+#include <tapegrad/nn.hpp>
+#include <tapegrad/nn/data_parallel.hpp>
+#include <tapegrad/tapegrad.hpp>
+
+#include "benchmark_main.hpp"
+
+namespace {
+
+using tg::Array;
+namespace nn = tg::nn;
+
+enum class Net { blog, wide };
+enum class Variant { one_thread, two_threads, automatic };
+
+template <class T>
+nn::Sequential<T> make_network(Net net) {
+    nn::Rng rng(1);
+    if (net == Net::blog)
+        return nn::Sequential<T>{nn::Dense<T>(1, 32, rng),  nn::Sigmoid<T>(),
+                                 nn::Dense<T>(32, 32, rng), nn::Sigmoid<T>(),
+                                 nn::Dense<T>(32, 16, rng), nn::Sigmoid<T>(),
+                                 nn::Dense<T>(16, 16, rng), nn::Sigmoid<T>(),
+                                 nn::Dense<T>(16, 1, rng),  nn::Tanh<T>()};
+    return nn::Sequential<T>{nn::Dense<T>(784, 256, rng), nn::ReLU<T>(),
+                             nn::Dense<T>(256, 256, rng), nn::ReLU<T>(),
+                             nn::Dense<T>(256, 10, rng)};
+}
+
+template <class T>
+void step(benchmark::State& state, Net net, Variant variant) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    const std::size_t in = net == Net::blog ? 1 : 784, out = net == Net::blog ? 1 : 10;
+    nn::Rng rng(2);
+    const tg::Tensor<T> x(Array<T>(nn::uniform<T>({n, in}, -1.0, 1.0, rng)));
+    const tg::Tensor<T> y(Array<T>(nn::uniform<T>({n, out}, 0.0, 1.0, rng)));
+    nn::Sequential<T> model = make_network<T>(net);
+    tg::optim::SGD<T> sgd(model.parameters(), T(1e-3));
+    auto loss = [](const tg::Tensor<T>& p, const tg::Tensor<T>& t) {
+        return nn::half_sse_per_example(p, t);
+    };
+    nn::DataParallelOptions options;
+    options.workers = 2;
+    if (variant == Variant::two_threads) options.min_rows_per_worker = 1;
+    nn::DataParallel<T> parallel(model, loss, options);
+    tg::Tape tape;
+    auto one_step = [&] {
+        if (variant == Variant::one_thread)
+            tape.backward(loss(model(x), y));
+        else
+            parallel.backward(x, y);
+        sgd.step();
+        sgd.zero_grad();
+    };
+    for (int i = 0; i < 20; ++i) one_step();
+    for (auto _ : state) one_step();
+    state.counters["workers"] =
+        variant == Variant::one_thread ? 1.0 : static_cast<double>(parallel.workers_for(n));
+}
+
+template <class T>
+void register_network(const char* name, Net net, const std::vector<long>& sizes, const char* dtype) {
+    const std::pair<const char*, Variant> variants[] = {{"one_thread", Variant::one_thread},
+                                                        {"two_threads", Variant::two_threads},
+                                                        {"auto", Variant::automatic}};
+    for (long n : sizes)
+        for (const auto& [variant_name, variant] : variants)
+            benchmark::RegisterBenchmark(
+                (std::string(name) + "/" + variant_name + "/" + dtype).c_str(), step<T>, net,
+                variant)
+                ->Arg(n)
+                ->Unit(benchmark::kMicrosecond)
+                ->UseRealTime();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    register_network<double>("blog", Net::blog, {16, 256, 1024, 4096}, "double");
+    register_network<float>("blog", Net::blog, {16, 256, 1024, 4096}, "float");
+    register_network<double>("wide", Net::wide, {64, 256, 1024}, "double");
+    register_network<float>("wide", Net::wide, {64, 256, 1024}, "float");
+    tg::bench::RatioTable table("one_thread");
+    return tg::bench::run_benchmarks(argc, argv, &table);
+}

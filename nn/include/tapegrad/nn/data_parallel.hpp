@@ -1,0 +1,86 @@
+#pragma once
+// tg::nn::DataParallel: one model, its batch split between worker threads.
+//
+//     tg::nn::DataParallel<double> parallel(model, tg::nn::half_sse_per_example<double>);
+//     for (...) {
+//         opt.zero_grad();
+//         double loss = parallel.backward(x, y);  // fills every parameter's grad()
+//         opt.step();
+//     }
+//
+// Each worker takes a contiguous block of rows, runs the forward pass and tape.gradient
+// on its own tape through the one shared model, and the gradients are reduced in worker
+// order (worker 0 + worker 1 + ...), so a run is bit-identical from run to run whatever
+// the timing, and equal to the one-thread gradient of the whole batch to rounding. The
+// loss must be a mean over rows (half_sse_per_example, mse_loss, cross_entropy): worker
+// k's loss is weighted by its share of the rows. The workers are an OpenMP team (libgomp
+// keeps its threads from one step to the next); see docs/threads.md.
+
+#include <tapegrad/error.hpp>
+#include <tapegrad/nn/module.hpp>
+
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace tg::nn {
+
+/// A worker of DataParallel threw: the message names the worker and says what it threw;
+/// the pool stays usable and no gradient was changed.
+class WorkerError : public Error {
+public:
+    WorkerError(std::size_t worker, const std::string& message)
+        : Error(message), worker_(worker) {}
+    /// The index of the worker whose exception this is (the lowest, if several threw).
+    std::size_t worker() const { return worker_; }
+
+private:
+    std::size_t worker_;
+};
+
+struct DataParallelOptions {
+    /// Workers; 0: tg::num_threads() at each step.
+    std::size_t workers = 0;
+    /// A batch is split only so far that each worker gets at least this many rows; a
+    /// smaller batch runs on fewer workers (one: the calling thread alone), where
+    /// splitting costs more than it gains (see benchmarks/README.md).
+    std::size_t min_rows_per_worker = 128;
+};
+
+template <class T = double>
+class DataParallel {
+public:
+    /// loss(prediction, target): a mean over the rows.
+    using LossFn = std::function<Tensor<T>(const Tensor<T>&, const Tensor<T>&)>;
+
+    DataParallel(Module<T>& model, LossFn loss, DataParallelOptions options = {});
+
+    /// Adds d loss(model(x), y) / d p into grad() of every parameter p (as tape.backward
+    /// would on one thread) and returns the loss of the whole batch. x and y have the
+    /// same number of rows. A worker's exception is rethrown as a WorkerError naming it.
+    T backward(const Tensor<T>& x, const Tensor<T>& y);
+
+    /// How many workers a batch of `rows` rows runs on.
+    std::size_t workers_for(std::size_t rows) const;
+
+private:
+    void run_worker(std::size_t k, std::size_t team, const Tensor<T>& x, const Tensor<T>& y);
+    void prepare_grads();
+    void reduce(std::size_t team);
+    T finish(std::size_t team);
+
+    Module<T>* model_;
+    LossFn loss_;
+    DataParallelOptions options_;
+    std::vector<Tensor<T>> params_;
+    std::vector<std::vector<Tensor<T>>> grads_;  ///< per worker, per parameter
+    std::vector<double> losses_;                 ///< per worker, weighted
+    std::vector<std::exception_ptr> errors_;     ///< per worker
+};
+
+extern template class DataParallel<float>;
+extern template class DataParallel<double>;
+
+}  // namespace tg::nn

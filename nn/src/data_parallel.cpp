@@ -1,0 +1,162 @@
+#include <tapegrad/nn/data_parallel.hpp>
+#include <tapegrad/tape.hpp>
+#include <tapegrad/threads.hpp>
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace tg::nn {
+namespace {
+
+/// Rows [begin, end) of x (row-major, so one contiguous block), as a new tensor.
+template <class T>
+Tensor<T> rows_of(const Tensor<T>& x, std::size_t begin, std::size_t end) {
+    Shape shape(x.value().shape());
+    const std::size_t row = x.size() / shape[0];
+    shape[0] = end - begin;
+    Tensor<T> out = Tensor<T>::uninitialized(shape);
+    std::memcpy(out.node()->value.data(), x.value().data() + begin * row,
+                (end - begin) * row * sizeof(T));
+    return out;
+}
+
+/// The first row of worker k's block when `rows` rows are split between `team` workers.
+std::size_t first_row(std::size_t k, std::size_t team, std::size_t rows) {
+    return k * rows / team;
+}
+
+std::string describe(const std::exception_ptr& error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        return e.what();
+    } catch (...) {
+        return "an exception not derived from std::exception";
+    }
+}
+
+}  // namespace
+
+template <class T>
+DataParallel<T>::DataParallel(Module<T>& model, LossFn loss, DataParallelOptions options)
+    : model_(&model), loss_(std::move(loss)), options_(options), params_(model.parameters()) {
+    detail::apply_thread_policy();
+    if (!loss_) throw ValueError("DataParallel: the loss function is empty; pass one, e.g. "
+                                 "tg::nn::half_sse_per_example<double>");
+}
+
+template <class T>
+std::size_t DataParallel<T>::workers_for(std::size_t rows) const {
+    const std::size_t wanted =
+        options_.workers ? options_.workers : static_cast<std::size_t>(num_threads());
+    const std::size_t fit = rows / std::max<std::size_t>(options_.min_rows_per_worker, 1);
+    return std::max<std::size_t>(1, std::min(wanted, fit));
+}
+
+template <class T>
+T DataParallel<T>::backward(const Tensor<T>& x, const Tensor<T>& y) {
+    if (x.dim() == 0 || y.dim() == 0 || x.shape()[0] != y.shape()[0] || x.shape()[0] == 0)
+        throw ShapeError("DataParallel::backward: x of shape " + shape_str(x.value().shape()) +
+                         " and y of shape " + shape_str(y.value().shape()) +
+                         " need the same number of rows (axis 0), at least one");
+    const std::size_t team = workers_for(x.shape()[0]);
+    grads_.resize(team);  // (a smaller team than last time frees the rest here)
+    losses_.assign(team, 0.0);
+    errors_.assign(team, nullptr);
+    std::size_t actual = team;
+    if (team == 1) {  // the calling thread alone: no parallel region
+        grads_[0].clear();
+        run_worker(0, 1, x, y);
+    } else {
+        // One fork and one join per step: a barrier costs most when the machine is busy
+        // and a worker waits for a core (docs/threads.md), so the reduction runs on the
+        // calling thread after the join rather than between barriers inside the region.
+#pragma omp parallel num_threads(static_cast<int>(team))
+        {
+            // OpenMP may give fewer threads than asked (nested regions): split between
+            // those.
+            const auto n = static_cast<std::size_t>(omp_get_num_threads());
+            const auto k = static_cast<std::size_t>(omp_get_thread_num());
+            if (k == 0) actual = n;
+            grads_[k].clear();  // the last step's, freed on the thread whose pool made them
+            run_worker(k, n, x, y);
+        }
+    }
+    const bool failed = std::any_of(errors_.begin(), errors_.begin() + actual,
+                                    [](const std::exception_ptr& e) { return e != nullptr; });
+    if (!failed) {
+        prepare_grads();
+        reduce(actual);
+    }
+    return finish(actual);
+}
+
+/// Worker k of `team`: forward and tape.gradient over its block of rows, on its own
+/// tape, seeded with its share of the rows so that the shares add up to the mean.
+template <class T>
+void DataParallel<T>::run_worker(std::size_t k, std::size_t team, const Tensor<T>& x,
+                                 const Tensor<T>& y) {
+    try {
+        const std::size_t rows = x.shape()[0];
+        const std::size_t begin = first_row(k, team, rows), end = first_row(k + 1, team, rows);
+        const double share = double(end - begin) / double(rows);
+        Tape tape;
+        const Tensor<T> loss = loss_((*model_)(rows_of(x, begin, end)), rows_of(y, begin, end));
+        if (loss.size() != 1)
+            throw ShapeError("the loss has shape " + shape_str(loss.value().shape()) +
+                             "; DataParallel needs a one-element loss, a mean over the rows");
+        grads_[k] = tape.gradient(loss, params_, Tensor<T>(Array<T>(loss.value().shape(), T(share))));
+        losses_[k] = double(loss.item()) * share;
+    } catch (...) {
+        errors_[k] = std::current_exception();
+    }
+}
+
+/// Every parameter gets a plain gradient buffer to add into, made on the calling thread
+/// (so the thread that frees it, the caller's zero_grad, is the one whose pool made it).
+template <class T>
+void DataParallel<T>::prepare_grads() {
+    for (auto& p : params_) {
+        auto& node = *p.node();
+        detail::GradLockGuard lock(node.grad_lock);
+        if (!node.grad)
+            node.grad = Tensor<T>(Array<T>(node.value.shape(), T(0))).node();
+        else if (!node.grad->is_leaf())  // a recorded gradient (create_graph): copy
+            node.grad = Tensor<T>(Array<T>(node.grad->value)).node();
+    }
+}
+
+/// grad += g_0 + g_1 + ... in worker order, so the result does not depend on timing.
+template <class T>
+void DataParallel<T>::reduce(std::size_t team) {
+    for (std::size_t j = 0; j < params_.size(); ++j) {
+        T* out = params_[j].node()->grad->value.data();
+        for (std::size_t i = 0, n = params_[j].size(); i < n; ++i) {
+            T sum = grads_[0][j].value().data()[i];
+            for (std::size_t w = 1; w < team; ++w) sum += grads_[w][j].value().data()[i];
+            out[i] += sum;
+        }
+    }
+}
+
+/// The loss of the whole batch, or the first worker's exception as a WorkerError.
+template <class T>
+T DataParallel<T>::finish(std::size_t team) {
+    for (std::size_t k = 0; k < team; ++k)
+        if (errors_[k])
+            throw WorkerError(k, "DataParallel: worker " + std::to_string(k) + " of " +
+                                     std::to_string(team) + " failed: " + describe(errors_[k]) +
+                                     "; no gradient was changed, and the workers are ready for "
+                                     "the next call");
+    for (auto& p : params_) ++p.node()->grad->version;
+    double total = 0;
+    for (std::size_t k = 0; k < team; ++k) total += losses_[k];
+    return static_cast<T>(total);
+}
+
+template class DataParallel<float>;
+template class DataParallel<double>;
+
+}  // namespace tg::nn
