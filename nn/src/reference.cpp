@@ -1,6 +1,7 @@
 #include <tapegrad/nn/activation.hpp>
 #include <tapegrad/nn/dense.hpp>
 #include <tapegrad/nn/reference.hpp>
+#include <tapegrad/detail/vectorize.hpp>
 
 #include <cblas.h>
 
@@ -42,13 +43,13 @@ void ensure_shape(Array<T>& a, std::size_t rows, std::size_t cols) {
 
 /// A = act(Z), elementwise over n values. Large arrays go through xtensor's xsimd
 /// kernels (vectorized exp and tanh); small ones through a plain loop, which is faster
-/// below a few dozen values.
+/// below kVectorizedMinSize values. (The formulas are written here again on purpose: the
+/// reference is an independent witness of the ops' gradients.)
 template <class T>
 void activate(Activation act, T slope, const T* z, T* a, std::size_t n) {
-    constexpr std::size_t kVectorized = 64;
     const bool transcendental =
         act == Activation::sigmoid || act == Activation::tanh || act == Activation::softplus;
-    if (transcendental && n >= kVectorized) {
+    if (transcendental && n >= detail::kVectorizedMinSize) {
         const std::array<std::size_t, 1> shape{n};
         auto zv = xt::adapt(z, n, xt::no_ownership(), shape);
         auto av = xt::adapt(a, n, xt::no_ownership(), shape);

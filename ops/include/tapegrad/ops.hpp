@@ -4,6 +4,7 @@
 #include <tapegrad/ops/activation.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/compare.hpp>
+#include <tapegrad/ops/loss.hpp>
 #include <tapegrad/ops/math.hpp>
 #include <tapegrad/ops/matmul.hpp>
 #include <tapegrad/ops/reduce.hpp>

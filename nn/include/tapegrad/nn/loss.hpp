@@ -1,6 +1,6 @@
 #pragma once
-// Losses. The squared-error losses are one recorded op each (as in PyTorch) with a
-// backward written in tapegrad ops; cross_entropy is built from log_softmax.
+// Losses. The squared-error losses are one recorded op each (tg::scaled_squared_error,
+// in ops/); cross_entropy is built from log_softmax.
 // Prediction and target must have the same shape: no silent broadcasting of (N) against
 // (N, 1), which is a classic source of wrong losses.
 
