@@ -9,6 +9,7 @@
 #   make sanitize  build the test suites with ASan + UBSan into build-sanitize/ and run them
 #   make fuzz      build the checkpoint fuzzers with clang into build-fuzz/ and run them
 #   make format    clang-format every C++ file in place
+#   make docs      the API reference of the public headers (Doxygen) in build/docs/html
 #   make clean     remove build/
 #
 # Variables: BUILD_DIR (build), BUILD_TYPE (Release), JOBS (nproc), PREFIX (/usr/local),
@@ -35,10 +36,10 @@ SANITIZE_DIR ?= build-sanitize
 FUZZ_DIR     ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-FORMAT_DIRS := lib ops nn tests examples benchmarks include
+FORMAT_DIRS := lib ops reference nn tests examples benchmarks include
 
 .DEFAULT_GOAL := help
-.PHONY: help deps configure build demo test install format bench clean sanitize fuzz
+.PHONY: help deps configure build demo test install format bench clean sanitize fuzz docs
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -120,6 +121,15 @@ fuzz:
 	$(CMAKE) -S fuzz -B $(FUZZ_DIR) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	$(CMAKE) --build $(FUZZ_DIR) -j $(JOBS) --target npz_load_fuzzer npy_entry_fuzzer
 	fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+# The API reference of the public headers, with docs/design.md as its front page, into
+# $(BUILD_DIR)/docs/html (docs/Doxyfile). Any Doxygen warning fails, an undocumented
+# public name among them (WARN_AS_ERROR = FAIL_ON_WARNINGS).
+docs:
+	@scripts/install-deps.sh --docs
+	@mkdir -p $(BUILD_DIR)/docs
+	( cat docs/Doxyfile; echo "OUTPUT_DIRECTORY = $(BUILD_DIR)/docs" ) | doxygen -
+	@echo "make docs: open $(BUILD_DIR)/docs/html/index.html"
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -29,7 +29,7 @@ void blas_gemm(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, co
 /// A single row times a matrix (batch 1), or an outer product (a weight gradient at batch
 /// 1), of at most this many multiply-adds takes row_gemm below: OpenBLAS's fixed cost
 /// per call (argument checks, a buffer lock, packing) is 100-280 ns here, 3-6x what the
-/// kernel takes (MEASURED.md: a raw loop beat BLAS for a single row). Other shapes keep
+/// kernel takes (docs/notes.md: a raw loop beat BLAS for a single row). Other shapes keep
 /// BLAS even when small: measured, the kernel loses there (16x32 times 32x32: 1.7 us
 /// against OpenBLAS's 0.55 us).
 constexpr std::size_t kRowGemmMaxProduct = 4096;

@@ -17,7 +17,7 @@ namespace tg {
 template <class T>
 using Array = xt::xarray<T, xt::layout_type::row_major, detail::PoolAllocator<T>>;
 
-/// A shape, or a short list of axes. DESIGN.md's convention is std::vector, and a
+/// A shape, or a short list of axes. docs/design.md's convention is std::vector, and a
 /// tg::Shape behaves as one where users meet it: `{2, 3}` works at every call site, a
 /// std::vector<std::size_t> converts to it and from it, and the two compare with == and
 /// !=. It keeps up to 4 sizes inline (it is xtensor's own shape vector), so taking,

@@ -53,8 +53,8 @@ struct SavedTensor {
 };
 
 /// A short list kept inside the entry that owns it. Most ops have at most 3 inputs and 2
-/// saved tensors; keeping them inline saves two pool blocks per entry (recording an op
-/// became 6-9 ns cheaper, measured). Longer lists (concat) live in `more_`.
+/// saved tensors; keeping them inline saves two pool blocks per entry
+/// (benchmarks/README.md). Longer lists (concat) live in `more_`.
 template <class V, std::size_t N>
 class InlineList {
 public:

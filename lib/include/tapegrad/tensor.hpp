@@ -73,7 +73,7 @@ public:
     /// For op authors: a tensor of `shape` whose values are not initialized yet; the op
     /// writes them through `node()->value` before handing the tensor out. Its storage is
     /// built inside the node: moving an xtensor container in costs about as much as
-    /// making one (10-20 ns, measured), and a small training step makes ~30 tensors.
+    /// making one (benchmarks/README.md).
     static Tensor uninitialized(const Shape& shape);
 
     /// Nested initializer lists, as for xt::xarray: `Tensor<>{{1, 2}, {3, 4}}`.

@@ -21,7 +21,7 @@ Tensor<T> mse_loss(const Tensor<T>& pred, const Tensor<T>& target);
 template <class T>
 Tensor<T> rmse(const Tensor<T>& pred, const Tensor<T>& target);
 
-/// Exactly the loss of the manual-backprop reference (DESIGN.md):
+/// Exactly the loss of the manual-backprop reference (docs/design.md):
 ///     L = (1 / 2N) Σ_n Σ_j (pred − target)²_nj,   N = pred.shape()[0] (the examples),
 /// so that d L / d pred = (pred − target) / N, which is the reference's seed
 /// dZ_L = (A_L − Y) ⊙ act'(Z_L) with its 1/N carried into dW and db. A 0-d tensor.
