@@ -12,6 +12,7 @@
 
 namespace tg {
 
+/// A function of one tensor (what jacobian, hessian and hvp differentiate).
 template <class T>
 using UnaryFunction = std::function<Tensor<T>(const Tensor<T>&)>;
 

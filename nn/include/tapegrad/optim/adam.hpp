@@ -10,8 +10,11 @@ namespace tg::optim {
 
 /// Options of Adam (an aggregate: `{.beta2 = 0.99}` in C++20).
 struct AdamOptions {
+    /// β₁: decay of the first moment.
     double beta1 = 0.9;
+    /// β₂: decay of the second moment.
     double beta2 = 0.999;
+    /// ε added to the denominator.
     double eps = 1e-8;
     double weight_decay = 0;  ///< λ: L2 penalty added to the gradient (Adam, not AdamW)
 };
@@ -24,8 +27,10 @@ struct AdamOptions {
 template <class T = double>
 class Adam : public Optimizer<T> {
 public:
+    /// Adam over `parameters` with learning rate α.
     Adam(std::vector<Tensor<T>> parameters, T learning_rate = T(1e-3), AdamOptions options = {});
     void step() override;
+    /// The options given.
     const AdamOptions& options() const { return options_; }
 
 private:

@@ -20,6 +20,7 @@
 
 namespace tg::optim {
 
+/// The base of the optimizers: the parameters, a learning rate, step() and zero_grad().
 template <class T = double>
 class Optimizer {
 public:
@@ -38,12 +39,17 @@ public:
     /// keeping their buffers (Tensor::zero_grad).
     void zero_grad(bool set_to_none = true);
 
+    /// The learning rate.
     T learning_rate() const { return learning_rate_; }
+    /// Changes the learning rate (for a schedule).
     void set_learning_rate(T learning_rate);
+    /// The parameters, in the order given.
     const std::vector<Tensor<T>>& parameters() const { return parameters_; }
 
 protected:
+    /// The parameters, in the order given.
     std::vector<Tensor<T>> parameters_;
+    /// The learning rate.
     T learning_rate_;
 };
 

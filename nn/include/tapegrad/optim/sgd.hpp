@@ -24,8 +24,10 @@ struct SGDOptions {
 template <class T = double>
 class SGD : public Optimizer<T> {
 public:
+    /// SGD over `parameters` with learning rate α.
     SGD(std::vector<Tensor<T>> parameters, T learning_rate, SGDOptions options = {});
     void step() override;
+    /// The options given.
     const SGDOptions& options() const { return options_; }
 
 private:

@@ -42,6 +42,7 @@ template <class T = double>
 struct Layer {
     Array<T> weight;  ///< W, shape (out, in)
     Array<T> bias;    ///< b, shape (out)
+    /// The activation after the layer.
     Activation activation = Activation::identity;
     T slope = T(0.01);  ///< negative slope, for Activation::leaky_relu
 };
