@@ -10,6 +10,7 @@
 #   make tsan      build the thread tests with ThreadSanitizer into build-tsan/ and run them
 #   make fuzz      build the checkpoint fuzzers with clang into build-fuzz/ and run them
 #   make format    clang-format every C++ file in place
+#   make docs      the API reference of the public headers (Doxygen) in build/docs/html
 #   make clean     remove build/
 #
 # Variables: BUILD_DIR (build), BUILD_TYPE (Release), JOBS (nproc), PREFIX (/usr/local),
@@ -37,10 +38,10 @@ TSAN_DIR     ?= build-tsan
 FUZZ_DIR     ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-FORMAT_DIRS := lib ops nn tests examples benchmarks include
+FORMAT_DIRS := lib ops reference nn tests examples benchmarks include
 
 .DEFAULT_GOAL := help
-.PHONY: help deps configure build demo test install format bench clean sanitize tsan fuzz
+.PHONY: help deps configure build demo test install format bench clean sanitize tsan fuzz docs
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -137,6 +138,15 @@ fuzz:
 	$(CMAKE) -S fuzz -B $(FUZZ_DIR) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	$(CMAKE) --build $(FUZZ_DIR) -j $(JOBS) --target npz_load_fuzzer npy_entry_fuzzer npy_header_fuzzer
 	fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+# The API reference of the public headers, with docs/design.md as its front page, into
+# $(BUILD_DIR)/docs/html (docs/Doxyfile). Any Doxygen warning fails, an undocumented
+# public name among them (WARN_AS_ERROR = FAIL_ON_WARNINGS).
+docs:
+	@scripts/install-deps.sh --docs
+	@mkdir -p $(BUILD_DIR)/docs
+	( cat docs/Doxyfile; echo "OUTPUT_DIRECTORY = $(BUILD_DIR)/docs" ) | doxygen -
+	@echo "make docs: open $(BUILD_DIR)/docs/html/index.html"
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -34,7 +34,7 @@ public:
             const std::vector<std::string> parts =
                 split(run.run_name.function_name + "/" + run.run_name.args);
             if (parts.size() != 4 || parts[3].empty()) continue;  // not a step benchmark
-            // Microseconds per step, wall clock (the peers in MEASURED.md are wall clock).
+            // Microseconds per step, wall clock (the peers in docs/notes.md are wall clock).
             const double us = run.GetAdjustedRealTime() * to_microseconds(run.time_unit);
             std::vector<double>& times = rows_[{parts[0], parts[2], std::stol(parts[3])}][parts[1]];
             if (median)

@@ -34,7 +34,7 @@ long minor_faults() {
 
 enum class Net { blog, wide };
 
-/// The blog network of DESIGN.md, or the wide 784-256-256-10 ReLU network.
+/// The blog network of docs/design.md, or the wide 784-256-256-10 ReLU network.
 template <class T>
 nn::Sequential<T> make_network(Net net) {
     nn::Rng rng(1);
@@ -85,7 +85,7 @@ void set_faults_per_step(benchmark::State& state, long faults) {
 template <class T>
 void manual_step(benchmark::State& state, Net net) {
     const Batch<T> batch = make_batch<T>(net, static_cast<std::size_t>(state.range(0)));
-    auto model = nn::reference::Network<T>::from_sequential(make_network<T>(net));
+    auto model = nn::to_reference(make_network<T>(net));
     for (int i = 0; i < kWarmupSteps; ++i) model.train_step(batch.x, batch.y, kLearningRate<T>);
     const long faults = minor_faults();
     for (auto _ : state)
@@ -124,7 +124,7 @@ void tape_unfused_step(benchmark::State& state, Net net) {
     const Batch<T> batch = make_batch<T>(net, static_cast<std::size_t>(state.range(0)));
     // The Dense weights, stored transposed (in, out) so that each layer is matmul(a, W) + b.
     nn::Sequential<T> reference = make_network<T>(net);
-    const auto layers = nn::reference::Network<T>::from_sequential(reference);
+    const auto layers = nn::to_reference(reference);
     std::vector<tg::Tensor<T>> weights, biases, params;
     for (std::size_t i = 0; i < layers.depth(); ++i) {
         weights.push_back(tg::parameter<T>(Array<T>(xt::transpose(layers.layer(i).weight))));

@@ -2,6 +2,7 @@
 # Installs the Debian packages tapegrad needs, only those missing. Idempotent.
 # Usage: scripts/install-deps.sh            (build + test dependencies)
 #        scripts/install-deps.sh --fuzz     (those, and clang with libFuzzer for `make fuzz`)
+#        scripts/install-deps.sh --docs     (those, and Doxygen for `make docs`)
 set -euo pipefail
 
 packages=(
@@ -14,10 +15,14 @@ packages=(
 # `make fuzz` (CI): clang 14 and its runtime libraries (libFuzzer, ASan, UBSan; only
 # recommended by clang, so listed), and llvm-14 for llvm-symbolizer (readable reports).
 fuzz_packages=(clang libclang-rt-14-dev llvm-14)
+# `make docs`: the API reference of the public headers.
+docs_packages=(doxygen)
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=("${fuzz_packages[@]}")
+elif [ "${1:-}" = "--docs" ]; then
+  packages+=("${docs_packages[@]}")
 elif [ $# -gt 0 ]; then
-  echo "usage: scripts/install-deps.sh [--fuzz]" >&2
+  echo "usage: scripts/install-deps.sh [--fuzz | --docs]" >&2
   exit 2
 fi
 

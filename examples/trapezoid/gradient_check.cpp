@@ -77,7 +77,7 @@ bool three_way_check(tg::nn::Sequential<double>& net, const tg::Array<double>& x
     }
 
     // 2. The manual-backprop reference, on a copy of the same weights.
-    auto reference = tg::nn::reference::Network<double>::from_sequential(net);
+    auto reference = tg::nn::to_reference(net);
     reference.forward(x_values);
     reference.backward(y_values);
 

@@ -18,11 +18,11 @@
 #include "workload.hpp"
 
 #include <tapegrad/grad_mode.hpp>
-#include <tapegrad/nn/adam.hpp>
+#include <tapegrad/optim/adam.hpp>
 #include <tapegrad/nn/data.hpp>
 #include <tapegrad/nn/data_parallel.hpp>
 #include <tapegrad/nn/loss.hpp>
-#include <tapegrad/nn/sgd.hpp>
+#include <tapegrad/optim/sgd.hpp>
 #include <tapegrad/tape.hpp>
 
 #include <unistd.h>

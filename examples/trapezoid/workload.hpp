@@ -1,5 +1,5 @@
 #pragma once
-// The blog workload (DESIGN.md): its data and its network.
+// The blog workload (docs/design.md): its data and its network.
 
 #include <tapegrad/nn/random.hpp>
 #include <tapegrad/nn/sequential.hpp>

@@ -1,6 +1,6 @@
 // A two-layer network trained from raw tapegrad ops, with a hand-written SGD step.
 //
-// The target is the "trapezoid" of the blog workload (DESIGN.md):
+// The target is the "trapezoid" of the blog workload (docs/design.md):
 //     y = 0.8 · clip((0.75 − |x|) / 0.5, 0, 1),   x uniform in [−1, 1]
 // The model is  pred = tanh(x W1ᵀ + b1) W2ᵀ + b2  with H hidden units, the loss the mean
 // squared error. Each step records the forward pass on a fresh tg::Tape, runs

@@ -1,4 +1,4 @@
-#include <tapegrad/nn/adam.hpp>
+#include <tapegrad/optim/adam.hpp>
 
 #include <cmath>
 #include <xtensor/xbuilder.hpp>

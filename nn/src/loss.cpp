@@ -21,45 +21,12 @@ void check_same_shape(const char* loss, const Tensor<T>& pred, const Tensor<T>& 
                          " has no elements; a loss needs at least one");
 }
 
-/// scale · Σ (pred − target)² as one recorded op, as PyTorch records mse_loss: the
-/// composite (sub, square, sum, mul) would record four entries and make about ten
-/// tensors per step, which at small batches costs more than the arithmetic.
-///     d/dpred = 2 · scale · (pred − target) · g,   d/dtarget = −d/dpred
-/// The backward is written with tapegrad ops under create_graph (so it can be
-/// differentiated again) and as one loop otherwise.
-template <class T>
-Tensor<T> scaled_squared_error(const char* name, const Tensor<T>& pred, const Tensor<T>& target,
-                               T scale) {
-    const T* p = pred.value().data();
-    const T* t = target.value().data();
-    T total = 0;
-    for (std::size_t i = 0, n = pred.size(); i < n; ++i) total += (p[i] - t[i]) * (p[i] - t[i]);
-    Tensor<T> loss(scale * total);
-    record(name, {pred, target}, loss, {pred, target}, [scale](BackwardContext<T>& c) {
-        const Tensor<T>& p = c.saved(0);
-        const Tensor<T>& t = c.saved(1);
-        Tensor<T> dpred;
-        if (c.create_graph()) {
-            dpred = (p - t) * (c.grad() * (T(2) * scale));
-        } else {
-            const T k = T(2) * scale * c.grad().item();
-            dpred = Tensor<T>::uninitialized(p.value().shape());
-            T* d = dpred.node()->value.data();
-            const T *pv = p.value().data(), *tv = t.value().data();
-            for (std::size_t i = 0, n = p.size(); i < n; ++i) d[i] = k * (pv[i] - tv[i]);
-        }
-        if (c.needs(0)) c.add(0, dpred);
-        if (c.needs(1)) c.add(1, neg(dpred));
-    });
-    return loss;
-}
-
 }  // namespace
 
 template <class T>
 Tensor<T> mse_loss(const Tensor<T>& pred, const Tensor<T>& target) {
     check_same_shape("mse_loss", pred, target);
-    return scaled_squared_error("mse_loss", pred, target, T(1) / T(pred.size()));
+    return scaled_squared_error(pred, target, T(1) / T(pred.size()), "mse_loss");
 }
 
 template <class T>
@@ -76,7 +43,7 @@ Tensor<T> half_sse_per_example(const Tensor<T>& pred, const Tensor<T>& target) {
             "half_sse_per_example: the prediction is 0-d; it needs examples in rows "
             "(shape (N, ...))");
     const std::size_t n = pred.shape()[0];
-    return scaled_squared_error("half_sse_per_example", pred, target, T(1) / T(2 * n));
+    return scaled_squared_error(pred, target, T(1) / T(2 * n), "half_sse_per_example");
 }
 
 template <class T>

@@ -1,4 +1,4 @@
-#include <tapegrad/nn/optimizer.hpp>
+#include <tapegrad/optim/optimizer.hpp>
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-#include <tapegrad/nn/sgd.hpp>
+#include <tapegrad/optim/sgd.hpp>
 
 #include <cmath>
 #include <xtensor/xbuilder.hpp>

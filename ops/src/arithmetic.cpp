@@ -4,9 +4,27 @@
 #include <tapegrad/ops/shape.hpp>
 #include <tapegrad/record.hpp>
 
-#include "kernels.hpp"
+#include "elementwise.hpp"
 
 namespace tg {
+namespace detail {
+
+/// d(a b) = b da + a db
+template <class T>
+struct Mul {
+    static constexpr const char* name = "mul";
+    T value(T a, T b) const { return a * b; }
+    template <class V>
+    auto grad_a(const V& g, const V&, const V& b) const {
+        return g * b;
+    }
+    template <class V>
+    auto grad_b(const V& g, const V& a, const V&) const {
+        return g * a;
+    }
+};
+
+}  // namespace detail
 
 template <class T>
 Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
@@ -27,23 +45,7 @@ Tensor<T> sub(const Tensor<T>& a, const Tensor<T>& b) {
 
 template <class T>
 Tensor<T> mul(const Tensor<T>& a, const Tensor<T>& b) {
-    Tensor<T> y =
-        detail::broadcast_map("mul", a.value(), b.value(), [](T u, T v) { return u * v; });
-    record("mul", {a, b}, y, {a, b}, [](BackwardContext<T>& c) {
-        // d(a b) = b da + a db
-        if (!c.create_graph() && c.input_shape(0) == c.input_shape(1)) {
-            // No broadcast: da = g b and db = g a, the last one written over g.
-            const auto times = [](T g, T v) { return g * v; };
-            const bool da = c.needs(0), db = c.needs(1);
-            if (da && db) c.add(1, detail::map(c.grad(), c.saved(0), times));
-            if (da) c.add(0, detail::map_grad(c, c.saved(1), times));
-            if (db && !da) c.add(1, detail::map_grad(c, c.saved(0), times));
-            return;
-        }
-        if (c.needs(0)) c.add(0, sum_to(c.grad() * c.saved(1), c.input_shape(0)));
-        if (c.needs(1)) c.add(1, sum_to(c.grad() * c.saved(0), c.input_shape(1)));
-    });
-    return y;
+    return detail::binary(a, b, detail::Mul<T>{});
 }
 
 template <class T>

@@ -4,46 +4,57 @@
 #include <tapegrad/ops/shape.hpp>
 #include <tapegrad/record.hpp>
 
-#include <xtensor/xoperation.hpp>
+#include "elementwise.hpp"
 
 namespace tg {
-namespace {
+namespace detail {
 
-/// 1 where the first argument is selected (a >= b for maximum, a <= b for minimum; ties
-/// go to the first argument), 0 where the second is; of the broadcast shape.
+/// maximum(a, b) = a >= b ? a : b, minimum(a, b) = a <= b ? a : b (a tie sends the
+/// gradient to the first argument):
+///     da = g ⊙ m,  db = g ⊙ (1 − m),  m = [a is selected], a step function of (a, b).
 template <class T>
-Array<T> first_selected(const Array<T>& a, const Array<T>& b, bool is_max) {
-    return is_max ? Array<T>(xt::where(a >= b, T(1), T(0)))
-                  : Array<T>(xt::where(a <= b, T(1), T(0)));
-}
+struct Extremum {
+    const char* name;  // "maximum" or "minimum"
+    bool is_max;
+    bool first(T a, T b) const { return is_max ? a >= b : a <= b; }
+    T value(T a, T b) const { return first(a, b) ? a : b; }
+    template <class V>
+    auto grad_a(const V& g, const V& a, const V& b) const {
+        const Extremum e = *this;
+        return g * step_function(a, b, [e](T u, T v) { return e.first(u, v) ? T(1) : T(0); });
+    }
+    template <class V>
+    auto grad_b(const V& g, const V& a, const V& b) const {
+        const Extremum e = *this;
+        return g * step_function(a, b, [e](T u, T v) { return e.first(u, v) ? T(0) : T(1); });
+    }
+};
 
-/// maximum or minimum. d/da = g ⊙ m, d/db = g ⊙ (1 − m), each summed to its input's
-/// shape, with m = first_selected(a, b) a constant of the backward.
+/// clamp(x, lo, hi) = min(max(x, lo), hi);   d clamp = [lo <= x <= hi] dx
 template <class T>
-Tensor<T> select(const char* name, const Tensor<T>& a, const Tensor<T>& b, bool is_max) {
-    detail::broadcast_shapes(name, a.shape(), b.shape());
-    const Array<T>& av = a.value();
-    const Array<T>& bv = b.value();
-    Tensor<T> y(is_max ? Array<T>(xt::where(av >= bv, av, bv))
-                       : Array<T>(xt::where(av <= bv, av, bv)));
-    record(name, {a, b}, y, {a, b}, [is_max](BackwardContext<T>& c) {
-        Tensor<T> m(first_selected(c.saved(0).value(), c.saved(1).value(), is_max));
-        if (c.needs(0)) c.add(0, sum_to(c.grad() * m, c.input_shape(0)));
-        if (c.needs(1)) c.add(1, sum_to(c.grad() * (T(1) - m), c.input_shape(1)));
-    });
-    return y;
-}
+struct Clamp {
+    static constexpr const char* name = "clamp";
+    static constexpr Saves saves = Saves::input;
+    static constexpr bool vectorized = false;
+    T lo, hi;
+    T value(T x) const { return x < lo ? lo : x > hi ? hi : x; }
+    template <class V>
+    auto grad(const V& g, const V& x) const {
+        const T l = lo, h = hi;
+        return g * step_function(x, [l, h](T v) { return v >= l && v <= h ? T(1) : T(0); });
+    }
+};
 
-}  // namespace
+}  // namespace detail
 
 template <class T>
 Tensor<T> maximum(const Tensor<T>& a, const Tensor<T>& b) {
-    return select("maximum", a, b, true);
+    return detail::binary(a, b, detail::Extremum<T>{"maximum", true});
 }
 
 template <class T>
 Tensor<T> minimum(const Tensor<T>& a, const Tensor<T>& b) {
-    return select("minimum", a, b, false);
+    return detail::binary(a, b, detail::Extremum<T>{"minimum", false});
 }
 
 template <class T>
@@ -51,15 +62,7 @@ Tensor<T> clamp(const Tensor<T>& x, detail::scalar_t<T> lo, detail::scalar_t<T> 
     if (!(lo <= hi))
         throw ValueError("clamp: lower bound " + std::to_string(lo) + " is above upper bound " +
                          std::to_string(hi));
-    const Array<T>& v = x.value();
-    Tensor<T> y(Array<T>(xt::where(v < lo, lo, xt::where(v > hi, hi, v))));
-    record("clamp", {x}, y, {x}, [lo, hi](BackwardContext<T>& c) {
-        // d clamp = [lo <= x <= hi] dx; the mask is a constant of the backward.
-        const Array<T>& xv = c.saved(0).value();
-        Tensor<T> inside(Array<T>(xt::where(xv >= lo && xv <= hi, T(1), T(0))));
-        c.add(0, c.grad() * inside);
-    });
-    return y;
+    return detail::unary(x, detail::Clamp<T>{lo, hi});
 }
 
 #define TG_INSTANTIATE(T)                                           \

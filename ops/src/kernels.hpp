@@ -3,8 +3,9 @@
 //
 // Why: on small tensors xtensor's expression machinery costs more than the arithmetic,
 // and a backward written from several tensor ops makes several passes over memory. The
-// fused kernels here serve backward sweeps that do not record (create_graph off); with
-// create_graph the composite, differentiable form is used instead.
+// loops here run the formulas of elementwise.hpp's definitions (on T) for forwards and
+// for backward sweeps that do not record (create_graph off); with create_graph the same
+// formulas run on tensors instead.
 
 #include <tapegrad/broadcast.hpp>
 #include <tapegrad/record.hpp>
@@ -30,26 +31,8 @@ Tensor<T> map(const Tensor<T>& a, F f) {
     return y;
 }
 
-/// Below this many elements a plain loop beats xtensor's (xsimd-vectorized) expressions,
-/// whose fixed cost is a few hundred nanoseconds.
-constexpr std::size_t kSmallSize = 64;
-
-/// y = f(a) elementwise: a plain loop for small tensors, else the xtensor expression
-/// `large(v)` (vectorized transcendental functions) of the values `v` seen as one flat
-/// 1-D array: a fixed-rank view assigns with less bookkeeping than an xarray (~12 ns
-/// per call on 512 values, measured).
-template <class T, class F, class G>
-Tensor<T> map_or_expression(const Tensor<T>& a, F f, G large) {
-    if (a.size() < kSmallSize) return map(a, f);
-    Tensor<T> y = Tensor<T>::uninitialized(a.value().shape());
-    const std::array<std::size_t, 1> flat{a.size()};
-    auto in = xt::adapt(a.value().data(), a.size(), xt::no_ownership(), flat);
-    auto out = xt::adapt(y.node()->value.data(), a.size(), xt::no_ownership(), flat);
-    xt::noalias(out) = large(in);
-    return y;
-}
-
-/// out[i] = f(a[i], b[i]) for out, a and b of one shape; out may be a or b itself.
+/// out[i] = f(a[i], b[i]) for out, a and b of one shape; out may be a or b itself (each
+/// element is read before it is written).
 template <class T, class F>
 Tensor<T> map_into(Tensor<T> out, const Tensor<T>& a, const Tensor<T>& b, F f) {
     const T* pa = a.value().data();
@@ -59,31 +42,16 @@ Tensor<T> map_into(Tensor<T> out, const Tensor<T>& a, const Tensor<T>& b, F f) {
     return out;
 }
 
-/// y[i] = f(a[i], b[i]) for a and b of one shape.
+/// out[i] = f(a[i], b[i], c[i]) for tensors of one shape; out may be one of the inputs.
 template <class T, class F>
-Tensor<T> map(const Tensor<T>& a, const Tensor<T>& b, F f) {
-    return map_into(Tensor<T>::uninitialized(a.value().shape()), a, b, f);
-}
-
-/// An elementwise backward without create_graph: dx[i] = f(g[i], s[i]) with g the
-/// output's gradient and s of its shape, written over g when the sweep allows it
-/// (BackwardContext::reusable_grad).
-template <class T, class F>
-Tensor<T> map_grad(const BackwardContext<T>& c, const Tensor<T>& s, F f) {
-    return map_into(c.reusable_grad(), c.grad(), s, f);
-}
-
-/// y[i] = f(a[i], b[i], c[i]) for a, b and c of one shape.
-template <class T, class F>
-Tensor<T> map(const Tensor<T>& a, const Tensor<T>& b, const Tensor<T>& c, F f) {
-    const Array<T>& av = a.value();
-    Tensor<T> y = Tensor<T>::uninitialized(av.shape());
-    const T* pa = av.data();
+Tensor<T> map_into(Tensor<T> out, const Tensor<T>& a, const Tensor<T>& b, const Tensor<T>& c,
+                   F f) {
+    const T* pa = a.value().data();
     const T* pb = b.value().data();
     const T* pc = c.value().data();
-    T* po = y.node()->value.data();
-    for (std::size_t i = 0, n = av.size(); i < n; ++i) po[i] = f(pa[i], pb[i], pc[i]);
-    return y;
+    T* po = out.node()->value.data();
+    for (std::size_t i = 0, n = a.size(); i < n; ++i) po[i] = f(pa[i], pb[i], pc[i]);
+    return out;
 }
 
 /// out[j] = Σ_r in[r · width + j]: the column sums of a (rows, width) block, as for a bias
@@ -113,16 +81,23 @@ void sum_rows(const T* in, std::size_t rows, std::size_t width, T* out) {
     }
 }
 
-/// Whether `small`, broadcast to `shape`, is `small` repeated along leading axes only:
-/// its dimensions, after leading 1s, equal the trailing dimensions of `shape`.
+/// Whether `small` is a trailing block of `shape`: its dimensions, after leading 1s,
+/// equal the trailing dimensions of `shape`. Then `small` broadcast to `shape` is `small`
+/// repeated along leading axes (a bias row), and `shape` summed to `small` is the column
+/// sums of a (rows, |small|) view.
+template <class S1, class S2>
+bool is_trailing_block(const S1& small, const S2& shape) {
+    std::size_t first = 0;
+    while (first < small.size() && small[first] == 1) ++first;
+    const std::size_t rank = small.size() - first;
+    if (rank > shape.size()) return false;
+    return std::equal(small.begin() + first, small.end(), shape.end() - rank);
+}
+
+/// Whether `small`, broadcast to `shape`, is `small` repeated along leading axes only.
 template <class T>
 bool repeats_along_leading_axes(const Array<T>& small, const Shape& shape) {
-    const auto& s = small.shape();
-    std::size_t first = 0;
-    while (first < s.size() && s[first] == 1) ++first;
-    const std::size_t rank = s.size() - first;
-    if (rank > shape.size() || small.size() == 0) return false;
-    return std::equal(s.begin() + first, s.end(), shape.end() - rank);
+    return small.size() != 0 && is_trailing_block(small.shape(), shape);
 }
 
 /// f applied elementwise with numpy broadcasting. Equal shapes, an operand repeated along

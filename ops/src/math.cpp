@@ -3,88 +3,139 @@
 #include <tapegrad/record.hpp>
 
 #include <cmath>
-#include <xtensor/xmath.hpp>
-#include <xtensor/xoperation.hpp>
 
-#include "kernels.hpp"
+#include "elementwise.hpp"
 
 namespace tg {
+namespace detail {
+
+/// d xᵖ = p xᵖ⁻¹ dx; for p = 0 that is 0 everywhere (x⁻¹ would give 0·∞ at 0).
+template <class T>
+struct Pow {
+    static constexpr const char* name = "pow";
+    static constexpr Saves saves = Saves::input;
+    static constexpr bool vectorized = true;
+    T p;
+    template <class V>
+    auto value(const V& x) const {
+        using std::pow;
+        return pow(x, p);
+    }
+    template <class V>
+    V grad(const V& g, const V& x) const {
+        using std::pow;
+        if (p == T(0)) return g * T(0);
+        return g * (pow(x, p - T(1)) * p);
+    }
+};
+
+/// d x² = 2x dx
+template <class T>
+struct Square {
+    static constexpr const char* name = "square";
+    static constexpr Saves saves = Saves::input;
+    static constexpr bool vectorized = false;
+    T value(T x) const { return x * x; }
+    template <class V>
+    auto grad(const V& g, const V& x) const {
+        return g * (x * T(2));
+    }
+};
+
+/// d √x = dx / (2√x)
+template <class T>
+struct Sqrt {
+    static constexpr const char* name = "sqrt";
+    static constexpr Saves saves = Saves::output;
+    static constexpr bool vectorized = true;
+    template <class V>
+    auto value(const V& x) const {
+        using std::sqrt;
+        return sqrt(x);
+    }
+    template <class V>
+    auto grad(const V& g, const V& y) const {
+        return g / (y * T(2));
+    }
+};
+
+/// d eˣ = eˣ dx
+template <class T>
+struct Exp {
+    static constexpr const char* name = "exp";
+    static constexpr Saves saves = Saves::output;
+    static constexpr bool vectorized = true;
+    template <class V>
+    auto value(const V& x) const {
+        using std::exp;
+        return exp(x);
+    }
+    template <class V>
+    auto grad(const V& g, const V& y) const {
+        return g * y;
+    }
+};
+
+/// d ln x = dx / x
+template <class T>
+struct Log {
+    static constexpr const char* name = "log";
+    static constexpr Saves saves = Saves::input;
+    static constexpr bool vectorized = true;
+    template <class V>
+    auto value(const V& x) const {
+        using std::log;
+        return log(x);
+    }
+    template <class V>
+    auto grad(const V& g, const V& x) const {
+        return g / x;
+    }
+};
+
+/// d |x| = sign(x) dx (0 at x = 0)
+template <class T>
+struct Abs {
+    static constexpr const char* name = "abs";
+    static constexpr Saves saves = Saves::input;
+    static constexpr bool vectorized = false;
+    T value(T x) const { return std::abs(x); }
+    template <class V>
+    auto grad(const V& g, const V& x) const {
+        return g * step_function(x, [](T v) { return v > T(0) ? T(1) : v < T(0) ? T(-1) : T(0); });
+    }
+};
+
+}  // namespace detail
 
 template <class T>
 Tensor<T> pow(const Tensor<T>& x, detail::scalar_t<T> p) {
-    Tensor<T> y(Array<T>(xt::pow(x.value(), p)));
-    record("pow", {x}, y, {x}, [p](BackwardContext<T>& c) {
-        // d x^p = p x^(p-1) dx; for p = 0 that is 0 everywhere (x^(−1) would give 0·∞ at 0).
-        if (p == T(0)) {
-            c.add(0, c.grad() * T(0));
-            return;
-        }
-        const Tensor<T>& x = c.saved(0);
-        if (c.create_graph())
-            c.add(0, c.grad() * (pow(x, p - T(1)) * p));
-        else
-            c.add(0,
-                  detail::map_grad(c, x, [p](T g, T v) { return g * p * std::pow(v, p - T(1)); }));
-    });
-    return y;
+    return detail::unary(x, detail::Pow<T>{p});
 }
 
 template <class T>
 Tensor<T> square(const Tensor<T>& x) {
-    Tensor<T> y = detail::map(x, [](T v) { return v * v; });
-    record("square", {x}, y, {x}, [](BackwardContext<T>& c) {
-        // d x² = 2x dx
-        const Tensor<T>& x = c.saved(0);
-        if (c.create_graph())
-            c.add(0, c.grad() * (x * T(2)));
-        else
-            c.add(0, detail::map_grad(c, x, [](T g, T v) { return T(2) * v * g; }));
-    });
-    return y;
+    return detail::unary(x, detail::Square<T>{});
 }
 
 template <class T>
 Tensor<T> sqrt(const Tensor<T>& x) {
-    Tensor<T> y(Array<T>(xt::sqrt(x.value())));
-    record("sqrt", {x}, y, {y}, [](BackwardContext<T>& c) {
-        // d √x = dx / (2√x)
-        c.add(0, c.grad() / (c.saved(0) * T(2)));
-    });
-    return y;
+    return detail::unary(x, detail::Sqrt<T>{});
 }
 
 template <class T>
 Tensor<T> exp(const Tensor<T>& x) {
-    Tensor<T> y = detail::map_or_expression(
-        x, [](T v) { return std::exp(v); }, [](const auto& v) { return xt::exp(v); });
-    record("exp", {x}, y, {y}, [](BackwardContext<T>& c) {
-        // d eˣ = eˣ dx
-        c.add(0, c.grad() * c.saved(0));
-    });
-    return y;
+    return detail::unary(x, detail::Exp<T>{});
 }
 
 template <class T>
 Tensor<T> log(const Tensor<T>& x) {
-    Tensor<T> y = detail::map_or_expression(
-        x, [](T v) { return std::log(v); }, [](const auto& v) { return xt::log(v); });
-    record("log", {x}, y, {x}, [](BackwardContext<T>& c) {
-        // d ln x = dx / x
-        c.add(0, c.grad() / c.saved(0));
-    });
-    return y;
+    return detail::unary(x, detail::Log<T>{});
 }
 
 template <class T>
 Tensor<T> abs(const Tensor<T>& x) {
-    Tensor<T> y(Array<T>(xt::abs(x.value())));
-    // sign(x) is a constant of the backward (0 at x = 0).
-    record("abs", {x}, y, {x}, [](BackwardContext<T>& c) {
-        const Array<T>& v = c.saved(0).value();
-        Tensor<T> sign(Array<T>(xt::where(v > T(0), T(1), xt::where(v < T(0), T(-1), T(0)))));
-        c.add(0, c.grad() * sign);
-    });
-    return y;
+    return detail::unary(x, detail::Abs<T>{});
 }
 
 #define TG_INSTANTIATE(T)                                          \

@@ -27,15 +27,15 @@ void blas_gemm(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, co
 }
 
 /// A single row times a matrix (batch 1), or an outer product (a weight gradient at batch
-/// 1), of at most this many multiply-adds takes small_gemm below: OpenBLAS's fixed cost
+/// 1), of at most this many multiply-adds takes row_gemm below: OpenBLAS's fixed cost
 /// per call (argument checks, a buffer lock, packing) is 100-280 ns here, 3-6x what the
-/// kernel takes (MEASURED.md: a raw loop beat BLAS for a single row). Other shapes keep
+/// kernel takes (docs/notes.md: a raw loop beat BLAS for a single row). Other shapes keep
 /// BLAS even when small: measured, the kernel loses there (16x32 times 32x32: 1.7 us
 /// against OpenBLAS's 0.55 us).
-constexpr std::size_t kSmallProduct = 4096;
+constexpr std::size_t kRowGemmMaxProduct = 4096;
 
-bool use_small_gemm(std::size_t n, std::size_t m, std::size_t k) {
-    return (n == 1 || k == 1) && n * m * k <= kSmallProduct;
+bool use_row_gemm(std::size_t n, std::size_t m, std::size_t k) {
+    return (n == 1 || k == 1) && n * m * k <= kRowGemmMaxProduct;
 }
 
 template <class T>
@@ -96,14 +96,14 @@ void dot_rows(const T* x, const T* const* y, std::size_t k, T* out) {
     }
 }
 
-/// Products of at most this many multiply-adds take tiny_gemm: below it, setting up
-/// small_gemm's register tiles costs more than the arithmetic (a 1x1 product: ~10 ns
+/// Products of at most this many multiply-adds take loop_gemm: below it, setting up
+/// row_gemm's register tiles costs more than the arithmetic (a 1x1 product: ~10 ns
 /// instead of ~20, measured).
-constexpr std::size_t kTinyProduct = 16;
+constexpr std::size_t kLoopGemmMaxProduct = 16;
 
 /// The same product as blas_gemm as three plain loops, for a handful of values.
 template <class T>
-void tiny_gemm(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, const T* a,
+void loop_gemm(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, const T* a,
                std::size_t lda, const T* b, std::size_t ldb, T* c, bool accumulate) {
     // op(A)[i, p] = A[p, i] when transposed; likewise op(B)[p, j].
     const std::size_t a_row = ta ? 1 : lda, a_col = ta ? lda : 1;
@@ -120,7 +120,7 @@ void tiny_gemm(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, co
 /// The same product as blas_gemm, for small sizes, with SIMD registers holding the sums
 /// (MEASURED here: 30-60 ns for a 1x32 row times 32x32 where OpenBLAS takes 150-280 ns).
 template <class T>
-void small_gemm(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, const T* a,
+void row_gemm(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, const T* a,
                 std::size_t lda, const T* b, std::size_t ldb, T* c, bool accumulate) {
     for (std::size_t i = 0; i < n; ++i) {
         T* ci = c + i * m;
@@ -170,11 +170,11 @@ void gemm_into(const Array<T>& a, const Array<T>& b, bool ta, bool tb, Array<T>&
         if (!accumulate) std::fill(out.begin(), out.end(), T(0));
         return;
     }
-    if (n * m * k <= kTinyProduct)
-        tiny_gemm(ta, tb, n, m, k, a.data(), a.shape()[1], b.data(), b.shape()[1], out.data(),
+    if (n * m * k <= kLoopGemmMaxProduct)
+        loop_gemm(ta, tb, n, m, k, a.data(), a.shape()[1], b.data(), b.shape()[1], out.data(),
                   accumulate);
-    else if (use_small_gemm(n, m, k))
-        small_gemm(ta, tb, n, m, k, a.data(), a.shape()[1], b.data(), b.shape()[1], out.data(),
+    else if (use_row_gemm(n, m, k))
+        row_gemm(ta, tb, n, m, k, a.data(), a.shape()[1], b.data(), b.shape()[1], out.data(),
                    accumulate);
     else
         blas_gemm(ta, tb, n, m, k, a.data(), a.shape()[1], b.data(), b.shape()[1], out.data(),
@@ -196,23 +196,23 @@ Tensor<T> backward_gemm(const BackwardContext<T>& c, const Tensor<T>& a, const T
     return out;
 }
 
-}  // namespace
-
+/// The recorded product op(A) op(B), shapes checked; it records under `name` (the op the
+/// user called: gemm, or matmul, which is made of it).
 template <class T>
-Tensor<T> gemm(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
+Tensor<T> product(const char* name, const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
     const auto &sa = a.value().shape(), &sb = b.value().shape();
     if (sa.size() != 2 || sb.size() != 2)
-        throw ShapeError("gemm: needs two 2-D tensors, got shapes " + shape_str(sa) + " and " +
+        throw ShapeError(std::string(name) + ": needs two 2-D tensors, got shapes " + shape_str(sa) + " and " +
                          shape_str(sb));
     const std::size_t n = ta ? sa[1] : sa[0], k = ta ? sa[0] : sa[1];
     const std::size_t kb = tb ? sb[1] : sb[0], m = tb ? sb[0] : sb[1];
     if (k != kb)
-        throw ShapeError("gemm: inner dimensions differ: " + gemm_operand(sa, ta) + " @ " +
+        throw ShapeError(std::string(name) + ": inner dimensions differ: " + gemm_operand(sa, ta) + " @ " +
                          gemm_operand(sb, tb) + " (" + std::to_string(k) + " vs " +
                          std::to_string(kb) + ")");
     Tensor<T> y = Tensor<T>::uninitialized({n, m});
     gemm_into(a.value(), b.value(), ta, tb, y.node()->value, false);
-    record("gemm", {a, b}, y, {a, b}, [ta, tb](BackwardContext<T>& c) {
+    record(name, {a, b}, y, {a, b}, [ta, tb](BackwardContext<T>& c) {
         // C = Â B̂ with Â = op(A), B̂ = op(B):  dÂ = G B̂ᵀ,  dB̂ = Âᵀ G; transposed back
         // to A's and B's layout, every product stays a gemm with flags.
         const Tensor<T>& g = c.grad();
@@ -226,6 +226,13 @@ Tensor<T> gemm(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
     return y;
 }
 
+}  // namespace
+
+template <class T>
+Tensor<T> gemm(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
+    return product("gemm", a, b, ta, tb);
+}
+
 template <class T>
 Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
     const Shape sa = a.shape(), sb = b.shape();
@@ -237,10 +244,10 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
         throw ShapeError("matmul: inner dimensions differ: " + shape_str(sa) + " @ " +
                          shape_str(sb) + " (" + std::to_string(sa.back()) + " vs " +
                          std::to_string(sb[0]) + ")");
-    if (sa.size() == 2) return gemm(a, b, false, false);
+    if (sa.size() == 2) return product("matmul", a, b, false, false);
     // (B, n, k) @ (k, m): one GEMM over the B·n rows, which are contiguous.
     Tensor<T> flat = reshape(a, {sa[0] * sa[1], sa[2]});
-    return reshape(gemm(flat, b, false, false), {sa[0], sa[1], sb[1]});
+    return reshape(product("matmul", flat, b, false, false), {sa[0], sa[1], sb[1]});
 }
 
 template <class T>

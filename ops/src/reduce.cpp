@@ -79,7 +79,7 @@ Tensor<T> sum(const Tensor<T>& x, const Axes& axes_arg, bool keepdims) {
         reduced = xt::zeros<T>(reduced_shape(shape, axes, keepdims));  // xtensor's sum crashes here
     } else {
         // Evaluated at once: a lazy reducer is slow and, with keep_dims inside a broadcast,
-        // wrong in xtensor 0.24.3 (MEASURED.md).
+        // wrong in xtensor 0.24.3 (docs/notes.md).
         reduced = xt::sum(x.value(), axes, xt::evaluation_strategy::immediate);
         reduced.reshape(reduced_shape(shape, axes, keepdims));
     }

@@ -43,10 +43,10 @@ template <class T>
 Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape) {
     const auto& current = x.value().shape();
     if (std::equal(current.begin(), current.end(), shape.begin(), shape.end())) return x;
-    if (x.size() != 0 && shape.size() < current.size() &&
-        std::equal(shape.begin(), shape.end(), current.end() - shape.size())) {
-        // `shape` is x's trailing block, summed over the leading axes (a bias gradient):
-        // the common case goes straight to the rows of a (rows, |shape|) view.
+    if (x.size() != 0 && shape.size() <= current.size() &&
+        detail::is_trailing_block(shape, current)) {
+        // Summed over leading axes only (a bias gradient): the column sums of x seen as
+        // (rows, |shape|).
         Tensor<T> y = Tensor<T>::uninitialized(shape);
         const std::size_t width = y.size();  // > 0, as x has elements
         detail::sum_rows(x.value().data(), x.size() / width, width, y.node()->value.data());
@@ -64,17 +64,11 @@ Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape) {
         if (shape[i] == 1 && from[lead + i] != 1) axes.push_back(lead + i);
     Tensor<T> y = Tensor<T>::uninitialized(shape);
     Array<T>& reduced = y.node()->value;
-    std::size_t leading = 0;  // how many of the summed axes are simply the leading ones
-    while (leading < axes.size() && axes[leading] == leading) ++leading;
     if (x.size() == 0) {
         reduced.fill(T(0));  // an empty sum; xtensor's reducer crashes on it
-    } else if (leading == axes.size()) {
-        // Only leading axes (a bias gradient): add up the rows of a (rows, |shape|) view.
-        const std::size_t width = reduced.size();
-        detail::sum_rows(x.value().data(), x.size() / width, width, reduced.data());
     } else {
         // Evaluated at once: lazy xtensor reducers are slow and, with keep_dims inside a
-        // broadcast, wrong in 0.24.3 (MEASURED.md).
+        // broadcast, wrong in 0.24.3 (docs/notes.md).
         reduced = xt::sum(x.value(), axes, xt::evaluation_strategy::immediate);
         reduced.reshape(shape);
     }

@@ -13,7 +13,7 @@ namespace {
 
 /// Runs f(offset, stride, n) once per lane along `axis`: the lane's elements are
 /// data[offset + k·stride] for k < n. Plain loops: no lazy keep_dims reducer (an
-/// xtensor 0.24.3 bug gives wrong values for that pattern, MEASURED.md).
+/// xtensor 0.24.3 bug gives wrong values for that pattern, docs/notes.md).
 template <class F>
 void for_each_lane(const Shape& shape, std::size_t axis, F&& f) {
     std::size_t outer = 1, inner = 1;

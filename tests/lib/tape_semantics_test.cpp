@@ -260,7 +260,7 @@ TEST(TapeSemanticsTest, ClearReleasesWithoutBackward) {
 }
 
 TEST(TapeSemanticsTest, OneTapeAcrossATrainingLoop) {
-    // The usage DESIGN.md promises: one tape, many steps, updates under NoGradGuard.
+    // The usage docs/design.md promises: one tape, many steps, updates under NoGradGuard.
     tg::Tape tape;
     auto w = tg::parameter<double>(xt::xarray<double>{4.0});
     for (int step = 0; step < 50; ++step) {

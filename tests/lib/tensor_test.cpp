@@ -34,7 +34,7 @@ TEST(TensorTest, ConstructsFromXarray) {
 }
 
 TEST(TensorTest, ShapeBehavesAsAStdVector) {
-    // DESIGN.md: shapes are std::vectors and braced lists work at every call site.
+    // docs/design.md: shapes are std::vectors and braced lists work at every call site.
     const tg::Tensor<double> t(xt::xarray<double>(xt::zeros<double>({2, 3})));
     const std::vector<std::size_t> v = t.shape();  // converts
     EXPECT_EQ(v, (std::vector<std::size_t>{2, 3}));

@@ -170,15 +170,15 @@ TEST(ErrorCatalogue, ReferenceNetwork) {
     using nn::reference::Network;
     nn::Rng rng(3);
     nn::Sequential<double> empty;
-    expect_message<ValueError>([&] { Network<double>::from_sequential(empty); },
+    expect_message<ValueError>([&] { nn::to_reference(empty); },
                                {"reference::Network"});
     nn::Sequential<double> two{nn::Dense<double>(2, 3, rng), nn::Sigmoid<double>(),
                                nn::Tanh<double>()};
-    expect_message<ValueError>([&] { Network<double>::from_sequential(two); },
-                               {"reference::Network::from_sequential: module 2", "does not fit"});
+    expect_message<ValueError>([&] { nn::to_reference(two); },
+                               {"nn::to_reference: module 2", "does not fit"});
     nn::Sequential<double> net{nn::Dense<double>(2, 3, rng), nn::Tanh<double>(),
                                nn::Dense<double>(3, 1, rng)};
-    Network<double> ref = Network<double>::from_sequential(net);
+    Network<double> ref = nn::to_reference(net);
     expect_message<ValueError>([&] { ref.output(); },
                                {"reference::Network::output: run forward first"});
     expect_message<ValueError>([&] { ref.grad_weight(0); }, {"no gradients yet"});
@@ -200,8 +200,8 @@ TEST(ErrorCatalogue, ReferenceNetwork) {
         {"reference::Network::backward: Y has shape (4, 2)"});
     nn::Sequential<double> other{nn::Dense<double>(2, 4, rng), nn::Tanh<double>(),
                                  nn::Dense<double>(4, 1, rng)};
-    expect_message<ShapeError>([&] { ref.copy_to(other); },
-                               {"reference::Network::copy_to", "dense layers of the same shapes"});
+    expect_message<ShapeError>([&] { nn::copy_weights(ref, other); },
+                               {"nn::copy_weights", "dense layers of the same shapes"});
 }
 
 // ---- checkpoints: what a hand-made archive can hold --------------------------------------

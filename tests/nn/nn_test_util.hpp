@@ -29,7 +29,7 @@ double relative_error(const A& a, const B& b) {
     return diff / std::max(scale, 1e-300);
 }
 
-/// The blog network of DESIGN.md: Dense(1,32) Sigmoid, Dense(32,32) Sigmoid,
+/// The blog network of docs/design.md: Dense(1,32) Sigmoid, Dense(32,32) Sigmoid,
 /// Dense(32,16) Sigmoid, Dense(16,16) Sigmoid, Dense(16,1) Tanh.
 template <class T = double>
 nn::Sequential<T> blog_network(nn::Rng& rng) {

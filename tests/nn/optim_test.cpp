@@ -2,6 +2,12 @@
 
 #include "nn/nn_test_util.hpp"
 
+// The optimizers' headers are <tapegrad/optim/...>; the old <tapegrad/nn/...> paths
+// still compile and name the same classes.
+#include <tapegrad/nn/adam.hpp>
+#include <tapegrad/nn/sgd.hpp>
+#include <tapegrad/optim.hpp>
+
 namespace tg::test {
 namespace {
 

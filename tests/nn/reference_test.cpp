@@ -69,12 +69,12 @@ Case random_case(std::size_t index, nn::Rng& rng) {
     return make_case("net" + std::to_string(index), widths, batch, index, rng);
 }
 
-/// The blog network and blog data (DESIGN.md), N = 256.
+/// The blog network and blog data (docs/design.md), N = 256.
 Case blog_case() {
     nn::Rng rng(2024);
     nn::Sequential<double> net = blog_network(rng);
     BlogData<double> data = blog_data(256, rng);
-    return {"blog network, batch 256", Network<double>::from_sequential(net), data.x, data.y};
+    return {"blog network, batch 256", nn::to_reference(net), data.x, data.y};
 }
 
 /// Gradients of one case from one source, in layer order, plus dX.
@@ -181,7 +181,7 @@ struct Worst {
 
 void expect_three_way_agreement(Case& c, nn::Rng& rng, Worst& worst_seen) {
     SCOPED_TRACE(c.name);
-    nn::Sequential<double> net = c.reference.to_sequential();
+    nn::Sequential<double> net = nn::to_sequential(c.reference);
     const Gradients ref = reference_gradients(c.reference, c.x, c.y);
     const Gradients tape = tape_gradients(net, c.x, c.y);
 
@@ -243,7 +243,7 @@ TEST(ReferenceAgreement, FloatNetworkMatchesTape) {
     nn::Rng rng(5);
     nn::Sequential<float> net = blog_network<float>(rng);
     BlogData<float> data = blog_data<float>(33, rng);
-    Network<float> ref = Network<float>::from_sequential(net);
+    Network<float> ref = nn::to_reference(net);
     ref.forward(data.x);
     ref.backward(data.y);
     Tape tape;
@@ -264,7 +264,7 @@ TEST(ReferenceTraining, HundredStepsOfGradientDescentMatchSgd) {
     nn::Rng rng(7);
     nn::Sequential<double> net = blog_network(rng);
     BlogData<double> data = blog_data(64, rng);
-    Network<double> ref = Network<double>::from_sequential(net);
+    Network<double> ref = nn::to_reference(net);
     optim::SGD<double> sgd(net.parameters(), lr);
 
     const Tensor<double> x(data.x), y(data.y);
@@ -298,15 +298,15 @@ TEST(ReferenceNetwork, HandsWeightsBackToSequential) {
     nn::Rng rng(9);
     nn::Sequential<double> net = blog_network(rng);
     BlogData<double> data = blog_data(16, rng);
-    Network<double> ref = Network<double>::from_sequential(net);
+    Network<double> ref = nn::to_reference(net);
     for (int i = 0; i < 3; ++i) ref.train_step(data.x, data.y, 0.1);
-    ref.copy_to(net);
+    nn::copy_weights(ref, net);
     const auto params = net.parameters();
     for (std::size_t i = 0; i < ref.depth(); ++i) {
         EXPECT_EQ(relative_error(params[2 * i].value(), ref.layer(i).weight), 0.0);
         EXPECT_EQ(relative_error(params[2 * i + 1].value(), ref.layer(i).bias), 0.0);
     }
-    nn::Sequential<double> copy = ref.to_sequential();
+    nn::Sequential<double> copy = nn::to_sequential(ref);
     EXPECT_EQ(copy.describe(), net.describe());
 }
 
@@ -316,7 +316,7 @@ TEST(ReferenceNetwork, ReadsEveryActivationModule) {
                                nn::Tanh(),           nn::Dense(3, 3, rng), nn::ReLU(),
                                nn::Dense(3, 3, rng), nn::LeakyReLU(0.2),   nn::Dense(3, 3, rng),
                                nn::Softplus(),       nn::Dense(3, 1, rng), nn::Identity()};
-    Network<double> ref = Network<double>::from_sequential(net);
+    Network<double> ref = nn::to_reference(net);
     ASSERT_EQ(ref.depth(), 6u);
     EXPECT_EQ(ref.layer(0).activation, Activation::sigmoid);
     EXPECT_EQ(ref.layer(1).activation, Activation::tanh);
@@ -330,14 +330,14 @@ TEST(ReferenceNetwork, ReadsEveryActivationModule) {
 TEST(ReferenceNetwork, RejectsStructuresItCannotRepresent) {
     nn::Rng rng(3);
     nn::Sequential<double> two_activations{nn::Dense(2, 3, rng), nn::Sigmoid(), nn::Tanh()};
-    EXPECT_THROW(Network<double>::from_sequential(two_activations), ValueError);
+    EXPECT_THROW(nn::to_reference(two_activations), ValueError);
     nn::Sequential<double> activation_first{nn::Sigmoid(), nn::Dense(2, 3, rng)};
-    EXPECT_THROW(Network<double>::from_sequential(activation_first), ValueError);
+    EXPECT_THROW(nn::to_reference(activation_first), ValueError);
     nn::Sequential<double> nested;
     nested.add(nn::Sequential<double>{nn::Dense(2, 3, rng), nn::Tanh()});
-    EXPECT_THROW(Network<double>::from_sequential(nested), ValueError);
+    EXPECT_THROW(nn::to_reference(nested), ValueError);
     nn::Sequential<double> empty;
-    EXPECT_THROW(Network<double>::from_sequential(empty), ValueError);
+    EXPECT_THROW(nn::to_reference(empty), ValueError);
 
     std::vector<Layer<double>> mismatched(2);
     mismatched[0].weight = Array<double>(Shape{3, 2});
@@ -350,13 +350,13 @@ TEST(ReferenceNetwork, RejectsStructuresItCannotRepresent) {
 TEST(ReferenceNetwork, ChecksShapesAndOrder) {
     nn::Rng rng(3);
     nn::Sequential<double> net{nn::Dense(2, 3, rng), nn::Tanh(), nn::Dense(3, 1, rng)};
-    Network<double> ref = Network<double>::from_sequential(net);
+    Network<double> ref = nn::to_reference(net);
     EXPECT_THROW(ref.grad_weight(0), ValueError);  // no backward yet
     EXPECT_THROW(ref.forward(Array<double>(Shape{4, 3})), ShapeError);
     ref.forward(Array<double>(Shape{4, 2}, 0.5));
     EXPECT_THROW(ref.backward(Array<double>(Shape{4, 2})), ShapeError);
     nn::Sequential<double> other{nn::Dense(2, 4, rng), nn::Tanh(), nn::Dense(4, 1, rng)};
-    EXPECT_THROW(ref.copy_to(other), ShapeError);
+    EXPECT_THROW(nn::copy_weights(ref, other), ShapeError);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Gradients where finite differences cannot decide: the conventions of DESIGN.md at kinks
+// Gradients where finite differences cannot decide: the conventions of docs/design.md at kinks
 // and ties (relu and abs have derivative 0 at 0; ties in maximum/minimum go to the first
 // argument; max along an axis sends the gradient to the first maximal element), and
 // removable singularities of a formula (pow with exponent 0 or 1 at x = 0).

@@ -1,5 +1,5 @@
 // xtensor 0.24.3 gives wrong values for a lazy keep_dims reducer inside a broadcast,
-// `x - xt::sum(x, {1}, xt::keep_dims)` (MEASURED.md): the softmax pattern. tapegrad's
+// `x - xt::sum(x, {1}, xt::keep_dims)` (docs/notes.md): the softmax pattern. tapegrad's
 // softmax, log_softmax, and its own keepdims reductions used in a broadcast must be exact
 // on the shapes where that bug shows: compared here with plain loops, in double.
 

@@ -53,8 +53,8 @@ struct SavedTensor {
 };
 
 /// A short list kept inside the entry that owns it. Most ops have at most 3 inputs and 2
-/// saved tensors; keeping them inline saves two pool blocks per entry (recording an op
-/// became 6-9 ns cheaper, measured). Longer lists (concat) live in `more_`.
+/// saved tensors; keeping them inline saves two pool blocks per entry
+/// (benchmarks/README.md). Longer lists (concat) live in `more_`.
 template <class V, std::size_t N>
 class InlineList {
 public:
@@ -177,6 +177,7 @@ void record_impl(const char* name, const TensorRef<T>* inputs, std::size_t n_inp
 template <class T>
 class BackwardContext {
 public:
+    /// A context for one entry of one sweep (made by the sweep, not by ops).
     BackwardContext(Tape& tape, detail::Entry<T>& entry, detail::SweepState& state)
         : tape_(tape), entry_(entry), state_(state) {}
 
@@ -189,8 +190,11 @@ public:
     /// Whether this sweep records (create_graph). When it does not, a backward may use a
     /// fused, non-differentiable kernel instead of its composite of ops.
     bool create_graph() const { return state_.create_graph; }
+    /// Number of the op's inputs.
     std::size_t num_inputs() const { return entry_.inputs.size(); }
+    /// The shape input i had when the op was recorded.
     const Shape& input_shape(std::size_t i) const { return entry_.inputs[i].shape; }
+    /// The shape of the op's output.
     const Shape& output_shape() const { return entry_.output_shape; }
     /// A tensor of the output's shape for an input's gradient that a backward computes
     /// elementwise from grad() (dx[i] = f(g[i], ...)): grad() itself, to be written over

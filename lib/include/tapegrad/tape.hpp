@@ -42,9 +42,12 @@ template <class T>
 class Sweep;
 }  // namespace detail
 
+/// A tape of recorded operations (a Wengert list); while alive, the active tape of its
+/// thread. See docs/design.md, "The tape and the sweep".
 class Tape {
 public:
     Tape();
+    /// A tape with options (anomaly detection).
     explicit Tape(TapeOptions options);
     ~Tape();
     Tape(const Tape&) = delete;
@@ -92,14 +95,19 @@ public:
     /// Releases every entry (as backward does without retain_graph).
     void clear();
 
+    /// Whether this tape checks every value and gradient for NaN and Inf.
     bool detect_anomaly() const { return options_.detect_anomaly; }
 
     /// The innermost tape alive on this thread, or nullptr.
     static Tape* active();
 
     // For the recording machinery (tg::record).
+    /// For the recording machinery: the tape's current epoch (changes when its entries
+    /// are released).
     std::uint64_t epoch() const { return epoch_; }
+    /// For the recording machinery: appends an entry, returns its index.
     std::size_t append(std::unique_ptr<detail::EntryBase> entry);
+    /// For the recording machinery: the entry at `index`.
     detail::EntryBase& entry(std::size_t index) { return *entries_[index]; }
 
 private:

@@ -73,12 +73,15 @@ using scalar_t = typename identity<T>::type;
 
 }  // namespace detail
 
+/// A tensor of float or double: a cheap handle on shared values (copies share them)
+/// whose operations are recorded on the active tape.
 template <class T>
 class Tensor {
     static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
                   "tg::Tensor<T> supports T = float and T = double");
 
 public:
+    /// The element type.
     using value_type = T;
 
     /// An undefined tensor (no node); `defined()` is false.
@@ -91,20 +94,25 @@ public:
     template <class E, class = std::enable_if_t<xt::is_xexpression<std::decay_t<E>>::value>>
     Tensor(const E& values, bool requires_grad = false) : Tensor(Array<T>(values), requires_grad) {}
 
+    /// A tensor owning `values`; a leaf that requires a gradient when `requires_grad`.
     Tensor(Array<T>&& values, bool requires_grad = false);
 
     /// For op authors: a tensor of `shape` whose values are not initialized yet; the op
     /// writes them through `node()->value` before handing the tensor out. Its storage is
     /// built inside the node: moving an xtensor container in costs about as much as
-    /// making one (10-20 ns, measured), and a small training step makes ~30 tensors.
+    /// making one (benchmarks/README.md).
     static Tensor uninitialized(const Shape& shape);
 
     /// Nested initializer lists, as for xt::xarray: `Tensor<>{{1, 2}, {3, 4}}`.
     Tensor(xt::nested_initializer_list_t<T, 1> values) : Tensor(Array<T>(values)) {}
+    /// Nested initializer lists of rank 2.
     Tensor(xt::nested_initializer_list_t<T, 2> values) : Tensor(Array<T>(values)) {}
+    /// Nested initializer lists of rank 3.
     Tensor(xt::nested_initializer_list_t<T, 3> values) : Tensor(Array<T>(values)) {}
+    /// Nested initializer lists of rank 4.
     Tensor(xt::nested_initializer_list_t<T, 4> values) : Tensor(Array<T>(values)) {}
 
+    /// Whether the tensor has a node (a default-constructed tensor has none).
     bool defined() const { return node_ != nullptr; }
 
     /// Read access to the values (an xtensor container; assignable to xt::xarray<T>).
@@ -120,7 +128,9 @@ public:
     /// The sizes, as a tg::Shape (converts to std::vector<std::size_t>). Inside ops,
     /// `value().shape()` gives xtensor's shape by reference.
     Shape shape() const { return Shape(value().shape()); }
+    /// Number of dimensions.
     std::size_t dim() const { return value().dimension(); }
+    /// Number of elements.
     std::size_t size() const { return value().size(); }
     /// The single value of a one-element tensor (tg::ShapeError otherwise).
     T item() const;
@@ -129,6 +139,7 @@ public:
     /// a position past the end of its axis.
     T at(const std::vector<std::size_t>& index) const;
 
+    /// Whether the tensor is a leaf that wants a gradient or a result computed from one.
     bool requires_grad() const { return node_ && node_->requires_grad; }
     /// True for tensors not produced by a recorded operation.
     bool is_leaf() const { return checked().is_leaf(); }
@@ -143,6 +154,7 @@ public:
     /// tape.backward adds into the same leaf; the values of the returned tensor change
     /// under such a backward, so read them once those threads are done.
     Tensor grad() const;
+    /// Whether a gradient has been accumulated (grad() would not throw).
     bool has_grad() const;
     /// Sets an existing gradient to zero, keeping its buffer for the next step.
     void zero_grad();
@@ -161,6 +173,7 @@ public:
 
     /// For op authors (tg::detail): the node behind the handle.
     const std::shared_ptr<detail::Node<T>>& node() const { return node_; }
+    /// For op authors (tg::detail): a handle on an existing node.
     explicit Tensor(std::shared_ptr<detail::Node<T>> node) : node_(std::move(node)) {}
 
 private:

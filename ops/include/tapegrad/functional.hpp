@@ -20,6 +20,7 @@
 
 namespace tg {
 
+/// A function of one tensor (what jacobian, hessian and hvp differentiate).
 template <class T>
 using UnaryFunction = std::function<Tensor<T>(const Tensor<T>&)>;
 /// A function of several tensors, for value_and_grad.

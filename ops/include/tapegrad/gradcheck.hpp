@@ -18,9 +18,11 @@
 
 namespace tg {
 
+/// Tolerances and step of tg::gradcheck.
 struct GradcheckOptions {
     double eps = 1e-6;   ///< finite-difference step
     double atol = 1e-5;  ///< an element passes when |tape − fd| <= atol + rtol·|fd|
+    /// Relative tolerance.
     double rtol = 1e-3;
     bool print = false;      ///< print the per-input report to stdout
     bool raise = false;      ///< throw tg::Error with the failure message instead of returning
@@ -29,7 +31,9 @@ struct GradcheckOptions {
 
 /// The comparison for one input.
 struct GradcheckInputReport {
+    /// Index of the input.
     std::size_t input = 0;
+    /// Shape of the input.
     Shape shape;
     double max_abs_error = 0;     ///< max over elements of |tape − fd|
     double max_rel_error = 0;     ///< max over elements of |tape − fd| / max(|fd|, |tape|, tiny)
@@ -37,19 +41,25 @@ struct GradcheckInputReport {
     Shape worst_position;         ///< the same element as a multi-index
     double tape_value = 0;        ///< the tape's gradient at the worst element
     double numeric_value = 0;     ///< the finite difference at the worst element
+    /// Whether every element is within tolerance.
     bool passed = true;
 };
 
+/// What tg::gradcheck found, per input.
 struct GradcheckResult {
+    /// Whether every input passed.
     bool passed = true;
+    /// One report per input.
     std::vector<GradcheckInputReport> inputs;
     /// "" when passed; otherwise the first failing input and element, both values.
     std::string message;
     /// A table: one line per input with its max errors and worst element.
     std::string report() const;
+    /// passed.
     explicit operator bool() const { return passed; }
 };
 
+/// A function of a list of tensors (what gradcheck checks), in double.
 using GradcheckFunction = std::function<Tensor<double>(const std::vector<Tensor<double>>&)>;
 
 /// Checks d f / d inputs. Every input is treated as a parameter (its values are copied;

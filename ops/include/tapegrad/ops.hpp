@@ -6,6 +6,7 @@
 #include <tapegrad/ops/compare.hpp>
 #include <tapegrad/ops/factory.hpp>
 #include <tapegrad/ops/index.hpp>
+#include <tapegrad/ops/loss.hpp>
 #include <tapegrad/ops/mask.hpp>
 #include <tapegrad/ops/math.hpp>
 #include <tapegrad/ops/matmul.hpp>

@@ -11,6 +11,7 @@ namespace tg::nn {
 template <class T = double>
 class Sigmoid : public Module<T> {
 public:
+    /// σ(x) elementwise.
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string describe() const override { return "Sigmoid"; }
 };
@@ -19,6 +20,7 @@ public:
 template <class T = double>
 class Tanh : public Module<T> {
 public:
+    /// tanh(x) elementwise.
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string describe() const override { return "Tanh"; }
 };
@@ -27,6 +29,7 @@ public:
 template <class T = double>
 class ReLU : public Module<T> {
 public:
+    /// max(x, 0) elementwise.
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string describe() const override { return "ReLU"; }
 };
@@ -35,9 +38,12 @@ public:
 template <class T = double>
 class LeakyReLU : public Module<T> {
 public:
+    /// With negative slope `slope`.
     explicit LeakyReLU(T slope = T(0.01)) : slope_(slope) {}
+    /// x > 0 ? x : slope·x elementwise.
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string describe() const override;
+    /// The negative slope.
     T slope() const { return slope_; }
 
 private:
@@ -48,6 +54,7 @@ private:
 template <class T = double>
 class Softplus : public Module<T> {
 public:
+    /// log(1 + eˣ) elementwise.
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string describe() const override { return "Softplus"; }
 };
@@ -56,6 +63,7 @@ public:
 template <class T = double>
 class Identity : public Module<T> {
 public:
+    /// x itself.
     Tensor<T> forward(const Tensor<T>& x) override { return x; }
     std::string describe() const override { return "Identity"; }
 };

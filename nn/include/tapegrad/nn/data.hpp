@@ -29,34 +29,49 @@ struct DataLoaderOptions {
 /// One minibatch: rows of x and the same rows of y.
 template <class T = double>
 struct Batch {
+    /// Inputs of the batch, (batch, ...).
     Tensor<T> x;
+    /// Targets of the batch, (batch, ...).
     Tensor<T> y;
     std::vector<std::size_t> indices;  ///< which rows of the full x and y these are
 };
 
+/// Minibatches of (x, y) rows, in a new seeded random order every epoch (unless
+/// `shuffle` is off); each begin() starts an epoch.
 template <class T = double>
 class DataLoader {
 public:
     /// x and y have the same number of rows (axis 0), at least one; batch_size >= 1.
     DataLoader(Tensor<T> x, Tensor<T> y, std::size_t batch_size, DataLoaderOptions options = {});
 
+    /// An input iterator over one epoch's batches.
     class iterator {
     public:
+        /// Input iterator.
         using iterator_category = std::input_iterator_tag;
+        /// A batch.
         using value_type = Batch<T>;
+        /// Distance between iterators.
         using difference_type = std::ptrdiff_t;
+        /// Pointer to a batch.
         using pointer = const Batch<T>*;
+        /// Reference to a batch.
         using reference = const Batch<T>&;
 
         iterator() = default;
+        /// The current batch.
         reference operator*() const { return current_; }
+        /// The current batch.
         pointer operator->() const { return &current_; }
+        /// The next batch.
         iterator& operator++() {
             ++index_;
             load();
             return *this;
         }
+        /// Same position.
         bool operator==(const iterator& other) const { return index_ == other.index_; }
+        /// Different positions.
         bool operator!=(const iterator& other) const { return index_ != other.index_; }
 
     private:
@@ -74,11 +89,14 @@ public:
 
     /// Starts a new epoch (draws a new order when shuffling) and returns its first batch.
     iterator begin();
+    /// Past the last batch of the epoch.
     iterator end() const { return iterator(nullptr, size()); }
 
     /// Batches per epoch: ⌈rows / batch_size⌉, or ⌊rows / batch_size⌋ with drop_last.
     std::size_t size() const;
+    /// Number of rows (examples).
     std::size_t rows() const { return rows_; }
+    /// Rows per batch (the last batch may have fewer).
     std::size_t batch_size() const { return batch_size_; }
     /// Batch b of the current epoch (the epoch begun by the last begin()).
     Batch<T> batch(std::size_t b) const;

@@ -25,12 +25,17 @@ public:
     /// Takes the given values: weight (out, in) and bias (out).
     Dense(const Array<T>& weight, const Array<T>& bias);
 
+    /// x Wᵀ + b for x of shape (N, in), through tg::linear.
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string describe() const override;
 
+    /// W, shape (out, in).
     const Tensor<T>& weight() const { return weight_; }
+    /// b, shape (out).
     const Tensor<T>& bias() const { return bias_; }
+    /// Number of inputs.
     std::size_t in_features() const { return in_features_; }
+    /// Number of outputs.
     std::size_t out_features() const { return out_features_; }
 
 private:

@@ -25,9 +25,13 @@ enum class Init {
 
 /// fan_in and fan_out of a weight of this shape (see the file comment).
 struct Fans {
+    /// Fan-in: inputs per output.
     std::size_t in = 0;
+    /// Fan-out: outputs per input.
     std::size_t out = 0;
 };
+/// The fans of a weight of shape (out, in, k...), as PyTorch computes them: in·Πk and
+/// out·Πk (a 1-D shape: its size twice; 0-d: 1 and 1).
 Fans fans_of(const Shape& shape);
 
 /// Independent draws from U(lo, hi).

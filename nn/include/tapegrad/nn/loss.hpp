@@ -1,6 +1,6 @@
 #pragma once
-// Losses. The squared-error losses are one recorded op each (as in PyTorch) with a
-// backward written in tapegrad ops; cross_entropy is built from log_softmax.
+// Losses. The squared-error losses are one recorded op each (tg::scaled_squared_error,
+// in ops/); cross_entropy is built from log_softmax.
 // Prediction and target must have the same shape: no silent broadcasting of (N) against
 // (N, 1), which is a classic source of wrong losses.
 
@@ -21,7 +21,7 @@ Tensor<T> mse_loss(const Tensor<T>& pred, const Tensor<T>& target);
 template <class T>
 Tensor<T> rmse(const Tensor<T>& pred, const Tensor<T>& target);
 
-/// Exactly the loss of the manual-backprop reference (DESIGN.md):
+/// Exactly the loss of the manual-backprop reference (docs/design.md):
 ///     L = (1 / 2N) Σ_n Σ_j (pred − target)²_nj,   N = pred.shape()[0] (the examples),
 /// so that d L / d pred = (pred − target) / N, which is the reference's seed
 /// dZ_L = (A_L − Y) ⊙ act'(Z_L) with its 1/N carried into dW and db. A 0-d tensor.

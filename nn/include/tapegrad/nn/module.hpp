@@ -26,20 +26,27 @@
 
 namespace tg::nn {
 
+/// The base of every layer: named parameters and submodules, train/eval mode, forward.
 template <class T = double>
 class Module {
 public:
+    /// The element type.
     using value_type = T;
 
     Module() = default;
     virtual ~Module() = default;
+    /// Copies share the parameters' tensors (a Tensor is a handle).
     Module(const Module&) = default;
+    /// Moves.
     Module(Module&&) noexcept = default;
+    /// Copies share the parameters' tensors.
     Module& operator=(const Module&) = default;
+    /// Moves.
     Module& operator=(Module&&) noexcept = default;
 
     /// The module's computation on a batch.
     virtual Tensor<T> forward(const Tensor<T>& x) = 0;
+    /// forward(x).
     Tensor<T> operator()(const Tensor<T>& x) { return forward(x); }
 
     /// A short description ("Dense(in=1, out=32)"); containers list their children.
@@ -63,6 +70,7 @@ public:
     void train(bool on = true);
     /// train(false).
     void eval() { train(false); }
+    /// Whether the module is in training mode (train()), not eval().
     bool is_training() const { return training_; }
 
 protected:

@@ -21,6 +21,7 @@ using Rng = std::mt19937_64;
 /// The generator used when no RNG is passed (Dense(in, out) without one). Seeded with
 /// kDefaultSeed at thread start; tg::nn::manual_seed re-seeds it.
 Rng& default_rng();
+/// The seed of every thread's default_rng() at thread start.
 inline constexpr std::uint64_t kDefaultSeed = 5489;
 /// Re-seeds this thread's default_rng(), as torch.manual_seed does.
 void manual_seed(std::uint64_t seed);

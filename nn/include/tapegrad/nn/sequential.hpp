@@ -39,6 +39,7 @@ inline constexpr bool is_module_of_v = std::is_base_of_v<Module<T>, module_type_
 
 }  // namespace detail
 
+/// Modules applied in order; parameters named "<index>.<name>".
 template <class T = double>
 class Sequential : public Module<T> {
 public:
@@ -78,10 +79,13 @@ public:
     /// "Sequential(Dense(in=1, out=32), Sigmoid, ...)".
     std::string describe() const override;
 
+    /// Number of modules.
     std::size_t size() const { return modules_.size(); }
+    /// Whether there are no modules.
     bool empty() const { return modules_.empty(); }
     /// The i-th module (tg::ValueError when out of range).
     Module<T>& operator[](std::size_t i) const { return *module_ptr(i); }
+    /// The shared pointer to module i.
     const std::shared_ptr<Module<T>>& module_ptr(std::size_t i) const;
     /// The i-th module as an M (tg::ValueError when it is not one).
     template <class M>
