@@ -31,7 +31,9 @@ public:
 /// MPI_Finalize at the end if this object initialized it).
 class Environment {
 public:
+    /// Initializes MPI with main's arguments (MPI may remove its own from them).
     Environment(int& argc, char**& argv);
+    /// Finalizes MPI if this object initialized it.
     ~Environment();
     Environment(const Environment&) = delete;
     Environment& operator=(const Environment&) = delete;
@@ -40,8 +42,9 @@ private:
     bool owns_ = false;
 };
 
-/// This process's rank and the number of ranks in MPI_COMM_WORLD.
+/// This process's rank in MPI_COMM_WORLD.
 int rank();
+/// The number of ranks in MPI_COMM_WORLD.
 int size();
 
 /// Checks that every rank has the same parameters (names and shapes, in order), then

@@ -31,6 +31,7 @@ namespace tg::nn {
 /// the pool stays usable and no gradient was changed.
 class WorkerError : public Error {
 public:
+    /// The error of worker `worker`, with the full message to show.
     WorkerError(std::size_t worker, const std::string& message)
         : Error(message), worker_(worker) {}
     /// The index of the worker whose exception this is (the lowest, if several threw).
@@ -40,6 +41,7 @@ private:
     std::size_t worker_;
 };
 
+/// How DataParallel splits a batch.
 struct DataParallelOptions {
     /// Workers; 0: tg::num_threads() at each step.
     std::size_t workers = 0;
@@ -49,12 +51,15 @@ struct DataParallelOptions {
     std::size_t min_rows_per_worker = 128;
 };
 
+/// One model, each batch split by rows between worker threads (see the top of this
+/// header): backward() fills every parameter's grad() as one thread would.
 template <class T = double>
 class DataParallel {
 public:
     /// loss(prediction, target): a mean over the rows.
     using LossFn = std::function<Tensor<T>(const Tensor<T>&, const Tensor<T>&)>;
 
+    /// Trains `model` (kept by reference: it must outlive this object) with `loss`.
     DataParallel(Module<T>& model, LossFn loss, DataParallelOptions options = {});
 
     /// Adds d loss(model(x), y) / d p into grad() of every parameter p (as tape.backward
