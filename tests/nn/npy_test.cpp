@@ -77,9 +77,10 @@ TEST(Npy, WritesWhatItReads) {
         expect_reads<float>(bytes_f, shape, "float32 " + shape_str(shape));
     }
     // numpy's own spelling of the header.
-    const double one = 1;
-    EXPECT_NE(encode_npy<double>({3}, &one).find("{'descr': '<f8', 'fortran_order': False, "
-                                                 "'shape': (3,), }"),
+    const double three[3] = {1, 2, 3};
+    EXPECT_NE(encode_npy<double>({3}, three)
+                  .find("{'descr': '<f8', 'fortran_order': False, "
+                        "'shape': (3,), }"),
               std::string::npos);
 }
 
