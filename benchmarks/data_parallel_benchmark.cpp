@@ -15,28 +15,16 @@
 #include <tapegrad/tapegrad.hpp>
 
 #include "benchmark_main.hpp"
+#include "networks.hpp"
 
 namespace {
 
 using tg::Array;
 namespace nn = tg::nn;
+using tg::bench::make_network;
+using tg::bench::Net;
 
-enum class Net { blog, wide };
 enum class Variant { one_thread, two_threads, automatic };
-
-template <class T>
-nn::Sequential<T> make_network(Net net) {
-    nn::Rng rng(1);
-    if (net == Net::blog)
-        return nn::Sequential<T>{nn::Dense<T>(1, 32, rng),  nn::Sigmoid<T>(),
-                                 nn::Dense<T>(32, 32, rng), nn::Sigmoid<T>(),
-                                 nn::Dense<T>(32, 16, rng), nn::Sigmoid<T>(),
-                                 nn::Dense<T>(16, 16, rng), nn::Sigmoid<T>(),
-                                 nn::Dense<T>(16, 1, rng),  nn::Tanh<T>()};
-    return nn::Sequential<T>{nn::Dense<T>(784, 256, rng), nn::ReLU<T>(),
-                             nn::Dense<T>(256, 256, rng), nn::ReLU<T>(),
-                             nn::Dense<T>(256, 10, rng)};
-}
 
 template <class T>
 void step(benchmark::State& state, Net net, Variant variant) {
@@ -70,7 +58,8 @@ void step(benchmark::State& state, Net net, Variant variant) {
 }
 
 template <class T>
-void register_network(const char* name, Net net, const std::vector<long>& sizes, const char* dtype) {
+void register_network(const char* name, Net net, const std::vector<long>& sizes,
+                      const char* dtype) {
     const std::pair<const char*, Variant> variants[] = {{"one_thread", Variant::one_thread},
                                                         {"two_threads", Variant::two_threads},
                                                         {"auto", Variant::automatic}};

@@ -16,11 +16,14 @@
 #include <tapegrad/tapegrad.hpp>
 
 #include "benchmark_main.hpp"
+#include "networks.hpp"
 
 namespace {
 
 using tg::Array;
 namespace nn = tg::nn;
+using tg::bench::make_network;
+using tg::bench::Net;
 
 constexpr int kWarmupSteps = 50;
 
@@ -31,23 +34,6 @@ long minor_faults() {
 }
 
 // ---- networks and data ------------------------------------------------------------------
-
-enum class Net { blog, wide };
-
-/// The blog network of docs/design.md, or the wide 784-256-256-10 ReLU network.
-template <class T>
-nn::Sequential<T> make_network(Net net) {
-    nn::Rng rng(1);
-    if (net == Net::blog)
-        return nn::Sequential<T>{nn::Dense<T>(1, 32, rng),  nn::Sigmoid<T>(),
-                                 nn::Dense<T>(32, 32, rng), nn::Sigmoid<T>(),
-                                 nn::Dense<T>(32, 16, rng), nn::Sigmoid<T>(),
-                                 nn::Dense<T>(16, 16, rng), nn::Sigmoid<T>(),
-                                 nn::Dense<T>(16, 1, rng),  nn::Tanh<T>()};
-    return nn::Sequential<T>{nn::Dense<T>(784, 256, rng), nn::ReLU<T>(),
-                             nn::Dense<T>(256, 256, rng), nn::ReLU<T>(),
-                             nn::Dense<T>(256, 10, rng)};
-}
 
 template <class T>
 struct Batch {

@@ -10,14 +10,6 @@
 #include <cstring>
 #include <fstream>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TG_TEST_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TG_TEST_UNDER_ASAN 1
-#endif
-#endif
-
 namespace tg::test {
 namespace {
 
@@ -136,7 +128,8 @@ TEST(DataParallel, SmallBatchesRunOnTheCallingThreadAlone) {
     EXPECT_EQ(parallel.workers_for(100000), 2u);
     const BlogData<double> data = blog_data<double>(8, rng);
     EXPECT_GT(parallel.backward(Tensor<double>(data.x), Tensor<double>(data.y)), 0.0);
-    EXPECT_THROW(parallel.backward(Tensor<double>(data.x), Tensor<double>(Array<double>::from_shape({7, 1}))),
+    EXPECT_THROW(parallel.backward(Tensor<double>(data.x),
+                                   Tensor<double>(Array<double>::from_shape({7, 1}))),
                  ShapeError);
 }
 
@@ -159,13 +152,6 @@ TEST(ThreadPolicy, SetNumThreadsGovernsTheWorkers) {
     set_blas_threads(1);
     EXPECT_EQ(blas_threads(), 1);
     set_blas_threads(blas);
-}
-
-std::size_t resident_bytes() {
-    std::ifstream statm("/proc/self/statm");
-    std::size_t size_pages = 0, resident_pages = 0;
-    statm >> size_pages >> resident_pages;
-    return resident_pages * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 }
 
 TEST(DataParallel, TenThousandStepsKeepMemoryFlat) {

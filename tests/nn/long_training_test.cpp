@@ -13,24 +13,8 @@
 #include <cstdio>
 #include <fstream>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TG_TEST_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TG_TEST_UNDER_ASAN 1
-#endif
-#endif
-
 namespace tg::test {
 namespace {
-
-/// The resident set of this process in bytes (/proc/self/statm, second field).
-std::size_t resident_bytes() {
-    std::ifstream statm("/proc/self/statm");
-    std::size_t size_pages = 0, resident_pages = 0;
-    statm >> size_pages >> resident_pages;
-    return resident_pages * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-}
 
 #ifdef TG_TEST_UNDER_ASAN
 // AddressSanitizer keeps freed blocks in a quarantine of up to 256 MiB, so the resident

@@ -10,9 +10,28 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
+// TG_TEST_UNDER_ASAN: AddressSanitizer is compiled in (its quarantine grows the resident
+// set by design, so memory-flatness tests measure less or differently there).
+#if defined(__SANITIZE_ADDRESS__)
+#define TG_TEST_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TG_TEST_UNDER_ASAN 1
+#endif
+#endif
+
 namespace tg::test {
+
+/// The resident set of this process in bytes (/proc/self/statm, second field).
+inline std::size_t resident_bytes() {
+    std::ifstream statm("/proc/self/statm");
+    std::size_t size_pages = 0, resident_pages = 0;
+    statm >> size_pages >> resident_pages;
+    return resident_pages * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
 
 /// Norm-wise relative error max|a − b| / max(max|b|, tiny); a and b have equal sizes.
 /// Returns +inf when the shapes differ.
