@@ -9,6 +9,7 @@ packages=(
   build-essential cmake pkg-config
   libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev
   libzip-dev zlib1g-dev googletest libgtest-dev libgmock-dev libbenchmark-dev
+  libcli11-dev
   gnuplot-nox graphviz python3-numpy
   libtsan2 libopenmpi-dev openmpi-bin
 )

@@ -18,6 +18,7 @@
 #include <tapegrad/ops.hpp>
 #include <tapegrad/tape.hpp>
 
+#include "../common/cli.hpp"
 #include "../common/tools.hpp"
 
 #include <chrono>
@@ -183,35 +184,22 @@ plot 'boundary.dat' using 1:2:3 with image notitle, \
     return true;
 }
 
-int usage(const char* argv0) {
-    std::fprintf(stderr, "usage: %s [--steps N] [--seed S] [--out DIR] [--check]\n", argv0);
-    return 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
     int steps = 1500;
-    unsigned long long seed = 3;
+    std::uint64_t seed = 3;
     std::string out = "custom_model-out";
     bool check = false;
-    for (int i = 1; i < argc; ++i) {
-        const bool has_value = i + 1 < argc;
-        char* end = nullptr;
-        if (std::strcmp(argv[i], "--check") == 0) {
-            check = true;
-        } else if (std::strcmp(argv[i], "--steps") == 0 && has_value) {
-            steps = static_cast<int>(std::strtol(argv[++i], &end, 10));
-            if (*end || steps < 1) return usage(argv[0]);
-        } else if (std::strcmp(argv[i], "--seed") == 0 && has_value) {
-            seed = std::strtoull(argv[++i], &end, 10);
-            if (*end) return usage(argv[0]);
-        } else if (std::strcmp(argv[i], "--out") == 0 && has_value) {
-            out = argv[++i];
-        } else {
-            return usage(argv[0]);
-        }
-    }
+    CLI::App app("Classifies two interleaved spirals with a network built from raw ops and "
+                 "Adam written by hand; draws the decision boundary with gnuplot.",
+                 "custom_model");
+    app.option_defaults()->always_capture_default();
+    app.add_option("--steps", steps, "full-batch Adam steps")->check(CLI::Range(1, 100000000));
+    app.add_option("--seed", seed, "seeds the data and the weights");
+    app.add_option("--out", out, "where the CSV files and the picture go");
+    app.add_flag("--check", check, "exit 1 unless the held-out accuracy is at least 0.9");
+    if (const auto status = examples::parse_command_line(app, argc, argv)) return *status;
 
     tg::nn::Rng rng(seed);
     const std::size_t per_class = 200, hidden = 64;

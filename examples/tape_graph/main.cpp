@@ -9,6 +9,7 @@
 #include <tapegrad/ops.hpp>
 #include <tapegrad/tape.hpp>
 
+#include "../common/cli.hpp"
 #include "../common/tools.hpp"
 
 #include <cstdio>
@@ -33,14 +34,12 @@ xt::xarray<double> ramp(const tg::Shape& shape, double scale) {
 
 int main(int argc, char** argv) {
     std::string out = "tape_graph-out";
-    for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
-            out = argv[++i];
-        } else {
-            std::fprintf(stderr, "usage: %s [--out DIR]\n", argv[0]);
-            return 2;
-        }
-    }
+    CLI::App app("Records a small network on a tape and shows what the tape holds: "
+                 "tape.dump(), tape.bytes() and a Graphviz picture of the graph.",
+                 "tape_graph");
+    app.option_defaults()->always_capture_default();
+    app.add_option("--out", out, "where tape.dot (and tape.png, with Graphviz) go");
+    if (const auto status = examples::parse_command_line(app, argc, argv)) return *status;
 
     // A batch of 8 examples with 3 features, and a 3 -> 4 -> 1 network:
     //     loss = mean((tanh(x W1ᵀ + b1) W2ᵀ + b2 − y)²)

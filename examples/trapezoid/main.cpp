@@ -69,15 +69,7 @@ std::unique_ptr<tg::optim::Optimizer<double>> make_optimizer(const trapezoid::Op
 int main(int argc, char** argv) {
     const auto program_start = std::chrono::steady_clock::now();
     trapezoid::Options o;
-    std::string error;
-    if (!trapezoid::parse_options(argc, argv, o, error)) {
-        std::fprintf(stderr, "trapezoid: %s (see --help)\n", error.c_str());
-        return 2;
-    }
-    if (o.help) {
-        std::printf("%s", trapezoid::help_text(argv[0]).c_str());
-        return 0;
-    }
+    if (const auto status = trapezoid::parse_options(argc, argv, o)) return *status;
 
     // --distributed: MPI for the whole run; rank r trains on its share of every batch.
     int rank = 0, ranks = 1;

@@ -1,8 +1,9 @@
 #pragma once
 // The command line of the trapezoid example: two recipes (their defaults) and the flags
-// that override them.
+// that override them, parsed by CLI11.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace trapezoid {
@@ -24,17 +25,13 @@ struct Options {
     double max_rmse = 0;  ///< > 0: exit with status 1 when the final RMSE is above it
     std::size_t threads = 1;  ///< > 1: each batch split between that many workers (DataParallel)
     bool distributed = false;  ///< each batch split between the MPI ranks (tapegrad::dist)
-    bool help = false;
 };
 
 /// The defaults of a recipe ("adam" or "blog").
 Options recipe_defaults(const std::string& recipe);
 
-/// Parses argv. On a bad flag or value returns false with a one-line `error`
-/// (the caller prints it and exits with status 2).
-bool parse_options(int argc, char** argv, Options& options, std::string& error);
-
-/// The --help text.
-std::string help_text(const char* program);
+/// Parses argv into `options`. Returns the exit status when the program must stop: 0
+/// after printing --help, 2 after one line on stderr for a bad flag or value.
+std::optional<int> parse_options(int argc, char** argv, Options& options);
 
 }  // namespace trapezoid

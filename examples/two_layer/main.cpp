@@ -12,6 +12,8 @@
 #include <tapegrad/ops.hpp>
 #include <tapegrad/tape.hpp>
 
+#include "../common/cli.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -83,16 +85,12 @@ Tensor mse(const Tensor& pred, const Tensor& target) { return tg::mean(tg::squar
 int main(int argc, char** argv) {
     int steps = 3000;
     bool check = false;
-    for (int i = 1; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--check") == 0) {
-            check = true;
-        } else if (std::strcmp(argv[i], "--steps") == 0 && i + 1 < argc) {
-            steps = std::atoi(argv[++i]);
-        } else {
-            std::fprintf(stderr, "usage: %s [--steps N] [--check]\n", argv[0]);
-            return 2;
-        }
-    }
+    CLI::App app("Trains a two-layer network built from raw ops with a hand-written SGD step.",
+                 "two_layer");
+    app.option_defaults()->always_capture_default();
+    app.add_option("--steps", steps, "SGD steps")->check(CLI::Range(1, 100000000));
+    app.add_flag("--check", check, "exit 1 unless the loss fell at least 10-fold");
+    if (const auto status = examples::parse_command_line(app, argc, argv)) return *status;
 
     const std::size_t n_train = 256, n_test = 1000, hidden = 16;
     const double learning_rate = 0.1, momentum = 0.9;
