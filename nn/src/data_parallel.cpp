@@ -86,10 +86,7 @@ T DataParallel<T>::backward(const Tensor<T>& x, const Tensor<T>& y) {
     }
     const bool failed = std::any_of(errors_.begin(), errors_.begin() + actual,
                                     [](const std::exception_ptr& e) { return e != nullptr; });
-    if (!failed) {
-        prepare_grads();
-        reduce(actual);
-    }
+    if (!failed) accumulate(actual);
     return finish(actual);
 }
 
@@ -103,7 +100,9 @@ void DataParallel<T>::run_worker(std::size_t k, std::size_t team, const Tensor<T
         const std::size_t begin = first_row(k, team, rows), end = first_row(k + 1, team, rows);
         const double share = double(end - begin) / double(rows);
         Tape tape;
-        const Tensor<T> loss = loss_((*model_)(rows_of(x, begin, end)), rows_of(y, begin, end));
+        // A team of one takes the batch itself: no copy.
+        const Tensor<T> loss = team == 1 ? loss_((*model_)(x), y)
+                                         : loss_((*model_)(rows_of(x, begin, end)), rows_of(y, begin, end));
         if (loss.size() != 1)
             throw ShapeError("the loss has shape " + shape_str(loss.value().shape()) +
                              "; DataParallel needs a one-element loss, a mean over the rows");
@@ -114,25 +113,26 @@ void DataParallel<T>::run_worker(std::size_t k, std::size_t team, const Tensor<T
     }
 }
 
-/// Every parameter gets a plain gradient buffer to add into, made on the calling thread
-/// (so the thread that frees it, the caller's zero_grad, is the one whose pool made it).
+/// grad += g_0 + g_1 + ... in worker order, so the result does not depend on timing. The
+/// buffer added into is made on the calling thread (so the thread that frees it, the
+/// caller's zero_grad, is the one whose pool made it); a team of one hands its gradient
+/// over when grad() is empty, as tape.backward does, so that a batch too small to split
+/// costs what a plain step does.
 template <class T>
-void DataParallel<T>::prepare_grads() {
-    for (auto& p : params_) {
-        auto& node = *p.node();
+void DataParallel<T>::accumulate(std::size_t team) {
+    for (std::size_t j = 0; j < params_.size(); ++j) {
+        auto& node = *params_[j].node();
         detail::GradLockGuard lock(node.grad_lock);
+        if (!node.grad && team == 1) {
+            node.grad = grads_[0][j].node();
+            grads_[0][j] = Tensor<T>();
+            continue;
+        }
         if (!node.grad)
             node.grad = Tensor<T>(Array<T>(node.value.shape(), T(0))).node();
         else if (!node.grad->is_leaf())  // a recorded gradient (create_graph): copy
             node.grad = Tensor<T>(Array<T>(node.grad->value)).node();
-    }
-}
-
-/// grad += g_0 + g_1 + ... in worker order, so the result does not depend on timing.
-template <class T>
-void DataParallel<T>::reduce(std::size_t team) {
-    for (std::size_t j = 0; j < params_.size(); ++j) {
-        T* out = params_[j].node()->grad->value.data();
+        T* out = node.grad->value.data();
         for (std::size_t i = 0, n = params_[j].size(); i < n; ++i) {
             T sum = grads_[0][j].value().data()[i];
             for (std::size_t w = 1; w < team; ++w) sum += grads_[w][j].value().data()[i];

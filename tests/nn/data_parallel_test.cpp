@@ -127,7 +127,19 @@ TEST(DataParallel, SmallBatchesRunOnTheCallingThreadAlone) {
     EXPECT_EQ(parallel.workers_for(256), 2u);
     EXPECT_EQ(parallel.workers_for(100000), 2u);
     const BlogData<double> data = blog_data<double>(8, rng);
-    EXPECT_GT(parallel.backward(Tensor<double>(data.x), Tensor<double>(data.y)), 0.0);
+    const Tensor<double> x(data.x), y(data.y);
+    // What a plain step gives, bit for bit: into an empty grad() (the gradient is handed
+    // over) and added into an existing one.
+    Tape tape;
+    tape.backward(nn::half_sse_per_example(net(x), y));
+    const auto want = grads_of(net);
+    tape.backward(nn::half_sse_per_example(net(x), y));
+    const auto want_twice = grads_of(net);
+    net.zero_grad();
+    EXPECT_GT(parallel.backward(x, y), 0.0);
+    EXPECT_EQ(grads_of(net), want);
+    parallel.backward(x, y);
+    EXPECT_EQ(grads_of(net), want_twice);
     EXPECT_THROW(parallel.backward(Tensor<double>(data.x),
                                    Tensor<double>(Array<double>::from_shape({7, 1}))),
                  ShapeError);

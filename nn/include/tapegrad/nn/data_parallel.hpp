@@ -72,8 +72,7 @@ public:
 
 private:
     void run_worker(std::size_t k, std::size_t team, const Tensor<T>& x, const Tensor<T>& y);
-    void prepare_grads();
-    void reduce(std::size_t team);
+    void accumulate(std::size_t team);
     T finish(std::size_t team);
 
     Module<T>* model_;
