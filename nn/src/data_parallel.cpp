@@ -2,7 +2,7 @@
 #include <tapegrad/tape.hpp>
 #include <tapegrad/threads.hpp>
 
-#include <omp.h>
+#include "worker_pool.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -41,11 +41,22 @@ std::string describe(const std::exception_ptr& error) {
 
 template <class T>
 DataParallel<T>::DataParallel(Module<T>& model, LossFn loss, DataParallelOptions options)
-    : model_(&model), loss_(std::move(loss)), options_(options), params_(model.parameters()) {
+    : model_(&model),
+      loss_(std::move(loss)),
+      options_(options),
+      params_(model.parameters()),
+      pool_(std::make_unique<tg::detail::WorkerPool>()) {
     detail::apply_thread_policy();
     if (!loss_) throw ValueError("DataParallel: the loss function is empty; pass one, e.g. "
                                  "tg::nn::half_sse_per_example<double>");
 }
+
+template <class T>
+DataParallel<T>::~DataParallel() = default;
+template <class T>
+DataParallel<T>::DataParallel(DataParallel&&) noexcept = default;
+template <class T>
+DataParallel<T>& DataParallel<T>::operator=(DataParallel&&) noexcept = default;
 
 template <class T>
 std::size_t DataParallel<T>::workers_for(std::size_t rows) const {
@@ -65,29 +76,16 @@ T DataParallel<T>::backward(const Tensor<T>& x, const Tensor<T>& y) {
     grads_.resize(team);  // (a smaller team than last time frees the rest here)
     losses_.assign(team, 0.0);
     errors_.assign(team, nullptr);
-    std::size_t actual = team;
-    if (team == 1) {  // the calling thread alone: no parallel region
-        grads_[0].clear();
-        run_worker(0, 1, x, y);
-    } else {
-        // One fork and one join per step: a barrier costs most when the machine is busy
-        // and a worker waits for a core (docs/threads.md), so the reduction runs on the
-        // calling thread after the join rather than between barriers inside the region.
-#pragma omp parallel num_threads(static_cast<int>(team))
-        {
-            // OpenMP may give fewer threads than asked (nested regions): split between
-            // those.
-            const auto n = static_cast<std::size_t>(omp_get_num_threads());
-            const auto k = static_cast<std::size_t>(omp_get_thread_num());
-            if (k == 0) actual = n;
-            grads_[k].clear();  // the last step's, freed on the thread whose pool made them
-            run_worker(k, n, x, y);
-        }
-    }
-    const bool failed = std::any_of(errors_.begin(), errors_.begin() + actual,
+    // One wake-up and one join per step; the reduction runs on the calling thread after
+    // the join rather than between barriers among the workers.
+    pool_->run(team, [&](std::size_t k) {
+        grads_[k].clear();  // the last step's, freed on the thread whose pool made them
+        run_worker(k, team, x, y);
+    });
+    const bool failed = std::any_of(errors_.begin(), errors_.end(),
                                     [](const std::exception_ptr& e) { return e != nullptr; });
-    if (!failed) accumulate(actual);
-    return finish(actual);
+    if (!failed) accumulate(team);
+    return finish(team);
 }
 
 /// Worker k of `team`: forward and tape.gradient over its block of rows, on its own

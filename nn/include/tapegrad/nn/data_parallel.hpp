@@ -13,8 +13,9 @@
 // order (worker 0 + worker 1 + ...), so a run is bit-identical from run to run whatever
 // the timing, and equal to the one-thread gradient of the whole batch to rounding. The
 // loss must be a mean over rows (half_sse_per_example, mse_loss, cross_entropy): worker
-// k's loss is weighted by its share of the rows. The workers are an OpenMP team (libgomp
-// keeps its threads from one step to the next); see docs/threads.md.
+// k's loss is weighted by its share of the rows. Worker 0 is the calling thread; the others
+// are threads of the object's own pool, made at the first step that needs them and kept,
+// asleep between steps (never spinning); see docs/threads.md.
 
 #include <tapegrad/error.hpp>
 #include <tapegrad/nn/module.hpp>
@@ -22,8 +23,13 @@
 #include <cstddef>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace tg::detail {
+class WorkerPool;
+}
 
 namespace tg::nn {
 
@@ -61,6 +67,12 @@ public:
 
     /// Trains `model` (kept by reference: it must outlive this object) with `loss`.
     DataParallel(Module<T>& model, LossFn loss, DataParallelOptions options = {});
+    /// Stops and joins the worker threads.
+    ~DataParallel();
+    /// Moves (the worker threads go along).
+    DataParallel(DataParallel&&) noexcept;
+    /// Moves.
+    DataParallel& operator=(DataParallel&&) noexcept;
 
     /// Adds d loss(model(x), y) / d p into grad() of every parameter p (as tape.backward
     /// would on one thread) and returns the loss of the whole batch. x and y have the
@@ -82,6 +94,7 @@ private:
     std::vector<std::vector<Tensor<T>>> grads_;  ///< per worker, per parameter
     std::vector<double> losses_;                 ///< per worker, weighted
     std::vector<std::exception_ptr> errors_;     ///< per worker
+    std::unique_ptr<tg::detail::WorkerPool> pool_;  ///< the threads of workers 1, 2, ...
 };
 
 extern template class DataParallel<float>;
