@@ -91,25 +91,25 @@ struct Softplus {
     }
 };
 
-/// gelu(x) = x Φ(x) = ½ x (1 + erf(x/√2)), Φ the standard normal CDF (the exact form,
-/// torch's approximate='none');   d gelu = (Φ(x) + x φ(x)) dx, φ(x) = e^(−x²/2) / √(2π)
+/// gelu(x) = x Φ(x), Φ the standard normal CDF (the exact form, torch's approximate='none'),
+/// computed as ½ x erfc(−x/√2): ½ x (1 + erf(x/√2)) would cancel for negative x, where
+/// erf is near −1;   d gelu = (Φ(x) + x φ(x)) dx, φ(x) = e^(−x²/2) / √(2π)
 template <class T>
 struct Gelu {
     static constexpr const char* name = "gelu";
     static constexpr Saves saves = Saves::input;
     static constexpr bool vectorized = true;
-    static constexpr T inv_sqrt_2 = T(0.70710678118654752440);    // 1/√2
-    static constexpr T inv_sqrt_2pi = T(0.39894228040143267794);  // 1/√(2π)
+    static constexpr T minus_inv_sqrt_2 = T(-0.70710678118654752440);  // −1/√2
+    static constexpr T inv_sqrt_2pi = T(0.39894228040143267794);       // 1/√(2π)
     template <class V>
     auto value(const V& x) const {
-        using std::erf;
-        return x * (T(1) + erf(x * inv_sqrt_2)) * T(0.5);
+        using std::erfc;
+        return x * erfc(x * minus_inv_sqrt_2) * T(0.5);
     }
     template <class V>
     auto grad(const V& g, const V& x) const {
-        using std::erf, std::exp;
-        return g *
-               ((T(1) + erf(x * inv_sqrt_2)) * T(0.5) + x * exp(x * x * T(-0.5)) * inv_sqrt_2pi);
+        using std::erfc, std::exp;
+        return g * (erfc(x * minus_inv_sqrt_2) * T(0.5) + x * exp(x * x * T(-0.5)) * inv_sqrt_2pi);
     }
 };
 

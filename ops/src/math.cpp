@@ -176,6 +176,25 @@ struct Erf {
     }
 };
 
+/// erfc x = 1 − erf x, without the cancellation of 1 − erf x for large x;
+/// d erfc = −2/√π e^−x² dx
+template <class T>
+struct Erfc {
+    static constexpr const char* name = "erfc";
+    static constexpr Saves saves = Saves::input;
+    static constexpr bool vectorized = true;
+    template <class V>
+    auto value(const V& x) const {
+        using std::erfc;
+        return erfc(x);
+    }
+    template <class V>
+    auto grad(const V& g, const V& x) const {
+        using std::exp;
+        return g * (exp(-(x * x)) * -Erf<T>::two_over_sqrt_pi);
+    }
+};
+
 /// y = 1/√x;   dy = −½ x^−3/2 dx = −½ y³ dx
 template <class T>
 struct Rsqrt {
@@ -274,6 +293,11 @@ Tensor<T> erf(const Tensor<T>& x) {
 }
 
 template <class T>
+Tensor<T> erfc(const Tensor<T>& x) {
+    return detail::unary(x, detail::Erfc<T>{});
+}
+
+template <class T>
 Tensor<T> rsqrt(const Tensor<T>& x) {
     return detail::unary(x, detail::Rsqrt<T>{});
 }
@@ -299,6 +323,7 @@ Tensor<T> sign(const Tensor<T>& x) {
     template Tensor<T> expm1(const Tensor<T>&);                    \
     template Tensor<T> log1p(const Tensor<T>&);                    \
     template Tensor<T> erf(const Tensor<T>&);                      \
+    template Tensor<T> erfc(const Tensor<T>&);                     \
     template Tensor<T> rsqrt(const Tensor<T>&);                    \
     template Tensor<T> reciprocal(const Tensor<T>&);               \
     template Tensor<T> sign(const Tensor<T>&);

@@ -21,7 +21,8 @@ Tensor<T> leaky_relu(const Tensor<T>& x, detail::scalar_t<T> slope = T(0.01));
 template <class T>
 Tensor<T> softplus(const Tensor<T>& x);
 /// x Φ(x) = ½ x (1 + erf(x / √2)), Φ the standard normal CDF: the exact GELU (torch's
-/// default, approximate='none', not the tanh approximation).
+/// default, approximate='none', not the tanh approximation), computed as ½ x erfc(−x / √2),
+/// which keeps its relative accuracy for negative x.
 ///                                             d/dx = Φ(x) + x φ(x), φ(x) = e^(−x²/2) / √(2π)
 template <class T>
 Tensor<T> gelu(const Tensor<T>& x);

@@ -1,6 +1,6 @@
 #pragma once
 // Elementwise math: pow (scalar or tensor exponent), square, sqrt, rsqrt, reciprocal, exp,
-// expm1, log, log1p, erf, abs, sign.
+// expm1, log, log1p, erf, erfc, abs, sign.
 
 #include <tapegrad/tensor.hpp>
 
@@ -44,6 +44,10 @@ Tensor<T> log1p(const Tensor<T>& x);
 /// erf x = 2/√π ∫₀ˣ e^(−t²) dt.    d/dx = 2/√π e^(−x²)
 template <class T>
 Tensor<T> erf(const Tensor<T>& x);
+/// erfc x = 1 − erf x, accurate where erf x is near 1 (1 − erf x would cancel).
+///                                d/dx = −2/√π e^(−x²)
+template <class T>
+Tensor<T> erfc(const Tensor<T>& x);
 /// |x|.                           d/dx = sign(x), 0 at x = 0
 template <class T>
 Tensor<T> abs(const Tensor<T>& x);
