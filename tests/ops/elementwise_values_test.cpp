@@ -177,6 +177,26 @@ TYPED_TEST(ElementwiseValues, SignGradientIsExactlyZero) {
     }
 }
 
+/// elu's gradient is 1 for a large positive x, where eˣ overflows (float: x = 100), and
+/// α eˣ at 0 and below (torch's convention), with and without create_graph.
+TYPED_TEST(ElementwiseValues, EluGradientAtZeroAndLargeInputs) {
+    using T = TypeParam;
+    const T alpha = T(0.5);
+    const xt::xarray<T> v = {T(-50), T(-1), T(0), T(1), T(100)};
+    const Tensor<T> x = tg::parameter<T>(v);
+    for (bool create_graph : {false, true}) {
+        tg::Tape tape;
+        const Tensor<T> loss = tg::sum(tg::elu(x, alpha));
+        tg::BackwardOptions o;
+        o.create_graph = create_graph;
+        const Tensor<T> g = tape.gradient(loss, {x}, o)[0];
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            const T want = v(i) > 0 ? T(1) : alpha * std::exp(v(i));
+            EXPECT_NEAR(g.value()(i), want, 1e-6 * std::abs(want)) << v(i) << " " << create_graph;
+        }
+    }
+}
+
 /// A binary op and its formula in double, with its inputs' ranges.
 template <class T>
 struct BinaryFormula {
