@@ -91,6 +91,80 @@ struct Softplus {
     }
 };
 
+/// gelu(x) = x Φ(x), Φ the standard normal CDF (the exact form, torch's approximate='none'),
+/// computed as ½ x erfc(−x/√2): ½ x (1 + erf(x/√2)) would cancel for negative x, where
+/// erf is near −1;   d gelu = (Φ(x) + x φ(x)) dx, φ(x) = e^(−x²/2) / √(2π)
+template <class T>
+struct Gelu {
+    static constexpr const char* name = "gelu";
+    static constexpr Saves saves = Saves::input;
+    static constexpr bool vectorized = true;
+    static constexpr T minus_inv_sqrt_2 = T(-0.70710678118654752440);  // −1/√2
+    static constexpr T inv_sqrt_2pi = T(0.39894228040143267794);       // 1/√(2π)
+    template <class V>
+    auto value(const V& x) const {
+        using std::erfc;
+        return x * erfc(x * minus_inv_sqrt_2) * T(0.5);
+    }
+    template <class V>
+    auto grad(const V& g, const V& x) const {
+        using std::erfc, std::exp;
+        return g * (erfc(x * minus_inv_sqrt_2) * T(0.5) + x * exp(x * x * T(-0.5)) * inv_sqrt_2pi);
+    }
+};
+
+/// silu(x) = x σ(x) = x / (1 + e^−x);   d silu = σ(x) (1 + x (1 − σ(x))) dx
+template <class T>
+struct Silu {
+    static constexpr const char* name = "silu";
+    static constexpr Saves saves = Saves::input;
+    static constexpr bool vectorized = true;
+    template <class V>
+    auto value(const V& x) const {
+        using std::exp;
+        return x / (T(1) + exp(-x));
+    }
+    template <class V>
+    auto grad(const V& g, const V& x) const {
+        using std::exp;
+        const V s = T(1) / (T(1) + exp(-x));
+        return g * (s * (T(1) + x * (T(1) - s)));
+    }
+};
+
+/// elu(x) = x > 0 ? x : α (eˣ − 1);   d elu = (x > 0 ? 1 : α eˣ) dx (α eˣ at 0, as torch).
+/// The derivative is written as [x > 0] + α n e^(x n) with n = [x <= 0], so that eˣ is
+/// never formed for a large positive x (where it would overflow to inf and inf · 0 = nan).
+template <class T>
+struct Elu {
+    static constexpr const char* name = "elu";
+    static constexpr Saves saves = Saves::input;
+    static constexpr bool vectorized = false;
+    T alpha;
+    T value(T x) const { return x > T(0) ? x : alpha * std::expm1(x); }
+    template <class V>
+    auto grad(const V& g, const V& x) const {
+        using std::exp;
+        const auto n = step_function(x, [](T v) { return v > T(0) ? T(0) : T(1); });
+        return g * ((T(1) - n) + n * exp(x * n) * alpha);
+    }
+};
+
+/// softsign(x) = x / (1 + |x|);   d softsign = dx / (1 + |x|)²
+template <class T>
+struct Softsign {
+    static constexpr const char* name = "softsign";
+    static constexpr Saves saves = Saves::input;
+    static constexpr bool vectorized = false;
+    T value(T x) const { return x / (T(1) + std::abs(x)); }
+    template <class V>
+    auto grad(const V& g, const V& x) const {
+        using std::abs;
+        const V d = T(1) + abs(x);
+        return g / (d * d);
+    }
+};
+
 }  // namespace detail
 
 template <class T>
@@ -118,12 +192,36 @@ Tensor<T> softplus(const Tensor<T>& x) {
     return detail::unary(x, detail::Softplus<T>{});
 }
 
+template <class T>
+Tensor<T> gelu(const Tensor<T>& x) {
+    return detail::unary(x, detail::Gelu<T>{});
+}
+
+template <class T>
+Tensor<T> silu(const Tensor<T>& x) {
+    return detail::unary(x, detail::Silu<T>{});
+}
+
+template <class T>
+Tensor<T> elu(const Tensor<T>& x, detail::scalar_t<T> alpha) {
+    return detail::unary(x, detail::Elu<T>{alpha});
+}
+
+template <class T>
+Tensor<T> softsign(const Tensor<T>& x) {
+    return detail::unary(x, detail::Softsign<T>{});
+}
+
 #define TG_INSTANTIATE(T)                                                 \
     template Tensor<T> sigmoid(const Tensor<T>&);                         \
     template Tensor<T> tanh(const Tensor<T>&);                            \
     template Tensor<T> relu(const Tensor<T>&);                            \
     template Tensor<T> leaky_relu(const Tensor<T>&, detail::scalar_t<T>); \
-    template Tensor<T> softplus(const Tensor<T>&);
+    template Tensor<T> softplus(const Tensor<T>&);                        \
+    template Tensor<T> gelu(const Tensor<T>&);                            \
+    template Tensor<T> silu(const Tensor<T>&);                            \
+    template Tensor<T> elu(const Tensor<T>&, detail::scalar_t<T>);        \
+    template Tensor<T> softsign(const Tensor<T>&);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 

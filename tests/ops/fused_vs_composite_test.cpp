@@ -5,7 +5,8 @@
 // a scalar loop to xtensor's vectorized expression) and the product sizes at which a
 // gemm goes from plain loops (<= 16 multiply-adds) to SIMD rows (n = 1 or k = 1, <= 4096)
 // to BLAS. Forward values are checked against the formula too, so the vectorized
-// forwards of exp, log, sigmoid, tanh, softplus, pow and sqrt meet a formula.
+// forwards (exp, log, sigmoid, tanh, softplus, pow, sqrt, the trigonometric functions,
+// gelu, ...) meet a formula.
 //
 // The op under test sits inside L = Σ (op(x) ⊙ w) with w random: its output's gradient
 // is then w, a tensor nothing else holds, so the fused backward takes the path that
@@ -92,6 +93,7 @@ struct UnaryCase {
 template <class T>
 std::vector<UnaryCase<T>> unary_cases() {
     const auto sig = [](double v) { return 1 / (1 + std::exp(-v)); };
+    const double pi = std::acos(-1.0);
     return {
         {"sigmoid", [](auto& x) { return tg::sigmoid(x); }, sig,
          [sig](double v) { return sig(v) * (1 - sig(v)); }, -6, 6},
@@ -124,6 +126,53 @@ std::vector<UnaryCase<T>> unary_cases() {
         {"clamp", [](auto& x) { return tg::clamp(x, T(-0.5), T(0.75)); },
          [](double v) { return std::min(std::max(v, double(T(-0.5))), double(T(0.75))); },
          [](double v) { return v >= T(-0.5) && v <= T(0.75) ? 1.0 : 0.0; }, -2, 2},
+        {"rsqrt", [](auto& x) { return tg::rsqrt(x); }, [](double v) { return 1 / std::sqrt(v); },
+         [](double v) { return -0.5 / (v * std::sqrt(v)); }, 0.2, 3},
+        {"reciprocal", [](auto& x) { return tg::reciprocal(x); }, [](double v) { return 1 / v; },
+         [](double v) { return -1 / (v * v); }, 0.2, 3},
+        {"expm1", [](auto& x) { return tg::expm1(x); }, [](double v) { return std::expm1(v); },
+         [](double v) { return std::exp(v); }, -2, 2},
+        {"log1p", [](auto& x) { return tg::log1p(x); }, [](double v) { return std::log1p(v); },
+         [](double v) { return 1 / (1 + v); }, -0.5, 2},
+        {"erf", [](auto& x) { return tg::erf(x); }, [](double v) { return std::erf(v); },
+         [pi](double v) { return 2 / std::sqrt(pi) * std::exp(-v * v); }, -2, 2},
+        {"erfc", [](auto& x) { return tg::erfc(x); }, [](double v) { return std::erfc(v); },
+         [pi](double v) { return -2 / std::sqrt(pi) * std::exp(-v * v); }, -2, 3},
+        {"sign", [](auto& x) { return tg::sign(x); },
+         [](double v) { return v > 0 ? 1.0 : v < 0 ? -1.0 : 0.0; }, [](double) { return 0.0; },
+         -2, 2},
+        {"sin", [](auto& x) { return tg::sin(x); }, [](double v) { return std::sin(v); },
+         [](double v) { return std::cos(v); }, -3, 3},
+        {"cos", [](auto& x) { return tg::cos(x); }, [](double v) { return std::cos(v); },
+         [](double v) { return -std::sin(v); }, -3, 3},
+        {"tan", [](auto& x) { return tg::tan(x); }, [](double v) { return std::tan(v); },
+         [](double v) { return 1 / (std::cos(v) * std::cos(v)); }, -1.3, 1.3},
+        {"atan", [](auto& x) { return tg::atan(x); }, [](double v) { return std::atan(v); },
+         [](double v) { return 1 / (1 + v * v); }, -3, 3},
+        {"sinh", [](auto& x) { return tg::sinh(x); }, [](double v) { return std::sinh(v); },
+         [](double v) { return std::cosh(v); }, -2, 2},
+        {"cosh", [](auto& x) { return tg::cosh(x); }, [](double v) { return std::cosh(v); },
+         [](double v) { return std::sinh(v); }, -2, 2},
+        {"asinh", [](auto& x) { return tg::asinh(x); }, [](double v) { return std::asinh(v); },
+         [](double v) { return 1 / std::sqrt(1 + v * v); }, -3, 3},
+        {"gelu", [](auto& x) { return tg::gelu(x); },
+         [](double v) { return 0.5 * v * std::erfc(-v / std::sqrt(2.0)); },
+         [pi](double v) {
+             return 0.5 * std::erfc(-v / std::sqrt(2.0)) +
+                    v * std::exp(-v * v / 2) / std::sqrt(2 * pi);
+         },
+         -3, 3},
+        {"silu", [](auto& x) { return tg::silu(x); }, [sig](double v) { return v * sig(v); },
+         [sig](double v) { return sig(v) + v * sig(v) * (1 - sig(v)); }, -6, 6},
+        {"elu", [](auto& x) { return tg::elu(x); },
+         [](double v) { return v > 0 ? v : std::expm1(v); },
+         [](double v) { return v > 0 ? 1.0 : std::exp(v); }, -2, 2},
+        {"elu_alpha_0.5", [](auto& x) { return tg::elu(x, T(0.5)); },
+         [](double v) { return v > 0 ? v : 0.5 * std::expm1(v); },
+         [](double v) { return v > 0 ? 1.0 : 0.5 * std::exp(v); }, -2, 2},
+        {"softsign", [](auto& x) { return tg::softsign(x); },
+         [](double v) { return v / (1 + std::abs(v)); },
+         [](double v) { return 1 / ((1 + std::abs(v)) * (1 + std::abs(v))); }, -2, 2},
     };
 }
 
@@ -161,24 +210,35 @@ TYPED_TEST(FusedVsComposite, BinaryOps) {
         std::string name;
         Binary op;
         std::function<double(double, double)> value, da, db;
+        double a_lo, a_hi, b_lo, b_hi;  ///< the inputs' ranges
     };
     const std::vector<Case> cases = {
         {"mul", [](auto& a, auto& b) { return tg::mul(a, b); },
          [](double a, double b) { return a * b; }, [](double, double b) { return b; },
-         [](double a, double) { return a; }},
+         [](double a, double) { return a; }, -2, 2, -2, 2},
         {"maximum", [](auto& a, auto& b) { return tg::maximum(a, b); },
          [](double a, double b) { return a >= b ? a : b; },
          [](double a, double b) { return a >= b ? 1.0 : 0.0; },
-         [](double a, double b) { return a >= b ? 0.0 : 1.0; }},
+         [](double a, double b) { return a >= b ? 0.0 : 1.0; }, -2, 2, -2, 2},
         {"minimum", [](auto& a, auto& b) { return tg::minimum(a, b); },
          [](double a, double b) { return a <= b ? a : b; },
          [](double a, double b) { return a <= b ? 1.0 : 0.0; },
-         [](double a, double b) { return a <= b ? 0.0 : 1.0; }},
+         [](double a, double b) { return a <= b ? 0.0 : 1.0; }, -2, 2, -2, 2},
+        // pow on its domain a > 0; atan2 with y > 0, away from the origin and the branch cut.
+        {"pow", [](auto& a, auto& b) { return tg::pow(a, b); },
+         [](double a, double b) { return std::pow(a, b); },
+         [](double a, double b) { return b * std::pow(a, b - 1); },
+         [](double a, double b) { return std::pow(a, b) * std::log(a); }, 0.5, 2, -2, 2},
+        {"atan2", [](auto& y, auto& x) { return tg::atan2(y, x); },
+         [](double y, double x) { return std::atan2(y, x); },
+         [](double y, double x) { return x / (x * x + y * y); },
+         [](double y, double x) { return -y / (x * x + y * y); }, 0.5, 2, -2, 2},
     };
     for (const Case& op : cases)
         for (const auto& [sa, sb] : kBinaryShapes) {
             SCOPED_TRACE(op.name + " of " + tg::shape_str(sa) + " and " + tg::shape_str(sb));
-            const xt::xarray<T> a = this->random(sa, -2, 2), b = this->random(sb, -2, 2);
+            const xt::xarray<T> a = this->random(sa, op.a_lo, op.a_hi);
+            const xt::xarray<T> b = this->random(sb, op.b_lo, op.b_hi);
             const Shape so = tg::detail::broadcast_shapes("test", sa, sb);
             const xt::xarray<T> w = this->random(so, -1, 1);
             // The expected values and gradients by loops over the broadcast elements.

@@ -93,6 +93,12 @@ std::vector<GradcheckCase> gradcheck_cases() {
                        [](const T& a, const T& b) { return tg::maximum(a, b); });
     add_broadcast_rows(rows, "minimum", distinct(0), distinct(0.05),
                        [](const T& a, const T& b) { return tg::minimum(a, b); });
+    // pow with a tensor exponent on its domain a > 0; atan2 away from the origin and from
+    // its branch cut (y = 0, x < 0).
+    add_broadcast_rows(rows, "pow_tensor", positive(), any_value(),
+                       [](const T& a, const T& b) { return tg::pow(a, b); });
+    add_broadcast_rows(rows, "atan2", away_from({0}), away_from({0}),
+                       [](const T& y, const T& x) { return tg::atan2(y, x); });
 
     auto unary = [&](std::string name, Domain d, std::function<T(const T&)> f,
                      Shape shape = {3, 4}) {
@@ -123,6 +129,27 @@ std::vector<GradcheckCase> gradcheck_cases() {
     unary("clamp", away_from({-0.5, 0.5}), [](const T& x) { return tg::clamp(x, -0.5, 0.5); });
     unary(
         "exp_0d", any_value(), [](const T& x) { return tg::exp(x); }, Shape{});
+    unary("rsqrt", positive(), [](const T& x) { return tg::rsqrt(x); });
+    unary("reciprocal", positive(), [](const T& x) { return tg::reciprocal(x); });
+    unary("reciprocal_negative", any_value(-2, -0.5), [](const T& x) { return tg::reciprocal(x); });
+    unary("expm1", any_value(-2, 2), [](const T& x) { return tg::expm1(x); });
+    unary("log1p", any_value(-0.5, 2), [](const T& x) { return tg::log1p(x); });
+    unary("erf", any_value(-2, 2), [](const T& x) { return tg::erf(x); });
+    unary("erfc", any_value(-2, 3), [](const T& x) { return tg::erfc(x); });
+    unary("sign", away_from({0}), [](const T& x) { return tg::sign(x); });  // gradient 0
+    unary("sin", any_value(-3, 3), [](const T& x) { return tg::sin(x); });
+    unary("cos", any_value(-3, 3), [](const T& x) { return tg::cos(x); });
+    unary("tan", any_value(-1.3, 1.3), [](const T& x) { return tg::tan(x); });  // poles ±π/2
+    unary("atan", any_value(-3, 3), [](const T& x) { return tg::atan(x); });
+    unary("sinh", any_value(-2, 2), [](const T& x) { return tg::sinh(x); });
+    unary("cosh", any_value(-2, 2), [](const T& x) { return tg::cosh(x); });
+    unary("asinh", any_value(-3, 3), [](const T& x) { return tg::asinh(x); });
+    unary("gelu", any_value(-3, 3), [](const T& x) { return tg::gelu(x); });
+    unary("gelu_negative", any_value(-4.5, -3), [](const T& x) { return tg::gelu(x); });
+    unary("silu", any_value(-4, 4), [](const T& x) { return tg::silu(x); });
+    unary("elu", away_from({0}), [](const T& x) { return tg::elu(x); });
+    unary("elu_alpha_0_5", away_from({0}), [](const T& x) { return tg::elu(x, 0.5); });
+    unary("softsign", away_from({0}), [](const T& x) { return tg::softsign(x); });
 
     // Scalar operator overloads.
     unary("scalar_x_plus_2", any_value(), [](const T& x) { return x + 2.0; });

@@ -58,4 +58,23 @@ TEST(RecordedNames, ElementwiseAndLossOpsRecordTheirNames) {
         has(dump_of([&] { (void)tg::scaled_squared_error(a, b, 0.5, "my_loss"); }), "my_loss"));
 }
 
+TEST(RecordedNames, ElementwiseMathAndActivationsRecordTheirNames) {
+    const Tensor<double> x = tg::parameter<double>(xt::ones<double>({2, 3}));
+    using Unary = Tensor<double> (*)(const Tensor<double>&);
+    const std::vector<std::pair<std::string, Unary>> ops = {
+        {"sin", tg::sin},     {"cos", tg::cos},           {"tan", tg::tan},
+        {"atan", tg::atan},   {"sinh", tg::sinh},         {"cosh", tg::cosh},
+        {"asinh", tg::asinh}, {"expm1", tg::expm1},       {"log1p", tg::log1p},
+        {"erf", tg::erf},     {"gelu", tg::gelu},         {"silu", tg::silu},
+        {"rsqrt", tg::rsqrt}, {"softsign", tg::softsign}, {"reciprocal", tg::reciprocal},
+        {"sign", tg::sign},   {"erfc", tg::erfc}};
+    for (const auto& [name, op] : ops) {
+        const std::string dump = dump_of([&, op = op] { (void)op(x); });
+        EXPECT_TRUE(has(dump, name)) << name << ": " << dump;
+    }
+    EXPECT_TRUE(has(dump_of([&] { (void)tg::elu(x, 0.5); }), "elu"));
+    EXPECT_TRUE(has(dump_of([&] { (void)tg::pow(x, x); }), "pow"));
+    EXPECT_TRUE(has(dump_of([&] { (void)tg::atan2(x, x); }), "atan2"));
+}
+
 }  // namespace

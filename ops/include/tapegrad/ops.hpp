@@ -14,3 +14,4 @@
 #include <tapegrad/ops/reduce.hpp>
 #include <tapegrad/ops/shape.hpp>
 #include <tapegrad/ops/softmax.hpp>
+#include <tapegrad/ops/trig.hpp>

@@ -1,5 +1,5 @@
 #pragma once
-// Activations: sigmoid, tanh, relu, leaky_relu, softplus.
+// Activations: sigmoid, tanh, relu, leaky_relu, softplus, gelu, silu, elu, softsign.
 
 #include <tapegrad/tensor.hpp>
 
@@ -20,5 +20,21 @@ Tensor<T> leaky_relu(const Tensor<T>& x, detail::scalar_t<T> slope = T(0.01));
 /// log(1 + eˣ), computed as max(x, 0) + log1p(e^−|x|).   d/dx = σ(x)
 template <class T>
 Tensor<T> softplus(const Tensor<T>& x);
+/// x Φ(x) = ½ x (1 + erf(x / √2)), Φ the standard normal CDF: the exact GELU (torch's
+/// default, approximate='none', not the tanh approximation), computed as ½ x erfc(−x / √2),
+/// which keeps its relative accuracy for negative x.
+///                                             d/dx = Φ(x) + x φ(x), φ(x) = e^(−x²/2) / √(2π)
+template <class T>
+Tensor<T> gelu(const Tensor<T>& x);
+/// x σ(x) = x / (1 + e⁻ˣ) (SiLU, swish).       d/dx = σ(x) (1 + x (1 − σ(x)))
+template <class T>
+Tensor<T> silu(const Tensor<T>& x);
+/// x if x > 0 else alpha (eˣ − 1) (torch.nn.functional.elu).
+///                                             d/dx = 1 if x > 0 else alpha eˣ (alpha at 0)
+template <class T>
+Tensor<T> elu(const Tensor<T>& x, detail::scalar_t<T> alpha = T(1));
+/// x / (1 + |x|).                              d/dx = 1 / (1 + |x|)²
+template <class T>
+Tensor<T> softsign(const Tensor<T>& x);
 
 }  // namespace tg
