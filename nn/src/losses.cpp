@@ -19,17 +19,27 @@ std::string number(double v) {
     return s;
 }
 
-/// Applies `reduction` to the per-element losses of the element-wise losses.
+/// tg::ValueError naming `loss` for Reduction::batchmean, which only kl_div has.
+void check_reduction(const char* loss, Reduction reduction) {
+    if (reduction == Reduction::batchmean)
+        throw ValueError(std::string(loss) +
+                         ": Reduction::batchmean is for kl_div only; use mean, sum or none");
+}
+
+/// The checks of an element-wise loss: one shape for input and target, a reduction it has.
 template <class T>
-Tensor<T> reduce(const char* loss, const Tensor<T>& per_element, Reduction reduction) {
-    switch (reduction) {
-        case Reduction::none: return per_element;
-        case Reduction::sum: return sum(per_element);
-        case Reduction::mean: return mean(per_element);
-        case Reduction::batchmean: break;
-    }
-    throw ValueError(std::string(loss) +
-                     ": Reduction::batchmean is for kl_div only; use mean, sum or none");
+void check_elementwise(const char* loss, const Tensor<T>& input, const Tensor<T>& target,
+                       Reduction reduction) {
+    check_same_shape(loss, input, target);
+    check_reduction(loss, reduction);
+}
+
+/// Applies `reduction` (checked before) to the per-element losses.
+template <class T>
+Tensor<T> reduce(const Tensor<T>& per_element, Reduction reduction) {
+    if (reduction == Reduction::sum) return sum(per_element);
+    if (reduction == Reduction::mean) return mean(per_element);
+    return per_element;
 }
 
 /// tg::ShapeError naming `loss` unless the optional tensor `t` broadcasts to `shape`.
@@ -55,6 +65,7 @@ struct ClassTargets {
 template <class T>
 ClassTargets<T> class_targets(const char* loss, const char* input_name, const Tensor<T>& input,
                               const Tensor<T>& target, const NllLossOptions<T>& options) {
+    check_reduction(loss, options.reduction);
     const Shape s = input.shape();
     const std::size_t axis = s.size() >= 2 ? 1 : 0;
     Shape expected, index_shape;  // the input's shape without, and with 1 at, the class axis
@@ -111,10 +122,9 @@ Tensor<T> weighted_pick(const Tensor<T>& input, const ClassTargets<T>& c) {
 
 /// The reduction of the class losses: the mean divides by Σ w_{t_n}.
 template <class T>
-Tensor<T> reduce_classes(const char* loss, const Tensor<T>& per_target, Reduction reduction,
-                         T total) {
+Tensor<T> reduce_classes(const Tensor<T>& per_target, Reduction reduction, T total) {
     if (reduction == Reduction::mean) return sum(per_target) / total;
-    return reduce(loss, per_target, reduction);
+    return reduce(per_target, reduction);
 }
 
 }  // namespace
@@ -130,7 +140,7 @@ template <class T>
 Tensor<T> nll_loss(const Tensor<T>& input, const Tensor<T>& target,
                    const NllLossOptions<T>& options) {
     const ClassTargets<T> c = class_targets("nll_loss", "input", input, target, options);
-    return reduce_classes("nll_loss", weighted_pick(input, c), options.reduction, c.total);
+    return reduce_classes(weighted_pick(input, c), options.reduction, c.total);
 }
 
 template <class T>
@@ -157,14 +167,14 @@ Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<T>& target,
         const T classes = static_cast<T>(logits.shape()[c.axis]);
         per_target = T(1 - eps) * per_target + (T(eps) / classes) * smooth;
     }
-    return reduce_classes("cross_entropy", per_target, options.reduction, c.total);
+    return reduce_classes(per_target, options.reduction, c.total);
 }
 
 template <class T>
 Tensor<T> binary_cross_entropy(const Tensor<T>& input, const Tensor<T>& target,
                                const Tensor<T>& weight, Reduction reduction) {
     const char* loss = "binary_cross_entropy";
-    check_same_shape(loss, input, target);
+    check_elementwise(loss, input, target, reduction);
     check_broadcasts(loss, "weight", weight, input.shape());
     for (T x : input.value())
         if (!(x >= 0 && x <= 1))
@@ -178,7 +188,7 @@ Tensor<T> binary_cross_entropy(const Tensor<T>& input, const Tensor<T>& target,
     const Tensor<T> log_1mx = log(clamp(T(1) - input, floor, T(1)));
     Tensor<T> l = -(target * log_x + (T(1) - target) * log_1mx);
     if (weight.defined()) l = l * weight;
-    return reduce(loss, l, reduction);
+    return reduce(l, reduction);
 }
 
 template <class T>
@@ -186,7 +196,7 @@ Tensor<T> binary_cross_entropy_with_logits(const Tensor<T>& input, const Tensor<
                                            const Tensor<T>& weight, const Tensor<T>& pos_weight,
                                            Reduction reduction) {
     const char* loss = "binary_cross_entropy_with_logits";
-    check_same_shape(loss, input, target);
+    check_elementwise(loss, input, target, reduction);
     check_broadcasts(loss, "weight", weight, input.shape());
     check_broadcasts(loss, "pos_weight", pos_weight, input.shape());
     // −log σ(x) = softplus(−x), computed stably.
@@ -197,13 +207,13 @@ Tensor<T> binary_cross_entropy_with_logits(const Tensor<T>& input, const Tensor<
     else
         l = l + minus_log_sigmoid;
     if (weight.defined()) l = l * weight;
-    return reduce(loss, l, reduction);
+    return reduce(l, reduction);
 }
 
 template <class T>
 Tensor<T> l1_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction) {
-    check_same_shape("l1_loss", input, target);
-    return reduce("l1_loss", abs(input - target), reduction);
+    check_elementwise("l1_loss", input, target, reduction);
+    return reduce(abs(input - target), reduction);
 }
 
 namespace {
@@ -213,12 +223,12 @@ namespace {
 template <class T>
 Tensor<T> quadratic_then_linear(const char* loss, const Tensor<T>& input, const Tensor<T>& target,
                                 Reduction reduction, T cutoff, T quadratic, T linear) {
-    check_same_shape(loss, input, target);
+    check_elementwise(loss, input, target, reduction);
     const Tensor<T> d = input - target;
     const Tensor<T> z = abs(d);
     const Tensor<T> l = where(lt(z, Tensor<T>(cutoff)), (T(0.5) * quadratic) * square(d),
                               linear * (z - T(0.5) * cutoff));
-    return reduce(loss, l, reduction);
+    return reduce(l, reduction);
 }
 
 }  // namespace
@@ -237,7 +247,7 @@ Tensor<T> smooth_l1_loss(const Tensor<T>& input, const Tensor<T>& target, Reduct
     if (!(beta >= 0))
         throw ValueError("smooth_l1_loss: beta is " + number(beta) + "; it must be >= 0");
     if (beta == 0) {
-        check_same_shape("smooth_l1_loss", input, target);
+        check_elementwise("smooth_l1_loss", input, target, reduction);
         return l1_loss(input, target, reduction);
     }
     return quadratic_then_linear("smooth_l1_loss", input, target, reduction, T(beta), T(1 / beta),
@@ -258,7 +268,7 @@ Tensor<T> kl_div(const Tensor<T>& input, const Tensor<T>& target, Reduction redu
     }
     if (reduction == Reduction::batchmean)
         return input.dim() == 0 ? sum(l) : sum(l) / static_cast<T>(input.shape()[0]);
-    return reduce("kl_div", l, reduction);
+    return reduce(l, reduction);
 }
 
 #define TG_NN_LOSSES_INSTANTIATE(T)                                                               \
