@@ -196,11 +196,18 @@ std::size_t Entry<T>::saved_bytes() const {
     return bytes;
 }
 
+/// "'0.weight' " for a named leaf (a module's parameter), "" otherwise.
+template <class T>
+std::string leaf_name(const InputSlot<T>& in) {
+    if (in.kind != InputSlot<T>::Kind::leaf || !in.node->name) return "";
+    return "'" + *in.node->name + "' ";
+}
+
 template <class T>
 std::string Entry<T>::describe() const {
     std::string s;
     for (std::size_t i = 0; i < inputs.size(); ++i)
-        s += (i ? ", " : "") + shape_str(inputs[i].shape);
+        s += (i ? ", " : "") + leaf_name(inputs[i]) + shape_str(inputs[i].shape);
     return s + " -> " + shape_str(output_shape);
 }
 
@@ -216,7 +223,7 @@ std::vector<std::pair<std::string, std::string>> Entry<T>::dot_inputs() const {
             case InputSlot<T>::Kind::leaf: {
                 std::ostringstream id;
                 id << "leaf" << static_cast<const void*>(in.node.get());
-                out.push_back({id.str(), "parameter " + shape_str(in.shape)});
+                out.push_back({id.str(), "parameter " + leaf_name(in) + shape_str(in.shape)});
                 break;
             }
             default: break;  // constants and foreign tensors are not drawn
@@ -273,7 +280,9 @@ const Tensor<T>& BackwardContext<T>::saved(std::size_t i) const {
     const std::uint64_t now = s.tensor.node()->version;
     if (now != s.version)
         throw GraphError(std::string("backward of '") + entry_.name + "': saved tensor #" +
-                         std::to_string(i) + " of shape " + shape_str(s.tensor.value().shape()) +
+                         std::to_string(i) +
+                         (s.tensor.node()->name ? " ('" + *s.tensor.node()->name + "')" : "") +
+                         " of shape " + shape_str(s.tensor.value().shape()) +
                          " was changed in place after it was recorded (version " +
                          std::to_string(s.version) + " when saved, " + std::to_string(now) +
                          " now); change parameters only after backward, or recompute the "
@@ -320,7 +329,8 @@ void BackwardContext<T>::add(std::size_t i, const Tensor<T>& g) {
     if (state_.anomaly && !all_finite(g.value()))
         throw AnomalyError(std::string("anomaly: backward of '") + entry_.name +
                            "' produced NaN or Inf in the gradient of its input #" +
-                           std::to_string(i) + " (shape " + shape_str(slot.shape) + ")");
+                           std::to_string(i) + " (" + detail::leaf_name(slot) + "shape " +
+                           shape_str(slot.shape) + ")");
     switch (slot.kind) {
         case Kind::on_tape: {
             auto& target = static_cast<detail::Entry<T>&>(tape_.entry(slot.index));
@@ -550,7 +560,8 @@ private:
     void walk_entries(std::size_t root, const Tensor<T>& seed, std::vector<Tensor<T>>* results) {
         auto& entries = tape_.entries_;
         std::size_t lowest = 0;
-        if (xs_ && !any_leaf_target_) lowest = captures_.empty() ? root + 1 : captures_.back().first;
+        if (xs_ && !any_leaf_target_)
+            lowest = captures_.empty() ? root + 1 : captures_.back().first;
         static_cast<Entry<T>&>(*entries[root]).grad = seed;
         auto next_capture = captures_.begin();
         while (next_capture != captures_.end() && next_capture->first > root) ++next_capture;
@@ -604,8 +615,8 @@ private:
             // A recorded gradient is never changed in place, so it may be shared; an
             // unrecorded one (a seed, a constant) is copied, as zero_grad and later
             // backward calls change a leaf gradient in place.
-            node.grad = pending.is_leaf() ? Tensor<T>(Array<T>(pending.value())).node()
-                                          : pending.node();
+            node.grad =
+                pending.is_leaf() ? Tensor<T>(Array<T>(pending.value())).node() : pending.node();
         }
     }
 

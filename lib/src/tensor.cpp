@@ -140,6 +140,18 @@ void Tensor<T>::reset_grad() {
 }
 
 template <class T>
+std::string Tensor<T>::name() const {
+    const detail::Node<T>& n = checked();
+    return n.name ? *n.name : std::string();
+}
+
+template <class T>
+Tensor<T>& Tensor<T>::set_name(const std::string& name) {
+    checked().name = name.empty() ? nullptr : std::make_unique<const std::string>(name);
+    return *this;
+}
+
+template <class T>
 Tensor<T> Tensor<T>::detach() const {
     return Tensor<T>(Array<T>(value()));
 }

@@ -92,9 +92,10 @@ private:
 /// against the model before a byte of data is read or inflated: at most the header and
 /// the model's bytes are read, whatever the entry says its size is. Throws
 /// NpyFormatError saying what is wrong with the entry ("is truncated ..."), or
-/// ModelMismatch when it holds another dtype or shape than the parameter `name`.
+/// ModelMismatch when it holds another dtype or shape than the model's tensor `label`
+/// ("parameter '0.weight'").
 template <class T>
-Array<T> read_parameter(zip_t* archive, zip_uint64_t index, const std::string& name,
+Array<T> read_parameter(zip_t* archive, zip_uint64_t index, const std::string& label,
                         const Shape& shape) {
     zip_stat_t stat;
     zip_stat_init(&stat);
@@ -115,11 +116,11 @@ Array<T> read_parameter(zip_t* archive, zip_uint64_t index, const std::string& n
     const NpyHeader header = parse_npy_header(header_bytes.data(), header_bytes.size());
 
     if (!npy_descr_holds<T>(header.descr))
-        throw ModelMismatch{"parameter " + quoted(name) + " has dtype " + dtype_name(header.descr) +
+        throw ModelMismatch{label + " has dtype " + dtype_name(header.descr) +
                             " in the file but the model stores " + dtype_name(npy_descr<T>())};
     if (Shape(header.shape) != shape)
-        throw ModelMismatch{"parameter " + quoted(name) + " has shape " + shape_str(header.shape) +
-                            " in the file but " + shape_str(shape) + " in the model"};
+        throw ModelMismatch{label + " has shape " + shape_str(header.shape) + " in the file but " +
+                            shape_str(shape) + " in the model"};
     const std::size_t need = header.count() * sizeof(T);
     const zip_uint64_t declared = stat.size;
     if (declared != offset + need)
@@ -159,11 +160,19 @@ void write_empty_archive(const std::string& path) {
     if (!out) fail("save", path, "cannot be written (check the directory exists and is writable)");
 }
 
+/// What a checkpoint holds: every parameter, then every buffer, by dotted name.
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>>> saved_tensors(const Module<T>& module) {
+    auto out = module.named_parameters();
+    for (auto& named : module.named_buffers()) out.push_back(std::move(named));
+    return out;
+}
+
 }  // namespace
 
 template <class T>
 void save(const Module<T>& module, const std::string& path) {
-    const auto named = module.named_parameters();
+    const auto named = saved_tensors(module);
     if (named.empty()) {
         write_empty_archive(path);
         return;
@@ -204,9 +213,14 @@ void save(const Module<T>& module, const std::string& path) {
 
 template <class T>
 void load(Module<T>& module, const std::string& path) {
-    const auto named = module.named_parameters();
+    const auto named = saved_tensors(module);
     std::map<std::string, const Tensor<T>*> wanted;
     for (const auto& [name, tensor] : named) wanted[name] = &tensor;
+    std::set<std::string> buffers;
+    for (const auto& [name, tensor] : module.named_buffers()) buffers.insert(name);
+    const auto label = [&](const std::string& name) {
+        return (buffers.count(name) ? "buffer " : "parameter ") + quoted(name);
+    };
 
     {
         std::error_code ignored;
@@ -263,8 +277,8 @@ void load(Module<T>& module, const std::string& path) {
             continue;
         }
         try {
-            values.emplace(name, read_parameter<T>(archive, static_cast<zip_uint64_t>(i), name,
-                                                   target->second->shape()));
+            values.emplace(name, read_parameter<T>(archive, static_cast<zip_uint64_t>(i),
+                                                   label(name), target->second->shape()));
         } catch (const NpyFormatError& e) {
             problems.push_back("entry " + quoted(entry) + " " + e.problem);
         } catch (const ModelMismatch& e) {
@@ -273,16 +287,16 @@ void load(Module<T>& module, const std::string& path) {
     }
     for (const auto& [name, tensor] : named)
         if (!seen.count(name))
-            problems.push_back("parameter " + quoted(name) +
-                               " is missing from the file (no entry " +
+            problems.push_back(label(name) + " is missing from the file (no entry " +
                                quoted(name + kEntrySuffix) + ")");
     if (!problems.empty()) {
         std::string message;
         for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
         fail("load", path,
              message +
-                 ". Nothing was loaded; the file must hold exactly the model's parameters "
-                 "(names, shapes and dtype as in module.named_parameters())");
+                 ". Nothing was loaded; the file must hold exactly the model's parameters and "
+                 "buffers (names, shapes and dtype as in module.named_parameters() and "
+                 "named_buffers())");
     }
 
     for (auto& [name, tensor] : named) {

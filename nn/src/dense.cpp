@@ -16,10 +16,8 @@ Dense<T>::Dense(std::size_t in_features, std::size_t out_features, Rng& rng, Ini
         throw ValueError("Dense(" + std::to_string(in_features) + ", " +
                          std::to_string(out_features) +
                          "): a layer needs at least one input and one output feature");
-    weight_ = this->register_parameter(
-        "weight", Tensor<T>(initialize<T>(weight_init, {out_features, in_features}, rng), true));
-    bias_ =
-        this->register_parameter("bias", Tensor<T>(Array<T>(xt::zeros<T>({out_features})), true));
+    register_weights(initialize<T>(weight_init, {out_features, in_features}, rng),
+                     Array<T>(xt::zeros<T>({out_features})));
 }
 
 template <class T>
@@ -32,8 +30,19 @@ Dense<T>::Dense(const Array<T>& weight, const Array<T>& bias) {
                          "bias (out), both non-empty");
     out_features_ = weight.shape()[0];
     in_features_ = weight.shape()[1];
-    weight_ = this->register_parameter("weight", Tensor<T>(Array<T>(weight), true));
-    bias_ = this->register_parameter("bias", Tensor<T>(Array<T>(bias), true));
+    register_weights(weight, bias);
+}
+
+template <class T>
+void Dense<T>::register_weights(Array<T> weight, Array<T> bias) {
+    weight_ = this->register_parameter("weight", Tensor<T>(std::move(weight), true));
+    bias_ = this->register_parameter("bias", Tensor<T>(std::move(bias), true));
+}
+
+template <class T>
+void Dense<T>::reset() {
+    register_weights(Array<T>(xt::zeros<T>({out_features_, in_features_})),
+                     Array<T>(xt::zeros<T>({out_features_})));
 }
 
 template <class T>

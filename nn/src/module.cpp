@@ -1,13 +1,64 @@
 #include <tapegrad/nn/module.hpp>
 
+#include <cxxabi.h>
+#include <cstdlib>
+#include <memory>
+#include <typeinfo>
+
 namespace tg::nn {
 
 template <class T>
-std::vector<std::pair<std::string, Tensor<T>>> Module<T>::named_parameters() const {
-    std::vector<std::pair<std::string, Tensor<T>>> out(parameters_);
+Tensor<T> Module<T>::forward(const Tensor<T>&) {
+    throw ValueError(class_name() + ": forward(x) of one tensor is not defined for " + describe() +
+                     "; call the forward it declares with its own inputs (a module of one "
+                     "tensor overrides Module::forward)");
+}
+
+template <class T>
+std::string Module<T>::class_name() const {
+    const char* mangled = typeid(*this).name();
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> demangled(
+        abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
+    std::string name = status == 0 && demangled ? demangled.get() : mangled;
+    name = name.substr(0, name.find('<'));  // "tg::nn::Dense<double>" -> "tg::nn::Dense"
+    const std::size_t colon = name.rfind("::");
+    return colon == std::string::npos ? name : name.substr(colon + 2);
+}
+
+template <class T>
+std::string Module<T>::describe() const {
+    std::string items;
+    for (const auto& [name, p] : parameters_)
+        items += (items.empty() ? "" : ", ") + name + " " + shape_str(p.shape());
+    for (const auto& [name, child] : children_)
+        items += (items.empty() ? "" : ", ") + name + "=" + child->describe();
+    return items.empty() ? class_name() : class_name() + "(" + items + ")";
+}
+
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>>> Module<T>::collect(
+    std::vector<std::pair<std::string, Tensor<T>>> Module::*own) const {
+    std::vector<std::pair<std::string, Tensor<T>>> out(this->*own);
     for (const auto& [child_name, child] : children_)
-        for (auto& [name, p] : child->named_parameters())
-            out.emplace_back(child_name + "." + name, p);
+        for (auto& [name, p] : child->collect(own)) out.emplace_back(child_name + "." + name, p);
+    return out;
+}
+
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>>> Module<T>::named_parameters() const {
+    return collect(&Module::parameters_);
+}
+
+template <class T>
+std::vector<std::pair<std::string, Tensor<T>>> Module<T>::named_buffers() const {
+    return collect(&Module::buffers_);
+}
+
+template <class T>
+std::vector<Tensor<T>> Module<T>::buffers() const {
+    std::vector<Tensor<T>> out;
+    for (auto& named : named_buffers()) out.push_back(std::move(named.second));
     return out;
 }
 
@@ -39,6 +90,10 @@ void Module<T>::check_new_name(const char* what, const std::string& name) const 
         if (p.first == name)
             throw ValueError(std::string(what) + ": this module already has a parameter named '" +
                              name + "'; give each parameter and submodule its own name");
+    for (const auto& b : buffers_)
+        if (b.first == name)
+            throw ValueError(std::string(what) + ": this module already has a buffer named '" +
+                             name + "'; give each parameter, buffer and submodule its own name");
     for (const auto& c : children_)
         if (c.first == name)
             throw ValueError(std::string(what) + ": this module already has a submodule named '" +
@@ -56,8 +111,25 @@ Tensor<T> Module<T>::register_parameter(const std::string& name, Tensor<T> param
                          "' was computed by a recorded op; parameters must be leaves (pass "
                          "x.detach() or tg::parameter(values))");
     parameter.set_requires_grad(true);
+    parameter.set_name(name);
     parameters_.emplace_back(name, parameter);
     return parameter;
+}
+
+template <class T>
+Tensor<T> Module<T>::register_buffer(const std::string& name, Tensor<T> buffer) {
+    check_new_name("register_buffer", name);
+    if (!buffer.defined())
+        throw ValueError("register_buffer: the tensor for '" + name +
+                         "' is undefined; pass a tensor with values");
+    if (!buffer.is_leaf())
+        throw ValueError("register_buffer: the tensor for '" + name +
+                         "' was computed by a recorded op; buffers must be leaves (pass "
+                         "x.detach())");
+    buffer.set_requires_grad(false);
+    buffer.set_name(name);
+    buffers_.emplace_back(name, buffer);
+    return buffer;
 }
 
 template <class T>
@@ -67,7 +139,65 @@ void Module<T>::register_child(const std::string& name, std::shared_ptr<Module<T
         throw ValueError("register_module: the submodule '" + name + "' is a null pointer");
     if (module.get() == this)
         throw ValueError("register_module: a module cannot be its own submodule ('" + name + "')");
+    // Each tensor's name is its dotted path from the module registered last, the root
+    // when modules are built bottom-up: "weight" in a Dense, "1.weight" once that Dense
+    // is child "1" of a Sequential.
+    for (auto named : {module->named_parameters(), module->named_buffers()})
+        for (auto& [path, tensor] : named) tensor.set_name(name + "." + path);
     children_.emplace_back(name, std::move(module));
+}
+
+template <class T>
+std::shared_ptr<Module<T>> Module<T>::clone() const {
+    throw ValueError(class_name() +
+                     ": clone() is not available; derive the module from "
+                     "tg::nn::Cloneable<" +
+                     class_name() + "> and register its parameters in reset()");
+}
+
+template <class T>
+void Module<T>::clear_registrations() {
+    parameters_.clear();
+    buffers_.clear();
+    children_.clear();
+}
+
+namespace {
+
+/// Copies the values of `from` into new leaves registered as `to` (same names and shapes).
+template <class T>
+void copy_values(const char* what, const std::string& module,
+                 const std::vector<std::pair<std::string, Tensor<T>>>& from,
+                 const std::vector<std::pair<std::string, Tensor<T>>>& to) {
+    std::string mine, theirs;
+    for (const auto& [name, t] : to) mine += " '" + name + "' " + shape_str(t.shape());
+    for (const auto& [name, t] : from) theirs += " '" + name + "' " + shape_str(t.shape());
+    if (mine != theirs)
+        throw ValueError("clone: " + module + "::reset() registered the " + what + "s" +
+                         (mine.empty() ? " (none)" : mine) + " but the original has" +
+                         (theirs.empty() ? " none" : theirs) +
+                         "; reset() must register what the constructor does");
+    for (std::size_t i = 0; i < to.size(); ++i) {
+        Tensor<T> target = to[i].second;
+        target.mutable_value() = from[i].second.value();
+    }
+}
+
+}  // namespace
+
+template <class T>
+void Module<T>::copy_state_from(const Module<T>& original) {
+    copy_values("parameter", class_name(), original.named_parameters(), named_parameters());
+    copy_values("buffer", class_name(), original.named_buffers(), named_buffers());
+    copy_modes(original);
+}
+
+template <class T>
+void Module<T>::copy_modes(const Module<T>& original) {
+    training_ = original.training_;
+    // Children pair up by position: the names matched in copy_state_from.
+    for (std::size_t i = 0; i < children_.size() && i < original.children_.size(); ++i)
+        children_[i].second->copy_modes(*original.children_[i].second);
 }
 
 template class Module<float>;

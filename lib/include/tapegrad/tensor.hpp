@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -38,6 +39,9 @@ struct Node {
     std::size_t entry = 0;          ///< index of that entry on its tape
     bool requires_grad = false;
     mutable std::atomic<bool> grad_lock{false};  ///< held while `grad` is read or changed
+    /// A name for error messages: a module's parameter or buffer gets its dotted name
+    /// ("1.weight"). Null for the other tensors, so it costs them one pointer.
+    std::unique_ptr<const std::string> name;
 
     Node() = default;
     Node(Array<T>&& v, bool wants_grad) : value(std::move(v)), requires_grad(wants_grad) {}
@@ -167,6 +171,14 @@ public:
 
     /// `tape.backward(*this)` on the tape that recorded this tensor.
     void backward() const;
+
+    /// The name errors use for this tensor ("" if it has none). tg::nn::Module names each
+    /// parameter and buffer by its dotted path ("1.weight") when it is registered, so a
+    /// changed-in-place or anomaly error says which parameter it is about.
+    std::string name() const;
+    /// Sets name(); shared by every handle on this tensor. Not thread-safe against a
+    /// concurrent name() or error message on the same tensor: name tensors before use.
+    Tensor& set_name(const std::string& name);
 
     /// Identity of the underlying node (two handles to one tensor compare equal).
     bool same(const Tensor& other) const { return node_ == other.node_; }

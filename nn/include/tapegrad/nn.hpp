@@ -7,9 +7,13 @@
 #include <tapegrad/nn/checkpoint.hpp>
 #include <tapegrad/nn/data.hpp>
 #include <tapegrad/nn/dense.hpp>
+#include <tapegrad/nn/functional_module.hpp>
 #include <tapegrad/nn/init.hpp>
 #include <tapegrad/nn/loss.hpp>
+#include <tapegrad/nn/losses.hpp>
 #include <tapegrad/nn/module.hpp>
+#include <tapegrad/nn/module_dict.hpp>
+#include <tapegrad/nn/module_list.hpp>
 #include <tapegrad/nn/optimizer.hpp>
 #include <tapegrad/nn/random.hpp>
 #include <tapegrad/nn/reference.hpp>

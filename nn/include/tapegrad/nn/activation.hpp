@@ -1,7 +1,7 @@
 #pragma once
 // Activation modules: Sigmoid, Tanh, ReLU, LeakyReLU, Softplus, Identity.
 // Each applies the elementwise op of the same name (tapegrad/ops/activation.hpp) and has
-// no parameters.
+// no parameters; clone() copies its configuration.
 
 #include <tapegrad/nn/module.hpp>
 
@@ -9,7 +9,7 @@ namespace tg::nn {
 
 /// σ(x) = 1 / (1 + e⁻ˣ).   σ' = σ (1 − σ)
 template <class T = double>
-class Sigmoid : public Module<T> {
+class Sigmoid : public Cloneable<Sigmoid<T>, T> {
 public:
     /// σ(x) elementwise.
     Tensor<T> forward(const Tensor<T>& x) override;
@@ -18,7 +18,7 @@ public:
 
 /// tanh x.   tanh' = 1 − tanh²
 template <class T = double>
-class Tanh : public Module<T> {
+class Tanh : public Cloneable<Tanh<T>, T> {
 public:
     /// tanh(x) elementwise.
     Tensor<T> forward(const Tensor<T>& x) override;
@@ -27,7 +27,7 @@ public:
 
 /// max(x, 0).   derivative 1 for x > 0, else 0 (0 at the kink)
 template <class T = double>
-class ReLU : public Module<T> {
+class ReLU : public Cloneable<ReLU<T>, T> {
 public:
     /// max(x, 0) elementwise.
     Tensor<T> forward(const Tensor<T>& x) override;
@@ -36,7 +36,7 @@ public:
 
 /// x for x > 0, slope·x otherwise.   derivative 1 for x > 0, else slope
 template <class T = double>
-class LeakyReLU : public Module<T> {
+class LeakyReLU : public Cloneable<LeakyReLU<T>, T> {
 public:
     /// With negative slope `slope`.
     explicit LeakyReLU(T slope = T(0.01)) : slope_(slope) {}
@@ -52,7 +52,7 @@ private:
 
 /// log(1 + eˣ), computed stably.   derivative σ(x)
 template <class T = double>
-class Softplus : public Module<T> {
+class Softplus : public Cloneable<Softplus<T>, T> {
 public:
     /// log(1 + eˣ) elementwise.
     Tensor<T> forward(const Tensor<T>& x) override;
@@ -61,7 +61,7 @@ public:
 
 /// x unchanged (returns the same tensor).
 template <class T = double>
-class Identity : public Module<T> {
+class Identity : public Cloneable<Identity<T>, T> {
 public:
     /// x itself.
     Tensor<T> forward(const Tensor<T>& x) override { return x; }

@@ -15,7 +15,7 @@ namespace tg::nn {
 /// Initialization: W by `weight_init` (Xavier/Glorot uniform by default), b = 0 (as
 /// Keras does), both drawn from the Rng passed in, or from tg::nn::default_rng().
 template <class T = double>
-class Dense : public Module<T> {
+class Dense : public Cloneable<Dense<T>, T> {
 public:
     /// Draws W from tg::nn::default_rng() (re-seed it with tg::nn::manual_seed).
     Dense(std::size_t in_features, std::size_t out_features);
@@ -28,6 +28,8 @@ public:
     /// x Wᵀ + b for x of shape (N, in), through tg::linear.
     Tensor<T> forward(const Tensor<T>& x) override;
     std::string describe() const override;
+    /// Registers a zero weight (out, in) and bias (out) (clone() copies the values in).
+    void reset() override;
 
     /// W, shape (out, in).
     const Tensor<T>& weight() const { return weight_; }
@@ -39,6 +41,8 @@ public:
     std::size_t out_features() const { return out_features_; }
 
 private:
+    void register_weights(Array<T> weight, Array<T> bias);
+
     std::size_t in_features_;
     std::size_t out_features_;
     Tensor<T> weight_;

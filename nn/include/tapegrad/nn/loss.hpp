@@ -1,13 +1,12 @@
 #pragma once
-// Losses. The squared-error losses are one recorded op each (tg::scaled_squared_error,
-// in ops/); cross_entropy is built from log_softmax.
+// The squared-error losses, each one recorded op (tg::scaled_squared_error, in ops/).
+// The classification and robust losses (cross_entropy, nll_loss, ...) are in losses.hpp,
+// included here.
 // Prediction and target must have the same shape: no silent broadcasting of (N) against
 // (N, 1), which is a classic source of wrong losses.
 
+#include <tapegrad/nn/losses.hpp>
 #include <tapegrad/tensor.hpp>
-
-#include <cstddef>
-#include <vector>
 
 namespace tg::nn {
 
@@ -29,19 +28,10 @@ Tensor<T> rmse(const Tensor<T>& pred, const Tensor<T>& target);
 template <class T>
 Tensor<T> half_sse_per_example(const Tensor<T>& pred, const Tensor<T>& target);
 
-/// Softmax cross-entropy on raw scores: for logits of shape (N, C) and class indices
-/// t_n ∈ [0, C),
-///     L = −(1 / N) Σ_n log_softmax(logits)_{n, t_n},
-/// computed through the stable log_softmax (finite for logits of 1e4). A 0-d tensor.
-/// d/dlogits = (softmax(logits) − onehot(t)) / N
-template <class T>
-Tensor<T> cross_entropy(const Tensor<T>& logits, const std::vector<std::size_t>& targets);
-
-#define TG_NN_LOSS_EXTERN(T)                                                               \
-    extern template Tensor<T> mse_loss<T>(const Tensor<T>&, const Tensor<T>&);             \
-    extern template Tensor<T> rmse<T>(const Tensor<T>&, const Tensor<T>&);                 \
-    extern template Tensor<T> half_sse_per_example<T>(const Tensor<T>&, const Tensor<T>&); \
-    extern template Tensor<T> cross_entropy<T>(const Tensor<T>&, const std::vector<std::size_t>&);
+#define TG_NN_LOSS_EXTERN(T)                                                   \
+    extern template Tensor<T> mse_loss<T>(const Tensor<T>&, const Tensor<T>&); \
+    extern template Tensor<T> rmse<T>(const Tensor<T>&, const Tensor<T>&);     \
+    extern template Tensor<T> half_sse_per_example<T>(const Tensor<T>&, const Tensor<T>&);
 TG_NN_LOSS_EXTERN(float)
 TG_NN_LOSS_EXTERN(double)
 #undef TG_NN_LOSS_EXTERN

@@ -1,0 +1,165 @@
+#pragma once
+// Classification and robust regression losses with PyTorch's names, options and formulas
+// (torch.nn.functional): nll_loss, cross_entropy, binary_cross_entropy,
+// binary_cross_entropy_with_logits, l1_loss, huber_loss, smooth_l1_loss, kl_div.
+//
+//     tg::Tensor<> loss = tg::nn::cross_entropy(logits, labels);            // mean over rows
+//     tg::nn::CrossEntropyOptions<double> o;
+//     o.weight = class_weights;  o.ignore_index = 0;  o.label_smoothing = 0.1;
+//     tg::Tensor<> per_row = tg::nn::cross_entropy(logits, labels, o);   // o.reduction = ...
+//
+// Each is composed of recorded ops (log_softmax, gather, softplus, where, ...), so its
+// gradient and second derivatives come from theirs. Class targets are a tensor of class
+// indices (whole numbers in a float or double tensor, as tg::argmax returns them), or a
+// std::vector<std::size_t>; their gradient is never computed. The element-wise losses
+// need input and target of the same shape: no silent broadcasting of (N) against (N, 1),
+// a classic source of wrong losses (PyTorch broadcasts and warns). Values match
+// PyTorch's to 1e-12 in double (tests/nn/losses_test.cpp, against numbers that
+// tests/data/make_loss_reference.py computes with torch).
+
+#include <tapegrad/tensor.hpp>
+
+#include <cstddef>
+#include <type_traits>
+#include <vector>
+
+namespace tg::nn {
+
+/// How a loss reduces its per-element values ℓ_i (PyTorch's `reduction`).
+enum class Reduction {
+    none,       ///< ℓ itself, one value per element (per row for the class losses)
+    mean,       ///< Σ ℓ_i / (number of elements), or / Σ weights for the weighted class losses
+    sum,        ///< Σ ℓ_i
+    batchmean,  ///< Σ ℓ_i / N, N = size of axis 0 (kl_div only; the true KL divergence per example)
+};
+
+/// Options of nll_loss (torch.nn.functional.nll_loss's keyword arguments).
+template <class T>
+struct NllLossOptions {
+    /// Weight w_c of each class, shape (C); undefined: all 1. Used as a constant.
+    Tensor<T> weight;
+    /// Targets equal to this contribute nothing, to the sum or to the mean's denominator.
+    long ignore_index = -100;
+    /// none: shape of the target; mean: Σ ℓ / Σ w_{t}; sum.
+    Reduction reduction = Reduction::mean;
+};
+
+/// Options of cross_entropy: nll_loss's and label smoothing.
+template <class T>
+struct CrossEntropyOptions : NllLossOptions<T> {
+    /// ε in [0, 1]: the target becomes (1 − ε) onehot(t) + ε / C (PyTorch's formula below).
+    double label_smoothing = 0;
+};
+
+/// The negative log-likelihood of class targets, given log-probabilities:
+///     ℓ_n = −w_{t_n} · input[n, t_n]   (0 where t_n = ignore_index),
+/// mean: Σ_n ℓ_n / Σ_n w_{t_n} (over targets not ignored; 0 / 0 = nan if all are).
+/// input (N, C) with target (N), (N, C, d1, ...) with target (N, d1, ...) (the class axis
+/// is 1), or (C) with a 0-d target. tg::ShapeError for other shapes, tg::ValueError for a
+/// target that is not a whole number in [0, C) or ignore_index.
+/// d/dinput[n, t_n] = −w_{t_n} (/ Σ w for the mean), 0 elsewhere.
+template <class T>
+Tensor<T> nll_loss(const Tensor<T>& input, const Tensor<T>& target,
+                   const NllLossOptions<T>& options = {});
+
+/// Softmax cross-entropy on raw scores (logits), as torch's cross_entropy with class
+/// indices. With p = log_softmax(logits) along the class axis, ε = label_smoothing and
+/// m_n = [t_n ≠ ignore_index]:
+///     ℓ_n = (1 − ε) · (−w_{t_n} p[n, t_n]) m_n + (ε / C) · (−Σ_c w_c p[n, c]) m_n,
+/// mean: Σ_n ℓ_n / Σ_n w_{t_n} m_n, the denominator of nll_loss for both terms (as
+/// PyTorch, so with weights the smoothing term is not a weighted mean of its own).
+/// Shapes and errors as nll_loss; the messages say cross_entropy.
+/// d/dlogits (unweighted, ε = 0) = (softmax(logits) − onehot(t)) / N.
+template <class T>
+Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<T>& target,
+                        const CrossEntropyOptions<T>& options = {});
+
+namespace detail {
+/// Class indices as a tensor of whole numbers.
+template <class T>
+Tensor<T> class_index_tensor(const std::vector<std::size_t>& targets);
+}  // namespace detail
+
+/// cross_entropy with the class indices in a std::vector (one per row of (N, C) logits).
+/// A braced list `{1, 0}` goes to the tensor overload, to the same effect.
+template <class T, class Labels,
+          class = std::enable_if_t<std::is_same_v<Labels, std::vector<std::size_t>>>>
+Tensor<T> cross_entropy(const Tensor<T>& logits, const Labels& targets,
+                        const CrossEntropyOptions<T>& options = {}) {
+    return cross_entropy(logits, detail::class_index_tensor<T>(targets), options);
+}
+
+/// Binary cross-entropy of probabilities x in [0, 1] against targets y (same shape):
+///     ℓ_i = −w_i (y_i log x_i + (1 − y_i) log(1 − x_i)),
+/// each log clamped at −100 as in PyTorch, so x = 0 or 1 gives a finite loss. `weight`
+/// (undefined: 1) broadcasts to x's shape. tg::ValueError for x outside [0, 1].
+/// d/dx = w (x − y) / (x (1 − x)) where the logs are not clamped. (PyTorch clamps that
+/// denominator at 1e-12 instead; the two agree for x(1 − x) > 1e-12.)
+template <class T>
+Tensor<T> binary_cross_entropy(const Tensor<T>& input, const Tensor<T>& target,
+                               const Tensor<T>& weight = {}, Reduction reduction = Reduction::mean);
+
+/// Binary cross-entropy on logits x, stable for any x (PyTorch's formula):
+///     ℓ_i = w_i ((1 − y_i) x_i + (1 + (p − 1) y_i) softplus(−x_i)),
+/// which is −w (p y log σ(x) + (1 − y) log(1 − σ(x))) without computing σ. `weight` and
+/// `pos_weight` p (undefined: 1; p of shape (C) weighs the positives of each class of
+/// the last axis) broadcast to x's shape.
+/// d/dx = w ((1 + (p − 1) y) σ(x) − p y)
+template <class T>
+Tensor<T> binary_cross_entropy_with_logits(const Tensor<T>& input, const Tensor<T>& target,
+                                           const Tensor<T>& weight = {},
+                                           const Tensor<T>& pos_weight = {},
+                                           Reduction reduction = Reduction::mean);
+
+/// ℓ_i = |x_i − y_i| (same shapes).   d/dx = sign(x − y), 0 where equal
+template <class T>
+Tensor<T> l1_loss(const Tensor<T>& input, const Tensor<T>& target,
+                  Reduction reduction = Reduction::mean);
+
+/// Huber loss with threshold δ > 0, z = |x − y|:
+///     ℓ = z² / 2 for z < δ,  δ (z − δ / 2) otherwise.
+/// d/dx = clamp(x − y, −δ, δ)
+template <class T>
+Tensor<T> huber_loss(const Tensor<T>& input, const Tensor<T>& target,
+                     Reduction reduction = Reduction::mean, double delta = 1.0);
+
+/// Smooth L1 loss with threshold β >= 0, z = |x − y|:
+///     ℓ = z² / (2β) for z < β,  z − β / 2 otherwise,
+/// which is huber_loss(δ = β) / β, and l1_loss for β = 0 (as in PyTorch).
+/// d/dx = clamp((x − y) / β, −1, 1)
+template <class T>
+Tensor<T> smooth_l1_loss(const Tensor<T>& input, const Tensor<T>& target,
+                         Reduction reduction = Reduction::mean, double beta = 1.0);
+
+/// Kullback-Leibler divergence KL(target ‖ exp(input)) with input given as
+/// log-probabilities (as PyTorch):
+///     ℓ_i = t_i (log t_i − x_i)   (0 where t_i = 0), or with log_target
+///     ℓ_i = e^{t_i} (t_i − x_i)   for a target given as log-probabilities too.
+/// Reduction::batchmean divides the sum by the batch size (axis 0), which gives the
+/// divergence per example; mean divides by the number of elements, as PyTorch's 'mean'.
+/// d/dx = −t (or −e^t).  The target's gradient is 0 where t = 0 (PyTorch: −inf).
+template <class T>
+Tensor<T> kl_div(const Tensor<T>& input, const Tensor<T>& target,
+                 Reduction reduction = Reduction::mean, bool log_target = false);
+
+#define TG_NN_LOSSES_EXTERN(T)                                                                 \
+    extern template Tensor<T> nll_loss<T>(const Tensor<T>&, const Tensor<T>&,                  \
+                                          const NllLossOptions<T>&);                           \
+    extern template Tensor<T> cross_entropy<T>(const Tensor<T>&, const Tensor<T>&,             \
+                                               const CrossEntropyOptions<T>&);                 \
+    extern template Tensor<T> detail::class_index_tensor<T>(const std::vector<std::size_t>&);  \
+    extern template Tensor<T> binary_cross_entropy<T>(const Tensor<T>&, const Tensor<T>&,      \
+                                                      const Tensor<T>&, Reduction);            \
+    extern template Tensor<T> binary_cross_entropy_with_logits<T>(                             \
+        const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, Reduction);    \
+    extern template Tensor<T> l1_loss<T>(const Tensor<T>&, const Tensor<T>&, Reduction);       \
+    extern template Tensor<T> huber_loss<T>(const Tensor<T>&, const Tensor<T>&, Reduction,     \
+                                            double);                                           \
+    extern template Tensor<T> smooth_l1_loss<T>(const Tensor<T>&, const Tensor<T>&, Reduction, \
+                                                double);                                       \
+    extern template Tensor<T> kl_div<T>(const Tensor<T>&, const Tensor<T>&, Reduction, bool);
+TG_NN_LOSSES_EXTERN(float)
+TG_NN_LOSSES_EXTERN(double)
+#undef TG_NN_LOSSES_EXTERN
+
+}  // namespace tg::nn

@@ -1,0 +1,290 @@
+#include <tapegrad/broadcast.hpp>
+#include <tapegrad/nn/losses.hpp>
+#include <tapegrad/ops.hpp>
+
+#include "loss_checks.hpp"
+
+#include <cmath>
+#include <string>
+
+namespace tg::nn {
+namespace {
+
+using detail::check_same_shape;
+
+std::string number(double v) {
+    std::string s = std::to_string(v);
+    s.erase(s.find_last_not_of('0') + 1);
+    if (!s.empty() && s.back() == '.') s.pop_back();
+    return s;
+}
+
+/// tg::ValueError naming `loss` for Reduction::batchmean, which only kl_div has.
+void check_reduction(const char* loss, Reduction reduction) {
+    if (reduction == Reduction::batchmean)
+        throw ValueError(std::string(loss) +
+                         ": Reduction::batchmean is for kl_div only; use mean, sum or none");
+}
+
+/// The checks of an element-wise loss: one shape for input and target, a reduction it has.
+template <class T>
+void check_elementwise(const char* loss, const Tensor<T>& input, const Tensor<T>& target,
+                       Reduction reduction) {
+    check_same_shape(loss, input, target);
+    check_reduction(loss, reduction);
+}
+
+/// Applies `reduction` (checked before) to the per-element losses.
+template <class T>
+Tensor<T> reduce(const Tensor<T>& per_element, Reduction reduction) {
+    if (reduction == Reduction::sum) return sum(per_element);
+    if (reduction == Reduction::mean) return mean(per_element);
+    return per_element;
+}
+
+/// tg::ShapeError naming `loss` unless the optional tensor `t` broadcasts to `shape`.
+template <class T>
+void check_broadcasts(const char* loss, const char* what, const Tensor<T>& t, const Shape& shape) {
+    if (t.defined() && !tg::detail::broadcasts_to(t.shape(), shape))
+        throw ShapeError(std::string(loss) + ": " + what + " of shape " + shape_str(t.shape()) +
+                         " does not broadcast to the input's shape " + shape_str(shape));
+}
+
+/// The constants a class loss needs from its targets: the index tensor for gather (the
+/// target's shape with the class axis inserted, of size 1), the weight of each target
+/// (w_{t_n}, 0 where ignored) and their sum, the mean's denominator.
+template <class T>
+struct ClassTargets {
+    std::size_t axis;  ///< the class axis of the input
+    Tensor<T> index;
+    Tensor<T> weight;
+    Tensor<T> kept;  ///< 1 where the target is not ignore_index
+    T total;
+};
+
+template <class T>
+ClassTargets<T> class_targets(const char* loss, const char* input_name, const Tensor<T>& input,
+                              const Tensor<T>& target, const NllLossOptions<T>& options) {
+    check_reduction(loss, options.reduction);
+    const Shape s = input.shape();
+    const std::size_t axis = s.size() >= 2 ? 1 : 0;
+    Shape expected, index_shape;  // the input's shape without, and with 1 at, the class axis
+    for (std::size_t k = 0; k < s.size(); ++k) {
+        if (k != axis) expected.push_back(s[k]);
+        index_shape.push_back(k == axis ? 1 : s[k]);
+    }
+    const Shape t = target.shape();
+    if (s.empty() || t != expected || input.size() == 0)
+        throw ShapeError(std::string(loss) + ": " + input_name + " of shape " + shape_str(s) +
+                         " with " + std::to_string(target.size()) + " targets of shape " +
+                         shape_str(t) + "; pass " + input_name +
+                         " (N, C) and one class index per row (N targets), or (N, C, d1, ...) "
+                         "with targets (N, d1, ...), or (C) with a 0-d target; N, C >= 1");
+    const std::size_t classes = s[axis];
+    if (options.weight.defined() && options.weight.shape() != Shape{classes})
+        throw ShapeError(std::string(loss) + ": weight of shape " +
+                         shape_str(options.weight.shape()) + " for " + std::to_string(classes) +
+                         " classes; pass one weight per class (shape (" + std::to_string(classes) +
+                         "))");
+
+    Array<T> index(index_shape), weight(t), kept(t);
+    T total = 0;
+    const T* labels = target.value().data();
+    for (std::size_t i = 0; i < target.size(); ++i) {
+        const T label = labels[i];
+        if (label == static_cast<T>(options.ignore_index)) {
+            index.data()[i] = kept.data()[i] = weight.data()[i] = T(0);
+            continue;
+        }
+        if (!(label >= 0 && label < static_cast<T>(classes)) || label != std::floor(label))
+            throw ValueError(std::string(loss) + ": target " + std::to_string(i) + " is class " +
+                             number(static_cast<double>(label)) + " but the " + input_name +
+                             " have " + std::to_string(classes) +
+                             " classes; class indices must be whole numbers in [0, " +
+                             std::to_string(classes) + ") or ignore_index (" +
+                             std::to_string(options.ignore_index) + ")");
+        const auto c = static_cast<std::size_t>(label);
+        index.data()[i] = label;
+        kept.data()[i] = T(1);
+        weight.data()[i] = options.weight.defined() ? options.weight.value().data()[c] : T(1);
+        total += weight.data()[i];
+    }
+    return {axis, Tensor<T>(std::move(index)), Tensor<T>(std::move(weight)),
+            Tensor<T>(std::move(kept)), total};
+}
+
+/// −w_{t_n} input[n, t_n], the shape of the target.
+template <class T>
+Tensor<T> weighted_pick(const Tensor<T>& input, const ClassTargets<T>& c) {
+    return -(reshape(gather(input, static_cast<long>(c.axis), c.index), c.weight.shape()) *
+             c.weight);
+}
+
+/// The reduction of the class losses: the mean divides by Σ w_{t_n}.
+template <class T>
+Tensor<T> reduce_classes(const Tensor<T>& per_target, Reduction reduction, T total) {
+    if (reduction == Reduction::mean) return sum(per_target) / total;
+    return reduce(per_target, reduction);
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> detail::class_index_tensor(const std::vector<std::size_t>& targets) {
+    Array<T> out(Shape{targets.size()});
+    for (std::size_t i = 0; i < targets.size(); ++i) out(i) = static_cast<T>(targets[i]);
+    return Tensor<T>(std::move(out));
+}
+
+template <class T>
+Tensor<T> nll_loss(const Tensor<T>& input, const Tensor<T>& target,
+                   const NllLossOptions<T>& options) {
+    const ClassTargets<T> c = class_targets("nll_loss", "input", input, target, options);
+    return reduce_classes(weighted_pick(input, c), options.reduction, c.total);
+}
+
+template <class T>
+Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<T>& target,
+                        const CrossEntropyOptions<T>& options) {
+    const double eps = options.label_smoothing;
+    if (!(eps >= 0 && eps <= 1))
+        throw ValueError("cross_entropy: label_smoothing is " + number(eps) +
+                         "; it must lie in [0, 1]");
+    const ClassTargets<T> c = class_targets("cross_entropy", "logits", logits, target, options);
+    const long axis = static_cast<long>(c.axis);
+    const Tensor<T> log_p = log_softmax(logits, axis);
+    Tensor<T> per_target = weighted_pick(log_p, c);
+    if (eps > 0) {
+        // −Σ_c w_c log p_c, with the weights along the class axis: (C) or (C, 1, ..., 1).
+        Tensor<T> weighted = log_p;
+        if (options.weight.defined()) {
+            Shape w_shape;
+            for (std::size_t k = c.axis; k < logits.dim(); ++k)
+                w_shape.push_back(k == c.axis ? logits.shape()[k] : 1);
+            weighted = log_p * reshape(options.weight.detach(), w_shape);
+        }
+        const Tensor<T> smooth = -sum(weighted, {axis}) * c.kept;
+        const T classes = static_cast<T>(logits.shape()[c.axis]);
+        per_target = T(1 - eps) * per_target + (T(eps) / classes) * smooth;
+    }
+    return reduce_classes(per_target, options.reduction, c.total);
+}
+
+template <class T>
+Tensor<T> binary_cross_entropy(const Tensor<T>& input, const Tensor<T>& target,
+                               const Tensor<T>& weight, Reduction reduction) {
+    const char* loss = "binary_cross_entropy";
+    check_elementwise(loss, input, target, reduction);
+    check_broadcasts(loss, "weight", weight, input.shape());
+    for (T x : input.value())
+        if (!(x >= 0 && x <= 1))
+            throw ValueError(std::string(loss) + ": the input holds " +
+                             number(static_cast<double>(x)) +
+                             "; it must be probabilities in [0, 1] (for raw scores use "
+                             "binary_cross_entropy_with_logits)");
+    // log(max(x, e^−100)) = max(log x, −100), PyTorch's clamp, with a finite gradient.
+    const T floor = std::exp(T(-100));
+    const Tensor<T> log_x = log(clamp(input, floor, T(1)));
+    const Tensor<T> log_1mx = log(clamp(T(1) - input, floor, T(1)));
+    Tensor<T> l = -(target * log_x + (T(1) - target) * log_1mx);
+    if (weight.defined()) l = l * weight;
+    return reduce(l, reduction);
+}
+
+template <class T>
+Tensor<T> binary_cross_entropy_with_logits(const Tensor<T>& input, const Tensor<T>& target,
+                                           const Tensor<T>& weight, const Tensor<T>& pos_weight,
+                                           Reduction reduction) {
+    const char* loss = "binary_cross_entropy_with_logits";
+    check_elementwise(loss, input, target, reduction);
+    check_broadcasts(loss, "weight", weight, input.shape());
+    check_broadcasts(loss, "pos_weight", pos_weight, input.shape());
+    // −log σ(x) = softplus(−x), computed stably.
+    const Tensor<T> minus_log_sigmoid = softplus(-input);
+    Tensor<T> l = (T(1) - target) * input;
+    if (pos_weight.defined())
+        l = l + ((pos_weight - T(1)) * target + T(1)) * minus_log_sigmoid;
+    else
+        l = l + minus_log_sigmoid;
+    if (weight.defined()) l = l * weight;
+    return reduce(l, reduction);
+}
+
+template <class T>
+Tensor<T> l1_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction) {
+    check_elementwise("l1_loss", input, target, reduction);
+    return reduce(abs(input - target), reduction);
+}
+
+namespace {
+
+/// z = |x − y|;  ℓ = quadratic · z² / 2 for z < cutoff, linear · (z − cutoff / 2) otherwise:
+/// huber_loss is (1, δ), smooth_l1_loss (1 / β, 1).
+template <class T>
+Tensor<T> quadratic_then_linear(const char* loss, const Tensor<T>& input, const Tensor<T>& target,
+                                Reduction reduction, T cutoff, T quadratic, T linear) {
+    check_elementwise(loss, input, target, reduction);
+    const Tensor<T> d = input - target;
+    const Tensor<T> z = abs(d);
+    const Tensor<T> l = where(lt(z, Tensor<T>(cutoff)), (T(0.5) * quadratic) * square(d),
+                              linear * (z - T(0.5) * cutoff));
+    return reduce(l, reduction);
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> huber_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction,
+                     double delta) {
+    if (!(delta > 0))
+        throw ValueError("huber_loss: delta is " + number(delta) + "; it must be > 0");
+    return quadratic_then_linear("huber_loss", input, target, reduction, T(delta), T(1), T(delta));
+}
+
+template <class T>
+Tensor<T> smooth_l1_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction,
+                         double beta) {
+    if (!(beta >= 0))
+        throw ValueError("smooth_l1_loss: beta is " + number(beta) + "; it must be >= 0");
+    if (beta == 0) {
+        check_elementwise("smooth_l1_loss", input, target, reduction);
+        return l1_loss(input, target, reduction);
+    }
+    return quadratic_then_linear("smooth_l1_loss", input, target, reduction, T(beta), T(1 / beta),
+                                 T(1));
+}
+
+template <class T>
+Tensor<T> kl_div(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction,
+                 bool log_target) {
+    check_same_shape("kl_div", input, target);
+    Tensor<T> l;
+    if (log_target) {
+        l = exp(target) * (target - input);
+    } else {
+        // t log t with 0 log 0 = 0 (torch.xlogy); log of 1 where t = 0 keeps the gradient finite.
+        const Tensor<T> positive = gt(target, Tensor<T>(T(0)));
+        l = target * log(where(positive, target, Tensor<T>(T(1)))) - target * input;
+    }
+    if (reduction == Reduction::batchmean)
+        return input.dim() == 0 ? sum(l) : sum(l) / static_cast<T>(input.shape()[0]);
+    return reduce(l, reduction);
+}
+
+#define TG_NN_LOSSES_INSTANTIATE(T)                                                               \
+    template Tensor<T> nll_loss<T>(const Tensor<T>&, const Tensor<T>&, const NllLossOptions<T>&); \
+    template Tensor<T> cross_entropy<T>(const Tensor<T>&, const Tensor<T>&,                       \
+                                        const CrossEntropyOptions<T>&);                           \
+    template Tensor<T> detail::class_index_tensor<T>(const std::vector<std::size_t>&);            \
+    template Tensor<T> binary_cross_entropy<T>(const Tensor<T>&, const Tensor<T>&,                \
+                                               const Tensor<T>&, Reduction);                      \
+    template Tensor<T> binary_cross_entropy_with_logits<T>(                                       \
+        const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, Reduction);       \
+    template Tensor<T> l1_loss<T>(const Tensor<T>&, const Tensor<T>&, Reduction);                 \
+    template Tensor<T> huber_loss<T>(const Tensor<T>&, const Tensor<T>&, Reduction, double);      \
+    template Tensor<T> smooth_l1_loss<T>(const Tensor<T>&, const Tensor<T>&, Reduction, double);  \
+    template Tensor<T> kl_div<T>(const Tensor<T>&, const Tensor<T>&, Reduction, bool);
+TG_NN_LOSSES_INSTANTIATE(float)
+TG_NN_LOSSES_INSTANTIATE(double)
+
+}  // namespace tg::nn

@@ -1,0 +1,319 @@
+// The losses of losses.hpp: values and input gradients against PyTorch's (the numbers in
+// tests/data/loss_reference.txt, written by tests/data/make_loss_reference.py with
+// torch), first and second derivatives against finite differences, float against
+// double, and the errors, which name the loss and record nothing.
+
+#include "nn/nn_test_util.hpp"
+
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <sstream>
+
+namespace tg::test {
+namespace {
+
+/// One block of loss_reference.txt: a loss, its options and its tensors.
+struct LossCase {
+    std::string loss;
+    std::map<std::string, std::string> options;  ///< reduction=..., label_smoothing=..., ...
+    std::map<std::string, Array<double>> tensors;
+
+    std::string label() const {
+        std::string s = loss;
+        for (const auto& [k, v] : options) s += " " + k + "=" + v;
+        return s;
+    }
+    double number(const std::string& key, double fallback) const {
+        const auto it = options.find(key);
+        return it == options.end() ? fallback : std::strtod(it->second.c_str(), nullptr);
+    }
+    template <class T>
+    Tensor<T> tensor(const std::string& name) const {
+        const auto it = tensors.find(name);
+        if (it == tensors.end()) return {};
+        return Tensor<T>(xt::cast<T>(it->second));
+    }
+};
+
+std::vector<LossCase> read_cases() {
+    const std::string path = std::string(TAPEGRAD_TEST_DATA_DIR) + "/loss_reference.txt";
+    std::ifstream in(path);
+    std::vector<LossCase> cases;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        std::istringstream words(line);
+        std::string head;
+        words >> head;
+        if (head == "case") {
+            cases.emplace_back();
+            words >> cases.back().loss;
+            for (std::string option; words >> option;) {
+                const std::size_t eq = option.find('=');
+                cases.back().options[option.substr(0, eq)] = option.substr(eq + 1);
+            }
+        } else if (head != "end") {
+            std::size_t rank = 0;
+            words >> rank;
+            Shape shape;
+            for (std::size_t k = 0; k < rank; ++k) {
+                std::size_t d = 0;
+                words >> d;
+                shape.push_back(d);
+            }
+            Array<double> values(shape);
+            for (double& v : values) {
+                std::string text;
+                words >> text;
+                v = std::strtod(text.c_str(), nullptr);  // exact for Python's repr
+            }
+            cases.back().tensors[head] = std::move(values);
+        }
+    }
+    return cases;
+}
+
+const std::vector<LossCase>& cases() {
+    static const std::vector<LossCase> all = read_cases();
+    return all;
+}
+
+nn::Reduction reduction_of(const LossCase& c) {
+    const std::string& r = c.options.at("reduction");
+    if (r == "none") return nn::Reduction::none;
+    if (r == "sum") return nn::Reduction::sum;
+    if (r == "batchmean") return nn::Reduction::batchmean;
+    return nn::Reduction::mean;
+}
+
+/// The loss of case `c` at `input`, its other tensors from the file.
+template <class T>
+Tensor<T> compute(const LossCase& c, const Tensor<T>& input) {
+    const nn::Reduction r = reduction_of(c);
+    const Tensor<T> target = c.tensor<T>("target");
+    const Tensor<T> weight = c.tensor<T>("weight");
+    if (c.loss == "nll_loss" || c.loss == "cross_entropy") {
+        nn::CrossEntropyOptions<T> o;
+        o.weight = weight;
+        o.reduction = r;
+        o.ignore_index = static_cast<long>(c.number("ignore_index", -100));
+        o.label_smoothing = c.number("label_smoothing", 0);
+        return c.loss == "nll_loss" ? nn::nll_loss(input, target, o)
+                                    : nn::cross_entropy(input, target, o);
+    }
+    if (c.loss == "binary_cross_entropy") return nn::binary_cross_entropy(input, target, weight, r);
+    if (c.loss == "binary_cross_entropy_with_logits")
+        return nn::binary_cross_entropy_with_logits(input, target, weight,
+                                                    c.tensor<T>("pos_weight"), r);
+    if (c.loss == "l1_loss") return nn::l1_loss(input, target, r);
+    if (c.loss == "huber_loss") return nn::huber_loss(input, target, r, c.number("delta", 1));
+    if (c.loss == "smooth_l1_loss")
+        return nn::smooth_l1_loss(input, target, r, c.number("beta", 1));
+    if (c.loss == "kl_div") return nn::kl_div(input, target, r, c.options.count("log_target") > 0);
+    throw std::runtime_error("unknown loss in loss_reference.txt: " + c.loss);
+}
+
+TEST(Losses, ReferenceFileHoldsEveryLossAndReduction) {
+    std::map<std::string, int> per_loss;
+    for (const LossCase& c : cases()) {
+        ++per_loss[c.loss];
+        for (const char* name : {"input", "target", "cotangent", "value", "grad_input"})
+            EXPECT_EQ(c.tensors.count(name), 1u) << c.label() << " lacks " << name;
+    }
+    for (const char* loss :
+         {"nll_loss", "cross_entropy", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+          "l1_loss", "huber_loss", "smooth_l1_loss", "kl_div"})
+        EXPECT_GE(per_loss[loss], 3) << loss;
+}
+
+TEST(Losses, ValuesAndInputGradientsMatchPyTorch) {
+    for (const LossCase& c : cases()) {
+        SCOPED_TRACE(c.label());
+        Tensor<double> input = parameter<double>(c.tensors.at("input"));
+        Tape tape;
+        const Tensor<double> value = compute(c, input);
+        EXPECT_LE(relative_error(value.value(), c.tensors.at("value")), 1e-12);
+        tape.backward(sum(value * Tensor<double>(c.tensors.at("cotangent"))));
+        EXPECT_LE(relative_error(input.grad().value(), c.tensors.at("grad_input")), 1e-12);
+    }
+}
+
+TEST(Losses, FloatValuesMatchDouble) {
+    for (const LossCase& c : cases()) {
+        SCOPED_TRACE(c.label());
+        const Tensor<float> value = compute(c, c.tensor<float>("input"));
+        EXPECT_LE(relative_error(value.value(), c.tensors.at("value")), 1e-5);
+    }
+}
+
+TEST(Losses, PassGradcheckAndGradgradcheck) {
+    for (const LossCase& c : cases()) {
+        SCOPED_TRACE(c.label());
+        const GradcheckFunction f = [&](const std::vector<Tensor<double>>& in) {
+            return compute(c, in[0]);
+        };
+        const Tensor<double> input(c.tensors.at("input"));
+        const GradcheckResult first = gradcheck(f, {input});
+        EXPECT_TRUE(first.passed) << first.message << "\n" << first.report();
+        const GradcheckResult second = gradgradcheck(f, {input});
+        EXPECT_TRUE(second.passed) << second.message << "\n" << second.report();
+    }
+}
+
+TEST(Losses, TargetGradientsPassGradcheck) {
+    // The element-wise losses are differentiable in the target too (as in PyTorch).
+    nn::Rng rng(3);
+    const Tensor<double> x(nn::uniform<double>({3, 2}, 0.1, 0.9, rng));
+    const Tensor<double> y(nn::uniform<double>({3, 2}, 0.1, 0.9, rng));
+    const std::vector<std::pair<const char*, GradcheckFunction>> losses = {
+        {"binary_cross_entropy",
+         [](const auto& in) { return nn::binary_cross_entropy(in[0], in[1]); }},
+        {"binary_cross_entropy_with_logits",
+         [](const auto& in) { return nn::binary_cross_entropy_with_logits(in[0], in[1]); }},
+        {"huber_loss",
+         [](const auto& in) { return nn::huber_loss(in[0], in[1], nn::Reduction::sum, 0.1); }},
+        {"kl_div", [](const auto& in) { return nn::kl_div(in[0], in[1]); }},
+        {"kl_div log_target",
+         [](const auto& in) { return nn::kl_div(in[0], in[1], nn::Reduction::sum, true); }}};
+    for (const auto& [name, f] : losses) {
+        SCOPED_TRACE(name);
+        const GradcheckResult first = gradcheck(f, {x, y});
+        EXPECT_TRUE(first.passed) << first.message << "\n" << first.report();
+        const GradcheckResult second = gradgradcheck(f, {x, y});
+        EXPECT_TRUE(second.passed) << second.message << "\n" << second.report();
+    }
+}
+
+TEST(Losses, CrossEntropyTakesIndicesAsVectorBracedListOrTensor) {
+    const Tensor<double> logits{{1.0, 2.0, 3.0}, {0.5, 0.5, -1.0}};
+    const double from_tensor = nn::cross_entropy(logits, Tensor<double>{2.0, 0.0}).item();
+    EXPECT_EQ(nn::cross_entropy(logits, std::vector<std::size_t>{2, 0}).item(), from_tensor);
+    EXPECT_EQ(nn::cross_entropy(logits, {2, 0}).item(), from_tensor);
+    // argmax gives class indices in the same form.
+    EXPECT_EQ(nn::cross_entropy(logits, argmax(logits, 1)).item(),
+              nn::cross_entropy(logits, Tensor<double>{2.0, 0.0}).item());
+}
+
+TEST(Losses, MeanOfOnlyIgnoredTargetsIsNanAsInPyTorch) {
+    const Tensor<double> logits{{1.0, 2.0}, {0.5, -1.0}};
+    nn::CrossEntropyOptions<double> o;
+    o.ignore_index = 1;
+    EXPECT_TRUE(std::isnan(nn::cross_entropy(logits, Tensor<double>{1.0, 1.0}, o).item()));
+    o.reduction = nn::Reduction::sum;
+    EXPECT_EQ(nn::cross_entropy(logits, Tensor<double>{1.0, 1.0}, o).item(), 0.0);
+}
+
+TEST(Losses, BinaryCrossEntropyIsFiniteAtZeroAndOne) {
+    // Each log is clamped at −100, as in PyTorch: a wrong certain prediction costs 100.
+    Tensor<double> p = parameter<double>(Array<double>{0.0, 1.0, 0.0});
+    const Tensor<double> y{1.0, 1.0, 0.0};
+    Tape tape;
+    const Tensor<double> l = nn::binary_cross_entropy(p, y, {}, nn::Reduction::none);
+    EXPECT_NEAR(l.at({0}), 100.0, 1e-12);
+    EXPECT_EQ(l.at({1}), 0.0);
+    EXPECT_EQ(l.at({2}), 0.0);
+    tape.backward(sum(l));
+    for (double g : p.grad().value()) EXPECT_TRUE(std::isfinite(g));
+    // With logits, any size is fine.
+    const Tensor<double> big{1e4, -1e4};
+    const Tensor<double> v = nn::binary_cross_entropy_with_logits(big, Tensor<double>{0.0, 1.0}, {},
+                                                                  {}, nn::Reduction::none);
+    EXPECT_EQ(v.at({0}), 1e4);
+    EXPECT_EQ(v.at({1}), 1e4);
+}
+
+/// Runs `f` on a recording tape; expects an `E` whose message starts with `loss` and
+/// holds `part`, and nothing recorded.
+template <class E>
+void expect_error(const std::string& loss, const std::string& part,
+                  const std::function<void(const Tensor<double>&)>& f) {
+    const Tensor<double> x = parameter<double>(Array<double>{{0.25, 0.5}, {0.75, 0.5}});
+    Tape tape;
+    try {
+        f(x);
+        ADD_FAILURE() << loss << ": expected an exception";
+    } catch (const E& e) {
+        const std::string msg = e.what();
+        EXPECT_EQ(msg.rfind(loss + ": ", 0), 0u) << msg;
+        EXPECT_NE(msg.find(part), std::string::npos) << "\"" << part << "\" not in: " << msg;
+    }
+    EXPECT_EQ(tape.size(), 0u) << loss;
+}
+
+TEST(Losses, ShapeErrorsNameTheLossAndRecordNothing) {
+    using R = nn::Reduction;
+    const Tensor<double> col(Array<double>(Shape{2, 1}, 0.5));
+    const Tensor<double> labels{1.0, 0.0};
+    expect_error<ShapeError>("nll_loss", "input of shape (2, 2) with 3 targets of shape (3)",
+                             [](auto& x) {
+                                 nn::nll_loss(x, Tensor<double>{1.0, 0.0, 1.0});
+                             });
+    expect_error<ShapeError>("cross_entropy",
+                             "logits of shape (2, 2) with 2 targets of shape (2, 1)", [](auto& x) {
+                                 nn::cross_entropy(x, reshape(Tensor<double>{1.0, 0.0}, {2, 1}));
+                             });
+    expect_error<ShapeError>("cross_entropy", "weight of shape (3) for 2 classes", [&](auto& x) {
+        nn::CrossEntropyOptions<double> o;
+        o.weight = Tensor<double>{1.0, 2.0, 3.0};
+        nn::cross_entropy(x, labels, o);
+    });
+    expect_error<ShapeError>("binary_cross_entropy",
+                             "prediction of shape (2, 2) and target of shape (2, 1)",
+                             [&](auto& x) { nn::binary_cross_entropy(x, col); });
+    expect_error<ShapeError>(
+        "binary_cross_entropy", "weight of shape (3) does not broadcast", [&](auto& x) {
+            nn::binary_cross_entropy(x, x.detach(), Tensor<double>{1.0, 2.0, 3.0});
+        });
+    expect_error<ShapeError>(
+        "binary_cross_entropy_with_logits", "pos_weight of shape (3)", [&](auto& x) {
+            nn::binary_cross_entropy_with_logits(x, x.detach(), {}, Tensor<double>{1.0, 2.0, 3.0});
+        });
+    expect_error<ShapeError>("binary_cross_entropy_with_logits", "target of shape (2, 1)",
+                             [&](auto& x) { nn::binary_cross_entropy_with_logits(x, col); });
+    expect_error<ShapeError>("l1_loss", "target of shape (2, 1)",
+                             [&](auto& x) { nn::l1_loss(x, col); });
+    expect_error<ShapeError>("huber_loss", "target of shape (2, 1)",
+                             [&](auto& x) { nn::huber_loss(x, col); });
+    expect_error<ShapeError>("smooth_l1_loss", "target of shape (2, 1)",
+                             [&](auto& x) { nn::smooth_l1_loss(x, col, R::mean, 0.0); });
+    expect_error<ShapeError>("kl_div", "target of shape (2, 1)",
+                             [&](auto& x) { nn::kl_div(x, col); });
+}
+
+TEST(Losses, ValueErrorsNameTheLossAndRecordNothing) {
+    using R = nn::Reduction;
+    expect_error<ValueError>("cross_entropy", "target 1 is class 2 but the logits have 2 classes",
+                             [](auto& x) {
+                                 nn::cross_entropy(x, Tensor<double>{0.0, 2.0});
+                             });
+    expect_error<ValueError>("nll_loss", "target 0 is class 0.5", [](auto& x) {
+        nn::nll_loss(x, Tensor<double>{0.5, 1.0});
+    });
+    expect_error<ValueError>("nll_loss", "target 1 is class -1", [](auto& x) {
+        nn::nll_loss(x, Tensor<double>{0.0, -1.0});
+    });
+    expect_error<ValueError>("cross_entropy", "label_smoothing is 1.5", [](auto& x) {
+        nn::CrossEntropyOptions<double> o;
+        o.label_smoothing = 1.5;
+        nn::cross_entropy(x, Tensor<double>{0.0, 1.0}, o);
+    });
+    expect_error<ValueError>("binary_cross_entropy", "the input holds 1.5", [](auto&) {
+        nn::binary_cross_entropy(parameter<double>(Array<double>{0.5, 1.5}),
+                                 Tensor<double>{1.0, 0.0});
+    });
+    expect_error<ValueError>("huber_loss", "delta is 0",
+                             [](auto& x) { nn::huber_loss(x, x.detach(), R::mean, 0.0); });
+    expect_error<ValueError>("smooth_l1_loss", "beta is -1",
+                             [](auto& x) { nn::smooth_l1_loss(x, x.detach(), R::mean, -1.0); });
+    expect_error<ValueError>("cross_entropy", "batchmean is for kl_div only", [](auto& x) {
+        nn::CrossEntropyOptions<double> o;
+        o.reduction = R::batchmean;
+        nn::cross_entropy(x, Tensor<double>{0.0, 1.0}, o);
+    });
+    expect_error<ValueError>("l1_loss", "batchmean is for kl_div only",
+                             [](auto& x) { nn::l1_loss(x, x.detach(), R::batchmean); });
+}
+
+}  // namespace
+}  // namespace tg::test
