@@ -1,3 +1,4 @@
+#include <tapegrad/detail/uniform01.hpp>
 #include <tapegrad/error.hpp>
 #include <tapegrad/nn/random.hpp>
 
@@ -13,7 +14,7 @@ Rng& default_rng() {
 
 void manual_seed(std::uint64_t seed) { default_rng().seed(seed); }
 
-double uniform01(Rng& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+double uniform01(Rng& rng) { return detail::uniform01(rng); }
 
 double uniform(Rng& rng, double lo, double hi) { return std::fma(hi - lo, uniform01(rng), lo); }
 

@@ -1,3 +1,4 @@
+#include <tapegrad/broadcast.hpp>
 #include <tapegrad/ops/matmul.hpp>
 #include <tapegrad/ops/shape.hpp>
 #include <tapegrad/record.hpp>
@@ -6,6 +7,8 @@
 #include <xsimd/xsimd.hpp>
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 namespace tg {
 namespace {
@@ -158,30 +161,51 @@ void row_gemm(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, con
     }
 }
 
-/// op(A) op(B) into `out` of shape (n, m); `accumulate` adds to what `out` holds.
+/// op(A) op(B) into the row-major (n, m) buffer c, for op(A) of (n, k) and op(B) of
+/// (k, m) stored in rows of lda and ldb elements; `accumulate` adds to what c holds. The
+/// kernel is chosen by size (loop_gemm, row_gemm or BLAS).
+template <class T>
+void gemm_raw(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, const T* a,
+              std::size_t lda, const T* b, std::size_t ldb, T* c, bool accumulate) {
+    if (n == 0 || m == 0) return;
+    if (k == 0) {
+        if (!accumulate) std::fill_n(c, n * m, T(0));
+        return;
+    }
+    if (n * m * k <= kLoopGemmMaxProduct)
+        loop_gemm(ta, tb, n, m, k, a, lda, b, ldb, c, accumulate);
+    else if (use_row_gemm(n, m, k))
+        row_gemm(ta, tb, n, m, k, a, lda, b, ldb, c, accumulate);
+    else
+        blas_gemm(ta, tb, n, m, k, a, lda, b, ldb, c, accumulate);
+}
+
+/// op(A) op(B) into `out` of shape (n, m), for 2-D a and b; `accumulate` adds to what
+/// `out` holds.
 template <class T>
 void gemm_into(const Array<T>& a, const Array<T>& b, bool ta, bool tb, Array<T>& out,
                bool accumulate) {
     const std::size_t n = ta ? a.shape()[1] : a.shape()[0];
     const std::size_t k = ta ? a.shape()[0] : a.shape()[1];
     const std::size_t m = tb ? b.shape()[0] : b.shape()[1];
-    if (n == 0 || m == 0) return;
-    if (k == 0) {
-        if (!accumulate) std::fill(out.begin(), out.end(), T(0));
-        return;
-    }
-    if (n * m * k <= kLoopGemmMaxProduct)
-        loop_gemm(ta, tb, n, m, k, a.data(), a.shape()[1], b.data(), b.shape()[1], out.data(),
-                  accumulate);
-    else if (use_row_gemm(n, m, k))
-        row_gemm(ta, tb, n, m, k, a.data(), a.shape()[1], b.data(), b.shape()[1], out.data(),
-                   accumulate);
-    else
-        blas_gemm(ta, tb, n, m, k, a.data(), a.shape()[1], b.data(), b.shape()[1], out.data(),
-                  accumulate);
+    gemm_raw(ta, tb, n, m, k, a.data(), a.shape()[1], b.data(), b.shape()[1], out.data(),
+             accumulate);
 }
 
 std::string gemm_operand(const Shape& s, bool t) { return shape_str(s) + (t ? "ᵀ" : ""); }
+
+/// The backward of C = Â B̂ with Â = op(A), B̂ = op(B) (one matrix or a batch of them), A
+/// and B saved as the entry's tensors 0 and 1:  dÂ = G B̂ᵀ,  dB̂ = Âᵀ G. Transposed back
+/// to A's and B's layout, every product stays a product with flags:
+/// `times(i, X, Y, tx, ty)` forms op(X) op(Y) as input i's gradient.
+template <class T, class Times>
+void add_product_grads(BackwardContext<T>& c, bool ta, bool tb, Times times) {
+    const Tensor<T>& g = c.grad();
+    const Tensor<T>& A = c.saved(0);
+    const Tensor<T>& B = c.saved(1);
+    if (c.needs(0)) c.add(0, ta ? times(0, B, g, tb, true) : times(0, g, B, false, !tb));
+    if (c.needs(1)) c.add(1, tb ? times(1, g, A, true, ta) : times(1, A, g, !ta, false));
+}
 
 /// op(A) op(B) inside a backward: the recorded gemm op when the sweep records
 /// (create_graph), else the product straight into a new tensor, without gemm's checks
@@ -213,15 +237,144 @@ Tensor<T> product(const char* name, const Tensor<T>& a, const Tensor<T>& b, bool
     Tensor<T> y = Tensor<T>::uninitialized({n, m});
     gemm_into(a.value(), b.value(), ta, tb, y.node()->value, false);
     record(name, {a, b}, y, {a, b}, [ta, tb](BackwardContext<T>& c) {
-        // C = Â B̂ with Â = op(A), B̂ = op(B):  dÂ = G B̂ᵀ,  dB̂ = Âᵀ G; transposed back
-        // to A's and B's layout, every product stays a gemm with flags.
-        const Tensor<T>& g = c.grad();
-        const Tensor<T>& A = c.saved(0);
-        const Tensor<T>& B = c.saved(1);
-        if (c.needs(0))
-            c.add(0, ta ? backward_gemm(c, B, g, tb, true) : backward_gemm(c, g, B, false, !tb));
-        if (c.needs(1))
-            c.add(1, tb ? backward_gemm(c, g, A, true, ta) : backward_gemm(c, A, g, !ta, false));
+        add_product_grads(c, ta, tb,
+                          [&c](std::size_t, const Tensor<T>& x, const Tensor<T>& z, bool tx,
+                               bool tz) { return backward_gemm(c, x, z, tx, tz); });
+    });
+    return y;
+}
+
+/// (..., k) @ (k, m) or (k): one product over all of a's rows, which are contiguous (one
+/// GEMM whatever a's rank). A vector a is the single row (1, k) and a vector b the column
+/// (k, 1); their axes are removed from the result, as numpy does. Records under `name`.
+template <class T>
+Tensor<T> rows_times_matrix(const char* name, const Tensor<T>& a, const Tensor<T>& b) {
+    const Shape sa = a.shape(), sb = b.shape();
+    const std::size_t k = sa.back();
+    Shape out(sa.begin(), sa.end() - 1);  // a's leading axes, then b's columns
+    std::size_t n = 1;
+    for (std::size_t size : out) n *= size;
+    if (sb.size() == 2) out.push_back(sb[1]);
+    const Tensor<T> rows = sa.size() == 2 ? a : reshape(a, {n, k});
+    const Tensor<T> matrix = sb.size() == 2 ? b : reshape(b, {k, 1});
+    return reshape(product(name, rows, matrix, false, false), out);
+}
+
+/// A shape without its last two axes (the matrix): the batch axes of a batched product.
+Shape batch_of(const Shape& s) { return Shape(s.begin(), s.end() - 2); }
+
+/// numpy's checks for matmul on operands of rank >= 1: a's last axis against b's
+/// second-to-last (its only one for a vector), and the batch axes broadcast. Throws a
+/// ShapeError naming both shapes and what was expected.
+void check_matmul_shapes(const Shape& sa, const Shape& sb) {
+    const std::string operands = shape_str(sa) + " @ " + shape_str(sb);
+    if (sa.empty() || sb.empty())
+        throw ShapeError("matmul: needs tensors of at least 1 dimension (numpy and PyTorch "
+                         "refuse a 0-d operand; multiply by a scalar with mul); got " +
+                         operands);
+    const std::size_t ka = sa.back(), kb = sb.size() == 1 ? sb[0] : sb[sb.size() - 2];
+    if (ka != kb)
+        throw ShapeError("matmul: inner dimensions differ: " + operands + " (" +
+                         std::to_string(ka) + " vs " + std::to_string(kb) +
+                         "): a's last dimension must equal b's " +
+                         (sb.size() == 1 ? "only" : "second-to-last") + " dimension");
+    if (sa.size() < 3 || sb.size() < 3) return;  // a vector or a matrix broadcasts
+    const Shape ba = batch_of(sa), bb = batch_of(sb);
+    bool broadcast = true;  // aligned from the right, each pair equal or one of them 1
+    for (std::size_t i = 1; i <= std::min(ba.size(), bb.size()); ++i) {
+        const std::size_t da = ba[ba.size() - i], db = bb[bb.size() - i];
+        broadcast = broadcast && (da == db || da == 1 || db == 1);
+    }
+    if (!broadcast)
+        throw ShapeError("matmul: batch dimensions " + shape_str(ba) + " and " + shape_str(bb) +
+                         " of " + operands +
+                         " cannot be broadcast together (sizes must be equal or 1, aligned "
+                         "from the right)");
+}
+
+/// For each index of `batch` in row-major order, the position (in matrices) of the
+/// matching matrix in a tensor whose own batch shape `own` broadcasts to `batch`: aligned
+/// from the right, an axis of size 1 or a missing one repeats its matrix.
+std::vector<std::size_t> batch_positions(const Shape& own, const Shape& batch) {
+    const std::size_t rank = batch.size(), lead = rank - own.size();
+    std::vector<std::size_t> stride(rank, 0);  // in matrices; 0 where the matrix repeats
+    std::size_t step = 1;
+    for (std::size_t d = own.size(); d-- > 0;) {
+        if (own[d] != 1) stride[lead + d] = step;
+        step *= own[d];
+    }
+    std::size_t count = 1;
+    for (std::size_t size : batch) count *= size;
+    std::vector<std::size_t> positions(count);
+    std::vector<std::size_t> index(rank, 0);
+    std::size_t position = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        positions[i] = position;
+        for (std::size_t d = rank; d-- > 0;) {  // the next index, as an odometer
+            if (++index[d] < batch[d]) {
+                position += stride[d];
+                break;
+            }
+            position -= stride[d] * (batch[d] - 1);
+            index[d] = 0;
+        }
+    }
+    return positions;
+}
+
+/// C[i] = op(A[i]) op(B[i]) for each index i of the broadcast batch of a and b (rank >= 2,
+/// last two axes the matrices), each by gemm_raw. c's batch shape broadcasts to that
+/// batch; where it is smaller, the products that fall on one of its matrices are summed
+/// there (a broadcast operand's gradient: the product, then sum_to, in one pass).
+template <class T>
+void batched_gemm_into(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb, Array<T>& c) {
+    const Shape sa = a.shape(), sb = b.shape(), sc(c.shape());
+    const std::size_t ra = sa[sa.size() - 2], ca = sa.back(), rb = sb[sb.size() - 2],
+                      cb = sb.back();
+    const std::size_t n = ta ? ca : ra, k = ta ? ra : ca, m = tb ? rb : cb;
+    const Shape batch = detail::broadcast_shapes("matmul", batch_of(sa), batch_of(sb));
+    const std::vector<std::size_t> pa = batch_positions(batch_of(sa), batch),
+                                   pb = batch_positions(batch_of(sb), batch),
+                                   pc = batch_positions(batch_of(sc), batch);
+    // Fewer matrices in c than products (an empty batch included): sum into zeros.
+    const bool sums = c.size() != pc.size() * n * m;
+    if (sums) std::fill(c.begin(), c.end(), T(0));
+    for (std::size_t i = 0; i < pc.size(); ++i)
+        gemm_raw(ta, tb, n, m, k, a.value().data() + pa[i] * ra * ca, ca,
+                 b.value().data() + pb[i] * rb * cb, cb, c.data() + pc[i] * n * m, sums);
+}
+
+template <class T>
+Tensor<T> batched_product(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb);
+
+/// op(X) op(Y) summed to the shape of input i, inside the batched backward: the recorded
+/// batched product and sum_to when the sweep records (create_graph), else straight into
+/// a tensor of input i's shape.
+template <class T>
+Tensor<T> backward_batched(const BackwardContext<T>& c, std::size_t i, const Tensor<T>& x,
+                           const Tensor<T>& y, bool tx, bool ty) {
+    if (c.create_graph()) return sum_to(batched_product(x, y, tx, ty), c.input_shape(i));
+    Tensor<T> out = Tensor<T>::uninitialized(c.input_shape(i));
+    batched_gemm_into(x, y, tx, ty, out.node()->value);
+    return out;
+}
+
+/// op(A) op(B) over the broadcast batch axes of a and b (shapes checked by matmul), one
+/// product per batch item: the recorded op behind matmul when b has batch axes. Its
+/// backward is add_product_grads, each gradient summed over the axes its input was
+/// broadcast along.
+template <class T>
+Tensor<T> batched_product(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
+    const Shape sa = a.shape(), sb = b.shape();
+    Shape out = detail::broadcast_shapes("matmul", batch_of(sa), batch_of(sb));
+    out.push_back(ta ? sa.back() : sa[sa.size() - 2]);
+    out.push_back(tb ? sb[sb.size() - 2] : sb.back());
+    Tensor<T> y = Tensor<T>::uninitialized(out);
+    batched_gemm_into(a, b, ta, tb, y.node()->value);
+    record("matmul", {a, b}, y, {a, b}, [ta, tb](BackwardContext<T>& c) {
+        add_product_grads(c, ta, tb,
+                          [&c](std::size_t i, const Tensor<T>& x, const Tensor<T>& z, bool tx,
+                               bool tz) { return backward_batched(c, i, x, z, tx, tz); });
     });
     return y;
 }
@@ -236,18 +389,34 @@ Tensor<T> gemm(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
 template <class T>
 Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
     const Shape sa = a.shape(), sb = b.shape();
-    const bool supported = (sa.size() == 2 || sa.size() == 3) && sb.size() == 2;
-    if (!supported)
-        throw ShapeError("matmul: supports 2-D @ 2-D and batched 3-D @ 2-D; got shapes " +
+    if (sa.size() == 2 && sb.size() == 2) return product("matmul", a, b, false, false);
+    check_matmul_shapes(sa, sb);
+    if (sb.size() <= 2) return rows_times_matrix("matmul", a, b);
+    if (sa.size() >= 2) return batched_product(a, b, false, false);
+    // (k) @ (..., k, m): a is the matrix (1, k), and its row axis is removed after.
+    Shape out(sb.begin(), sb.end() - 2);
+    out.push_back(sb.back());
+    return reshape(batched_product(reshape(a, {1, sa[0]}), b, false, false), out);
+}
+
+template <class T>
+Tensor<T> dot(const Tensor<T>& a, const Tensor<T>& b) {
+    const Shape sa = a.shape(), sb = b.shape();
+    if (sa.size() != 1 || sb.size() != 1 || sa[0] != sb[0])
+        throw ShapeError("dot: needs two 1-D tensors of the same size (use matmul for other "
+                         "ranks); got shapes " +
                          shape_str(sa) + " and " + shape_str(sb));
-    if (sa.back() != sb[0])
-        throw ShapeError("matmul: inner dimensions differ: " + shape_str(sa) + " @ " +
-                         shape_str(sb) + " (" + std::to_string(sa.back()) + " vs " +
-                         std::to_string(sb[0]) + ")");
-    if (sa.size() == 2) return product("matmul", a, b, false, false);
-    // (B, n, k) @ (k, m): one GEMM over the B·n rows, which are contiguous.
-    Tensor<T> flat = reshape(a, {sa[0] * sa[1], sa[2]});
-    return reshape(product("matmul", flat, b, false, false), {sa[0], sa[1], sb[1]});
+    return rows_times_matrix("dot", a, b);
+}
+
+template <class T>
+Tensor<T> outer(const Tensor<T>& a, const Tensor<T>& b) {
+    const Shape sa = a.shape(), sb = b.shape();
+    if (sa.size() != 1 || sb.size() != 1)
+        throw ShapeError("outer: needs two 1-D tensors; got shapes " + shape_str(sa) + " and " +
+                         shape_str(sb));
+    // The column a (n, 1) times the row b (1, m): a product with k = 1.
+    return product("outer", reshape(a, {sa[0], 1}), reshape(b, {1, sb[0]}), false, false);
 }
 
 template <class T>
@@ -276,6 +445,8 @@ Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& b
 #define TG_INSTANTIATE(T)                                                    \
     template Tensor<T> gemm(const Tensor<T>&, const Tensor<T>&, bool, bool); \
     template Tensor<T> matmul(const Tensor<T>&, const Tensor<T>&);           \
+    template Tensor<T> dot(const Tensor<T>&, const Tensor<T>&);              \
+    template Tensor<T> outer(const Tensor<T>&, const Tensor<T>&);            \
     template Tensor<T> linear(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)

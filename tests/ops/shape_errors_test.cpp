@@ -108,30 +108,30 @@ std::vector<ErrorCase> error_cases() {
              tg::matmul(P({2, 3, 4}), P({5, 2}));
          },
          {"matmul", "(2, 3, 4)", "(5, 2)"}},
-        {"matmul_rank_1d_2d",
+        {"matmul_0d_operand",
          S,
          [] {
-             tg::matmul(P({4}), P({4, 2}));
+             tg::matmul(P({}), P({3}));
          },
-         {"matmul", "2-D @ 2-D", "3-D @ 2-D", "(4)", "(4, 2)"}},
-        {"matmul_rank_2d_1d",
+         {"matmul", "at least 1 dimension", "()", "(3)"}},
+        {"matmul_1d_inner_dim",
          S,
          [] {
-             tg::matmul(P({3, 4}), P({4}));
+             tg::matmul(P({4}), P({5, 2}));
          },
-         {"matmul", "2-D @ 2-D", "(3, 4)", "(4)"}},
-        {"matmul_rank_3d_3d",
+         {"matmul", "(4)", "(5, 2)", "second-to-last"}},
+        {"matmul_batch_broadcast",
          S,
          [] {
-             tg::matmul(P({2, 3, 4}), P({2, 4, 5}));
+             tg::matmul(P({2, 3, 4}), P({5, 4, 2}));
          },
-         {"matmul", "3-D @ 2-D", "(2, 3, 4)", "(2, 4, 5)"}},
-        {"matmul_rank_4d_2d",
+         {"matmul", "batch dimensions", "(2, 3, 4)", "(5, 4, 2)"}},
+        {"matmul_4d_inner_dim",
          S,
          [] {
-             tg::matmul(P({1, 2, 3, 4}), P({4, 5}));
+             tg::matmul(P({1, 2, 3, 4}), P({5, 5}));
          },
-         {"matmul", "(1, 2, 3, 4)", "(4, 5)"}},
+         {"matmul", "(1, 2, 3, 4)", "(5, 5)"}},
         {"gemm_inner_dim_with_flags",
          S,
          [] {

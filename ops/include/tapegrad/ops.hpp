@@ -4,12 +4,14 @@
 #include <tapegrad/ops/activation.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/compare.hpp>
+#include <tapegrad/ops/dropout.hpp>
 #include <tapegrad/ops/factory.hpp>
 #include <tapegrad/ops/index.hpp>
 #include <tapegrad/ops/loss.hpp>
 #include <tapegrad/ops/mask.hpp>
 #include <tapegrad/ops/math.hpp>
 #include <tapegrad/ops/matmul.hpp>
+#include <tapegrad/ops/normalization.hpp>
 #include <tapegrad/ops/reductions.hpp>
 #include <tapegrad/ops/reduce.hpp>
 #include <tapegrad/ops/shape.hpp>
