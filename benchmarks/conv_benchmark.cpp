@@ -59,9 +59,10 @@ void for_each_run(std::size_t n, Run&& run, Zero&& zero) {
                             zero(dst, kSide);
                             continue;
                         }
-                        const std::size_t src = (image * kChannels + c) * kPositions +
-                                                static_cast<std::size_t>(ih) * kSide +
-                                                static_cast<std::size_t>(static_cast<long>(lo) + shift);
+                        const std::size_t src =
+                            (image * kChannels + c) * kPositions +
+                            static_cast<std::size_t>(ih) * kSide +
+                            static_cast<std::size_t>(static_cast<long>(lo) + shift);
                         zero(dst, lo);
                         run(dst + lo, src, hi - lo);
                         zero(dst + hi, kSide - hi);
@@ -86,7 +87,9 @@ void floor_step(benchmark::State& state) {
             [&](std::size_t dst, std::size_t src, std::size_t count) {
                 std::copy_n(x.data() + src, count, cols.data() + dst);
             },
-            [&](std::size_t dst, std::size_t count) { std::fill_n(cols.data() + dst, count, 0.0f); });
+            [&](std::size_t dst, std::size_t count) {
+                std::fill_n(cols.data() + dst, count, 0.0f);
+            });
         for (std::size_t o = 0; o < kChannels; ++o)
             std::fill_n(y.data() + o * cols_n, cols_n, b(o));
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ch, m, rows, 1.0f, w.data(), rows,

@@ -65,8 +65,7 @@ template <class T>
 void check_bias(const char* op, const Tensor<T>& bias, std::size_t out_channels) {
     if (bias.defined() && bias.shape() != Shape{out_channels})
         throw ShapeError(std::string(op) + ": expected a bias of shape (" +
-                         std::to_string(out_channels) + "), got shape " +
-                         shape_str(bias.shape()));
+                         std::to_string(out_channels) + "), got shape " + shape_str(bias.shape()));
 }
 
 /// The checked windows of conv1d / conv2d over `input` with `weight`.
@@ -74,12 +73,11 @@ template <class T>
 Windows conv_windows(const char* op, std::size_t spatial_dims, const Shape& input,
                      const Shape& weight, const Tensor<T>& bias, Size2 stride, Size2 padding,
                      Size2 dilation, std::size_t groups) {
-    const char* layout = spatial_dims == 2 ? "(C_out, C_in / groups, kH, kW)"
-                                           : "(C_out, C_in / groups, k)";
+    const char* layout =
+        spatial_dims == 2 ? "(C_out, C_in / groups, kH, kW)" : "(C_out, C_in / groups, k)";
     check_channels(op, input, weight, spatial_dims, groups, layout);
-    const Windows windows = detail::make_windows(op, input, spatial_dims,
-                                                 kernel_of(weight, spatial_dims), stride,
-                                                 padding, dilation);
+    const Windows windows = detail::make_windows(
+        op, input, spatial_dims, kernel_of(weight, spatial_dims), stride, padding, dilation);
     const std::string name(op);
     if (weight[0] % groups != 0)
         throw ShapeError(name + ": the weight's " + std::to_string(weight[0]) +
@@ -87,8 +85,7 @@ Windows conv_windows(const char* op, std::size_t spatial_dims, const Shape& inpu
                          ") are not divisible by groups " + std::to_string(groups));
     if (weight[1] * groups != input[1])
         throw ShapeError(name + ": weight of shape " + shape_str(weight) + " with groups " +
-                         std::to_string(groups) + " expects " +
-                         std::to_string(weight[1] * groups) +
+                         std::to_string(groups) + " expects " + std::to_string(weight[1] * groups) +
                          " input channels (weight.shape[1] * groups), got input of shape " +
                          shape_str(input) + " with " + std::to_string(input[1]));
     check_bias(op, bias, weight[0]);
@@ -140,8 +137,8 @@ Tensor<T> conv_transpose2d(const Tensor<T>& input, const Tensor<T>& weight, cons
     if (ws[0] != xs[1])
         throw ShapeError(std::string(op) + ": weight of shape " + shape_str(ws) + " expects " +
                          std::to_string(ws[0]) +
-                         " input channels (weight.shape[0]), got input of shape " +
-                         shape_str(xs) + " with " + std::to_string(xs[1]));
+                         " input channels (weight.shape[0]), got input of shape " + shape_str(xs) +
+                         " with " + std::to_string(xs[1]));
     const auto fits = [](std::size_t extra, std::size_t s, std::size_t d) {
         return extra < s || extra < d;
     };
@@ -162,8 +159,8 @@ Tensor<T> conv_transpose2d(const Tensor<T>& input, const Tensor<T>& weight, cons
     const long wo = out_size(xs[3], kernel.w, stride.w, padding.w, dilation.w, output_padding.w);
     if (ho < 1 || wo < 1)
         throw ShapeError(std::string(op) + ": input of shape " + shape_str(xs) +
-                         " gives an empty output: (H_out, W_out) = (" + std::to_string(ho) +
-                         ", " + std::to_string(wo) + ") with padding " + sizes_str(padding, 2));
+                         " gives an empty output: (H_out, W_out) = (" + std::to_string(ho) + ", " +
+                         std::to_string(wo) + ") with padding " + sizes_str(padding, 2));
     // The windows of the conv2d whose adjoint this is: over the output, one position per
     // input entry.
     Windows windows;
@@ -182,11 +179,11 @@ Tensor<T> conv_transpose2d(const Tensor<T>& input, const Tensor<T>& weight, cons
     return y;
 }
 
-#define TG_CONV_INSTANTIATE(T)                                                                  \
+#define TG_CONV_INSTANTIATE(T)                                                                    \
     template Tensor<T> conv2d(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, Size2, Size2, \
-                              Size2, std::size_t);                                              \
+                              Size2, std::size_t);                                                \
     template Tensor<T> conv1d(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, std::size_t,  \
-                              std::size_t, std::size_t, std::size_t);                           \
+                              std::size_t, std::size_t, std::size_t);                             \
     template Tensor<T> conv_transpose2d(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&,     \
                                         Size2, Size2, Size2, std::size_t, Size2);
 TG_CONV_INSTANTIATE(float)

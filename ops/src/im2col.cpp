@@ -19,7 +19,7 @@ Inside inside(const WindowAxis& a, std::size_t tap) {
     const long s = static_cast<long>(a.stride);
     const long offset = static_cast<long>(tap * a.dilation) - static_cast<long>(a.padding);
     const long in = static_cast<long>(a.in), out = static_cast<long>(a.out);
-    const long lo = offset >= 0 ? 0 : (-offset + s - 1) / s;     // o·s + offset >= 0
+    const long lo = offset >= 0 ? 0 : (-offset + s - 1) / s;           // o·s + offset >= 0
     const long hi = in - offset <= 0 ? 0 : (in - offset - 1) / s + 1;  // o·s + offset < in
     Inside r;
     r.lo = static_cast<std::size_t>(std::min(lo, out));
@@ -57,7 +57,7 @@ void im2col_into(const T* x, const Windows& g, T pad_value, T* cols) {
     const std::size_t ho = g.h.out, wo = g.w.out, width = g.w.in;
     const std::size_t sh = g.h.stride, sw = g.w.stride;
     for_each_row(g, [&](std::size_t row, std::size_t plane, Inside rh, Inside rw, long oh_at,
-                           long ow_at) {
+                        long ow_at) {
         T* out = cols + row;
         for (std::size_t oh = 0; oh < ho; ++oh, out += wo) {
             if (oh < rh.lo || oh >= rh.hi) {
@@ -65,8 +65,8 @@ void im2col_into(const T* x, const Windows& g, T pad_value, T* cols) {
                 continue;
             }
             // Input row oh·s + oh_at, read from column ow·s + ow_at (>= 0 inside [lo, hi)).
-            const T* in = x + plane +
-                          static_cast<std::size_t>(static_cast<long>(oh * sh) + oh_at) * width;
+            const T* in =
+                x + plane + static_cast<std::size_t>(static_cast<long>(oh * sh) + oh_at) * width;
             std::fill(out, out + rw.lo, pad_value);
             if (rw.lo < rw.hi && sw == 1)  // a contiguous run: a copy the compiler vectorizes
                 std::copy_n(in + (static_cast<long>(rw.lo) + ow_at), rw.hi - rw.lo, out + rw.lo);
@@ -84,22 +84,22 @@ void col2im_into(const T* cols, const Windows& g, T* y) {
     const std::size_t wo = g.w.out, width = g.w.in;
     const std::size_t sh = g.h.stride, sw = g.w.stride;
     std::fill(y, y + g.batch * g.channels * g.h.in * g.w.in, T(0));
-    for_each_row(g, [&](std::size_t row, std::size_t plane, Inside rh, Inside rw, long oh_at,
-                           long ow_at) {
-        if (rw.lo == rw.hi) return;
-        for (std::size_t oh = rh.lo; oh < rh.hi; ++oh) {
-            const T* in = cols + row + oh * wo;
-            T* out =
-                y + plane + static_cast<std::size_t>(static_cast<long>(oh * sh) + oh_at) * width;
-            if (sw == 1) {
-                T* run = out + (static_cast<long>(rw.lo) + ow_at);  // where position rw.lo adds
-                for (std::size_t k = 0; k < rw.hi - rw.lo; ++k) run[k] += in[rw.lo + k];
-            } else {
-                for (std::size_t ow = rw.lo; ow < rw.hi; ++ow)
-                    out[static_cast<std::size_t>(static_cast<long>(ow * sw) + ow_at)] += in[ow];
+    for_each_row(
+        g, [&](std::size_t row, std::size_t plane, Inside rh, Inside rw, long oh_at, long ow_at) {
+            if (rw.lo == rw.hi) return;
+            for (std::size_t oh = rh.lo; oh < rh.hi; ++oh) {
+                const T* in = cols + row + oh * wo;
+                T* out = y + plane +
+                         static_cast<std::size_t>(static_cast<long>(oh * sh) + oh_at) * width;
+                if (sw == 1) {
+                    T* run = out + (static_cast<long>(rw.lo) + ow_at);  // where position rw.lo adds
+                    for (std::size_t k = 0; k < rw.hi - rw.lo; ++k) run[k] += in[rw.lo + k];
+                } else {
+                    for (std::size_t ow = rw.lo; ow < rw.hi; ++ow)
+                        out[static_cast<std::size_t>(static_cast<long>(ow * sw) + ow_at)] += in[ow];
+                }
             }
-        }
-    });
+        });
 }
 
 }  // namespace
@@ -116,8 +116,8 @@ std::string sizes_str(Size2 s, std::size_t spatial_dims) {
     return "(" + std::to_string(s.h) + ", " + std::to_string(s.w) + ")";
 }
 
-void check_window_args(const char* op, const Shape& shape, std::size_t spatial_dims,
-                       Size2 kernel, Size2 stride, Size2 dilation) {
+void check_window_args(const char* op, const Shape& shape, std::size_t spatial_dims, Size2 kernel,
+                       Size2 stride, Size2 dilation) {
     const std::string name(op);
     if (shape.size() != spatial_dims + 2)
         throw ShapeError(name + ": expected a " + std::to_string(spatial_dims + 2) + "-D input " +
@@ -140,10 +140,10 @@ Windows make_windows(const char* op, const Shape& shape, std::size_t spatial_dim
     g.batch = shape[0];
     g.channels = shape[1];
     const std::size_t h = spatial_dims == 1 ? 1 : shape[2], w = shape.back();
-    g.h = {h, kernel.h, stride.h, padding.h, dilation.h,
-           window_positions(h, kernel.h, stride.h, padding.h, dilation.h)};
-    g.w = {w, kernel.w, stride.w, padding.w, dilation.w,
-           window_positions(w, kernel.w, stride.w, padding.w, dilation.w)};
+    g.h = {h,         kernel.h,   stride.h,
+           padding.h, dilation.h, window_positions(h, kernel.h, stride.h, padding.h, dilation.h)};
+    g.w = {w,         kernel.w,   stride.w,
+           padding.w, dilation.w, window_positions(w, kernel.w, stride.w, padding.w, dilation.w)};
     if (g.h.out == 0 || g.w.out == 0) {
         const Size2 padded(h + 2 * padding.h, w + 2 * padding.w);
         const Size2 span(dilation.h * (kernel.h - 1) + 1, dilation.w * (kernel.w - 1) + 1);
@@ -182,9 +182,9 @@ Tensor<T> channels_first(const Tensor<T>& y, std::size_t batch, std::size_t heig
     return permute(reshape(y, {y.shape()[0], batch, height, width}), {1, 0, 2, 3});
 }
 
-#define TG_IM2COL_INSTANTIATE(T)                                              \
-    template Tensor<T> im2col(const Tensor<T>&, const Windows&, T);           \
-    template Tensor<T> col2im(const Tensor<T>&, const Windows&);              \
+#define TG_IM2COL_INSTANTIATE(T)                                    \
+    template Tensor<T> im2col(const Tensor<T>&, const Windows&, T); \
+    template Tensor<T> col2im(const Tensor<T>&, const Windows&);    \
     template Tensor<T> channels_first(const Tensor<T>&, std::size_t, std::size_t, std::size_t);
 TG_IM2COL_INSTANTIATE(float)
 TG_IM2COL_INSTANTIATE(double)

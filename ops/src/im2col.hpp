@@ -50,8 +50,8 @@ std::string sizes_str(Size2 s, std::size_t spatial_dims);
 
 /// Checks an input `shape` of rank spatial_dims + 2 (NCL or NCHW) and a kernel, stride and
 /// dilation of at least 1 on each axis; the errors name `op`.
-void check_window_args(const char* op, const Shape& shape, std::size_t spatial_dims,
-                       Size2 kernel, Size2 stride, Size2 dilation);
+void check_window_args(const char* op, const Shape& shape, std::size_t spatial_dims, Size2 kernel,
+                       Size2 stride, Size2 dilation);
 
 /// The windows of a convolution or pooling `op` over an input of `shape` (rank
 /// spatial_dims + 2: NCL or NCHW), checked: the rank, kernel, stride and dilation at least

@@ -70,8 +70,8 @@ std::size_t taps_inside(const detail::WindowAxis& a, std::size_t o) {
 /// avg_pool2d on checked windows over x (N, C, H, W).
 template <class T>
 Tensor<T> avg_pool(const Tensor<T>& x, const Windows& w, bool count_include_pad) {
-    const Tensor<T> y = detail::channels_first(mean(window_entries(x, w, T(0)), {1}), w.batch,
-                                               w.h.out, w.w.out);
+    const Tensor<T> y =
+        detail::channels_first(mean(window_entries(x, w, T(0)), {1}), w.batch, w.h.out, w.w.out);
     if (count_include_pad || (w.h.padding == 0 && w.w.padding == 0)) return y;
     // Divided by the entries inside instead: mean · kh·kw / inside, a constant per position.
     Array<T> factor = Array<T>::from_shape({w.h.out, w.w.out});
@@ -106,9 +106,8 @@ Tensor<T> max_pool2d(const Tensor<T>& input, Size2 kernel_size, Size2 stride, Si
 template <class T>
 Tensor<T> max_pool1d(const Tensor<T>& input, std::size_t kernel_size, std::size_t stride,
                      std::size_t padding, std::size_t dilation) {
-    const Windows w = pool_windows("max_pool1d", input.shape(), 1, {1, kernel_size},
-                                   {1, stride}, {0, padding},
-                                   {1, dilation});
+    const Windows w = pool_windows("max_pool1d", input.shape(), 1, {1, kernel_size}, {1, stride},
+                                   {0, padding}, {1, dilation});
     return squeeze(max_pool(unsqueeze(input, 2), w), 2);
 }
 
@@ -123,8 +122,8 @@ Tensor<T> avg_pool2d(const Tensor<T>& input, Size2 kernel_size, Size2 stride, Si
 template <class T>
 Tensor<T> avg_pool1d(const Tensor<T>& input, std::size_t kernel_size, std::size_t stride,
                      std::size_t padding, bool count_include_pad) {
-    const Windows w = pool_windows("avg_pool1d", input.shape(), 1, {1, kernel_size},
-                                   {1, stride}, {0, padding}, 1);
+    const Windows w = pool_windows("avg_pool1d", input.shape(), 1, {1, kernel_size}, {1, stride},
+                                   {0, padding}, 1);
     return squeeze(avg_pool(unsqueeze(input, 2), w, count_include_pad), 2);
 }
 
@@ -149,13 +148,12 @@ Tensor<T> adaptive_avg_pool2d(const Tensor<T>& input, Size2 output_size) {
     return permute(reshape(t, {s[0], s[1], wo, ho}), {0, 1, 3, 2});
 }
 
-#define TG_POOL_INSTANTIATE(T)                                                                  \
-    template Tensor<T> max_pool2d(const Tensor<T>&, Size2, Size2, Size2, Size2);                \
-    template Tensor<T> max_pool1d(const Tensor<T>&, std::size_t, std::size_t, std::size_t,      \
-                                  std::size_t);                                                 \
-    template Tensor<T> avg_pool2d(const Tensor<T>&, Size2, Size2, Size2, bool);                 \
-    template Tensor<T> avg_pool1d(const Tensor<T>&, std::size_t, std::size_t, std::size_t,      \
-                                  bool);                                                        \
+#define TG_POOL_INSTANTIATE(T)                                                                    \
+    template Tensor<T> max_pool2d(const Tensor<T>&, Size2, Size2, Size2, Size2);                  \
+    template Tensor<T> max_pool1d(const Tensor<T>&, std::size_t, std::size_t, std::size_t,        \
+                                  std::size_t);                                                   \
+    template Tensor<T> avg_pool2d(const Tensor<T>&, Size2, Size2, Size2, bool);                   \
+    template Tensor<T> avg_pool1d(const Tensor<T>&, std::size_t, std::size_t, std::size_t, bool); \
     template Tensor<T> adaptive_avg_pool2d(const Tensor<T>&, Size2);
 TG_POOL_INSTANTIATE(float)
 TG_POOL_INSTANTIATE(double)

@@ -17,11 +17,10 @@ using Array4 = xt::xarray<double>;
 
 /// y[n, o, i, j] = b[o] + Σ_{c, p, q} w[o, c, p, q] x[n, g·C_g + c, i·s − pad + p·d, j·s − pad + q·d]
 /// with o in group g, by loops.
-Array4 loop_conv2d(const Array4& x, const Array4& w, const Array4* b, Size2 s, Size2 pad,
-                   Size2 d, std::size_t groups) {
+Array4 loop_conv2d(const Array4& x, const Array4& w, const Array4* b, Size2 s, Size2 pad, Size2 d,
+                   std::size_t groups) {
     const std::size_t n = x.shape()[0], h = x.shape()[2], wd = x.shape()[3];
-    const std::size_t out_c = w.shape()[0], cg = w.shape()[1], kh = w.shape()[2],
-                      kw = w.shape()[3];
+    const std::size_t out_c = w.shape()[0], cg = w.shape()[1], kh = w.shape()[2], kw = w.shape()[3];
     const std::size_t ho = (h + 2 * pad.h - d.h * (kh - 1) - 1) / s.h + 1;
     const std::size_t wo = (wd + 2 * pad.w - d.w * (kw - 1) - 1) / s.w + 1;
     Array4 y = Array4::from_shape({n, out_c, ho, wo});
@@ -37,8 +36,8 @@ Array4 loop_conv2d(const Array4& x, const Array4& w, const Array4* b, Size2 s, S
                                 const long ih = long(i * s.h + p * d.h) - long(pad.h);
                                 const long iw = long(j * s.w + q * d.w) - long(pad.w);
                                 if (ih < 0 || iw < 0 || ih >= long(h) || iw >= long(wd)) continue;
-                                sum += w(o, c, p, q) * x(b_, g * cg + c, std::size_t(ih),
-                                                         std::size_t(iw));
+                                sum += w(o, c, p, q) *
+                                       x(b_, g * cg + c, std::size_t(ih), std::size_t(iw));
                             }
                     y(b_, o, i, j) = sum;
                 }
@@ -48,10 +47,9 @@ Array4 loop_conv2d(const Array4& x, const Array4& w, const Array4* b, Size2 s, S
 
 /// Each x[n, c, i, j] times w[c, o, p, q] added into y[n, g·O_g + o, i·s − pad + p·d, ...]
 /// (c in group g), plus the bias, by loops: PyTorch's conv_transpose2d.
-Array4 loop_conv_transpose2d(const Array4& x, const Array4& w, const Array4* b, Size2 s,
-                             Size2 pad, Size2 extra, std::size_t groups, Size2 d) {
-    const std::size_t n = x.shape()[0], in_c = x.shape()[1], h = x.shape()[2],
-                      wd = x.shape()[3];
+Array4 loop_conv_transpose2d(const Array4& x, const Array4& w, const Array4* b, Size2 s, Size2 pad,
+                             Size2 extra, std::size_t groups, Size2 d) {
+    const std::size_t n = x.shape()[0], in_c = x.shape()[1], h = x.shape()[2], wd = x.shape()[3];
     const std::size_t og = w.shape()[1], kh = w.shape()[2], kw = w.shape()[3];
     const std::size_t ho = (h - 1) * s.h - 2 * pad.h + d.h * (kh - 1) + extra.h + 1;
     const std::size_t wo = (wd - 1) * s.w - 2 * pad.w + d.w * (kw - 1) + extra.w + 1;
@@ -115,8 +113,8 @@ void check_conv2d(const ConvCase& c, double rtol) {
     SCOPED_TRACE(c.name);
     std::mt19937_64 rng(seed_of(c.name));
     const Array4 x = random_array<double>(c.input, rng);
-    const Array4 w = random_array<double>(
-        {c.out_channels, c.input[1] / c.groups, c.kernel.h, c.kernel.w}, rng);
+    const Array4 w =
+        random_array<double>({c.out_channels, c.input[1] / c.groups, c.kernel.h, c.kernel.w}, rng);
     const Array4 b = random_array<double>({c.out_channels}, rng);
     // The loops run on the values the op sees (rounded to T).
     const Array4 xr = cast<double>(cast<T>(x)), wr = cast<double>(cast<T>(w)),
@@ -124,10 +122,10 @@ void check_conv2d(const ConvCase& c, double rtol) {
     const Tensor<T> y = conv2d(Tensor<T>(cast<T>(x)), Tensor<T>(cast<T>(w)),
                                c.bias ? Tensor<T>(cast<T>(b)) : Tensor<T>(), c.stride, c.padding,
                                c.dilation, c.groups);
-    EXPECT_TRUE(all_close(
-        y, cast<T>(loop_conv2d(xr, wr, c.bias ? &br : nullptr, c.stride, c.padding, c.dilation,
-                               c.groups)),
-        rtol, rtol));
+    EXPECT_TRUE(all_close(y,
+                          cast<T>(loop_conv2d(xr, wr, c.bias ? &br : nullptr, c.stride, c.padding,
+                                              c.dilation, c.groups)),
+                          rtol, rtol));
 }
 
 TEST(Conv, Conv2dMatchesLoops) {
@@ -141,10 +139,10 @@ template <class T>
 void check_conv1d(double rtol) {
     std::mt19937_64 rng(seed_of("conv1d"));
     // (N, C, L) = (3, 4, 17), 6 out channels, k = 3, stride 2, padding 2, dilation 2, groups 2.
-    const Array4 x = random_array<double>({3, 4, 17}, rng), w = random_array<double>({6, 2, 3}, rng),
-                 b = random_array<double>({6}, rng);
-    const Tensor<T> y = conv1d(Tensor<T>(cast<T>(x)), Tensor<T>(cast<T>(w)), Tensor<T>(cast<T>(b)),
-                               2, 2, 2, 2);
+    const Array4 x = random_array<double>({3, 4, 17}, rng),
+                 w = random_array<double>({6, 2, 3}, rng), b = random_array<double>({6}, rng);
+    const Tensor<T> y =
+        conv1d(Tensor<T>(cast<T>(x)), Tensor<T>(cast<T>(w)), Tensor<T>(cast<T>(b)), 2, 2, 2, 2);
     Array4 x4 = cast<double>(cast<T>(x)), w4 = cast<double>(cast<T>(w));
     x4.reshape(std::vector<std::size_t>{3, 4, 1, 17});
     w4.reshape(std::vector<std::size_t>{6, 2, 1, 3});
@@ -192,11 +190,11 @@ void check_conv_transpose2d(const TransposeCase& c, double rtol) {
     const Tensor<T> y = conv_transpose2d(Tensor<T>(cast<T>(x)), Tensor<T>(cast<T>(w)),
                                          c.bias ? Tensor<T>(cast<T>(b)) : Tensor<T>(), c.stride,
                                          c.padding, c.output_padding, c.groups, c.dilation);
-    EXPECT_TRUE(all_close(y,
-                          cast<T>(loop_conv_transpose2d(x, w, c.bias ? &b : nullptr, c.stride,
-                                                        c.padding, c.output_padding, c.groups,
-                                                        c.dilation)),
-                          rtol, rtol));
+    EXPECT_TRUE(
+        all_close(y,
+                  cast<T>(loop_conv_transpose2d(x, w, c.bias ? &b : nullptr, c.stride, c.padding,
+                                                c.output_padding, c.groups, c.dilation)),
+                  rtol, rtol));
 }
 
 TEST(Conv, ConvTranspose2dMatchesLoops) {
@@ -229,16 +227,27 @@ struct GradCase {
 TEST(Conv, GradcheckAndGradgradcheck) {
     using V = const std::vector<Tensor<>>&;
     const std::vector<GradCase> cases = {
-        {"conv2d", {{2, 2, 5, 4}, {3, 2, 3, 2}, {3}},
-         [](V in) { return conv2d(in[0], in[1], in[2], {2, 1}, 1, 1, 1); }},
-        {"conv2d_groups_dilation", {{1, 4, 6, 5}, {2, 2, 2, 2}},
-         [](V in) { return conv2d(in[0], in[1], {}, 1, {0, 1}, 2, 2); }},
-        {"conv1d", {{2, 2, 7}, {4, 1, 3}, {4}},
+        {"conv2d",
+         {{2, 2, 5, 4}, {3, 2, 3, 2}, {3}},
+         [](V in) {
+             return conv2d(in[0], in[1], in[2], {2, 1}, 1, 1, 1);
+         }},
+        {"conv2d_groups_dilation",
+         {{1, 4, 6, 5}, {2, 2, 2, 2}},
+         [](V in) {
+             return conv2d(in[0], in[1], {}, 1, {0, 1}, 2, 2);
+         }},
+        {"conv1d",
+         {{2, 2, 7}, {4, 1, 3}, {4}},
          [](V in) { return conv1d(in[0], in[1], in[2], 2, 1, 1, 2); }},
-        {"conv_transpose2d", {{2, 2, 3, 3}, {2, 2, 3, 2}, {4}},
+        {"conv_transpose2d",
+         {{2, 2, 3, 3}, {2, 2, 3, 2}, {4}},
          [](V in) { return conv_transpose2d(in[0], in[1], in[2], 2, 1, 1, 2, 1); }},
-        {"conv_transpose2d_dilation", {{1, 2, 3, 2}, {2, 1, 2, 2}},
-         [](V in) { return conv_transpose2d(in[0], in[1], {}, {1, 2}, 0, {1, 0}, 1, {2, 1}); }},
+        {"conv_transpose2d_dilation",
+         {{1, 2, 3, 2}, {2, 1, 2, 2}},
+         [](V in) {
+             return conv_transpose2d(in[0], in[1], {}, {1, 2}, 0, {1, 0}, 1, {2, 1});
+         }},
     };
     for (const GradCase& c : cases) {
         SCOPED_TRACE(c.name);
@@ -273,48 +282,89 @@ Tensor<> zeros_of(const Shape& s) { return zeros(s, true); }
 
 TEST(Conv, ErrorsNameTheOpAndTheShapesAndRecordNothing) {
     const Tensor<> x = zeros_of({2, 6, 5, 5});
-    expect_error<ShapeError>([&] { conv2d(zeros_of({6, 5, 5}), zeros_of({4, 6, 3, 3})); },
-                             "conv2d: expected a 4-D input (N, C, H, W), got shape (6, 5, 5)");
     expect_error<ShapeError>(
-        [&] { conv2d(x, zeros_of({4, 6, 3})); },
+        [&] {
+            conv2d(zeros_of({6, 5, 5}), zeros_of({4, 6, 3, 3}));
+        },
+        "conv2d: expected a 4-D input (N, C, H, W), got shape (6, 5, 5)");
+    expect_error<ShapeError>(
+        [&] {
+            conv2d(x, zeros_of({4, 6, 3}));
+        },
         "conv2d: expected a 4-D weight (C_out, C_in / groups, kH, kW), got shape (4, 6, 3)");
-    expect_error<ShapeError>([&] { conv2d(x, zeros_of({4, 2, 3, 3}), {}, 1, 0, 1, 4); },
-                             "conv2d: the input's 6 channels (input shape (2, 6, 5, 5)) are not "
-                             "divisible by groups 4");
-    expect_error<ShapeError>([&] { conv2d(x, zeros_of({5, 3, 3, 3}), {}, 1, 0, 1, 2); },
-                             "conv2d: the weight's 5 output channels (weight shape (5, 3, 3, 3)) "
-                             "are not divisible by groups 2");
-    expect_error<ShapeError>([&] { conv2d(x, zeros_of({4, 4, 3, 3}), {}, 1, 0, 1, 2); },
-                             "conv2d: weight of shape (4, 4, 3, 3) with groups 2 expects 8 input "
-                             "channels (weight.shape[1] * groups), got input of shape "
-                             "(2, 6, 5, 5) with 6");
-    expect_error<ShapeError>([&] { conv2d(x, zeros_of({4, 6, 3, 3}), zeros_of({3})); },
-                             "conv2d: expected a bias of shape (4), got shape (3)");
-    expect_error<ShapeError>([&] { conv2d(x, zeros_of({4, 6, 4, 4}), {}, 1, 0, 2); },
-                             "conv2d: input of shape (2, 6, 5, 5) is too small for the kernel: "
-                             "padded size (5, 5), dilated kernel size (7, 7)");
-    expect_error<ValueError>([&] { conv2d(x, zeros_of({4, 6, 3, 3}), {}, {1, 0}); },
-                             "conv2d: stride must be at least 1, got (1, 0)");
-    expect_error<ValueError>([&] { conv2d(x, zeros_of({4, 6, 3, 3}), {}, 1, 0, 1, 0); },
-                             "conv2d: groups must be at least 1, got 0");
-    expect_error<ShapeError>([&] { conv1d(x, zeros_of({4, 6, 3})); },
-                             "conv1d: expected a 3-D input (N, C, L), got shape (2, 6, 5, 5)");
-    expect_error<ShapeError>([&] { conv1d(zeros_of({2, 6, 4}), zeros_of({4, 6, 5}), {}, 1, 0); },
-                             "conv1d: input of shape (2, 6, 4) is too small for the kernel: "
-                             "padded size (4), dilated kernel size (5)");
-    expect_error<ShapeError>([&] { conv_transpose2d(x, zeros_of({4, 2, 3, 3})); },
-                             "conv_transpose2d: weight of shape (4, 2, 3, 3) expects 4 input "
-                             "channels (weight.shape[0]), got input of shape (2, 6, 5, 5) with 6");
+    expect_error<ShapeError>(
+        [&] {
+            conv2d(x, zeros_of({4, 2, 3, 3}), {}, 1, 0, 1, 4);
+        },
+        "conv2d: the input's 6 channels (input shape (2, 6, 5, 5)) are not "
+        "divisible by groups 4");
+    expect_error<ShapeError>(
+        [&] {
+            conv2d(x, zeros_of({5, 3, 3, 3}), {}, 1, 0, 1, 2);
+        },
+        "conv2d: the weight's 5 output channels (weight shape (5, 3, 3, 3)) "
+        "are not divisible by groups 2");
+    expect_error<ShapeError>(
+        [&] {
+            conv2d(x, zeros_of({4, 4, 3, 3}), {}, 1, 0, 1, 2);
+        },
+        "conv2d: weight of shape (4, 4, 3, 3) with groups 2 expects 8 input "
+        "channels (weight.shape[1] * groups), got input of shape "
+        "(2, 6, 5, 5) with 6");
+    expect_error<ShapeError>(
+        [&] {
+            conv2d(x, zeros_of({4, 6, 3, 3}), zeros_of({3}));
+        },
+        "conv2d: expected a bias of shape (4), got shape (3)");
+    expect_error<ShapeError>(
+        [&] {
+            conv2d(x, zeros_of({4, 6, 4, 4}), {}, 1, 0, 2);
+        },
+        "conv2d: input of shape (2, 6, 5, 5) is too small for the kernel: "
+        "padded size (5, 5), dilated kernel size (7, 7)");
     expect_error<ValueError>(
-        [&] { conv_transpose2d(x, zeros_of({6, 2, 3, 3}), {}, 2, 0, {2, 1}); },
+        [&] {
+            conv2d(x, zeros_of({4, 6, 3, 3}), {}, {1, 0});
+        },
+        "conv2d: stride must be at least 1, got (1, 0)");
+    expect_error<ValueError>(
+        [&] {
+            conv2d(x, zeros_of({4, 6, 3, 3}), {}, 1, 0, 1, 0);
+        },
+        "conv2d: groups must be at least 1, got 0");
+    expect_error<ShapeError>(
+        [&] {
+            conv1d(x, zeros_of({4, 6, 3}));
+        },
+        "conv1d: expected a 3-D input (N, C, L), got shape (2, 6, 5, 5)");
+    expect_error<ShapeError>(
+        [&] {
+            conv1d(zeros_of({2, 6, 4}), zeros_of({4, 6, 5}), {}, 1, 0);
+        },
+        "conv1d: input of shape (2, 6, 4) is too small for the kernel: "
+        "padded size (4), dilated kernel size (5)");
+    expect_error<ShapeError>(
+        [&] {
+            conv_transpose2d(x, zeros_of({4, 2, 3, 3}));
+        },
+        "conv_transpose2d: weight of shape (4, 2, 3, 3) expects 4 input "
+        "channels (weight.shape[0]), got input of shape (2, 6, 5, 5) with 6");
+    expect_error<ValueError>(
+        [&] {
+            conv_transpose2d(x, zeros_of({6, 2, 3, 3}), {}, 2, 0, {2, 1});
+        },
         "conv_transpose2d: output_padding (2, 1) must be smaller than the stride (2, 2) or the "
         "dilation (1, 1) on each axis");
     expect_error<ShapeError>(
-        [&] { conv_transpose2d(zeros_of({1, 6, 1, 1}), zeros_of({6, 2, 1, 1}), {}, 1, 1); },
+        [&] {
+            conv_transpose2d(zeros_of({1, 6, 1, 1}), zeros_of({6, 2, 1, 1}), {}, 1, 1);
+        },
         "conv_transpose2d: input of shape (1, 6, 1, 1) gives an empty output: (H_out, W_out) = "
         "(-1, -1)");
     expect_error<ShapeError>(
-        [&] { conv_transpose2d(x, zeros_of({6, 2, 3, 3}), zeros_of({2}), 1, 0, 0, 3); },
+        [&] {
+            conv_transpose2d(x, zeros_of({6, 2, 3, 3}), zeros_of({2}), 1, 0, 0, 3);
+        },
         "conv_transpose2d: expected a bias of shape (6), got shape (2)");
 }
 

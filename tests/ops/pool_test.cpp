@@ -144,15 +144,16 @@ void check_pool1d(double tol) {
     // kernel 3, stride 2, padding 1, dilation 2: ⌊(13 + 2 − 4 − 1) / 2⌋ + 1 = 6 positions.
     const Tensor<T> m = max_pool1d(input, 3, 2, 1, 2);
     EXPECT_EQ(m.shape(), (Shape{3, 2, 6}));
-    EXPECT_TRUE(all_close(m, as_1d(loop_pool2d(x4, {1, 3}, {1, 2}, {0, 1}, {1, 2}, Mode::max)),
-                          tol, tol));
-    EXPECT_TRUE(all_close(max_pool1d(input, 4),  // stride = kernel: 3 windows, the last entry unused
-                          as_1d(loop_pool2d(x4, {1, 4}, {1, 4}, 0, 1, Mode::max)), tol, tol));
+    EXPECT_TRUE(
+        all_close(m, as_1d(loop_pool2d(x4, {1, 3}, {1, 2}, {0, 1}, {1, 2}, Mode::max)), tol, tol));
+    EXPECT_TRUE(
+        all_close(max_pool1d(input, 4),  // stride = kernel: 3 windows, the last entry unused
+                  as_1d(loop_pool2d(x4, {1, 4}, {1, 4}, 0, 1, Mode::max)), tol, tol));
     EXPECT_TRUE(all_close(avg_pool1d(input, 3, 2, 1),
                           as_1d(loop_pool2d(x4, {1, 3}, {1, 2}, {0, 1}, 1, Mode::avg)), tol, tol));
     EXPECT_TRUE(all_close(avg_pool1d(input, 3, 0, 1, false),
-                          as_1d(loop_pool2d(x4, {1, 3}, {1, 3}, {0, 1}, 1, Mode::avg_inside)),
-                          tol, tol));
+                          as_1d(loop_pool2d(x4, {1, 3}, {1, 3}, {0, 1}, 1, Mode::avg_inside)), tol,
+                          tol));
 }
 
 TEST(Pool, Pool1dMatchesLoops) {
@@ -188,13 +189,21 @@ struct GradCase {
 TEST(Pool, GradcheckAndGradgradcheck) {
     using V = const Tensor<>&;
     const std::vector<GradCase> cases = {
-        {"max_pool2d", {2, 2, 5, 6}, [](V x) { return max_pool2d(x, {3, 2}, {2, 1}, 1); }},
+        {"max_pool2d",
+         {2, 2, 5, 6},
+         [](V x) {
+             return max_pool2d(x, {3, 2}, {2, 1}, 1);
+         }},
         {"max_pool2d_dilation", {1, 2, 6, 5}, [](V x) { return max_pool2d(x, 2, 1, 0, 2); }},
         {"max_pool1d", {2, 2, 7}, [](V x) { return max_pool1d(x, 3, 2, 1); }},
         {"avg_pool2d", {2, 2, 5, 4}, [](V x) { return avg_pool2d(x, 3, 2, 1); }},
         {"avg_pool2d_inside", {1, 2, 5, 5}, [](V x) { return avg_pool2d(x, 2, 2, 1, false); }},
         {"avg_pool1d", {2, 3, 6}, [](V x) { return avg_pool1d(x, 2); }},
-        {"adaptive_avg_pool2d", {2, 2, 5, 7}, [](V x) { return adaptive_avg_pool2d(x, {3, 4}); }},
+        {"adaptive_avg_pool2d",
+         {2, 2, 5, 7},
+         [](V x) {
+             return adaptive_avg_pool2d(x, {3, 4});
+         }},
         {"adaptive_avg_pool2d_1x1", {2, 3, 3, 4}, [](V x) { return adaptive_avg_pool2d(x, 1); }},
     };
     for (const GradCase& c : cases) {
@@ -215,9 +224,8 @@ TEST(Pool, MaxPoolSendsTheGradientToTheFirstMaximumAndNeverToThePadding) {
     Tensor<> x(Array<double>{{{{-3.0, -1.0, -2.0}, {-1.0, -5.0, -4.0}}}}, true);
     Tape tape;
     const Tensor<> y = max_pool2d(x, 2, 1, 1);  // windows over the padded 4x5
-    EXPECT_TRUE(all_close(y, xt::xarray<double>{{{{-3, -1, -1, -2}, {-1, -1, -1, -2},
-                                                   {-1, -1, -4, -4}}}},
-                          0, 0));
+    EXPECT_TRUE(all_close(
+        y, xt::xarray<double>{{{{-3, -1, -1, -2}, {-1, -1, -1, -2}, {-1, -1, -4, -4}}}}, 0, 0));
     tape.backward(sum(y));
     // Ties go to the first maximal entry of the window in row-major order.
     EXPECT_TRUE(all_close(x.grad(), xt::xarray<double>{{{{1, 4, 2}, {3, 0, 2}}}}, 0, 0));
@@ -241,17 +249,26 @@ TEST(Pool, ErrorsNameTheOpAndTheShapesAndRecordNothing) {
     const Tensor<> x = zeros({2, 3, 5, 5}, true), x1 = zeros({2, 3, 5}, true);
     expect_error<ShapeError>([&] { max_pool2d(x1, 2); },
                              "max_pool2d: expected a 4-D input (N, C, H, W), got shape (2, 3, 5)");
-    expect_error<ValueError>([&] { max_pool2d(x, {0, 2}); },
-                             "max_pool2d: kernel size must be at least 1, got (0, 2)");
+    expect_error<ValueError>(
+        [&] {
+            max_pool2d(x, {0, 2});
+        },
+        "max_pool2d: kernel size must be at least 1, got (0, 2)");
     expect_error<ValueError>([&] { max_pool2d(x, 3, {}, 2); },
                              "max_pool2d: padding (2, 2) must be at most half the (dilated) "
                              "kernel size, (1, 1)");
-    expect_error<ShapeError>([&] { max_pool2d(x, {6, 2}); },
-                             "max_pool2d: input of shape (2, 3, 5, 5) is too small for the "
-                             "kernel: padded size (5, 5), dilated kernel size (6, 2)");
-    expect_error<ValueError>([&] { avg_pool2d(x, 2, {}, {0, 2}); },
-                             "avg_pool2d: padding (0, 2) must be at most half the (dilated) "
-                             "kernel size, (1, 1)");
+    expect_error<ShapeError>(
+        [&] {
+            max_pool2d(x, {6, 2});
+        },
+        "max_pool2d: input of shape (2, 3, 5, 5) is too small for the "
+        "kernel: padded size (5, 5), dilated kernel size (6, 2)");
+    expect_error<ValueError>(
+        [&] {
+            avg_pool2d(x, 2, {}, {0, 2});
+        },
+        "avg_pool2d: padding (0, 2) must be at most half the (dilated) "
+        "kernel size, (1, 1)");
     expect_error<ShapeError>([&] { avg_pool1d(x, 2); },
                              "avg_pool1d: expected a 3-D input (N, C, L), got shape (2, 3, 5, 5)");
     expect_error<ValueError>([&] { max_pool1d(x1, 2, 0, 2); },
@@ -260,8 +277,11 @@ TEST(Pool, ErrorsNameTheOpAndTheShapesAndRecordNothing) {
     expect_error<ShapeError>([&] { max_pool1d(x1, 4, 1, 0, 2); },
                              "max_pool1d: input of shape (2, 3, 5) is too small for the kernel: "
                              "padded size (5), dilated kernel size (7)");
-    expect_error<ValueError>([&] { adaptive_avg_pool2d(x, {0, 2}); },
-                             "adaptive_avg_pool2d: output size must be at least 1, got (0, 2)");
+    expect_error<ValueError>(
+        [&] {
+            adaptive_avg_pool2d(x, {0, 2});
+        },
+        "adaptive_avg_pool2d: output size must be at least 1, got (0, 2)");
     expect_error<ShapeError>([&] { adaptive_avg_pool2d(x1, 1); },
                              "adaptive_avg_pool2d: expected a 4-D input (N, C, H, W), got shape "
                              "(2, 3, 5)");
