@@ -149,7 +149,7 @@ void check_conv1d(double rtol) {
     const Array4 br = cast<double>(cast<T>(b));
     Array4 expected = loop_conv2d(x4, w4, &br, {1, 2}, {0, 2}, {1, 2}, 2);
     expected.reshape(std::vector<std::size_t>{3, 6, expected.shape()[3]});
-    EXPECT_EQ(y.shape(), (Shape{3, 6, 8}));  // ⌊(17 + 4 − 4 − 1) / 2⌋ + 1
+    EXPECT_EQ(y.shape(), (Shape{3, 6, 9}));  // ⌊(17 + 4 − 4 − 1) / 2⌋ + 1
     EXPECT_TRUE(all_close(y, cast<T>(expected), rtol, rtol));
 }
 
