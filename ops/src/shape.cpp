@@ -37,6 +37,36 @@ void record_sum_to(const Tensor<T>& x, const Tensor<T>& y) {
            [](BackwardContext<T>& c) { c.add(0, broadcast_to(c.grad(), c.input_shape(0))); });
 }
 
+/// x permuted by `perm` when perm keeps the last axis: every row of that axis is copied
+/// whole, where xtensor's strided assignment steps element by element (it was 16 % of a
+/// conv2d step, benchmarks/README.md "Convolution").
+template <class T>
+Tensor<T> permute_rows(const Array<T>& x, const std::vector<std::size_t>& perm) {
+    const auto& s = x.shape();
+    const std::size_t rank = s.size();
+    Shape out_shape;
+    for (std::size_t p : perm) out_shape.push_back(s[p]);
+    Tensor<T> y = Tensor<T>::uninitialized(out_shape);
+    if (x.size() == 0) return y;
+    std::vector<std::size_t> stride(rank, 1);  // x's strides in elements
+    for (std::size_t k = rank; k-- > 1;) stride[k - 1] = stride[k] * s[k];
+    const std::size_t run = s[rank - 1], rows = x.size() / run;
+    std::vector<std::size_t> at(rank - 1, 0);  // y's index over its leading axes
+    std::size_t offset = 0;                    // where in x y's row `at` starts
+    const T* in = x.data();
+    T* out = y.node()->value.data();
+    for (std::size_t r = 0; r < rows; ++r, out += run) {
+        std::copy_n(in + offset, run, out);
+        for (std::size_t k = rank - 1; k-- > 0;) {  // the next row, y's last leading axis fastest
+            offset += stride[perm[k]];
+            if (++at[k] < out_shape[k]) break;
+            offset -= at[k] * stride[perm[k]];
+            at[k] = 0;
+        }
+    }
+    return y;
+}
+
 }  // namespace
 
 template <class T>
@@ -117,7 +147,9 @@ Tensor<T> permute(const Tensor<T>& x, const std::vector<std::size_t>& perm) {
         throw ShapeError("permute: " + shape_str(perm) + " is not a permutation of the " +
                          std::to_string(rank) + " axes of a tensor of shape " +
                          shape_str(x.shape()));
-    Tensor<T> y(Array<T>(xt::transpose(x.value(), perm)));
+    Tensor<T> y = rank > 0 && perm.back() + 1 == rank
+                      ? permute_rows(x.value(), perm)
+                      : Tensor<T>(Array<T>(xt::transpose(x.value(), perm)));
     std::vector<std::size_t> inverse(rank);
     for (std::size_t i = 0; i < rank; ++i) inverse[perm[i]] = i;
     record("permute", {x}, y, {},

@@ -1,0 +1,199 @@
+// Convolutions (ops/include/tapegrad/ops/conv.hpp), made of recorded ops only:
+//
+//     conv2d:            y = channels_first(W (C_out, C_in/G·kh·kw) @ im2col(x))   per group
+//     conv_transpose2d:  y = col2im(Wᵀ (C_out/G·kh·kw, C_in/G) @ x (C_in, N·H·W))  per group
+//
+// conv_transpose2d is the adjoint of conv2d in x; their backwards are those of im2col /
+// col2im (each other's adjoint), gemm, reshape and permute, so no formula is written
+// twice and second derivatives work. One GEMM covers the whole batch (benchmarks/README.md,
+// "Convolution", measures this against a hand-written im2col + sgemm).
+
+#include "im2col.hpp"
+
+#include <tapegrad/error.hpp>
+#include <tapegrad/ops/arithmetic.hpp>
+#include <tapegrad/ops/conv.hpp>
+#include <tapegrad/ops/index.hpp>
+#include <tapegrad/ops/matmul.hpp>
+#include <tapegrad/ops/shape.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace tg {
+namespace {
+
+using detail::sizes_str;
+using detail::Windows;
+
+/// op(a_g) @ b_g for the `groups` equal blocks of rows of a and of b, stacked along rows:
+/// a grouped convolution's product, one gemm per group.
+template <class T>
+Tensor<T> grouped_gemm(const Tensor<T>& a, const Tensor<T>& b, std::size_t groups,
+                       bool transpose_a) {
+    if (groups == 1) return gemm(a, b, transpose_a, false);
+    const std::size_t a_rows = a.shape()[0] / groups, b_rows = b.shape()[0] / groups;
+    std::vector<Tensor<T>> blocks;
+    for (std::size_t g = 0; g < groups; ++g)
+        blocks.push_back(gemm(narrow(a, 0, g * a_rows, a_rows), narrow(b, 0, g * b_rows, b_rows),
+                              transpose_a, false));
+    return concat(blocks, 0);
+}
+
+/// The weight's kernel: its last axes ((kH, kW), or (1, k) for a 1-D op).
+Size2 kernel_of(const Shape& weight, std::size_t spatial_dims) {
+    return spatial_dims == 2 ? Size2(weight[2], weight[3]) : Size2(1, weight[2]);
+}
+
+/// The checks conv and conv_transpose share: the weight's rank, groups at least 1, the
+/// input's channels divisible by groups. `layout` names the weight's axes for the message.
+void check_channels(const char* op, const Shape& input, const Shape& weight,
+                    std::size_t spatial_dims, std::size_t groups, const char* layout) {
+    const std::string name(op);
+    if (weight.size() != spatial_dims + 2)
+        throw ShapeError(name + ": expected a " + std::to_string(spatial_dims + 2) + "-D weight " +
+                         layout + ", got shape " + shape_str(weight));
+    if (groups == 0) throw ValueError(name + ": groups must be at least 1, got 0");
+    if (input.size() == spatial_dims + 2 && input[1] % groups != 0)
+        throw ShapeError(name + ": the input's " + std::to_string(input[1]) +
+                         " channels (input shape " + shape_str(input) +
+                         ") are not divisible by groups " + std::to_string(groups));
+}
+
+/// The bias, if any: of shape (out_channels).
+template <class T>
+void check_bias(const char* op, const Tensor<T>& bias, std::size_t out_channels) {
+    if (bias.defined() && bias.shape() != Shape{out_channels})
+        throw ShapeError(std::string(op) + ": expected a bias of shape (" +
+                         std::to_string(out_channels) + "), got shape " + shape_str(bias.shape()));
+}
+
+/// The checked windows of conv1d / conv2d over `input` with `weight`.
+template <class T>
+Windows conv_windows(const char* op, std::size_t spatial_dims, const Shape& input,
+                     const Shape& weight, const Tensor<T>& bias, Size2 stride, Size2 padding,
+                     Size2 dilation, std::size_t groups) {
+    const char* layout =
+        spatial_dims == 2 ? "(C_out, C_in / groups, kH, kW)" : "(C_out, C_in / groups, k)";
+    check_channels(op, input, weight, spatial_dims, groups, layout);
+    const Windows windows = detail::make_windows(
+        op, input, spatial_dims, kernel_of(weight, spatial_dims), stride, padding, dilation);
+    const std::string name(op);
+    if (weight[0] % groups != 0)
+        throw ShapeError(name + ": the weight's " + std::to_string(weight[0]) +
+                         " output channels (weight shape " + shape_str(weight) +
+                         ") are not divisible by groups " + std::to_string(groups));
+    if (weight[1] * groups != input[1])
+        throw ShapeError(name + ": weight of shape " + shape_str(weight) + " with groups " +
+                         std::to_string(groups) + " expects " + std::to_string(weight[1] * groups) +
+                         " input channels (weight.shape[1] * groups), got input of shape " +
+                         shape_str(input) + " with " + std::to_string(input[1]));
+    check_bias(op, bias, weight[0]);
+    return windows;
+}
+
+/// conv2d on checked arguments: x (N, C, H, W), weight (C_out, C/G, kh, kw).
+template <class T>
+Tensor<T> convolution(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias,
+                      const Windows& windows, std::size_t groups) {
+    const std::size_t out_channels = weight.shape()[0];
+    const Tensor<T> cols = detail::im2col(x, windows, T(0));  // (C·kh·kw, N·Ho·Wo)
+    const Tensor<T> w = reshape(weight, {out_channels, cols.shape()[0] / groups});
+    Tensor<T> y = grouped_gemm(w, cols, groups, false);  // (C_out, N·Ho·Wo)
+    if (bias.defined()) {
+        // + b 1ᵀ as a rank-1 gemm and a same-shape add: adding the (C_out, 1) column by
+        // broadcasting steps through xtensor element by element (9 % of a conv2d step).
+        Array<T> ones = Array<T>::from_shape({1, y.shape()[1]});
+        std::fill(ones.begin(), ones.end(), T(1));
+        y = y + gemm(reshape(bias, {out_channels, 1}), Tensor<T>(std::move(ones)), false, false);
+    }
+    return detail::channels_first(y, windows.batch, windows.h.out, windows.w.out);
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> conv2d(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T>& bias,
+                 Size2 stride, Size2 padding, Size2 dilation, std::size_t groups) {
+    const Windows windows = conv_windows("conv2d", 2, input.shape(), weight.shape(), bias, stride,
+                                         padding, dilation, groups);
+    return convolution(input, weight, bias, windows, groups);
+}
+
+template <class T>
+Tensor<T> conv1d(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T>& bias,
+                 std::size_t stride, std::size_t padding, std::size_t dilation,
+                 std::size_t groups) {
+    const Windows windows = conv_windows("conv1d", 1, input.shape(), weight.shape(), bias,
+                                         {1, stride}, {0, padding}, {1, dilation}, groups);
+    // (N, C, L) as (N, C, 1, L): conv2d with a height of 1.
+    return squeeze(convolution(unsqueeze(input, 2), unsqueeze(weight, 2), bias, windows, groups),
+                   2);
+}
+
+template <class T>
+Tensor<T> conv_transpose2d(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T>& bias,
+                           Size2 stride, Size2 padding, Size2 output_padding, std::size_t groups,
+                           Size2 dilation) {
+    const char* op = "conv_transpose2d";
+    const Shape xs = input.shape(), ws = weight.shape();
+    check_channels(op, xs, ws, 2, groups, "(C_in, C_out / groups, kH, kW)");
+    const Size2 kernel = kernel_of(ws, 2);
+    detail::check_window_args(op, xs, 2, kernel, stride, dilation);
+    if (ws[0] != xs[1])
+        throw ShapeError(std::string(op) + ": weight of shape " + shape_str(ws) + " expects " +
+                         std::to_string(ws[0]) +
+                         " input channels (weight.shape[0]), got input of shape " + shape_str(xs) +
+                         " with " + std::to_string(xs[1]));
+    const auto fits = [](std::size_t extra, std::size_t s, std::size_t d) {
+        return extra < s || extra < d;
+    };
+    if (!fits(output_padding.h, stride.h, dilation.h) ||
+        !fits(output_padding.w, stride.w, dilation.w))
+        throw ValueError(std::string(op) + ": output_padding " + sizes_str(output_padding, 2) +
+                         " must be smaller than the stride " + sizes_str(stride, 2) +
+                         " or the dilation " + sizes_str(dilation, 2) + " on each axis");
+    const std::size_t out_channels = ws[1] * groups;
+    check_bias(op, bias, out_channels);
+    // H_out = (H − 1)·s − 2p + d·(k − 1) + output_padding + 1, in signed arithmetic.
+    const auto out_size = [](std::size_t in, std::size_t k, std::size_t s, std::size_t p,
+                             std::size_t d, std::size_t extra) {
+        return (static_cast<long>(in) - 1) * static_cast<long>(s) - 2 * static_cast<long>(p) +
+               static_cast<long>(d * (k - 1) + extra) + 1;
+    };
+    const long ho = out_size(xs[2], kernel.h, stride.h, padding.h, dilation.h, output_padding.h);
+    const long wo = out_size(xs[3], kernel.w, stride.w, padding.w, dilation.w, output_padding.w);
+    if (ho < 1 || wo < 1)
+        throw ShapeError(std::string(op) + ": input of shape " + shape_str(xs) +
+                         " gives an empty output: (H_out, W_out) = (" + std::to_string(ho) + ", " +
+                         std::to_string(wo) + ") with padding " + sizes_str(padding, 2));
+    // The windows of the conv2d whose adjoint this is: over the output, one position per
+    // input entry.
+    Windows windows;
+    windows.batch = xs[0];
+    windows.channels = out_channels;
+    windows.h = {static_cast<std::size_t>(ho), kernel.h, stride.h, padding.h, dilation.h, xs[2]};
+    windows.w = {static_cast<std::size_t>(wo), kernel.w, stride.w, padding.w, dilation.w, xs[3]};
+
+    const std::size_t n = xs[0], in_channels = xs[1], positions = xs[2] * xs[3];
+    // x as (C_in, N·H·W), the columns' layout; then cols = Wᵀ x per group.
+    const Tensor<T> x = reshape(permute(reshape(input, {n, in_channels, positions}), {1, 0, 2}),
+                                {in_channels, n * positions});
+    const Tensor<T> w = reshape(weight, {in_channels, ws[1] * kernel.h * kernel.w});
+    Tensor<T> y = detail::col2im(grouped_gemm(w, x, groups, true), windows);
+    if (bias.defined()) y = y + reshape(bias, {out_channels, 1, 1});
+    return y;
+}
+
+#define TG_CONV_INSTANTIATE(T)                                                                    \
+    template Tensor<T> conv2d(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, Size2, Size2, \
+                              Size2, std::size_t);                                                \
+    template Tensor<T> conv1d(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, std::size_t,  \
+                              std::size_t, std::size_t, std::size_t);                             \
+    template Tensor<T> conv_transpose2d(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&,     \
+                                        Size2, Size2, Size2, std::size_t, Size2);
+TG_CONV_INSTANTIATE(float)
+TG_CONV_INSTANTIATE(double)
+
+}  // namespace tg
