@@ -31,11 +31,15 @@ public:
     /// decay takes `learning_rate` or `options.weight_decay`.
     Adagrad(std::vector<ParamGroup<T>> groups, T learning_rate = T(1e-2),
             AdagradOptions options = {});
+    /// One update of every parameter that has a gradient, by the formulas above.
     void step() override;
     /// The options given.
     const AdagradOptions& options() const { return options_; }
+    /// The optimizer's name, for messages.
     std::string name() const override { return "Adagrad"; }
+    /// The per-parameter buffers named above, in the order of the state's buffers.
     std::vector<std::string> buffer_names() const override { return {"sum"}; }
+    /// The options but the weight decay, as (name, value) pairs; booleans 0 or 1.
     std::vector<std::pair<std::string, double>> hyper_parameters() const override;
 
 private:

@@ -36,11 +36,15 @@ public:
     /// decay takes `learning_rate` or `options.weight_decay`.
     RMSprop(std::vector<ParamGroup<T>> groups, T learning_rate = T(1e-2),
             RMSpropOptions options = {});
+    /// One update of every parameter that has a gradient, by the formulas above.
     void step() override;
     /// The options given.
     const RMSpropOptions& options() const { return options_; }
+    /// The optimizer's name, for messages.
     std::string name() const override { return "RMSprop"; }
+    /// The per-parameter buffers named above, in the order of the state's buffers.
     std::vector<std::string> buffer_names() const override;
+    /// The options but the weight decay, as (name, value) pairs; booleans 0 or 1.
     std::vector<std::pair<std::string, double>> hyper_parameters() const override;
 
 private:

@@ -29,11 +29,15 @@ public:
     /// SGD over parameter groups; a group without its own learning rate or weight decay
     /// takes `learning_rate` or `options.weight_decay`.
     SGD(std::vector<ParamGroup<T>> groups, T learning_rate, SGDOptions options = {});
+    /// One update of every parameter that has a gradient, by the formulas above.
     void step() override;
     /// The options given.
     const SGDOptions& options() const { return options_; }
+    /// The optimizer's name, for messages.
     std::string name() const override { return "SGD"; }
+    /// The per-parameter buffers named above, in the order of the state's buffers.
     std::vector<std::string> buffer_names() const override;
+    /// The options but the weight decay, as (name, value) pairs; booleans 0 or 1.
     std::vector<std::pair<std::string, double>> hyper_parameters() const override;
 
 private:
