@@ -128,9 +128,9 @@ void load(Optimizer<T>& optimizer, const std::string& path) {
         const std::string name = is_npy ? entry->substr(0, entry->size() - suffix) : *entry;
         if (!is_npy || !slots.count(name)) {
             problems.push_back("the file has an entry " + quoted(*entry) + " that the state of this " +
-                               who + " (" + std::to_string(parameters.size()) +
-                               " parameters in " + std::to_string(optimizer.param_groups().size()) +
-                               " groups) does not have");
+                               who + " (parameters: " + std::to_string(parameters.size()) +
+                               ", groups: " + std::to_string(optimizer.param_groups().size()) +
+                               ") does not have");
             continue;
         }
         if (!found.emplace(name, i).second)
@@ -223,9 +223,10 @@ void load(Optimizer<T>& optimizer, const std::string& path) {
         std::string message;
         for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
         fail("load", path,
-             message + ". Nothing was loaded; the file must hold the state of a " + who +
-                 " with the same options over parameters of the same shapes in the same groups, "
-                 "as tg::optim::save writes it");
+             message + ". Nothing was loaded; the file must hold the state of an optimizer of "
+                       "this kind (" + who +
+                 ") with the same options over parameters of the same shapes in the same "
+                 "groups, as tg::optim::save writes it");
     }
     for (auto& state : states)
         if (state.step == 0) state.buffers.clear();

@@ -398,8 +398,8 @@ TEST(OptimizerState, MalformedFilesAreRefusedNamingTheEntry) {
     expect_refused(sgd, sgd_state_file([](auto& e) {
                        e.push_back({"state.1.step.npy", npy_f8({}, {1.0})});
                    }),
-                   {"the file has an entry 'state.1.step.npy' that the state of this SGD (1 "
-                    "parameters in 1 groups) does not have"});
+                   {"the file has an entry 'state.1.step.npy' that the state of this SGD "
+                    "(parameters: 1, groups: 1) does not have"});
     expect_refused(sgd, sgd_state_file([](auto& e) {
                        // 8 data bytes where (2,) needs 16: the header says (2,).
                        std::string bytes = npy_f8({2}, {0.25, -0.5});
