@@ -1,62 +1,113 @@
 #include <tapegrad/optim/adam.hpp>
 
+#include <algorithm>
 #include <cmath>
-#include <xtensor/xbuilder.hpp>
 
 namespace tg::optim {
+namespace {
 
-template <class T>
-Adam<T>::Adam(std::vector<Tensor<T>> parameters, T learning_rate, AdamOptions options)
-    : Optimizer<T>(std::move(parameters), learning_rate), options_(options) {
+/// The options, checked before the base checks the groups.
+const AdamOptions& checked(const AdamOptions& options) {
     if (!(options.beta1 >= 0 && options.beta1 < 1) || !(options.beta2 >= 0 && options.beta2 < 1))
         throw ValueError("Adam: beta1 (" + std::to_string(options.beta1) + ") and beta2 (" +
                          std::to_string(options.beta2) + ") must lie in [0, 1)");
     if (!(options.eps >= 0) || !(options.weight_decay >= 0))
         throw ValueError("Adam: eps (" + std::to_string(options.eps) + ") and weight_decay (" +
                          std::to_string(options.weight_decay) + ") must be >= 0");
-    state_.resize(this->parameters_.size());
+    return options;
+}
+
+AdamOptions adam_options(const AdamWOptions& o) {
+    return {o.beta1, o.beta2, o.eps, o.weight_decay, o.amsgrad};
+}
+
+}  // namespace
+
+template <class T>
+Adam<T>::Adam(std::vector<Tensor<T>> parameters, T learning_rate, AdamOptions options)
+    : Adam(std::vector<ParamGroup<T>>{{std::move(parameters)}}, learning_rate, options, false) {}
+
+template <class T>
+Adam<T>::Adam(std::vector<ParamGroup<T>> groups, T learning_rate, AdamOptions options)
+    : Adam(std::move(groups), learning_rate, options, false) {}
+
+template <class T>
+Adam<T>::Adam(std::vector<ParamGroup<T>> groups, T learning_rate, AdamOptions options,
+              bool decoupled)
+    : Optimizer<T>(std::move(groups), learning_rate, checked(options).weight_decay),
+      options_(options),
+      decoupled_(decoupled) {}
+
+template <class T>
+std::vector<std::string> Adam<T>::buffer_names() const {
+    if (options_.amsgrad) return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+    return {"exp_avg", "exp_avg_sq"};
+}
+
+template <class T>
+std::vector<std::pair<std::string, double>> Adam<T>::hyper_parameters() const {
+    return {{"beta1", options_.beta1},
+            {"beta2", options_.beta2},
+            {"eps", options_.eps},
+            {"amsgrad", options_.amsgrad ? 1.0 : 0.0},
+            {"decoupled_weight_decay", decoupled_ ? 1.0 : 0.0}};
 }
 
 template <class T>
 void Adam<T>::step() {
-    const T lr = this->learning_rate_;
     const T beta1 = static_cast<T>(options_.beta1), beta2 = static_cast<T>(options_.beta2);
     // 1 − β in double, then rounded: in float, 1 − 0.999f is off by 1.3e-5 relative.
     const T one_minus_beta1 = static_cast<T>(1.0 - options_.beta1);
     const T one_minus_beta2 = static_cast<T>(1.0 - options_.beta2);
-    const T eps = static_cast<T>(options_.eps), decay = static_cast<T>(options_.weight_decay);
-    for (std::size_t k = 0; k < this->parameters_.size(); ++k) {
-        Tensor<T>& param = this->parameters_[k];
-        if (!param.has_grad()) continue;
-        const Tensor<T> grad = param.grad();
-        State& s = state_[k];
-        const std::size_t n = param.size();
-        if (s.step == 0) {
-            s.m = xt::zeros<T>(param.value().shape());
-            s.v = xt::zeros<T>(param.value().shape());
-        }
-        ++s.step;
-        // Bias corrections 1 − βᵗ, in double so that they do not round to 0 in float.
-        const T correction1 =
-            static_cast<T>(1.0 - std::pow(options_.beta1, static_cast<double>(s.step)));
-        const T correction2 =
-            static_cast<T>(1.0 - std::pow(options_.beta2, static_cast<double>(s.step)));
-        const T* g = grad.value().data();
-        T* p = param.mutable_value().data();
-        T* m = s.m.data();
-        T* v = s.v.data();
-        for (std::size_t i = 0; i < n; ++i) {
-            const T d = g[i] + decay * p[i];
-            m[i] = beta1 * m[i] + one_minus_beta1 * d;
-            v[i] = beta2 * v[i] + one_minus_beta2 * d * d;
-            const T m_hat = m[i] / correction1;
-            const T v_hat = v[i] / correction2;
-            p[i] -= lr * m_hat / (std::sqrt(v_hat) + eps);
+    const T eps = static_cast<T>(options_.eps);
+    for (const GroupSettings& group : this->groups_) {
+        // Adam adds λ p to the gradient; AdamW multiplies p by 1 − lr·λ (in double, as
+        // PyTorch's Python float) and adds nothing.
+        const T decay = decoupled_ ? T(0) : static_cast<T>(group.weight_decay);
+        const T shrink = static_cast<T>(1.0 - group.learning_rate * group.weight_decay);
+        for (std::size_t k = group.first; k < group.first + group.count; ++k) {
+            Tensor<T>& param = this->parameters_[k];
+            if (!param.has_grad()) continue;
+            const Tensor<T> grad = param.grad();
+            auto& s = this->advance(k);
+            // Bias corrections 1 − βᵗ in double (they must not round to 0 in float), and
+            // PyTorch's order of operations: p −= (lr / (1 − β₁ᵗ)) m / (√v / √(1 − β₂ᵗ) + ε).
+            const double t = static_cast<double>(s.step);
+            const double correction1 = 1.0 - std::pow(options_.beta1, t);
+            const T step_size = static_cast<T>(group.learning_rate / correction1);
+            const T correction2_sqrt =
+                static_cast<T>(std::sqrt(1.0 - std::pow(options_.beta2, t)));
+            const std::size_t n = param.size();
+            const T* g = grad.value().data();
+            T* p = param.mutable_value().data();
+            T* m = s.buffers[0].data();
+            T* v = s.buffers[1].data();
+            T* v_max = options_.amsgrad ? s.buffers[2].data() : nullptr;
+            if (decoupled_ && group.weight_decay != 0)
+                for (std::size_t i = 0; i < n; ++i) p[i] *= shrink;
+            for (std::size_t i = 0; i < n; ++i) {
+                const T d = g[i] + decay * p[i];
+                m[i] = beta1 * m[i] + one_minus_beta1 * d;
+                v[i] = beta2 * v[i] + one_minus_beta2 * d * d;
+                if (v_max) v_max[i] = std::max(v_max[i], v[i]);
+                const T denominator = std::sqrt(v_max ? v_max[i] : v[i]) / correction2_sqrt + eps;
+                p[i] -= step_size * m[i] / denominator;
+            }
         }
     }
 }
 
+template <class T>
+AdamW<T>::AdamW(std::vector<Tensor<T>> parameters, T learning_rate, AdamWOptions options)
+    : AdamW(std::vector<ParamGroup<T>>{{std::move(parameters)}}, learning_rate, options) {}
+
+template <class T>
+AdamW<T>::AdamW(std::vector<ParamGroup<T>> groups, T learning_rate, AdamWOptions options)
+    : Adam<T>(std::move(groups), learning_rate, adam_options(options), true) {}
+
 template class Adam<float>;
 template class Adam<double>;
+template class AdamW<float>;
+template class AdamW<double>;
 
 }  // namespace tg::optim

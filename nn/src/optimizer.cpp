@@ -5,26 +5,50 @@
 namespace tg::optim {
 namespace {
 
-template <class T>
-void check_learning_rate(T lr) {
+void check_learning_rate(double lr) {
     if (!(lr >= 0) || !std::isfinite(lr))
         throw ValueError("optimizer: learning rate " + std::to_string(lr) +
+                         " is not a finite number >= 0");
+}
+
+void check_weight_decay(double decay) {
+    if (!(decay >= 0) || !std::isfinite(decay))
+        throw ValueError("optimizer: weight decay " + std::to_string(decay) +
                          " is not a finite number >= 0");
 }
 
 }  // namespace
 
 template <class T>
-Optimizer<T>::Optimizer(std::vector<Tensor<T>> parameters, T learning_rate)
-    : parameters_(std::move(parameters)), learning_rate_(learning_rate) {
+Optimizer<T>::Optimizer(std::vector<ParamGroup<T>> groups, double learning_rate,
+                        double weight_decay) {
     check_learning_rate(learning_rate);
+    if (groups.empty()) throw ValueError("optimizer: no parameter group given");
+    for (ParamGroup<T>& group : groups) {
+        GroupSettings settings;
+        settings.first = parameters_.size();
+        settings.count = group.parameters.size();
+        settings.learning_rate = group.learning_rate.value_or(learning_rate);
+        settings.weight_decay = group.weight_decay.value_or(weight_decay);
+        check_learning_rate(settings.learning_rate);
+        check_weight_decay(settings.weight_decay);
+        groups_.push_back(settings);
+        for (Tensor<T>& p : group.parameters) parameters_.push_back(std::move(p));
+    }
     for (std::size_t i = 0; i < parameters_.size(); ++i) {
         const Tensor<T>& p = parameters_[i];
         if (!p.defined() || !p.is_leaf() || !p.requires_grad())
             throw ValueError("optimizer: parameter #" + std::to_string(i) +
                              " is not a leaf that requires a gradient; pass module.parameters() "
                              "or tensors made with tg::parameter(...)");
+        // As PyTorch: a parameter updated twice per step would be a silent bug.
+        for (std::size_t j = 0; j < i; ++j)
+            if (parameters_[j].same(p))
+                throw ValueError("optimizer: parameter #" + std::to_string(i) +
+                                 " is the same tensor as parameter #" + std::to_string(j) +
+                                 "; a parameter may appear once, in one group");
     }
+    state_.resize(parameters_.size());
 }
 
 template <class T>
@@ -35,7 +59,65 @@ void Optimizer<T>::zero_grad(bool set_to_none) {
 template <class T>
 void Optimizer<T>::set_learning_rate(T learning_rate) {
     check_learning_rate(learning_rate);
-    learning_rate_ = learning_rate;
+    for (GroupSettings& group : groups_) group.learning_rate = learning_rate;
+}
+
+template <class T>
+void Optimizer<T>::set_learning_rate(std::size_t group, double learning_rate) {
+    check_learning_rate(learning_rate);
+    groups_.at(group).learning_rate = learning_rate;
+}
+
+template <class T>
+void Optimizer<T>::set_initial_learning_rate(std::size_t group, double learning_rate) {
+    check_learning_rate(learning_rate);
+    groups_.at(group).initial_learning_rate = learning_rate;
+}
+
+template <class T>
+void Optimizer<T>::set_weight_decay(std::size_t group, double weight_decay) {
+    check_weight_decay(weight_decay);
+    groups_.at(group).weight_decay = weight_decay;
+}
+
+template <class T>
+void Optimizer<T>::restore(std::vector<ParameterState> states,
+                           const std::vector<GroupSettings>& groups) {
+    if (states.size() != state_.size() || groups.size() != groups_.size())
+        throw ValueError(name() + ": restore needs " + std::to_string(state_.size()) +
+                         " parameter states and " + std::to_string(groups_.size()) +
+                         " groups; got " + std::to_string(states.size()) + " and " +
+                         std::to_string(groups.size()));
+    for (std::size_t g = 0; g < groups.size(); ++g)
+        if (groups[g].first != groups_[g].first || groups[g].count != groups_[g].count)
+            throw ValueError(name() + ": restore: group " + std::to_string(g) +
+                             " holds other parameters than this optimizer's");
+    const std::size_t buffers = buffer_names().size();
+    for (std::size_t k = 0; k < states.size(); ++k) {
+        const ParameterState& s = states[k];
+        bool fits = s.step == 0 ? s.buffers.empty() : s.buffers.size() == buffers;
+        for (const Array<T>& b : s.buffers)
+            fits = fits && Shape(b.shape()) == parameters_[k].shape();
+        if (!fits)
+            throw ValueError(name() + ": restore: the state of parameter #" + std::to_string(k) +
+                             " does not have one buffer of its shape per buffer name");
+    }
+    state_ = std::move(states);
+    groups_ = groups;
+}
+
+template <class T>
+typename Optimizer<T>::ParameterState& Optimizer<T>::advance(std::size_t k, T fill) {
+    ParameterState& s = state_[k];
+    if (s.step == 0) {
+        s.buffers.clear();
+        for (std::size_t b = 0, n = buffer_names().size(); b < n; ++b) {
+            s.buffers.emplace_back(parameters_[k].value().shape());
+            s.buffers.back().fill(fill);
+        }
+    }
+    ++s.step;
+    return s;
 }
 
 template class Optimizer<float>;

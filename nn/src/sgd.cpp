@@ -1,50 +1,72 @@
 #include <tapegrad/optim/sgd.hpp>
 
 #include <cmath>
-#include <xtensor/xbuilder.hpp>
 
 namespace tg::optim {
+namespace {
 
-template <class T>
-SGD<T>::SGD(std::vector<Tensor<T>> parameters, T learning_rate, SGDOptions options)
-    : Optimizer<T>(std::move(parameters), learning_rate), options_(options) {
+/// The options, checked before the base checks the groups.
+const SGDOptions& checked(const SGDOptions& options) {
     if (!(options.momentum >= 0) || !(options.weight_decay >= 0))
         throw ValueError("SGD: momentum (" + std::to_string(options.momentum) +
                          ") and weight_decay (" + std::to_string(options.weight_decay) +
                          ") must be >= 0");
     if (options.nesterov && options.momentum == 0)
         throw ValueError("SGD: nesterov needs a momentum > 0");
-    velocity_.resize(this->parameters_.size());
+    return options;
+}
+
+}  // namespace
+
+template <class T>
+SGD<T>::SGD(std::vector<Tensor<T>> parameters, T learning_rate, SGDOptions options)
+    : SGD(std::vector<ParamGroup<T>>{{std::move(parameters)}}, learning_rate, options) {}
+
+template <class T>
+SGD<T>::SGD(std::vector<ParamGroup<T>> groups, T learning_rate, SGDOptions options)
+    : Optimizer<T>(std::move(groups), learning_rate, checked(options).weight_decay),
+      options_(options) {}
+
+template <class T>
+std::vector<std::string> SGD<T>::buffer_names() const {
+    if (options_.momentum == 0) return {};
+    return {"momentum_buffer"};
+}
+
+template <class T>
+std::vector<std::pair<std::string, double>> SGD<T>::hyper_parameters() const {
+    return {{"momentum", options_.momentum}, {"nesterov", options_.nesterov ? 1.0 : 0.0}};
 }
 
 template <class T>
 void SGD<T>::step() {
-    const T lr = this->learning_rate_;
     const T mu = static_cast<T>(options_.momentum);
-    const T decay = static_cast<T>(options_.weight_decay);
-    for (std::size_t k = 0; k < this->parameters_.size(); ++k) {
-        Tensor<T>& param = this->parameters_[k];
-        if (!param.has_grad()) continue;
-        const Tensor<T> grad = param.grad();
-        const T* g = grad.value().data();
-        T* p = param.mutable_value().data();
-        const std::size_t n = param.size();
-        if (mu == T(0) && decay == T(0)) {  // plain gradient descent: p −= α g
-            for (std::size_t i = 0; i < n; ++i) p[i] -= lr * g[i];
-            continue;
-        }
-        if (mu == T(0)) {
-            for (std::size_t i = 0; i < n; ++i) p[i] -= lr * (g[i] + decay * p[i]);
-            continue;
-        }
-        Array<T>& velocity = velocity_[k];
-        const bool first = velocity.size() != n;
-        if (first) velocity = Array<T>(param.value().shape());
-        T* v = velocity.data();
-        for (std::size_t i = 0; i < n; ++i) {
-            const T d = g[i] + decay * p[i];
-            v[i] = first ? d : mu * v[i] + d;
-            p[i] -= lr * (options_.nesterov ? d + mu * v[i] : v[i]);
+    for (const GroupSettings& group : this->groups_) {
+        const T lr = static_cast<T>(group.learning_rate);
+        const T decay = static_cast<T>(group.weight_decay);
+        for (std::size_t k = group.first; k < group.first + group.count; ++k) {
+            Tensor<T>& param = this->parameters_[k];
+            if (!param.has_grad()) continue;
+            const Tensor<T> grad = param.grad();
+            auto& state = this->advance(k);
+            const T* g = grad.value().data();
+            T* p = param.mutable_value().data();
+            const std::size_t n = param.size();
+            if (mu == T(0) && decay == T(0)) {  // plain gradient descent: p −= α g
+                for (std::size_t i = 0; i < n; ++i) p[i] -= lr * g[i];
+                continue;
+            }
+            if (mu == T(0)) {
+                for (std::size_t i = 0; i < n; ++i) p[i] -= lr * (g[i] + decay * p[i]);
+                continue;
+            }
+            const bool first = state.step == 1;
+            T* v = state.buffers[0].data();
+            for (std::size_t i = 0; i < n; ++i) {
+                const T d = g[i] + decay * p[i];
+                v[i] = first ? d : mu * v[i] + d;
+                p[i] -= lr * (options_.nesterov ? d + mu * v[i] : v[i]);
+            }
         }
     }
 }

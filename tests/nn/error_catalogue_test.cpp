@@ -3,6 +3,7 @@
 // (module_test, optim_test, data_test, init_test, loss_test and reference_test check
 // the exception types; checkpoint_test checks the file-level checkpoint errors.)
 
+#include "nn/expect_message.hpp"
 #include "nn/nn_test_util.hpp"
 #include "nn/stored_zip.hpp"
 
@@ -11,19 +12,6 @@
 
 namespace tg::test {
 namespace {
-
-/// Runs `f`, expects an `E`, and checks that its message holds every one of `parts`.
-template <class E, class F>
-void expect_message(F&& f, std::initializer_list<std::string> parts) {
-    try {
-        f();
-        ADD_FAILURE() << "expected an exception, none was thrown";
-    } catch (const E& e) {
-        const std::string msg = e.what();
-        for (const std::string& part : parts)
-            EXPECT_NE(msg.find(part), std::string::npos) << "\"" << part << "\" not in: " << msg;
-    }
-}
 
 // ---- modules -----------------------------------------------------------------------------
 

@@ -1,6 +1,12 @@
 #pragma once
-// The optimizers, tg::optim: SGD and Adam on any module's parameters.
+// The optimizers, tg::optim: SGD, Adam, AdamW, RMSprop and Adagrad on any module's
+// parameters (or parameter groups), learning-rate schedules, and optimizer state files.
 
+#include <tapegrad/optim/adagrad.hpp>
 #include <tapegrad/optim/adam.hpp>
+#include <tapegrad/optim/checkpoint.hpp>
+#include <tapegrad/optim/lr_scheduler.hpp>
 #include <tapegrad/optim/optimizer.hpp>
+#include <tapegrad/optim/reduce_lr_on_plateau.hpp>
+#include <tapegrad/optim/rmsprop.hpp>
 #include <tapegrad/optim/sgd.hpp>

@@ -1,5 +1,5 @@
 #pragma once
-// tg::optim::Optimizer: the base of SGD and Adam.
+// tg::optim::Optimizer: the base of SGD, Adam, AdamW, RMSprop and Adagrad.
 //
 //     tg::optim::Adam<> opt(net.parameters(), 1e-3);
 //     tg::Tape tape;                              // one tape for the whole loop
@@ -13,19 +13,64 @@
 // nothing, even while a tape is active, and bumps each parameter's version, so an entry
 // still holding the old values (retain_graph) refuses to run backward with the new ones.
 // Parameters with no gradient yet are skipped, as in PyTorch.
+//
+// Parameter groups, as PyTorch's param_groups: each group has its own learning rate and
+// weight decay (the optimizer's when the group gives none):
+//
+//     tg::optim::SGD<> opt({{body.parameters()}, {head.parameters(), /*lr=*/0.1}}, 0.01);
+//
+// The optimizer keeps the parameters of all groups in one list, group after group
+// (parameters()); its per-parameter state (steps taken, moment buffers) is indexed the
+// same way, and is what tg::optim::save writes (<tapegrad/optim/checkpoint.hpp>).
 
 #include <tapegrad/tensor.hpp>
 
+#include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace tg::optim {
 
-/// The base of the optimizers: the parameters, a learning rate, step() and zero_grad().
+/// Parameters given to an optimizer with their own learning rate and weight decay (an
+/// aggregate: `{params, 0.1}`; an option left empty takes the optimizer's value).
+template <class T = double>
+struct ParamGroup {
+    /// The group's parameters: leaves that require a gradient, in no other group.
+    std::vector<Tensor<T>> parameters;
+    /// The group's learning rate; the optimizer's when empty.
+    std::optional<double> learning_rate = std::nullopt;
+    /// The group's weight decay λ; the optimizer's option when empty.
+    std::optional<double> weight_decay = std::nullopt;
+};
+
+/// A parameter group as an optimizer holds it: a range of parameters() and its settings.
+struct GroupSettings {
+    std::size_t first = 0;  ///< index in parameters() of the group's first parameter
+    std::size_t count = 0;  ///< number of parameters in the group
+    double learning_rate = 0;  ///< the learning rate of the next step
+    double weight_decay = 0;   ///< λ, used as each optimizer documents
+    /// The learning rate a schedule starts from (PyTorch's group["initial_lr"]): set by
+    /// the first scheduler built on the optimizer, empty until then.
+    std::optional<double> initial_learning_rate = std::nullopt;
+};
+
+/// The base of the optimizers: parameter groups, per-parameter state, step() and
+/// zero_grad().
 template <class T = double>
 class Optimizer {
 public:
-    /// `parameters` must be leaves that require a gradient; lr must be >= 0.
-    Optimizer(std::vector<Tensor<T>> parameters, T learning_rate);
+    /// The state of one parameter: the steps taken on it and its buffers (named by
+    /// buffer_names(), in that order). Empty (step 0, no buffers) until its first step.
+    struct ParameterState {
+        std::uint64_t step = 0;      ///< steps taken on this parameter
+        std::vector<Array<T>> buffers;  ///< one per buffer_names(), each of its shape
+    };
+
+    /// `groups` of parameters, which must be leaves that require a gradient, each in one
+    /// group only; a group without a learning rate or weight decay takes `learning_rate`
+    /// or `weight_decay`. Every learning rate must be >= 0, every weight decay >= 0.
+    Optimizer(std::vector<ParamGroup<T>> groups, double learning_rate, double weight_decay);
     virtual ~Optimizer() = default;
     Optimizer(const Optimizer&) = delete;
     Optimizer& operator=(const Optimizer&) = delete;
@@ -39,18 +84,49 @@ public:
     /// keeping their buffers (Tensor::zero_grad).
     void zero_grad(bool set_to_none = true);
 
-    /// The learning rate.
-    T learning_rate() const { return learning_rate_; }
-    /// Changes the learning rate (for a schedule).
+    /// The learning rate of the first group (of the only one unless groups were given).
+    T learning_rate() const { return static_cast<T>(groups_.front().learning_rate); }
+    /// Sets the learning rate of every group (for a schedule by hand).
     void set_learning_rate(T learning_rate);
-    /// The parameters, in the order given.
+    /// Sets the learning rate of group `group` (>= 0).
+    void set_learning_rate(std::size_t group, double learning_rate);
+    /// Sets the learning rate a schedule of group `group` starts from.
+    void set_initial_learning_rate(std::size_t group, double learning_rate);
+    /// Sets the weight decay of group `group` (>= 0).
+    void set_weight_decay(std::size_t group, double weight_decay);
+    /// The parameter groups, in the order given.
+    const std::vector<GroupSettings>& param_groups() const { return groups_; }
+    /// The parameters of all groups, group after group, each in the order given.
     const std::vector<Tensor<T>>& parameters() const { return parameters_; }
 
+    /// The name of the optimizer ("Adam"), for messages.
+    virtual std::string name() const = 0;
+    /// The names of the buffers kept per parameter, in the order of ParameterState's
+    /// buffers (PyTorch's names: "exp_avg", "momentum_buffer", ...).
+    virtual std::vector<std::string> buffer_names() const = 0;
+    /// The optimizer-wide hyper-parameters as (name, value) pairs ("beta1", 0.9), the
+    /// fields of its options except the weight decay, which each group has; booleans
+    /// are 0 or 1. A state file records them, and loading one checks them.
+    virtual std::vector<std::pair<std::string, double>> hyper_parameters() const = 0;
+    /// The state of parameter `index` of parameters().
+    const ParameterState& state(std::size_t index) const { return state_.at(index); }
+    /// Replaces the state of every parameter and the groups' learning rates, weight
+    /// decays and initial learning rates at once (tg::optim::load checks them first:
+    /// one state per parameter, each empty or with every buffer in its parameter's
+    /// shape; group settings as param_groups() with the same ranges).
+    void restore(std::vector<ParameterState> states, const std::vector<GroupSettings>& groups);
+
 protected:
-    /// The parameters, in the order given.
+    /// The state of parameter k, its buffers created (zeros, or `fill`) on its first
+    /// step; increments its step count.
+    ParameterState& advance(std::size_t k, T fill = T(0));
+
+    /// The parameters of all groups, group after group.
     std::vector<Tensor<T>> parameters_;
-    /// The learning rate.
-    T learning_rate_;
+    /// The groups: ranges of parameters_ and their settings.
+    std::vector<GroupSettings> groups_;
+    /// One state per parameter of parameters_.
+    std::vector<ParameterState> state_;
 };
 
 extern template class Optimizer<float>;

@@ -11,28 +11,37 @@ namespace tg::optim {
 /// Options of SGD (an aggregate: `{.momentum = 0.9}` in C++20).
 struct SGDOptions {
     double momentum = 0;      ///< μ
-    double weight_decay = 0;  ///< λ (L2 penalty added to the gradient)
+    double weight_decay = 0;  ///< λ (L2 penalty added to the gradient), for groups without one
     bool nesterov = false;    ///< use g + μ·v instead of v
 };
 
-/// For each parameter p with gradient g, at step t:
+/// For each parameter p with gradient g, at step t (λ and lr of p's group):
 ///     d = g + λ p
 ///     v = d               (t = 1)      v = μ v + d   (t > 1)       [only when μ ≠ 0]
 ///     p −= lr · (nesterov ? d + μ v : v)                           [μ = 0: p −= lr · d]
 /// With the default options this is plain gradient descent p −= lr · g, the reference's
-/// update rule 4.
+/// update rule 4. State per parameter: "momentum_buffer" (v) when μ ≠ 0.
 template <class T = double>
 class SGD : public Optimizer<T> {
 public:
     /// SGD over `parameters` with learning rate α.
     SGD(std::vector<Tensor<T>> parameters, T learning_rate, SGDOptions options = {});
+    /// SGD over parameter groups; a group without its own learning rate or weight decay
+    /// takes `learning_rate` or `options.weight_decay`.
+    SGD(std::vector<ParamGroup<T>> groups, T learning_rate, SGDOptions options = {});
+    /// One update of every parameter that has a gradient, by the formulas above.
     void step() override;
     /// The options given.
     const SGDOptions& options() const { return options_; }
+    /// The optimizer's name, for messages.
+    std::string name() const override { return "SGD"; }
+    /// The per-parameter buffers named above, in the order of the state's buffers.
+    std::vector<std::string> buffer_names() const override;
+    /// The options but the weight decay, as (name, value) pairs; booleans 0 or 1.
+    std::vector<std::pair<std::string, double>> hyper_parameters() const override;
 
 private:
     SGDOptions options_;
-    std::vector<Array<T>> velocity_;  ///< v per parameter; empty until its first step
 };
 
 extern template class SGD<float>;

@@ -1,0 +1,68 @@
+#include <tapegrad/optim/adagrad.hpp>
+
+#include <cmath>
+
+namespace tg::optim {
+namespace {
+
+/// The options, checked before the base checks the groups.
+const AdagradOptions& checked(const AdagradOptions& o) {
+    if (!(o.lr_decay >= 0) || !(o.weight_decay >= 0) || !(o.initial_accumulator_value >= 0) ||
+        !(o.eps >= 0))
+        throw ValueError("Adagrad: lr_decay (" + std::to_string(o.lr_decay) +
+                         "), weight_decay (" + std::to_string(o.weight_decay) +
+                         "), initial_accumulator_value (" +
+                         std::to_string(o.initial_accumulator_value) + ") and eps (" +
+                         std::to_string(o.eps) + ") must be >= 0");
+    return o;
+}
+
+}  // namespace
+
+template <class T>
+Adagrad<T>::Adagrad(std::vector<Tensor<T>> parameters, T learning_rate, AdagradOptions options)
+    : Adagrad(std::vector<ParamGroup<T>>{{std::move(parameters)}}, learning_rate, options) {}
+
+template <class T>
+Adagrad<T>::Adagrad(std::vector<ParamGroup<T>> groups, T learning_rate, AdagradOptions options)
+    : Optimizer<T>(std::move(groups), learning_rate, checked(options).weight_decay),
+      options_(options) {}
+
+template <class T>
+std::vector<std::pair<std::string, double>> Adagrad<T>::hyper_parameters() const {
+    return {{"lr_decay", options_.lr_decay},
+            {"initial_accumulator_value", options_.initial_accumulator_value},
+            {"eps", options_.eps}};
+}
+
+template <class T>
+void Adagrad<T>::step() {
+    const T eps = static_cast<T>(options_.eps);
+    for (const GroupSettings& group : this->groups_) {
+        const T decay = static_cast<T>(group.weight_decay);
+        for (std::size_t k = group.first; k < group.first + group.count; ++k) {
+            Tensor<T>& param = this->parameters_[k];
+            if (!param.has_grad()) continue;
+            const Tensor<T> grad = param.grad();
+            auto& state = this->advance(k, static_cast<T>(options_.initial_accumulator_value));
+            // The decayed step size in double, as PyTorch's Python float.
+            const T clr = static_cast<T>(
+                group.learning_rate /
+                (1 + static_cast<double>(state.step - 1) * options_.lr_decay));
+            const std::size_t n = param.size();
+            const T* g = grad.value().data();
+            T* p = param.mutable_value().data();
+            T* s = state.buffers[0].data();
+            for (std::size_t i = 0; i < n; ++i) {
+                const T d = g[i] + decay * p[i];
+                s[i] += d * d;
+                p[i] -= clr * d / (std::sqrt(s[i]) + eps);
+            }
+        }
+    }
+}
+
+template class Adagrad<float>;
+template class Adagrad<double>;
+
+}  // namespace tg::optim

@@ -1,0 +1,89 @@
+#include <tapegrad/optim/rmsprop.hpp>
+
+#include <cmath>
+
+namespace tg::optim {
+namespace {
+
+/// The options, checked before the base checks the groups.
+const RMSpropOptions& checked(const RMSpropOptions& o) {
+    if (!(o.alpha >= 0) || !(o.eps >= 0) || !(o.weight_decay >= 0) || !(o.momentum >= 0))
+        throw ValueError("RMSprop: alpha (" + std::to_string(o.alpha) + "), eps (" +
+                         std::to_string(o.eps) + "), weight_decay (" +
+                         std::to_string(o.weight_decay) + ") and momentum (" +
+                         std::to_string(o.momentum) + ") must be >= 0");
+    return o;
+}
+
+}  // namespace
+
+template <class T>
+RMSprop<T>::RMSprop(std::vector<Tensor<T>> parameters, T learning_rate, RMSpropOptions options)
+    : RMSprop(std::vector<ParamGroup<T>>{{std::move(parameters)}}, learning_rate, options) {}
+
+template <class T>
+RMSprop<T>::RMSprop(std::vector<ParamGroup<T>> groups, T learning_rate, RMSpropOptions options)
+    : Optimizer<T>(std::move(groups), learning_rate, checked(options).weight_decay),
+      options_(options) {}
+
+template <class T>
+std::vector<std::string> RMSprop<T>::buffer_names() const {
+    std::vector<std::string> names{"square_avg"};
+    if (options_.momentum > 0) names.push_back("momentum_buffer");
+    if (options_.centered) names.push_back("grad_avg");
+    return names;
+}
+
+template <class T>
+std::vector<std::pair<std::string, double>> RMSprop<T>::hyper_parameters() const {
+    return {{"alpha", options_.alpha},
+            {"eps", options_.eps},
+            {"momentum", options_.momentum},
+            {"centered", options_.centered ? 1.0 : 0.0}};
+}
+
+template <class T>
+void RMSprop<T>::step() {
+    const T alpha = static_cast<T>(options_.alpha);
+    const T one_minus_alpha = static_cast<T>(1.0 - options_.alpha);
+    const T eps = static_cast<T>(options_.eps), mu = static_cast<T>(options_.momentum);
+    const bool momentum = options_.momentum > 0, centered = options_.centered;
+    for (const GroupSettings& group : this->groups_) {
+        const T lr = static_cast<T>(group.learning_rate);
+        const T decay = static_cast<T>(group.weight_decay);
+        for (std::size_t k = group.first; k < group.first + group.count; ++k) {
+            Tensor<T>& param = this->parameters_[k];
+            if (!param.has_grad()) continue;
+            const Tensor<T> grad = param.grad();
+            auto& state = this->advance(k);
+            const std::size_t n = param.size();
+            const T* g = grad.value().data();
+            T* p = param.mutable_value().data();
+            T* s = state.buffers[0].data();
+            T* b = momentum ? state.buffers[1].data() : nullptr;
+            T* a = centered ? state.buffers.back().data() : nullptr;
+            for (std::size_t i = 0; i < n; ++i) {
+                const T d = g[i] + decay * p[i];
+                s[i] = alpha * s[i] + one_minus_alpha * d * d;
+                T r;
+                if (a) {
+                    a[i] = alpha * a[i] + one_minus_alpha * d;
+                    r = std::sqrt(s[i] - a[i] * a[i]) + eps;
+                } else {
+                    r = std::sqrt(s[i]) + eps;
+                }
+                if (b) {
+                    b[i] = mu * b[i] + d / r;
+                    p[i] -= lr * b[i];
+                } else {
+                    p[i] -= lr * d / r;
+                }
+            }
+        }
+    }
+}
+
+template class RMSprop<float>;
+template class RMSprop<double>;
+
+}  // namespace tg::optim
