@@ -2,6 +2,7 @@
 # installs missing Debian packages, configures with CMake into build/, builds, and runs.
 #
 #   make demo      build and run the trapezoid demo (examples/trapezoid); pictures in build/demo/
+#   make digits    train a small CNN on scikit-learn's digits (examples/digits); output in build/digits/
 #   make test      build everything and run the test suite (ctest)
 #   make build     configure and build everything
 #   make install PREFIX=/opt/tapegrad   install headers, libraries and the CMake package
@@ -41,7 +42,7 @@ FUZZ_SECONDS ?= 60
 FORMAT_DIRS := lib ops reference nn tests examples benchmarks include
 
 .DEFAULT_GOAL := help
-.PHONY: help deps configure build demo test install format bench clean sanitize tsan fuzz docs
+.PHONY: help deps configure build demo digits test install format bench clean sanitize tsan fuzz docs
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -63,6 +64,10 @@ build: configure
 demo: configure
 	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target example_trapezoid
 	OPENBLAS_NUM_THREADS=1 $(BUILD_DIR)/examples/trapezoid --out $(BUILD_DIR)/demo
+
+digits: configure
+	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS) --target example_digits
+	OPENBLAS_NUM_THREADS=1 $(BUILD_DIR)/examples/digits --check --out $(BUILD_DIR)/digits
 
 test: build
 	cd $(BUILD_DIR) && $(CTEST) --output-on-failure -j $(JOBS)

@@ -10,7 +10,7 @@ packages=(
   libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev
   libzip-dev zlib1g-dev googletest libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev
-  gnuplot-nox graphviz python3-numpy
+  gnuplot-nox graphviz python3-numpy python3-sklearn
   libtsan2 libopenmpi-dev openmpi-bin
 )
 # `make fuzz` (CI): clang 14 and its runtime libraries (libFuzzer, ASan, UBSan; only

@@ -1,5 +1,6 @@
 #include <tapegrad/nn/activation.hpp>
 #include <tapegrad/ops/activation.hpp>
+#include <tapegrad/ops/softmax.hpp>
 
 #include <sstream>
 
@@ -37,12 +38,65 @@ Tensor<T> Softplus<T>::forward(const Tensor<T>& x) {
     return softplus(x);
 }
 
+template <class T>
+Tensor<T> GELU<T>::forward(const Tensor<T>& x) {
+    return gelu(x);
+}
+
+template <class T>
+Tensor<T> SiLU<T>::forward(const Tensor<T>& x) {
+    return silu(x);
+}
+
+template <class T>
+Tensor<T> ELU<T>::forward(const Tensor<T>& x) {
+    return elu(x, alpha_);
+}
+
+template <class T>
+std::string ELU<T>::describe() const {
+    std::ostringstream out;
+    out << "ELU(alpha=" << alpha_ << ")";
+    return out.str();
+}
+
+template <class T>
+Tensor<T> Softsign<T>::forward(const Tensor<T>& x) {
+    return softsign(x);
+}
+
+template <class T>
+Tensor<T> Softmax<T>::forward(const Tensor<T>& x) {
+    return softmax(x, dim_);
+}
+
+template <class T>
+std::string Softmax<T>::describe() const {
+    return "Softmax(dim=" + std::to_string(dim_) + ")";
+}
+
+template <class T>
+Tensor<T> LogSoftmax<T>::forward(const Tensor<T>& x) {
+    return log_softmax(x, dim_);
+}
+
+template <class T>
+std::string LogSoftmax<T>::describe() const {
+    return "LogSoftmax(dim=" + std::to_string(dim_) + ")";
+}
+
 #define TG_NN_ACTIVATION_INSTANTIATE(T) \
     template class Sigmoid<T>;          \
     template class Tanh<T>;             \
     template class ReLU<T>;             \
     template class LeakyReLU<T>;        \
     template class Softplus<T>;         \
+    template class GELU<T>;             \
+    template class SiLU<T>;             \
+    template class ELU<T>;              \
+    template class Softsign<T>;         \
+    template class Softmax<T>;          \
+    template class LogSoftmax<T>;       \
     template class Identity<T>;
 TG_NN_ACTIVATION_INSTANTIATE(float)
 TG_NN_ACTIVATION_INSTANTIATE(double)

@@ -4,6 +4,7 @@
 #include <tapegrad/ops/activation.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/compare.hpp>
+#include <tapegrad/ops/conv.hpp>
 #include <tapegrad/ops/dropout.hpp>
 #include <tapegrad/ops/factory.hpp>
 #include <tapegrad/ops/index.hpp>
@@ -12,6 +13,7 @@
 #include <tapegrad/ops/math.hpp>
 #include <tapegrad/ops/matmul.hpp>
 #include <tapegrad/ops/normalization.hpp>
+#include <tapegrad/ops/pool.hpp>
 #include <tapegrad/ops/reductions.hpp>
 #include <tapegrad/ops/reduce.hpp>
 #include <tapegrad/ops/shape.hpp>

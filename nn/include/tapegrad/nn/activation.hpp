@@ -1,5 +1,6 @@
 #pragma once
-// Activation modules: Sigmoid, Tanh, ReLU, LeakyReLU, Softplus, Identity.
+// Activation modules: Sigmoid, Tanh, ReLU, LeakyReLU, Softplus, GELU, SiLU, ELU,
+// Softsign, Softmax, LogSoftmax, Identity (PyTorch's names and defaults).
 // Each applies the elementwise op of the same name (tapegrad/ops/activation.hpp) and has
 // no parameters; clone() copies its configuration.
 
@@ -59,6 +60,75 @@ public:
     std::string describe() const override { return "Softplus"; }
 };
 
+/// x·Φ(x), Φ the standard normal CDF (the exact, erf form; PyTorch's default).
+template <class T = double>
+class GELU : public Cloneable<GELU<T>, T> {
+public:
+    /// gelu(x) elementwise.
+    Tensor<T> forward(const Tensor<T>& x) override;
+    std::string describe() const override { return "GELU"; }
+};
+
+/// x·σ(x) (also called swish).
+template <class T = double>
+class SiLU : public Cloneable<SiLU<T>, T> {
+public:
+    /// silu(x) elementwise.
+    Tensor<T> forward(const Tensor<T>& x) override;
+    std::string describe() const override { return "SiLU"; }
+};
+
+/// x for x > 0, alpha·(eˣ − 1) otherwise.
+template <class T = double>
+class ELU : public Cloneable<ELU<T>, T> {
+public:
+    /// With the given alpha (PyTorch's default 1).
+    explicit ELU(T alpha = T(1)) : alpha_(alpha) {}
+    /// elu(x, alpha) elementwise.
+    Tensor<T> forward(const Tensor<T>& x) override;
+    std::string describe() const override;
+
+private:
+    T alpha_;
+};
+
+/// x / (1 + |x|).
+template <class T = double>
+class Softsign : public Cloneable<Softsign<T>, T> {
+public:
+    /// softsign(x) elementwise.
+    Tensor<T> forward(const Tensor<T>& x) override;
+    std::string describe() const override { return "Softsign"; }
+};
+
+/// softmax along `dim` (PyTorch's nn.Softmax(dim)).
+template <class T = double>
+class Softmax : public Cloneable<Softmax<T>, T> {
+public:
+    /// Along axis `dim` (negative counts from the end).
+    explicit Softmax(long dim = -1) : dim_(dim) {}
+    /// softmax(x, dim).
+    Tensor<T> forward(const Tensor<T>& x) override;
+    std::string describe() const override;
+
+private:
+    long dim_;
+};
+
+/// log_softmax along `dim` (PyTorch's nn.LogSoftmax(dim)).
+template <class T = double>
+class LogSoftmax : public Cloneable<LogSoftmax<T>, T> {
+public:
+    /// Along axis `dim` (negative counts from the end).
+    explicit LogSoftmax(long dim = -1) : dim_(dim) {}
+    /// log_softmax(x, dim).
+    Tensor<T> forward(const Tensor<T>& x) override;
+    std::string describe() const override;
+
+private:
+    long dim_;
+};
+
 /// x unchanged (returns the same tensor).
 template <class T = double>
 class Identity : public Cloneable<Identity<T>, T> {
@@ -74,6 +144,12 @@ public:
     extern template class ReLU<T>;      \
     extern template class LeakyReLU<T>; \
     extern template class Softplus<T>;  \
+    extern template class GELU<T>;      \
+    extern template class SiLU<T>;      \
+    extern template class ELU<T>;       \
+    extern template class Softsign<T>;  \
+    extern template class Softmax<T>;   \
+    extern template class LogSoftmax<T>; \
     extern template class Identity<T>;
 TG_NN_ACTIVATION_EXTERN(float)
 TG_NN_ACTIVATION_EXTERN(double)

@@ -1,0 +1,72 @@
+#pragma once
+// tg::nn::MultiheadAttention, as PyTorch's torch.nn.MultiheadAttention with
+// batch_first=True: the same parameters ("in_proj_weight" (3E, E), "in_proj_bias" (3E),
+// "out_proj.weight" (E, E), "out_proj.bias" (E)) and initialization (in_proj_weight
+// Xavier uniform, out_proj.weight U(−1/√E, 1/√E), biases 0), so a .npz of PyTorch's
+// state_dict loads. Query, key and value share the embedding size E (PyTorch's
+// kdim = vdim = E); always with biases (bias=True); no dropout on the attention weights,
+// no bias_k/bias_v or zero-attn.
+
+#include <tapegrad/nn/dense.hpp>
+#include <tapegrad/nn/module.hpp>
+#include <tapegrad/nn/random.hpp>
+
+#include <cstddef>
+#include <memory>
+
+namespace tg::nn {
+
+/// The masks of one attention call (all optional). A mask holds 1 where attention is NOT
+/// allowed and 0 elsewhere, as PyTorch's boolean masks (True = masked).
+template <class T = double>
+struct AttentionMasks {
+    Tensor<T> attn_mask;         ///< (L, S): query position i may not look at key j
+    Tensor<T> key_padding_mask;  ///< (N, S): key j of sequence n is padding
+    bool is_causal = false;      ///< also mask every key after the query's position (L = S)
+};
+
+/// What MultiheadAttention returns.
+template <class T = double>
+struct AttentionOutput {
+    Tensor<T> output;   ///< (N, L, E)
+    Tensor<T> weights;  ///< (N, L, S): the attention weights averaged over the heads
+};
+
+/// softmax(Q Kᵀ / √d + mask) V per head, heads concatenated, then out_proj; with
+/// Q = query W_qᵀ + b_q, K = key W_kᵀ + b_k, V = value W_vᵀ + b_v (the three blocks of
+/// in_proj), d = E / num_heads. A query row whose keys are all masked gives NaN, as in
+/// PyTorch.
+template <class T = double>
+class MultiheadAttention : public Cloneable<MultiheadAttention<T>, T> {
+public:
+    /// embed_dim must be divisible by num_heads.
+    MultiheadAttention(std::size_t embed_dim, std::size_t num_heads, Rng& rng);
+    /// The same from tg::nn::default_rng().
+    MultiheadAttention(std::size_t embed_dim, std::size_t num_heads);
+
+    /// query (N, L, E), key and value (N, S, E).
+    AttentionOutput<T> forward(const Tensor<T>& query, const Tensor<T>& key, const Tensor<T>& value,
+                               const AttentionMasks<T>& masks = {});
+    /// Self-attention: forward(x, x, x).output, so the layer fits a Sequential.
+    Tensor<T> forward(const Tensor<T>& x) override;
+    /// forward(query, key, value, masks).
+    AttentionOutput<T> operator()(const Tensor<T>& query, const Tensor<T>& key,
+                                  const Tensor<T>& value, const AttentionMasks<T>& masks = {}) {
+        return forward(query, key, value, masks);
+    }
+    using Module<T>::operator();
+    std::string describe() const override;
+    /// Registers zero parameters and a zero out_proj (clone() copies values in).
+    void reset() override;
+
+private:
+    void build(Rng* rng);
+    std::size_t embed_, heads_;
+    Tensor<T> in_proj_weight_, in_proj_bias_;
+    std::shared_ptr<Dense<T>> out_proj_;
+};
+
+extern template class MultiheadAttention<float>;
+extern template class MultiheadAttention<double>;
+
+}  // namespace tg::nn

@@ -1,0 +1,132 @@
+#include <tapegrad/nn/attention.hpp>
+#include <tapegrad/nn/init.hpp>
+#include <tapegrad/ops.hpp>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace tg::nn {
+namespace {
+
+/// x (N, L, E) -> (N, heads, L, E / heads).
+template <class T>
+Tensor<T> split_heads(const Tensor<T>& x, std::size_t heads) {
+    const Shape s = x.shape();
+    return permute(reshape(x, {s[0], s[1], heads, s[2] / heads}), {0, 2, 1, 3});
+}
+
+/// x (N, L, E) times the rows [block·E, (block+1)·E) of w, plus that block of b.
+template <class T>
+Tensor<T> project_block(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b,
+                        std::size_t block, std::size_t e) {
+    const Shape s = x.shape();
+    const Tensor<T> wb = narrow(w, 0, block * e, e);
+    const Tensor<T> flat = reshape(x, {s[0] * s[1], e});
+    return reshape(linear(flat, wb, narrow(b, 0, block * e, e)), {s[0], s[1], e});
+}
+
+/// The (N or 1, 1, L, S) mask, 1 where a query may not look, from the options (undefined
+/// when nothing is masked).
+template <class T>
+Tensor<T> combined_mask(const AttentionMasks<T>& m, std::size_t n, std::size_t l, std::size_t s,
+                        const std::string& layer) {
+    Tensor<T> mask;
+    auto add = [&mask](const Tensor<T>& part) { mask = mask.defined() ? maximum(mask, part) : part; };
+    if (m.attn_mask.defined()) {
+        if (m.attn_mask.shape() != Shape{l, s})
+            throw ShapeError(layer + ": attn_mask must have shape (L, S) = " +
+                             shape_str(Shape{l, s}) + "; got " + shape_str(m.attn_mask.value().shape()));
+        add(reshape(m.attn_mask, {1, 1, l, s}));
+    }
+    if (m.key_padding_mask.defined()) {
+        if (m.key_padding_mask.shape() != Shape{n, s})
+            throw ShapeError(layer + ": key_padding_mask must have shape (N, S) = " +
+                             shape_str(Shape{n, s}) + "; got " +
+                             shape_str(m.key_padding_mask.value().shape()));
+        add(reshape(m.key_padding_mask, {n, 1, 1, s}));
+    }
+    if (m.is_causal) {
+        if (l != s) throw ShapeError(layer + ": is_causal needs L = S; got L = " + std::to_string(l) +
+                                     ", S = " + std::to_string(s));
+        add(reshape(triu(ones<T>({l, s}), 1), {1, 1, l, s}));
+    }
+    return mask;
+}
+
+}  // namespace
+
+template <class T>
+MultiheadAttention<T>::MultiheadAttention(std::size_t embed_dim, std::size_t num_heads, Rng& rng)
+    : embed_(embed_dim), heads_(num_heads) {
+    if (embed_ == 0 || heads_ == 0 || embed_ % heads_)
+        throw ValueError(describe() + ": embed_dim must be a positive multiple of num_heads");
+    build(&rng);
+}
+
+template <class T>
+MultiheadAttention<T>::MultiheadAttention(std::size_t embed_dim, std::size_t num_heads)
+    : MultiheadAttention(embed_dim, num_heads, default_rng()) {}
+
+template <class T>
+void MultiheadAttention<T>::build(Rng* rng) {
+    const std::size_t e = embed_;
+    const double k = 1.0 / std::sqrt(static_cast<double>(e));
+    in_proj_weight_ = this->register_parameter(
+        "in_proj_weight",
+        Tensor<T>(rng ? xavier_uniform<T>({3 * e, e}, *rng) : Array<T>({3 * e, e}, T(0)), true));
+    in_proj_bias_ = this->register_parameter("in_proj_bias", zeros<T>({3 * e}, true));
+    Array<T> w = rng ? uniform<T>({e, e}, -k, k, *rng) : Array<T>({e, e}, T(0));
+    out_proj_ = this->register_module("out_proj",
+                                      std::make_shared<Dense<T>>(w, Array<T>({e}, T(0))));
+}
+
+template <class T>
+void MultiheadAttention<T>::reset() {
+    build(nullptr);
+}
+
+template <class T>
+AttentionOutput<T> MultiheadAttention<T>::forward(const Tensor<T>& query, const Tensor<T>& key,
+                                                  const Tensor<T>& value,
+                                                  const AttentionMasks<T>& masks) {
+    const std::size_t e = embed_;
+    const bool shapes_ok = query.dim() == 3 && key.dim() == 3 && value.dim() == 3 &&
+                           query.shape()[2] == e && key.shape()[2] == e && value.shape()[2] == e &&
+                           key.shape() == value.shape() && key.shape()[0] == query.shape()[0];
+    if (!shapes_ok)
+        throw ShapeError(describe() + " expects query (N, L, " + std::to_string(e) +
+                         ") and key, value (N, S, " + std::to_string(e) + "); got " +
+                         shape_str(query.value().shape()) + ", " + shape_str(key.value().shape()) +
+                         ", " + shape_str(value.value().shape()));
+    const std::size_t n = query.shape()[0], l = query.shape()[1], s = key.shape()[1];
+    const Tensor<T> q = split_heads(project_block(query, in_proj_weight_, in_proj_bias_, 0, e), heads_);
+    const Tensor<T> k = split_heads(project_block(key, in_proj_weight_, in_proj_bias_, 1, e), heads_);
+    const Tensor<T> v = split_heads(project_block(value, in_proj_weight_, in_proj_bias_, 2, e), heads_);
+    const T scale = T(1) / std::sqrt(T(e / heads_));
+    Tensor<T> scores = matmul(q, permute(k, {0, 1, 3, 2})) * scale;  // (N, h, L, S)
+    const Tensor<T> mask = combined_mask(masks, n, l, s, describe());
+    if (mask.defined())
+        scores = masked_fill(scores, broadcast_to(mask, scores.shape()),
+                             -std::numeric_limits<T>::infinity());
+    const Tensor<T> weights = softmax(scores, -1);
+    const Tensor<T> heads = reshape(permute(matmul(weights, v), {0, 2, 1, 3}), {n * l, e});
+    const Tensor<T> out = reshape((*out_proj_)(heads), {n, l, e});
+    return {out, mean(weights, {1})};
+}
+
+template <class T>
+Tensor<T> MultiheadAttention<T>::forward(const Tensor<T>& x) {
+    return forward(x, x, x).output;
+}
+
+template <class T>
+std::string MultiheadAttention<T>::describe() const {
+    return "MultiheadAttention(" + std::to_string(embed_) + ", num_heads=" + std::to_string(heads_) +
+           ")";
+}
+
+template class MultiheadAttention<float>;
+template class MultiheadAttention<double>;
+
+}  // namespace tg::nn

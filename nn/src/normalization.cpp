@@ -1,0 +1,108 @@
+#include <tapegrad/nn/normalization.hpp>
+#include <tapegrad/ops/dropout.hpp>
+#include <tapegrad/ops/factory.hpp>
+#include <tapegrad/ops/normalization.hpp>
+
+#include <string>
+
+namespace tg::nn {
+
+// ---- LayerNorm -------------------------------------------------------------------------
+
+template <class T>
+LayerNorm<T>::LayerNorm(Shape normalized_shape, double eps, bool elementwise_affine)
+    : shape_(std::move(normalized_shape)), eps_(eps), affine_(elementwise_affine) {
+    if (shape_.empty()) throw ValueError("LayerNorm: normalized_shape needs at least one axis");
+    reset();
+}
+
+template <class T>
+void LayerNorm<T>::reset() {
+    if (!affine_) return;
+    weight_ = this->register_parameter("weight", ones<T>(shape_, true));
+    bias_ = this->register_parameter("bias", zeros<T>(shape_, true));
+}
+
+template <class T>
+Tensor<T> LayerNorm<T>::forward(const Tensor<T>& x) {
+    return layer_norm(x, shape_, weight_, bias_, eps_);
+}
+
+template <class T>
+std::string LayerNorm<T>::describe() const {
+    return "LayerNorm(" + shape_str(shape_) + ")";
+}
+
+// ---- BatchNorm -------------------------------------------------------------------------
+
+template <class T>
+BatchNorm<T>::BatchNorm(std::size_t num_features, int spatial_dims, double eps, double momentum,
+                        bool affine, bool track_running_stats)
+    : features_(num_features),
+      spatial_dims_(spatial_dims),
+      eps_(eps),
+      momentum_(momentum),
+      affine_(affine),
+      track_(track_running_stats) {
+    if (num_features == 0) throw ValueError(describe() + ": num_features must be at least 1");
+    reset();
+}
+
+template <class T>
+void BatchNorm<T>::reset() {
+    const Shape c{features_};
+    if (affine_) {
+        weight_ = this->register_parameter("weight", ones<T>(c, true));
+        bias_ = this->register_parameter("bias", zeros<T>(c, true));
+    }
+    if (track_) {
+        running_mean_ = this->register_buffer("running_mean", zeros<T>(c));
+        running_var_ = this->register_buffer("running_var", ones<T>(c));
+    }
+}
+
+template <class T>
+Tensor<T> BatchNorm<T>::forward(const Tensor<T>& x) {
+    const bool ranks_ok = spatial_dims_ == 1 ? (x.dim() == 2 || x.dim() == 3) : x.dim() == 4;
+    if (!ranks_ok || x.shape()[1] != features_)
+        throw ShapeError(describe() + " expects input " +
+                         (spatial_dims_ == 1 ? "(N, " + std::to_string(features_) + ") or (N, " +
+                                                   std::to_string(features_) + ", L)"
+                                             : "(N, " + std::to_string(features_) + ", H, W)") +
+                         "; got " + shape_str(x.value().shape()));
+    // Without running statistics, eval mode normalizes with the batch's too (as PyTorch).
+    const bool use_batch = this->is_training() || !track_;
+    return batch_norm(x, running_mean_, running_var_, weight_, bias_, use_batch, momentum_, eps_);
+}
+
+template <class T>
+std::string BatchNorm<T>::describe() const {
+    return "BatchNorm" + std::to_string(spatial_dims_) + "d(" + std::to_string(features_) + ")";
+}
+
+// ---- Dropout ---------------------------------------------------------------------------
+
+template <class T>
+Dropout<T>::Dropout(double p, Rng* rng) : p_(p), rng_(rng) {
+    if (!(p >= 0 && p <= 1))
+        throw ValueError("Dropout(p=" + std::to_string(p) + "): p must be in [0, 1]");
+}
+
+template <class T>
+Tensor<T> Dropout<T>::forward(const Tensor<T>& x) {
+    return dropout(x, p_, rng_ ? *rng_ : default_rng(), this->is_training());
+}
+
+template <class T>
+std::string Dropout<T>::describe() const {
+    return "Dropout(p=" + std::to_string(p_) + ")";
+}
+
+template class LayerNorm<float>;
+template class LayerNorm<double>;
+template class BatchNorm<float>;
+template class BatchNorm<double>;
+template class Dropout<float>;
+template class Dropout<double>;
+
+}  // namespace tg::nn

@@ -1,0 +1,200 @@
+// The layers of PyTorch's torch.nn that tapegrad has (Conv1d, Conv2d, ConvTranspose2d,
+// LayerNorm, BatchNorm1d/2d, Embedding, MultiheadAttention): outputs, running statistics
+// and every gradient against PyTorch's (tests/data/layers/layer_reference.txt, written by
+// make_layer_reference.py; the state_dict names load as they are), then parameter
+// gradients against central differences, train/eval behaviour, shapes and errors.
+
+#include "lib/test_helpers.hpp"
+#include "nn/nn_test_util.hpp"
+#include "reference_data.hpp"
+
+#include <tapegrad/nn/attention.hpp>
+#include <tapegrad/nn/conv.hpp>
+#include <tapegrad/nn/embedding.hpp>
+#include <tapegrad/nn/normalization.hpp>
+#include <tapegrad/nn/pooling.hpp>
+
+#include <functional>
+#include <memory>
+
+namespace tg::test {
+namespace {
+
+using T = double;
+
+template <class E, class F>
+void expect_error(F f, const std::string& part) {
+    EXPECT_TRUE(contains(error_message<E>(f), part));
+}
+
+void expect_close(const Array<T>& got, const Array<T>& want, const std::string& what) {
+    ASSERT_EQ(Shape(got.shape()), Shape(want.shape())) << what;
+    EXPECT_LT(relative_error(got, want), 1e-10) << what;
+}
+
+/// The module of a reference case, built with the case's configuration.
+std::shared_ptr<nn::Module<T>> layer_of(const std::string& name, nn::Rng& rng) {
+    nn::ConvOptions o;
+    if (name == "conv2d_groups") {
+        o.stride = 2, o.padding = 1, o.groups = 2;
+        return std::make_shared<nn::Conv2d<T>>(4, 6, Size2(3, 2), rng, o);
+    }
+    if (name == "conv2d_dilation") {
+        o.padding = 2, o.dilation = 2;
+        return std::make_shared<nn::Conv2d<T>>(3, 2, 3, rng, o);
+    }
+    if (name == "conv1d") {
+        o.stride = 2, o.padding = 1;
+        return std::make_shared<nn::Conv1d<T>>(3, 4, 3, rng, o);
+    }
+    if (name == "conv_transpose2d") {
+        o.stride = 2, o.padding = 1, o.output_padding = 1, o.groups = 2;
+        return std::make_shared<nn::ConvTranspose2d<T>>(4, 2, 3, rng, o);
+    }
+    if (name == "layer_norm") return std::make_shared<nn::LayerNorm<T>>(Shape{3, 5});
+    if (name == "batch_norm1d") return std::make_shared<nn::BatchNorm1d<T>>(3, 1e-5, 0.2);
+    if (name == "batch_norm1d_2d_input") return std::make_shared<nn::BatchNorm1d<T>>(4);
+    if (name == "batch_norm2d") return std::make_shared<nn::BatchNorm2d<T>>(3);
+    if (name == "embedding") return std::make_shared<nn::Embedding<T>>(7, 3, rng, 2);
+    return std::make_shared<nn::MultiheadAttention<T>>(8, 2, rng);
+}
+
+TEST(Layers, MatchPyTorch) {
+    const auto cases = read_reference(std::string(TAPEGRAD_TEST_DATA_DIR) + "/layers/layer_reference.txt");
+    ASSERT_EQ(cases.size(), 10u);
+    nn::Rng rng(1);
+    for (const ReferenceCase& c : cases) {
+        const std::string name = c.words.at(0);
+        SCOPED_TRACE(name);
+        auto m = layer_of(name, rng);
+        for (auto& [key, p] : m->named_parameters()) p.assign(c.at(key));
+        for (auto& [key, b] : m->named_buffers()) b.assign(c.at(key));
+        const bool is_embedding = name == "embedding";
+        Tensor<T> x(Array<T>(c.at("x")), !is_embedding);
+        Tape tape;
+        Tensor<T> out;
+        if (name == "attention") {
+            nn::AttentionMasks<T> masks{Tensor<T>(c.at("attn_mask")),
+                                        Tensor<T>(c.at("key_padding_mask"))};
+            auto r = static_cast<nn::MultiheadAttention<T>&>(*m)(x, Tensor<T>(c.at("key")),
+                                                                  Tensor<T>(c.at("value")), masks);
+            expect_close(r.weights.value(), c.at("weights"), "weights");
+            out = r.output;
+        } else {
+            out = (*m)(x);
+        }
+        expect_close(out.value(), c.at("output"), "output");
+        tape.backward(sum(Tensor<T>(c.at("cot")) * out));
+        for (const auto& [key, p] : m->named_parameters())
+            expect_close(p.grad().value(), c.at("grad_" + key), "grad " + key);
+        if (!is_embedding) expect_close(x.grad().value(), c.at("grad_x"), "grad x");
+        if (c.has("after_running_mean")) {  // BatchNorm: the buffers, then eval mode
+            const auto buffers = m->named_buffers();
+            expect_close(buffers.at(0).second.value(), c.at("after_running_mean"), "running_mean");
+            expect_close(buffers.at(1).second.value(), c.at("after_running_var"), "running_var");
+            m->eval();
+            expect_close((*m)(x).value(), c.at("eval_output"), "eval output");
+        }
+    }
+}
+
+/// Every parameter's tape gradient of loss() against central differences.
+void check_parameter_gradients(nn::Module<T>& m, const std::function<Tensor<T>()>& loss) {
+    m.zero_grad();
+    {
+        Tape tape;
+        tape.backward(loss());
+    }
+    const double eps = 1e-6;
+    for (auto& [name, p] : m.named_parameters()) {
+        const Array<T> grad = p.grad().value();
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            const T keep = p.value().data()[i];
+            p.mutable_value().data()[i] = keep + eps;
+            const double up = loss().item();
+            p.mutable_value().data()[i] = keep - eps;
+            const double down = loss().item();
+            p.mutable_value().data()[i] = keep;
+            EXPECT_NEAR(grad.data()[i], (up - down) / (2 * eps), 1e-6) << name << "[" << i << "]";
+        }
+    }
+}
+
+TEST(Layers, ParameterGradientsMatchFiniteDifferences) {
+    nn::Rng rng(2);
+    nn::ConvOptions o;
+    o.stride = 2, o.padding = 1, o.groups = 2;
+    nn::Conv2d<T> conv(2, 4, 3, rng, o);
+    const Tensor<T> image = randn<T>({2, 2, 5, 5}, rng), w_conv = randn<T>({2, 4, 3, 3}, rng);
+    check_parameter_gradients(conv, [&] { return sum(w_conv * tanh(conv(image))); });
+    nn::BatchNorm2d<T> bn(2);
+    const Tensor<T> w_bn = randn<T>({2, 2, 5, 5}, rng);
+    check_parameter_gradients(bn, [&] { return sum(w_bn * bn(image)); });
+    nn::MultiheadAttention<T> mha(4, 2, rng);
+    const Tensor<T> seq = randn<T>({2, 3, 4}, rng), w_mha = randn<T>({2, 3, 4}, rng);
+    check_parameter_gradients(mha, [&] {
+        return sum(w_mha * mha(seq, seq, seq, {Tensor<T>(), Tensor<T>(), true}).output);
+    });
+}
+
+TEST(Layers, TrainAndEval) {
+    nn::Rng rng(3);
+    nn::Dropout<T> drop(0.5, &rng);
+    const Tensor<T> x = ones<T>({1000});
+    const Tensor<T> y = drop(x);
+    const double kept = sum(gt(y, zeros<T>({1}))).item();
+    EXPECT_GT(kept, 400);
+    EXPECT_LT(kept, 600);
+    EXPECT_EQ(max(y, 0).item(), 2.0);  // kept values scaled by 1 / (1 − p)
+    drop.eval();
+    EXPECT_EQ(drop(x).value(), x.value());
+    // BatchNorm in eval mode leaves its running statistics alone.
+    nn::BatchNorm1d<T> bn(3);
+    bn.eval();
+    bn(randn<T>({4, 3}, rng));
+    EXPECT_EQ(bn.running_mean().value(), zeros<T>({3}).value());
+    bn.train();
+    bn(randn<T>({4, 3}, rng));
+    EXPECT_NE(bn.running_mean().value(), zeros<T>({3}).value());
+    // Buffers are saved, never trained.
+    EXPECT_EQ(bn.parameters().size(), 2u);
+    EXPECT_EQ(bn.buffers().size(), 2u);
+}
+
+TEST(Layers, ShapesAndPadding) {
+    nn::Rng rng(4);
+    nn::Sequential<T> net;
+    net.add(nn::Conv2d<T>(1, 4, 3, rng));
+    net.add(nn::ReLU<T>());
+    net.add(nn::MaxPool2d<T>(2));
+    net.add(nn::AdaptiveAvgPool2d<T>(1));
+    net.add(nn::Flatten<T>());
+    EXPECT_EQ(net(zeros<T>({5, 1, 8, 8})).shape(), Shape({5, 4}));
+    nn::Embedding<T> emb(5, 2, rng, 0);
+    Tensor<T> idx(Array<T>({2, 2}, T(0)));
+    idx.mutable_value()(1, 1) = 3;
+    Tape tape;
+    tape.backward(sum(emb(idx)));
+    // The padding row (0) gets no gradient; row 3 one per lookup.
+    EXPECT_EQ(emb.weight().grad().value()(0, 0), 0.0);
+    EXPECT_EQ(emb.weight().grad().value()(3, 1), 1.0);
+    EXPECT_EQ(emb(idx).shape(), Shape({2, 2, 2}));
+}
+
+TEST(Layers, WrongInputsNameTheLayer) {
+    nn::Rng rng(5);
+    nn::Conv2d<T> conv(3, 16, 3, rng);
+    expect_error<ShapeError>([&] { conv(zeros<T>({8, 1, 28, 28})); },
+                             "Conv2d(3, 16, k=3) expects input (N, 3, H, W); got (8, 1, 28, 28)");
+    nn::BatchNorm2d<T> bn(3);
+    expect_error<ShapeError>([&] { bn(zeros<T>({8, 3, 4})); }, "BatchNorm2d(3) expects input (N, 3, H, W)");
+    nn::Embedding<T> emb(4, 2, rng);
+    expect_error<ValueError>([&] { emb(Tensor<T>(Array<T>({1}, T(4)))); }, "not a whole number in [0, 4)");
+    nn::MultiheadAttention<T> mha(4, 2, rng);
+    expect_error<ShapeError>([&] { mha(zeros<T>({2, 3, 5})); }, "MultiheadAttention(4, num_heads=2) expects");
+    expect_error<ValueError>([&] { nn::MultiheadAttention<T>(5, 2, rng); }, "multiple of num_heads");
+    expect_error<ValueError>([&] { nn::Conv2d<T>(3, 4, 3, rng, {1, 0, 1, 2}); }, "divisible by groups");
+}
+
+}  // namespace
+}  // namespace tg::test
