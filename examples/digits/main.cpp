@@ -40,6 +40,7 @@ struct Options {
     std::size_t limit = 0;  ///< > 0: only the first `limit` images (smoke tests)
     bool resume = false;
     bool check = false;
+    bool check_loss = false;
     bool plots = true;
 };
 
@@ -100,6 +101,8 @@ int main(int argc, char** argv) {
     app.add_option("--limit", o.limit, "use only the first N images (0: all)");
     app.add_flag("--resume", o.resume, "continue from the checkpoint in --out");
     app.add_flag("--check", o.check, "exit 1 when the final test accuracy is below 97 %");
+    app.add_flag("--check-loss", o.check_loss,
+                 "exit 1 unless the last epoch's training loss is below half the first's");
     app.add_flag("!--no-plots", o.plots, "skip the pictures");
     if (const auto status = examples::parse_command_line(app, argc, argv)) return *status;
 
@@ -173,6 +176,10 @@ int main(int argc, char** argv) {
         digits::plot_training_curve(dir, history);
         digits::plot_confusion(dir, counts);
         digits::plot_misclassified(dir, test, predicted);
+    }
+    if (o.check_loss && (history.size() < 2 || history.back().train_loss >= 0.5 * history.front().train_loss)) {
+        std::fprintf(stderr, "digits: the training loss did not fall to half its first value\n");
+        return 1;
     }
     if (o.check && acc < 0.97) {
         std::fprintf(stderr, "digits: test accuracy %.2f %% is below 97 %%\n", 100 * acc);

@@ -64,8 +64,8 @@ bool plot_misclassified(const std::filesystem::path& dir, const Dataset& test,
                 for (std::size_t c = 0; c < kSide; ++c)
                     dat << c << " " << r << " " << test.pixels[i * kPixels + r * kSide + c] << "\n";
             dat << "\n\n";  // gnuplot's index k
-            script << "set title 'true " << test.labels[i] << ", predicted " << predicted[i]
-                   << "'\nplot [-0.5:7.5] [7.5:-0.5] 'misclassified.dat' index " << k
+            script << "set title \"true " << test.labels[i] << "\\npredicted " << predicted[i]
+                   << "\" font ',10'\nplot [-0.5:7.5] [7.5:-0.5] 'misclassified.dat' index " << k
                    << " using 1:2:3 with image\n";
         }
         script << "unset multiplot\n";
