@@ -55,6 +55,7 @@ public:
         return forward(query, key, value, masks);
     }
     using Module<T>::operator();
+    /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
     /// Registers zero parameters and a zero out_proj (clone() copies values in).
     void reset() override;

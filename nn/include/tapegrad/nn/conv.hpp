@@ -37,6 +37,7 @@ public:
            ConvOptions options = {});
     /// x of shape (N, in_channels, H, W) -> (N, out_channels, H_out, W_out).
     Tensor<T> forward(const Tensor<T>& x) override;
+    /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
     /// Registers zero parameters of the configured shapes (clone() copies values in).
     void reset() override;
@@ -66,6 +67,7 @@ public:
            ConvOptions options = {});
     /// x of shape (N, in_channels, L) -> (N, out_channels, L_out).
     Tensor<T> forward(const Tensor<T>& x) override;
+    /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
     /// Registers zero parameters of the configured shapes.
     void reset() override;
@@ -94,6 +96,7 @@ public:
                     ConvOptions options = {});
     /// x of shape (N, in_channels, H, W) -> (N, out_channels, H_out, W_out).
     Tensor<T> forward(const Tensor<T>& x) override;
+    /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
     /// Registers zero parameters of the configured shapes.
     void reset() override;

@@ -26,6 +26,7 @@ public:
     /// The rows of the table at `indices`. tg::ValueError for an index that is not a
     /// whole number in [0, num_embeddings).
     Tensor<T> forward(const Tensor<T>& indices) override;
+    /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
     /// Registers a zero table (clone() copies values in).
     void reset() override;

@@ -22,6 +22,7 @@ public:
     explicit LayerNorm(Shape normalized_shape, double eps = 1e-5, bool elementwise_affine = true);
     /// x with its trailing axes normalized to mean 0 and variance 1, then scaled and shifted.
     Tensor<T> forward(const Tensor<T>& x) override;
+    /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
     /// Registers weight = 1 and bias = 0 (clone() copies values in).
     void reset() override;
@@ -46,6 +47,7 @@ public:
               bool affine = true, bool track_running_stats = true);
     /// The normalized input.
     Tensor<T> forward(const Tensor<T>& x) override;
+    /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
     /// Registers weight 1, bias 0, running_mean 0 and running_var 1.
     void reset() override;
@@ -91,6 +93,7 @@ public:
     explicit Dropout(double p = 0.5, Rng* rng = nullptr);
     /// dropout(x, p, rng, is_training()).
     Tensor<T> forward(const Tensor<T>& x) override;
+    /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
 
 private:

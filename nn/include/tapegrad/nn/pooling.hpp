@@ -18,6 +18,7 @@ public:
         : kernel_(kernel_size), stride_(stride), padding_(padding), dilation_(dilation) {}
     /// The pooled input.
     Tensor<T> forward(const Tensor<T>& x) override;
+    /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
 
 private:
@@ -34,6 +35,7 @@ public:
         : kernel_(kernel_size), stride_(stride), padding_(padding), count_include_pad_(count_include_pad) {}
     /// The pooled input.
     Tensor<T> forward(const Tensor<T>& x) override;
+    /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
 
 private:
@@ -49,6 +51,7 @@ public:
     explicit AdaptiveAvgPool2d(Size2 output_size) : output_(output_size) {}
     /// The pooled input.
     Tensor<T> forward(const Tensor<T>& x) override;
+    /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
 
 private:
@@ -63,6 +66,7 @@ public:
     explicit Flatten(long start_dim = 1, long end_dim = -1) : start_(start_dim), end_(end_dim) {}
     /// The flattened input.
     Tensor<T> forward(const Tensor<T>& x) override;
+    /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
 
 private:

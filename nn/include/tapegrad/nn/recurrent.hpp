@@ -43,6 +43,7 @@ public:
     LSTMState<T> operator()(const Tensor<T>& x, const std::optional<LSTMState<T>>& state = {}) {
         return forward(x, state);
     }
+    /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
     /// Registers zero parameters of the configured shapes (clone() copies values in).
     void reset() override;
@@ -72,6 +73,7 @@ public:
     /// forward(x, h).
     Tensor<T> operator()(const Tensor<T>& x, const Tensor<T>& h) { return forward(x, h); }
     using Module<T>::operator();
+    /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
     /// Registers zero parameters of the configured shapes.
     void reset() override;
@@ -110,6 +112,7 @@ public:
                                                 const std::optional<LSTMState<T>>& state = {}) {
         return forward(x, state);
     }
+    /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
     /// Registers zero parameters of the configured shapes.
     void reset() override;
@@ -142,6 +145,7 @@ public:
         return forward(x, h0);
     }
     using Module<T>::operator();
+    /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
     /// Registers zero parameters of the configured shapes.
     void reset() override;
