@@ -29,7 +29,8 @@ struct ReferenceCase {
     const Array<double>& at(const std::string& key) const {
         const auto it = tensors.find(key);
         if (it == tensors.end())
-            throw std::runtime_error("reference case '" + words.at(0) + "' has no tensor '" + key + "'");
+            throw std::runtime_error("reference case '" + words.at(0) + "' has no tensor '" + key +
+                                     "'");
         return it->second;
     }
 };
@@ -57,7 +58,8 @@ inline std::vector<ReferenceCase> read_reference(const std::string& path) {
         Array<double> a = Array<double>::from_shape(shape);
         for (double& v : a) words >> v;
         if (!words || cases.empty())
-            throw std::runtime_error(path + ":" + std::to_string(number) + ": malformed tensor line");
+            throw std::runtime_error(path + ":" + std::to_string(number) +
+                                     ": malformed tensor line");
         cases.back().tensors.emplace(key, std::move(a));
     }
     return cases;

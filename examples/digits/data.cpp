@@ -82,7 +82,8 @@ Dataset load(const std::filesystem::path& path, std::size_t limit) {
     }
     int error = Z_OK;
     const char* message = gzerror(file.get(), &error);
-    if (error != Z_OK && error != Z_STREAM_END) fail(path, std::string("is not valid gzip: ") + message);
+    if (error != Z_OK && error != Z_STREAM_END)
+        fail(path, std::string("is not valid gzip: ") + message);
     if (data.size() == 0) fail(path, "holds no images");
     return data;
 }

@@ -10,7 +10,7 @@
 
 namespace digits {
 
-constexpr std::size_t kSide = 8;               ///< images are kSide x kSide
+constexpr std::size_t kSide = 8;                ///< images are kSide x kSide
 constexpr std::size_t kPixels = kSide * kSide;  ///< values per image
 constexpr std::size_t kClasses = 10;
 

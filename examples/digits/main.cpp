@@ -47,10 +47,14 @@ struct Options {
 nn::Sequential<T> make_model(nn::Rng& rng) {
     nn::ConvOptions same;
     same.padding = 1;
-    return nn::Sequential<T>{nn::Conv2d<T>(1, 16, 3, rng, same), nn::ReLU<T>(),
-                             nn::MaxPool2d<T>(2),                nn::Conv2d<T>(16, 32, 3, rng, same),
-                             nn::ReLU<T>(),                      nn::MaxPool2d<T>(2),
-                             nn::Flatten<T>(),                   nn::Dropout<T>(0.25, &rng),
+    return nn::Sequential<T>{nn::Conv2d<T>(1, 16, 3, rng, same),
+                             nn::ReLU<T>(),
+                             nn::MaxPool2d<T>(2),
+                             nn::Conv2d<T>(16, 32, 3, rng, same),
+                             nn::ReLU<T>(),
+                             nn::MaxPool2d<T>(2),
+                             nn::Flatten<T>(),
+                             nn::Dropout<T>(0.25, &rng),
                              nn::Dense<T>(128, 10, rng)};
 }
 
@@ -89,12 +93,15 @@ long saved_epoch(const std::filesystem::path& dir) {
 
 int main(int argc, char** argv) {
     Options o;
-    CLI::App app("Trains a small CNN on scikit-learn's handwritten digits with tapegrad.", "digits");
+    CLI::App app("Trains a small CNN on scikit-learn's handwritten digits with tapegrad.",
+                 "digits");
     app.option_defaults()->always_capture_default();
     app.add_option("--data", o.data, "digits.csv.gz (Debian's python3-sklearn ships it)");
     app.add_option("--out", o.out, "where the checkpoint, the CSV files and the pictures go");
-    app.add_option("--epochs", o.epochs, "passes over the training set")->check(CLI::Range(1L, 100000L));
-    app.add_option("--batch-size", o.batch_size, "images per step")->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+    app.add_option("--epochs", o.epochs, "passes over the training set")
+        ->check(CLI::Range(1L, 100000L));
+    app.add_option("--batch-size", o.batch_size, "images per step")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
     app.add_option("--lr", o.lr, "AdamW's peak learning rate")->check(examples::kPositiveNumber);
     app.add_option("--weight-decay", o.weight_decay, "AdamW's decoupled weight decay");
     app.add_option("--seed", o.seed, "seeds the split, the weights, dropout and the batch order");
@@ -117,7 +124,8 @@ int main(int argc, char** argv) {
     if (!examples::make_output_dir(dir)) return 2;
     const std::size_t test_size = all.size() * 360 / 1797;
     const digits::Split split = digits::split(all.size(), test_size, o.seed);
-    const digits::Dataset train = digits::subset(all, split.train), test = digits::subset(all, split.test);
+    const digits::Dataset train = digits::subset(all, split.train),
+                          test = digits::subset(all, split.test);
     const auto [x_train, y_train] = tensors_of(train);
     const auto [x_test, y_test] = tensors_of(test);
     std::printf("digits: %zu training and %zu test images from %s\n", train.size(), test.size(),
@@ -177,7 +185,8 @@ int main(int argc, char** argv) {
         digits::plot_confusion(dir, counts);
         digits::plot_misclassified(dir, test, predicted);
     }
-    if (o.check_loss && (history.size() < 2 || history.back().train_loss >= 0.5 * history.front().train_loss)) {
+    if (o.check_loss &&
+        (history.size() < 2 || history.back().train_loss >= 0.5 * history.front().train_loss)) {
         std::fprintf(stderr, "digits: the training loss did not fall to half its first value\n");
         return 1;
     }

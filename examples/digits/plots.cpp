@@ -8,7 +8,8 @@
 
 namespace digits {
 
-bool plot_training_curve(const std::filesystem::path& dir, const std::vector<EpochRecord>& history) {
+bool plot_training_curve(const std::filesystem::path& dir,
+                         const std::vector<EpochRecord>& history) {
     std::ostringstream csv;
     csv << "epoch,train_loss,test_accuracy,lr\n";
     for (const EpochRecord& r : history)

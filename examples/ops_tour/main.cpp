@@ -50,7 +50,8 @@ Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v) {
     const double scale = 1.0 / std::sqrt(static_cast<double>(q.shape()[2]));
     const Tensor scores = tg::matmul(q, tg::permute(k, {0, 2, 1})) * scale;  // (b, t, t)
     const Tensor future = tg::triu(tg::ones({time, time}), 1);               // 1 above the diagonal
-    const Tensor weights = tg::softmax(tg::masked_fill(scores, future, -std::numeric_limits<double>::infinity()), -1);
+    const Tensor weights =
+        tg::softmax(tg::masked_fill(scores, future, -std::numeric_limits<double>::infinity()), -1);
     return tg::matmul(weights, v);
 }
 
@@ -99,8 +100,8 @@ bool factories_and_hessian() {
     const Tensor x = tg::reshape(tg::arange(6), {2, 3});
     const Tensor clipped = tg::where(tg::gt(x, tg::full({1}, 2.0)), tg::full({1}, 2.0), x);
     std::cout << "   x = " << x << "\n   where(x > 2, 2, x) = " << clipped << "\n";
-    std::cout << "   stack({x[0], x[1]}, 1) = " << tg::stack({tg::select(x, 0, 0), tg::select(x, 0, 1)}, 1)
-              << "\n";
+    std::cout << "   stack({x[0], x[1]}, 1) = "
+              << tg::stack({tg::select(x, 0, 0), tg::select(x, 0, 1)}, 1) << "\n";
     // f(x) = Σ xᵢ³ has the Hessian diag(6 xᵢ).
     const Tensor p = tg::arange(1.0, 4.0, 1.0);
     const Tensor h = tg::hessian([](const Tensor& v) { return tg::sum(tg::pow(v, 3.0)); }, p);
@@ -112,9 +113,10 @@ bool factories_and_hessian() {
 
 int main(int argc, char** argv) {
     std::uint64_t seed = 7;
-    CLI::App app("A tour of tapegrad's ops: a sine fit, causal attention, a 1-D convolution, "
-                 "factories and a Hessian; exits 1 when one of their checks fails.",
-                 "ops_tour");
+    CLI::App app(
+        "A tour of tapegrad's ops: a sine fit, causal attention, a 1-D convolution, "
+        "factories and a Hessian; exits 1 when one of their checks fails.",
+        "ops_tour");
     app.option_defaults()->always_capture_default();
     app.add_option("--seed", seed, "seeds the random tensors");
     if (const auto status = examples::parse_command_line(app, argc, argv)) return *status;

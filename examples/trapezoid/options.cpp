@@ -38,7 +38,8 @@ below are those of the recipe given, adam when none is):
         example's choice: after 20,000 epochs the loss was still on its initial
         plateau with lr 0.1 and with lr 2, while 0.5 trained steadily.)";
 
-const char* const kFooter = R"(--check compares the network's gradients three ways (the tape, tg::nn::reference,
+const char* const kFooter =
+    R"(--check compares the network's gradients three ways (the tape, tg::nn::reference,
 central finite differences) and prints the largest disagreement per layer.
 --threads K > 1 splits each batch between K worker threads (tg::nn::DataParallel;
 batches under 2 x 128 rows stay on one thread). --distributed needs tapegrad built
@@ -96,8 +97,7 @@ std::optional<int> parse_options(int argc, char** argv, Options& options) {
         ->check(examples::kPositiveNumber);
     app.add_flag("--distributed", o.distributed,
                  "split each batch between MPI ranks (mpirun -np R)");
-    app.add_option("--threads", o.threads,
-                   "split each batch between worker threads (see below)")
+    app.add_option("--threads", o.threads, "split each batch between worker threads (see below)")
         ->check(CLI::Range(std::size_t{1}, std::size_t{256}));
     if (const auto status = examples::parse_command_line(app, argc, argv)) return status;
 

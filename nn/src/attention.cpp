@@ -32,23 +32,27 @@ template <class T>
 Tensor<T> combined_mask(const AttentionMasks<T>& m, std::size_t n, std::size_t l, std::size_t s,
                         const std::string& layer) {
     Tensor<T> mask;
-    auto add = [&mask](const Tensor<T>& part) { mask = mask.defined() ? maximum(mask, part) : part; };
+    auto add = [&mask](const Tensor<T>& part) {
+        mask = mask.defined() ? maximum(mask, part) : part;
+    };
     if (m.attn_mask.defined()) {
         if (m.attn_mask.shape() != Shape{l, s})
-            throw ShapeError(layer + ": attn_mask must have shape (L, S) = " +
-                             shape_str(Shape{l, s}) + "; got " + shape_str(m.attn_mask.value().shape()));
+            throw ShapeError(layer +
+                             ": attn_mask must have shape (L, S) = " + shape_str(Shape{l, s}) +
+                             "; got " + shape_str(m.attn_mask.value().shape()));
         add(reshape(m.attn_mask, {1, 1, l, s}));
     }
     if (m.key_padding_mask.defined()) {
         if (m.key_padding_mask.shape() != Shape{n, s})
-            throw ShapeError(layer + ": key_padding_mask must have shape (N, S) = " +
-                             shape_str(Shape{n, s}) + "; got " +
-                             shape_str(m.key_padding_mask.value().shape()));
+            throw ShapeError(
+                layer + ": key_padding_mask must have shape (N, S) = " + shape_str(Shape{n, s}) +
+                "; got " + shape_str(m.key_padding_mask.value().shape()));
         add(reshape(m.key_padding_mask, {n, 1, 1, s}));
     }
     if (m.is_causal) {
-        if (l != s) throw ShapeError(layer + ": is_causal needs L = S; got L = " + std::to_string(l) +
-                                     ", S = " + std::to_string(s));
+        if (l != s)
+            throw ShapeError(layer + ": is_causal needs L = S; got L = " + std::to_string(l) +
+                             ", S = " + std::to_string(s));
         add(reshape(triu(ones<T>({l, s}), 1), {1, 1, l, s}));
     }
     return mask;
@@ -77,8 +81,8 @@ void MultiheadAttention<T>::build(Rng* rng) {
         Tensor<T>(rng ? xavier_uniform<T>({3 * e, e}, *rng) : Array<T>({3 * e, e}, T(0)), true));
     in_proj_bias_ = this->register_parameter("in_proj_bias", zeros<T>({3 * e}, true));
     Array<T> w = rng ? uniform<T>({e, e}, -k, k, *rng) : Array<T>({e, e}, T(0));
-    out_proj_ = this->register_module("out_proj",
-                                      std::make_shared<Dense<T>>(w, Array<T>({e}, T(0))));
+    out_proj_ =
+        this->register_module("out_proj", std::make_shared<Dense<T>>(w, Array<T>({e}, T(0))));
 }
 
 template <class T>
@@ -100,9 +104,12 @@ AttentionOutput<T> MultiheadAttention<T>::forward(const Tensor<T>& query, const 
                          shape_str(query.value().shape()) + ", " + shape_str(key.value().shape()) +
                          ", " + shape_str(value.value().shape()));
     const std::size_t n = query.shape()[0], l = query.shape()[1], s = key.shape()[1];
-    const Tensor<T> q = split_heads(project_block(query, in_proj_weight_, in_proj_bias_, 0, e), heads_);
-    const Tensor<T> k = split_heads(project_block(key, in_proj_weight_, in_proj_bias_, 1, e), heads_);
-    const Tensor<T> v = split_heads(project_block(value, in_proj_weight_, in_proj_bias_, 2, e), heads_);
+    const Tensor<T> q =
+        split_heads(project_block(query, in_proj_weight_, in_proj_bias_, 0, e), heads_);
+    const Tensor<T> k =
+        split_heads(project_block(key, in_proj_weight_, in_proj_bias_, 1, e), heads_);
+    const Tensor<T> v =
+        split_heads(project_block(value, in_proj_weight_, in_proj_bias_, 2, e), heads_);
     const T scale = T(1) / std::sqrt(T(e / heads_));
     Tensor<T> scores = matmul(q, permute(k, {0, 1, 3, 2})) * scale;  // (N, h, L, S)
     const Tensor<T> mask = combined_mask(masks, n, l, s, describe());
@@ -122,8 +129,8 @@ Tensor<T> MultiheadAttention<T>::forward(const Tensor<T>& x) {
 
 template <class T>
 std::string MultiheadAttention<T>::describe() const {
-    return "MultiheadAttention(" + std::to_string(embed_) + ", num_heads=" + std::to_string(heads_) +
-           ")";
+    return "MultiheadAttention(" + std::to_string(embed_) +
+           ", num_heads=" + std::to_string(heads_) + ")";
 }
 
 template class MultiheadAttention<float>;

@@ -28,25 +28,20 @@ void check_channels(const std::string& layer, const Tensor<T>& x, std::size_t ra
                     std::size_t channels) {
     if (x.dim() != rank || x.shape()[1] != channels)
         throw ShapeError(layer + " expects input (N, " + std::to_string(channels) +
-                         (rank == 3 ? ", L" : ", H, W") + "); got " +
-                         shape_str(x.value().shape()));
+                         (rank == 3 ? ", L" : ", H, W") + "); got " + shape_str(x.value().shape()));
 }
 
-std::string size_text(Size2 s) {
-    return s.h == s.w ? std::to_string(s.h)
-                      : "(" + std::to_string(s.h) + ", " + std::to_string(s.w) + ")";
-}
 
 /// "Conv2d(3, 16, k=3, stride=2, ...)": the arguments that differ from the defaults.
 std::string conv_name(const char* kind, std::size_t in, std::size_t out, Size2 k,
                       const ConvOptions& o, bool transpose) {
     std::string s = std::string(kind) + "(" + std::to_string(in) + ", " + std::to_string(out) +
-                    ", k=" + size_text(k);
-    if (o.stride.h != 1 || o.stride.w != 1) s += ", stride=" + size_text(o.stride);
-    if (o.padding.h || o.padding.w) s += ", padding=" + size_text(o.padding);
-    if (o.dilation.h != 1 || o.dilation.w != 1) s += ", dilation=" + size_text(o.dilation);
+                    ", k=" + to_string(k);
+    if (o.stride.h != 1 || o.stride.w != 1) s += ", stride=" + to_string(o.stride);
+    if (o.padding.h || o.padding.w) s += ", padding=" + to_string(o.padding);
+    if (o.dilation.h != 1 || o.dilation.w != 1) s += ", dilation=" + to_string(o.dilation);
     if (transpose && (o.output_padding.h || o.output_padding.w))
-        s += ", output_padding=" + size_text(o.output_padding);
+        s += ", output_padding=" + to_string(o.output_padding);
     if (o.groups != 1) s += ", groups=" + std::to_string(o.groups);
     if (!o.bias) s += ", bias=false";
     return s + ")";
@@ -56,8 +51,9 @@ void check_config(const std::string& layer, std::size_t in, std::size_t out, Siz
                   const ConvOptions& o) {
     if (in == 0 || out == 0 || k.h == 0 || k.w == 0 || o.groups == 0 || in % o.groups ||
         out % o.groups)
-        throw ValueError(layer + ": channels and kernel sizes must be at least 1, and both "
-                                 "channel counts divisible by groups");
+        throw ValueError(layer +
+                         ": channels and kernel sizes must be at least 1, and both "
+                         "channel counts divisible by groups");
 }
 
 }  // namespace
@@ -80,9 +76,9 @@ Conv2d<T>::Conv2d(std::size_t in_channels, std::size_t out_channels, Size2 kerne
 template <class T>
 void Conv2d<T>::build(Rng* rng) {
     const std::size_t per_group = in_ / options_.groups;
-    make_conv_parameters<T>({out_, per_group, kernel_.h, kernel_.w}, per_group * kernel_.h * kernel_.w,
-                            out_, options_.bias, rng, weight_, bias_,
-                            [this](const std::string& n, Tensor<T> t) {
+    make_conv_parameters<T>({out_, per_group, kernel_.h, kernel_.w},
+                            per_group * kernel_.h * kernel_.w, out_, options_.bias, rng, weight_,
+                            bias_, [this](const std::string& n, Tensor<T> t) {
                                 return this->register_parameter(n, std::move(t));
                             });
 }
@@ -164,9 +160,9 @@ template <class T>
 void ConvTranspose2d<T>::build(Rng* rng) {
     // PyTorch's fan_in of a (in, out / groups, kH, kW) weight: its axis 1 times the kernel.
     const std::size_t per_group = out_ / options_.groups;
-    make_conv_parameters<T>({in_, per_group, kernel_.h, kernel_.w}, per_group * kernel_.h * kernel_.w,
-                            out_, options_.bias, rng, weight_, bias_,
-                            [this](const std::string& n, Tensor<T> t) {
+    make_conv_parameters<T>({in_, per_group, kernel_.h, kernel_.w},
+                            per_group * kernel_.h * kernel_.w, out_, options_.bias, rng, weight_,
+                            bias_, [this](const std::string& n, Tensor<T> t) {
                                 return this->register_parameter(n, std::move(t));
                             });
 }

@@ -23,9 +23,7 @@ Tensor<T> rows_of(const Tensor<T>& x, std::size_t begin, std::size_t end) {
 }
 
 /// The first row of worker k's block when `rows` rows are split between `team` workers.
-std::size_t first_row(std::size_t k, std::size_t team, std::size_t rows) {
-    return k * rows / team;
-}
+std::size_t first_row(std::size_t k, std::size_t team, std::size_t rows) { return k * rows / team; }
 
 std::string describe(const std::exception_ptr& error) {
     try {
@@ -47,8 +45,10 @@ DataParallel<T>::DataParallel(Module<T>& model, LossFn loss, DataParallelOptions
       params_(model.parameters()),
       pool_(std::make_unique<tg::detail::WorkerPool>()) {
     detail::apply_thread_policy();
-    if (!loss_) throw ValueError("DataParallel: the loss function is empty; pass one, e.g. "
-                                 "tg::nn::half_sse_per_example<double>");
+    if (!loss_)
+        throw ValueError(
+            "DataParallel: the loss function is empty; pass one, e.g. "
+            "tg::nn::half_sse_per_example<double>");
 }
 
 template <class T>
@@ -99,12 +99,14 @@ void DataParallel<T>::run_worker(std::size_t k, std::size_t team, const Tensor<T
         const double share = double(end - begin) / double(rows);
         Tape tape;
         // A team of one takes the batch itself: no copy.
-        const Tensor<T> loss = team == 1 ? loss_((*model_)(x), y)
-                                         : loss_((*model_)(rows_of(x, begin, end)), rows_of(y, begin, end));
+        const Tensor<T> loss =
+            team == 1 ? loss_((*model_)(x), y)
+                      : loss_((*model_)(rows_of(x, begin, end)), rows_of(y, begin, end));
         if (loss.size() != 1)
             throw ShapeError("the loss has shape " + shape_str(loss.value().shape()) +
                              "; DataParallel needs a one-element loss, a mean over the rows");
-        grads_[k] = tape.gradient(loss, params_, Tensor<T>(Array<T>(loss.value().shape(), T(share))));
+        grads_[k] =
+            tape.gradient(loss, params_, Tensor<T>(Array<T>(loss.value().shape(), T(share))));
         losses_[k] = double(loss.item()) * share;
     } catch (...) {
         errors_[k] = std::current_exception();

@@ -15,8 +15,9 @@ Embedding<T>::Embedding(std::size_t num_embeddings, std::size_t embedding_dim, R
                         std::optional<std::size_t> padding_idx)
     : num_(num_embeddings), dim_(embedding_dim), padding_idx_(padding_idx) {
     if (num_ == 0 || dim_ == 0 || (padding_idx_ && *padding_idx_ >= num_))
-        throw ValueError(describe() + ": sizes must be at least 1 and padding_idx below "
-                                      "num_embeddings");
+        throw ValueError(describe() +
+                         ": sizes must be at least 1 and padding_idx below "
+                         "num_embeddings");
     Array<T> table = normal<T>({num_, dim_}, 0.0, 1.0, rng);
     if (padding_idx_)
         for (std::size_t j = 0; j < dim_; ++j) table(*padding_idx_, j) = T(0);

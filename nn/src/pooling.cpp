@@ -5,14 +5,6 @@
 #include <string>
 
 namespace tg::nn {
-namespace {
-
-std::string size_text(Size2 s) {
-    return s.h == s.w ? std::to_string(s.h)
-                      : "(" + std::to_string(s.h) + ", " + std::to_string(s.w) + ")";
-}
-
-}  // namespace
 
 template <class T>
 Tensor<T> MaxPool2d<T>::forward(const Tensor<T>& x) {
@@ -21,7 +13,7 @@ Tensor<T> MaxPool2d<T>::forward(const Tensor<T>& x) {
 
 template <class T>
 std::string MaxPool2d<T>::describe() const {
-    return "MaxPool2d(" + size_text(kernel_) + ")";
+    return "MaxPool2d(" + to_string(kernel_) + ")";
 }
 
 template <class T>
@@ -31,7 +23,7 @@ Tensor<T> AvgPool2d<T>::forward(const Tensor<T>& x) {
 
 template <class T>
 std::string AvgPool2d<T>::describe() const {
-    return "AvgPool2d(" + size_text(kernel_) + ")";
+    return "AvgPool2d(" + to_string(kernel_) + ")";
 }
 
 template <class T>
@@ -41,7 +33,7 @@ Tensor<T> AdaptiveAvgPool2d<T>::forward(const Tensor<T>& x) {
 
 template <class T>
 std::string AdaptiveAvgPool2d<T>::describe() const {
-    return "AdaptiveAvgPool2d(" + size_text(output_) + ")";
+    return "AdaptiveAvgPool2d(" + to_string(output_) + ")";
 }
 
 template <class T>

@@ -21,7 +21,8 @@ std::vector<Gates<T>> make_layers(std::size_t gates, std::size_t input_size, std
                                   Register reg) {
     const double k = 1.0 / std::sqrt(static_cast<double>(hidden));
     auto make = [&](const std::string& name, const Shape& shape) {
-        return reg(name, Tensor<T>(rng ? uniform<T>(shape, -k, k, *rng) : Array<T>(shape, T(0)), true));
+        return reg(name,
+                   Tensor<T>(rng ? uniform<T>(shape, -k, k, *rng) : Array<T>(shape, T(0)), true));
     };
     std::vector<Gates<T>> layers;
     for (std::size_t l = 0; l < num_layers; ++l) {
@@ -105,17 +106,17 @@ void check_sizes(const std::string& layer, std::size_t in, std::size_t hidden, s
 
 // Each class draws its parameters in build(&rng) (constructors) and registers zeros in
 // build(nullptr) (reset(), before clone() copies the values in).
-#define TG_RECURRENT_BUILD(Class, gates, cell, num_layers)                                   \
-    template <class T>                                                                      \
-    void Class<T>::build(Rng* rng) {                                                        \
+#define TG_RECURRENT_BUILD(Class, gates, cell, num_layers)                                       \
+    template <class T>                                                                           \
+    void Class<T>::build(Rng* rng) {                                                             \
         layers_ = make_layers<T>(gates, input_size_, hidden_size_, num_layers, bias_, cell, rng, \
-                                 [this](const std::string& name, Tensor<T> t) {             \
-                                     return this->register_parameter(name, std::move(t));   \
-                                 });                                                        \
-    }                                                                                       \
-    template <class T>                                                                      \
-    void Class<T>::reset() {                                                                \
-        build(nullptr);                                                                     \
+                                 [this](const std::string& name, Tensor<T> t) {                  \
+                                     return this->register_parameter(name, std::move(t));        \
+                                 });                                                             \
+    }                                                                                            \
+    template <class T>                                                                           \
+    void Class<T>::reset() {                                                                     \
+        build(nullptr);                                                                          \
     }
 TG_RECURRENT_BUILD(LSTMCell, 4, true, 1)
 TG_RECURRENT_BUILD(GRUCell, 3, true, 1)

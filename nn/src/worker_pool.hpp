@@ -34,8 +34,8 @@ private:
     void thread_loop(std::size_t k);
 
     std::mutex mutex_;
-    std::condition_variable start_;  ///< a new run (generation_ changed) or stop_
-    std::condition_variable done_;   ///< remaining_ reached 0
+    std::condition_variable start_;     ///< a new run (generation_ changed) or stop_
+    std::condition_variable done_;      ///< remaining_ reached 0
     std::vector<std::thread> threads_;  ///< thread i runs job(i + 1)
     const std::function<void(std::size_t)>* job_ = nullptr;
     std::size_t team_ = 0;

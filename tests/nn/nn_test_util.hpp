@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 
 // TG_TEST_UNDER_ASAN: AddressSanitizer is compiled in (its quarantine grows the resident
@@ -94,6 +95,30 @@ inline std::string temp_path(const std::string& name) {
         return p;
     }()};
     return (dir.path / name).string();
+}
+
+/// Every parameter's tape gradient of loss() (double) against central differences of
+/// step 1e-6, to 1e-6 absolute.
+inline void check_parameter_gradients(nn::Module<double>& m,
+                                      const std::function<Tensor<double>()>& loss) {
+    m.zero_grad();
+    {
+        Tape tape;
+        tape.backward(loss());
+    }
+    const double eps = 1e-6;
+    for (auto& [name, p] : m.named_parameters()) {
+        const Array<double> grad = p.grad().value();
+        for (std::size_t i = 0; i < p.size(); ++i) {
+            const double keep = p.value().data()[i];
+            p.mutable_value().data()[i] = keep + eps;
+            const double up = loss().item();
+            p.mutable_value().data()[i] = keep - eps;
+            const double down = loss().item();
+            p.mutable_value().data()[i] = keep;
+            EXPECT_NEAR(grad.data()[i], (up - down) / (2 * eps), 1e-6) << name << "[" << i << "]";
+        }
+    }
 }
 
 }  // namespace tg::test

@@ -3,7 +3,7 @@
 // PyTorch's state_dict names load as they are), parameter gradients against central
 // differences, shapes, clone and the errors for wrong inputs.
 
-#include "lib/test_helpers.hpp"
+#include "nn/expect_message.hpp"
 #include "nn/nn_test_util.hpp"
 #include "reference_data.hpp"
 
@@ -14,11 +14,6 @@ namespace tg::test {
 namespace {
 
 using T = double;
-
-template <class E, class F>
-void expect_error(F f, const std::string& part) {
-    EXPECT_TRUE(contains(error_message<E>(f), part));
-}
 
 /// Sets each parameter of `m` to the reference's tensor of the same name.
 void load_parameters(nn::Module<T>& m, const ReferenceCase& c) {
@@ -61,7 +56,8 @@ void check_case(const ReferenceCase& c, M& m, Run run) {
 }
 
 TEST(Recurrent, MatchesPyTorch) {
-    const auto cases = read_reference(std::string(TAPEGRAD_TEST_DATA_DIR) + "/layers/recurrent_reference.txt");
+    const auto cases =
+        read_reference(std::string(TAPEGRAD_TEST_DATA_DIR) + "/layers/recurrent_reference.txt");
     ASSERT_EQ(cases.size(), 6u);
     nn::Rng rng(1);
     for (const ReferenceCase& c : cases) {
@@ -99,27 +95,6 @@ TEST(Recurrent, MatchesPyTorch) {
     }
 }
 
-/// Every parameter's tape gradient of loss() against central differences.
-void check_parameter_gradients(nn::Module<T>& m, const std::function<Tensor<T>()>& loss) {
-    {
-        Tape tape;
-        tape.backward(loss());
-    }
-    const double eps = 1e-6;
-    for (auto& [name, p] : m.named_parameters()) {
-        const Array<T> grad = p.grad().value();
-        for (std::size_t i = 0; i < p.size(); ++i) {
-            const T keep = p.value().data()[i];
-            p.mutable_value().data()[i] = keep + eps;
-            const double up = loss().item();
-            p.mutable_value().data()[i] = keep - eps;
-            const double down = loss().item();
-            p.mutable_value().data()[i] = keep;
-            EXPECT_NEAR(grad.data()[i], (up - down) / (2 * eps), 1e-6) << name << "[" << i << "]";
-        }
-    }
-}
-
 TEST(Recurrent, ParameterGradientsMatchFiniteDifferences) {
     nn::Rng rng(2);
     const Tensor<T> x = randn<T>({2, 3, 2}, rng), w = randn<T>({2, 3, 3}, rng);
@@ -137,9 +112,11 @@ TEST(Recurrent, InputAndStateGradcheck) {
         return lstm(in[0], nn::LSTMState<T>{in[1], in[2]}).output;
     };
     EXPECT_TRUE(gradcheck(lstm_f, {randn<T>({2, 4, 2}, rng), randn<T>({1, 2, 3}, rng),
-                                   randn<T>({1, 2, 3}, rng)}).passed);
+                                   randn<T>({1, 2, 3}, rng)})
+                    .passed);
     EXPECT_TRUE(gradgradcheck(lstm_f, {randn<T>({1, 2, 2}, rng), randn<T>({1, 1, 3}, rng),
-                                       randn<T>({1, 1, 3}, rng)}).passed);
+                                       randn<T>({1, 1, 3}, rng)})
+                    .passed);
     const auto cell_f = [&](const std::vector<Tensor<T>>& in) { return cell(in[0], in[1]); };
     EXPECT_TRUE(gradcheck(cell_f, {randn<T>({2, 2}, rng), randn<T>({2, 3}, rng)}).passed);
 }
@@ -171,16 +148,28 @@ TEST(Recurrent, ShapesNamesAndClone) {
 TEST(Recurrent, WrongInputsNameTheLayer) {
     nn::Rng rng(5);
     nn::LSTM<T> lstm(3, 4, rng, 2);
-    expect_error<ShapeError>([&] { lstm(zeros<T>({8, 5, 2})); },
-                             "LSTM(3, 4, num_layers=2) expects input (N, L, 3); got (8, 5, 2)");
-    expect_error<ShapeError>([&] { lstm(zeros<T>({8, 3})); }, "expects input (N, L, 3); got (8, 3)");
-    expect_error<ShapeError>(
-        [&] { lstm(zeros<T>({8, 5, 3}), nn::LSTMState<T>{zeros<T>({1, 8, 4}), zeros<T>({2, 8, 4})}); },
-        "the initial h must have shape (2, 8, 4); got (1, 8, 4)");
+    expect_message<ShapeError>(
+        [&] {
+            lstm(zeros<T>({8, 5, 2}));
+        },
+        {"LSTM(3, 4, num_layers=2) expects input (N, L, 3); got (8, 5, 2)"});
+    expect_message<ShapeError>(
+        [&] {
+            lstm(zeros<T>({8, 3}));
+        },
+        {"expects input (N, L, 3); got (8, 3)"});
+    expect_message<ShapeError>(
+        [&] {
+            lstm(zeros<T>({8, 5, 3}), nn::LSTMState<T>{zeros<T>({1, 8, 4}), zeros<T>({2, 8, 4})});
+        },
+        {"the initial h must have shape (2, 8, 4); got (1, 8, 4)"});
     nn::GRUCell<T> cell(3, 4, rng);
-    expect_error<ShapeError>([&] { cell(zeros<T>({2, 3}), zeros<T>({3, 4})); },
-                             "GRUCell(3, 4): the initial h must have shape (2, 4); got (3, 4)");
-    expect_error<ValueError>([&] { nn::GRU<T>(0, 4, rng); }, "at least 1");
+    expect_message<ShapeError>(
+        [&] {
+            cell(zeros<T>({2, 3}), zeros<T>({3, 4}));
+        },
+        {"GRUCell(3, 4): the initial h must have shape (2, 4); got (3, 4)"});
+    expect_message<ValueError>([&] { nn::GRU<T>(0, 4, rng); }, {"at least 1"});
 }
 
 }  // namespace

@@ -163,32 +163,7 @@ std::vector<Case> cases() {
 }
 
 TEST(IndexOps, GradcheckAndGradgradcheck) {
-    for (const Case& c : cases()) {
-        SCOPED_TRACE(c.name);
-        std::mt19937_64 rng(seed_of(c.name));
-        std::vector<Tensor<>> inputs;
-        for (const Shape& s : c.shapes) inputs.emplace_back(random_array<double>(s, rng));
-        // Through a square, so that the second derivatives pass through the op's backward.
-        const auto f = [&c](const std::vector<Tensor<>>& x) { return square(c.op(x)); };
-        const GradcheckResult first = gradcheck(f, inputs);
-        EXPECT_TRUE(first.passed) << first.message;
-        const GradcheckResult second = gradgradcheck(f, inputs);
-        EXPECT_TRUE(second.passed) << second.message;
-    }
-}
-
-/// Runs `op` on a tape and expects an E whose message contains `part`, nothing recorded.
-template <class E>
-void expect_error(const std::function<void()>& op, const std::string& part) {
-    Tape tape;
-    try {
-        op();
-        ADD_FAILURE() << "no error; expected one containing: " << part;
-    } catch (const E& e) {
-        EXPECT_NE(std::string(e.what()).find(part), std::string::npos)
-            << "got: " << e.what() << "\nexpected: " << part;
-    }
-    EXPECT_EQ(tape.size(), 0u) << part;
+    for (const Case& c : cases()) expect_gradchecks(c.name, c.shapes, c.op);
 }
 
 TEST(IndexOps, ErrorsNameTheOpAndRecordNothing) {

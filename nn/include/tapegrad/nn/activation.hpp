@@ -138,17 +138,17 @@ public:
     std::string describe() const override { return "Identity"; }
 };
 
-#define TG_NN_ACTIVATION_EXTERN(T)      \
-    extern template class Sigmoid<T>;   \
-    extern template class Tanh<T>;      \
-    extern template class ReLU<T>;      \
-    extern template class LeakyReLU<T>; \
-    extern template class Softplus<T>;  \
-    extern template class GELU<T>;      \
-    extern template class SiLU<T>;      \
-    extern template class ELU<T>;       \
-    extern template class Softsign<T>;  \
-    extern template class Softmax<T>;   \
+#define TG_NN_ACTIVATION_EXTERN(T)       \
+    extern template class Sigmoid<T>;    \
+    extern template class Tanh<T>;       \
+    extern template class ReLU<T>;       \
+    extern template class LeakyReLU<T>;  \
+    extern template class Softplus<T>;   \
+    extern template class GELU<T>;       \
+    extern template class SiLU<T>;       \
+    extern template class ELU<T>;        \
+    extern template class Softsign<T>;   \
+    extern template class Softmax<T>;    \
     extern template class LogSoftmax<T>; \
     extern template class Identity<T>;
 TG_NN_ACTIVATION_EXTERN(float)

@@ -113,9 +113,9 @@ private:
     Tensor<T> weight_, bias_;
 };
 
-#define TG_NN_CONV_EXTERN(T)              \
-    extern template class Conv2d<T>;      \
-    extern template class Conv1d<T>;      \
+#define TG_NN_CONV_EXTERN(T)         \
+    extern template class Conv2d<T>; \
+    extern template class Conv1d<T>; \
     extern template class ConvTranspose2d<T>;
 TG_NN_CONV_EXTERN(float)
 TG_NN_CONV_EXTERN(double)

@@ -101,7 +101,7 @@ private:
     Rng* rng_;
 };
 
-#define TG_NN_NORMALIZATION_EXTERN(T) \
+#define TG_NN_NORMALIZATION_EXTERN(T)   \
     extern template class LayerNorm<T>; \
     extern template class BatchNorm<T>; \
     extern template class Dropout<T>;

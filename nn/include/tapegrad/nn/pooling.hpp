@@ -32,7 +32,10 @@ public:
     /// stride {} (the default) means kernel_size.
     explicit AvgPool2d(Size2 kernel_size, Size2 stride = {}, Size2 padding = 0,
                        bool count_include_pad = true)
-        : kernel_(kernel_size), stride_(stride), padding_(padding), count_include_pad_(count_include_pad) {}
+        : kernel_(kernel_size),
+          stride_(stride),
+          padding_(padding),
+          count_include_pad_(count_include_pad) {}
     /// The pooled input.
     Tensor<T> forward(const Tensor<T>& x) override;
     /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").

@@ -3,6 +3,7 @@
 // PyTorch's "an int or a (height, width) tuple" arguments.
 
 #include <cstddef>
+#include <string>
 
 namespace tg {
 
@@ -19,5 +20,11 @@ struct Size2 {
     /// (height, width).
     constexpr Size2(std::size_t height, std::size_t width) : h(height), w(width) {}
 };
+
+/// "3" for (3, 3), "(3, 1)" otherwise: as PyTorch prints a layer's sizes.
+inline std::string to_string(Size2 s) {
+    return s.h == s.w ? std::to_string(s.h)
+                      : "(" + std::to_string(s.h) + ", " + std::to_string(s.w) + ")";
+}
 
 }  // namespace tg
