@@ -2,7 +2,7 @@
 // tg::nn::DataParallel with two workers, for the blog network and the wide
 // 784-256-256-10 ReLU network, float and double:
 //   one_thread    tape.backward on the calling thread (as training_step_benchmark's tape)
-//   two_threads   DataParallel, 2 workers, every batch split (min_rows_per_worker = 1)
+//   two_threads   DataParallel, 2 workers, every batch split (min_rows_per_worker = 1, min_work_per_worker = 0)
 //   auto          DataParallel, 2 workers, default options: batches too small to pay
 //                 run on the calling thread alone
 // Names are <network>/<variant>/<dtype>/<N>; the table at the end gives the ratios to
@@ -40,7 +40,8 @@ void step(benchmark::State& state, Net net, Variant variant) {
     };
     nn::DataParallelOptions options;
     options.workers = 2;
-    if (variant == Variant::two_threads) options.min_rows_per_worker = 1;
+    if (variant == Variant::two_threads)
+        options.min_rows_per_worker = 1, options.min_work_per_worker = 0;
     nn::DataParallel<T> parallel(model, loss, options);
     tg::Tape tape;
     auto one_step = [&] {

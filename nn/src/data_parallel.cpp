@@ -62,7 +62,12 @@ template <class T>
 std::size_t DataParallel<T>::workers_for(std::size_t rows) const {
     const std::size_t wanted =
         options_.workers ? options_.workers : static_cast<std::size_t>(num_threads());
-    const std::size_t fit = rows / std::max<std::size_t>(options_.min_rows_per_worker, 1);
+    std::size_t parameter_count = 0;
+    for (const auto& p : params_) parameter_count += p.size();
+    const std::size_t min_rows = std::max<std::size_t>(
+        {options_.min_rows_per_worker,
+         options_.min_work_per_worker / std::max<std::size_t>(parameter_count, 1), 1});
+    const std::size_t fit = rows / min_rows;
     return std::max<std::size_t>(1, std::min(wanted, fit));
 }
 

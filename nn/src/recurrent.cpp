@@ -147,6 +147,11 @@ LSTMState<T> LSTMCell<T>::forward(const Tensor<T>& x, const std::optional<LSTMSt
 }
 
 template <class T>
+Tensor<T> LSTMCell<T>::forward(const Tensor<T>& x) {
+    return forward(x, std::nullopt).h;
+}
+
+template <class T>
 std::string LSTMCell<T>::describe() const {
     return layer_name("LSTMCell", input_size_, hidden_size_, 1, bias_);
 }
@@ -219,6 +224,11 @@ RecurrentOutput<T, LSTMState<T>> LSTM<T>::forward(const Tensor<T>& x,
         c_n.push_back(s.c);
     }
     return {input, {stack(h_n, 0), stack(c_n, 0)}};
+}
+
+template <class T>
+Tensor<T> LSTM<T>::forward(const Tensor<T>& x) {
+    return forward(x, std::nullopt).output;
 }
 
 template <class T>

@@ -22,6 +22,7 @@ nn::DataParallelOptions two_workers(std::size_t min_rows = 16) {
     nn::DataParallelOptions o;
     o.workers = 2;
     o.min_rows_per_worker = min_rows;
+    o.min_work_per_worker = 0;
     return o;
 }
 
@@ -126,6 +127,13 @@ TEST(DataParallel, SmallBatchesRunOnTheCallingThreadAlone) {
     EXPECT_EQ(parallel.workers_for(255), 1u);
     EXPECT_EQ(parallel.workers_for(256), 2u);
     EXPECT_EQ(parallel.workers_for(100000), 2u);
+    // By default a worker also needs rows × parameters >= 500,000: the blog network has
+    // 1,937 parameters, so 258 rows per worker.
+    nn::DataParallelOptions defaults;
+    defaults.workers = 2;
+    nn::DataParallel<double> by_work(net, kHalfSse, defaults);
+    EXPECT_EQ(by_work.workers_for(515), 1u);
+    EXPECT_EQ(by_work.workers_for(516), 2u);
     const BlogData<double> data = blog_data<double>(8, rng);
     const Tensor<double> x(data.x), y(data.y);
     // What a plain step gives, bit for bit: into an empty grad() (the gradient is handed
@@ -152,6 +160,7 @@ TEST(ThreadPolicy, SetNumThreadsGovernsTheWorkers) {
     nn::Sequential<double> net = blog_network<double>(rng);
     nn::DataParallelOptions o;  // workers = 0: tg::num_threads()
     o.min_rows_per_worker = 1;
+    o.min_work_per_worker = 0;
     nn::DataParallel<double> parallel(net, kHalfSse, o);
     const int before = num_threads();
     set_num_threads(3);

@@ -29,6 +29,7 @@ TEST(DataParallelPool, TeamsOfEverySizeGiveTheOneThreadGradient) {
 
     nn::DataParallelOptions o;
     o.min_rows_per_worker = 1;
+    o.min_work_per_worker = 0;
     nn::DataParallel<double> parallel(net, nn::half_sse_per_example<double>, o);
     // The pool grows to 3 threads, then runs smaller teams, then grows again.
     for (std::size_t workers : {2, 4, 1, 3, 2, 4, 4}) {
@@ -50,6 +51,7 @@ TEST(DataParallelPool, OnePoolRunsTeamsOfChangingSize) {
     nn::DataParallelOptions o;
     o.workers = 3;
     o.min_rows_per_worker = 8;
+    o.min_work_per_worker = 0;
     nn::DataParallel<double> parallel(net, nn::half_sse_per_example<double>, o);
     // 8, 16 and 24+ rows: teams of 1, 2 and 3 on the same pool.
     for (std::size_t rows : {24, 8, 16, 30, 9, 24}) {
@@ -80,6 +82,7 @@ TEST(DataParallelPool, AThrowingWorkerLeavesThePoolUsable) {
     nn::DataParallelOptions o;
     o.workers = 2;
     o.min_rows_per_worker = 1;
+    o.min_work_per_worker = 0;
     nn::DataParallel<double> parallel(net, loss, o);
     for (int round = 0; round < 3; ++round) {
         fail = true;

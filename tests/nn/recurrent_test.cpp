@@ -99,7 +99,7 @@ TEST(Recurrent, ParameterGradientsMatchFiniteDifferences) {
     nn::Rng rng(2);
     const Tensor<T> x = randn<T>({2, 3, 2}, rng), w = randn<T>({2, 3, 3}, rng);
     nn::LSTM<T> lstm(2, 3, rng, 2);
-    check_parameter_gradients(lstm, [&] { return sum(w * lstm(x).output); });
+    check_parameter_gradients(lstm, [&] { return sum(w * lstm(x, std::nullopt).output); });
     nn::GRU<T> gru(2, 3, rng, 2);
     check_parameter_gradients(gru, [&] { return sum(w * gru(x, Tensor<T>()).output); });
 }
@@ -124,7 +124,7 @@ TEST(Recurrent, InputAndStateGradcheck) {
 TEST(Recurrent, ShapesNamesAndClone) {
     nn::Rng rng(4);
     nn::LSTM<float> lstm(3, 5, rng, 2);
-    const auto r = lstm(zeros<float>({4, 7, 3}));
+    const auto r = lstm(zeros<float>({4, 7, 3}), std::nullopt);
     EXPECT_EQ(r.output.shape(), Shape({4, 7, 5}));
     EXPECT_EQ(r.state.h.shape(), Shape({2, 4, 5}));
     EXPECT_EQ(r.state.c.shape(), Shape({2, 4, 5}));

@@ -38,8 +38,7 @@ namespace tg::nn {
 class WorkerError : public Error {
 public:
     /// The error of worker `worker`, with the full message to show.
-    WorkerError(std::size_t worker, const std::string& message)
-        : Error(message), worker_(worker) {}
+    WorkerError(std::size_t worker, const std::string& message) : Error(message), worker_(worker) {}
     /// The index of the worker whose exception this is (the lowest, if several threw).
     std::size_t worker() const { return worker_; }
 
@@ -55,6 +54,12 @@ struct DataParallelOptions {
     /// smaller batch runs on fewer workers (one: the calling thread alone), where
     /// splitting costs more than it gains (see benchmarks/README.md).
     std::size_t min_rows_per_worker = 128;
+    /// ... and at least this much work, counted as rows × parameters of the model (about
+    /// the multiply-adds of its forward pass): small models split only large batches.
+    /// Measured on 2 cores (benchmarks/README.md): the blog network (1,937 parameters)
+    /// gained from 512 rows per worker (1.2-1.5x) and lost at 128 (up to 1.6x slower);
+    /// the wide one (269,322) gained from 128 rows per worker.
+    std::size_t min_work_per_worker = 500000;
 };
 
 /// One model, each batch split by rows between worker threads (see the top of this
@@ -91,9 +96,9 @@ private:
     LossFn loss_;
     DataParallelOptions options_;
     std::vector<Tensor<T>> params_;
-    std::vector<std::vector<Tensor<T>>> grads_;  ///< per worker, per parameter
-    std::vector<double> losses_;                 ///< per worker, weighted
-    std::vector<std::exception_ptr> errors_;     ///< per worker
+    std::vector<std::vector<Tensor<T>>> grads_;     ///< per worker, per parameter
+    std::vector<double> losses_;                    ///< per worker, weighted
+    std::vector<std::exception_ptr> errors_;        ///< per worker
     std::unique_ptr<tg::detail::WorkerPool> pool_;  ///< the threads of workers 1, 2, ...
 };
 

@@ -37,12 +37,15 @@ public:
     /// The same from tg::nn::default_rng().
     LSTMCell(std::size_t input_size, std::size_t hidden_size, bool bias = true);
 
-    /// (h', c') for x (N, input_size) and the state (each (N, H); zeros when omitted).
-    LSTMState<T> forward(const Tensor<T>& x, const std::optional<LSTMState<T>>& state = {});
+    /// (h', c') for x (N, input_size) and the state (each (N, H); zeros when empty).
+    LSTMState<T> forward(const Tensor<T>& x, const std::optional<LSTMState<T>>& state);
+    /// h' from a zero state: a Module of one tensor, so an LSTMCell fits a Sequential.
+    Tensor<T> forward(const Tensor<T>& x) override;
     /// forward(x, state).
-    LSTMState<T> operator()(const Tensor<T>& x, const std::optional<LSTMState<T>>& state = {}) {
+    LSTMState<T> operator()(const Tensor<T>& x, const std::optional<LSTMState<T>>& state) {
         return forward(x, state);
     }
+    using Module<T>::operator();
     /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
     /// Registers zero parameters of the configured shapes (clone() copies values in).
@@ -104,14 +107,17 @@ public:
     LSTM(std::size_t input_size, std::size_t hidden_size, std::size_t num_layers = 1,
          bool bias = true);
 
-    /// Runs the sequence from `state` (each (num_layers, N, H); zeros when omitted).
+    /// Runs the sequence from `state` (each (num_layers, N, H); zeros when empty).
     RecurrentOutput<T, LSTMState<T>> forward(const Tensor<T>& x,
-                                             const std::optional<LSTMState<T>>& state = {});
+                                             const std::optional<LSTMState<T>>& state);
+    /// forward(x, zeros).output: a Module of one tensor, so an LSTM fits a Sequential.
+    Tensor<T> forward(const Tensor<T>& x) override;
     /// forward(x, state).
     RecurrentOutput<T, LSTMState<T>> operator()(const Tensor<T>& x,
-                                                const std::optional<LSTMState<T>>& state = {}) {
+                                                const std::optional<LSTMState<T>>& state) {
         return forward(x, state);
     }
+    using Module<T>::operator();
     /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
     /// Registers zero parameters of the configured shapes.
