@@ -42,7 +42,8 @@ const char* const kFooter =
     R"(--check compares the network's gradients three ways (the tape, tg::nn::reference,
 central finite differences) and prints the largest disagreement per layer.
 --threads K > 1 splits each batch between K worker threads (tg::nn::DataParallel;
-batches under 2 x 128 rows stay on one thread). --distributed needs tapegrad built
+a batch too small to pay for a split stays on one thread: under 2 x 258
+rows for this network). --distributed needs tapegrad built
 with MPI.
 
 Progress goes to stderr (one line rewritten in place on a terminal), the summary
