@@ -10,9 +10,11 @@ packages=(
   libxtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev libopenblas-dev
   libzip-dev zlib1g-dev googletest libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev
-  gnuplot-nox graphviz python3-numpy python3-sklearn
+  gnuplot-nox graphviz python3-numpy python3-sklearn python3-torch
   libtsan2 libopenmpi-dev openmpi-bin
 )
+# python3-torch (PyTorch 1.13, ~45 s to install): the examples' side-by-side ctests train
+# the same models in PyTorch and compare the losses (skipped when it is missing).
 # `make fuzz` (CI): clang 14 and its runtime libraries (libFuzzer, ASan, UBSan; only
 # recommended by clang, so listed), and llvm-14 for llvm-symbolizer (readable reports).
 fuzz_packages=(clang libclang-rt-14-dev llvm-14)
