@@ -16,14 +16,17 @@ Tensor<T> split_heads(const Tensor<T>& x, std::size_t heads) {
     return permute(reshape(x, {s[0], s[1], heads, s[2] / heads}), {0, 2, 1, 3});
 }
 
-/// x (N, L, E) times the rows [block·E, (block+1)·E) of w, plus that block of b.
+/// x (N, L, E) times the rows [block·E, (block+1)·E) of w, plus that block of b (when
+/// there is a bias).
 template <class T>
 Tensor<T> project_block(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b,
                         std::size_t block, std::size_t e) {
     const Shape s = x.shape();
     const Tensor<T> wb = narrow(w, 0, block * e, e);
     const Tensor<T> flat = reshape(x, {s[0] * s[1], e});
-    return reshape(linear(flat, wb, narrow(b, 0, block * e, e)), {s[0], s[1], e});
+    const Tensor<T> y =
+        b.defined() ? linear(flat, wb, narrow(b, 0, block * e, e)) : gemm(flat, wb, false, true);
+    return reshape(y, {s[0], s[1], e});
 }
 
 /// The (N or 1, 1, L, S) mask, 1 where a query may not look, from the options (undefined
@@ -61,16 +64,20 @@ Tensor<T> combined_mask(const AttentionMasks<T>& m, std::size_t n, std::size_t l
 }  // namespace
 
 template <class T>
-MultiheadAttention<T>::MultiheadAttention(std::size_t embed_dim, std::size_t num_heads, Rng& rng)
-    : embed_(embed_dim), heads_(num_heads) {
+MultiheadAttention<T>::MultiheadAttention(std::size_t embed_dim, std::size_t num_heads, Rng& rng,
+                                          MultiheadAttentionOptions options)
+    : embed_(embed_dim), heads_(num_heads), options_(options) {
     if (embed_ == 0 || heads_ == 0 || embed_ % heads_)
         throw ValueError(describe() + ": embed_dim must be a positive multiple of num_heads");
+    if (!(options_.dropout >= 0 && options_.dropout <= 1))
+        throw ValueError(describe() + ": dropout must be in [0, 1]");
     build(&rng);
 }
 
 template <class T>
-MultiheadAttention<T>::MultiheadAttention(std::size_t embed_dim, std::size_t num_heads)
-    : MultiheadAttention(embed_dim, num_heads, default_rng()) {}
+MultiheadAttention<T>::MultiheadAttention(std::size_t embed_dim, std::size_t num_heads,
+                                          MultiheadAttentionOptions options)
+    : MultiheadAttention(embed_dim, num_heads, default_rng(), options) {}
 
 template <class T>
 void MultiheadAttention<T>::build(Rng* rng) {
@@ -79,10 +86,12 @@ void MultiheadAttention<T>::build(Rng* rng) {
     in_proj_weight_ = this->register_parameter(
         "in_proj_weight",
         Tensor<T>(rng ? xavier_uniform<T>({3 * e, e}, *rng) : Array<T>({3 * e, e}, T(0)), true));
-    in_proj_bias_ = this->register_parameter("in_proj_bias", zeros<T>({3 * e}, true));
+    if (options_.bias)
+        in_proj_bias_ = this->register_parameter("in_proj_bias", zeros<T>({3 * e}, true));
     Array<T> w = rng ? uniform<T>({e, e}, -k, k, *rng) : Array<T>({e, e}, T(0));
-    out_proj_ =
-        this->register_module("out_proj", std::make_shared<Dense<T>>(w, Array<T>({e}, T(0))));
+    out_proj_ = this->register_module(
+        "out_proj", options_.bias ? std::make_shared<Dense<T>>(w, Array<T>({e}, T(0)))
+                                  : std::make_shared<Dense<T>>(w));
 }
 
 template <class T>
@@ -116,7 +125,11 @@ AttentionOutput<T> MultiheadAttention<T>::forward(const Tensor<T>& query, const 
     if (mask.defined())
         scores = masked_fill(scores, broadcast_to(mask, scores.shape()),
                              -std::numeric_limits<T>::infinity());
-    const Tensor<T> weights = softmax(scores, -1);
+    Tensor<T> weights = softmax(scores, -1);
+    if (options_.dropout > 0)
+        weights = dropout(weights, options_.dropout,
+                          options_.dropout_rng ? *options_.dropout_rng : default_rng(),
+                          this->is_training());
     const Tensor<T> heads = reshape(permute(matmul(weights, v), {0, 2, 1, 3}), {n * l, e});
     const Tensor<T> out = reshape((*out_proj_)(heads), {n, l, e});
     return {out, mean(weights, {1})};
@@ -129,8 +142,11 @@ Tensor<T> MultiheadAttention<T>::forward(const Tensor<T>& x) {
 
 template <class T>
 std::string MultiheadAttention<T>::describe() const {
-    return "MultiheadAttention(" + std::to_string(embed_) +
-           ", num_heads=" + std::to_string(heads_) + ")";
+    std::string s =
+        "MultiheadAttention(" + std::to_string(embed_) + ", num_heads=" + std::to_string(heads_);
+    if (options_.dropout > 0) s += ", dropout=" + std::to_string(options_.dropout);
+    if (!options_.bias) s += ", bias=false";
+    return s + ")";
 }
 
 template class MultiheadAttention<float>;

@@ -88,6 +88,12 @@ Array<T> initialize(Init rule, const Shape& shape, Rng& rng) {
         case Init::he_normal: return he_normal<T>(shape, rng);
         case Init::normal: return normal<T>(shape, 0.0, 0.01, rng);
         case Init::zeros: return filled<T>(shape, [] { return 0.0; });
+        case Init::pytorch_default: {
+            const Fans f = fans_of(shape);
+            check_fans("pytorch_default", f);
+            const double b = 1.0 / std::sqrt(static_cast<double>(f.in));
+            return uniform<T>(shape, -b, b, rng);
+        }
     }
     throw ValueError("initialize: unknown tg::nn::Init value " +
                      std::to_string(static_cast<int>(rule)));

@@ -36,8 +36,8 @@ std::string LayerNorm<T>::describe() const {
 // ---- BatchNorm -------------------------------------------------------------------------
 
 template <class T>
-BatchNorm<T>::BatchNorm(std::size_t num_features, int spatial_dims, double eps, double momentum,
-                        bool affine, bool track_running_stats)
+BatchNorm<T>::BatchNorm(std::size_t num_features, int spatial_dims, double eps,
+                        std::optional<double> momentum, bool affine, bool track_running_stats)
     : features_(num_features),
       spatial_dims_(spatial_dims),
       eps_(eps),
@@ -58,6 +58,7 @@ void BatchNorm<T>::reset() {
     if (track_) {
         running_mean_ = this->register_buffer("running_mean", zeros<T>(c));
         running_var_ = this->register_buffer("running_var", ones<T>(c));
+        num_batches_tracked_ = this->register_buffer("num_batches_tracked", zeros<T>({}));
     }
 }
 
@@ -72,12 +73,23 @@ Tensor<T> BatchNorm<T>::forward(const Tensor<T>& x) {
                          "; got " + shape_str(x.value().shape()));
     // Without running statistics, eval mode normalizes with the batch's too (as PyTorch).
     const bool use_batch = this->is_training() || !track_;
-    return batch_norm(x, running_mean_, running_var_, weight_, bias_, use_batch, momentum_, eps_);
+    double momentum = momentum_.value_or(0.0);
+    if (this->is_training() && track_) {
+        // Counted before the update, as PyTorch: momentum=None averages all batches so far.
+        const T batches = num_batches_tracked_.value()() + T(1);
+        if (!momentum_) momentum = 1.0 / static_cast<double>(batches);
+        Tensor<T> y =
+            batch_norm(x, running_mean_, running_var_, weight_, bias_, true, momentum, eps_);
+        num_batches_tracked_.assign(Array<T>(batches));
+        return y;
+    }
+    return batch_norm(x, running_mean_, running_var_, weight_, bias_, use_batch, momentum, eps_);
 }
 
 template <class T>
 std::string BatchNorm<T>::describe() const {
-    return "BatchNorm" + std::to_string(spatial_dims_) + "d(" + std::to_string(features_) + ")";
+    return "BatchNorm" + std::to_string(spatial_dims_) + "d(" + std::to_string(features_) +
+           (momentum_ ? "" : ", momentum=None") + ")";
 }
 
 // ---- Dropout ---------------------------------------------------------------------------

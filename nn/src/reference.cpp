@@ -2,6 +2,8 @@
 #include <tapegrad/nn/dense.hpp>
 #include <tapegrad/nn/reference.hpp>
 
+#include <xtensor/xbuilder.hpp>
+
 namespace tg::nn {
 namespace {
 
@@ -47,7 +49,10 @@ reference::Network<T> to_reference(const Sequential<T>& net) {
         Activation act = Activation::identity;
         T slope = T(0.01);
         if (const auto* dense = dynamic_cast<const Dense<T>*>(&m)) {
-            layers.push_back({Array<T>(dense->weight().value()), Array<T>(dense->bias().value()),
+            // A layer without a bias is the reference's layer with b = 0.
+            layers.push_back({Array<T>(dense->weight().value()),
+                              dense->has_bias() ? Array<T>(dense->bias().value())
+                                                : Array<T>(xt::zeros<T>({dense->out_features()})),
                               Activation::identity, T(0.01)});
             activation_set = false;
         } else if (dynamic_cast<const Identity<T>*>(&m)) {
@@ -57,8 +62,7 @@ reference::Network<T> to_reference(const Sequential<T>& net) {
             layers.back().slope = slope;
             activation_set = true;
         } else {
-            throw ValueError("nn::to_reference: module " + std::to_string(i) +
-                             " (" + m.describe() +
+            throw ValueError("nn::to_reference: module " + std::to_string(i) + " (" + m.describe() +
                              ") does not fit; the reference takes Dense layers, each followed by "
                              "at most one of Sigmoid, Tanh, ReLU, LeakyReLU, Softplus, Identity");
         }
@@ -89,12 +93,13 @@ void copy_weights(const reference::Network<T>& network, Sequential<T>& net) {
     const std::vector<Dense<T>*> dense = dense_modules(net);
     bool fits = dense.size() == network.depth();
     for (std::size_t i = 0; fits && i < dense.size(); ++i)
-        fits = dense[i]->weight().shape() ==
-               Shape(network.layer(i).weight.shape().begin(), network.layer(i).weight.shape().end());
+        fits = dense[i]->has_bias() &&
+               dense[i]->weight().shape() == Shape(network.layer(i).weight.shape().begin(),
+                                                   network.layer(i).weight.shape().end());
     if (!fits)
         throw ShapeError("nn::copy_weights: the Sequential (" + net.describe() +
                          ") does not have this network's " + std::to_string(network.depth()) +
-                         " dense layers of the same shapes");
+                         " dense layers of the same shapes, each with a bias");
     for (std::size_t i = 0; i < dense.size(); ++i) {
         Tensor<T> weight = dense[i]->weight();
         Tensor<T> bias = dense[i]->bias();
@@ -103,9 +108,9 @@ void copy_weights(const reference::Network<T>& network, Sequential<T>& net) {
     }
 }
 
-#define TG_NN_REFERENCE_INSTANTIATE(T)                                                \
-    template reference::Network<T> to_reference<T>(const Sequential<T>&);        \
-    template Sequential<T> to_sequential<T>(const reference::Network<T>&);       \
+#define TG_NN_REFERENCE_INSTANTIATE(T)                                     \
+    template reference::Network<T> to_reference<T>(const Sequential<T>&);  \
+    template Sequential<T> to_sequential<T>(const reference::Network<T>&); \
     template void copy_weights<T>(const reference::Network<T>&, Sequential<T>&);
 TG_NN_REFERENCE_INSTANTIATE(float)
 TG_NN_REFERENCE_INSTANTIATE(double)

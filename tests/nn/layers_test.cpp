@@ -50,14 +50,22 @@ std::shared_ptr<nn::Module<T>> layer_of(const std::string& name, nn::Rng& rng) {
     if (name == "batch_norm1d") return std::make_shared<nn::BatchNorm1d<T>>(3, 1e-5, 0.2);
     if (name == "batch_norm1d_2d_input") return std::make_shared<nn::BatchNorm1d<T>>(4);
     if (name == "batch_norm2d") return std::make_shared<nn::BatchNorm2d<T>>(3);
+    if (name == "batch_norm1d_cumulative")
+        return std::make_shared<nn::BatchNorm1d<T>>(3, 1e-5, std::nullopt);
     if (name == "embedding") return std::make_shared<nn::Embedding<T>>(7, 3, rng, 2);
+    if (name == "linear") return std::make_shared<nn::Linear<T>>(5, 3, rng);
+    if (name == "linear_no_bias") return std::make_shared<nn::Linear<T>>(5, 3, rng, false);
+    nn::MultiheadAttentionOptions no_bias;
+    no_bias.bias = false;
+    if (name == "attention_no_bias")
+        return std::make_shared<nn::MultiheadAttention<T>>(8, 2, rng, no_bias);
     return std::make_shared<nn::MultiheadAttention<T>>(8, 2, rng);
 }
 
 TEST(Layers, MatchPyTorch) {
     const auto cases =
         read_reference(std::string(TAPEGRAD_TEST_DATA_DIR) + "/layers/layer_reference.txt");
-    ASSERT_EQ(cases.size(), 10u);
+    ASSERT_EQ(cases.size(), 14u);
     nn::Rng rng(1);
     for (const ReferenceCase& c : cases) {
         const std::string name = c.words.at(0);
@@ -69,7 +77,7 @@ TEST(Layers, MatchPyTorch) {
         Tensor<T> x(Array<T>(c.at("x")), !is_embedding);
         Tape tape;
         Tensor<T> out;
-        if (name == "attention") {
+        if (name.rfind("attention", 0) == 0) {
             nn::AttentionMasks<T> masks{Tensor<T>(c.at("attn_mask")),
                                         Tensor<T>(c.at("key_padding_mask"))};
             auto r = static_cast<nn::MultiheadAttention<T>&>(*m)(x, Tensor<T>(c.at("key")),
@@ -88,6 +96,8 @@ TEST(Layers, MatchPyTorch) {
             const auto buffers = m->named_buffers();
             expect_close(buffers.at(0).second.value(), c.at("after_running_mean"), "running_mean");
             expect_close(buffers.at(1).second.value(), c.at("after_running_var"), "running_var");
+            expect_close(buffers.at(2).second.value(), c.at("after_num_batches_tracked"),
+                         "num_batches_tracked");
             m->eval();
             expect_close((*m)(x).value(), c.at("eval_output"), "eval output");
         }
@@ -132,7 +142,89 @@ TEST(Layers, TrainAndEval) {
     EXPECT_NE(bn.running_mean().value(), zeros<T>({3}).value());
     // Buffers are saved, never trained.
     EXPECT_EQ(bn.parameters().size(), 2u);
-    EXPECT_EQ(bn.buffers().size(), 2u);
+    EXPECT_EQ(bn.buffers().size(), 3u);
+    // num_batches_tracked counts training batches only.
+    EXPECT_EQ(bn.num_batches_tracked().item(), 1.0);
+    bn.eval();
+    bn(randn<T>({4, 3}, rng));
+    EXPECT_EQ(bn.num_batches_tracked().item(), 1.0);
+}
+
+TEST(Layers, LinearIsPyTorchsLinear) {
+    nn::Rng rng(6);
+    nn::Linear<T> lin(16, 8, rng);
+    EXPECT_EQ(lin.describe(), "Linear(in_features=16, out_features=8, bias=true)");
+    // Weight and bias from U(−1/√16, 1/√16) = U(−0.25, 0.25), the bias not zero.
+    EXPECT_LE(amax(abs(lin.weight().value()))(), 0.25);
+    EXPECT_GT(amax(abs(lin.weight().value()))(), 0.2);
+    EXPECT_LE(amax(abs(lin.bias().value()))(), 0.25);
+    EXPECT_GT(amax(abs(lin.bias().value()))(), 0.0);
+    // clone() is again a Linear, with its own parameters of the same values.
+    const auto copy = lin.clone();
+    EXPECT_EQ(copy->describe(), lin.describe());
+    EXPECT_EQ(copy->named_parameters().at(1).second.value(), lin.bias().value());
+    EXPECT_NE(copy->named_parameters().at(1).second.node(), lin.bias().node());
+    // Without a bias: one parameter, forward = x Wᵀ, and shape errors name the layer.
+    nn::Linear<T> bare(3, 2, rng, false);
+    EXPECT_EQ(bare.parameters().size(), 1u);
+    EXPECT_FALSE(bare.bias().defined());
+    const Tensor<T> x = randn<T>({4, 3}, rng);
+    EXPECT_EQ(bare(x).value(), matmul(x, transpose(bare.weight())).value());
+    expect_message<ShapeError>(
+        [&] {
+            bare(zeros<T>({4, 2}));
+        },
+        {"Linear(in_features=3, out_features=2, bias=false) expects input "
+         "(N, 3); got (4, 2)"});
+    const Tensor<T> w = randn<T>({4, 2}, rng);
+    check_parameter_gradients(bare, [&] { return sum(w * tanh(bare(x))); });
+    // Dense keeps its own default: Xavier weight, zero bias.
+    nn::Dense<T> dense(16, 8, rng);
+    EXPECT_EQ(amax(abs(dense.bias().value()))(), 0.0);
+}
+
+TEST(Layers, AttentionOptions) {
+    nn::MultiheadAttentionOptions no_bias;
+    no_bias.bias = false;
+    nn::Rng rng(7);
+    nn::MultiheadAttention<T> bare(4, 2, rng, no_bias);
+    EXPECT_EQ(bare.describe(), "MultiheadAttention(4, num_heads=2, bias=false)");
+    std::vector<std::string> names;
+    for (const auto& [name, p] : bare.named_parameters()) names.push_back(name);
+    EXPECT_EQ(names, (std::vector<std::string>{"in_proj_weight", "out_proj.weight"}));
+    const Tensor<T> seq = randn<T>({2, 3, 4}, rng), w = randn<T>({2, 3, 4}, rng);
+    check_parameter_gradients(bare, [&] {
+        return sum(w * bare(seq, seq, seq, {Tensor<T>(), Tensor<T>(), true}).output);
+    });
+
+    // Dropout on the attention weights: in training mode each weight is 0 or 1 / (1 − p)
+    // times the weight without dropout (one head, so the returned average is that head);
+    // in eval mode nothing changes.
+    nn::Rng init_a(8), init_b(8), masks(9);
+    nn::MultiheadAttentionOptions drop;
+    drop.dropout = 0.5;
+    drop.dropout_rng = &masks;
+    nn::MultiheadAttention<T> with(4, 1, init_a, drop), without(4, 1, init_b);
+    const auto a = with(seq, seq, seq), b = without(seq, seq, seq);
+    std::size_t zeros_seen = 0;
+    for (std::size_t i = 0; i < a.weights.size(); ++i) {
+        const T dropped = a.weights.value().flat(i), plain = b.weights.value().flat(i);
+        if (dropped == 0)
+            ++zeros_seen;
+        else
+            EXPECT_NEAR(dropped, 2 * plain, 1e-15);
+    }
+    EXPECT_GT(zeros_seen, 0u);
+    EXPECT_LT(zeros_seen, a.weights.size());
+    with.eval();
+    EXPECT_EQ(with(seq, seq, seq).output.value(), b.output.value());
+    expect_message<ValueError>(
+        [&] {
+            nn::MultiheadAttentionOptions bad;
+            bad.dropout = 1.5;
+            nn::MultiheadAttention<T>(4, 2, rng, bad);
+        },
+        {"dropout must be in [0, 1]"});
 }
 
 TEST(Layers, ShapesAndPadding) {
@@ -180,6 +272,7 @@ TEST(Layers, WrongInputsNameTheLayer) {
         {"MultiheadAttention(4, num_heads=2) expects"});
     expect_message<ValueError>([&] { nn::MultiheadAttention<T>(5, 2, rng); },
                                {"multiple of num_heads"});
+    expect_message<ValueError>([&] { nn::Dropout<T>(1.5); }, {"p must be in [0, 1]"});
     expect_message<ValueError>(
         [&] {
             nn::Conv2d<T>(3, 4, 3, rng, {1, 0, 1, 2});

@@ -7,6 +7,7 @@
 #include <tapegrad/nn/attention.hpp>
 #include <tapegrad/nn/checkpoint.hpp>
 #include <tapegrad/nn/conv.hpp>
+#include <tapegrad/nn/convert.hpp>
 #include <tapegrad/nn/data.hpp>
 #include <tapegrad/nn/dense.hpp>
 #include <tapegrad/nn/embedding.hpp>

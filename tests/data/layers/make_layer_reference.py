@@ -6,12 +6,13 @@ test reads the file checked in and needs no Python).
 
 Each case is `case <name> <layer> <arguments...>`, then `<key> <rank> <sizes...>
 <values...>` lines (row-major, %.17g), then `end`. Keys: the parameters and buffers
-under PyTorch's state_dict names (num_batches_tracked left out), `x` (and `key`,
+under PyTorch's state_dict names (num_batches_tracked as float64), `x` (and `key`,
 `value`, `attn_mask`, `key_padding_mask` for attention), `output`, the cotangent
 `cot` defining L = sum(cot * output), and the gradients `grad_<parameter>` and
 `grad_x` of L. BatchNorm cases run in training mode and add the buffers after the step
-as `after_running_mean` / `after_running_var`, then `eval_output` of the same x in eval
-mode.
+as `after_running_mean` / `after_running_var` / `after_num_batches_tracked`, then
+`eval_output` of the same x in eval mode. New cases are appended at the end, so the
+random numbers of the earlier ones stay as they were.
 """
 import torch
 
@@ -28,8 +29,7 @@ def emit(key, t):
 
 def state(module):
     for key, p in module.state_dict().items():
-        if not key.endswith("num_batches_tracked"):
-            emit(key, p)
+        emit(key, p.to(torch.float64))
 
 
 def finish(module, x, output):
@@ -68,8 +68,9 @@ simple("conv_transpose2d", "ConvTranspose2d 4 2 3 3 stride=2 padding=1 output_pa
 simple("layer_norm", "LayerNorm 3 5", torch.nn.LayerNorm((3, 5)), (2, 4, 3, 5), randomize=True)
 
 
-def batch_norm(name, words, module, x_shape):
+def batch_norm(name, words, module, x_shape, batches_before=0):
     lines.append("case %s %s" % (name, words))
+    module.num_batches_tracked.fill_(batches_before)
     with torch.no_grad():
         module.weight.copy_(torch.randn(module.weight.shape))
         module.bias.copy_(torch.randn(module.bias.shape))
@@ -82,6 +83,7 @@ def batch_norm(name, words, module, x_shape):
     output = module(x)
     emit("after_running_mean", module.running_mean)
     emit("after_running_var", module.running_var)
+    emit("after_num_batches_tracked", module.num_batches_tracked.to(torch.float64))
     module.eval()
     emit("eval_output", module(x))
     finish(module, x, output)
@@ -120,6 +122,31 @@ emit("key_padding_mask", pad.to(torch.float64))
 out, weights = mha(q, k, v, attn_mask=attn_mask, key_padding_mask=pad)
 emit("weights", weights)
 finish(mha, q, out)
+
+# Appended (session 6): Linear with and without bias, attention without biases under a
+# causal mask, and BatchNorm's cumulative average (momentum=None) after 3 earlier batches.
+simple("linear", "Linear 5 3", torch.nn.Linear(5, 3), (4, 5))
+simple("linear_no_bias", "Linear 5 3 bias=False", torch.nn.Linear(5, 3, bias=False), (4, 5))
+
+lines.append("case attention_no_bias MultiheadAttention 8 2 bias=False")
+mha = torch.nn.MultiheadAttention(8, 2, batch_first=True, bias=False)
+state(mha)
+q = torch.randn(2, 4, 8, requires_grad=True)
+k = torch.randn(2, 4, 8)
+v = torch.randn(2, 4, 8)
+causal = torch.triu(torch.ones(4, 4, dtype=torch.bool), 1)
+pad = torch.zeros(2, 4, dtype=torch.bool)
+emit("x", q)
+emit("key", k)
+emit("value", v)
+emit("attn_mask", causal.to(torch.float64))
+emit("key_padding_mask", pad.to(torch.float64))
+out, weights = mha(q, k, v, attn_mask=causal, key_padding_mask=pad)
+emit("weights", weights)
+finish(mha, q, out)
+
+batch_norm("batch_norm1d_cumulative", "BatchNorm1d 3 momentum=None",
+           torch.nn.BatchNorm1d(3, momentum=None), (5, 3, 4), batches_before=3)
 
 with open("layer_reference.txt", "w") as f:
     f.write("\n".join(lines) + "\n")

@@ -4,8 +4,9 @@
 // "out_proj.weight" (E, E), "out_proj.bias" (E)) and initialization (in_proj_weight
 // Xavier uniform, out_proj.weight U(−1/√E, 1/√E), biases 0), so a .npz of PyTorch's
 // state_dict loads. Query, key and value share the embedding size E (PyTorch's
-// kdim = vdim = E); always with biases (bias=True); no dropout on the attention weights,
-// no bias_k/bias_v or zero-attn.
+// kdim = vdim = E). Options as PyTorch's: bias (False: no in_proj_bias, no
+// out_proj.bias) and dropout on the attention weights in training mode. Not offered:
+// bias_k/bias_v, add_zero_attn.
 
 #include <tapegrad/nn/dense.hpp>
 #include <tapegrad/nn/module.hpp>
@@ -25,6 +26,18 @@ struct AttentionMasks {
     bool is_causal = false;      ///< also mask every key after the query's position (L = S)
 };
 
+/// The options of MultiheadAttention, as PyTorch's constructor arguments.
+struct MultiheadAttentionOptions {
+    /// in_proj_bias and out_proj.bias (PyTorch's bias=True).
+    bool bias = true;
+    /// The probability of zeroing an attention weight in training mode (tg::dropout on the
+    /// softmax, before it weights the values; PyTorch's dropout).
+    double dropout = 0.0;
+    /// Draws the dropout masks (kept by reference: it must outlive the layer);
+    /// tg::nn::default_rng() when null.
+    Rng* dropout_rng = nullptr;
+};
+
 /// What MultiheadAttention returns.
 template <class T = double>
 struct AttentionOutput {
@@ -35,14 +48,17 @@ struct AttentionOutput {
 /// softmax(Q Kᵀ / √d + mask) V per head, heads concatenated, then out_proj; with
 /// Q = query W_qᵀ + b_q, K = key W_kᵀ + b_k, V = value W_vᵀ + b_v (the three blocks of
 /// in_proj), d = E / num_heads. A query row whose keys are all masked gives NaN, as in
-/// PyTorch.
+/// PyTorch. With dropout, the softmax is dropped out in training mode before it weights V,
+/// and the returned weights are the dropped-out ones (as PyTorch 1.13 returns them).
 template <class T = double>
 class MultiheadAttention : public Cloneable<MultiheadAttention<T>, T> {
 public:
-    /// embed_dim must be divisible by num_heads.
-    MultiheadAttention(std::size_t embed_dim, std::size_t num_heads, Rng& rng);
+    /// embed_dim must be divisible by num_heads; the weights are drawn from `rng`.
+    MultiheadAttention(std::size_t embed_dim, std::size_t num_heads, Rng& rng,
+                       MultiheadAttentionOptions options = {});
     /// The same from tg::nn::default_rng().
-    MultiheadAttention(std::size_t embed_dim, std::size_t num_heads);
+    MultiheadAttention(std::size_t embed_dim, std::size_t num_heads,
+                       MultiheadAttentionOptions options = {});
 
     /// query (N, L, E), key and value (N, S, E).
     AttentionOutput<T> forward(const Tensor<T>& query, const Tensor<T>& key, const Tensor<T>& value,
@@ -63,6 +79,7 @@ public:
 private:
     void build(Rng* rng);
     std::size_t embed_, heads_;
+    MultiheadAttentionOptions options_;
     Tensor<T> in_proj_weight_, in_proj_bias_;
     std::shared_ptr<Dense<T>> out_proj_;
 };

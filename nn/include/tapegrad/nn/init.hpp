@@ -21,6 +21,10 @@ enum class Init {
     he_normal,       ///< N(0, σ²), σ = √(2 / fan_in)
     normal,          ///< N(0, 0.01²)
     zeros,           ///< all 0
+    /// U(−b, b), b = 1/√fan_in: PyTorch's default for Linear and Conv weights
+    /// (kaiming_uniform_ with a = √5). A Dense layer with this rule draws its bias from the
+    /// same range, as torch.nn.Linear does (tg::nn::Linear).
+    pytorch_default,
 };
 
 /// fan_in and fan_out of a weight of this shape (see the file comment).

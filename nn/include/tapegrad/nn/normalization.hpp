@@ -10,6 +10,7 @@
 #include <tapegrad/nn/random.hpp>
 
 #include <cstddef>
+#include <optional>
 
 namespace tg::nn {
 
@@ -36,32 +37,42 @@ private:
 
 /// batch_norm over the channel axis 1 of (N, C) or (N, C, L) (BatchNorm1d, rank 3 or 2)
 /// or (N, C, H, W) (BatchNorm2d): in training mode with the batch's statistics, updating
-/// the buffers running_mean and running_var (momentum, unbiased variance, as PyTorch); in
-/// eval mode with the buffers.
+/// the buffers running_mean and running_var (momentum, unbiased variance, as PyTorch) and
+/// counting the batches in the buffer num_batches_tracked; in eval mode with the buffers.
+/// momentum = std::nullopt (PyTorch's momentum=None) makes the running statistics the
+/// cumulative average of all batches: the update factor is 1 / num_batches_tracked.
+///
+/// PyTorch stores num_batches_tracked as int64; tapegrad as T (exact up to 2^24 batches in
+/// float), so a .npz of PyTorch's state_dict loads once that entry is converted
+/// (`sd[k] = sd[k].astype(numpy.float64)`).
 template <class T = double>
 class BatchNorm : public Cloneable<BatchNorm<T>, T> {
 public:
     /// For inputs of rank 2 or 3 (`spatial_dims` 1: PyTorch's BatchNorm1d) or rank 4
     /// (`spatial_dims` 2: BatchNorm2d).
-    BatchNorm(std::size_t num_features, int spatial_dims, double eps = 1e-5, double momentum = 0.1,
-              bool affine = true, bool track_running_stats = true);
+    BatchNorm(std::size_t num_features, int spatial_dims, double eps = 1e-5,
+              std::optional<double> momentum = 0.1, bool affine = true,
+              bool track_running_stats = true);
     /// The normalized input.
     Tensor<T> forward(const Tensor<T>& x) override;
     /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
-    /// Registers weight 1, bias 0, running_mean 0 and running_var 1.
+    /// Registers weight 1, bias 0, running_mean 0, running_var 1 and num_batches_tracked 0.
     void reset() override;
     /// The running mean (a buffer; undefined without track_running_stats).
     const Tensor<T>& running_mean() const { return running_mean_; }
     /// The running variance (a buffer; undefined without track_running_stats).
     const Tensor<T>& running_var() const { return running_var_; }
+    /// The training batches seen (a 0-d buffer; undefined without track_running_stats).
+    const Tensor<T>& num_batches_tracked() const { return num_batches_tracked_; }
 
 private:
     std::size_t features_;
     int spatial_dims_;
-    double eps_, momentum_;
+    double eps_;
+    std::optional<double> momentum_;
     bool affine_, track_;
-    Tensor<T> weight_, bias_, running_mean_, running_var_;
+    Tensor<T> weight_, bias_, running_mean_, running_var_, num_batches_tracked_;
 };
 
 /// PyTorch's BatchNorm1d: BatchNorm for (N, C) or (N, C, L).
@@ -69,8 +80,9 @@ template <class T = double>
 class BatchNorm1d : public BatchNorm<T> {
 public:
     /// See BatchNorm.
-    explicit BatchNorm1d(std::size_t num_features, double eps = 1e-5, double momentum = 0.1,
-                         bool affine = true, bool track_running_stats = true)
+    explicit BatchNorm1d(std::size_t num_features, double eps = 1e-5,
+                         std::optional<double> momentum = 0.1, bool affine = true,
+                         bool track_running_stats = true)
         : BatchNorm<T>(num_features, 1, eps, momentum, affine, track_running_stats) {}
 };
 
@@ -79,8 +91,9 @@ template <class T = double>
 class BatchNorm2d : public BatchNorm<T> {
 public:
     /// See BatchNorm.
-    explicit BatchNorm2d(std::size_t num_features, double eps = 1e-5, double momentum = 0.1,
-                         bool affine = true, bool track_running_stats = true)
+    explicit BatchNorm2d(std::size_t num_features, double eps = 1e-5,
+                         std::optional<double> momentum = 0.1, bool affine = true,
+                         bool track_running_stats = true)
         : BatchNorm<T>(num_features, 2, eps, momentum, affine, track_running_stats) {}
 };
 
