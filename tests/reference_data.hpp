@@ -1,7 +1,8 @@
 #pragma once
-// Reads the reference files that the tests' Python scripts write with PyTorch (e.g.
-// tests/data/make_recurrent_reference.py): cases of named float64 tensors, so the C++
-// tests compare with PyTorch without running Python.
+// Reads the reference files that the tests' Python scripts write with PyTorch
+// (tests/data/layers/make_*_reference.py, tests/data/norm/make_norm_reference.py,
+// tests/data/make_loss_reference.py): cases of named float64 tensors, so the C++ tests
+// compare with PyTorch without running Python.
 //
 // Format, one item per line:
 //     # a comment
@@ -11,6 +12,7 @@
 
 #include <tapegrad/tensor.hpp>
 
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -56,7 +58,11 @@ inline std::vector<ReferenceCase> read_reference(const std::string& path) {
         Shape shape(rank);
         for (auto& s : shape) words >> s;
         Array<double> a = Array<double>::from_shape(shape);
-        for (double& v : a) words >> v;
+        for (double& v : a) {  // strtod: correctly rounded, and reads inf and nan
+            std::string text;
+            words >> text;
+            v = std::strtod(text.c_str(), nullptr);
+        }
         if (!words || cases.empty())
             throw std::runtime_error(path + ":" + std::to_string(number) +
                                      ": malformed tensor line");

@@ -4,11 +4,11 @@
 // double, and the errors, which name the loss and record nothing.
 
 #include "nn/nn_test_util.hpp"
+#include "reference_data.hpp"
 
 #include <cstdlib>
 #include <functional>
 #include <map>
-#include <sstream>
 
 namespace tg::test {
 namespace {
@@ -36,40 +36,17 @@ struct LossCase {
     }
 };
 
+/// The cases of the file: `case LOSS key=value ...` gives the loss and its options.
 std::vector<LossCase> read_cases() {
-    const std::string path = std::string(TAPEGRAD_TEST_DATA_DIR) + "/loss_reference.txt";
-    std::ifstream in(path);
     std::vector<LossCase> cases;
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.empty() || line[0] == '#') continue;
-        std::istringstream words(line);
-        std::string head;
-        words >> head;
-        if (head == "case") {
-            cases.emplace_back();
-            words >> cases.back().loss;
-            for (std::string option; words >> option;) {
-                const std::size_t eq = option.find('=');
-                cases.back().options[option.substr(0, eq)] = option.substr(eq + 1);
-            }
-        } else if (head != "end") {
-            std::size_t rank = 0;
-            words >> rank;
-            Shape shape;
-            for (std::size_t k = 0; k < rank; ++k) {
-                std::size_t d = 0;
-                words >> d;
-                shape.push_back(d);
-            }
-            Array<double> values(shape);
-            for (double& v : values) {
-                std::string text;
-                words >> text;
-                v = std::strtod(text.c_str(), nullptr);  // exact for Python's repr
-            }
-            cases.back().tensors[head] = std::move(values);
+    for (ReferenceCase& c :
+         read_reference(std::string(TAPEGRAD_TEST_DATA_DIR) + "/loss_reference.txt")) {
+        LossCase l{c.words.at(0), {}, std::move(c.tensors)};
+        for (std::size_t i = 1; i < c.words.size(); ++i) {
+            const std::size_t eq = c.words[i].find('=');
+            l.options[c.words[i].substr(0, eq)] = c.words[i].substr(eq + 1);
         }
+        cases.push_back(std::move(l));
     }
     return cases;
 }

@@ -5,14 +5,13 @@
 // which record and change nothing.
 
 #include "op_test_util.hpp"
+#include "reference_data.hpp"
 
 #include <tapegrad/nn/random.hpp>
 
 #include <cmath>
-#include <fstream>
 #include <functional>
 #include <limits>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -273,78 +272,41 @@ TEST(Normalization, GradcheckAndGradgradcheck) {
 
 // ---- PyTorch's values --------------------------------------------------------------
 
-/// The cases of tests/data/norm/norm_reference.txt: name -> (key -> tensor).
-struct ReferenceCase {
-    std::string name, op;
-    std::map<std::string, xt::xarray<double>> t;
-    bool has(const std::string& key) const { return t.count(key) != 0; }
-    double scalar(const std::string& key) const { return t.at(key)(); }
-};
-
-std::vector<ReferenceCase> read_reference() {
-    std::ifstream in(std::string(TAPEGRAD_TEST_DATA_DIR) + "/norm/norm_reference.txt");
-    std::vector<ReferenceCase> cases;
-    std::string key;
-    while (in >> key) {
-        if (key[0] == '#') {
-            std::getline(in, key);
-            continue;
-        }
-        if (key == "case") {
-            cases.emplace_back();
-            in >> cases.back().name >> cases.back().op;
-            continue;
-        }
-        std::size_t rank = 0;
-        in >> rank;
-        Shape shape;
-        for (std::size_t d = 0; d < rank; ++d) {
-            std::size_t size = 0;
-            in >> size;
-            shape.push_back(size);
-        }
-        xt::xarray<double> values = xt::xarray<double>::from_shape(shape);
-        for (double& v : values) in >> v;
-        if (!in || cases.empty()) break;
-        cases.back().t[key] = values;
-    }
-    return cases;
-}
-
 TEST(Normalization, MatchesPyTorchToTenDigits) {
-    const std::vector<ReferenceCase> cases = read_reference();
+    const std::vector<ReferenceCase> cases =
+        read_reference(std::string(TAPEGRAD_TEST_DATA_DIR) + "/norm/norm_reference.txt");
     ASSERT_EQ(cases.size(), 8u) << "tests/data/norm/norm_reference.txt is missing or malformed";
     constexpr double tol = 1e-10;
     for (const ReferenceCase& c : cases) {
-        SCOPED_TRACE(c.name);
+        SCOPED_TRACE(c.words.at(0));
         Tape tape;
-        const Tensor<> x = parameter<double>(c.t.at("x"));
+        const Tensor<> x = parameter<double>(c.at("x"));
         const bool affine = c.has("weight");
-        const Tensor<> w = affine ? parameter<double>(c.t.at("weight")) : Tensor<>();
-        const Tensor<> b = affine ? parameter<double>(c.t.at("bias")) : Tensor<>();
+        const Tensor<> w = affine ? parameter<double>(c.at("weight")) : Tensor<>();
+        const Tensor<> b = affine ? parameter<double>(c.at("bias")) : Tensor<>();
         Tensor<> y;
         Tensor<> rm, rv;
-        if (c.op == "layer_norm") {
+        if (c.words.at(1) == "layer_norm") {
             const Shape xs = x.shape();
-            const std::size_t ndim = static_cast<std::size_t>(c.scalar("normalized_ndim"));
+            const std::size_t ndim = static_cast<std::size_t>(c.at("normalized_ndim")());
             const Shape normalized(xs.end() - static_cast<long>(ndim), xs.end());
-            y = layer_norm(x, normalized, w, b, c.scalar("eps"));
+            y = layer_norm(x, normalized, w, b, c.at("eps")());
         } else {
-            rm = Tensor<>(c.t.at("running_mean"));
-            rv = Tensor<>(c.t.at("running_var"));
-            y = batch_norm(x, rm, rv, w, b, c.scalar("training") != 0, c.scalar("momentum"),
-                           c.scalar("eps"));
-            EXPECT_TRUE(all_close(rm, c.t.at("running_mean_after"), tol, tol)) << "running_mean";
-            EXPECT_TRUE(all_close(rv, c.t.at("running_var_after"), tol, tol)) << "running_var";
+            rm = Tensor<>(c.at("running_mean"));
+            rv = Tensor<>(c.at("running_var"));
+            y = batch_norm(x, rm, rv, w, b, c.at("training")() != 0, c.at("momentum")(),
+                           c.at("eps")());
+            EXPECT_TRUE(all_close(rm, c.at("running_mean_after"), tol, tol)) << "running_mean";
+            EXPECT_TRUE(all_close(rv, c.at("running_var_after"), tol, tol)) << "running_var";
         }
-        EXPECT_TRUE(all_close(y, c.t.at("y"), tol, tol)) << "y";
+        EXPECT_TRUE(all_close(y, c.at("y"), tol, tol)) << "y";
         std::vector<Tensor<>> wrt = {x};
         if (affine) wrt.insert(wrt.end(), {w, b});
-        const std::vector<Tensor<>> g = tape.gradient(sum(y * Tensor<>(c.t.at("g"))), wrt);
-        EXPECT_TRUE(all_close(g[0], c.t.at("grad_x"), tol, tol)) << "grad_x";
+        const std::vector<Tensor<>> g = tape.gradient(sum(y * Tensor<>(c.at("g"))), wrt);
+        EXPECT_TRUE(all_close(g[0], c.at("grad_x"), tol, tol)) << "grad_x";
         if (affine) {
-            EXPECT_TRUE(all_close(g[1], c.t.at("grad_weight"), tol, tol)) << "grad_weight";
-            EXPECT_TRUE(all_close(g[2], c.t.at("grad_bias"), tol, tol)) << "grad_bias";
+            EXPECT_TRUE(all_close(g[1], c.at("grad_weight"), tol, tol)) << "grad_weight";
+            EXPECT_TRUE(all_close(g[2], c.at("grad_bias"), tol, tol)) << "grad_bias";
         }
     }
 }

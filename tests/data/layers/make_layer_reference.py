@@ -100,50 +100,42 @@ idx = torch.tensor([[0, 2, 6], [2, 5, 0]])
 emit("x", idx.to(torch.float64))
 finish(emb, torch.zeros(1), emb(idx))
 
-lines.append("case attention MultiheadAttention 8 2")
+def attention(name, words, mha, key_length, attn_mask, pad):
+    """Query (2, 4, 8), key and value (2, key_length, 8), under the two masks."""
+    lines.append("case %s %s" % (name, words))
+    state(mha)
+    q = torch.randn(2, 4, 8, requires_grad=True)
+    k = torch.randn(2, key_length, 8)
+    v = torch.randn(2, key_length, 8)
+    emit("x", q)
+    emit("key", k)
+    emit("value", v)
+    emit("attn_mask", attn_mask.to(torch.float64))
+    emit("key_padding_mask", pad.to(torch.float64))
+    out, weights = mha(q, k, v, attn_mask=attn_mask, key_padding_mask=pad)
+    emit("weights", weights)
+    finish(mha, q, out)
+
+
 mha = torch.nn.MultiheadAttention(8, 2, batch_first=True)
 with torch.no_grad():
     mha.in_proj_bias.copy_(0.1 * torch.randn(24))
     mha.out_proj.bias.copy_(0.1 * torch.randn(8))
-state(mha)
-q = torch.randn(2, 4, 8, requires_grad=True)
-k = torch.randn(2, 5, 8)
-v = torch.randn(2, 5, 8)
 attn_mask = torch.zeros(4, 5, dtype=torch.bool)
 attn_mask[0, 4] = True
 attn_mask[2, 1] = True
 pad = torch.zeros(2, 5, dtype=torch.bool)
 pad[1, 3:] = True
-emit("x", q)
-emit("key", k)
-emit("value", v)
-emit("attn_mask", attn_mask.to(torch.float64))
-emit("key_padding_mask", pad.to(torch.float64))
-out, weights = mha(q, k, v, attn_mask=attn_mask, key_padding_mask=pad)
-emit("weights", weights)
-finish(mha, q, out)
+attention("attention", "MultiheadAttention 8 2", mha, 5, attn_mask, pad)
 
 # Appended (session 6): Linear with and without bias, attention without biases under a
 # causal mask, and BatchNorm's cumulative average (momentum=None) after 3 earlier batches.
 simple("linear", "Linear 5 3", torch.nn.Linear(5, 3), (4, 5))
 simple("linear_no_bias", "Linear 5 3 bias=False", torch.nn.Linear(5, 3, bias=False), (4, 5))
 
-lines.append("case attention_no_bias MultiheadAttention 8 2 bias=False")
-mha = torch.nn.MultiheadAttention(8, 2, batch_first=True, bias=False)
-state(mha)
-q = torch.randn(2, 4, 8, requires_grad=True)
-k = torch.randn(2, 4, 8)
-v = torch.randn(2, 4, 8)
-causal = torch.triu(torch.ones(4, 4, dtype=torch.bool), 1)
-pad = torch.zeros(2, 4, dtype=torch.bool)
-emit("x", q)
-emit("key", k)
-emit("value", v)
-emit("attn_mask", causal.to(torch.float64))
-emit("key_padding_mask", pad.to(torch.float64))
-out, weights = mha(q, k, v, attn_mask=causal, key_padding_mask=pad)
-emit("weights", weights)
-finish(mha, q, out)
+attention("attention_no_bias", "MultiheadAttention 8 2 bias=False",
+          torch.nn.MultiheadAttention(8, 2, batch_first=True, bias=False), 4,
+          torch.triu(torch.ones(4, 4, dtype=torch.bool), 1), torch.zeros(2, 4, dtype=torch.bool))
 
 batch_norm("batch_norm1d_cumulative", "BatchNorm1d 3 momentum=None",
            torch.nn.BatchNorm1d(3, momentum=None), (5, 3, 4), batches_before=3)
