@@ -7,11 +7,15 @@
 //   two_threads   tg::nn::DataParallel, 2 workers, every batch split
 //   auto          DataParallel, workers = 2, default options (the counter `workers` says
 //                 how many it used)
+// Counters: workers; tape_entries and tape_bytes (what one forward pass records, on one
+// thread); pool_bytes (what the calling thread's tapegrad pool holds after the steps:
+// every temporary of a step, each rounded up to a power of two).
 // Names are sequence/<variant>/float/<N>; the table at the end gives the ratios to
 // one_thread. Compare with examples/sequence/torch_step_time.py.
 
 #include <benchmark/benchmark.h>
 
+#include <tapegrad/detail/pool.hpp>
 #include <tapegrad/nn.hpp>
 #include <tapegrad/nn/data_parallel.hpp>
 #include <tapegrad/tapegrad.hpp>
@@ -29,6 +33,7 @@ enum class Variant { one_thread, two_threads, automatic };
 
 void step(benchmark::State& state, Variant variant) {
     const auto n = static_cast<std::size_t>(state.range(0));
+    tg::detail::pool_release();  // pool_bytes: this benchmark's blocks only
     nn::Rng rng(1);
     const auto data = sequence::adding_problem<T>(n, sequence::kDefaultLength, rng);
     const tg::Tensor<T> x{tg::Array<T>(data.x)}, y{tg::Array<T>(data.y)};
@@ -51,8 +56,15 @@ void step(benchmark::State& state, Variant variant) {
         adam.step();
         adam.zero_grad();
     };
+    if (variant == Variant::one_thread) {
+        loss(model(x), y);
+        state.counters["tape_entries"] = static_cast<double>(tape.size());
+        state.counters["tape_bytes"] = static_cast<double>(tape.bytes());
+        tape.clear();
+    }
     for (int i = 0; i < 5; ++i) one_step();
     for (auto _ : state) one_step();
+    state.counters["pool_bytes"] = static_cast<double>(tg::detail::pool_stats().cached_bytes);
     state.counters["workers"] =
         variant == Variant::one_thread ? 1.0 : static_cast<double>(parallel.workers_for(n));
 }

@@ -224,7 +224,7 @@ int run(const Options& o) {
     std::printf("gradient norm clipped to %g in %ld of %ld steps (%.1f %%)\n", o.clip,
                 clipped_total, step, 100.0 * double(clipped_total) / double(step));
     std::printf(
-        "test MSE %.4g, %.0fx below the baseline %.3f (always predicting 1), after %ld "
+        "test MSE %.4g, %.3gx below the baseline %.3f (always predicting 1), after %ld "
         "epochs, %.1f s\n",
         test_mse, baseline / test_mse, baseline, o.epochs, seconds);
     const tg::detail::PoolStats pool = tg::detail::pool_stats();

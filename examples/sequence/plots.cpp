@@ -53,7 +53,8 @@ bool plot_predictions(const std::filesystem::path& dir, const std::vector<double
            << "plot 'predictions.csv' skip 1 using 1:2 with points pt 7 ps 0.3 title "
               "'test sequence', x with lines lc rgb 'black' title 'perfect'\n"
            << "set datafile separator whitespace\nunset grid\nset key off\n"
-           << "set xlabel 'step'\nset ylabel 'value'\nset yrange [0:1.05]\nset autoscale x\n"
+           << "set xlabel 'step (marked values in red)'\nset ylabel 'value'\nset yrange [0:1.05]\n"
+           << "set xrange [-1:" << (examples.empty() ? 1 : examples[0].values.size()) << "]\n"
            << "set style fill solid 0.8 noborder\nset boxwidth 0.8\n";
     for (std::size_t k = 0; k < examples.size(); ++k) {
         const Example& e = examples[k];
