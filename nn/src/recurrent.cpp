@@ -40,12 +40,23 @@ std::vector<Gates<T>> make_layers(std::size_t gates, std::size_t input_size, std
     return layers;
 }
 
-/// x Wᵀ (+ b) for x (N, in) or (N, L, in).
+/// x Wᵀ (+ b) for x (N, in).
 template <class T>
 Tensor<T> project(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
-    if (x.dim() == 2) return b.defined() ? linear(x, w, b) : matmul(x, transpose(w));
-    const Shape s = x.shape();
-    return reshape(project(reshape(x, {s[0] * s[1], s[2]}), w, b), {s[0], s[1], w.shape()[0]});
+    return b.defined() ? linear(x, w, b) : matmul(x, transpose(w));
+}
+
+/// The steps of x (N, L, features), (N, features) each, taken with select (recorded only
+/// when x needs a gradient; data do not). Each step's input is then projected on its
+/// own: projecting all steps in one product and selecting step t from the (N, L, gates·H)
+/// result made the backward pass quadratic in L, since a select's backward is a tensor of
+/// its whole input's shape (it was 60 % of an LSTM(2, 32) step at N = 256, L = 50). Layers
+/// above the first take the previous layer's outputs as they are, with no select at all.
+template <class T>
+std::vector<Tensor<T>> steps_of(const Tensor<T>& x) {
+    std::vector<Tensor<T>> steps;
+    for (std::size_t t = 0; t < x.shape()[1]; ++t) steps.push_back(select(x, 1, long(t)));
+    return steps;
 }
 
 /// One LSTM step from the input's projection xw = x W_ihᵀ + b_ih, (N, 4H).
@@ -209,21 +220,20 @@ RecurrentOutput<T, LSTMState<T>> LSTM<T>::forward(const Tensor<T>& x,
     const Shape shape{num_layers_, x.shape()[0], hidden_size_};
     const Tensor<T> h0 = state_or_zeros(describe(), "h", state ? state->h : Tensor<T>(), shape);
     const Tensor<T> c0 = state_or_zeros(describe(), "c", state ? state->c : Tensor<T>(), shape);
-    Tensor<T> input = x;
+    std::vector<Tensor<T>> inputs = steps_of(x);  // then each layer's outputs
     std::vector<Tensor<T>> h_n, c_n;
     for (std::size_t l = 0; l < num_layers_; ++l) {
-        const Tensor<T> xw = project(input, layers_[l][0], layers_[l][2]);  // (N, L, 4H)
         LSTMState<T> s{select(h0, 0, long(l)), select(c0, 0, long(l))};
         std::vector<Tensor<T>> outputs;
         for (std::size_t t = 0; t < steps; ++t) {
-            s = lstm_step(select(xw, 1, long(t)), s, layers_[l]);
+            s = lstm_step(project(inputs[t], layers_[l][0], layers_[l][2]), s, layers_[l]);
             outputs.push_back(s.h);
         }
-        input = stack(outputs, 1);
+        inputs = std::move(outputs);
         h_n.push_back(s.h);
         c_n.push_back(s.c);
     }
-    return {input, {stack(h_n, 0), stack(c_n, 0)}};
+    return {stack(inputs, 1), {stack(h_n, 0), stack(c_n, 0)}};
 }
 
 template <class T>
@@ -254,20 +264,19 @@ RecurrentOutput<T, Tensor<T>> GRU<T>::forward(const Tensor<T>& x, const Tensor<T
     const std::size_t steps = x.shape()[1];
     const Tensor<T> h_0 =
         state_or_zeros(describe(), "h", h0, {num_layers_, x.shape()[0], hidden_size_});
-    Tensor<T> input = x;
+    std::vector<Tensor<T>> inputs = steps_of(x);  // then each layer's outputs
     std::vector<Tensor<T>> h_n;
     for (std::size_t l = 0; l < num_layers_; ++l) {
-        const Tensor<T> xw = project(input, layers_[l][0], layers_[l][2]);  // (N, L, 3H)
         Tensor<T> h = select(h_0, 0, long(l));
         std::vector<Tensor<T>> outputs;
         for (std::size_t t = 0; t < steps; ++t) {
-            h = gru_step(select(xw, 1, long(t)), h, layers_[l]);
+            h = gru_step(project(inputs[t], layers_[l][0], layers_[l][2]), h, layers_[l]);
             outputs.push_back(h);
         }
-        input = stack(outputs, 1);
+        inputs = std::move(outputs);
         h_n.push_back(h);
     }
-    return {input, stack(h_n, 0)};
+    return {stack(inputs, 1), stack(h_n, 0)};
 }
 
 template <class T>

@@ -1,0 +1,292 @@
+// An LSTM learns the adding problem (data.hpp): each of L = 50 steps carries a value
+// U(0, 1) and a marker, exactly two steps are marked, and the answer is the sum of the two
+// marked values, so the network must carry the first one in its state for at least 25
+// steps. Always predicting the mean 1 scores MSE 1/6 ≈ 0.167 (the trivial baseline);
+// anything well below it needs memory.
+//
+//     x (N, 50, 2) -> LSTM(2, 32), batch-first -> last hidden state -> Dense(32, 1)
+//
+// trained with Adam on shuffled minibatches, the learning rate annealed along a cosine,
+// the gradient's norm clipped to 1 (tg::nn::clip_grad_norm_) before each step. Training
+// and test sequences are drawn by the example itself from a seeded tg::nn::Rng. Pictures:
+// the training curve against the baseline, and predictions against the truth.
+//
+// --side-by-side DIR trains the same model in double for 10 steps and writes what
+// side_by_side.py needs to repeat them in PyTorch (the README's "sequence" section).
+
+#include <tapegrad/detail/pool.hpp>
+#include <tapegrad/tapegrad.hpp>
+#include <xtensor/xnpy.hpp>
+
+#include "../common/cli.hpp"
+#include "../common/tools.hpp"
+#include "data.hpp"
+#include "model.hpp"
+#include "plots.hpp"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace nn = tg::nn;
+
+struct Options {
+    std::string out = "sequence-out";
+    long epochs = 25;
+    std::size_t batch_size = 32;
+    double lr = 3e-3;
+    double clip = 1.0;
+    std::size_t hidden = sequence::kDefaultHidden;
+    std::size_t length = sequence::kDefaultLength;
+    std::size_t train_size = 5000;
+    std::size_t test_size = 1000;
+    std::uint64_t seed = 1;
+    double check_ratio = 10;  ///< --check: the test MSE must be this many times below the baseline
+    bool check = false;
+    bool check_loss = false;
+    bool plots = true;
+    std::string side_by_side;  ///< non-empty: the PyTorch comparison's folder
+    long side_by_side_steps = 10;
+};
+
+/// Peak resident memory of this process, in MiB (getrusage's ru_maxrss is in KiB on Linux).
+double peak_rss_mib() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return double(usage.ru_maxrss) / 1024.0;
+}
+
+/// The model's predictions for every row of x, without recording, in chunks of 500 rows
+/// (the LSTM keeps (rows, L, 4H) per chunk).
+template <class T>
+std::vector<double> predict(nn::Module<T>& model, const tg::Array<T>& x) {
+    tg::NoGradGuard no_grad;
+    std::vector<double> out;
+    const std::size_t n = x.shape()[0];
+    for (std::size_t start = 0; start < n; start += 500) {
+        const std::size_t rows = std::min<std::size_t>(500, n - start);
+        const tg::Tensor<T> chunk = tg::narrow(tg::Tensor<T>(tg::Array<T>(x)), 0, start, rows);
+        const tg::Tensor<T> p = model(chunk);
+        for (const T v : p.value()) out.push_back(double(v));
+    }
+    return out;
+}
+
+template <class T>
+double mse(const std::vector<double>& predicted, const tg::Array<T>& y) {
+    double sum = 0;
+    for (std::size_t i = 0; i < predicted.size(); ++i)
+        sum += (predicted[i] - double(y(i, 0))) * (predicted[i] - double(y(i, 0)));
+    return sum / double(predicted.size());
+}
+
+/// A few test sequences with their predictions, for the picture.
+template <class T>
+std::vector<sequence::Example> examples_of(const sequence::Sequences<T>& test,
+                                           const std::vector<double>& predicted, std::size_t k) {
+    std::vector<sequence::Example> out;
+    const std::size_t length = test.x.shape()[1];
+    for (std::size_t i = 0; i < std::min(k, test.size()); ++i) {
+        sequence::Example e{{}, {}, double(test.y(i, 0)), predicted[i]};
+        for (std::size_t t = 0; t < length; ++t) {
+            e.values.push_back(double(test.x(i, t, 0)));
+            e.markers.push_back(double(test.x(i, t, 1)));
+        }
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+/// Trains in T (float normally, double for --side-by-side); returns the exit status.
+template <class T>
+int run(const Options& o) {
+    using Tensor = tg::Tensor<T>;
+    const bool side = !o.side_by_side.empty();
+    const std::filesystem::path dir = side ? o.side_by_side : o.out;
+    if (!examples::make_output_dir(dir)) return 2;
+
+    // One generator for everything, in a fixed order: training set, test set, weights.
+    nn::Rng rng(o.seed);
+    const auto train = sequence::adding_problem<T>(o.train_size, o.length, rng);
+    const auto test = sequence::adding_problem<T>(o.test_size, o.length, rng);
+    sequence::LstmRegressor<T> model(o.hidden, rng);
+    const double baseline = sequence::constant_mse(test, 1.0);
+    std::printf(
+        "sequence: adding problem, length %zu; %zu training and %zu test sequences; "
+        "LSTM(2, %zu) + Dense(%zu, 1), %zu parameters\n",
+        o.length, train.size(), test.size(), o.hidden, o.hidden, [&] {
+            std::size_t n = 0;
+            for (const Tensor& p : model.parameters()) n += p.size();
+            return n;
+        }());
+    std::fflush(stdout);  // before the progress lines on stderr
+
+    const std::vector<Tensor> params = model.parameters();
+    tg::optim::Adam<T> optimizer(params, T(o.lr));
+    tg::optim::CosineAnnealingLR<T> schedule(optimizer, o.epochs);
+    nn::DataLoader<T> batches(Tensor(tg::Array<T>(train.x)), Tensor(tg::Array<T>(train.y)),
+                              o.batch_size, {true, false, o.seed});
+    if (side) {
+        nn::save(model, (dir / "init.npz").string());
+        const tg::optim::AdamOptions adam;
+        std::string config;
+        auto put = [&config](const char* key, double value) {
+            char line[96];
+            std::snprintf(line, sizeof line, "%s %.17g\n", key, value);
+            config += line;
+        };
+        put("lr", o.lr);
+        put("clip", o.clip);
+        put("beta1", adam.beta1);
+        put("beta2", adam.beta2);
+        put("eps", adam.eps);
+        put("epochs", double(o.epochs));  // the cosine's T_max
+        put("steps_per_epoch", double(batches.size()));
+        put("steps", double(o.side_by_side_steps));
+        put("hidden", double(o.hidden));
+        put("length", double(o.length));
+        if (!examples::write_text(dir / "config.txt", config)) return 2;
+    }
+
+    std::vector<sequence::EpochRecord> history;
+    std::string losses, norms;  // --side-by-side: one value per step, "%.17g"
+    long step = 0, clipped_total = 0;
+    tg::Tape tape;
+    const auto start = std::chrono::steady_clock::now();
+    for (long epoch = 0; epoch < o.epochs; ++epoch) {
+        const double lr = optimizer.learning_rate();
+        double loss_sum = 0;
+        std::size_t seen = 0;
+        long clipped = 0, steps = 0;
+        for (const nn::Batch<T>& b : batches) {
+            if (side && step == o.side_by_side_steps) break;
+            if (side) {
+                xt::dump_npy((dir / ("x_" + std::to_string(step) + ".npy")).string(), b.x.value());
+                xt::dump_npy((dir / ("y_" + std::to_string(step) + ".npy")).string(), b.y.value());
+            }
+            const Tensor loss = nn::mse_loss(model(b.x), b.y);
+            tape.backward(loss);
+            // The norm before clipping; the gradient is scaled down when it exceeds o.clip.
+            const double norm = nn::clip_grad_norm_(params, o.clip);
+            optimizer.step();
+            optimizer.zero_grad();
+            clipped += norm > o.clip;
+            clipped_total += norm > o.clip;
+            ++steps;
+            ++step;
+            loss_sum += double(loss.item()) * double(b.y.shape()[0]);
+            seen += b.y.shape()[0];
+            if (side) {
+                char line[64];
+                std::snprintf(line, sizeof line, "%.17g\n", double(loss.item()));
+                losses += line;
+                std::snprintf(line, sizeof line, "%.17g\n", norm);
+                norms += line;
+            }
+        }
+        if (side && step == o.side_by_side_steps) break;  // the steps PyTorch repeats
+        schedule.step();
+        if (side) continue;
+        const double test_mse = mse(predict(model, test.x), test.y);
+        history.push_back(
+            {epoch + 1, loss_sum / double(seen), test_mse, lr, double(clipped) / double(steps)});
+        std::fprintf(stderr,
+                     "epoch %3ld/%ld  train loss %.5f  test MSE %.5f  baseline/MSE %6.1f  "
+                     "lr %.2e  clipped %3ld of %ld steps\n",
+                     epoch + 1, o.epochs, loss_sum / double(seen), test_mse, baseline / test_mse,
+                     lr, clipped, steps);
+    }
+    if (side) {
+        if (step < o.side_by_side_steps) {
+            std::fprintf(stderr, "sequence: only %ld steps in %ld epochs; need %ld\n", step,
+                         o.epochs, o.side_by_side_steps);
+            return 2;
+        }
+        if (!examples::write_text(dir / "losses.txt", losses) ||
+            !examples::write_text(dir / "grad_norms.txt", norms))
+            return 2;
+        std::printf("side by side: %ld steps written to %s (gradient clipped in %ld)\n", step,
+                    dir.string().c_str(), clipped_total);
+        return 0;
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    const std::vector<double> predicted = predict(model, test.x);
+    const double test_mse = mse(predicted, test.y);
+    std::printf("gradient norm clipped to %g in %ld of %ld steps (%.1f %%)\n", o.clip,
+                clipped_total, step, 100.0 * double(clipped_total) / double(step));
+    std::printf(
+        "test MSE %.4g, %.3gx below the baseline %.3f (always predicting 1), after %ld "
+        "epochs, %.1f s\n",
+        test_mse, baseline / test_mse, baseline, o.epochs, seconds);
+    const tg::detail::PoolStats pool = tg::detail::pool_stats();
+    std::printf("peak resident memory %.1f MiB (tapegrad's pool caches %.1f MiB)\n", peak_rss_mib(),
+                double(pool.cached_bytes) / (1024.0 * 1024.0));
+    if (o.plots) {
+        std::vector<double> targets(test.y.begin(), test.y.end());
+        sequence::plot_training_curve(dir, history, baseline);
+        sequence::plot_predictions(dir, targets, predicted, examples_of(test, predicted, 4));
+    }
+    if (o.check_loss &&
+        (history.size() < 2 || history.back().train_loss >= 0.5 * history.front().train_loss)) {
+        std::fprintf(stderr, "sequence: the training loss did not fall to half its first value\n");
+        return 1;
+    }
+    if (o.check && !(test_mse * o.check_ratio < baseline)) {
+        std::fprintf(stderr, "sequence: test MSE %.4g is not %gx below the baseline %.3f\n",
+                     test_mse, o.check_ratio, baseline);
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    CLI::App app("Trains an LSTM on the adding problem with tapegrad.", "sequence");
+    app.option_defaults()->always_capture_default();
+    app.add_option("--out", o.out, "where the CSV files and the pictures go");
+    app.add_option("--epochs", o.epochs, "passes over the training set")
+        ->check(CLI::Range(1L, 100000L));
+    app.add_option("--batch-size", o.batch_size, "sequences per step")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+    app.add_option("--lr", o.lr, "Adam's peak learning rate (annealed along a cosine)")
+        ->check(examples::kPositiveNumber);
+    app.add_option("--clip", o.clip, "the largest gradient norm (clip_grad_norm_)")
+        ->check(examples::kPositiveNumber);
+    app.add_option("--hidden", o.hidden, "the LSTM's hidden size")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{4096}));
+    app.add_option("--length", o.length, "steps per sequence")
+        ->check(CLI::Range(std::size_t{2}, std::size_t{100000}));
+    app.add_option("--train-size", o.train_size, "training sequences")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
+    app.add_option("--test-size", o.test_size, "held-out test sequences")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
+    app.add_option("--seed", o.seed, "seeds the data, the weights and the batch order");
+    app.add_flag("--check", o.check,
+                 "exit 1 unless the final test MSE is --check-ratio times below the baseline");
+    app.add_option("--check-ratio", o.check_ratio, "the factor --check asks for")
+        ->check(examples::kPositiveNumber);
+    app.add_flag("--check-loss", o.check_loss,
+                 "exit 1 unless the last epoch's training loss is below half the first's");
+    app.add_flag("!--no-plots", o.plots, "skip the pictures");
+    app.add_option("--side-by-side", o.side_by_side,
+                   "train 10 steps in double and write what side_by_side.py needs into DIR")
+        ->type_name("DIR");
+    if (const auto status = examples::parse_command_line(app, argc, argv)) return *status;
+    try {
+        return o.side_by_side.empty() ? run<float>(o) : run<double>(o);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "sequence: %s\n", e.what());
+        return 2;
+    }
+}
