@@ -1,0 +1,34 @@
+#pragma once
+// The digits CNN, shared by the example (examples/digits/main.cpp) and its step benchmark
+// (benchmarks/digits_step_benchmark.cpp), so both time and train the same model:
+//
+//     index  layer                               output (N, ...)
+//     0      Conv2d(1, 16, 3, padding 1)         16 x 8 x 8
+//     1      ReLU
+//     2      MaxPool2d(2)                        16 x 4 x 4
+//     3      Conv2d(16, 32, 3, padding 1)        32 x 4 x 4
+//     4      ReLU
+//     5      MaxPool2d(2)                        32 x 2 x 2
+//     6      Flatten                             128
+//     7      Dropout(p)
+//     8      Dense(128, 10)                      10 logits
+//
+// The indices are the Sequential's parameter names ("0.weight", "3.bias", "8.weight"),
+// which are also those of the same torch.nn.Sequential's state_dict.
+
+#include <tapegrad/nn.hpp>
+
+namespace digits {
+
+/// The dropout probability of the example's training runs.
+constexpr double kDropout = 0.25;
+
+/// The CNN above with dropout probability `dropout`, its weights (and dropout's masks)
+/// drawn from `rng`, which must outlive the model.
+template <class T>
+tg::nn::Sequential<T> make_model(tg::nn::Rng& rng, double dropout = kDropout);
+
+extern template tg::nn::Sequential<float> make_model<float>(tg::nn::Rng&, double);
+extern template tg::nn::Sequential<double> make_model<double>(tg::nn::Rng&, double);
+
+}  // namespace digits
