@@ -104,8 +104,9 @@ double peak_rss_mib() {
 
 /// What --side-by-side writes into its folder for side_by_side.py: x_k.npy and y_k.npy
 /// (the inputs and labels of step k, in the DataLoader's shuffled order), losses.txt and
-/// lrs.txt (step k's loss and learning rate, one per line), and config.txt (the optimizer
-/// and schedule settings as "key value" lines). init.npz is written before the first step.
+/// lrs.txt (step k's loss and learning rate, one per line), config.txt (the optimizer and
+/// schedule settings as "key value" lines) and the split (for side_by_side.py --full).
+/// init.npz is written before the first step.
 class SideBySideRecord {
 public:
     explicit SideBySideRecord(std::filesystem::path dir) : dir_(std::move(dir)) {}
@@ -121,6 +122,17 @@ public:
         lrs_.push_back(lr);
     }
     bool done() const { return losses_.size() >= kSideBySideSteps; }
+
+    /// The whole split (x_train.npy, y_train.npy, x_test.npy, y_test.npy), for
+    /// side_by_side.py --full.
+    template <class T>
+    void split(const tg::Tensor<T>& x_train, const tg::Tensor<T>& y_train,
+               const tg::Tensor<T>& x_test, const tg::Tensor<T>& y_test) const {
+        xt::dump_npy((dir_ / "x_train.npy").string(), x_train.value());
+        xt::dump_npy((dir_ / "y_train.npy").string(), y_train.value());
+        xt::dump_npy((dir_ / "x_test.npy").string(), x_test.value());
+        xt::dump_npy((dir_ / "y_test.npy").string(), y_test.value());
+    }
 
     /// Writes losses.txt, lrs.txt and config.txt; false when a file cannot be written.
     bool finish(const Options& o, const tg::optim::AdamWOptions& adamw,
@@ -138,7 +150,8 @@ public:
             exact(adamw.weight_decay) + "\namsgrad " + std::to_string(int(adamw.amsgrad)) +
             "\nt_max " + std::to_string(o.epochs) + "\neta_min 0\nbatches_per_epoch " +
             std::to_string(batches_per_epoch) + "\nbatch_size " + std::to_string(o.batch_size) +
-            "\ndropout 0\nsteps " + std::to_string(losses_.size()) + "\n";
+            "\ndropout 0\ntrain_dropout " + exact(digits::kDropout) + "\nsteps " +
+            std::to_string(losses_.size()) + "\n";
         return examples::write_text(dir_ / "losses.txt", losses) &&
                examples::write_text(dir_ / "lrs.txt", lrs) &&
                examples::write_text(dir_ / "config.txt", config);
@@ -185,6 +198,7 @@ int run(const Options& o, const digits::Dataset& all) {
     if (side_by_side) {
         nn::save(model, (dir / "init.npz").string());
         record.emplace(dir);
+        record->split(x_train, y_train, x_test, y_test);
     }
 
     std::vector<digits::EpochRecord> history;
