@@ -31,6 +31,7 @@ import argparse
 import os
 import resource
 import sys
+import time
 
 import numpy as np
 import torch
@@ -137,6 +138,7 @@ def full_run(folder, seed):
     epochs, batch = int(config["t_max"]), int(config["batch_size"])
     print(f"digits in PyTorch: {len(y_train)} training and {len(y_test)} test images, "
           f"{epochs} epochs, batch {batch}, float32, dropout {config['train_dropout']:g}")
+    began = time.perf_counter()
     for epoch in range(epochs):
         model.train()
         order = torch.randperm(len(y_train))
@@ -147,11 +149,12 @@ def full_run(folder, seed):
             loss.backward()
             optimizer.step()
         schedule.step()
+    seconds = time.perf_counter() - began
     model.eval()
     with torch.no_grad():
         right = (model(x_test).argmax(1) == y_test).sum().item()
     print(f"PyTorch final test accuracy {100 * right / len(y_test):.2f} % "
-          f"({right} of {len(y_test)}) after {epochs} epochs")
+          f"({right} of {len(y_test)}) after {epochs} epochs, {seconds:.1f} s")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory {peak:.1f} MiB (getrusage ru_maxrss)")
     return 0
