@@ -181,7 +181,8 @@ int run(const Options& o, const digits::Dataset& all) {
 
     nn::Rng rng(o.seed);
     // Side by side, dropout is off (p = 0): PyTorch cannot draw tapegrad's masks.
-    nn::Sequential<T> model = digits::make_model<T>(rng, side_by_side ? 0.0 : digits::kDropout);
+    nn::Sequential<T> model =
+        digits::make_model<T>(rng, side_by_side ? 0.0 : digits::kDropout, &rng);
     tg::optim::AdamWOptions adamw;
     adamw.weight_decay = o.weight_decay;
     tg::optim::AdamW<T> optimizer(model.parameters(), T(o.lr), adamw);

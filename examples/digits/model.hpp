@@ -23,12 +23,14 @@ namespace digits {
 /// The dropout probability of the example's training runs.
 constexpr double kDropout = 0.25;
 
-/// The CNN above with dropout probability `dropout`, its weights (and dropout's masks)
-/// drawn from `rng`, which must outlive the model.
+/// The CNN above with dropout probability `dropout`, its weights drawn from `rng`.
+/// Dropout's masks are drawn from `dropout_rng` (kept: it must outlive the model), or,
+/// when it is null, from the drawing thread's own tg::nn::default_rng(): what
+/// tg::nn::DataParallel needs, whose workers must not draw from one shared Rng.
 template <class T>
-tg::nn::Sequential<T> make_model(tg::nn::Rng& rng, double dropout = kDropout);
+tg::nn::Sequential<T> make_model(tg::nn::Rng& rng, double dropout, tg::nn::Rng* dropout_rng);
 
-extern template tg::nn::Sequential<float> make_model<float>(tg::nn::Rng&, double);
-extern template tg::nn::Sequential<double> make_model<double>(tg::nn::Rng&, double);
+extern template tg::nn::Sequential<float> make_model<float>(tg::nn::Rng&, double, tg::nn::Rng*);
+extern template tg::nn::Sequential<double> make_model<double>(tg::nn::Rng&, double, tg::nn::Rng*);
 
 }  // namespace digits
