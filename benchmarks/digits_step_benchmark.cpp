@@ -8,12 +8,14 @@
 //                 its rule gives N; the model has 6,090 parameters, so N = 32 stays on
 //                 one thread and N = 256 is split)
 // Dropout draws from each thread's own tg::nn::default_rng() (DataParallel's workers must
-// not share one Rng). Counter tape_entries: what one step records.
+// not share one Rng). Counters: tape_entries (what one step records), pool_cached_KiB (the
+// calling thread's pool after warm-up).
 // Names are digits/<variant>/float/<N>; the table at the end gives the ratios to
 // one_thread (below 1: faster). examples/digits/torch_step_time.py times PyTorch's step.
 
 #include <benchmark/benchmark.h>
 
+#include <tapegrad/detail/pool.hpp>
 #include <tapegrad/nn.hpp>
 #include <tapegrad/nn/data_parallel.hpp>
 #include <tapegrad/tapegrad.hpp>
@@ -60,6 +62,10 @@ void step(benchmark::State& state, Variant variant) {
         tape.clear();
     }
     for (int i = 0; i < 20; ++i) one_step();
+    // The calling thread's pool after warm-up: every block a step needs, in power-of-two
+    // sizes (docs/threads.md); the step's requested bytes are not counted by the pool.
+    state.counters["pool_cached_KiB"] =
+        static_cast<double>(tg::detail::pool_stats().cached_bytes) / 1024;
     for (auto _ : state) one_step();
     state.counters["workers"] =
         variant == Variant::one_thread ? 1.0 : static_cast<double>(parallel.workers_for(n));
