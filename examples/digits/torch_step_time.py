@@ -9,7 +9,8 @@ dropout 0.25 in training mode, a batch of random 8x8 images and random labels.
 Prints one line per setting: the median of --steps timed steps after --warmup untimed
 ones, in microseconds (wall clock, and the process's CPU time: on a busy machine the
 one-thread CPU time is the steadier figure), then the peak resident memory of the
-process (getrusage ru_maxrss). --threads is torch.set_num_threads (intra-op threads). stdlib + torch only.
+process (getrusage ru_maxrss). --threads is torch.set_num_threads (intra-op threads).
+stdlib + torch only.
 """
 
 import argparse
