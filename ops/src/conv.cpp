@@ -176,10 +176,9 @@ Tensor<T> conv_transpose2d(const Tensor<T>& input, const Tensor<T>& weight, cons
     windows.h = {static_cast<std::size_t>(ho), kernel.h, stride.h, padding.h, dilation.h, xs[2]};
     windows.w = {static_cast<std::size_t>(wo), kernel.w, stride.w, padding.w, dilation.w, xs[3]};
 
-    const std::size_t n = xs[0], in_channels = xs[1], positions = xs[2] * xs[3];
+    const std::size_t in_channels = xs[1];
     // x as (C_in, N·H·W), the columns' layout; then cols = Wᵀ x per group.
-    const Tensor<T> x = reshape(permute(reshape(input, {n, in_channels, positions}), {1, 0, 2}),
-                                {in_channels, n * positions});
+    const Tensor<T> x = detail::channels_last(input);
     const Tensor<T> w = reshape(weight, {in_channels, ws[1] * kernel.h * kernel.w});
     Tensor<T> y = detail::col2im(grouped_gemm(w, x, groups, true), windows);
     if (bias.defined()) y = y + reshape(bias, {out_channels, 1, 1});

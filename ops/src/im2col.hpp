@@ -69,9 +69,15 @@ Tensor<T> im2col(const Tensor<T>& x, const Windows& windows, T pad_value);
 template <class T>
 Tensor<T> col2im(const Tensor<T>& cols, const Windows& windows);
 
-/// y (C, N·Ho·Wo), rows in the columns' order, as (N, C, Ho, Wo).
+/// y (C, N·Ho·Wo), rows in the columns' order, as (N, C, Ho, Wo), recorded as
+/// "channels_first"; its backward is channels_last.
 template <class T>
 Tensor<T> channels_first(const Tensor<T>& y, std::size_t batch, std::size_t height,
                          std::size_t width);
+
+/// The inverse: x (N, C, H, W) as (C, N·H·W), recorded as "channels_last"; its backward is
+/// channels_first.
+template <class T>
+Tensor<T> channels_last(const Tensor<T>& x);
 
 }  // namespace tg::detail
