@@ -263,10 +263,11 @@ Windows make_windows(const char* op, const Shape& shape, std::size_t spatial_dim
 }
 
 template <class T>
-Tensor<T> im2col(const Tensor<T>& x, const Windows& windows, T pad_value) {
+Tensor<T> im2col(const Tensor<T>& x, const Windows& windows, T pad_value, bool by_channel) {
     const WindowAxis &h = windows.h, &w = windows.w;
-    Tensor<T> cols = Tensor<T>::uninitialized(
-        {windows.channels * h.kernel * w.kernel, windows.batch * h.out * w.out});
+    const std::size_t taps = h.kernel * w.kernel, columns = windows.batch * h.out * w.out;
+    Tensor<T> cols = by_channel ? Tensor<T>::uninitialized({windows.channels, taps, columns})
+                                : Tensor<T>::uninitialized({windows.channels * taps, columns});
     im2col_into(x.value().data(), windows, pad_value, cols.node()->value.data());
     record("im2col", {x}, cols, {},
            [windows](BackwardContext<T>& c) { c.add(0, col2im(c.grad(), windows)); });
@@ -278,8 +279,10 @@ Tensor<T> col2im(const Tensor<T>& cols, const Windows& windows) {
     Tensor<T> y =
         Tensor<T>::uninitialized({windows.batch, windows.channels, windows.h.in, windows.w.in});
     col2im_into(cols.value().data(), windows, y.node()->value.data());
-    record("col2im", {cols}, y, {},
-           [windows](BackwardContext<T>& c) { c.add(0, im2col(c.grad(), windows, T(0))); });
+    const bool by_channel = cols.dim() == 3;  // the gradient takes the columns' shape
+    record("col2im", {cols}, y, {}, [windows, by_channel](BackwardContext<T>& c) {
+        c.add(0, im2col(c.grad(), windows, T(0), by_channel));
+    });
     return y;
 }
 
@@ -324,7 +327,7 @@ Tensor<T> channels_last(const Tensor<T>& x) {
 }
 
 #define TG_IM2COL_INSTANTIATE(T)                                                                \
-    template Tensor<T> im2col(const Tensor<T>&, const Windows&, T);                             \
+    template Tensor<T> im2col(const Tensor<T>&, const Windows&, T, bool);                       \
     template Tensor<T> col2im(const Tensor<T>&, const Windows&);                                \
     template Tensor<T> channels_first(const Tensor<T>&, std::size_t, std::size_t, std::size_t); \
     template Tensor<T> channels_last(const Tensor<T>&);

@@ -44,8 +44,7 @@ Windows pool_windows(const char* op, const Shape& shape, std::size_t spatial_dim
 /// Each window's entries along axis 1: im2col(x) as (C, kh·kw, N·Ho·Wo).
 template <class T>
 Tensor<T> window_entries(const Tensor<T>& x, const Windows& w, T pad_value) {
-    const Tensor<T> cols = detail::im2col(x, w, pad_value);
-    return reshape(cols, {w.channels, w.h.kernel * w.w.kernel, cols.shape()[1]});
+    return detail::im2col(x, w, pad_value, true);
 }
 
 /// max_pool2d on checked windows over x (N, C, H, W).
