@@ -1,10 +1,11 @@
 // Convolutions (ops/include/tapegrad/ops/conv.hpp), made of recorded ops only:
 //
 //     conv2d:            y = channels_first(W (C_out, C_in/G·kh·kw) @ im2col(x))   per group
-//     conv_transpose2d:  y = col2im(Wᵀ (C_out/G·kh·kw, C_in/G) @ x (C_in, N·H·W))  per group
+//     conv_transpose2d:  y = col2im(Wᵀ (C_out/G·kh·kw, C_in/G) @ channels_last(x))  per group
 //
 // conv_transpose2d is the adjoint of conv2d in x; their backwards are those of im2col /
-// col2im (each other's adjoint), gemm, reshape and permute, so no formula is written
+// col2im and channels_first / channels_last (each pair the other's adjoint), gemm and
+// reshape, so no formula is written
 // twice and second derivatives work. One GEMM covers the whole batch (benchmarks/README.md,
 // "Convolution", measures this against a hand-written im2col + sgemm).
 

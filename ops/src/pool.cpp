@@ -4,7 +4,8 @@
 //     avg_pool2d:  y = channels_first(mean over the window axis of im2col(x, pad 0))
 //     adaptive_avg_pool2d:  y = A_h x A_wᵀ per plane, A the (n_out, n) bin-mean matrices
 //
-// so their backwards are those of im2col (col2im), max, mean, gemm, reshape and permute.
+// so their backwards are those of im2col (col2im), channels_first (channels_last), max,
+// mean, gemm, reshape and permute.
 
 #include "im2col.hpp"
 
