@@ -5,9 +5,9 @@
 //
 // conv_transpose2d is the adjoint of conv2d in x; their backwards are those of im2col /
 // col2im and channels_first / channels_last (each pair the other's adjoint), gemm and
-// reshape, so no formula is written
-// twice and second derivatives work. One GEMM covers the whole batch (benchmarks/README.md,
-// "Convolution", measures this against a hand-written im2col + sgemm).
+// reshape, so no formula is written twice and second derivatives work. One GEMM covers
+// the whole batch (benchmarks/README.md, "Convolution", measures this against a
+// hand-written im2col + sgemm).
 
 #include "im2col.hpp"
 
