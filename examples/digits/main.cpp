@@ -2,36 +2,44 @@
 //     Conv2d(1, 16, 3, padding 1) ReLU MaxPool2d(2)  ->  16 x 4 x 4
 //     Conv2d(16, 32, 3, padding 1) ReLU MaxPool2d(2) ->  32 x 2 x 2
 //     Flatten Dropout(0.25) Dense(128, 10)
-// trained with AdamW on shuffled minibatches, the learning rate annealed along a cosine,
-// on a fixed seeded split (1,437 training, 360 test images). Writes a checkpoint of the
-// model and the optimizer after every epoch (--resume continues from it), and pictures:
-// the training curve, the confusion matrix and the misclassified test digits.
+// (model.cpp) trained with AdamW on shuffled minibatches, the learning rate annealed along
+// a cosine, on a fixed seeded split (1,437 training, 360 test images). Writes a checkpoint
+// of the model and the optimizer after every epoch (--resume continues from it), and
+// pictures: the training curve, the confusion matrix and the misclassified test digits.
+//
+// --side-by-side DIR trains the same model in double with dropout off (p = 0) for its
+// first 10 steps and writes what side_by_side.py needs to repeat them in PyTorch: the
+// initial weights, the batches, the settings and the losses.
 //
 // The data come from Debian's python3-sklearn (digits.csv.gz), read with zlib; --data
 // names another copy.
 
+#include <sys/resource.h>
+
 #include <tapegrad/tapegrad.hpp>
+#include <xtensor/xnpy.hpp>
 
 #include "../common/cli.hpp"
 #include "../common/tools.hpp"
 #include "data.hpp"
+#include "model.hpp"
 #include "plots.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <string>
 
 namespace {
 
-using T = float;
-using Tensor = tg::Tensor<T>;
 namespace nn = tg::nn;
 
 struct Options {
     std::string data = digits::kDebianPath;
     std::string out = "digits-out";
+    std::string side_by_side;  ///< non-empty: the --side-by-side folder
     long epochs = 40;
     std::size_t batch_size = 32;
     double lr = 3e-3;
@@ -44,34 +52,32 @@ struct Options {
     bool plots = true;
 };
 
-nn::Sequential<T> make_model(nn::Rng& rng) {
-    nn::ConvOptions same;
-    same.padding = 1;
-    return nn::Sequential<T>{nn::Conv2d<T>(1, 16, 3, rng, same),
-                             nn::ReLU<T>(),
-                             nn::MaxPool2d<T>(2),
-                             nn::Conv2d<T>(16, 32, 3, rng, same),
-                             nn::ReLU<T>(),
-                             nn::MaxPool2d<T>(2),
-                             nn::Flatten<T>(),
-                             nn::Dropout<T>(0.25, &rng),
-                             nn::Dense<T>(128, 10, rng)};
+/// Steps that --side-by-side records.
+constexpr std::size_t kSideBySideSteps = 10;
+
+/// "%.17g": a double written so that reading it back gives the same double.
+std::string exact(double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", v);
+    return text;
 }
 
 /// The images as (N, 1, 8, 8) and the labels as (N) class indices.
-std::pair<Tensor, Tensor> tensors_of(const digits::Dataset& d) {
+template <class T>
+std::pair<tg::Tensor<T>, tg::Tensor<T>> tensors_of(const digits::Dataset& d) {
     tg::Array<T> x = tg::Array<T>::from_shape({d.size(), 1, digits::kSide, digits::kSide});
     std::copy(d.pixels.begin(), d.pixels.end(), x.begin());
     tg::Array<T> y = tg::Array<T>::from_shape({d.size()});
     std::copy(d.labels.begin(), d.labels.end(), y.begin());
-    return {Tensor(std::move(x)), Tensor(std::move(y))};
+    return {tg::Tensor<T>(std::move(x)), tg::Tensor<T>(std::move(y))};
 }
 
 /// The predicted class of each row of logits.
-std::vector<int> predictions(nn::Module<T>& model, const Tensor& x) {
+template <class T>
+std::vector<int> predictions(nn::Module<T>& model, const tg::Tensor<T>& x) {
     tg::NoGradGuard no_grad;
     model.eval();
-    const Tensor classes = tg::argmax(model(x), 1);
+    const tg::Tensor<T> classes = tg::argmax(model(x), 1);
     model.train();
     return std::vector<int>(classes.value().begin(), classes.value().end());
 }
@@ -87,6 +93,178 @@ long saved_epoch(const std::filesystem::path& dir) {
     std::ifstream in(dir / "epoch.txt");
     long epoch = 0;
     return in >> epoch ? epoch : 0;
+}
+
+/// Peak resident memory of the process so far, in MiB (Linux reports ru_maxrss in KiB).
+double peak_rss_mib() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return double(usage.ru_maxrss) / 1024;
+}
+
+/// What --side-by-side writes into its folder for side_by_side.py: x_k.npy and y_k.npy
+/// (the inputs and labels of step k, in the DataLoader's shuffled order), losses.txt and
+/// lrs.txt (step k's loss and learning rate, one per line), config.txt (the optimizer and
+/// schedule settings as "key value" lines) and the split (for side_by_side.py --full).
+/// init.npz is written before the first step.
+class SideBySideRecord {
+public:
+    explicit SideBySideRecord(std::filesystem::path dir) : dir_(std::move(dir)) {}
+
+    template <class T>
+    void batch(const nn::Batch<T>& b) {
+        const std::string k = std::to_string(losses_.size());
+        xt::dump_npy((dir_ / ("x_" + k + ".npy")).string(), b.x.value());
+        xt::dump_npy((dir_ / ("y_" + k + ".npy")).string(), b.y.value());
+    }
+    void step(double loss, double lr) {
+        losses_.push_back(loss);
+        lrs_.push_back(lr);
+    }
+    bool done() const { return losses_.size() >= kSideBySideSteps; }
+
+    /// The whole split (x_train.npy, y_train.npy, x_test.npy, y_test.npy), for
+    /// side_by_side.py --full.
+    template <class T>
+    void split(const tg::Tensor<T>& x_train, const tg::Tensor<T>& y_train,
+               const tg::Tensor<T>& x_test, const tg::Tensor<T>& y_test) const {
+        xt::dump_npy((dir_ / "x_train.npy").string(), x_train.value());
+        xt::dump_npy((dir_ / "y_train.npy").string(), y_train.value());
+        xt::dump_npy((dir_ / "x_test.npy").string(), x_test.value());
+        xt::dump_npy((dir_ / "y_test.npy").string(), y_test.value());
+    }
+
+    /// Writes losses.txt, lrs.txt and config.txt; false when a file cannot be written.
+    bool finish(const Options& o, const tg::optim::AdamWOptions& adamw,
+                std::size_t batches_per_epoch) const {
+        std::string losses, lrs;
+        for (std::size_t k = 0; k < losses_.size(); ++k) {
+            losses += exact(losses_[k]) + "\n";
+            lrs += exact(lrs_[k]) + "\n";
+        }
+        // The scheduler steps after every `batches_per_epoch` optimizer steps (an epoch),
+        // as in the training loop.
+        const std::string config =
+            "lr " + exact(o.lr) + "\nbeta1 " + exact(adamw.beta1) + "\nbeta2 " +
+            exact(adamw.beta2) + "\neps " + exact(adamw.eps) + "\nweight_decay " +
+            exact(adamw.weight_decay) + "\namsgrad " + std::to_string(int(adamw.amsgrad)) +
+            "\nt_max " + std::to_string(o.epochs) + "\neta_min 0\nbatches_per_epoch " +
+            std::to_string(batches_per_epoch) + "\nbatch_size " + std::to_string(o.batch_size) +
+            "\ndropout 0\ntrain_dropout " + exact(digits::kDropout) + "\nsteps " +
+            std::to_string(losses_.size()) + "\n";
+        return examples::write_text(dir_ / "losses.txt", losses) &&
+               examples::write_text(dir_ / "lrs.txt", lrs) &&
+               examples::write_text(dir_ / "config.txt", config);
+    }
+
+private:
+    std::filesystem::path dir_;
+    std::vector<double> losses_, lrs_;
+};
+
+/// Trains (or, with --side-by-side, records the first steps of) the model in T; returns
+/// the exit status.
+template <class T>
+int run(const Options& o, const digits::Dataset& all) {
+    using Tensor = tg::Tensor<T>;
+    const bool side_by_side = !o.side_by_side.empty();
+    const std::filesystem::path dir = side_by_side ? o.side_by_side : o.out;
+    if (!examples::make_output_dir(dir)) return 2;
+    const std::size_t test_size = all.size() * 360 / 1797;
+    const digits::Split split = digits::split(all.size(), test_size, o.seed);
+    const digits::Dataset train = digits::subset(all, split.train),
+                          test = digits::subset(all, split.test);
+    const auto [x_train, y_train] = tensors_of<T>(train);
+    const auto [x_test, y_test] = tensors_of<T>(test);
+    std::printf("digits: %zu training and %zu test images from %s\n", train.size(), test.size(),
+                o.data.c_str());
+
+    nn::Rng rng(o.seed);
+    // Side by side, dropout is off (p = 0): PyTorch cannot draw tapegrad's masks.
+    nn::Sequential<T> model =
+        digits::make_model<T>(rng, side_by_side ? 0.0 : digits::kDropout, &rng);
+    tg::optim::AdamWOptions adamw;
+    adamw.weight_decay = o.weight_decay;
+    tg::optim::AdamW<T> optimizer(model.parameters(), T(o.lr), adamw);
+    tg::optim::CosineAnnealingLR<T> schedule(optimizer, o.epochs);
+    long first_epoch = 0;
+    if (o.resume && (first_epoch = saved_epoch(dir)) > 0) {
+        nn::load(model, (dir / "digits.npz").string());
+        tg::optim::load(optimizer, (dir / "optimizer.npz").string());
+        schedule.set_last_epoch(first_epoch);
+        std::printf("resumed after epoch %ld\n", first_epoch);
+    }
+    nn::DataLoader<T> batches(x_train, y_train, o.batch_size, {true, false, o.seed + first_epoch});
+    std::optional<SideBySideRecord> record;
+    if (side_by_side) {
+        nn::save(model, (dir / "init.npz").string());
+        record.emplace(dir);
+        record->split(x_train, y_train, x_test, y_test);
+    }
+
+    std::vector<digits::EpochRecord> history;
+    tg::Tape tape;
+    const auto start = std::chrono::steady_clock::now();
+    for (long epoch = first_epoch; epoch < o.epochs && !(record && record->done()); ++epoch) {
+        const double lr = optimizer.learning_rate();
+        double loss_sum = 0;
+        std::size_t seen = 0;
+        for (const nn::Batch<T>& b : batches) {
+            if (record) record->batch(b);
+            const Tensor loss = nn::cross_entropy(model(b.x), b.y);
+            tape.backward(loss);
+            optimizer.step();
+            optimizer.zero_grad();
+            loss_sum += double(loss.item()) * double(b.y.size());
+            seen += b.y.size();
+            if (record) {
+                record->step(double(loss.item()), lr);
+                if (record->done()) break;
+            }
+        }
+        if (record && record->done()) break;
+        schedule.step();
+        if (record) continue;  // side by side: no evaluation, no checkpoint
+        const double acc = accuracy(predictions(model, x_test), test.labels);
+        history.push_back({epoch + 1, loss_sum / double(seen), acc, lr});
+        std::fprintf(stderr, "epoch %3ld/%ld  loss %.4f  test accuracy %5.1f %%  lr %.2e\n",
+                     epoch + 1, o.epochs, loss_sum / double(seen), 100 * acc, lr);
+        nn::save(model, (dir / "digits.npz").string());
+        tg::optim::save(optimizer, (dir / "optimizer.npz").string());
+        examples::write_text(dir / "epoch.txt", std::to_string(epoch + 1) + "\n");
+    }
+    if (record) {
+        if (!record->finish(o, adamw, batches.size())) return 1;
+        std::printf("side by side: the first steps in double, dropout off, written to %s\n",
+                    dir.string().c_str());
+        return 0;
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const std::vector<int> predicted = predictions(model, x_test);
+    const double acc = accuracy(predicted, test.labels);
+    std::printf("final test accuracy %.2f %% (%zu of %zu) after %ld epochs, %.1f s\n", 100 * acc,
+                static_cast<std::size_t>(acc * double(test.size()) + 0.5), test.size(), o.epochs,
+                seconds);
+    if (o.plots) {
+        std::vector<std::vector<std::size_t>> counts(digits::kClasses,
+                                                     std::vector<std::size_t>(digits::kClasses, 0));
+        for (std::size_t i = 0; i < test.size(); ++i) ++counts[test.labels[i]][predicted[i]];
+        digits::plot_training_curve(dir, history);
+        digits::plot_confusion(dir, counts);
+        digits::plot_misclassified(dir, test, predicted);
+    }
+    std::printf("peak resident memory %.1f MiB (getrusage ru_maxrss)\n", peak_rss_mib());
+    if (o.check_loss &&
+        (history.size() < 2 || history.back().train_loss >= 0.5 * history.front().train_loss)) {
+        std::fprintf(stderr, "digits: the training loss did not fall to half its first value\n");
+        return 1;
+    }
+    if (o.check && acc < 0.97) {
+        std::fprintf(stderr, "digits: test accuracy %.2f %% is below 97 %%\n", 100 * acc);
+        return 1;
+    }
+    return 0;
 }
 
 }  // namespace
@@ -106,11 +284,17 @@ int main(int argc, char** argv) {
     app.add_option("--weight-decay", o.weight_decay, "AdamW's decoupled weight decay");
     app.add_option("--seed", o.seed, "seeds the split, the weights, dropout and the batch order");
     app.add_option("--limit", o.limit, "use only the first N images (0: all)");
-    app.add_flag("--resume", o.resume, "continue from the checkpoint in --out");
+    auto* resume = app.add_flag("--resume", o.resume, "continue from the checkpoint in --out");
     app.add_flag("--check", o.check, "exit 1 when the final test accuracy is below 97 %");
     app.add_flag("--check-loss", o.check_loss,
                  "exit 1 unless the last epoch's training loss is below half the first's");
     app.add_flag("!--no-plots", o.plots, "skip the pictures");
+    app.add_option("--side-by-side", o.side_by_side,
+                   "train the first 10 steps in double with dropout off (p = 0) and write the "
+                   "initial weights, the batches, the settings and the losses into DIR for "
+                   "side_by_side.py (the same steps in PyTorch)")
+        ->option_text("DIR")
+        ->excludes(resume);
     if (const auto status = examples::parse_command_line(app, argc, argv)) return *status;
 
     digits::Dataset all;
@@ -120,79 +304,5 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "digits: %s\n", e.what());
         return 2;
     }
-    const std::filesystem::path dir = o.out;
-    if (!examples::make_output_dir(dir)) return 2;
-    const std::size_t test_size = all.size() * 360 / 1797;
-    const digits::Split split = digits::split(all.size(), test_size, o.seed);
-    const digits::Dataset train = digits::subset(all, split.train),
-                          test = digits::subset(all, split.test);
-    const auto [x_train, y_train] = tensors_of(train);
-    const auto [x_test, y_test] = tensors_of(test);
-    std::printf("digits: %zu training and %zu test images from %s\n", train.size(), test.size(),
-                o.data.c_str());
-
-    nn::Rng rng(o.seed);
-    nn::Sequential<T> model = make_model(rng);
-    tg::optim::AdamWOptions adamw;
-    adamw.weight_decay = T(o.weight_decay);
-    tg::optim::AdamW<T> optimizer(model.parameters(), T(o.lr), adamw);
-    tg::optim::CosineAnnealingLR<T> schedule(optimizer, o.epochs);
-    long first_epoch = 0;
-    if (o.resume && (first_epoch = saved_epoch(dir)) > 0) {
-        nn::load(model, (dir / "digits.npz").string());
-        tg::optim::load(optimizer, (dir / "optimizer.npz").string());
-        schedule.set_last_epoch(first_epoch);
-        std::printf("resumed after epoch %ld\n", first_epoch);
-    }
-    nn::DataLoader<T> batches(x_train, y_train, o.batch_size, {true, false, o.seed + first_epoch});
-
-    std::vector<digits::EpochRecord> history;
-    tg::Tape tape;
-    const auto start = std::chrono::steady_clock::now();
-    for (long epoch = first_epoch; epoch < o.epochs; ++epoch) {
-        const double lr = optimizer.learning_rate();
-        double loss_sum = 0;
-        std::size_t seen = 0;
-        for (const nn::Batch<T>& b : batches) {
-            const Tensor loss = nn::cross_entropy(model(b.x), b.y);
-            tape.backward(loss);
-            optimizer.step();
-            optimizer.zero_grad();
-            loss_sum += double(loss.item()) * double(b.y.size());
-            seen += b.y.size();
-        }
-        schedule.step();
-        const double acc = accuracy(predictions(model, x_test), test.labels);
-        history.push_back({epoch + 1, loss_sum / double(seen), acc, lr});
-        std::fprintf(stderr, "epoch %3ld/%ld  loss %.4f  test accuracy %5.1f %%  lr %.2e\n",
-                     epoch + 1, o.epochs, loss_sum / double(seen), 100 * acc, lr);
-        nn::save(model, (dir / "digits.npz").string());
-        tg::optim::save(optimizer, (dir / "optimizer.npz").string());
-        examples::write_text(dir / "epoch.txt", std::to_string(epoch + 1) + "\n");
-    }
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const std::vector<int> predicted = predictions(model, x_test);
-    const double acc = accuracy(predicted, test.labels);
-    std::printf("final test accuracy %.2f %% (%zu of %zu) after %ld epochs, %.1f s\n", 100 * acc,
-                static_cast<std::size_t>(acc * double(test.size()) + 0.5), test.size(), o.epochs,
-                seconds);
-    if (o.plots) {
-        std::vector<std::vector<std::size_t>> counts(digits::kClasses,
-                                                     std::vector<std::size_t>(digits::kClasses, 0));
-        for (std::size_t i = 0; i < test.size(); ++i) ++counts[test.labels[i]][predicted[i]];
-        digits::plot_training_curve(dir, history);
-        digits::plot_confusion(dir, counts);
-        digits::plot_misclassified(dir, test, predicted);
-    }
-    if (o.check_loss &&
-        (history.size() < 2 || history.back().train_loss >= 0.5 * history.front().train_loss)) {
-        std::fprintf(stderr, "digits: the training loss did not fall to half its first value\n");
-        return 1;
-    }
-    if (o.check && acc < 0.97) {
-        std::fprintf(stderr, "digits: test accuracy %.2f %% is below 97 %%\n", 100 * acc);
-        return 1;
-    }
-    return 0;
+    return o.side_by_side.empty() ? run<float>(o, all) : run<double>(o, all);
 }

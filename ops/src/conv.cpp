@@ -1,12 +1,13 @@
 // Convolutions (ops/include/tapegrad/ops/conv.hpp), made of recorded ops only:
 //
 //     conv2d:            y = channels_first(W (C_out, C_in/G·kh·kw) @ im2col(x))   per group
-//     conv_transpose2d:  y = col2im(Wᵀ (C_out/G·kh·kw, C_in/G) @ x (C_in, N·H·W))  per group
+//     conv_transpose2d:  y = col2im(Wᵀ (C_out/G·kh·kw, C_in/G) @ channels_last(x))  per group
 //
 // conv_transpose2d is the adjoint of conv2d in x; their backwards are those of im2col /
-// col2im (each other's adjoint), gemm, reshape and permute, so no formula is written
-// twice and second derivatives work. One GEMM covers the whole batch (benchmarks/README.md,
-// "Convolution", measures this against a hand-written im2col + sgemm).
+// col2im and channels_first / channels_last (each pair the other's adjoint), gemm and
+// reshape, so no formula is written twice and second derivatives work. One GEMM covers
+// the whole batch (benchmarks/README.md, "Convolution", measures this against a
+// hand-written im2col + sgemm).
 
 #include "im2col.hpp"
 
@@ -176,10 +177,9 @@ Tensor<T> conv_transpose2d(const Tensor<T>& input, const Tensor<T>& weight, cons
     windows.h = {static_cast<std::size_t>(ho), kernel.h, stride.h, padding.h, dilation.h, xs[2]};
     windows.w = {static_cast<std::size_t>(wo), kernel.w, stride.w, padding.w, dilation.w, xs[3]};
 
-    const std::size_t n = xs[0], in_channels = xs[1], positions = xs[2] * xs[3];
+    const std::size_t in_channels = xs[1];
     // x as (C_in, N·H·W), the columns' layout; then cols = Wᵀ x per group.
-    const Tensor<T> x = reshape(permute(reshape(input, {n, in_channels, positions}), {1, 0, 2}),
-                                {in_channels, n * positions});
+    const Tensor<T> x = detail::channels_last(input);
     const Tensor<T> w = reshape(weight, {in_channels, ws[1] * kernel.h * kernel.w});
     Tensor<T> y = detail::col2im(grouped_gemm(w, x, groups, true), windows);
     if (bias.defined()) y = y + reshape(bias, {out_channels, 1, 1});

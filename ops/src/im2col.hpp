@@ -60,18 +60,26 @@ void check_window_args(const char* op, const Shape& shape, std::size_t spatial_d
 Windows make_windows(const char* op, const Shape& shape, std::size_t spatial_dims, Size2 kernel,
                      Size2 stride, Size2 padding, Size2 dilation);
 
-/// The columns of x (N, C, H, W) for `windows`: (C·kh·kw, N·Ho·Wo), recorded as "im2col".
+/// The columns of x (N, C, H, W) for `windows`: (C·kh·kw, N·Ho·Wo), or, by_channel, the
+/// same entries as (C, kh·kw, N·Ho·Wo) (pooling's windows along axis 1, without a reshape,
+/// which would copy them); recorded as "im2col".
 template <class T>
-Tensor<T> im2col(const Tensor<T>& x, const Windows& windows, T pad_value);
+Tensor<T> im2col(const Tensor<T>& x, const Windows& windows, T pad_value, bool by_channel = false);
 
-/// The adjoint of im2col: columns (C·kh·kw, N·Ho·Wo) summed back into (N, C, H, W),
-/// recorded as "col2im".
+/// The adjoint of im2col: columns (C·kh·kw, N·Ho·Wo) or (C, kh·kw, N·Ho·Wo) summed back
+/// into (N, C, H, W), recorded as "col2im".
 template <class T>
 Tensor<T> col2im(const Tensor<T>& cols, const Windows& windows);
 
-/// y (C, N·Ho·Wo), rows in the columns' order, as (N, C, Ho, Wo).
+/// y (C, N·Ho·Wo), rows in the columns' order, as (N, C, Ho, Wo), recorded as
+/// "channels_first"; its backward is channels_last.
 template <class T>
 Tensor<T> channels_first(const Tensor<T>& y, std::size_t batch, std::size_t height,
                          std::size_t width);
+
+/// The inverse: x (N, C, H, W) as (C, N·H·W), recorded as "channels_last"; its backward is
+/// channels_first.
+template <class T>
+Tensor<T> channels_last(const Tensor<T>& x);
 
 }  // namespace tg::detail

@@ -4,7 +4,8 @@
 //     avg_pool2d:  y = channels_first(mean over the window axis of im2col(x, pad 0))
 //     adaptive_avg_pool2d:  y = A_h x A_wᵀ per plane, A the (n_out, n) bin-mean matrices
 //
-// so their backwards are those of im2col (col2im), max, mean, gemm, reshape and permute.
+// so their backwards are those of im2col (col2im), channels_first (channels_last), max,
+// mean, gemm, reshape and permute.
 
 #include "im2col.hpp"
 
@@ -44,8 +45,7 @@ Windows pool_windows(const char* op, const Shape& shape, std::size_t spatial_dim
 /// Each window's entries along axis 1: im2col(x) as (C, kh·kw, N·Ho·Wo).
 template <class T>
 Tensor<T> window_entries(const Tensor<T>& x, const Windows& w, T pad_value) {
-    const Tensor<T> cols = detail::im2col(x, w, pad_value);
-    return reshape(cols, {w.channels, w.h.kernel * w.w.kernel, cols.shape()[1]});
+    return detail::im2col(x, w, pad_value, true);
 }
 
 /// max_pool2d on checked windows over x (N, C, H, W).

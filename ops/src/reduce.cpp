@@ -5,6 +5,7 @@
 #include <tapegrad/record.hpp>
 
 #include <algorithm>
+#include <vector>
 #include <xtensor/xbuilder.hpp>
 #include <xtensor/xreducer.hpp>
 
@@ -125,14 +126,21 @@ Tensor<T> max(const Tensor<T>& x, long axis_arg, bool keepdims) {
     const T* in = x.value().data();
     Array<T> values = Array<T>::from_shape(reduced_shape(shape, {axis}, keepdims));
     Array<T> first_max = xt::zeros<T>(shape);  // one-hot of the first maximal element
+    // Row by row of the axis, so that the inner loop runs over contiguous entries (max
+    // pooling's axis has 4 entries and ~N·Ho·Wo inner ones); a later entry wins only when
+    // strictly greater, so the first maximal one is kept.
+    std::vector<std::size_t> best(inner);
     for (std::size_t o = 0; o < outer; ++o) {
-        for (std::size_t i = 0; i < inner; ++i) {
-            std::size_t best = 0;
-            for (std::size_t k = 1; k < n; ++k)
-                if (in[(o * n + k) * inner + i] > in[(o * n + best) * inner + i]) best = k;
-            values.data()[o * inner + i] = in[(o * n + best) * inner + i];
-            first_max.data()[(o * n + best) * inner + i] = T(1);
+        T* value = values.data() + o * inner;
+        std::copy_n(in + o * n * inner, inner, value);
+        std::fill(best.begin(), best.end(), std::size_t{0});
+        for (std::size_t k = 1; k < n; ++k) {
+            const T* row = in + (o * n + k) * inner;
+            for (std::size_t i = 0; i < inner; ++i)
+                if (row[i] > value[i]) value[i] = row[i], best[i] = k;
         }
+        for (std::size_t i = 0; i < inner; ++i)
+            first_max.data()[(o * n + best[i]) * inner + i] = T(1);
     }
     Tensor<T> y(std::move(values));
     Tensor<T> mask(std::move(first_max));

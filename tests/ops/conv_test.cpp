@@ -105,6 +105,8 @@ std::vector<ConvCase> conv_cases() {
         {"kernel_1x1", {4, 5, 3, 4}, 2, 1, 1, 0, 1, 1, true},
         {"kernel_covers_input", {2, 3, 4, 4}, 2, {4, 4}, 1, 0, 1, 1, false},
         {"benchmark_like", {2, 8, 28, 28}, 8, 3, 1, 1, 1, 1, true},
+        // more than 16 output columns: im2col's row-run path (narrower outputs use a table)
+        {"wide_stride_dilation", {2, 3, 7, 40}, 4, 3, 2, {1, 2}, {1, 2}, 1, true},
     };
 }
 

@@ -417,7 +417,12 @@ TYPED_TEST(OpForward, BroadcastToAndSumToMatchXtensor) {
                                            {{70}, {5, 70}},
                                            {{1, 130}, {3, 130}},
                                            {{17}, {1, 17}},
-                                           {{7}, {33, 7}}}) {
+                                           {{7}, {33, 7}},
+                                           // a middle axis (max's backward), several
+                                           // broadcast axes, an empty target
+                                           {{2, 1, 5}, {2, 3, 5}},
+                                           {{3, 1, 1}, {2, 3, 2, 4}},
+                                           {{1, 4}, {0, 4}}}) {
         SCOPED_TRACE(tg::shape_str(c.small) + " <-> " + tg::shape_str(c.big));
         const xt::xarray<T> small = this->random(c.small);
         EXPECT_TRUE(this->close(tg::broadcast_to(Tensor<T>(small), c.big),

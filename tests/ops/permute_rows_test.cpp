@@ -14,8 +14,11 @@ template <class T>
 void check_permutes() {
     std::mt19937_64 rng(seed_of("permute_rows"));
     const xt::xarray<T> x = random_array<T>({3, 2, 4, 5}, rng);
-    for (const std::vector<std::size_t>& perm :
-         {std::vector<std::size_t>{1, 0, 2, 3}, {2, 0, 1, 3}, {1, 2, 0, 3}, {0, 1, 2, 3}}) {
+    for (const std::vector<std::size_t>& perm : {std::vector<std::size_t>{1, 0, 2, 3},
+                                                 {2, 0, 1, 3},
+                                                 {1, 2, 0, 3},
+                                                 {0, 1, 2, 3},
+                                                 {0, 2, 1, 3}}) {
         SCOPED_TRACE("perm " + shape_str(perm));
         EXPECT_TRUE(
             all_close(permute(Tensor<T>(x), perm), xt::xarray<T>(xt::transpose(x, perm)), 0, 0));

@@ -101,6 +101,8 @@ std::vector<PoolCase> pool_cases() {
         {"rect_dilation", {3, 2, 9, 8}, {3, 2}, {1, 2}, {1, 0}, {2, 1}},
         {"stride_not_kernel", {2, 2, 8, 7}, {2, 3}, {3, 1}, 1, 1},
         {"stride_default_odd", {2, 3, 11, 7}, {3, 2}, {}, {1, 1}, 1},
+        // more than 16 output columns: im2col's row-run path
+        {"wide", {2, 2, 5, 37}, 2, 1, 1, 1},
     };
 }
 
