@@ -33,8 +33,9 @@ struct MultiheadAttentionOptions {
     /// The probability of zeroing an attention weight in training mode (tg::dropout on the
     /// softmax, before it weights the values; PyTorch's dropout).
     double dropout = 0.0;
-    /// Draws the dropout masks (kept by reference: it must outlive the layer);
-    /// tg::nn::default_rng() when null.
+    /// Draws the dropout masks (kept by reference: it must outlive the layer); the calling
+    /// thread's tg::nn::default_rng() when null (leave it null under DataParallel: an Rng
+    /// is not thread-safe).
     Rng* dropout_rng = nullptr;
 };
 

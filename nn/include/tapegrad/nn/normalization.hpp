@@ -102,7 +102,9 @@ template <class T = double>
 class Dropout : public Cloneable<Dropout<T>, T> {
 public:
     /// Zeroes each element with probability p, drawing from `rng` (kept by reference: it
-    /// must outlive the layer), or from tg::nn::default_rng() when none is given.
+    /// must outlive the layer), or from the calling thread's tg::nn::default_rng() when
+    /// none is given. Under tg::nn::DataParallel give none: an Rng is not thread-safe
+    /// (docs/threads.md).
     explicit Dropout(double p = 0.5, Rng* rng = nullptr);
     /// dropout(x, p, rng, is_training()).
     Tensor<T> forward(const Tensor<T>& x) override;
