@@ -2,6 +2,8 @@
 #include <tapegrad/ops/shape.hpp>
 #include <tapegrad/record.hpp>
 
+#include "kernels.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <numeric>
@@ -114,7 +116,7 @@ Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape) {
     if (!detail::broadcasts_to(from, shape))
         throw ShapeError("broadcast_to: shape " + shape_str(from) + " cannot be broadcast to " +
                          shape_str(shape) + " (sizes must be equal or 1, aligned from the right)");
-    Tensor<T> y(Array<T>(xt::broadcast(x.value(), shape)));
+    Tensor<T> y(detail::broadcast_values(x.value(), shape));
     record("broadcast_to", {x}, y, {},
            [](BackwardContext<T>& c) { c.add(0, sum_to(c.grad(), c.input_shape(0))); });
     return y;
