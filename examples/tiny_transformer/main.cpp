@@ -43,7 +43,7 @@ constexpr std::uint64_t kCorpusSeed = 2026;
 constexpr long kSideBySideSteps = 10;
 
 struct Options {
-    long steps = 2000;
+    long steps = 1000;
     std::size_t batch_size = 32;
     double lr = 3e-3;
     double min_lr = 3e-4;
@@ -55,7 +55,7 @@ struct Options {
     std::size_t heads = 4;
     std::size_t layers = 2;
     std::uint64_t seed = 1;
-    long log_every = 250;
+    long log_every = 200;
     double temperature = 0.8;
     std::size_t sample_length = 300;
     std::string prompt = "the ";
