@@ -131,7 +131,19 @@ void broadcast_loop(const Shape& shape, const T* pa, const std::vector<std::size
     std::vector<std::size_t> index(rank, 0);
     std::size_t oa = 0, ob = 0;
     for (std::size_t row = 0; row < n; row += inner) {
-        for (std::size_t j = 0; j < inner; ++j) po[row + j] = f(pa[oa + j * ja], pb[ob + j * jb]);
+        // The common row patterns without the stride multiplications, so they vectorize.
+        T* out = po + row;
+        if (ja == 1 && jb == 0) {
+            const T v = pb[ob];
+            for (std::size_t j = 0; j < inner; ++j) out[j] = f(pa[oa + j], v);
+        } else if (ja == 0 && jb == 1) {
+            const T u = pa[oa];
+            for (std::size_t j = 0; j < inner; ++j) out[j] = f(u, pb[ob + j]);
+        } else if (ja == 1 && jb == 1) {
+            for (std::size_t j = 0; j < inner; ++j) out[j] = f(pa[oa + j], pb[ob + j]);
+        } else {
+            for (std::size_t j = 0; j < inner; ++j) out[j] = f(pa[oa + j * ja], pb[ob + j * jb]);
+        }
         for (std::size_t d = rank - 1; d-- > 0;) {
             if (++index[d] < shape[d]) {
                 oa += sa[d];
