@@ -191,7 +191,17 @@ Tensor<T> broadcast_map(const char* op, const Array<T>& a, const Array<T>& b, F 
     Tensor<T> y = Tensor<T>::uninitialized(shape);
     T* po = y.node()->value.data();
     const std::size_t n = y.size();
-    if (out_is_a && repeats_along_leading_axes(b, shape)) {
+    // A one-element operand first: it is also a "trailing block", whose loop of period 1
+    // would not vectorize (x * scale on attention scores).
+    if (out_is_a && b.size() == 1) {
+        const T* pa = a.data();
+        const T sb = *b.data();
+        for (std::size_t i = 0; i < n; ++i) po[i] = f(pa[i], sb);
+    } else if (out_is_b && a.size() == 1) {
+        const T sa = *a.data();
+        const T* pb = b.data();
+        for (std::size_t i = 0; i < n; ++i) po[i] = f(sa, pb[i]);
+    } else if (out_is_a && repeats_along_leading_axes(b, shape)) {
         // b is a's trailing block (a bias row): b[i mod |b|].
         const T* pa = a.data();
         const T* pb = b.data();
@@ -204,14 +214,6 @@ Tensor<T> broadcast_map(const char* op, const Array<T>& a, const Array<T>& b, F 
         const std::size_t period = a.size();
         for (std::size_t i = 0; i < n; i += period)
             for (std::size_t j = 0; j < period; ++j) po[i + j] = f(pa[j], pb[i + j]);
-    } else if (out_is_a && b.size() == 1) {
-        const T* pa = a.data();
-        const T sb = *b.data();
-        for (std::size_t i = 0; i < n; ++i) po[i] = f(pa[i], sb);
-    } else if (out_is_b && a.size() == 1) {
-        const T sa = *a.data();
-        const T* pb = b.data();
-        for (std::size_t i = 0; i < n; ++i) po[i] = f(sa, pb[i]);
     } else {
         broadcast_loop(shape, a.data(), broadcast_strides(a, shape), b.data(),
                        broadcast_strides(b, shape), po, f);
