@@ -8,7 +8,7 @@ The model is side_by_side.py's (the example's default sizes: vocab 29, context 6
 d_model 64, 4 heads, 2 layers, MLP 256); a step is forward, cross-entropy, backward,
 clip_grad_norm_(1.0), AdamW's step and zero_grad, as tapegrad's benchmark. The batches
 are random character ids (the step's cost does not depend on them). After a warm-up,
-prints the medians over many steps of the wall-clock and the CPU time (all threads) in
+prints (each setting in a fresh process) the medians over many steps of the wall-clock and the CPU time (all threads) in
 microseconds, one line per setting, and the peak
 resident memory of the process (resource.getrusage).
 """
@@ -16,6 +16,7 @@ resident memory of the process (resource.getrusage).
 import argparse
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -58,6 +59,15 @@ def main():
     parser.add_argument("--steps", type=int, default=50, help="timed steps per setting")
     parser.add_argument("--warmup", type=int, default=5)
     args = parser.parse_args()
+    settings = [(b, t) for b in args.batch for t in args.threads]
+    if len(settings) > 1:
+        # One process per setting: switching torch's thread count inside one process made
+        # the 2-thread step several times slower than in a fresh one (torch 1.13).
+        for batch, threads in settings:
+            subprocess.run([sys.executable, __file__, "--batch", str(batch), "--threads",
+                            str(threads), "--steps", str(args.steps), "--warmup",
+                            str(args.warmup)], check=True)
+        return 0
     for batch in args.batch:
         for threads in args.threads:
             us, cpu_us = time_steps(batch, threads, args.steps, args.warmup)
