@@ -99,6 +99,7 @@ struct Gelu {
     static constexpr const char* name = "gelu";
     static constexpr Saves saves = Saves::input;
     static constexpr bool vectorized = true;
+    static constexpr bool vectorized_grad = true;                      // erfc and exp per element
     static constexpr T minus_inv_sqrt_2 = T(-0.70710678118654752440);  // −1/√2
     static constexpr T inv_sqrt_2pi = T(0.39894228040143267794);       // 1/√(2π)
     template <class V>

@@ -27,9 +27,9 @@
 // with step_function(), which is f itself on T and an unrecorded tensor on Tensor<T>: its
 // own derivative is 0 wherever it exists.
 
+#include <tapegrad/detail/vectorize.hpp>
 #include <tapegrad/record.hpp>
 #include <tapegrad/tensor.hpp>
-#include <tapegrad/detail/vectorize.hpp>
 
 #include <algorithm>
 #include <array>
@@ -75,7 +75,8 @@ template <class T, class Fa, class Fb>
 void add_pointwise_grads(BackwardContext<T>& c, const Tensor<T>& a, const Tensor<T>& b, Fa fa,
                          Fb fb) {
     const bool da = c.needs(0), db = c.needs(1);
-    if (da && db) c.add(1, map_into(Tensor<T>::uninitialized(a.value().shape()), c.grad(), a, b, fb));
+    if (da && db)
+        c.add(1, map_into(Tensor<T>::uninitialized(a.value().shape()), c.grad(), a, b, fb));
     if (da)
         c.add(0, map_into(c.reusable_grad(), c.grad(), a, b, fa));
     else if (db)
@@ -135,9 +136,32 @@ Tensor<T> unary_value(const Tensor<T>& x, const Def& def) {
     return map(x, [&def](T v) { return T(def.value(v)); });
 }
 
+/// Whether a unary definition asks for its backward to be vectorized too
+/// (`static constexpr bool vectorized_grad = true;`: grad() compiles on xtensor
+/// expressions). Worth it where the derivative calls costly functions (gelu: erfc and exp).
+template <class Def, class = void>
+struct has_vectorized_grad : std::false_type {};
+template <class Def>
+struct has_vectorized_grad<Def, std::void_t<decltype(Def::vectorized_grad)>>
+    : std::bool_constant<Def::vectorized_grad> {};
+
+/// dx = def.grad(g, s) as one xsimd-vectorized xtensor expression over the flat values,
+/// written over g where the sweep allows (reusable_grad), handed to input 0.
+template <class T, class Def>
+void add_vectorized_grad(BackwardContext<T>& c, const Tensor<T>& s, const Def& def) {
+    Tensor<T> out = c.reusable_grad();
+    const std::size_t n = s.size();
+    const std::array<std::size_t, 1> flat{n};
+    auto g = xt::adapt(c.grad().value().data(), n, xt::no_ownership(), flat);
+    auto sv = xt::adapt(s.value().data(), n, xt::no_ownership(), flat);
+    auto o = xt::adapt(out.node()->value.data(), n, xt::no_ownership(), flat);
+    xt::noalias(o) = def.grad(g, sv);  // elementwise: o may be g itself
+    c.add(0, out);
+}
+
 /// The op y = def.value(x), recorded with the backward dx = def.grad(g, s): fused into
-/// one loop (add_pointwise_grad) when the sweep does not record, made of tapegrad ops
-/// when it does.
+/// one loop (add_pointwise_grad, or add_vectorized_grad) when the sweep does not record,
+/// made of tapegrad ops when it does.
 template <class T, class Def>
 Tensor<T> unary(const Tensor<T>& x, const Def& def) {
     Tensor<T> y = unary_value(x, def);
@@ -145,8 +169,15 @@ Tensor<T> unary(const Tensor<T>& x, const Def& def) {
     record(def.name, {x}, y, {saved}, [def](BackwardContext<T>& c) {
         if (c.create_graph())
             c.add(0, def.grad(c.grad(), c.saved(0)));
-        else
+        else {
+            if constexpr (has_vectorized_grad<Def>::value) {
+                if (c.saved(0).size() >= kVectorizedMinSize) {
+                    add_vectorized_grad(c, c.saved(0), def);
+                    return;
+                }
+            }
             add_pointwise_grad(c, c.saved(0), [&def](T g, T s) { return T(def.grad(g, s)); });
+        }
     });
     return y;
 }

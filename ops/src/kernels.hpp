@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <array>
+#include <vector>
 #include <xsimd/xsimd.hpp>
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xbroadcast.hpp>
@@ -44,8 +45,7 @@ Tensor<T> map_into(Tensor<T> out, const Tensor<T>& a, const Tensor<T>& b, F f) {
 
 /// out[i] = f(a[i], b[i], c[i]) for tensors of one shape; out may be one of the inputs.
 template <class T, class F>
-Tensor<T> map_into(Tensor<T> out, const Tensor<T>& a, const Tensor<T>& b, const Tensor<T>& c,
-                   F f) {
+Tensor<T> map_into(Tensor<T> out, const Tensor<T>& a, const Tensor<T>& b, const Tensor<T>& c, F f) {
     const T* pa = a.value().data();
     const T* pb = b.value().data();
     const T* pc = c.value().data();
@@ -100,9 +100,79 @@ bool repeats_along_leading_axes(const Array<T>& small, const Shape& shape) {
     return small.size() != 0 && is_trailing_block(small.shape(), shape);
 }
 
+/// Row-major strides of `a` seen as an array of `shape` (a broadcasts to it): 0 along the
+/// axes where a has size 1 or that a lacks (its leading axes), so that element (i₀, ...)
+/// of the broadcast is a[Σ iₖ · stridesₖ].
+template <class T>
+std::vector<std::size_t> broadcast_strides(const Array<T>& a, const Shape& shape) {
+    const std::size_t rank = shape.size(), own = a.dimension();
+    std::vector<std::size_t> strides(rank, 0);
+    std::size_t stride = 1;
+    for (std::size_t k = 1; k <= own; ++k) {
+        const std::size_t size = a.shape()[own - k];
+        strides[rank - k] = size == 1 ? 0 : stride;
+        stride *= size;
+    }
+    return strides;
+}
+
+/// out[i] = f(a[ia], b[ib]) over the row-major positions of `shape` (rank >= 1), a and b
+/// broadcast to it: the last axis in a plain loop, the others by an odometer that moves
+/// the offsets ia and ib by their strides. (xtensor's broadcasting iterators cost several
+/// times more per element.)
+template <class T, class F>
+void broadcast_loop(const Shape& shape, const T* pa, const std::vector<std::size_t>& sa,
+                    const T* pb, const std::vector<std::size_t>& sb, T* po, F f) {
+    const std::size_t rank = shape.size(), inner = shape[rank - 1];
+    std::size_t n = 1;
+    for (std::size_t d : shape) n *= d;
+    if (n == 0) return;
+    const std::size_t ja = sa[rank - 1], jb = sb[rank - 1];
+    std::vector<std::size_t> index(rank, 0);
+    std::size_t oa = 0, ob = 0;
+    for (std::size_t row = 0; row < n; row += inner) {
+        // The common row patterns without the stride multiplications, so they vectorize.
+        T* out = po + row;
+        if (ja == 1 && jb == 0) {
+            const T v = pb[ob];
+            for (std::size_t j = 0; j < inner; ++j) out[j] = f(pa[oa + j], v);
+        } else if (ja == 0 && jb == 1) {
+            const T u = pa[oa];
+            for (std::size_t j = 0; j < inner; ++j) out[j] = f(u, pb[ob + j]);
+        } else if (ja == 1 && jb == 1) {
+            for (std::size_t j = 0; j < inner; ++j) out[j] = f(pa[oa + j], pb[ob + j]);
+        } else {
+            for (std::size_t j = 0; j < inner; ++j) out[j] = f(pa[oa + j * ja], pb[ob + j * jb]);
+        }
+        for (std::size_t d = rank - 1; d-- > 0;) {
+            if (++index[d] < shape[d]) {
+                oa += sa[d];
+                ob += sb[d];
+                break;
+            }
+            oa -= sa[d] * (shape[d] - 1);
+            ob -= sb[d] * (shape[d] - 1);
+            index[d] = 0;
+        }
+    }
+}
+
+/// `a` broadcast to `shape` as a new array (broadcast_to's values).
+template <class T>
+Array<T> broadcast_values(const Array<T>& a, const Shape& shape) {
+    Array<T> out = Array<T>::from_shape(shape);
+    if (shape.empty()) {
+        if (out.size()) *out.data() = *a.data();
+        return out;
+    }
+    const std::vector<std::size_t> sa = broadcast_strides(a, shape);
+    broadcast_loop(shape, a.data(), sa, a.data(), sa, out.data(), [](T u, T) { return u; });
+    return out;
+}
+
 /// f applied elementwise with numpy broadcasting. Equal shapes, an operand repeated along
 /// leading axes (a bias row) and one-element operands take plain loops; other shape
-/// pairs go through xtensor's broadcasting.
+/// pairs go through broadcast_loop.
 template <class T, class F>
 Tensor<T> broadcast_map(const char* op, const Array<T>& a, const Array<T>& b, F f) {
     if (a.shape() == b.shape()) {
@@ -121,7 +191,17 @@ Tensor<T> broadcast_map(const char* op, const Array<T>& a, const Array<T>& b, F 
     Tensor<T> y = Tensor<T>::uninitialized(shape);
     T* po = y.node()->value.data();
     const std::size_t n = y.size();
-    if (out_is_a && repeats_along_leading_axes(b, shape)) {
+    // A one-element operand first: it is also a "trailing block", whose loop of period 1
+    // would not vectorize (x * scale on attention scores).
+    if (out_is_a && b.size() == 1) {
+        const T* pa = a.data();
+        const T sb = *b.data();
+        for (std::size_t i = 0; i < n; ++i) po[i] = f(pa[i], sb);
+    } else if (out_is_b && a.size() == 1) {
+        const T sa = *a.data();
+        const T* pb = b.data();
+        for (std::size_t i = 0; i < n; ++i) po[i] = f(sa, pb[i]);
+    } else if (out_is_a && repeats_along_leading_axes(b, shape)) {
         // b is a's trailing block (a bias row): b[i mod |b|].
         const T* pa = a.data();
         const T* pb = b.data();
@@ -134,20 +214,9 @@ Tensor<T> broadcast_map(const char* op, const Array<T>& a, const Array<T>& b, F 
         const std::size_t period = a.size();
         for (std::size_t i = 0; i < n; i += period)
             for (std::size_t j = 0; j < period; ++j) po[i + j] = f(pa[j], pb[i + j]);
-    } else if (out_is_a && b.size() == 1) {
-        const T* pa = a.data();
-        const T sb = *b.data();
-        for (std::size_t i = 0; i < n; ++i) po[i] = f(pa[i], sb);
-    } else if (out_is_b && a.size() == 1) {
-        const T sa = *a.data();
-        const T* pb = b.data();
-        for (std::size_t i = 0; i < n; ++i) po[i] = f(sa, pb[i]);
     } else {
-        auto ba = xt::broadcast(a, shape);
-        auto bb = xt::broadcast(b, shape);
-        auto ia = ba.begin();
-        auto ib = bb.begin();
-        for (std::size_t i = 0; i < n; ++i, ++ia, ++ib) po[i] = f(*ia, *ib);
+        broadcast_loop(shape, a.data(), broadcast_strides(a, shape), b.data(),
+                       broadcast_strides(b, shape), po, f);
     }
     return y;
 }

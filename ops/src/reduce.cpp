@@ -72,10 +72,20 @@ Tensor<T> sum(const Tensor<T>& x, const Axes& axes_arg, bool keepdims) {
         reduced = xt::zeros<T>(reduced_shape(shape, axes, keepdims));
         const T* in = x.value().data();
         T* out = reduced.data();
-        for (std::size_t o = 0; o < outer; ++o)
-            for (std::size_t k = 0; k < n; ++k)
-                for (std::size_t i = 0; i < inner; ++i)
-                    out[o * inner + i] += in[(o * n + k) * inner + i];
+        if (inner == 1) {
+            // The last axis (layer_norm's mean, softmax's backward): each row's sum in a
+            // register, added in the same order as below.
+            for (std::size_t o = 0; o < outer; ++o) {
+                T total = 0;
+                for (std::size_t k = 0; k < n; ++k) total += in[o * n + k];
+                out[o] = total;
+            }
+        } else {
+            for (std::size_t o = 0; o < outer; ++o)
+                for (std::size_t k = 0; k < n; ++k)
+                    for (std::size_t i = 0; i < inner; ++i)
+                        out[o * inner + i] += in[(o * n + k) * inner + i];
+        }
     } else if (x.size() == 0) {
         reduced = xt::zeros<T>(reduced_shape(shape, axes, keepdims));  // xtensor's sum crashes here
     } else {

@@ -2,6 +2,8 @@
 #include <tapegrad/ops/shape.hpp>
 #include <tapegrad/record.hpp>
 
+#include "kernels.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <numeric>
@@ -9,8 +11,6 @@
 #include <xtensor/xmanipulation.hpp>
 #include <xtensor/xreducer.hpp>
 #include <xtensor/xstrided_view.hpp>
-
-#include "kernels.hpp"
 
 namespace tg {
 namespace {
@@ -86,41 +86,6 @@ Tensor<T> permute_rows(const Array<T>& x, const std::vector<std::size_t>& perm) 
     return y;
 }
 
-/// x broadcast to `shape` (checked by the caller), written row by row of the last axis:
-/// each row is a copy of one of x's rows, or a fill with one of x's elements where x's
-/// last axis is 1 (or missing). xtensor's broadcast assignment steps element by element
-/// (max's backward through it was 13 % of a digits CNN step).
-template <class T>
-Tensor<T> broadcast_rows(const Array<T>& x, const Shape& shape) {
-    Tensor<T> y = Tensor<T>::uninitialized(shape);
-    const std::size_t rank = shape.size(), lead = rank - x.dimension();
-    if (y.size() == 0) return y;
-    std::vector<std::size_t> stride(rank, 0);  // x's strides along y's axes; 0: broadcast
-    for (std::size_t k = rank, step = 1; k-- > lead;) {
-        const std::size_t size = x.shape()[k - lead];
-        if (size != 1) stride[k] = step;
-        step *= size;
-    }
-    const std::size_t run = shape[rank - 1], rows = y.size() / run;
-    std::vector<std::size_t> at(rank - 1, 0);  // y's index over its leading axes
-    std::size_t offset = 0;                    // where in x y's row `at` reads
-    const T* in = x.data();
-    T* out = y.node()->value.data();
-    for (std::size_t r = 0; r < rows; ++r, out += run) {
-        if (stride[rank - 1] == 0)
-            std::fill_n(out, run, in[offset]);
-        else
-            std::copy_n(in + offset, run, out);
-        for (std::size_t k = rank - 1; k-- > 0;) {  // the next row, the last leading axis fastest
-            offset += stride[k];
-            if (++at[k] < shape[k]) break;
-            offset -= at[k] * stride[k];
-            at[k] = 0;
-        }
-    }
-    return y;
-}
-
 }  // namespace
 
 template <class T>
@@ -168,7 +133,7 @@ Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape) {
     if (!detail::broadcasts_to(from, shape))
         throw ShapeError("broadcast_to: shape " + shape_str(from) + " cannot be broadcast to " +
                          shape_str(shape) + " (sizes must be equal or 1, aligned from the right)");
-    Tensor<T> y = broadcast_rows(x.value(), shape);
+    Tensor<T> y(detail::broadcast_values(x.value(), shape));
     record("broadcast_to", {x}, y, {},
            [](BackwardContext<T>& c) { c.add(0, sum_to(c.grad(), c.input_shape(0))); });
     return y;

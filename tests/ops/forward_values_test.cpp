@@ -410,6 +410,9 @@ TYPED_TEST(OpForward, BroadcastToAndSumToMatchXtensor) {
                                            {{3, 1}, {3, 4}},
                                            {{1, 4}, {2, 3, 4}},
                                            {{3, 1}, {2, 3, 4}},
+                                           // a middle axis, and the first and last
+                                           {{2, 1, 4}, {2, 3, 4}},
+                                           {{1, 3, 1}, {2, 3, 4}},
                                            {{1}, {5}},
                                            {{3, 4}, {3, 4}},
                                            // bias gradients: register tiles of 4 vectors,

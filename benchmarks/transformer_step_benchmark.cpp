@@ -1,0 +1,81 @@
+// One training step of examples/tiny_transformer's model (the same code: model.cpp) in
+// float at the example's default sizes (context 64, d_model 64, 4 heads, 2 layers, MLP
+// 256, 29 characters): forward, next-character cross-entropy, backward,
+// clip_grad_norm_(1.0), AdamW's step and zero_grad, on batches of real text.
+//   one_thread    tape.backward on the calling thread
+//   two_threads   tg::nn::DataParallel, 2 workers, every batch split
+//                 (min_rows_per_worker = 1, min_work_per_worker = 0)
+//   auto          DataParallel, 2 workers, default options (counter "workers": how many
+//                 it used; a row here is a whole sequence of 64 characters)
+// Compare with examples/tiny_transformer/torch_step_time.py (the same step in PyTorch).
+// Names are transformer/<variant>/float/<N>; the table at the end gives the ratios to
+// one_thread.
+
+#include <benchmark/benchmark.h>
+
+#include <tapegrad/detail/pool.hpp>
+#include <tapegrad/nn.hpp>
+#include <tapegrad/nn/data_parallel.hpp>
+#include <tapegrad/tapegrad.hpp>
+
+#include "../examples/tiny_transformer/model.hpp"
+#include "../examples/tiny_transformer/text.hpp"
+#include "benchmark_main.hpp"
+
+namespace {
+
+namespace nn = tg::nn;
+using namespace tiny_transformer;
+using T = float;
+
+enum class Variant { one_thread, two_threads, automatic };
+
+void step(benchmark::State& state, Variant variant) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    const std::string text = make_corpus(60000, 2026);  // the example's text
+    const Vocabulary vocab(text);
+    Config config;
+    config.vocab = vocab.size();
+    nn::Rng rng(1), batch_rng(2);
+    TinyTransformer<T> model(config, rng);
+    const auto [x, y] = random_batch<T>(vocab.encode(text), n, config.context, batch_rng);
+    tg::optim::AdamW<T> optimizer(model.parameters(), T(1e-3));
+    nn::DataParallelOptions options;
+    options.workers = 2;
+    if (variant == Variant::two_threads)
+        options.min_rows_per_worker = 1, options.min_work_per_worker = 0;
+    nn::DataParallel<T> parallel(model, next_char_loss<T>, options);
+    tg::Tape tape;
+    auto one_step = [&] {
+        if (variant == Variant::one_thread)
+            tape.backward(next_char_loss(model(x), y));
+        else
+            parallel.backward(x, y);
+        nn::clip_grad_norm_(model.parameters(), 1.0);
+        optimizer.step();
+        optimizer.zero_grad();
+    };
+    for (int i = 0; i < 3; ++i) one_step();
+    for (auto _ : state) one_step();
+    state.counters["workers"] =
+        variant == Variant::one_thread ? 1.0 : static_cast<double>(parallel.workers_for(n));
+    state.counters["pool_cached_MiB"] =
+        static_cast<double>(tg::detail::pool_stats().cached_bytes) / (1024.0 * 1024.0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::pair<const char*, Variant> variants[] = {{"one_thread", Variant::one_thread},
+                                                        {"two_threads", Variant::two_threads},
+                                                        {"auto", Variant::automatic}};
+    for (long n : {32L, 256L})
+        for (const auto& [name, variant] : variants)
+            benchmark::RegisterBenchmark((std::string("transformer/") + name + "/float").c_str(),
+                                         step, variant)
+                ->Arg(n)
+                ->Unit(benchmark::kMillisecond)
+                ->UseRealTime();
+    tg::bench::RatioTable table("one_thread");
+    return tg::bench::run_benchmarks(argc, argv, &table);
+}

@@ -1,0 +1,344 @@
+// A character-level transformer language model, trained from scratch on text generated
+// by a small grammar (text.cpp): token and learned position embeddings, 2 pre-LayerNorm
+// blocks of causal multi-head self-attention and a GELU MLP, a final LayerNorm and a
+// Dense layer to the characters (model.hpp). Trained with AdamW, a linear warmup then a
+// cosine decay of the learning rate, and gradient clipping, on random windows of the
+// text; every --log-every steps it prints the losses and a sample drawn with a
+// temperature. At the end: the final train and validation loss against the unigram
+// baseline (the entropy of the character frequencies), a last sample, loss.csv, eval.csv
+// and loss.png.
+//
+// --side-by-side DIR writes what examples/tiny_transformer/side_by_side.py needs to
+// train the same model in PyTorch and compare the losses (in double).
+
+#include <tapegrad/detail/pool.hpp>
+#include <tapegrad/tapegrad.hpp>
+#include <xtensor/xnpy.hpp>
+
+#include "../common/cli.hpp"
+#include "../common/tools.hpp"
+#include "model.hpp"
+#include "plots.hpp"
+#include "text.hpp"
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <sstream>
+#include <string>
+
+namespace {
+
+namespace nn = tg::nn;
+namespace optim = tg::optim;
+using namespace tiny_transformer;
+
+/// Characters of generated text, and the grammar's seed (fixed: the text does not change
+/// with --seed); the last 10 % is the validation text.
+constexpr std::size_t kCorpusChars = 60000;
+constexpr std::uint64_t kCorpusSeed = 2026;
+/// Steps of the PyTorch comparison.
+constexpr long kSideBySideSteps = 10;
+
+struct Options {
+    long steps = 1000;
+    std::size_t batch_size = 32;
+    double lr = 3e-3;
+    double min_lr = 3e-4;
+    long warmup = 100;
+    double weight_decay = 1e-2;
+    double clip = 1.0;
+    std::size_t context = 64;
+    std::size_t d_model = 64;
+    std::size_t heads = 4;
+    std::size_t layers = 2;
+    std::uint64_t seed = 1;
+    long log_every = 200;
+    long eval_every = 50;
+    double temperature = 0.8;
+    std::size_t sample_length = 300;
+    std::string prompt = "the ";
+    std::string out = "tiny_transformer-out";
+    std::string side_by_side;
+    bool check = false;
+    bool check_loss = false;
+    bool plots = true;
+};
+
+/// The validation loss --check requires, as a fraction of the unigram baseline.
+constexpr double kCheckFraction = 0.25;
+
+/// The training and validation ids, and the vocabulary.
+struct Corpus {
+    std::string text;
+    Vocabulary vocab;
+    std::vector<std::size_t> train, val;
+    double unigram;  ///< entropy of the training text's character frequencies (nats)
+
+    Corpus() : text(make_corpus(kCorpusChars, kCorpusSeed)), vocab(text) {
+        const std::vector<std::size_t> ids = vocab.encode(text);
+        const std::size_t cut = ids.size() * 9 / 10;
+        train.assign(ids.begin(), ids.begin() + long(cut));
+        val.assign(ids.begin() + long(cut), ids.end());
+        unigram = unigram_entropy(train, vocab.size());
+    }
+};
+
+Config config_of(const Options& o, const Corpus& c) {
+    Config config;
+    config.vocab = c.vocab.size();
+    config.context = o.context;
+    config.d_model = o.d_model;
+    config.heads = o.heads;
+    config.layers = o.layers;
+    config.mlp = 4 * o.d_model;
+    return config;
+}
+
+/// AdamW with the model's parameters and the schedule: a linear warmup from lr / 100 to
+/// lr over `warmup` steps, then a cosine from lr to min_lr over the remaining steps
+/// (stepped once per training step).
+template <class T>
+struct Training {
+    TinyTransformer<T> model;
+    optim::AdamW<T> optimizer;
+    std::unique_ptr<optim::SequentialLR<T>> schedule;
+
+    Training(const Options& o, const Config& config, nn::Rng& rng)
+        : model(config, rng), optimizer(model.parameters(), T(o.lr), adamw(o)) {
+        std::vector<std::unique_ptr<optim::LRScheduler<T>>> phases;
+        phases.push_back(std::make_unique<optim::LinearLR<T>>(optimizer, 0.01, 1.0, o.warmup));
+        phases.push_back(
+            std::make_unique<optim::CosineAnnealingLR<T>>(optimizer, o.steps - o.warmup, o.min_lr));
+        schedule = std::make_unique<optim::SequentialLR<T>>(optimizer, std::move(phases),
+                                                            std::vector<std::int64_t>{o.warmup});
+    }
+
+    /// One step on (x, y): forward, loss, backward, clipping, update, schedule; the loss.
+    double step(tg::Tape& tape, const tg::Tensor<T>& x, const tg::Tensor<T>& y, double clip) {
+        const tg::Tensor<T> loss = next_char_loss(model(x), y);
+        tape.backward(loss);
+        nn::clip_grad_norm_(model.parameters(), clip);
+        optimizer.step();
+        schedule->step();
+        optimizer.zero_grad();
+        return double(loss.item());
+    }
+
+    static optim::AdamWOptions adamw(const Options& o) {
+        optim::AdamWOptions a;
+        a.weight_decay = o.weight_decay;
+        return a;
+    }
+};
+
+std::size_t parameter_count(const nn::Module<float>& model) {
+    std::size_t n = 0;
+    for (const auto& p : model.parameters()) n += p.value().size();
+    return n;
+}
+
+/// `text` with every line after the first indented, for the log.
+std::string indented(const std::string& text) {
+    std::string out = "    ";
+    for (char c : text) out += c == '\n' ? std::string("\n    ") : std::string(1, c);
+    return out;
+}
+
+long peak_rss_kib() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss;  // KiB on Linux
+}
+
+/// The comparison with PyTorch (double, the same code path as training): init.npz, the
+/// first batches, their losses and config.txt in `dir`.
+int write_side_by_side(const Options& o, const Corpus& c) {
+    using T = double;
+    const std::filesystem::path dir = o.side_by_side;
+    if (!examples::make_output_dir(dir)) return 2;
+    nn::Rng rng(o.seed), batch_rng(o.seed + 1);
+    Training<T> t(o, config_of(o, c), rng);
+    nn::save(t.model, (dir / "init.npz").string());
+    const Config& config = t.model.config();
+    std::ostringstream cfg;
+    cfg.precision(17);
+    cfg << "vocab " << config.vocab << "\ncontext " << config.context << "\nd_model "
+        << config.d_model << "\nheads " << config.heads << "\nlayers " << config.layers << "\nmlp "
+        << config.mlp << "\nlr " << o.lr << "\nmin_lr " << o.min_lr << "\nwarmup " << o.warmup
+        << "\nwarmup_start_factor 0.01\nsteps " << o.steps << "\nweight_decay " << o.weight_decay
+        << "\nbeta1 " << t.optimizer.options().beta1 << "\nbeta2 " << t.optimizer.options().beta2
+        << "\neps " << t.optimizer.options().eps << "\nclip " << o.clip
+        << "\nlayer_norm_eps 1e-05\nbatches " << kSideBySideSteps << "\n";
+    tg::Tape tape;
+    std::string losses;
+    for (long k = 0; k < kSideBySideSteps; ++k) {
+        const auto [x, y] = random_batch<T>(c.train, o.batch_size, o.context, batch_rng);
+        xt::dump_npy((dir / ("x_" + std::to_string(k) + ".npy")).string(), x.value());
+        xt::dump_npy((dir / ("y_" + std::to_string(k) + ".npy")).string(), y.value());
+        char line[64];
+        std::snprintf(line, sizeof line, "%.17g\n", t.step(tape, x, y, o.clip));
+        losses += line;
+    }
+    if (!examples::write_text(dir / "config.txt", cfg.str()) ||
+        !examples::write_text(dir / "losses.txt", losses))
+        return 2;
+    std::printf("tiny_transformer: %ld steps in double written to %s\n", kSideBySideSteps,
+                dir.string().c_str());
+    return 0;
+}
+
+int train(const Options& o, const Corpus& c) {
+    using T = float;
+    const std::filesystem::path dir = o.out;
+    if (!examples::make_output_dir(dir)) return 2;
+    nn::Rng rng(o.seed), batch_rng(o.seed + 1), sample_rng(o.seed + 2);
+    Training<T> t(o, config_of(o, c), rng);
+    std::vector<std::size_t> prompt = c.vocab.encode(o.prompt);
+    // The training loss is evaluated on a slice of the training text as long as the
+    // validation text, so both cost the same.
+    const std::vector<std::size_t> train_slice(c.train.begin(),
+                                               c.train.begin() + long(c.val.size()));
+    std::printf(
+        "tiny_transformer: %zu characters of generated text (%zu training, %zu validation), "
+        "%zu distinct\nmodel: %zu parameters, context %zu, d_model %zu, %zu heads, %zu layers\n"
+        "unigram baseline (entropy of the character frequencies): %.4f nats per character\n",
+        c.text.size(), c.train.size(), c.val.size(), c.vocab.size(), parameter_count(t.model),
+        o.context, o.d_model, o.heads, o.layers, c.unigram);
+
+    std::vector<StepRecord> steps;
+    std::vector<EvalRecord> evals;
+    evals.push_back({0, evaluate(t.model, train_slice), evaluate(t.model, c.val)});
+    std::printf("step %5d  train %.4f  validation %.4f\n", 0, evals.back().train_loss,
+                evals.back().val_loss);
+    tg::Tape tape;
+    const auto start = std::chrono::steady_clock::now();
+    auto seconds = [&start] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    double recent = 0;
+    for (long step = 1; step <= o.steps; ++step) {
+        const double lr = double(t.optimizer.learning_rate());
+        const auto [x, y] = random_batch<T>(c.train, o.batch_size, o.context, batch_rng);
+        const double loss = t.step(tape, x, y, o.clip);
+        steps.push_back({step, loss, lr});
+        recent += loss;
+        const bool log = step % o.log_every == 0 || step == o.steps;
+        if (log || step % o.eval_every == 0)
+            evals.push_back({step, evaluate(t.model, train_slice), evaluate(t.model, c.val)});
+        if (log) {
+            const long n = step % o.log_every ? step % o.log_every : o.log_every;
+            std::printf(
+                "step %5ld  batch loss %.4f  train %.4f  validation %.4f  lr %.2e  %.1f s\n", step,
+                recent / double(n), evals.back().train_loss, evals.back().val_loss, lr, seconds());
+            recent = 0;
+            if (step != o.steps)
+                std::printf("%s\n", indented(c.vocab.decode(generate(t.model, prompt, 120,
+                                                                     o.temperature, sample_rng)))
+                                        .c_str());
+            std::fflush(stdout);
+        }
+    }
+    const double elapsed = seconds();
+    const EvalRecord& last = evals.back();
+    std::printf("\nsample (temperature %.2f):\n%s\n\n", o.temperature,
+                indented(c.vocab.decode(
+                             generate(t.model, prompt, o.sample_length, o.temperature, sample_rng)))
+                    .c_str());
+    std::printf(
+        "final loss after %ld steps (%.1f s, %.1f ms per step): train %.4f, validation %.4f "
+        "nats per character; unigram baseline %.4f (validation / baseline = %.3f)\n",
+        o.steps, elapsed, 1e3 * elapsed / double(o.steps), last.train_loss, last.val_loss,
+        c.unigram, last.val_loss / c.unigram);
+    nn::save(t.model, (dir / "model.npz").string());
+    write_loss_curve(dir, steps, evals, c.unigram, o.plots);
+    const tg::detail::PoolStats pool = tg::detail::pool_stats();
+    std::printf("peak resident memory %.1f MiB; tapegrad's pool holds %.1f MiB for reuse\n",
+                double(peak_rss_kib()) / 1024, double(pool.cached_bytes) / (1024 * 1024));
+    if (o.check_loss && !(last.val_loss < 0.8 * evals.front().val_loss)) {
+        std::fprintf(stderr,
+                     "tiny_transformer: the validation loss did not fall below 0.8 times its "
+                     "initial %.4f\n",
+                     evals.front().val_loss);
+        return 1;
+    }
+    if (o.check && !(last.val_loss < kCheckFraction * c.unigram)) {
+        std::fprintf(stderr,
+                     "tiny_transformer: validation loss %.4f is not below %.2f x the unigram "
+                     "baseline %.4f\n",
+                     last.val_loss, kCheckFraction, c.unigram);
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    CLI::App app(
+        "Trains a 2-layer character-level transformer language model with tapegrad on text "
+        "generated from a small grammar, and samples from it.",
+        "tiny_transformer");
+    app.option_defaults()->always_capture_default();
+    const auto count = [](auto lo) { return CLI::Range(lo, decltype(lo)(1000000)); };
+    app.add_option("--steps", o.steps, "training steps")->check(count(1L));
+    app.add_option("--batch-size", o.batch_size, "windows per step")->check(count(std::size_t{1}));
+    app.add_option("--lr", o.lr, "AdamW's peak learning rate")->check(examples::kPositiveNumber);
+    app.add_option("--min-lr", o.min_lr, "the learning rate the cosine ends at");
+    app.add_option("--warmup", o.warmup,
+                   "steps of linear warmup (from lr / 100), fewer than --steps")
+        ->check(count(1L));
+    app.add_option("--weight-decay", o.weight_decay, "AdamW's decoupled weight decay");
+    app.add_option("--clip", o.clip, "the gradients' largest norm (clip_grad_norm_)")
+        ->check(examples::kPositiveNumber);
+    app.add_option("--context", o.context, "characters per window (sequence length)")
+        ->check(CLI::Range(std::size_t{2}, std::size_t{1024}));
+    app.add_option("--d-model", o.d_model, "width of the model")->check(count(std::size_t{1}));
+    app.add_option("--heads", o.heads, "attention heads (must divide --d-model)")
+        ->check(count(std::size_t{1}));
+    app.add_option("--layers", o.layers, "transformer blocks")->check(count(std::size_t{1}));
+    app.add_option("--seed", o.seed, "seeds the weights, the batches and the samples");
+    app.add_option("--log-every", o.log_every, "steps between printed losses and samples")
+        ->check(count(1L));
+    app.add_option("--eval-every", o.eval_every,
+                   "steps between evaluations of the train and validation loss (eval.csv)")
+        ->check(count(1L));
+    app.add_option("--temperature", o.temperature, "divides the logits when sampling")
+        ->check(examples::kPositiveNumber);
+    app.add_option("--sample-length", o.sample_length, "characters of the final sample");
+    app.add_option("--prompt", o.prompt, "the text samples start from");
+    app.add_option("--out", o.out, "where loss.csv, eval.csv, loss.png and model.npz go");
+    app.add_option("--side-by-side", o.side_by_side,
+                   "write the initial weights, the first 10 batches and their losses (double) "
+                   "into this folder for side_by_side.py, and stop");
+    app.add_flag(
+        "--check", o.check,
+        "exit 1 unless the final validation loss is below a quarter of the unigram baseline");
+    app.add_flag("--check-loss", o.check_loss,
+                 "exit 1 unless the final validation loss is below 0.8 times the initial one");
+    app.add_flag("!--no-plots", o.plots, "skip the picture (the CSV files are still written)");
+    if (const auto status = examples::parse_command_line(app, argc, argv)) return *status;
+    auto usage_error = [](const std::string& what) {
+        std::fprintf(stderr, "tiny_transformer: %s (see --help)\n", what.c_str());
+        return 2;
+    };
+    if (o.d_model % o.heads)
+        return usage_error("--heads " + std::to_string(o.heads) + " does not divide --d-model " +
+                           std::to_string(o.d_model));
+    if (o.warmup >= o.steps)
+        return usage_error("--warmup " + std::to_string(o.warmup) + " must be fewer than --steps " +
+                           std::to_string(o.steps));
+    if (!(o.min_lr >= 0 && o.min_lr <= o.lr)) return usage_error("--min-lr must be in [0, --lr]");
+
+    const Corpus corpus;
+    try {
+        corpus.vocab.encode(o.prompt);
+    } catch (const std::exception& e) {
+        return usage_error("--prompt: " + std::string(e.what()));
+    }
+    if (o.prompt.empty()) return usage_error("--prompt is empty");
+    return o.side_by_side.empty() ? train(o, corpus) : write_side_by_side(o, corpus);
+}

@@ -1,0 +1,180 @@
+#include "model.hpp"
+
+#include <tapegrad/grad_mode.hpp>
+#include <tapegrad/ops.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace tiny_transformer {
+
+namespace nn = tg::nn;
+
+template <class T>
+Block<T>::Block(const Config& config, nn::Rng& rng) : config_(config) {
+    build(rng);
+}
+
+template <class T>
+void Block<T>::build(nn::Rng& rng) {
+    const std::size_t e = config_.d_model;
+    ln_1_ = this->register_module("ln_1", std::make_shared<nn::LayerNorm<T>>(tg::Shape{e}));
+    attn_ = this->register_module(
+        "attn", std::make_shared<nn::MultiheadAttention<T>>(e, config_.heads, rng));
+    ln_2_ = this->register_module("ln_2", std::make_shared<nn::LayerNorm<T>>(tg::Shape{e}));
+    // Named "mlp.0" and "mlp.2" as torch.nn.Sequential(Linear, GELU, Linear).
+    mlp_ = this->register_module(
+        "mlp", std::make_shared<nn::Sequential<T>>(nn::Dense<T>(e, config_.mlp, rng), nn::GELU<T>(),
+                                                   nn::Dense<T>(config_.mlp, e, rng)));
+}
+
+template <class T>
+void Block<T>::reset() {
+    nn::Rng unused(0);  // clone() overwrites every value
+    build(unused);
+}
+
+template <class T>
+tg::Tensor<T> Block<T>::forward(const tg::Tensor<T>& h) {
+    const tg::Shape s = h.shape();  // (N, L, E)
+    nn::AttentionMasks<T> causal;
+    causal.is_causal = true;
+    const tg::Tensor<T> a = (*ln_1_)(h);
+    const tg::Tensor<T> x = h + attn_->forward(a, a, a, causal).output;
+    // Dense takes rows: the MLP sees the N·L positions as (N·L, E).
+    const tg::Tensor<T> m = (*mlp_)(tg::reshape((*ln_2_)(x), {s[0] * s[1], s[2]}));
+    return x + tg::reshape(m, s);
+}
+
+template <class T>
+TinyTransformer<T>::TinyTransformer(const Config& config, nn::Rng& rng) : config_(config) {
+    build(rng);
+}
+
+template <class T>
+void TinyTransformer<T>::build(nn::Rng& rng) {
+    const Config& c = config_;
+    tok_emb_ = this->register_module("tok_emb",
+                                     std::make_shared<nn::Embedding<T>>(c.vocab, c.d_model, rng));
+    pos_emb_ = this->register_module("pos_emb",
+                                     std::make_shared<nn::Embedding<T>>(c.context, c.d_model, rng));
+    blocks_ = this->register_module("blocks", std::make_shared<nn::ModuleList<T>>());
+    for (std::size_t i = 0; i < c.layers; ++i) blocks_->add(Block<T>(c, rng));
+    ln_f_ = this->register_module("ln_f", std::make_shared<nn::LayerNorm<T>>(tg::Shape{c.d_model}));
+    head_ = this->register_module("head", std::make_shared<nn::Dense<T>>(c.d_model, c.vocab, rng));
+}
+
+template <class T>
+void TinyTransformer<T>::reset() {
+    nn::Rng unused(0);  // clone() overwrites every value
+    build(unused);
+}
+
+template <class T>
+tg::Tensor<T> TinyTransformer<T>::forward(const tg::Tensor<T>& x) {
+    if (x.dim() != 2 || x.shape()[1] == 0 || x.shape()[1] > config_.context)
+        throw tg::ShapeError(
+            "TinyTransformer expects (N, L) ids with 0 < L <= " + std::to_string(config_.context) +
+            "; got " + tg::shape_str(x.value().shape()));
+    const std::size_t n = x.shape()[0], l = x.shape()[1], e = config_.d_model;
+    tg::Array<T> positions = tg::Array<T>::from_shape({l});
+    for (std::size_t i = 0; i < l; ++i) positions(i) = T(i);
+    // (N, L, E) + (L, E): every sequence gets the same position vectors.
+    tg::Tensor<T> h = (*tok_emb_)(x) + (*pos_emb_)(tg::Tensor<T>(std::move(positions)));
+    for (std::size_t i = 0; i < blocks_->size(); ++i) h = (*blocks_)[i](h);
+    const tg::Tensor<T> logits = (*head_)(tg::reshape((*ln_f_)(h), {n * l, e}));
+    return tg::reshape(logits, {n, l, config_.vocab});
+}
+
+template <class T>
+tg::Tensor<T> next_char_loss(const tg::Tensor<T>& logits, const tg::Tensor<T>& targets) {
+    const tg::Shape s = logits.shape();
+    return nn::cross_entropy(tg::reshape(logits, {s[0] * s[1], s[2]}),
+                             tg::reshape(targets, {s[0] * s[1]}));
+}
+
+template <class T>
+std::vector<std::size_t> generate(TinyTransformer<T>& model, std::vector<std::size_t> prompt,
+                                  std::size_t count, double temperature, nn::Rng& rng) {
+    if (prompt.empty()) throw std::invalid_argument("generate: the prompt is empty");
+    tg::NoGradGuard no_grad;
+    const bool training = model.is_training();
+    model.eval();
+    const std::size_t context = model.config().context;
+    for (std::size_t k = 0; k < count; ++k) {
+        const std::size_t l = std::min(prompt.size(), context);
+        tg::Array<T> x = tg::Array<T>::from_shape({1, l});
+        for (std::size_t i = 0; i < l; ++i) x(0, i) = T(prompt[prompt.size() - l + i]);
+        const tg::Array<T> logits = model(tg::Tensor<T>(std::move(x))).value();
+        // p_c ∝ exp((z_c − max z) / temperature), in double.
+        const std::size_t v = logits.shape()[2];
+        std::vector<double> p(v);
+        double top = -INFINITY, total = 0;
+        for (std::size_t c = 0; c < v; ++c) top = std::max(top, double(logits(0, l - 1, c)));
+        for (std::size_t c = 0; c < v; ++c)
+            total += p[c] = std::exp((double(logits(0, l - 1, c)) - top) / temperature);
+        double u = nn::uniform01(rng) * total;
+        std::size_t next = 0;
+        while (next + 1 < v && (u -= p[next]) >= 0) ++next;
+        prompt.push_back(next);
+    }
+    model.train(training);
+    return prompt;
+}
+
+template <class T>
+double evaluate(TinyTransformer<T>& model, const std::vector<std::size_t>& ids, std::size_t batch) {
+    const std::size_t l = model.config().context;
+    const std::size_t windows = ids.size() > l ? (ids.size() - 1) / l : 0;
+    if (windows == 0) throw std::invalid_argument("evaluate: the text is shorter than a window");
+    tg::NoGradGuard no_grad;
+    const bool training = model.is_training();
+    model.eval();
+    double sum = 0;
+    for (std::size_t first = 0; first < windows; first += batch) {
+        const std::size_t rows = std::min(batch, windows - first);
+        tg::Array<T> x = tg::Array<T>::from_shape({rows, l}), y = x;
+        for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t i = 0; i < l; ++i) {
+                x(r, i) = T(ids[(first + r) * l + i]);
+                y(r, i) = T(ids[(first + r) * l + i + 1]);
+            }
+        const tg::Tensor<T> logits = model(tg::Tensor<T>(std::move(x)));
+        sum += double(next_char_loss(logits, tg::Tensor<T>(std::move(y))).item()) * double(rows);
+    }
+    model.train(training);
+    return sum / double(windows);
+}
+
+template <class T>
+std::pair<tg::Tensor<T>, tg::Tensor<T>> random_batch(const std::vector<std::size_t>& ids,
+                                                     std::size_t rows, std::size_t length,
+                                                     nn::Rng& rng) {
+    if (ids.size() <= length) throw std::invalid_argument("random_batch: text too short");
+    tg::Array<T> x = tg::Array<T>::from_shape({rows, length}), y = x;
+    for (std::size_t r = 0; r < rows; ++r) {
+        const std::size_t start = nn::uniform_index(rng, ids.size() - length);
+        for (std::size_t i = 0; i < length; ++i) {
+            x(r, i) = T(ids[start + i]);
+            y(r, i) = T(ids[start + i + 1]);
+        }
+    }
+    return {tg::Tensor<T>(std::move(x)), tg::Tensor<T>(std::move(y))};
+}
+
+#define TINY_TRANSFORMER_INSTANTIATE(T)                                                          \
+    template class Block<T>;                                                                     \
+    template class TinyTransformer<T>;                                                           \
+    template tg::Tensor<T> next_char_loss<T>(const tg::Tensor<T>&, const tg::Tensor<T>&);        \
+    template std::vector<std::size_t> generate<T>(TinyTransformer<T>&, std::vector<std::size_t>, \
+                                                  std::size_t, double, nn::Rng&);                \
+    template double evaluate<T>(TinyTransformer<T>&, const std::vector<std::size_t>&,            \
+                                std::size_t);                                                    \
+    template std::pair<tg::Tensor<T>, tg::Tensor<T>> random_batch<T>(                            \
+        const std::vector<std::size_t>&, std::size_t, std::size_t, nn::Rng&);
+TINY_TRANSFORMER_INSTANTIATE(float)
+TINY_TRANSFORMER_INSTANTIATE(double)
+#undef TINY_TRANSFORMER_INSTANTIATE
+
+}  // namespace tiny_transformer

@@ -1,0 +1,104 @@
+#pragma once
+// The tiny transformer: a character-level language model of `layers` pre-LayerNorm
+// blocks (GPT-2's arrangement), shared by the example and
+// benchmarks/transformer_step_benchmark.cpp.
+//
+//     h = tok_emb(x) + pos_emb(0, 1, ..., L − 1)                 x (N, L) character ids
+//     for each block:  h = h + attn(ln_1(h))      causal self-attention
+//                      h = h + mlp(ln_2(h))       mlp = Dense(E, 4E) GELU Dense(4E, E)
+//     logits = head(ln_f(h))                                      (N, L, vocab)
+//
+// Parameter names are PyTorch's state_dict names of the same model written with
+// torch.nn modules (side_by_side.py): "tok_emb.weight", "blocks.0.attn.in_proj_weight",
+// "blocks.1.mlp.2.bias", "head.weight", ... There is no dropout.
+
+#include <tapegrad/nn.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+namespace tiny_transformer {
+
+/// The sizes of the model.
+struct Config {
+    std::size_t vocab = 0;     ///< characters
+    std::size_t context = 64;  ///< longest sequence (rows of the position table)
+    std::size_t d_model = 64;  ///< E, the width of the residual stream
+    std::size_t heads = 4;     ///< attention heads (divide d_model)
+    std::size_t layers = 2;    ///< blocks
+    std::size_t mlp = 256;     ///< hidden width of each block's MLP
+};
+
+/// One pre-LayerNorm block: h + attn(ln_1(h)), then + mlp(ln_2(h)), on (N, L, E).
+template <class T>
+class Block : public tg::nn::Cloneable<Block<T>, T> {
+public:
+    /// Draws the weights from `rng`.
+    Block(const Config& config, tg::nn::Rng& rng);
+    /// (N, L, E) -> (N, L, E), each position attending to itself and the ones before.
+    tg::Tensor<T> forward(const tg::Tensor<T>& h) override;
+    /// Registers new submodules (clone() copies the values in).
+    void reset() override;
+
+private:
+    void build(tg::nn::Rng& rng);
+    Config config_;
+    std::shared_ptr<tg::nn::LayerNorm<T>> ln_1_, ln_2_;
+    std::shared_ptr<tg::nn::MultiheadAttention<T>> attn_;
+    std::shared_ptr<tg::nn::Sequential<T>> mlp_;
+};
+
+/// The language model: forward(x) gives the logits of the next character at every
+/// position; loss() is the mean cross-entropy over all positions.
+template <class T>
+class TinyTransformer : public tg::nn::Cloneable<TinyTransformer<T>, T> {
+public:
+    /// Draws the weights from `rng` (embeddings N(0, 1), Dense Xavier uniform, attention
+    /// as PyTorch's MultiheadAttention, LayerNorm 1 and 0).
+    TinyTransformer(const Config& config, tg::nn::Rng& rng);
+    /// x (N, L) character ids (whole numbers), L <= context -> logits (N, L, vocab).
+    tg::Tensor<T> forward(const tg::Tensor<T>& x) override;
+    /// Registers new submodules (clone() copies the values in).
+    void reset() override;
+    /// The sizes.
+    const Config& config() const { return config_; }
+
+private:
+    void build(tg::nn::Rng& rng);
+    Config config_;
+    std::shared_ptr<tg::nn::Embedding<T>> tok_emb_, pos_emb_;
+    std::shared_ptr<tg::nn::ModuleList<T>> blocks_;
+    std::shared_ptr<tg::nn::LayerNorm<T>> ln_f_;
+    std::shared_ptr<tg::nn::Dense<T>> head_;
+};
+
+/// Cross-entropy of logits (N, L, V) against the next characters (N, L), averaged over
+/// the N·L positions: cross_entropy on the (N·L, V) and (N·L) reshapes. Also the loss
+/// tg::nn::DataParallel takes (a mean over rows).
+template <class T>
+tg::Tensor<T> next_char_loss(const tg::Tensor<T>& logits, const tg::Tensor<T>& targets);
+
+/// Continues `prompt` (ids, not empty) by `count` characters drawn one at a time from
+/// softmax(logits / temperature) of the last position, the model seeing at most its
+/// last `context` characters. Runs in eval mode under tg::NoGradGuard (restoring the
+/// model's mode after); the draws come from `rng`. Returns prompt and continuation.
+template <class T>
+std::vector<std::size_t> generate(TinyTransformer<T>& model, std::vector<std::size_t> prompt,
+                                  std::size_t count, double temperature, tg::nn::Rng& rng);
+
+/// The mean next-character loss of `model` over the windows of `ids` that start at
+/// multiples of `context` (each window of length context predicts its shifted copy), in
+/// eval mode without gradients, at most `batch` windows per forward pass.
+template <class T>
+double evaluate(TinyTransformer<T>& model, const std::vector<std::size_t>& ids,
+                std::size_t batch = 64);
+
+/// A batch of `rows` windows of `length` ids at random starts in `ids` (drawn from
+/// `rng` with uniform_index): x (rows, length) and y, x shifted by one position.
+template <class T>
+std::pair<tg::Tensor<T>, tg::Tensor<T>> random_batch(const std::vector<std::size_t>& ids,
+                                                     std::size_t rows, std::size_t length,
+                                                     tg::nn::Rng& rng);
+
+}  // namespace tiny_transformer
