@@ -41,7 +41,7 @@ tg::Tensor<T> Block<T>::forward(const tg::Tensor<T>& h) {
     nn::AttentionMasks<T> causal;
     causal.is_causal = true;
     const tg::Tensor<T> a = (*ln_1_)(h);
-    const tg::Tensor<T> x = h + attn_->forward(a, a, a, causal).output;
+    const tg::Tensor<T> x = h + attn_->forward(a, a, a, causal, false).output;
     // Dense takes rows: the MLP sees the N·L positions as (N·L, E).
     const tg::Tensor<T> m = (*mlp_)(tg::reshape((*ln_2_)(x), {s[0] * s[1], s[2]}));
     return x + tg::reshape(m, s);

@@ -102,7 +102,8 @@ void MultiheadAttention<T>::reset() {
 template <class T>
 AttentionOutput<T> MultiheadAttention<T>::forward(const Tensor<T>& query, const Tensor<T>& key,
                                                   const Tensor<T>& value,
-                                                  const AttentionMasks<T>& masks) {
+                                                  const AttentionMasks<T>& masks,
+                                                  bool need_weights) {
     const std::size_t e = embed_;
     const bool shapes_ok = query.dim() == 3 && key.dim() == 3 && value.dim() == 3 &&
                            query.shape()[2] == e && key.shape()[2] == e && value.shape()[2] == e &&
@@ -132,12 +133,14 @@ AttentionOutput<T> MultiheadAttention<T>::forward(const Tensor<T>& query, const 
                           this->is_training());
     const Tensor<T> heads = reshape(permute(matmul(weights, v), {0, 2, 1, 3}), {n * l, e});
     const Tensor<T> out = reshape((*out_proj_)(heads), {n, l, e});
-    return {out, mean(weights, {1})};
+    // The average over the heads is a reduction over the whole (N, h, L, S) tensor: only
+    // when asked for.
+    return {out, need_weights ? mean(weights, {1}) : Tensor<T>()};
 }
 
 template <class T>
 Tensor<T> MultiheadAttention<T>::forward(const Tensor<T>& x) {
-    return forward(x, x, x).output;
+    return forward(x, x, x, {}, false).output;
 }
 
 template <class T>

@@ -196,6 +196,11 @@ TEST(Layers, AttentionOptions) {
     check_parameter_gradients(bare, [&] {
         return sum(w * bare(seq, seq, seq, {Tensor<T>(), Tensor<T>(), true}).output);
     });
+    // need_weights = false: the same output, no averaged weights.
+    const auto full = bare(seq, seq, seq), lean = bare(seq, seq, seq, {}, false);
+    EXPECT_FALSE(lean.weights.defined());
+    EXPECT_EQ(lean.output.value(), full.output.value());
+    EXPECT_EQ(bare(seq).value(), full.output.value());
 
     // Dropout on the attention weights: in training mode each weight is 0 or 1 / (1 − p)
     // times the weight without dropout (one head, so the returned average is that head);

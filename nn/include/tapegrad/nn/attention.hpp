@@ -43,7 +43,8 @@ struct MultiheadAttentionOptions {
 template <class T = double>
 struct AttentionOutput {
     Tensor<T> output;   ///< (N, L, E)
-    Tensor<T> weights;  ///< (N, L, S): the attention weights averaged over the heads
+    Tensor<T> weights;  ///< (N, L, S): the attention weights averaged over the heads (undefined
+                        ///< when forward was called with need_weights = false)
 };
 
 /// softmax(Q Kᵀ / √d + mask) V per head, heads concatenated, then out_proj; with
@@ -61,15 +62,18 @@ public:
     MultiheadAttention(std::size_t embed_dim, std::size_t num_heads,
                        MultiheadAttentionOptions options = {});
 
-    /// query (N, L, E), key and value (N, S, E).
+    /// query (N, L, E), key and value (N, S, E). With need_weights = false (PyTorch's
+    /// need_weights=False) the head-averaged weights are not computed and `weights` is an
+    /// undefined tensor.
     AttentionOutput<T> forward(const Tensor<T>& query, const Tensor<T>& key, const Tensor<T>& value,
-                               const AttentionMasks<T>& masks = {});
-    /// Self-attention: forward(x, x, x).output, so the layer fits a Sequential.
+                               const AttentionMasks<T>& masks = {}, bool need_weights = true);
+    /// Self-attention: forward(x, x, x, {}, false).output, so the layer fits a Sequential.
     Tensor<T> forward(const Tensor<T>& x) override;
-    /// forward(query, key, value, masks).
+    /// forward(query, key, value, masks, need_weights).
     AttentionOutput<T> operator()(const Tensor<T>& query, const Tensor<T>& key,
-                                  const Tensor<T>& value, const AttentionMasks<T>& masks = {}) {
-        return forward(query, key, value, masks);
+                                  const Tensor<T>& value, const AttentionMasks<T>& masks = {},
+                                  bool need_weights = true) {
+        return forward(query, key, value, masks, need_weights);
     }
     using Module<T>::operator();
     /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
