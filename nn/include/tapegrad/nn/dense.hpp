@@ -33,6 +33,7 @@ public:
 
     /// x Wᵀ + b for x of shape (N, in), through tg::linear (x Wᵀ without a bias).
     Tensor<T> forward(const Tensor<T>& x) override;
+    /// "Dense(in=3, out=2)" (", bias=false" without a bias).
     std::string describe() const override;
     /// Registers a zero weight (out, in) and bias (out) (clone() copies the values in).
     void reset() override;
