@@ -23,13 +23,14 @@
 #include "benchmark_main.hpp"
 #include "data.hpp"
 #include "model.hpp"
+#include "step_variants.hpp"
 
 namespace {
 
 namespace nn = tg::nn;
 using T = float;
 
-enum class Variant { one_thread, two_threads, automatic };
+using tg::bench::Variant;
 
 void step(benchmark::State& state, Variant variant) {
     const auto n = static_cast<std::size_t>(state.range(0));
@@ -41,17 +42,10 @@ void step(benchmark::State& state, Variant variant) {
     const std::vector<tg::Tensor<T>> params = model.parameters();
     tg::optim::Adam<T> adam(params, T(1e-3));
     auto loss = [](const tg::Tensor<T>& p, const tg::Tensor<T>& t) { return nn::mse_loss(p, t); };
-    nn::DataParallelOptions options;
-    options.workers = 2;
-    if (variant == Variant::two_threads)
-        options.min_rows_per_worker = 1, options.min_work_per_worker = 0;
-    nn::DataParallel<T> parallel(model, loss, options);
+    nn::DataParallel<T> parallel(model, loss, tg::bench::parallel_options(variant));
     tg::Tape tape;
     auto one_step = [&] {
-        if (variant == Variant::one_thread)
-            tape.backward(loss(model(x), y));
-        else
-            parallel.backward(x, y);
+        tg::bench::accumulate_gradients(variant, tape, parallel, model, loss, x, y);
         nn::clip_grad_norm_(params, 1.0);
         adam.step();
         adam.zero_grad();
@@ -65,23 +59,13 @@ void step(benchmark::State& state, Variant variant) {
     for (int i = 0; i < 5; ++i) one_step();
     for (auto _ : state) one_step();
     state.counters["pool_bytes"] = static_cast<double>(tg::detail::pool_stats().cached_bytes);
-    state.counters["workers"] =
-        variant == Variant::one_thread ? 1.0 : static_cast<double>(parallel.workers_for(n));
+    state.counters["workers"] = tg::bench::workers_used(variant, parallel, n);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    const std::pair<const char*, Variant> variants[] = {{"one_thread", Variant::one_thread},
-                                                        {"two_threads", Variant::two_threads},
-                                                        {"auto", Variant::automatic}};
-    for (long n : {32L, 256L})
-        for (const auto& [name, variant] : variants)
-            benchmark::RegisterBenchmark((std::string("sequence/") + name + "/float").c_str(), step,
-                                         variant)
-                ->Arg(n)
-                ->Unit(benchmark::kMicrosecond)
-                ->UseRealTime();
+    tg::bench::register_variants("sequence", step, benchmark::kMicrosecond);
     tg::bench::RatioTable table("one_thread");
     return tg::bench::run_benchmarks(argc, argv, &table);
 }

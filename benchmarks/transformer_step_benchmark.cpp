@@ -21,6 +21,7 @@
 #include "../examples/tiny_transformer/model.hpp"
 #include "../examples/tiny_transformer/text.hpp"
 #include "benchmark_main.hpp"
+#include "step_variants.hpp"
 
 namespace {
 
@@ -28,7 +29,7 @@ namespace nn = tg::nn;
 using namespace tiny_transformer;
 using T = float;
 
-enum class Variant { one_thread, two_threads, automatic };
+using tg::bench::Variant;
 
 void step(benchmark::State& state, Variant variant) {
     const auto n = static_cast<std::size_t>(state.range(0));
@@ -40,25 +41,17 @@ void step(benchmark::State& state, Variant variant) {
     TinyTransformer<T> model(config, rng);
     const auto [x, y] = random_batch<T>(vocab.encode(text), n, config.context, batch_rng);
     tg::optim::AdamW<T> optimizer(model.parameters(), T(1e-3));
-    nn::DataParallelOptions options;
-    options.workers = 2;
-    if (variant == Variant::two_threads)
-        options.min_rows_per_worker = 1, options.min_work_per_worker = 0;
-    nn::DataParallel<T> parallel(model, next_char_loss<T>, options);
+    nn::DataParallel<T> parallel(model, next_char_loss<T>, tg::bench::parallel_options(variant));
     tg::Tape tape;
     auto one_step = [&] {
-        if (variant == Variant::one_thread)
-            tape.backward(next_char_loss(model(x), y));
-        else
-            parallel.backward(x, y);
+        tg::bench::accumulate_gradients(variant, tape, parallel, model, next_char_loss<T>, x, y);
         nn::clip_grad_norm_(model.parameters(), 1.0);
         optimizer.step();
         optimizer.zero_grad();
     };
     for (int i = 0; i < 3; ++i) one_step();
     for (auto _ : state) one_step();
-    state.counters["workers"] =
-        variant == Variant::one_thread ? 1.0 : static_cast<double>(parallel.workers_for(n));
+    state.counters["workers"] = tg::bench::workers_used(variant, parallel, n);
     state.counters["pool_cached_MiB"] =
         static_cast<double>(tg::detail::pool_stats().cached_bytes) / (1024.0 * 1024.0);
 }
@@ -66,16 +59,7 @@ void step(benchmark::State& state, Variant variant) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const std::pair<const char*, Variant> variants[] = {{"one_thread", Variant::one_thread},
-                                                        {"two_threads", Variant::two_threads},
-                                                        {"auto", Variant::automatic}};
-    for (long n : {32L, 256L})
-        for (const auto& [name, variant] : variants)
-            benchmark::RegisterBenchmark((std::string("transformer/") + name + "/float").c_str(),
-                                         step, variant)
-                ->Arg(n)
-                ->Unit(benchmark::kMillisecond)
-                ->UseRealTime();
+    tg::bench::register_variants("transformer", step, benchmark::kMillisecond);
     tg::bench::RatioTable table("one_thread");
     return tg::bench::run_benchmarks(argc, argv, &table);
 }

@@ -1,0 +1,64 @@
+#pragma once
+// The three ways the example models' step benchmarks (digits, sequence, transformer) run
+// a training step, and their registration:
+//   one_thread    tape.backward on the calling thread
+//   two_threads   tg::nn::DataParallel, 2 workers, every batch split
+//                 (min_rows_per_worker = 1, min_work_per_worker = 0)
+//   auto          DataParallel, 2 workers, default options (counter "workers": how many
+//                 its rule gives the batch)
+// Names are <model>/<variant>/float/<N> for N = 32 and 256.
+
+#include <benchmark/benchmark.h>
+
+#include <tapegrad/nn/data_parallel.hpp>
+#include <tapegrad/tape.hpp>
+
+#include <string>
+#include <utility>
+
+namespace tg::bench {
+
+enum class Variant { one_thread, two_threads, automatic };
+
+/// DataParallel's options for `variant`: 2 workers; two_threads splits every batch.
+inline tg::nn::DataParallelOptions parallel_options(Variant variant) {
+    tg::nn::DataParallelOptions options;
+    options.workers = 2;
+    if (variant == Variant::two_threads)
+        options.min_rows_per_worker = 1, options.min_work_per_worker = 0;
+    return options;
+}
+
+/// Adds d loss(model(x), y) / d p into every parameter's grad(): on `tape` for
+/// one_thread, through `parallel` otherwise.
+template <class T, class Model, class Loss>
+void accumulate_gradients(Variant variant, tg::Tape& tape, tg::nn::DataParallel<T>& parallel,
+                          Model& model, const Loss& loss, const tg::Tensor<T>& x,
+                          const tg::Tensor<T>& y) {
+    if (variant == Variant::one_thread)
+        tape.backward(loss(model(x), y));
+    else
+        parallel.backward(x, y);
+}
+
+/// The "workers" counter: how many threads the variant used for `rows` rows.
+template <class T>
+double workers_used(Variant variant, const tg::nn::DataParallel<T>& parallel, std::size_t rows) {
+    return variant == Variant::one_thread ? 1.0 : static_cast<double>(parallel.workers_for(rows));
+}
+
+/// Registers `step` as <model>/<variant>/float/<N> for N = 32 and 256, wall-clock time.
+inline void register_variants(const std::string& model, void (*step)(benchmark::State&, Variant),
+                              benchmark::TimeUnit unit) {
+    const std::pair<const char*, Variant> variants[] = {{"one_thread", Variant::one_thread},
+                                                        {"two_threads", Variant::two_threads},
+                                                        {"auto", Variant::automatic}};
+    for (long n : {32L, 256L})
+        for (const auto& [name, variant] : variants)
+            benchmark::RegisterBenchmark((model + "/" + name + "/float").c_str(), step, variant)
+                ->Arg(n)
+                ->Unit(unit)
+                ->UseRealTime();
+}
+
+}  // namespace tg::bench
