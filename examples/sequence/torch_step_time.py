@@ -26,15 +26,7 @@ import numpy as np
 import torch
 
 
-class LstmRegressor(torch.nn.Module):
-    def __init__(self, hidden):
-        super().__init__()
-        self.lstm = torch.nn.LSTM(2, hidden, batch_first=True)
-        self.head = torch.nn.Linear(hidden, 1)
-
-    def forward(self, x):
-        _, (h, _) = self.lstm(x)
-        return self.head(h[0])
+from side_by_side import LstmRegressor  # the same model as the loss comparison
 
 
 def adding_batch(n, length, rng):
