@@ -3,7 +3,8 @@
 #include <tapegrad/ops/shape.hpp>
 #include <tapegrad/record.hpp>
 
-#include <cblas.h>
+#include "blas.hpp"
+
 #include <xsimd/xsimd.hpp>
 
 #include <algorithm>
@@ -13,20 +14,11 @@
 namespace tg {
 namespace {
 
-/// C = op(A) op(B) (+ C when accumulate) on row-major buffers; op transposes per flag.
-void blas_gemm(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, const double* a,
-               std::size_t lda, const double* b, std::size_t ldb, double* c, bool accumulate) {
-    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                static_cast<int>(n), static_cast<int>(m), static_cast<int>(k), 1.0, a,
-                static_cast<int>(lda), b, static_cast<int>(ldb), accumulate ? 1.0 : 0.0, c,
-                static_cast<int>(m));
-}
-void blas_gemm(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, const float* a,
-               std::size_t lda, const float* b, std::size_t ldb, float* c, bool accumulate) {
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                static_cast<int>(n), static_cast<int>(m), static_cast<int>(k), 1.0f, a,
-                static_cast<int>(lda), b, static_cast<int>(ldb), accumulate ? 1.0f : 0.0f, c,
-                static_cast<int>(m));
+/// C = op(A) op(B) (+ C when accumulate) into the row-major (n, m) buffer c.
+template <class T>
+void blas_gemm(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, const T* a,
+               std::size_t lda, const T* b, std::size_t ldb, T* c, bool accumulate) {
+    detail::blas_gemm(ta, tb, n, m, k, T(1), a, lda, b, ldb, accumulate ? T(1) : T(0), c, m);
 }
 
 /// A single row times a matrix (batch 1), or an outer product (a weight gradient at batch

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <ostream>
 #include <utility>
 #include <vector>
@@ -395,6 +396,44 @@ std::vector<GradcheckCase> gradcheck_cases() {
     });
     unary("matmul_same_input_twice", any_value(),
           [](const T& x) { return tg::matmul(x, tg::transpose(x)); });
+
+    // Attention: plain, batched with a scale, masked (a constant additive mask with −inf
+    // entries, never a whole row) and causal, and several heads side by side.
+    rows.push_back({"scaled_dot_product_attention",
+                    {{2, 3, 4}, {2, 5, 4}, {2, 5, 2}},
+                    {any_value()},
+                    [](const Inputs& in) {
+                        return tg::scaled_dot_product_attention(in[0], in[1], in[2]);
+                    }});
+    rows.push_back({"scaled_dot_product_attention_4d_scale",
+                    {{2, 2, 3, 2}, {2, 2, 3, 2}, {2, 2, 3, 3}},
+                    {any_value()},
+                    [](const Inputs& in) {
+                        return tg::scaled_dot_product_attention(in[0], in[1], in[2], T(), false,
+                                                                0.7);
+                    }});
+    const double inf = std::numeric_limits<double>::infinity();
+    const T mask(xt::xarray<double>{{0.0, -inf, 0.5, 0.0}, {-0.3, 0.0, -inf, 0.2}, {0.0, 0.0, 0.0, -inf}});
+    rows.push_back({"scaled_dot_product_attention_mask_causal",
+                    {{2, 3, 2}, {2, 4, 2}, {2, 4, 3}},
+                    {any_value()},
+                    [mask](const Inputs& in) {
+                        return tg::scaled_dot_product_attention(in[0], in[1], in[2], mask, true);
+                    }});
+    rows.push_back({"scaled_dot_product_attention_heads",
+                    {{2, 3, 4}, {2, 4, 4}, {2, 4, 6}},
+                    {any_value()},
+                    [mask](const Inputs& in) {
+                        return tg::scaled_dot_product_attention_heads(
+                            in[0], in[1], in[2], 2, tg::reshape(mask, {1, 1, 3, 4}));
+                    }});
+    rows.push_back({"scaled_dot_product_attention_heads_causal",
+                    {{2, 3, 6}, {2, 3, 6}, {2, 3, 3}},
+                    {any_value()},
+                    [](const Inputs& in) {
+                        return tg::scaled_dot_product_attention_heads(in[0], in[1], in[2], 3, T(),
+                                                                      true);
+                    }});
 
     // A composite: gradients flow through a chain of different ops.
     rows.push_back({"composite_linear_tanh_log_softmax",

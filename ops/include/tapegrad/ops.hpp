@@ -3,6 +3,7 @@
 
 #include <tapegrad/ops/activation.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
+#include <tapegrad/ops/attention.hpp>
 #include <tapegrad/ops/compare.hpp>
 #include <tapegrad/ops/conv.hpp>
 #include <tapegrad/ops/dropout.hpp>

@@ -1,0 +1,335 @@
+#include <tapegrad/ops/arithmetic.hpp>
+#include <tapegrad/ops/attention.hpp>
+#include <tapegrad/ops/matmul.hpp>
+#include <tapegrad/ops/reduce.hpp>
+#include <tapegrad/ops/shape.hpp>
+#include <tapegrad/ops/softmax.hpp>
+#include <tapegrad/record.hpp>
+
+#include "blas.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace tg {
+namespace {
+
+/// Where the blocks of one attention lie in its buffers. Block i < count() is head
+/// i % heads of batch item i / heads. Its L query rows start at q + q_offset(i), one row
+/// every heads·d elements; its S key rows likewise in k; its value rows and output rows
+/// hold dv features, heads·dv apart. With heads = 1 every block is a plain (rows, width)
+/// matrix.
+struct Layout {
+    std::size_t batch = 0, heads = 1, l = 0, s = 0, d = 0, dv = 0;
+
+    std::size_t count() const { return batch * heads; }
+    std::size_t ld_qk() const { return heads * d; }
+    std::size_t ld_vo() const { return heads * dv; }
+    std::size_t q_offset(std::size_t i) const { return (i / heads) * l * ld_qk() + (i % heads) * d; }
+    std::size_t k_offset(std::size_t i) const { return (i / heads) * s * ld_qk() + (i % heads) * d; }
+    std::size_t v_offset(std::size_t i) const { return (i / heads) * s * ld_vo() + (i % heads) * dv; }
+    std::size_t o_offset(std::size_t i) const { return (i / heads) * l * ld_vo() + (i % heads) * dv; }
+};
+
+/// C (n, m; rows ldc apart) = alpha · op(A) op(B): BLAS, or zeros when k = 0.
+template <class T>
+void gemm(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, T alpha, const T* a,
+          std::size_t lda, const T* b, std::size_t ldb, T* c, std::size_t ldc) {
+    if (n == 0 || m == 0) return;
+    if (k == 0) {
+        for (std::size_t r = 0; r < n; ++r) std::fill_n(c + r * ldc, m, T(0));
+        return;
+    }
+    detail::blas_gemm(ta, tb, n, m, k, alpha, a, lda, b, ldb, T(0), c, ldc);
+}
+
+/// The additive mask as the blocks read it: block i's score (r, c) gets
+/// data[offsets[i] + r·row_stride + c·col_stride] added (stride 0 along a broadcast axis).
+template <class T>
+struct MaskView {
+    const T* data = nullptr;
+    std::vector<std::size_t> offsets;
+    std::size_t row_stride = 0, col_stride = 0;
+};
+
+/// `mask` broadcast to the scores' shape (the blocks' batch axes, then L and S).
+template <class T>
+MaskView<T> mask_view(const char* op, const Array<T>& mask, const Shape& scores) {
+    const Shape ms(mask.shape().begin(), mask.shape().end());
+    const std::size_t rank = scores.size();
+    std::vector<std::size_t> strides(rank, 0);
+    bool broadcasts = ms.size() <= rank;
+    for (std::size_t k = 0, stride = 1; broadcasts && k < ms.size(); ++k) {
+        const std::size_t m = ms[ms.size() - 1 - k], target = scores[rank - 1 - k];
+        if (m != 1 && m != target) broadcasts = false;
+        if (m != 1) strides[rank - 1 - k] = stride;
+        stride *= m;
+    }
+    if (!broadcasts)
+        throw ShapeError(std::string(op) + ": attn_mask of shape " + shape_str(ms) +
+                         " does not broadcast to the scores' shape " + shape_str(scores));
+    MaskView<T> view;
+    view.data = mask.data();
+    view.row_stride = strides[rank - 2];
+    view.col_stride = strides[rank - 1];
+    std::size_t blocks = 1;
+    for (std::size_t k = 0; k + 2 < rank; ++k) blocks *= scores[k];
+    view.offsets.resize(blocks);
+    for (std::size_t i = 0; i < blocks; ++i) {
+        std::size_t rest = i, offset = 0;
+        for (std::size_t k = rank - 2; k-- > 0;) {
+            offset += (rest % scores[k]) * strides[k];
+            rest /= scores[k];
+        }
+        view.offsets[i] = offset;
+    }
+    return view;
+}
+
+/// row[0, n) ← softmax(row[0, n)) and row[n, width) ← 0 (the keys a causal query may not
+/// see). A row of −inf only (every key masked) becomes NaN throughout, as PyTorch gives.
+template <class T>
+void softmax_row(T* row, std::size_t n, std::size_t width) {
+    T m = -std::numeric_limits<T>::infinity();
+    for (std::size_t c = 0; c < n; ++c) m = std::max(m, row[c]);
+    if (m == -std::numeric_limits<T>::infinity()) {
+        std::fill_n(row, width, std::numeric_limits<T>::quiet_NaN());
+        return;
+    }
+    T total = 0;
+    for (std::size_t c = 0; c < n; ++c) total += (row[c] = std::exp(row[c] - m));
+    const T inv = T(1) / total;
+    for (std::size_t c = 0; c < n; ++c) row[c] *= inv;
+    std::fill(row + n, row + width, T(0));
+}
+
+/// Per block: P = softmax(scale · Q Kᵀ + mask) (into weights + i·L·S when weights is
+/// given, else a scratch block), then O = P V into o.
+template <class T>
+void forward_blocks(const Layout& z, const T* q, const T* k, const T* v, const MaskView<T>* mask,
+                    bool causal, T scale, T* weights, T* o) {
+    std::vector<T> scratch(weights ? 0 : z.l * z.s);
+    for (std::size_t i = 0; i < z.count(); ++i) {
+        T* p = weights ? weights + i * z.l * z.s : scratch.data();
+        gemm(false, true, z.l, z.s, z.d, scale, q + z.q_offset(i), z.ld_qk(), k + z.k_offset(i),
+             z.ld_qk(), p, z.s);
+        for (std::size_t r = 0; r < z.l; ++r) {
+            T* row = p + r * z.s;
+            if (mask) {
+                const T* m = mask->data + mask->offsets[i] + r * mask->row_stride;
+                for (std::size_t c = 0; c < z.s; ++c) row[c] += m[c * mask->col_stride];
+            }
+            softmax_row(row, causal ? std::min(z.s, r + 1) : z.s, z.s);
+        }
+        gemm(false, false, z.l, z.dv, z.s, T(1), p, z.s, v + z.v_offset(i), z.ld_vo(),
+             o + z.o_offset(i), z.ld_vo());
+    }
+}
+
+/// Per block, from the saved weights P and the output's gradient G:
+///   dV = Pᵀ G,  dP = G Vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),  dQ = scale · dS K,
+///   dK = scale · dSᵀ Q
+/// (the softmax's backward inside). A null gradient pointer is not wanted.
+template <class T>
+void backward_blocks(const Layout& z, const T* q, const T* k, const T* v, const T* weights,
+                     const T* g, T scale, T* dq, T* dk, T* dv) {
+    std::vector<T> ds(z.l * z.s);
+    for (std::size_t i = 0; i < z.count(); ++i) {
+        const T* p = weights + i * z.l * z.s;
+        const T* gi = g + z.o_offset(i);
+        if (dv)
+            gemm(true, false, z.s, z.dv, z.l, T(1), p, z.s, gi, z.ld_vo(), dv + z.v_offset(i),
+                 z.ld_vo());
+        if (!dq && !dk) continue;
+        gemm(false, true, z.l, z.s, z.dv, T(1), gi, z.ld_vo(), v + z.v_offset(i), z.ld_vo(),
+             ds.data(), z.s);
+        for (std::size_t r = 0; r < z.l; ++r) {
+            T* row = ds.data() + r * z.s;
+            const T* pr = p + r * z.s;
+            T t = 0;
+            for (std::size_t c = 0; c < z.s; ++c) t += row[c] * pr[c];
+            for (std::size_t c = 0; c < z.s; ++c) row[c] = pr[c] * (row[c] - t);
+        }
+        if (dq)
+            gemm(false, false, z.l, z.d, z.s, scale, ds.data(), z.s, k + z.k_offset(i), z.ld_qk(),
+                 dq + z.q_offset(i), z.ld_qk());
+        if (dk)
+            gemm(true, false, z.s, z.d, z.l, scale, ds.data(), z.s, q + z.q_offset(i), z.ld_qk(),
+                 dk + z.k_offset(i), z.ld_qk());
+    }
+}
+
+// ---- The same with recorded ops: the backward when the sweep records (create_graph).
+
+/// x with its last two axes swapped.
+template <class T>
+Tensor<T> swap_last(const Tensor<T>& x) {
+    std::vector<std::size_t> perm(x.dim());
+    for (std::size_t a = 0; a < perm.size(); ++a) perm[a] = a;
+    std::swap(perm[perm.size() - 2], perm[perm.size() - 1]);
+    return permute(x, perm);
+}
+
+/// (N, R, h·w) → (N, h, R, w) when `split`, else x itself.
+template <class T>
+Tensor<T> split_heads(const Tensor<T>& x, std::size_t heads, bool split) {
+    if (!split) return x;
+    const Shape s = x.shape();
+    return permute(reshape(x, {s[0], s[1], heads, s[2] / heads}), {0, 2, 1, 3});
+}
+
+/// (N, h, R, w) → (N, R, h·w) when `split`, else y itself.
+template <class T>
+Tensor<T> merge_heads(const Tensor<T>& y, bool split) {
+    if (!split) return y;
+    const Shape s = y.shape();
+    return reshape(permute(y, {0, 2, 1, 3}), {s[0], s[2], s[1] * s[3]});
+}
+
+/// softmax(q kᵀ · scale + mask + causal) over heads q (..., L, d), k (..., S, d).
+template <class T>
+Tensor<T> composite_weights(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& mask,
+                            bool causal, T scale) {
+    Tensor<T> scores = matmul(q, swap_last(k)) * scale;
+    if (mask.defined()) scores = scores + mask;
+    if (causal) {
+        const std::size_t l = q.shape()[q.dim() - 2], s = k.shape()[k.dim() - 2];
+        Array<T> above({l, s}, T(0));
+        for (std::size_t r = 0; r < l; ++r)
+            for (std::size_t c = r + 1; c < s; ++c) above(r, c) = -std::numeric_limits<T>::infinity();
+        scores = scores + Tensor<T>(std::move(above));
+    }
+    return softmax(scores, -1);
+}
+
+/// The op behind both public functions: checks done, layout known. `split`: the inputs
+/// hold z.heads heads side by side (scaled_dot_product_attention_heads).
+template <class T>
+Tensor<T> attention(const char* op, const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v,
+                    const Layout& z, bool split, const Tensor<T>& mask, const Shape& scores,
+                    bool causal, T scale) {
+    if (mask.defined() && mask.requires_grad())
+        throw ValueError(std::string(op) + ": attn_mask gets no gradient here; detach() it");
+    MaskView<T> view;
+    if (mask.defined()) view = mask_view(op, mask.value(), scores);
+    Shape out_shape = q.shape();
+    out_shape.back() = z.heads * z.dv;
+    Tensor<T> y = Tensor<T>::uninitialized(out_shape);
+    const bool records =
+        detail::recording_tape() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
+    Tensor<T> weights;  // (count, L, S), kept for the backward
+    if (records) weights = Tensor<T>::uninitialized({z.count(), z.l, z.s});
+    forward_blocks(z, q.value().data(), k.value().data(), v.value().data(),
+                   mask.defined() ? &view : nullptr, causal, scale,
+                   records ? weights.node()->value.data() : nullptr, y.node()->value.data());
+    if (!records) return y;
+    record(op, {q, k, v}, y, {q, k, v, weights},
+           [z, split, mask, causal, scale](BackwardContext<T>& c) {
+               const Tensor<T>& g = c.grad();
+               if (c.create_graph()) {
+                   const Tensor<T> qs = split_heads(c.saved(0), z.heads, split),
+                                   ks = split_heads(c.saved(1), z.heads, split),
+                                   vs = split_heads(c.saved(2), z.heads, split),
+                                   gs = split_heads(g, z.heads, split);
+                   const Tensor<T> p = composite_weights(qs, ks, mask, causal, scale);
+                   if (c.needs(2)) c.add(2, merge_heads(matmul(swap_last(p), gs), split));
+                   if (!c.needs(0) && !c.needs(1)) return;
+                   const Tensor<T> dp = matmul(gs, swap_last(vs));
+                   const Tensor<T> ds = p * (dp - sum(dp * p, {-1}, true));
+                   if (c.needs(0)) c.add(0, merge_heads(matmul(ds, ks) * scale, split));
+                   if (c.needs(1)) c.add(1, merge_heads(matmul(swap_last(ds), qs) * scale, split));
+                   return;
+               }
+               Tensor<T> dq, dk, dv;
+               if (c.needs(0)) dq = Tensor<T>::uninitialized(c.input_shape(0));
+               if (c.needs(1)) dk = Tensor<T>::uninitialized(c.input_shape(1));
+               if (c.needs(2)) dv = Tensor<T>::uninitialized(c.input_shape(2));
+               auto data = [](Tensor<T>& t) { return t.defined() ? t.node()->value.data() : nullptr; };
+               backward_blocks(z, c.saved(0).value().data(), c.saved(1).value().data(),
+                               c.saved(2).value().data(), c.saved(3).value().data(),
+                               g.value().data(), scale, data(dq), data(dk), data(dv));
+               if (dq.defined()) c.add(0, dq);
+               if (dk.defined()) c.add(1, dk);
+               if (dv.defined()) c.add(2, dv);
+           });
+    return y;
+}
+
+/// The scale: the given one, else 1/√d.
+template <class T>
+T scale_or_default(std::optional<double> scale, std::size_t d) {
+    return static_cast<T>(scale ? *scale : 1.0 / std::sqrt(static_cast<double>(d)));
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> scaled_dot_product_attention(const Tensor<T>& query, const Tensor<T>& key,
+                                       const Tensor<T>& value, const Tensor<T>& attn_mask,
+                                       bool is_causal, std::optional<double> scale) {
+    const char* op = "scaled_dot_product_attention";
+    const Shape sq = query.shape(), sk = key.shape(), sv = value.shape();
+    const std::size_t r = sq.size();
+    const bool ok = r >= 2 && sk.size() == r && sv.size() == r &&
+                    std::equal(sq.begin(), sq.end() - 2, sk.begin()) &&
+                    std::equal(sq.begin(), sq.end() - 2, sv.begin()) && sk.back() == sq.back() &&
+                    sv[r - 2] == sk[r - 2];
+    if (!ok)
+        throw ShapeError(std::string(op) +
+                         ": needs query (..., L, E), key (..., S, E) and value (..., S, Ev) with "
+                         "the same leading axes; got " +
+                         shape_str(sq) + ", " + shape_str(sk) + ", " + shape_str(sv));
+    Layout z;
+    z.batch = 1;
+    for (std::size_t a = 0; a + 2 < r; ++a) z.batch *= sq[a];
+    z.l = sq[r - 2];
+    z.s = sk[r - 2];
+    z.d = sq.back();
+    z.dv = sv.back();
+    Shape scores(sq.begin(), sq.end() - 1);
+    scores.push_back(z.s);
+    return attention(op, query, key, value, z, false, attn_mask, scores, is_causal,
+                     scale_or_default<T>(scale, z.d));
+}
+
+template <class T>
+Tensor<T> scaled_dot_product_attention_heads(const Tensor<T>& query, const Tensor<T>& key,
+                                             const Tensor<T>& value, std::size_t num_heads,
+                                             const Tensor<T>& attn_mask, bool is_causal,
+                                             std::optional<double> scale) {
+    const char* op = "scaled_dot_product_attention_heads";
+    const Shape sq = query.shape(), sk = key.shape(), sv = value.shape();
+    const std::size_t h = num_heads;
+    const bool ok = h > 0 && sq.size() == 3 && sk.size() == 3 && sv.size() == 3 &&
+                    sk[0] == sq[0] && sv[0] == sq[0] && sk[2] == sq[2] && sv[1] == sk[1] &&
+                    sq[2] % h == 0 && sv[2] % h == 0;
+    if (!ok)
+        throw ShapeError(std::string(op) + ": needs query (N, L, h·d), key (N, S, h·d) and value "
+                         "(N, S, h·dv) for h = num_heads = " +
+                         std::to_string(h) + "; got " + shape_str(sq) + ", " + shape_str(sk) +
+                         ", " + shape_str(sv));
+    Layout z;
+    z.batch = sq[0];
+    z.heads = h;
+    z.l = sq[1];
+    z.s = sk[1];
+    z.d = sq[2] / h;
+    z.dv = sv[2] / h;
+    return attention(op, query, key, value, z, true, attn_mask, Shape{z.batch, h, z.l, z.s},
+                     is_causal, scale_or_default<T>(scale, z.d));
+}
+
+#define TG_INSTANTIATE(T)                                                                   \
+    template Tensor<T> scaled_dot_product_attention(const Tensor<T>&, const Tensor<T>&,     \
+                                                    const Tensor<T>&, const Tensor<T>&,     \
+                                                    bool, std::optional<double>);           \
+    template Tensor<T> scaled_dot_product_attention_heads(                                  \
+        const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, std::size_t, const Tensor<T>&, \
+        bool, std::optional<double>);
+TG_INSTANTIATE(float)
+TG_INSTANTIATE(double)
+
+}  // namespace tg
