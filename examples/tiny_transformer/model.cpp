@@ -37,14 +37,11 @@ void Block<T>::reset() {
 
 template <class T>
 tg::Tensor<T> Block<T>::forward(const tg::Tensor<T>& h) {
-    const tg::Shape s = h.shape();  // (N, L, E)
     nn::AttentionMasks<T> causal;
     causal.is_causal = true;
     const tg::Tensor<T> a = (*ln_1_)(h);
     const tg::Tensor<T> x = h + attn_->forward(a, a, a, causal, false).output;
-    // Dense takes rows: the MLP sees the N·L positions as (N·L, E).
-    const tg::Tensor<T> m = (*mlp_)(tg::reshape((*ln_2_)(x), {s[0] * s[1], s[2]}));
-    return x + tg::reshape(m, s);
+    return x + (*mlp_)((*ln_2_)(x));  // Dense maps the last axis: every position
 }
 
 template <class T>
@@ -77,14 +74,13 @@ tg::Tensor<T> TinyTransformer<T>::forward(const tg::Tensor<T>& x) {
         throw tg::ShapeError(
             "TinyTransformer expects (N, L) ids with 0 < L <= " + std::to_string(config_.context) +
             "; got " + tg::shape_str(x.value().shape()));
-    const std::size_t n = x.shape()[0], l = x.shape()[1], e = config_.d_model;
+    const std::size_t l = x.shape()[1];
     tg::Array<T> positions = tg::Array<T>::from_shape({l});
     for (std::size_t i = 0; i < l; ++i) positions(i) = T(i);
     // (N, L, E) + (L, E): every sequence gets the same position vectors.
     tg::Tensor<T> h = (*tok_emb_)(x) + (*pos_emb_)(tg::Tensor<T>(std::move(positions)));
     for (std::size_t i = 0; i < blocks_->size(); ++i) h = (*blocks_)[i](h);
-    const tg::Tensor<T> logits = (*head_)(tg::reshape((*ln_f_)(h), {n * l, e}));
-    return tg::reshape(logits, {n, l, config_.vocab});
+    return (*head_)((*ln_f_)(h));
 }
 
 template <class T>

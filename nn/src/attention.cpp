@@ -17,23 +17,27 @@ Tensor<T> split_heads(const Tensor<T>& x, std::size_t heads) {
 }
 
 /// x (N, L, E) times the rows [block·E, (block+1)·E) of w, plus that block of b (when
-/// there is a bias).
+/// there is a bias): the projection of the query (block 0), key (1) or value (2).
 template <class T>
 Tensor<T> project_block(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b,
                         std::size_t block, std::size_t e) {
-    const Shape s = x.shape();
-    const Tensor<T> wb = narrow(w, 0, block * e, e);
-    const Tensor<T> flat = reshape(x, {s[0] * s[1], e});
-    const Tensor<T> y =
-        b.defined() ? linear(flat, wb, narrow(b, 0, block * e, e)) : gemm(flat, wb, false, true);
-    return reshape(y, {s[0], s[1], e});
+    return linear(x, narrow(w, 0, block * e, e),
+                  b.defined() ? narrow(b, 0, block * e, e) : Tensor<T>());
+}
+
+/// A 0/1 mask as scores to add: −inf where it is 1, 0 elsewhere (not recorded).
+template <class T>
+Tensor<T> additive(const Tensor<T>& mask) {
+    Array<T> scores = mask.value();
+    for (T& m : scores) m = m != T(0) ? -std::numeric_limits<T>::infinity() : T(0);
+    return Tensor<T>(std::move(scores));
 }
 
 /// The (N or 1, 1, L, S) mask, 1 where a query may not look, from the options (undefined
-/// when nothing is masked).
+/// when nothing is masked); the causal part only when `with_causal`.
 template <class T>
 Tensor<T> combined_mask(const AttentionMasks<T>& m, std::size_t n, std::size_t l, std::size_t s,
-                        const std::string& layer) {
+                        const std::string& layer, bool with_causal) {
     Tensor<T> mask;
     auto add = [&mask](const Tensor<T>& part) {
         mask = mask.defined() ? maximum(mask, part) : part;
@@ -56,7 +60,7 @@ Tensor<T> combined_mask(const AttentionMasks<T>& m, std::size_t n, std::size_t l
         if (l != s)
             throw ShapeError(layer + ": is_causal needs L = S; got L = " + std::to_string(l) +
                              ", S = " + std::to_string(s));
-        add(reshape(triu(ones<T>({l, s}), 1), {1, 1, l, s}));
+        if (with_causal) add(reshape(triu(ones<T>({l, s}), 1), {1, 1, l, s}));
     }
     return mask;
 }
@@ -114,28 +118,36 @@ AttentionOutput<T> MultiheadAttention<T>::forward(const Tensor<T>& query, const 
                          shape_str(query.value().shape()) + ", " + shape_str(key.value().shape()) +
                          ", " + shape_str(value.value().shape()));
     const std::size_t n = query.shape()[0], l = query.shape()[1], s = key.shape()[1];
-    const Tensor<T> q =
-        split_heads(project_block(query, in_proj_weight_, in_proj_bias_, 0, e), heads_);
-    const Tensor<T> k =
-        split_heads(project_block(key, in_proj_weight_, in_proj_bias_, 1, e), heads_);
-    const Tensor<T> v =
-        split_heads(project_block(value, in_proj_weight_, in_proj_bias_, 2, e), heads_);
+    const Tensor<T> q = project_block(query, in_proj_weight_, in_proj_bias_, 0, e);
+    const Tensor<T> k = project_block(key, in_proj_weight_, in_proj_bias_, 1, e);
+    const Tensor<T> v = project_block(value, in_proj_weight_, in_proj_bias_, 2, e);
+    const bool drops = options_.dropout > 0 && this->is_training();
+    if (!need_weights && !drops) {
+        // One fused op for all heads: no split or merge of the heads, no (N, h, L, S)
+        // scores in memory.
+        const Tensor<T> mask = combined_mask(masks, n, l, s, describe(), false);
+        const Tensor<T> heads = scaled_dot_product_attention_heads(
+            q, k, v, heads_, mask.defined() ? additive(mask) : Tensor<T>(), masks.is_causal);
+        return {(*out_proj_)(heads), Tensor<T>()};
+    }
+    // The weights are wanted, or dropped out: the same attention from recorded ops.
     const T scale = T(1) / std::sqrt(T(e / heads_));
-    Tensor<T> scores = matmul(q, permute(k, {0, 1, 3, 2})) * scale;  // (N, h, L, S)
-    const Tensor<T> mask = combined_mask(masks, n, l, s, describe());
+    Tensor<T> scores =
+        matmul(split_heads(q, heads_), permute(split_heads(k, heads_), {0, 1, 3, 2})) *
+        scale;  // (N, h, L, S)
+    const Tensor<T> mask = combined_mask(masks, n, l, s, describe(), true);
     if (mask.defined())
         scores = masked_fill(scores, broadcast_to(mask, scores.shape()),
                              -std::numeric_limits<T>::infinity());
     Tensor<T> weights = softmax(scores, -1);
-    if (options_.dropout > 0)
+    if (drops)
         weights = dropout(weights, options_.dropout,
-                          options_.dropout_rng ? *options_.dropout_rng : default_rng(),
-                          this->is_training());
-    const Tensor<T> heads = reshape(permute(matmul(weights, v), {0, 2, 1, 3}), {n * l, e});
-    const Tensor<T> out = reshape((*out_proj_)(heads), {n, l, e});
+                          options_.dropout_rng ? *options_.dropout_rng : default_rng(), true);
+    const Tensor<T> heads =
+        reshape(permute(matmul(weights, split_heads(v, heads_)), {0, 2, 1, 3}), {n, l, e});
     // The average over the heads is a reduction over the whole (N, h, L, S) tensor: only
     // when asked for.
-    return {out, need_weights ? mean(weights, {1}) : Tensor<T>()};
+    return {(*out_proj_)(heads), need_weights ? mean(weights, {1}) : Tensor<T>()};
 }
 
 template <class T>

@@ -67,12 +67,11 @@ void Dense<T>::reset() {
 
 template <class T>
 Tensor<T> Dense<T>::forward(const Tensor<T>& x) {
-    if (has_bias_) return linear(x, weight_, bias_);
     const auto& s = x.value().shape();
-    if (s.size() != 2 || s[1] != in_features_)
-        throw ShapeError(describe() + " expects input (N, " + std::to_string(in_features_) +
+    if (s.empty() || s.back() != in_features_)
+        throw ShapeError(describe() + " expects input (..., " + std::to_string(in_features_) +
                          "); got " + shape_str(s));
-    return gemm(x, weight_, false, true);
+    return linear(x, weight_, bias_);  // bias_ is undefined without a bias
 }
 
 template <class T>

@@ -28,10 +28,18 @@ struct Layout {
     std::size_t count() const { return batch * heads; }
     std::size_t ld_qk() const { return heads * d; }
     std::size_t ld_vo() const { return heads * dv; }
-    std::size_t q_offset(std::size_t i) const { return (i / heads) * l * ld_qk() + (i % heads) * d; }
-    std::size_t k_offset(std::size_t i) const { return (i / heads) * s * ld_qk() + (i % heads) * d; }
-    std::size_t v_offset(std::size_t i) const { return (i / heads) * s * ld_vo() + (i % heads) * dv; }
-    std::size_t o_offset(std::size_t i) const { return (i / heads) * l * ld_vo() + (i % heads) * dv; }
+    std::size_t q_offset(std::size_t i) const {
+        return (i / heads) * l * ld_qk() + (i % heads) * d;
+    }
+    std::size_t k_offset(std::size_t i) const {
+        return (i / heads) * s * ld_qk() + (i % heads) * d;
+    }
+    std::size_t v_offset(std::size_t i) const {
+        return (i / heads) * s * ld_vo() + (i % heads) * dv;
+    }
+    std::size_t o_offset(std::size_t i) const {
+        return (i / heads) * l * ld_vo() + (i % heads) * dv;
+    }
 };
 
 /// C (n, m; rows ldc apart) = alpha · op(A) op(B): BLAS, or zeros when k = 0.
@@ -199,7 +207,8 @@ Tensor<T> composite_weights(const Tensor<T>& q, const Tensor<T>& k, const Tensor
         const std::size_t l = q.shape()[q.dim() - 2], s = k.shape()[k.dim() - 2];
         Array<T> above({l, s}, T(0));
         for (std::size_t r = 0; r < l; ++r)
-            for (std::size_t c = r + 1; c < s; ++c) above(r, c) = -std::numeric_limits<T>::infinity();
+            for (std::size_t c = r + 1; c < s; ++c)
+                above(r, c) = -std::numeric_limits<T>::infinity();
         scores = scores + Tensor<T>(std::move(above));
     }
     return softmax(scores, -1);
@@ -247,7 +256,9 @@ Tensor<T> attention(const char* op, const Tensor<T>& q, const Tensor<T>& k, cons
                if (c.needs(0)) dq = Tensor<T>::uninitialized(c.input_shape(0));
                if (c.needs(1)) dk = Tensor<T>::uninitialized(c.input_shape(1));
                if (c.needs(2)) dv = Tensor<T>::uninitialized(c.input_shape(2));
-               auto data = [](Tensor<T>& t) { return t.defined() ? t.node()->value.data() : nullptr; };
+               auto data = [](Tensor<T>& t) {
+                   return t.defined() ? t.node()->value.data() : nullptr;
+               };
                backward_blocks(z, c.saved(0).value().data(), c.saved(1).value().data(),
                                c.saved(2).value().data(), c.saved(3).value().data(),
                                g.value().data(), scale, data(dq), data(dk), data(dv));
@@ -303,11 +314,12 @@ Tensor<T> scaled_dot_product_attention_heads(const Tensor<T>& query, const Tenso
     const char* op = "scaled_dot_product_attention_heads";
     const Shape sq = query.shape(), sk = key.shape(), sv = value.shape();
     const std::size_t h = num_heads;
-    const bool ok = h > 0 && sq.size() == 3 && sk.size() == 3 && sv.size() == 3 &&
-                    sk[0] == sq[0] && sv[0] == sq[0] && sk[2] == sq[2] && sv[1] == sk[1] &&
-                    sq[2] % h == 0 && sv[2] % h == 0;
+    const bool ok = h > 0 && sq.size() == 3 && sk.size() == 3 && sv.size() == 3 && sk[0] == sq[0] &&
+                    sv[0] == sq[0] && sk[2] == sq[2] && sv[1] == sk[1] && sq[2] % h == 0 &&
+                    sv[2] % h == 0;
     if (!ok)
-        throw ShapeError(std::string(op) + ": needs query (N, L, h·d), key (N, S, h·d) and value "
+        throw ShapeError(std::string(op) +
+                         ": needs query (N, L, h·d), key (N, S, h·d) and value "
                          "(N, S, h·dv) for h = num_heads = " +
                          std::to_string(h) + "; got " + shape_str(sq) + ", " + shape_str(sk) +
                          ", " + shape_str(sv));
@@ -322,13 +334,13 @@ Tensor<T> scaled_dot_product_attention_heads(const Tensor<T>& query, const Tenso
                      is_causal, scale_or_default<T>(scale, z.d));
 }
 
-#define TG_INSTANTIATE(T)                                                                   \
-    template Tensor<T> scaled_dot_product_attention(const Tensor<T>&, const Tensor<T>&,     \
-                                                    const Tensor<T>&, const Tensor<T>&,     \
-                                                    bool, std::optional<double>);           \
-    template Tensor<T> scaled_dot_product_attention_heads(                                  \
-        const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, std::size_t, const Tensor<T>&, \
-        bool, std::optional<double>);
+#define TG_INSTANTIATE(T)                                                                          \
+    template Tensor<T> scaled_dot_product_attention(const Tensor<T>&, const Tensor<T>&,            \
+                                                    const Tensor<T>&, const Tensor<T>&, bool,      \
+                                                    std::optional<double>);                        \
+    template Tensor<T> scaled_dot_product_attention_heads(                                         \
+        const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, std::size_t, const Tensor<T>&, bool, \
+        std::optional<double>);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 

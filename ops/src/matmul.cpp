@@ -1,9 +1,11 @@
 #include <tapegrad/broadcast.hpp>
 #include <tapegrad/ops/matmul.hpp>
+#include <tapegrad/ops/reduce.hpp>
 #include <tapegrad/ops/shape.hpp>
 #include <tapegrad/record.hpp>
 
 #include "blas.hpp"
+#include "kernels.hpp"
 
 #include <xsimd/xsimd.hpp>
 
@@ -116,7 +118,7 @@ void loop_gemm(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, co
 /// (MEASURED here: 30-60 ns for a 1x32 row times 32x32 where OpenBLAS takes 150-280 ns).
 template <class T>
 void row_gemm(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, const T* a,
-                std::size_t lda, const T* b, std::size_t ldb, T* c, bool accumulate) {
+              std::size_t lda, const T* b, std::size_t ldb, T* c, bool accumulate) {
     for (std::size_t i = 0; i < n; ++i) {
         T* ci = c + i * m;
         // Row i of op(A): op(A)[i, p] = alpha[p · alpha_stride].
@@ -218,20 +220,21 @@ template <class T>
 Tensor<T> product(const char* name, const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
     const auto &sa = a.value().shape(), &sb = b.value().shape();
     if (sa.size() != 2 || sb.size() != 2)
-        throw ShapeError(std::string(name) + ": needs two 2-D tensors, got shapes " + shape_str(sa) + " and " +
-                         shape_str(sb));
+        throw ShapeError(std::string(name) + ": needs two 2-D tensors, got shapes " +
+                         shape_str(sa) + " and " + shape_str(sb));
     const std::size_t n = ta ? sa[1] : sa[0], k = ta ? sa[0] : sa[1];
     const std::size_t kb = tb ? sb[1] : sb[0], m = tb ? sb[0] : sb[1];
     if (k != kb)
-        throw ShapeError(std::string(name) + ": inner dimensions differ: " + gemm_operand(sa, ta) + " @ " +
-                         gemm_operand(sb, tb) + " (" + std::to_string(k) + " vs " +
+        throw ShapeError(std::string(name) + ": inner dimensions differ: " + gemm_operand(sa, ta) +
+                         " @ " + gemm_operand(sb, tb) + " (" + std::to_string(k) + " vs " +
                          std::to_string(kb) + ")");
     Tensor<T> y = Tensor<T>::uninitialized({n, m});
     gemm_into(a.value(), b.value(), ta, tb, y.node()->value, false);
     record(name, {a, b}, y, {a, b}, [ta, tb](BackwardContext<T>& c) {
-        add_product_grads(c, ta, tb,
-                          [&c](std::size_t, const Tensor<T>& x, const Tensor<T>& z, bool tx,
-                               bool tz) { return backward_gemm(c, x, z, tx, tz); });
+        add_product_grads(
+            c, ta, tb, [&c](std::size_t, const Tensor<T>& x, const Tensor<T>& z, bool tx, bool tz) {
+                return backward_gemm(c, x, z, tx, tz);
+            });
     });
     return y;
 }
@@ -261,9 +264,10 @@ Shape batch_of(const Shape& s) { return Shape(s.begin(), s.end() - 2); }
 void check_matmul_shapes(const Shape& sa, const Shape& sb) {
     const std::string operands = shape_str(sa) + " @ " + shape_str(sb);
     if (sa.empty() || sb.empty())
-        throw ShapeError("matmul: needs tensors of at least 1 dimension (numpy and PyTorch "
-                         "refuse a 0-d operand; multiply by a scalar with mul); got " +
-                         operands);
+        throw ShapeError(
+            "matmul: needs tensors of at least 1 dimension (numpy and PyTorch "
+            "refuse a 0-d operand; multiply by a scalar with mul); got " +
+            operands);
     const std::size_t ka = sa.back(), kb = sb.size() == 1 ? sb[0] : sb[sb.size() - 2];
     if (ka != kb)
         throw ShapeError("matmul: inner dimensions differ: " + operands + " (" +
@@ -395,9 +399,10 @@ template <class T>
 Tensor<T> dot(const Tensor<T>& a, const Tensor<T>& b) {
     const Shape sa = a.shape(), sb = b.shape();
     if (sa.size() != 1 || sb.size() != 1 || sa[0] != sb[0])
-        throw ShapeError("dot: needs two 1-D tensors of the same size (use matmul for other "
-                         "ranks); got shapes " +
-                         shape_str(sa) + " and " + shape_str(sb));
+        throw ShapeError(
+            "dot: needs two 1-D tensors of the same size (use matmul for other "
+            "ranks); got shapes " +
+            shape_str(sa) + " and " + shape_str(sb));
     return rows_times_matrix("dot", a, b);
 }
 
@@ -411,26 +416,71 @@ Tensor<T> outer(const Tensor<T>& a, const Tensor<T>& b) {
     return product("outer", reshape(a, {sa[0], 1}), reshape(b, {1, sb[0]}), false, false);
 }
 
+/// The backward of y = x Wᵀ (+ b) over the `rows` rows of x (..., in), x and W saved as
+/// the entry's tensors 0 and 1:  dx = G W,  dW = Gᵀ x,  db = Σ_rows G. Straight into new
+/// tensors, or with recorded ops on the (rows, ·) reshapes when the sweep records.
+template <class T>
+void linear_backward(BackwardContext<T>& c, std::size_t rows, bool has_bias) {
+    const Tensor<T>& g = c.grad();
+    const Tensor<T>& x = c.saved(0);
+    const Tensor<T>& w = c.saved(1);
+    const std::size_t in = w.shape()[1], out = w.shape()[0];
+    if (c.create_graph()) {
+        const Tensor<T> g2 = g.dim() == 2 ? g : reshape(g, {rows, out});
+        if (c.needs(0)) c.add(0, reshape(gemm(g2, w, false, false), c.input_shape(0)));
+        if (c.needs(1)) c.add(1, gemm(g2, x.dim() == 2 ? x : reshape(x, {rows, in}), true, false));
+        if (has_bias && c.needs(2)) c.add(2, sum(g2, {0}));
+        return;
+    }
+    const T* pg = g.value().data();
+    if (c.needs(0)) {
+        Tensor<T> dx = Tensor<T>::uninitialized(c.input_shape(0));
+        gemm_raw(false, false, rows, in, out, pg, out, w.value().data(), in,
+                 dx.node()->value.data(), false);
+        c.add(0, dx);
+    }
+    if (c.needs(1)) {
+        Tensor<T> dw = Tensor<T>::uninitialized({out, in});
+        gemm_raw(true, false, out, in, rows, pg, out, x.value().data(), in, dw.node()->value.data(),
+                 false);
+        c.add(1, dw);
+    }
+    if (has_bias && c.needs(2)) {
+        Tensor<T> db = Tensor<T>::uninitialized({out});
+        detail::sum_rows(pg, rows, out, db.node()->value.data());
+        c.add(2, db);
+    }
+}
+
 template <class T>
 Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias) {
-    const auto &sx = x.value().shape(), &sw = weight.value().shape(), &sb = bias.value().shape();
-    if (sx.size() != 2 || sw.size() != 2 || sb.size() != 1 || sx[1] != sw[1] || sb[0] != sw[0])
-        throw ShapeError("linear: needs x (N, in), weight (out, in), bias (out); got x " +
-                         shape_str(sx) + ", weight " + shape_str(sw) + ", bias " + shape_str(sb));
-    const std::size_t n = sx[0], out_features = sw[0];
+    const auto &sx = x.value().shape(), &sw = weight.value().shape();
+    const bool has_bias = bias.defined();
+    if (sx.empty() || sw.size() != 2 || sx.back() != sw[1] ||
+        (has_bias && (bias.dim() != 1 || bias.shape()[0] != sw[0])))
+        throw ShapeError(
+            "linear: needs x (..., in), weight (out, in) and bias (out) or none; got x " +
+            shape_str(sx) + ", weight " + shape_str(sw) +
+            (has_bias ? ", bias " + shape_str(bias.value().shape()) : ", no bias"));
+    const std::size_t in = sw[1], out_features = sw[0];
+    std::size_t rows = 1;  // x's leading axes, flattened: its rows are contiguous
+    for (std::size_t a = 0; a + 1 < sx.size(); ++a) rows *= sx[a];
+    Shape out_shape(sx.begin(), sx.end() - 1);
+    out_shape.push_back(out_features);
     // y = x Wᵀ + b: the bias rows are written first, then GEMM accumulates onto them.
-    Tensor<T> y = Tensor<T>::uninitialized({n, out_features});
-    Array<T>& out = y.node()->value;
-    const T* b = bias.value().data();
-    for (std::size_t r = 0; r < n; ++r) std::copy_n(b, out_features, out.data() + r * out_features);
-    gemm_into(x.value(), weight.value(), false, true, out, true);
-    record("linear", {x, weight, bias}, y, {x, weight}, [](BackwardContext<T>& c) {
-        // dx = G W,  dW = Gᵀ x,  db = Σ_rows G
-        const Tensor<T>& g = c.grad();
-        if (c.needs(0)) c.add(0, backward_gemm(c, g, c.saved(1), false, false));
-        if (c.needs(1)) c.add(1, backward_gemm(c, g, c.saved(0), true, false));
-        if (c.needs(2)) c.add(2, sum_to(g, c.input_shape(2)));
-    });
+    Tensor<T> y = Tensor<T>::uninitialized(out_shape);
+    T* out = y.node()->value.data();
+    if (has_bias)
+        for (std::size_t r = 0; r < rows; ++r)
+            std::copy_n(bias.value().data(), out_features, out + r * out_features);
+    gemm_raw(false, true, rows, out_features, in, x.value().data(), in, weight.value().data(), in,
+             out, has_bias);
+    if (has_bias)
+        record("linear", {x, weight, bias}, y, {x, weight},
+               [rows](BackwardContext<T>& c) { linear_backward(c, rows, true); });
+    else
+        record("linear", {x, weight}, y, {x, weight},
+               [rows](BackwardContext<T>& c) { linear_backward(c, rows, false); });
     return y;
 }
 

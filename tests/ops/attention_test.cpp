@@ -32,7 +32,8 @@ Tensor<T> composite(const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v,
         const std::size_t l = q.shape()[q.dim() - 2], s = k.shape()[k.dim() - 2];
         tg::Array<T> above({l, s}, T(0));
         for (std::size_t r = 0; r < l; ++r)
-            for (std::size_t c = r + 1; c < s; ++c) above(r, c) = -std::numeric_limits<T>::infinity();
+            for (std::size_t c = r + 1; c < s; ++c)
+                above(r, c) = -std::numeric_limits<T>::infinity();
         scores = scores + Tensor<T>(std::move(above));
     }
     return tg::matmul(tg::softmax(scores, -1), v);
@@ -112,15 +113,15 @@ TYPED_TEST(Attention, ValuesAndGradientsMatchTheComposite) {
         const std::size_t d = c.q.back() / (c.heads ? c.heads : 1);
         const double scale = c.scale ? *c.scale : 1 / std::sqrt(static_cast<double>(d));
         auto fused = [&](const std::vector<Tensor<T>>& x) {
-            return c.heads ? tg::scaled_dot_product_attention_heads(x[0], x[1], x[2], c.heads,
-                                                                    mask, c.causal, c.scale)
+            return c.heads ? tg::scaled_dot_product_attention_heads(x[0], x[1], x[2], c.heads, mask,
+                                                                    c.causal, c.scale)
                            : tg::scaled_dot_product_attention(x[0], x[1], x[2], mask, c.causal,
                                                               c.scale);
         };
         auto reference = [&](const std::vector<Tensor<T>>& x) {
             if (!c.heads) return composite(x[0], x[1], x[2], mask, c.causal, scale);
-            return merge(composite(split(x[0], c.heads), split(x[1], c.heads),
-                                   split(x[2], c.heads), mask, c.causal, scale));
+            return merge(composite(split(x[0], c.heads), split(x[1], c.heads), split(x[2], c.heads),
+                                   mask, c.causal, scale));
         };
         const std::vector<Tensor<T>> xs = {q, k, v};
         Shape out_shape = c.q;
@@ -186,20 +187,28 @@ TEST(AttentionErrors, SayWhatIsWrong) {
     const T q3(xt::zeros<double>({2, 3, 4}), true), k3(xt::zeros<double>({2, 5, 4}), true),
         v3(xt::zeros<double>({2, 5, 6}), true);
     expect_error<tg::ShapeError>(
-        [&] { tg::scaled_dot_product_attention(q3, T(xt::zeros<double>({2, 5, 3})), v3); },
+        [&] {
+            tg::scaled_dot_product_attention(q3, T(xt::zeros<double>({2, 5, 3})), v3);
+        },
         "scaled_dot_product_attention: needs query (..., L, E), key (..., S, E) and value "
         "(..., S, Ev) with the same leading axes; got (2, 3, 4), (2, 5, 3), (2, 5, 6)");
     expect_error<tg::ShapeError>(
-        [&] { tg::scaled_dot_product_attention(q3, k3, T(xt::zeros<double>({2, 4, 6}))); },
+        [&] {
+            tg::scaled_dot_product_attention(q3, k3, T(xt::zeros<double>({2, 4, 6})));
+        },
         "got (2, 3, 4), (2, 5, 4), (2, 4, 6)");
     expect_error<tg::ShapeError>(
-        [&] { tg::scaled_dot_product_attention(q3, T(xt::zeros<double>({3, 5, 4})), v3); },
+        [&] {
+            tg::scaled_dot_product_attention(q3, T(xt::zeros<double>({3, 5, 4})), v3);
+        },
         "the same leading axes");
     expect_error<tg::ShapeError>(
         [&] { tg::scaled_dot_product_attention(T(xt::zeros<double>({4})), k3, v3); },
         "needs query (..., L, E)");
     expect_error<tg::ShapeError>(
-        [&] { tg::scaled_dot_product_attention(q3, k3, v3, T(xt::zeros<double>({3, 4}))); },
+        [&] {
+            tg::scaled_dot_product_attention(q3, k3, v3, T(xt::zeros<double>({3, 4})));
+        },
         "scaled_dot_product_attention: attn_mask of shape (3, 4) does not broadcast to the "
         "scores' shape (2, 3, 5)");
     expect_error<tg::ValueError>(

@@ -399,12 +399,11 @@ std::vector<GradcheckCase> gradcheck_cases() {
 
     // Attention: plain, batched with a scale, masked (a constant additive mask with −inf
     // entries, never a whole row) and causal, and several heads side by side.
-    rows.push_back({"scaled_dot_product_attention",
-                    {{2, 3, 4}, {2, 5, 4}, {2, 5, 2}},
-                    {any_value()},
-                    [](const Inputs& in) {
-                        return tg::scaled_dot_product_attention(in[0], in[1], in[2]);
-                    }});
+    rows.push_back(
+        {"scaled_dot_product_attention",
+         {{2, 3, 4}, {2, 5, 4}, {2, 5, 2}},
+         {any_value()},
+         [](const Inputs& in) { return tg::scaled_dot_product_attention(in[0], in[1], in[2]); }});
     rows.push_back({"scaled_dot_product_attention_4d_scale",
                     {{2, 2, 3, 2}, {2, 2, 3, 2}, {2, 2, 3, 3}},
                     {any_value()},
@@ -413,7 +412,8 @@ std::vector<GradcheckCase> gradcheck_cases() {
                                                                 0.7);
                     }});
     const double inf = std::numeric_limits<double>::infinity();
-    const T mask(xt::xarray<double>{{0.0, -inf, 0.5, 0.0}, {-0.3, 0.0, -inf, 0.2}, {0.0, 0.0, 0.0, -inf}});
+    const T mask(
+        xt::xarray<double>{{0.0, -inf, 0.5, 0.0}, {-0.3, 0.0, -inf, 0.2}, {0.0, 0.0, 0.0, -inf}});
     rows.push_back({"scaled_dot_product_attention_mask_causal",
                     {{2, 3, 2}, {2, 4, 2}, {2, 4, 3}},
                     {any_value()},

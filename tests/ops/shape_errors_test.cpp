@@ -159,9 +159,9 @@ std::vector<ErrorCase> error_cases() {
         {"linear_x_rank",
          S,
          [] {
-             tg::linear(P({4}), P({2, 4}), P({2}));
+             tg::linear(P({}), P({2, 4}), P({2}));
          },
-         {"linear", "(4)", "(2, 4)", "(2)"}},
+         {"linear", "()", "(2, 4)", "(2)"}},
 
         // Shape ops.
         {"reshape_size",

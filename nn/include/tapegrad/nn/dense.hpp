@@ -9,9 +9,9 @@
 namespace tg::nn {
 
 /// A dense (fully connected, "Linear") layer: weight W of shape (out, in), bias b of
-/// shape (out), forward(x) = x Wᵀ + b for x of shape (N, in), through the fused
-/// tg::linear. Parameters are named "weight" and "bias" (no bias with `bias = false`:
-/// forward(x) = x Wᵀ).
+/// shape (out), forward(x) = x Wᵀ + b for x of shape (..., in) (every row, as
+/// torch.nn.Linear), through the fused tg::linear. Parameters are named "weight" and
+/// "bias" (no bias with `bias = false`: forward(x) = x Wᵀ).
 ///
 /// Initialization: W by `weight_init` (Xavier/Glorot uniform by default: the blog
 /// workload's rule), b = 0 (as Keras does), drawn from the Rng passed in, or from

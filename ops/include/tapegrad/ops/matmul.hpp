@@ -36,9 +36,11 @@ Tensor<T> outer(const Tensor<T>& a, const Tensor<T>& b);
 template <class T>
 Tensor<T> gemm(const Tensor<T>& a, const Tensor<T>& b, bool transpose_a, bool transpose_b);
 
-/// The fused dense layer y = x Wᵀ + b: x (N, in), W (out, in), b (out) -> (N, out).
+/// The fused dense layer y = x Wᵀ + b, as torch.nn.functional.linear: x (..., in), W
+/// (out, in), b (out) or undefined (no bias) -> (..., out). Every row of x (all leading
+/// axes together) goes through one GEMM, without a reshape.
 /// d/dx = g W, d/dW = gᵀ x, d/db = Σ_rows g.
 template <class T>
-Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias);
+Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias = Tensor<T>());
 
 }  // namespace tg
