@@ -3,9 +3,12 @@
 #include <tapegrad/ops/normalization.hpp>
 #include <tapegrad/ops/reduce.hpp>
 #include <tapegrad/ops/shape.hpp>
+#include <tapegrad/record.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
+#include <vector>
 
 namespace tg {
 namespace {
@@ -60,6 +63,61 @@ void update_running(Tensor<T> stat, const Tensor<T>& batch, double momentum, dou
                                      (1 - momentum) * static_cast<double>(r.data()[c]));
 }
 
+/// Per row of `width` values: μ, σ² (biased, two passes) and rstd = 1 / √(σ² + eps); then
+/// y = (x − μ) · rstd ⊙ weight + bias, each of weight and bias only when given.
+template <class T>
+void layer_norm_rows(const T* x, std::size_t rows, std::size_t width, const T* weight,
+                     const T* bias, double eps, T* y, T* mean_out, T* rstd_out) {
+    for (std::size_t r = 0; r < rows; ++r) {
+        const T* xr = x + r * width;
+        T* yr = y + r * width;
+        T total = 0;
+        for (std::size_t j = 0; j < width; ++j) total += xr[j];
+        const T mu = total / static_cast<T>(width);
+        T squares = 0;
+        for (std::size_t j = 0; j < width; ++j) squares += (xr[j] - mu) * (xr[j] - mu);
+        const T rstd = T(1) / std::sqrt(squares / static_cast<T>(width) + static_cast<T>(eps));
+        for (std::size_t j = 0; j < width; ++j) {
+            T v = (xr[j] - mu) * rstd;
+            if (weight) v *= weight[j];
+            if (bias) v += bias[j];
+            yr[j] = v;
+        }
+        mean_out[r] = mu;
+        rstd_out[r] = rstd;
+    }
+}
+
+/// The backward of layer_norm_rows, with x̂ = (x − μ) · rstd and ĝ = g ⊙ weight (g without
+/// a weight):
+///   dx = rstd · (ĝ − mean(ĝ) − x̂ ⊙ mean(ĝ ⊙ x̂))   per row,
+///   dweight = Σ_rows g ⊙ x̂,   dbias = Σ_rows g.
+/// A null output pointer is not wanted; dweight and dbias are accumulated into zeros.
+template <class T>
+void layer_norm_backward_rows(const T* x, const T* g, std::size_t rows, std::size_t width,
+                              const T* weight, const T* mean, const T* rstd, T* dx, T* dweight,
+                              T* dbias) {
+    std::vector<T> xhat(width), ghat(width);
+    const T inv_width = T(1) / static_cast<T>(width);
+    for (std::size_t r = 0; r < rows; ++r) {
+        const T* xr = x + r * width;
+        const T* gr = g + r * width;
+        T sum_g = 0, sum_gx = 0;
+        for (std::size_t j = 0; j < width; ++j) {
+            xhat[j] = (xr[j] - mean[r]) * rstd[r];
+            ghat[j] = weight ? gr[j] * weight[j] : gr[j];
+            sum_g += ghat[j];
+            sum_gx += ghat[j] * xhat[j];
+            if (dweight) dweight[j] += gr[j] * xhat[j];
+            if (dbias) dbias[j] += gr[j];
+        }
+        if (!dx) continue;
+        T* dxr = dx + r * width;
+        for (std::size_t j = 0; j < width; ++j)
+            dxr[j] = rstd[r] * (ghat[j] - sum_g * inv_width - xhat[j] * sum_gx * inv_width);
+    }
+}
+
 }  // namespace
 
 template <class T>
@@ -74,9 +132,60 @@ Tensor<T> layer_norm(const Tensor<T>& x, const Shape& normalized_shape, const Te
                          shape_str(s));
     check_optional("layer_norm", "weight", weight, normalized_shape);
     check_optional("layer_norm", "bias", bias, normalized_shape);
-    Axes axes;
-    for (std::size_t d = s.size() - r; d < s.size(); ++d) axes.push_back(static_cast<long>(d));
-    return scale_and_shift(normalize(x, axes, eps).y, weight, bias, normalized_shape);
+    std::size_t width = 1;
+    for (std::size_t size : normalized_shape) width *= size;
+    const std::size_t rows = width ? x.size() / width : 0;
+    // One fused op: a pass per row for μ, one for σ², one for y; μ and rstd are kept.
+    Tensor<T> y = Tensor<T>::uninitialized(s);
+    Tensor<T> stats = Tensor<T>::uninitialized({2, rows});  // μ, then rstd, per row
+    T* mu = stats.node()->value.data();
+    const bool has_w = weight.defined(), has_b = bias.defined();
+    layer_norm_rows(x.value().data(), rows, width, has_w ? weight.value().data() : nullptr,
+                    has_b ? bias.value().data() : nullptr, eps, y.node()->value.data(), mu,
+                    mu + rows);
+    if (!detail::recording_tape()) return y;
+    std::vector<Tensor<T>> inputs{x};
+    if (has_w) inputs.push_back(weight);
+    if (has_b) inputs.push_back(bias);
+    // Inputs x, then weight and bias when given; saved x, the statistics, then weight.
+    auto backward = [normalized_shape, rows, width, eps, has_w, has_b](BackwardContext<T>& c) {
+        const std::size_t iw = 1, ib = has_w ? 2 : 1;
+        const Tensor<T>& g = c.grad();
+        const Tensor<T>& xs = c.saved(0);
+        if (c.create_graph()) {
+            // The same formulas with recorded ops, x̂ and rstd recomputed from x, so that
+            // they differentiate again.
+            Axes axes;
+            for (std::size_t a = xs.dim() - normalized_shape.size(); a < xs.dim(); ++a)
+                axes.push_back(static_cast<long>(a));
+            const Normalized<T> z = normalize(xs, axes, eps);
+            const Tensor<T> rstd = pow(z.variance + static_cast<T>(eps), T(-0.5));
+            const Tensor<T> ghat = has_w ? g * c.saved(2) : g;
+            if (c.needs(0))
+                c.add(0,
+                      rstd * (ghat - mean(ghat, axes, true) - z.y * mean(ghat * z.y, axes, true)));
+            if (has_w && c.needs(iw)) c.add(iw, sum_to(g * z.y, normalized_shape));
+            if (has_b && c.needs(ib)) c.add(ib, sum_to(g, normalized_shape));
+            return;
+        }
+        const T* mean_values = c.saved(1).value().data();
+        Tensor<T> dx, dw, db;
+        if (c.needs(0)) dx = Tensor<T>::uninitialized(c.input_shape(0));
+        if (has_w && c.needs(iw)) dw = Tensor<T>(Array<T>(normalized_shape, T(0)));
+        if (has_b && c.needs(ib)) db = Tensor<T>(Array<T>(normalized_shape, T(0)));
+        auto data = [](Tensor<T>& t) { return t.defined() ? t.node()->value.data() : nullptr; };
+        layer_norm_backward_rows(xs.value().data(), g.value().data(), rows, width,
+                                 has_w ? c.saved(2).value().data() : nullptr, mean_values,
+                                 mean_values + rows, data(dx), data(dw), data(db));
+        if (dx.defined()) c.add(0, dx);
+        if (dw.defined()) c.add(iw, dw);
+        if (db.defined()) c.add(ib, db);
+    };
+    if (has_w)
+        record("layer_norm", inputs, y, {x, stats, weight}, backward);
+    else
+        record("layer_norm", inputs, y, {x, stats}, backward);
+    return y;
 }
 
 template <class T>
@@ -103,8 +212,9 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& running_mean,
 
     if (!training) {
         if (!running)
-            throw ValueError("batch_norm: eval mode (training = false) normalizes with "
-                             "running_mean and running_var; got neither (pass them, or train)");
+            throw ValueError(
+                "batch_norm: eval mode (training = false) normalizes with "
+                "running_mean and running_var; got neither (pass them, or train)");
         const Tensor<T> y = (x - viewed_as(running_mean, stat_shape)) *
                             pow(viewed_as(running_var, stat_shape) + static_cast<T>(eps), T(-0.5));
         return scale_and_shift(y, weight, bias, stat_shape);
@@ -113,12 +223,14 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& running_mean,
     std::size_t n = s[0];  // values per channel
     for (std::size_t d = 2; d < s.size(); ++d) n *= s[d];
     if (n <= 1)
-        throw ValueError("batch_norm: training needs more than 1 value per channel (for a batch "
-                         "variance); got x of shape " +
-                         shape_str(s));
+        throw ValueError(
+            "batch_norm: training needs more than 1 value per channel (for a batch "
+            "variance); got x of shape " +
+            shape_str(s));
     if (running && (!running_mean.is_leaf() || !running_var.is_leaf()))
-        throw GraphError("batch_norm: running_mean and running_var are updated in place, so they "
-                         "must be leaves, not results of recorded ops (detach() them)");
+        throw GraphError(
+            "batch_norm: running_mean and running_var are updated in place, so they "
+            "must be leaves, not results of recorded ops (detach() them)");
     Axes axes{0};
     for (std::size_t d = 2; d < s.size(); ++d) axes.push_back(static_cast<long>(d));
     const Normalized<T> z = normalize(x, axes, eps);
@@ -130,10 +242,10 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& running_mean,
     return scale_and_shift(z.y, weight, bias, stat_shape);
 }
 
-#define TG_INSTANTIATE(T)                                                                      \
-    template Tensor<T> layer_norm(const Tensor<T>&, const Shape&, const Tensor<T>&,            \
-                                  const Tensor<T>&, double);                                   \
-    template Tensor<T> batch_norm(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&,        \
+#define TG_INSTANTIATE(T)                                                               \
+    template Tensor<T> layer_norm(const Tensor<T>&, const Shape&, const Tensor<T>&,     \
+                                  const Tensor<T>&, double);                            \
+    template Tensor<T> batch_norm(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, \
                                   const Tensor<T>&, const Tensor<T>&, bool, double, double);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)

@@ -248,6 +248,14 @@ std::vector<GradcheckCase> gradcheck_cases() {
     rows.push_back({"linear_row", {{1, 6}, {3, 6}, {3}}, {any_value()}, [](const Inputs& in) {
                         return tg::linear(in[0], in[1], in[2]);
                     }});
+    rows.push_back({"linear_3d", {{2, 3, 4}, {5, 4}, {5}}, {any_value()}, [](const Inputs& in) {
+                        return tg::linear(in[0], in[1], in[2]);
+                    }});
+    rows.push_back({"linear_1d", {{4}, {3, 4}, {3}}, {any_value()}, [](const Inputs& in) {
+                        return tg::linear(in[0], in[1], in[2]);
+                    }});
+    rows.push_back({"linear_3d_no_bias", {{2, 3, 4}, {5, 4}}, {any_value()},
+                    [](const Inputs& in) { return tg::linear(in[0], in[1]); }});
     rows.push_back({"linear", {{3, 4}, {2, 4}, {2}}, {any_value()}, [](const Inputs& in) {
                         return tg::linear(in[0], in[1], in[2]);
                     }});

@@ -1,9 +1,11 @@
 #pragma once
 // Layer and batch normalization, as torch.nn.functional.layer_norm and batch_norm.
 //
-// Both are composed of recorded ops (mean, sub, square, add, pow, mul, reshape), not
-// fused: their gradients, and second derivatives with create_graph, come from those ops'
-// backwards. Variances are biased (divided by N, not N − 1), as PyTorch normalizes.
+// layer_norm is one fused op (a loop per row, forward and backward; under create_graph
+// its backward is written with recorded ops, so it differentiates again). batch_norm is
+// composed of recorded ops (mean, sub, square, add, pow, mul, reshape): its gradients,
+// and second derivatives, come from those ops' backwards. Variances are biased (divided
+// by N, not N − 1), as PyTorch normalizes.
 
 #include <tapegrad/tensor.hpp>
 
