@@ -212,9 +212,8 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& running_mean,
 
     if (!training) {
         if (!running)
-            throw ValueError(
-                "batch_norm: eval mode (training = false) normalizes with "
-                "running_mean and running_var; got neither (pass them, or train)");
+            throw ValueError("batch_norm: eval mode (training = false) normalizes with "
+                             "running_mean and running_var; got neither (pass them, or train)");
         const Tensor<T> y = (x - viewed_as(running_mean, stat_shape)) *
                             pow(viewed_as(running_var, stat_shape) + static_cast<T>(eps), T(-0.5));
         return scale_and_shift(y, weight, bias, stat_shape);
@@ -223,14 +222,12 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& running_mean,
     std::size_t n = s[0];  // values per channel
     for (std::size_t d = 2; d < s.size(); ++d) n *= s[d];
     if (n <= 1)
-        throw ValueError(
-            "batch_norm: training needs more than 1 value per channel (for a batch "
-            "variance); got x of shape " +
-            shape_str(s));
+        throw ValueError("batch_norm: training needs more than 1 value per channel (for a batch "
+                         "variance); got x of shape " +
+                         shape_str(s));
     if (running && (!running_mean.is_leaf() || !running_var.is_leaf()))
-        throw GraphError(
-            "batch_norm: running_mean and running_var are updated in place, so they "
-            "must be leaves, not results of recorded ops (detach() them)");
+        throw GraphError("batch_norm: running_mean and running_var are updated in place, so they "
+                         "must be leaves, not results of recorded ops (detach() them)");
     Axes axes{0};
     for (std::size_t d = 2; d < s.size(); ++d) axes.push_back(static_cast<long>(d));
     const Normalized<T> z = normalize(x, axes, eps);
@@ -242,10 +239,10 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& running_mean,
     return scale_and_shift(z.y, weight, bias, stat_shape);
 }
 
-#define TG_INSTANTIATE(T)                                                               \
-    template Tensor<T> layer_norm(const Tensor<T>&, const Shape&, const Tensor<T>&,     \
-                                  const Tensor<T>&, double);                            \
-    template Tensor<T> batch_norm(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, \
+#define TG_INSTANTIATE(T)                                                                      \
+    template Tensor<T> layer_norm(const Tensor<T>&, const Shape&, const Tensor<T>&,            \
+                                  const Tensor<T>&, double);                                   \
+    template Tensor<T> batch_norm(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&,        \
                                   const Tensor<T>&, const Tensor<T>&, bool, double, double);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
