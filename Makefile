@@ -41,7 +41,7 @@ TSAN_DIR     ?= build-tsan
 FUZZ_DIR     ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-FORMAT_DIRS := lib ops reference nn tests examples benchmarks include
+FORMAT_DIRS := core io ops optim reference nn distributed tests examples benchmarks include fuzz
 
 .DEFAULT_GOAL := help
 .PHONY: help deps configure build demo digits sequence tiny_transformer test install format bench clean sanitize tsan fuzz docs
@@ -139,9 +139,9 @@ sanitize: deps
 	$(CMAKE) -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_SANITIZE=ON \
 	    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$(CHECK_FLAGS)" \
 	    -DCMAKE_CXX_FLAGS=-D_GLIBCXX_ASSERTIONS -DTAPEGRAD_NATIVE=$(NATIVE) \
-	    -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCHMARKS=OFF -DTAPEGRAD_BUILD_DIST=OFF \
+	    -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCHMARKS=OFF -DTAPEGRAD_BUILD_DISTRIBUTED=OFF \
 	    $(CMAKE_ARGS)
-	$(CMAKE) --build $(SANITIZE_DIR) -j $(JOBS) --target tapegrad_lib_tests tapegrad_ops_tests tapegrad_nn_tests
+	$(CMAKE) --build $(SANITIZE_DIR) -j $(JOBS) --target tapegrad_core_tests tapegrad_io_tests tapegrad_ops_tests tapegrad_optim_tests tapegrad_nn_tests
 	cd $(SANITIZE_DIR) && $(SANITIZE_ENV) $(CTEST) --output-on-failure -j $(JOBS)
 
 # The thread tests (threads sharing parameters, a model, the buffer pool; tests whose
@@ -155,7 +155,7 @@ tsan: deps
 	$(CMAKE) -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTAPEGRAD_TSAN=ON \
 	    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$(CHECK_FLAGS)" \
 	    -DTAPEGRAD_NATIVE=$(NATIVE) -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCHMARKS=OFF \
-	    -DTAPEGRAD_BUILD_DIST=OFF $(CMAKE_ARGS)
+	    -DTAPEGRAD_BUILD_DISTRIBUTED=OFF $(CMAKE_ARGS)
 	$(CMAKE) --build $(TSAN_DIR) -j $(JOBS) --target tapegrad_thread_tests
 	cd $(TSAN_DIR) && $(TSAN_ENV) $(CTEST) --output-on-failure -R '^threads$$'
 

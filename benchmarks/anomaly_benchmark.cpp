@@ -7,7 +7,7 @@
 // The checks read every value once more (forward outputs and gradients), so their cost
 // grows with N. Measured on the 2-core EPYC (one run, machine shared): +8% (double) and
 // +11% (float) at N = 1, +30% and +55% at N = 4096. The check (all_finite in
-// lib/src/tape.cpp) is a scalar loop with an early exit over xtensor's iterators, which
+// core/src/tape.cpp) is a scalar loop with an early exit over xtensor's iterators, which
 // the compiler does not vectorize; it shows most in float, whose step is cheaper.
 //
 // Names are blog/<variant>/<dtype>/<N>; the table at the end gives the ratios to plain.

@@ -1,7 +1,7 @@
 // libFuzzer target: the input is the content of one .npy entry, "0.weight.npy", in an
 // otherwise valid archive (the three other parameters are good), so that every input
 // reaches tapegrad's .npy reading: the magic and version, the header length, the
-// header parser (nn/src/npy.cpp), the dtype and shape checks, the data size and the Fortran-order copy.
+// header parser (io/src/npy.cpp), the dtype and shape checks, the data size and the Fortran-order copy.
 // (The checkpoint loader has no separate .npy entry point; this is the way in.)
 
 #include "fuzz_model.hpp"

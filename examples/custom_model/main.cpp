@@ -13,7 +13,7 @@
 
 #include <tapegrad/grad_mode.hpp>
 #include <tapegrad/nn/init.hpp>
-#include <tapegrad/nn/loss.hpp>
+#include <tapegrad/nn/losses.hpp>
 #include <tapegrad/nn/random.hpp>
 #include <tapegrad/ops.hpp>
 #include <tapegrad/tape.hpp>

@@ -2,7 +2,7 @@
 
 #include <tapegrad/grad_mode.hpp>
 #include <tapegrad/nn/dense.hpp>
-#include <tapegrad/nn/loss.hpp>
+#include <tapegrad/nn/losses.hpp>
 #include <tapegrad/nn/reference.hpp>
 #include <tapegrad/tape.hpp>
 

@@ -21,7 +21,7 @@
 #include <tapegrad/optim/adam.hpp>
 #include <tapegrad/nn/data.hpp>
 #include <tapegrad/nn/data_parallel.hpp>
-#include <tapegrad/nn/loss.hpp>
+#include <tapegrad/nn/losses.hpp>
 #include <tapegrad/optim/sgd.hpp>
 #include <tapegrad/tape.hpp>
 
@@ -36,8 +36,8 @@
 #include <optional>
 #include <xtensor/xview.hpp>
 
-#ifdef TAPEGRAD_HAVE_DIST
-#include <tapegrad/dist.hpp>
+#ifdef TAPEGRAD_HAVE_DISTRIBUTED
+#include <tapegrad/distributed.hpp>
 #endif
 
 namespace {
@@ -73,12 +73,12 @@ int main(int argc, char** argv) {
 
     // --distributed: MPI for the whole run; rank r trains on its share of every batch.
     int rank = 0, ranks = 1;
-#ifdef TAPEGRAD_HAVE_DIST
-    std::optional<tg::dist::Environment> mpi;
+#ifdef TAPEGRAD_HAVE_DISTRIBUTED
+    std::optional<tg::distributed::Environment> mpi;
     if (o.distributed) {
         mpi.emplace(argc, argv);
-        rank = tg::dist::rank();
-        ranks = tg::dist::size();
+        rank = tg::distributed::rank();
+        ranks = tg::distributed::size();
         if (rank != 0 && !std::freopen("/dev/null", "w", stdout)) return 1;  // rank 0 reports
     }
 #else
@@ -106,9 +106,9 @@ int main(int argc, char** argv) {
                 o.decay ? " (cosine decay over the second half)" : "", batching.c_str(), o.epochs,
                 o.test_size, static_cast<unsigned long long>(o.seed));
     std::printf("network: %s\n", net.describe().c_str());
-#ifdef TAPEGRAD_HAVE_DIST
+#ifdef TAPEGRAD_HAVE_DISTRIBUTED
     if (o.distributed) {
-        tg::dist::broadcast_parameters(net);  // rank 0's weights on every rank
+        tg::distributed::broadcast_parameters(net);  // rank 0's weights on every rank
         std::printf("distributed: %d MPI ranks, each batch split between them\n", ranks);
     }
 #endif
@@ -148,7 +148,7 @@ int main(int argc, char** argv) {
         double loss_value = 0;
         if (o.threads > 1) {
             loss_value = parallel.backward(x, y);  // fills p.grad() from K workers
-#ifdef TAPEGRAD_HAVE_DIST
+#ifdef TAPEGRAD_HAVE_DISTRIBUTED
         } else if (o.distributed) {  // this rank's rows; the ranks' gradients averaged
             const std::size_t n = x.shape()[0], r = static_cast<std::size_t>(rank);
             const std::size_t begin = r * n / ranks, end = (r + 1) * n / ranks;
@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
                 net(Tensor(tg::Array<double>(xt::view(x.value(), xt::range(begin, end), xt::all())))),
                 Tensor(tg::Array<double>(xt::view(y.value(), xt::range(begin, end), xt::all()))));
             tape.backward(loss);
-            tg::dist::allreduce_gradients(net);  // one MPI_Allreduce per step
+            tg::distributed::allreduce_gradients(net);  // one MPI_Allreduce per step
             loss_value = loss.item();            // this rank's share (rank 0's is reported)
 #endif
         } else {

@@ -24,7 +24,7 @@ struct Options {
     bool check = false;   ///< run the three-way gradient check first
     double max_rmse = 0;  ///< > 0: exit with status 1 when the final RMSE is above it
     std::size_t threads = 1;  ///< > 1: each batch split between that many workers (DataParallel)
-    bool distributed = false;  ///< each batch split between the MPI ranks (tapegrad::dist)
+    bool distributed = false;  ///< each batch split between the MPI ranks (tapegrad::distributed)
 };
 
 /// The defaults of a recipe ("adam" or "blog").

@@ -3,7 +3,7 @@
 #include <tapegrad/grad_mode.hpp>
 #include <tapegrad/nn/activation.hpp>
 #include <tapegrad/nn/dense.hpp>
-#include <tapegrad/nn/loss.hpp>
+#include <tapegrad/nn/losses.hpp>
 
 #include <algorithm>
 #include <cmath>

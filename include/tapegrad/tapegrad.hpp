@@ -1,16 +1,23 @@
 #pragma once
-// The umbrella header: the tensor, the tape, every op, gradcheck, the functional
-// helpers, nn and optim.
+// The umbrella header: every public header of tapegrad::tapegrad. The core (tensor, tape,
+// grad mode, errors, printing, threads), every op, gradcheck and the functional helpers,
+// tg::optim and tg::nn (DataParallel included). Not here: <tapegrad/distributed.hpp>
+// (MPI; the target tapegrad::distributed, package component `distributed`) and the
+// tg::detail / tg::io::detail headers, which are for tapegrad's own code.
+// tests/core/public_headers_test.cmake checks that every other public header is reachable
+// from this one.
 
+#include <tapegrad/array.hpp>
+#include <tapegrad/broadcast.hpp>
 #include <tapegrad/error.hpp>
 #include <tapegrad/functional.hpp>
 #include <tapegrad/grad_mode.hpp>
 #include <tapegrad/gradcheck.hpp>
 #include <tapegrad/nn.hpp>
-#include <tapegrad/nn/clip_grad.hpp>
 #include <tapegrad/ops.hpp>
 #include <tapegrad/optim.hpp>
 #include <tapegrad/print.hpp>
 #include <tapegrad/record.hpp>
 #include <tapegrad/tape.hpp>
 #include <tapegrad/tensor.hpp>
+#include <tapegrad/threads.hpp>

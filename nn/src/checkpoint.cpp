@@ -4,19 +4,19 @@
 #include <map>
 #include <set>
 
-#include "npy.hpp"
-#include "npz.hpp"
+#include <tapegrad/io/detail/npy.hpp>
+#include <tapegrad/io/detail/npz.hpp>
 
 namespace tg::nn {
 namespace {
 
-using detail::encode_npy;
-using detail::fail;
-using detail::kEntrySuffix;
-using detail::ModelMismatch;
-using detail::NpyFormatError;
-using detail::NpzReader;
-using detail::quoted;
+using io::detail::encode_npy;
+using io::detail::fail;
+using io::detail::kEntrySuffix;
+using io::detail::ModelMismatch;
+using io::detail::NpyFormatError;
+using io::detail::NpzReader;
+using io::detail::quoted;
 
 /// What a checkpoint holds: every parameter, then every buffer, by dotted name.
 template <class T>
@@ -33,7 +33,7 @@ void save(const Module<T>& module, const std::string& path) {
     std::vector<std::pair<std::string, std::string>> entries;
     for (const auto& [name, tensor] : saved_tensors(module))
         entries.emplace_back(name, encode_npy<T>(tensor.shape(), tensor.value().data()));
-    detail::write_npz("save", path, entries);
+    io::detail::write_npz("save", path, entries);
 }
 
 template <class T>

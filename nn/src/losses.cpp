@@ -2,15 +2,27 @@
 #include <tapegrad/nn/losses.hpp>
 #include <tapegrad/ops.hpp>
 
-#include "loss_checks.hpp"
-
 #include <cmath>
 #include <string>
 
 namespace tg::nn {
 namespace {
 
-using detail::check_same_shape;
+/// tg::ShapeError naming `loss` unless prediction and target have one shape with at
+/// least one element.
+template <class T>
+void check_same_shape(const char* loss, const Tensor<T>& pred, const Tensor<T>& target) {
+    const Shape p = pred.shape();
+    const Shape t = target.shape();
+    if (p != t)
+        throw ShapeError(std::string(loss) + ": prediction of shape " + shape_str(p) +
+                         " and target of shape " + shape_str(t) +
+                         " differ; give both the same shape (reshape the target, e.g. (N) to "
+                         "(N, 1))");
+    if (pred.size() == 0)
+        throw ShapeError(std::string(loss) + ": prediction of shape " + shape_str(p) +
+                         " has no elements; a loss needs at least one");
+}
 
 std::string number(double v) {
     std::string s = std::to_string(v);
@@ -286,5 +298,36 @@ Tensor<T> kl_div(const Tensor<T>& input, const Tensor<T>& target, Reduction redu
     template Tensor<T> kl_div<T>(const Tensor<T>&, const Tensor<T>&, Reduction, bool);
 TG_NN_LOSSES_INSTANTIATE(float)
 TG_NN_LOSSES_INSTANTIATE(double)
+
+// ---- squared error ------------------------------------------------------------------
+template <class T>
+Tensor<T> mse_loss(const Tensor<T>& pred, const Tensor<T>& target) {
+    check_same_shape("mse_loss", pred, target);
+    return scaled_squared_error(pred, target, T(1) / T(pred.size()), "mse_loss");
+}
+
+template <class T>
+Tensor<T> rmse(const Tensor<T>& pred, const Tensor<T>& target) {
+    check_same_shape("rmse", pred, target);
+    return tg::sqrt(mse_loss(pred, target));
+}
+
+template <class T>
+Tensor<T> half_sse_per_example(const Tensor<T>& pred, const Tensor<T>& target) {
+    check_same_shape("half_sse_per_example", pred, target);
+    if (pred.dim() == 0)
+        throw ShapeError(
+            "half_sse_per_example: the prediction is 0-d; it needs examples in rows "
+            "(shape (N, ...))");
+    const std::size_t n = pred.shape()[0];
+    return scaled_squared_error(pred, target, T(1) / T(2 * n), "half_sse_per_example");
+}
+
+#define TG_NN_LOSS_INSTANTIATE(T)                                       \
+    template Tensor<T> mse_loss<T>(const Tensor<T>&, const Tensor<T>&); \
+    template Tensor<T> rmse<T>(const Tensor<T>&, const Tensor<T>&);     \
+    template Tensor<T> half_sse_per_example<T>(const Tensor<T>&, const Tensor<T>&);
+TG_NN_LOSS_INSTANTIATE(float)
+TG_NN_LOSS_INSTANTIATE(double)
 
 }  // namespace tg::nn

@@ -1,10 +1,16 @@
 #include <tapegrad/broadcast.hpp>
+#include <tapegrad/error.hpp>
+#include <tapegrad/grad_mode.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
+#include <tapegrad/ops/index.hpp>
+#include <tapegrad/ops/math.hpp>
 #include <tapegrad/ops/reduce.hpp>
 #include <tapegrad/ops/shape.hpp>
 #include <tapegrad/record.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <string>
 #include <vector>
 #include <xtensor/xbuilder.hpp>
 #include <xtensor/xreducer.hpp>
@@ -170,5 +176,189 @@ Tensor<T> max(const Tensor<T>& x, long axis_arg, bool keepdims) {
     template Tensor<T> max(const Tensor<T>&, long, bool);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
+
+// ---- min, argmax / argmin, logsumexp, var / std, prod, cumsum, norm ------------------
+namespace {
+
+/// x's shape split around `axis`: (outer, n, inner) with x = outer × n × inner elements.
+struct AxisSplit {
+    std::size_t outer = 1, n = 1, inner = 1;
+};
+AxisSplit split_around(const Shape& s, std::size_t axis) {
+    AxisSplit a;
+    for (std::size_t k = 0; k < s.size(); ++k)
+        (k < axis ? a.outer : k == axis ? a.n : a.inner) *= s[k];
+    return a;
+}
+
+/// x's shape with `axis` removed, or kept as 1.
+Shape reduced_shape(const Shape& s, std::size_t axis, bool keepdims) {
+    Shape out;
+    for (std::size_t k = 0; k < s.size(); ++k)
+        if (k != axis)
+            out.push_back(s[k]);
+        else if (keepdims)
+            out.push_back(1);
+    return out;
+}
+
+/// The first position of the best value along `axis` by `better(a, b)` (a beats b).
+template <class T, class Better>
+Tensor<T> arg_best(const char* name, const Tensor<T>& x, long axis_arg, bool keepdims,
+                   Better better) {
+    const std::size_t axis = detail::normalize_axis(name, axis_arg, x.dim());
+    const Shape s = x.shape();
+    if (s[axis] == 0)
+        throw ValueError(std::string(name) + ": axis " + std::to_string(axis) + " of shape " +
+                         shape_str(s) + " is empty; there is no position to return");
+    const AxisSplit a = split_around(s, axis);
+    Array<T> out = Array<T>::from_shape(reduced_shape(s, axis, keepdims));
+    const T* v = x.value().data();
+    for (std::size_t o = 0; o < a.outer; ++o)
+        for (std::size_t i = 0; i < a.inner; ++i) {
+            std::size_t best = 0;
+            for (std::size_t j = 1; j < a.n; ++j)
+                if (better(v[(o * a.n + j) * a.inner + i], v[(o * a.n + best) * a.inner + i]))
+                    best = j;
+            out.data()[o * a.inner + i] = T(best);
+        }
+    return Tensor<T>(std::move(out));
+}
+
+/// The running sums of x along `axis`, recorded with the backward flip(cumsum(flip(g))).
+template <class T>
+Tensor<T> running_sum(const Tensor<T>& x, std::size_t axis) {
+    const AxisSplit a = split_around(x.shape(), axis);
+    Tensor<T> y = Tensor<T>::uninitialized(x.value().shape());
+    const T* in = x.value().data();
+    T* out = y.node()->value.data();
+    for (std::size_t o = 0; o < a.outer; ++o)
+        for (std::size_t i = 0; i < a.inner; ++i) {
+            T total = 0;
+            for (std::size_t j = 0; j < a.n; ++j) {
+                const std::size_t e = (o * a.n + j) * a.inner + i;
+                out[e] = total += in[e];
+            }
+        }
+    record("cumsum", {x}, y, {}, [axis](BackwardContext<T>& c) {
+        const std::vector<long> along{static_cast<long>(axis)};
+        c.add(0, flip(cumsum(flip(c.grad(), along), static_cast<long>(axis)), along));
+    });
+    return y;
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> min(const Tensor<T>& x, long axis, bool keepdims) {
+    return -max(-x, axis, keepdims);
+}
+
+template <class T>
+Tensor<T> argmax(const Tensor<T>& x, long axis, bool keepdims) {
+    // NaN wins, as in torch.argmax: a NaN is "larger" than any number.
+    return arg_best("argmax", x, axis, keepdims,
+                    [](T a, T b) { return a > b || (std::isnan(a) && !std::isnan(b)); });
+}
+
+template <class T>
+Tensor<T> argmin(const Tensor<T>& x, long axis, bool keepdims) {
+    return arg_best("argmin", x, axis, keepdims,
+                    [](T a, T b) { return a < b || (std::isnan(a) && !std::isnan(b)); });
+}
+
+template <class T>
+Tensor<T> logsumexp(const Tensor<T>& x, const Axes& axes, bool keepdims) {
+    // m: the maximum over the axes as an unrecorded constant (any m gives the same value;
+    // the maximum keeps exp from overflowing); 0 where it is not finite (all −inf slices).
+    Tensor<T> m;
+    {
+        NoGradGuard constant;
+        Tensor<T> peak = x.detach();
+        for (long axis : axes) {  // one axis at a time, kept, so positions stay put
+            const long a = static_cast<long>(detail::normalize_axis("logsumexp", axis, x.dim()));
+            peak = max(peak, a, true);
+        }
+        Array<T> v = peak.value();
+        for (T& e : v)
+            if (!std::isfinite(e)) e = T(0);
+        m = Tensor<T>(std::move(v));
+    }
+    Tensor<T> y = log(sum(exp(x - m), axes, true)) + m;
+    if (keepdims) return y;
+    Shape kept;  // y's shape without the reduced axes (each of size 1 now)
+    std::vector<bool> reduced(x.dim(), false);
+    for (long axis : axes) reduced[detail::normalize_axis("logsumexp", axis, x.dim())] = true;
+    for (std::size_t k = 0; k < x.dim(); ++k)
+        if (!reduced[k]) kept.push_back(y.shape()[k]);
+    return reshape(y, kept);
+}
+
+template <class T>
+Tensor<T> var(const Tensor<T>& x, const Axes& axes, long correction, bool keepdims) {
+    std::size_t count = 1;
+    for (long axis : axes) count *= x.shape()[detail::normalize_axis("var", axis, x.dim())];
+    const Tensor<T> d = x - mean(x, axes, true);
+    return sum(d * d, axes, keepdims) /
+           T(static_cast<double>(count) - static_cast<double>(correction));
+}
+
+template <class T>
+Tensor<T> std(const Tensor<T>& x, const Axes& axes, long correction, bool keepdims) {
+    return sqrt(var(x, axes, correction, keepdims));
+}
+
+template <class T>
+Tensor<T> prod(const Tensor<T>& x, long axis_arg, bool keepdims) {
+    const std::size_t axis = detail::normalize_axis("prod", axis_arg, x.dim());
+    const long a = static_cast<long>(axis);
+    std::vector<Tensor<T>> factors;
+    for (std::size_t j = 0; j < x.shape()[axis]; ++j)
+        factors.push_back(select(x, a, static_cast<long>(j)));
+    if (factors.empty()) {  // the empty product is 1
+        Array<T> ones = Array<T>::from_shape(reduced_shape(x.shape(), axis, keepdims));
+        std::fill(ones.begin(), ones.end(), T(1));
+        return Tensor<T>(std::move(ones));
+    }
+    while (factors.size() > 1) {  // pairwise: depth log n
+        std::vector<Tensor<T>> next;
+        for (std::size_t k = 0; k + 1 < factors.size(); k += 2)
+            next.push_back(factors[k] * factors[k + 1]);
+        if (factors.size() % 2) next.push_back(factors.back());
+        factors = std::move(next);
+    }
+    return keepdims ? unsqueeze(factors[0], a) : factors[0];
+}
+
+template <class T>
+Tensor<T> cumsum(const Tensor<T>& x, long axis) {
+    return running_sum(x, detail::normalize_axis("cumsum", axis, x.dim()));
+}
+
+template <class T>
+Tensor<T> norm(const Tensor<T>& x, double p) {
+    if (p == 1) return sum(abs(x));
+    if (p == 2) return sqrt(sum(x * x));
+    if (std::isinf(p) && p > 0) {
+        if (x.size() == 0) return Tensor<T>(T(0));
+        return max(reshape(abs(x), {x.size()}), 0);
+    }
+    throw ValueError(
+        "norm: p = " + std::to_string(p) +
+        " is not supported; use 1, 2 or infinity (std::numeric_limits<double>::infinity())");
+}
+
+#define TG_REDUCTIONS_INSTANTIATE(T)                                   \
+    template Tensor<T> min(const Tensor<T>&, long, bool);              \
+    template Tensor<T> argmax(const Tensor<T>&, long, bool);           \
+    template Tensor<T> argmin(const Tensor<T>&, long, bool);           \
+    template Tensor<T> logsumexp(const Tensor<T>&, const Axes&, bool); \
+    template Tensor<T> var(const Tensor<T>&, const Axes&, long, bool); \
+    template Tensor<T> std(const Tensor<T>&, const Axes&, long, bool); \
+    template Tensor<T> prod(const Tensor<T>&, long, bool);             \
+    template Tensor<T> cumsum(const Tensor<T>&, long);                 \
+    template Tensor<T> norm(const Tensor<T>&, double);
+TG_REDUCTIONS_INSTANTIATE(float)
+TG_REDUCTIONS_INSTANTIATE(double)
 
 }  // namespace tg

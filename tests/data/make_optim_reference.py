@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes tests/data/optim/torch_reference.txt: what PyTorch's optimizers, learning-rate
-schedulers and gradient clipping give on fixed inputs, for tests/nn/optimizers_test.cpp
-and tests/nn/schedulers_test.cpp (the C++ tests read the file checked in and need no
+schedulers and gradient clipping give on fixed inputs, for tests/optim/optimizers_test.cpp
+and tests/optim/schedulers_test.cpp (the C++ tests read the file checked in and need no
 Python).
 
 Run with Debian's python3-torch (/usr/bin/python3, `apt-get install python3-torch`) from

@@ -1,6 +1,6 @@
 // Anomaly mode on a whole model: a NaN in one weight of the blog network (or in its
 // input, or in a loaded checkpoint) is caught at the first op whose output holds a NaN,
-// and the message names that op and its shapes. (tests/lib/anomaly_test.cpp covers
+// and the message names that op and its shapes. (tests/core/anomaly_test.cpp covers
 // single ops, forward and backward.)
 
 #include "nn/nn_test_util.hpp"

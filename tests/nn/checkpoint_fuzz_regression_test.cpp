@@ -161,7 +161,7 @@ TEST_F(CheckpointFuzzRegression, ShapeKeyWithoutAValueIsAnIoError) {
 // Found by npy_entry_fuzzer in a 10-minute run (issue 14): 'fortran_order': Fa  lse and a
 // 'shape' key followed by '(' instead of ':'. xtensor 0.24.3's parser called back() on
 // an empty string inside unwrap_s (UBSan: pointer overflow). tapegrad's own parser
-// (nn/src/npy.cpp) reads no further than the first wrong character.
+// (io/src/npy.cpp) reads no further than the first wrong character.
 TEST_F(CheckpointFuzzRegression, FuzzerBrokenFortranOrderAndShapeIsAnIoError) {
     const std::string path = npy_entry_archive("fuzz_unwrap_empty_string.npy");
     EXPECT_EXIT(load_expecting_io_error(path,

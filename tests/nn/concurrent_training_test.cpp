@@ -3,7 +3,7 @@
 //
 // Everything a step touches that is per thread (the active tape, grad mode, the buffer
 // pool) must stay per thread, and everything shared (the tape epoch counter, OpenBLAS)
-// must not leak from one training into the other. (tests/lib/tape_thread_test.cpp
+// must not leak from one training into the other. (tests/core/tape_thread_test.cpp
 // covers the other half: a tape used from a thread that does not own it raises.)
 
 #include "nn/nn_test_util.hpp"

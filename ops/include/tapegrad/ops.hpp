@@ -15,7 +15,6 @@
 #include <tapegrad/ops/matmul.hpp>
 #include <tapegrad/ops/normalization.hpp>
 #include <tapegrad/ops/pool.hpp>
-#include <tapegrad/ops/reductions.hpp>
 #include <tapegrad/ops/reduce.hpp>
 #include <tapegrad/ops/shape.hpp>
 #include <tapegrad/ops/softmax.hpp>

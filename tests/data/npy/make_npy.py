@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the .npy and .npz files of tests/nn/npy_test.cpp with numpy (run with
+"""Writes the .npy and .npz files of tests/io/npy_test.cpp with numpy (run with
 /usr/bin/python3 from this folder; the C++ tests read the files checked in, so they
 need no Python).
 

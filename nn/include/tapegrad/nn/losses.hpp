@@ -1,6 +1,8 @@
 #pragma once
-// Classification and robust regression losses with PyTorch's names, options and formulas
-// (torch.nn.functional): nll_loss, cross_entropy, binary_cross_entropy,
+// The losses, with PyTorch's names, options and formulas (torch.nn.functional): the
+// squared-error ones (mse_loss, rmse, half_sse_per_example; each one recorded op,
+// tg::scaled_squared_error) and the classification and robust regression ones: nll_loss,
+// cross_entropy, binary_cross_entropy,
 // binary_cross_entropy_with_logits, l1_loss, huber_loss, smooth_l1_loss, kl_div.
 //
 //     tg::Tensor<> loss = tg::nn::cross_entropy(logits, labels);            // mean over rows
@@ -161,5 +163,34 @@ Tensor<T> kl_div(const Tensor<T>& input, const Tensor<T>& target,
 TG_NN_LOSSES_EXTERN(float)
 TG_NN_LOSSES_EXTERN(double)
 #undef TG_NN_LOSSES_EXTERN
+
+// ---- squared error ------------------------------------------------------------------
+// Prediction and target must have the same shape: no silent broadcasting of (N) against
+// (N, 1).
+/// Mean squared error over every element: (1 / K) Σ (pred − target)², K = size(pred).
+/// A 0-d tensor.   d/dpred = 2 (pred − target) / K
+template <class T>
+Tensor<T> mse_loss(const Tensor<T>& pred, const Tensor<T>& target);
+
+/// Root mean squared error: √mse_loss(pred, target). A 0-d tensor.
+/// (Its gradient is infinite where pred == target everywhere; use it as a metric.)
+template <class T>
+Tensor<T> rmse(const Tensor<T>& pred, const Tensor<T>& target);
+
+/// Exactly the loss of the manual-backprop reference (docs/design.md):
+///     L = (1 / 2N) Σ_n Σ_j (pred − target)²_nj,   N = pred.shape()[0] (the examples),
+/// so that d L / d pred = (pred − target) / N, which is the reference's seed
+/// dZ_L = (A_L − Y) ⊙ act'(Z_L) with its 1/N carried into dW and db. A 0-d tensor.
+/// pred must have at least one dimension.
+template <class T>
+Tensor<T> half_sse_per_example(const Tensor<T>& pred, const Tensor<T>& target);
+
+#define TG_NN_LOSS_EXTERN(T)                                                   \
+    extern template Tensor<T> mse_loss<T>(const Tensor<T>&, const Tensor<T>&); \
+    extern template Tensor<T> rmse<T>(const Tensor<T>&, const Tensor<T>&);     \
+    extern template Tensor<T> half_sse_per_example<T>(const Tensor<T>&, const Tensor<T>&);
+TG_NN_LOSS_EXTERN(float)
+TG_NN_LOSS_EXTERN(double)
+#undef TG_NN_LOSS_EXTERN
 
 }  // namespace tg::nn

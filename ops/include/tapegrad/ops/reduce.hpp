@@ -1,8 +1,13 @@
 #pragma once
-// Reductions: sum and mean (over everything or over axes, keepdims), max over one axis.
-// Axes may be negative (counted from the end).
+// Reductions with PyTorch's names and meanings: sum and mean (over everything or over
+// axes, keepdims), max and min over one axis, argmax / argmin, logsumexp, var / std, prod,
+// cumsum and norm. Each differentiable one is one recorded op or built from recorded ops
+// (cumsum's backward is made of recorded ops), so create_graph works. Axes may be negative
+// (counted from the end).
 
 #include <tapegrad/tensor.hpp>
+
+#include <limits>
 
 namespace tg {
 
@@ -21,5 +26,49 @@ Tensor<T> mean(const Tensor<T>& x, const Axes& axes, bool keepdims = false);
 /// The largest value along `axis`. The gradient goes to the first maximal element.
 template <class T>
 Tensor<T> max(const Tensor<T>& x, long axis, bool keepdims = false);
+
+/// The smallest value along `axis`; the gradient goes to the first minimal element
+/// (−max(−x), as max sends it to the first maximal one).
+template <class T>
+Tensor<T> min(const Tensor<T>& x, long axis, bool keepdims = false);
+
+/// The position of the first largest value along `axis`, as whole numbers in
+/// a tensor of x's type (tapegrad has no integer tensors). Not differentiable: the result
+/// is never recorded and does not require a gradient.
+template <class T>
+Tensor<T> argmax(const Tensor<T>& x, long axis, bool keepdims = false);
+/// The position of the first smallest value along `axis` (as argmax).
+template <class T>
+Tensor<T> argmin(const Tensor<T>& x, long axis, bool keepdims = false);
+
+/// log Σ exp(x) over `axes`, computed stably as m + log Σ exp(x − m) with m the (unrecorded)
+/// maximum; an all −inf slice gives −inf.  d/dx = softmax over the axes.
+template <class T>
+Tensor<T> logsumexp(const Tensor<T>& x, const Axes& axes, bool keepdims = false);
+
+/// Σ (x − mean)² / (N − correction) over `axes`, N the number of reduced elements
+/// (torch.var: correction 1 is Bessel's, 0 the population variance). N ≤ correction
+/// divides by zero, giving inf or nan as in PyTorch.
+template <class T>
+Tensor<T> var(const Tensor<T>& x, const Axes& axes, long correction = 1, bool keepdims = false);
+/// √var. Its gradient at a zero variance is infinite (PyTorch gives nan there).
+template <class T>
+Tensor<T> std(const Tensor<T>& x, const Axes& axes, long correction = 1, bool keepdims = false);
+
+/// The product along `axis`, as a balanced tree of recorded multiplications of the
+/// slices, so zeros are handled exactly (the gradient of a product with one zero is the
+/// product of the others at that zero) at every order. Cost: one op per slice.
+template <class T>
+Tensor<T> prod(const Tensor<T>& x, long axis, bool keepdims = false);
+
+/// Running sums along `axis`: y_i = Σ_{j ≤ i} x_j.  d/dx = the running sums of g taken
+/// from the end (flip, cumsum, flip).
+template <class T>
+Tensor<T> cumsum(const Tensor<T>& x, long axis);
+
+/// The p-norm of all elements: p = 1 (Σ|x|), 2 (√Σx², the default) or infinity (max |x|),
+/// a 0-d tensor as torch.linalg.vector_norm. Other p are a ValueError.
+template <class T>
+Tensor<T> norm(const Tensor<T>& x, double p = 2);
 
 }  // namespace tg

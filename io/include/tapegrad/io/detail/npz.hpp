@@ -1,0 +1,72 @@
+#pragma once
+// .npz archives (numpy.savez's zip of .npy entries), written and read for the model
+// checkpoints (nn/src/checkpoint.cpp) and the optimizer state files
+// (optim/src/checkpoint.cpp). tg::io::detail: for tapegrad's own readers and writers.
+//
+// Entries are read strictly: each .npy header is parsed by npy.hpp's parser and checked
+// against the shape and dtype the caller expects before any data byte is read or
+// inflated, so a file cannot make a reader allocate more than the caller's tensors.
+
+#include <tapegrad/array.hpp>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+// libzip's archive handle (zip.h's zip_t); the header stays free of libzip's.
+struct zip;
+
+namespace tg::io::detail {
+
+/// 's' in single quotes, for messages.
+std::string quoted(const std::string& s);
+
+/// numpy's name for a dtype descriptor, for messages: '<f8' -> "float64 ('<f8')".
+std::string dtype_name(const std::string& descr);
+
+/// Throws tg::IoError "what: 'path': problem".
+[[noreturn]] void fail(const char* what, const std::string& path, const std::string& problem);
+
+/// An entry holding another dtype or shape than the reader expects; a whole sentence.
+struct ModelMismatch {
+    std::string problem;
+};
+
+/// The suffix of every entry's name in the archive.
+constexpr const char* kEntrySuffix = ".npy";
+
+/// Writes `entries` ((name, .npy bytes); each stored as "name.npy", uncompressed, as
+/// numpy.savez) to `path`, replacing the file as a whole: an error leaves an existing
+/// file unchanged. tg::IoError "what: 'path': ..." on failure.
+void write_npz(const char* what, const std::string& path,
+               const std::vector<std::pair<std::string, std::string>>& entries);
+
+/// A .npz archive opened for reading, closed on scope exit. The constructor throws
+/// tg::IoError "what: 'path': ..." when the file is missing, a directory, empty, not a
+/// zip archive, or has two entries with the same name.
+class NpzReader {
+public:
+    NpzReader(const char* what, const std::string& path);
+    ~NpzReader();
+    NpzReader(const NpzReader&) = delete;
+    NpzReader& operator=(const NpzReader&) = delete;
+
+    /// The number of entries.
+    std::size_t size() const;
+    /// The name of entry `index`, empty when it has no readable name.
+    std::optional<std::string> name(std::size_t index) const;
+    /// Reads entry `index` into a value of `shape`, checking its .npy header against
+    /// `shape` and T before a byte of data is read or inflated. Throws NpyFormatError
+    /// saying what is wrong with the entry ("is truncated ..."), or ModelMismatch
+    /// ("<subject> has shape (3,) in the file but (2,) in <holder>") when it holds another
+    /// dtype or shape.
+    template <class T>
+    Array<T> read(std::size_t index, const std::string& subject, const Shape& shape,
+                  const std::string& holder) const;
+
+private:
+    ::zip* archive_ = nullptr;
+};
+
+}  // namespace tg::io::detail

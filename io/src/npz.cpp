@@ -1,0 +1,212 @@
+#include <tapegrad/io/detail/npz.hpp>
+
+#include <tapegrad/error.hpp>
+
+#include <zip.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include <tapegrad/io/detail/npy.hpp>
+
+namespace tg::io::detail {
+namespace {
+
+std::string zip_error_message(int code) {
+    zip_error_t error;
+    zip_error_init_with_code(&error, code);
+    std::string message = zip_error_strerror(&error);
+    zip_error_fini(&error);
+    return message;
+}
+
+/// One entry of an archive opened for reading, closed on scope exit.
+class EntryStream {
+public:
+    EntryStream(zip_t* archive, zip_uint64_t index) : file_(zip_fopen_index(archive, index, 0)) {
+        if (!file_)
+            throw NpyFormatError{std::string("cannot be opened (") + zip_strerror(archive) + ")"};
+    }
+    ~EntryStream() { zip_fclose(file_); }
+    EntryStream(const EntryStream&) = delete;
+    EntryStream& operator=(const EntryStream&) = delete;
+
+    /// Reads up to `n` bytes into `out`; fewer only at the end of the entry. A read error
+    /// (a bad CRC, corrupt deflate data) throws.
+    std::size_t read(char* out, std::size_t n) {
+        std::size_t done = 0;
+        while (done < n) {
+            const zip_int64_t got = zip_fread(file_, out + done, n - done);
+            if (got < 0)
+                throw NpyFormatError{std::string("is corrupted (") + zip_file_strerror(file_) +
+                                     ")"};
+            if (got == 0) break;
+            done += static_cast<std::size_t>(got);
+        }
+        return done;
+    }
+
+private:
+    zip_file_t* file_;
+};
+
+/// An empty zip archive: only the end-of-central-directory record. (libzip removes the
+/// file instead of writing an archive without entries; numpy.load reads this one.)
+void write_empty_archive(const char* what, const std::string& path) {
+    static const char record[22] = {'P', 'K', 5, 6};
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(record, sizeof record);
+    if (!out) fail(what, path, "cannot be written (check the directory exists and is writable)");
+}
+
+}  // namespace
+
+std::string quoted(const std::string& s) { return "'" + s + "'"; }
+
+void fail(const char* what, const std::string& path, const std::string& problem) {
+    throw IoError(std::string(what) + ": " + quoted(path) + ": " + problem);
+}
+
+std::string dtype_name(const std::string& descr) {
+    static const std::map<std::string, std::string> names = {
+        {"f8", "float64"}, {"f4", "float32"}, {"f2", "float16"}, {"i8", "int64"},
+        {"i4", "int32"},   {"i2", "int16"},   {"i1", "int8"},    {"u8", "uint64"},
+        {"u4", "uint32"},  {"u1", "uint8"},   {"b1", "bool"}};
+    const auto it = descr.size() >= 3 ? names.find(descr.substr(1)) : names.end();
+    std::string out = it == names.end() ? "" : it->second + " ";
+    if (descr.size() >= 1 && descr[0] == '>') out += "big-endian ";
+    return out + "(" + quoted(descr) + ")";
+}
+
+void write_npz(const char* what, const std::string& path,
+               const std::vector<std::pair<std::string, std::string>>& entries) {
+    if (entries.empty()) {
+        write_empty_archive(what, path);
+        return;
+    }
+    int code = 0;
+    zip_t* archive = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &code);
+    if (!archive)
+        fail(what, path,
+             "cannot be created (" + zip_error_message(code) +
+                 "); check that the directory exists and is writable");
+    // libzip reads the buffers at zip_close: `entries` lives until then.
+    const auto abandon = [&](const std::string& problem) {
+        const std::string message = problem + " (" + zip_strerror(archive) + ")";
+        zip_discard(archive);  // leaves an existing file as it was
+        fail(what, path, message);
+    };
+    for (const auto& [name, bytes] : entries) {
+        zip_source_t* source = zip_source_buffer(archive, bytes.data(), bytes.size(), 0);
+        if (!source) abandon("cannot buffer entry " + quoted(name));
+        const std::string entry = name + kEntrySuffix;
+        const zip_int64_t index = zip_file_add(archive, entry.c_str(), source, ZIP_FL_ENC_UTF_8);
+        if (index < 0) {
+            zip_source_free(source);
+            abandon("cannot add entry " + quoted(entry));
+        }
+        // Stored, not deflated: numpy.savez writes stored entries too.
+        if (zip_set_file_compression(archive, static_cast<zip_uint64_t>(index), ZIP_CM_STORE, 0) !=
+            0)
+            abandon("cannot set the compression of entry " + quoted(entry));
+    }
+    if (zip_close(archive) != 0) abandon("cannot be written");
+}
+
+NpzReader::NpzReader(const char* what, const std::string& path) {
+    {
+        std::error_code ignored;
+        if (std::filesystem::is_directory(path, ignored))
+            fail(what, path, "is a directory; pass the path of a .npz file");
+        std::ifstream probe(path, std::ios::binary | std::ios::ate);
+        if (!probe) fail(what, path, "cannot be opened (no such file, or not readable)");
+        // libzip would open an empty file as an archive without entries.
+        if (probe.tellg() == std::streampos(0))
+            fail(what, path, "is empty (0 bytes): truncated or not a .npz archive");
+    }
+    int code = 0;
+    archive_ = zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code);
+    if (!archive_) {
+        const std::string why = zip_error_message(code);
+        if (code == ZIP_ER_NOZIP || code == ZIP_ER_INCONS)
+            fail(what, path,
+                 "is truncated or not a .npz archive (" + why +
+                     "); save it again with tg::nn::save or numpy.savez");
+        if (code == ZIP_ER_EXISTS)  // libzip's check of the central directory
+            fail(what, path,
+                 "has two entries with the same name (" + why +
+                     "); save it again with tg::nn::save or numpy.savez");
+        fail(what, path, "cannot be opened as a .npz archive (" + why + ")");
+    }
+}
+
+NpzReader::~NpzReader() {
+    if (archive_) zip_discard(archive_);
+}
+
+std::size_t NpzReader::size() const {
+    return static_cast<std::size_t>(zip_get_num_entries(archive_, 0));
+}
+
+std::optional<std::string> NpzReader::name(std::size_t index) const {
+    const char* raw = zip_get_name(archive_, index, ZIP_FL_ENC_GUESS);
+    if (!raw) return std::nullopt;
+    return std::string(raw);
+}
+
+template <class T>
+Array<T> NpzReader::read(std::size_t index, const std::string& subject, const Shape& shape,
+                         const std::string& holder) const {
+    zip_stat_t stat;
+    zip_stat_init(&stat);
+    if (zip_stat_index(archive_, index, 0, &stat) != 0 || !(stat.valid & ZIP_STAT_SIZE))
+        throw NpyFormatError{std::string("cannot be read (") + zip_strerror(archive_) + ")"};
+    EntryStream in(archive_, index);
+
+    // The preamble (10 bytes, 12 from version 2.0 on), then the rest of the header. A
+    // header is at least 1 byte long, so no data byte is read here.
+    std::string header_bytes(kNpyPreambleMax, '\0');
+    std::size_t have = in.read(header_bytes.data(), kNpyPreambleMin);
+    if (have == kNpyPreambleMin && header_bytes[6] != 1)
+        have += in.read(header_bytes.data() + have, kNpyPreambleMax - kNpyPreambleMin);
+    const std::size_t offset = npy_data_offset(header_bytes.data(), have);
+    header_bytes.resize(offset);
+    if (in.read(header_bytes.data() + have, offset - have) < offset - have)
+        throw NpyFormatError{"is truncated inside its .npy header"};
+    const NpyHeader header = parse_npy_header(header_bytes.data(), header_bytes.size());
+
+    if (!npy_descr_holds<T>(header.descr))
+        throw ModelMismatch{subject + " has dtype " + dtype_name(header.descr) + " in the file but " +
+                            holder + " stores " + dtype_name(npy_descr<T>())};
+    if (Shape(header.shape) != shape)
+        throw ModelMismatch{subject + " has shape " + shape_str(header.shape) + " in the file but " +
+                            shape_str(shape) + " in " + holder};
+    const std::size_t need = header.count() * sizeof(T);
+    const zip_uint64_t declared = stat.size;
+    if (declared != offset + need)
+        throw NpyFormatError{"holds " +
+                             (declared < offset ? "no" : std::to_string(declared - offset)) +
+                             " data bytes where shape " + shape_str(shape) + " needs " +
+                             std::to_string(need) + " (truncated or malformed)"};
+
+    Array<T> value(shape);
+    char* data = reinterpret_cast<char*>(value.data());
+    const std::size_t got = need ? in.read(data, need) : 0;
+    if (got < need)
+        throw NpyFormatError{"is truncated (" + std::to_string(offset + got) + " of " +
+                             std::to_string(declared) + " bytes)"};
+    // One more read at the end makes libzip compare the CRC of everything read.
+    char extra;
+    if (in.read(&extra, 1) > 0)
+        throw NpyFormatError{"holds more bytes than its directory entry says"};
+    decode_npy_data(header, value.data());
+    return value;
+}
+
+template Array<float> NpzReader::read<float>(std::size_t, const std::string&, const Shape&,
+                                             const std::string&) const;
+template Array<double> NpzReader::read<double>(std::size_t, const std::string&, const Shape&,
+                                               const std::string&) const;
+
+}  // namespace tg::io::detail

@@ -1,0 +1,242 @@
+#include <tapegrad/optim/checkpoint.hpp>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <tapegrad/io/detail/npy.hpp>
+#include <tapegrad/io/detail/npz.hpp>
+
+namespace tg::optim {
+namespace {
+
+using io::detail::encode_npy;
+using io::detail::fail;
+using io::detail::kEntrySuffix;
+using io::detail::ModelMismatch;
+using io::detail::NpyFormatError;
+using io::detail::NpzReader;
+using io::detail::quoted;
+
+/// The shortest decimal that reads back as x (0.99, not 0.98999999999999999).
+std::string number(double x) {
+    for (int digits = 1;; ++digits) {
+        std::ostringstream out;
+        out.precision(digits);
+        out << x;
+        if (digits >= 17 || std::strtod(out.str().c_str(), nullptr) == x) return out.str();
+    }
+}
+
+/// What an entry of a state file is, for this optimizer.
+struct Slot {
+    enum Kind { option, lr, weight_decay, initial_lr, params, step, buffer } kind;
+    std::size_t index = 0;   ///< the option, the group or the parameter
+    std::size_t buffer_index = 0;  ///< which of buffer_names(), for Kind::buffer
+};
+
+std::string group_entry(std::size_t g, const char* field) {
+    return "param_groups." + std::to_string(g) + "." + field;
+}
+
+std::string state_entry(std::size_t k, const std::string& field) {
+    return "state." + std::to_string(k) + "." + field;
+}
+
+/// Every entry name a state file of `optimizer` may hold.
+template <class T>
+std::map<std::string, Slot> entries_of(const Optimizer<T>& optimizer) {
+    std::map<std::string, Slot> slots;
+    const auto options = optimizer.hyper_parameters();
+    for (std::size_t i = 0; i < options.size(); ++i)
+        slots["options." + options[i].first] = {Slot::option, i};
+    for (std::size_t g = 0; g < optimizer.param_groups().size(); ++g) {
+        slots[group_entry(g, "lr")] = {Slot::lr, g};
+        slots[group_entry(g, "weight_decay")] = {Slot::weight_decay, g};
+        slots[group_entry(g, "initial_lr")] = {Slot::initial_lr, g};
+        slots[group_entry(g, "params")] = {Slot::params, g};
+    }
+    const auto buffers = optimizer.buffer_names();
+    for (std::size_t k = 0; k < optimizer.parameters().size(); ++k) {
+        slots[state_entry(k, "step")] = {Slot::step, k};
+        for (std::size_t b = 0; b < buffers.size(); ++b)
+            slots[state_entry(k, buffers[b])] = {Slot::buffer, k, b};
+    }
+    return slots;
+}
+
+}  // namespace
+
+template <class T>
+void save(const Optimizer<T>& optimizer, const std::string& path) {
+    std::vector<std::pair<std::string, std::string>> entries;
+    const auto scalar = [&](const std::string& name, double value) {
+        entries.emplace_back(name, encode_npy<double>({}, &value));
+    };
+    for (const auto& [name, value] : optimizer.hyper_parameters()) scalar("options." + name, value);
+    const auto& groups = optimizer.param_groups();
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+        scalar(group_entry(g, "lr"), groups[g].learning_rate);
+        scalar(group_entry(g, "weight_decay"), groups[g].weight_decay);
+        if (groups[g].initial_learning_rate)
+            scalar(group_entry(g, "initial_lr"), *groups[g].initial_learning_rate);
+        std::vector<double> indices;
+        for (std::size_t k = 0; k < groups[g].count; ++k)
+            indices.push_back(static_cast<double>(groups[g].first + k));
+        entries.emplace_back(group_entry(g, "params"),
+                             encode_npy<double>({indices.size()}, indices.data()));
+    }
+    const auto buffers = optimizer.buffer_names();
+    for (std::size_t k = 0; k < optimizer.parameters().size(); ++k) {
+        const auto& state = optimizer.state(k);
+        if (state.step == 0) continue;
+        scalar(state_entry(k, "step"), static_cast<double>(state.step));
+        for (std::size_t b = 0; b < buffers.size(); ++b) {
+            const Array<T>& buffer = state.buffers[b];
+            entries.emplace_back(state_entry(k, buffers[b]),
+                                 encode_npy<T>(Shape(buffer.shape()), buffer.data()));
+        }
+    }
+    io::detail::write_npz("save", path, entries);
+}
+
+template <class T>
+void load(Optimizer<T>& optimizer, const std::string& path) {
+    const NpzReader archive("load", path);
+    const std::string who = optimizer.name();
+    const std::string holder = "the optimizer";
+    const std::map<std::string, Slot> slots = entries_of(optimizer);
+    const auto options = optimizer.hyper_parameters();
+    const auto buffers = optimizer.buffer_names();
+    const auto& parameters = optimizer.parameters();
+
+    // Which entries the file has: names only, nothing read yet.
+    std::vector<std::string> problems;
+    std::map<std::string, std::size_t> found;  // name -> entry index
+    for (std::size_t i = 0; i < archive.size(); ++i) {
+        const std::optional<std::string> entry = archive.name(i);
+        if (!entry) {
+            problems.push_back("entry #" + std::to_string(i) + " has no readable name");
+            continue;
+        }
+        const std::size_t suffix = std::strlen(kEntrySuffix);
+        const bool is_npy = entry->size() > suffix &&
+                            entry->compare(entry->size() - suffix, suffix, kEntrySuffix) == 0;
+        const std::string name = is_npy ? entry->substr(0, entry->size() - suffix) : *entry;
+        if (!is_npy || !slots.count(name)) {
+            problems.push_back("the file has an entry " + quoted(*entry) + " that the state of this " +
+                               who + " (parameters: " + std::to_string(parameters.size()) +
+                               ", groups: " + std::to_string(optimizer.param_groups().size()) +
+                               ") does not have");
+            continue;
+        }
+        if (!found.emplace(name, i).second)
+            problems.push_back("the file has entry " + quoted(*entry) + " twice");
+    }
+    const auto require = [&](const std::string& name, const std::string& why) {
+        if (!found.count(name))
+            problems.push_back("entry " + quoted(name + kEntrySuffix) + " is missing (" + why + ")");
+    };
+    for (const auto& [name, value] : options) require("options." + name, who + "'s option");
+    for (std::size_t g = 0; g < optimizer.param_groups().size(); ++g) {
+        require(group_entry(g, "lr"), "group " + std::to_string(g) + "'s learning rate");
+        require(group_entry(g, "weight_decay"), "group " + std::to_string(g) + "'s weight decay");
+        require(group_entry(g, "params"), "group " + std::to_string(g) + "'s parameters");
+    }
+    for (std::size_t k = 0; k < parameters.size(); ++k) {
+        bool any = found.count(state_entry(k, "step")) > 0;
+        for (const std::string& b : buffers) any = any || found.count(state_entry(k, b)) > 0;
+        if (!any) continue;  // parameter k has no state
+        const std::string why = "the file has state for parameter " + std::to_string(k);
+        require(state_entry(k, "step"), why);
+        for (const std::string& b : buffers) require(state_entry(k, b), why);
+    }
+
+    // Read and check every entry found; change nothing until all of it is right.
+    std::vector<GroupSettings> groups = optimizer.param_groups();
+    std::vector<typename Optimizer<T>::ParameterState> states(parameters.size());
+    for (auto& state : states) state.buffers.resize(buffers.size());
+    for (const auto& [name, index] : found) {
+        const Slot slot = slots.at(name);
+        const std::string subject = "entry " + quoted(name);
+        const auto bad = [&](const std::string& problem) {
+            problems.push_back(subject + " " + problem);
+        };
+        try {
+            if (slot.kind == Slot::buffer) {
+                states[slot.index].buffers[slot.buffer_index] =
+                    archive.read<T>(index, subject, parameters[slot.index].shape(), holder);
+                continue;
+            }
+            if (slot.kind == Slot::params) {
+                const GroupSettings& group = groups[slot.index];
+                const Array<double> indices =
+                    archive.read<double>(index, subject, Shape{group.count}, holder);
+                for (std::size_t j = 0; j < group.count; ++j)
+                    if (indices(j) != static_cast<double>(group.first + j)) {
+                        bad("lists other parameters than group " + std::to_string(slot.index) +
+                            " of the optimizer (parameters " + std::to_string(group.first) +
+                            " to " + std::to_string(group.first + group.count - 1) + ")");
+                        break;
+                    }
+                continue;
+            }
+            const double value = archive.read<double>(index, subject, Shape{}, holder).data()[0];
+            switch (slot.kind) {
+            case Slot::option:
+                if (!(value == options[slot.index].second))
+                    bad("holds " + number(value) + " but this " + who + " has " +
+                        options[slot.index].first + " = " + number(options[slot.index].second));
+                break;
+            case Slot::lr:
+            case Slot::initial_lr:
+            case Slot::weight_decay:
+                if (!(value >= 0) || !std::isfinite(value)) {
+                    bad("holds " + number(value) + ", not a finite number >= 0");
+                    break;
+                }
+                if (slot.kind == Slot::lr) groups[slot.index].learning_rate = value;
+                if (slot.kind == Slot::initial_lr) groups[slot.index].initial_learning_rate = value;
+                if (slot.kind == Slot::weight_decay) groups[slot.index].weight_decay = value;
+                break;
+            case Slot::step:
+                // An integer from 1 to 2⁵³, where every integer is a double.
+                if (!(value >= 1 && value <= 9007199254740992.0) || value != std::floor(value)) {
+                    bad("holds " + number(value) + ", not a step count (an integer >= 1)");
+                    break;
+                }
+                states[slot.index].step = static_cast<std::uint64_t>(value);
+                break;
+            default:
+                break;
+            }
+        } catch (const NpyFormatError& e) {
+            problems.push_back("entry " + quoted(name + kEntrySuffix) + " " + e.problem);
+        } catch (const ModelMismatch& e) {
+            problems.push_back(e.problem);
+        }
+    }
+    if (!problems.empty()) {
+        std::string message;
+        for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
+        fail("load", path,
+             message + ". Nothing was loaded; the file must hold the state of an optimizer of "
+                       "this kind (" + who +
+                 ") with the same options over parameters of the same shapes in the same "
+                 "groups, as tg::optim::save writes it");
+    }
+    for (auto& state : states)
+        if (state.step == 0) state.buffers.clear();
+    optimizer.restore(std::move(states), groups);
+}
+
+#define TG_OPTIM_CHECKPOINT_INSTANTIATE(T)                          \
+    template void save<T>(const Optimizer<T>&, const std::string&); \
+    template void load<T>(Optimizer<T>&, const std::string&);
+TG_OPTIM_CHECKPOINT_INSTANTIATE(float)
+TG_OPTIM_CHECKPOINT_INSTANTIATE(double)
+
+}  // namespace tg::optim
