@@ -14,6 +14,7 @@
 #   make fuzz      build the checkpoint fuzzers with clang into build-fuzz/ and run them
 #   make format    clang-format every C++ file in place
 #   make docs      the API reference of the public headers (Doxygen) in build/docs/html
+#   make check-docs  check that every path the docs cite exists and the README's tables match the headers
 #   make clean     remove build/
 #
 # Variables: BUILD_DIR (build), BUILD_TYPE (Release), JOBS (nproc), PREFIX (/usr/local),
@@ -44,7 +45,7 @@ FUZZ_SECONDS ?= 60
 FORMAT_DIRS := core io ops optim reference nn distributed tests examples benchmarks include fuzz
 
 .DEFAULT_GOAL := help
-.PHONY: help deps configure build demo digits sequence tiny_transformer test install format bench clean sanitize tsan fuzz docs
+.PHONY: help deps configure build demo digits sequence tiny_transformer test install format bench clean sanitize tsan fuzz docs check-docs
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -176,6 +177,11 @@ docs:
 	@mkdir -p $(BUILD_DIR)/docs
 	( cat docs/Doxyfile; echo "OUTPUT_DIRECTORY = $(BUILD_DIR)/docs" ) | doxygen -
 	@echo "make docs: open $(BUILD_DIR)/docs/html/index.html"
+
+# The prose against the code: every path a doc or comment cites exists, the README's op
+# and layer tables match the headers (scripts/check-docs.sh). Needs only python3.
+check-docs:
+	@scripts/check-docs.sh
 
 clean:
 	rm -rf $(BUILD_DIR)

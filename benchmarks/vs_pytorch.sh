@@ -8,7 +8,7 @@
 # tapegrad: one_thread is tape.backward on the calling thread; two_threads is
 # tg::nn::DataParallel with 2 workers and every batch split; auto is DataParallel's own
 # rule (its "workers" counter). PyTorch: torch.set_num_threads(1 or 2), Debian's
-# python3-torch 1.13. One OpenBLAS thread for both (MEASURED.md: a second one only adds
+# python3-torch 1.13. One OpenBLAS thread for both (docs/notes.md: a second one only adds
 # noise on these sizes). Run it on a quiet machine: the table in benchmarks/README.md
 # came from it.
 set -euo pipefail

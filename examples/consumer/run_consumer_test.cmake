@@ -1,7 +1,9 @@
 # Builds and runs the consumer project against tapegrad found through find_package.
 # Run by ctest (see examples/CMakeLists.txt) as
 #   cmake -DVARIANT=install|build_tree -DTAPEGRAD_BUILD_DIR=... -DCONSUMER_SOURCE_DIR=...
-#         -DWORK_DIR=... [-DGENERATOR=...] [-DCXX_COMPILER=...] [-DBUILD_TYPE=...] -P this-file
+#         -DWORK_DIR=... [-DGENERATOR=...] [-DCXX_COMPILER=...] [-DBUILD_TYPE=...]
+#         [-DWITH_DISTRIBUTED=ON] -P this-file
+#   WITH_DISTRIBUTED: also find the component `distributed` and run consumer_distributed
 #   install:    cmake --install the tapegrad build into WORK_DIR/prefix, then configure
 #               the consumer with CMAKE_PREFIX_PATH=WORK_DIR/prefix
 #   build_tree: configure the consumer with tapegrad_DIR=TAPEGRAD_BUILD_DIR
@@ -33,6 +35,9 @@ endif()
 if(CXX_COMPILER)
   list(APPEND configure_args -DCMAKE_CXX_COMPILER=${CXX_COMPILER})
 endif()
+if(WITH_DISTRIBUTED)
+  list(APPEND configure_args -DCONSUMER_DISTRIBUTED=ON)
+endif()
 
 if(VARIANT STREQUAL "install")
   run("${CMAKE_COMMAND}" --install "${TAPEGRAD_BUILD_DIR}" --prefix "${WORK_DIR}/prefix")
@@ -62,3 +67,9 @@ endif()
 message(STATUS "consumer test: tapegrad_DIR = ${found_dir}")
 run("${CMAKE_COMMAND}" --build "${WORK_DIR}/build")
 run("${WORK_DIR}/build/consumer")
+if(WITH_DISTRIBUTED)
+  # One MPI process without mpirun (a singleton); Open MPI refuses root unless told.
+  set(ENV{OMPI_ALLOW_RUN_AS_ROOT} 1)
+  set(ENV{OMPI_ALLOW_RUN_AS_ROOT_CONFIRM} 1)
+  run("${WORK_DIR}/build/consumer_distributed")
+endif()

@@ -4,8 +4,8 @@
 // tg::optim and tg::nn (DataParallel included). Not here: <tapegrad/distributed.hpp>
 // (MPI; the target tapegrad::distributed, package component `distributed`) and the
 // tg::detail / tg::io::detail headers, which are for tapegrad's own code.
-// tests/core/public_headers_test.cmake checks that every other public header is reachable
-// from this one.
+// tests/public_headers.cmake (ctest public_headers_reachable) checks that every other
+// public header is reachable from this one.
 
 #include <tapegrad/array.hpp>
 #include <tapegrad/broadcast.hpp>

@@ -197,8 +197,9 @@ std::string GRUCell<T>::describe() const {
 
 // ---- over sequences --------------------------------------------------------------------
 //
-// Layer by layer: the whole sequence's input projection x W_ihᵀ + b_ih in one GEMM, then
-// the steps; the layer's outputs (N, L, H) are the next layer's input.
+// Layer by layer: the first layer's input split into its steps (steps_of), each step's
+// input projection x_t W_ihᵀ + b_ih on its own (see steps_of for why not one GEMM), then
+// the recurrence; a layer's outputs, one per step, are the next layer's inputs.
 
 template <class T>
 LSTM<T>::LSTM(std::size_t input_size, std::size_t hidden_size, Rng& rng, std::size_t num_layers,

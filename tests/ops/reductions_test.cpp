@@ -1,5 +1,5 @@
 // min, argmax / argmin, logsumexp, var / std, prod, cumsum and norm
-// (<tapegrad/ops/reductions.hpp>): values against plain loops, gradcheck and gradgradcheck,
+// (<tapegrad/ops/reduce.hpp>): values against plain loops, gradcheck and gradgradcheck,
 // zeros in prod, stability of logsumexp, and the errors.
 
 #include "op_test_util.hpp"

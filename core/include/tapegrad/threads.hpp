@@ -6,7 +6,7 @@
 // OpenBLAS runs one thread per GEMM unless the user asks otherwise (the environment
 // variables OPENBLAS_NUM_THREADS / OMP_NUM_THREADS, or tg::set_blas_threads): a second
 // OpenBLAS thread made a small LSTM step 50 % slower (3.8 vs 2.5 ms) and gave nothing on
-// the blog network's skinny GEMMs (MEASURED.md). Cores pay through tg::nn::DataParallel,
+// the blog network's skinny GEMMs (docs/notes.md, "OpenBLAS threads"). Cores pay through tg::nn::DataParallel,
 // which splits a batch between workers that each run the whole model.
 
 namespace tg {

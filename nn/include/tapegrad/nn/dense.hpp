@@ -31,7 +31,8 @@ public:
     /// Takes the given weight (out, in); no bias.
     explicit Dense(const Array<T>& weight);
 
-    /// x Wᵀ + b for x of shape (N, in), through tg::linear (x Wᵀ without a bias).
+    /// x Wᵀ + b for x of shape (…, in) (any leading axes, as torch.nn.Linear), through
+    /// tg::linear (x Wᵀ without a bias).
     Tensor<T> forward(const Tensor<T>& x) override;
     /// "Dense(in=3, out=2)" (", bias=false" without a bias).
     std::string describe() const override;
