@@ -53,6 +53,8 @@ int size();
 template <class T>
 void broadcast_parameters(const nn::Module<T>& model);
 
+/// How allreduce_gradients combines the ranks' gradients: their sum, or their average
+/// (the sum divided by size()).
 enum class Reduce { sum, average };
 
 /// Replaces every parameter's grad() by its sum or average over the ranks: one
