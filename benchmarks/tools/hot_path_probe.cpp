@@ -6,9 +6,13 @@
 // against two commits' static libraries with the same flags, to compare them
 // (benchmarks/README.md, "Threads"):
 //     g++ -O3 -DNDEBUG -march=native -DXTENSOR_USE_XSIMD -std=c++17 -I$T/include \
-//         -I$T/lib/include -I$T/ops/include -I$T/nn/include hot_path_probe.cpp \
-//         $T/build/nn/libtapegrad_nn.a $T/build/ops/libtapegrad_ops.a \
-//         $T/build/lib/libtapegrad_core.a -lopenblas -lzip -lgomp -lpthread
+//         -I$T/core/include -I$T/io/include -I$T/ops/include -I$T/optim/include \
+//         -I$T/reference/include -I$T/nn/include hot_path_probe.cpp \
+//         $T/build/nn/libtapegrad_nn.a $T/build/optim/libtapegrad_optim.a \
+//         $T/build/reference/libtapegrad_reference.a $T/build/io/libtapegrad_io.a \
+//         $T/build/ops/libtapegrad_ops.a $T/build/core/libtapegrad_core.a \
+//         -lopenblas -lzip -lgomp -lpthread
+//     (before the parts were split, core/ was lib/ and nn held optim and io)
 #include <tapegrad/tapegrad.hpp>
 #include <chrono>
 #include <ctime>
