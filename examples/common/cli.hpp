@@ -66,7 +66,7 @@ inline CLI::Validator whole_number(std::uint64_t lo, std::uint64_t hi) {
             }
             return "'" + text + "' is not a whole number from " + range;
         },
-        "INT in " + range);
+        "INT in [" + std::to_string(lo) + " - " + std::to_string(hi) + "]");
 }
 
 /// Parses argv into the options `app` binds. Returns the exit status when the program

@@ -64,8 +64,7 @@ int run_main(const char* program, Body&& body) {
 /// step 17"), `advice` which flags to lower.
 inline void stop_if_diverged(double loss, const std::string& where, const std::string& advice) {
     if (std::isfinite(loss)) return;
-    char value[32];
-    std::snprintf(value, sizeof value, "%g", loss);
+    const char* value = std::isnan(loss) ? "nan" : loss > 0 ? "inf" : "-inf";  // not "-nan"
     throw std::runtime_error("the training loss became " + std::string(value) + " " + where +
                              ": the run diverged; " + advice);
 }

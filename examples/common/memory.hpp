@@ -38,9 +38,14 @@ inline double proc_kib(const char* file, const std::string& key) {
     return -1;
 }
 
+/// "3.2 GiB", or "41 MiB" below 1 GiB.
 inline std::string gib(double bytes) {
     char text[32];
-    std::snprintf(text, sizeof text, "%.1f GiB", bytes / (1024.0 * 1024.0 * 1024.0));
+    const double mib = bytes / (1024.0 * 1024.0);
+    if (mib < 1024)
+        std::snprintf(text, sizeof text, "%.0f MiB", mib);
+    else
+        std::snprintf(text, sizeof text, "%.1f GiB", mib / 1024);
     return text;
 }
 
