@@ -14,8 +14,9 @@
 #
 # A row: `example | exit status | message | arguments`. The arguments are split like a
 # shell command line; @WORK@ in them is WORK, which this script first fills with the
-# files the rows name (see "Fixtures" below). Rows run in WORK/run, so an example's
-# default output folder lands there.
+# files the rows name (see "Fixtures" below); `ulimit -f N` before them limits the files
+# the example writes to N KiB. Rows run in WORK/run, so an example's default output
+# folder lands there.
 
 cmake_minimum_required(VERSION 3.16)  # policies: "@WORK@" is text, not a variable
 
@@ -65,11 +66,6 @@ file(WRITE "${WORK}/garbage_epoch/epoch.txt" "garbage\n")
 file(WRITE "${WORK}/empty_epoch/epoch.txt" "")
 file(WRITE "${WORK}/late_epoch/epoch.txt" "50\n")
 
-if(MEMORY_KIB GREATER 0)
-  set(launcher /bin/sh -c "ulimit -v ${MEMORY_KIB} && exec \"$0\" \"$@\"")
-else()
-  set(launcher "")
-endif()
 
 file(STRINGS "${TABLE}" rows)
 set(failures 0)
@@ -86,12 +82,22 @@ foreach(row IN LISTS rows)
   string(STRIP "${CMAKE_MATCH_2}" expected_exit)
   string(STRIP "${CMAKE_MATCH_3}" expected_message)
   string(STRIP "${CMAKE_MATCH_4}" args)
+  # `ulimit -f N` before the arguments: files limited to N KiB, SIGXFSZ ignored, so a
+  # write fails (EFBIG) as on a full disk.
+  set(limits "")
+  if(MEMORY_KIB GREATER 0)
+    set(limits "ulimit -v ${MEMORY_KIB} && ")
+  endif()
+  if(args MATCHES "^ulimit -f ([0-9]+) (.*)$")
+    string(APPEND limits "trap '' XFSZ && ulimit -f ${CMAKE_MATCH_1} && ")
+    set(args "${CMAKE_MATCH_2}")
+  endif()
   string(REPLACE "@WORK@" "${WORK}" args "${args}")
   string(REPLACE "@WORK@" "${WORK}" expected_message "${expected_message}")
   separate_arguments(arg_list UNIX_COMMAND "${args}")
   math(EXPR count "${count} + 1")
 
-  execute_process(COMMAND ${launcher} "${BIN_DIR}/${example}" ${arg_list}
+  execute_process(COMMAND /bin/sh -c "${limits}exec \"$0\" \"$@\"" "${BIN_DIR}/${example}" ${arg_list}
     WORKING_DIRECTORY "${WORK}/run"
     TIMEOUT ${ROW_TIMEOUT}
     RESULT_VARIABLE status
