@@ -142,8 +142,8 @@ void check_memory(const Options& o, std::size_t images, std::size_t train, std::
     const double per_image = 48.0 * 1024 * double(sizeof(T)) / 4;
     const double bytes =
         2048.0 * double(images) + per_image * double(std::min(o.batch_size, train) + test);
-    examples::check_memory(bytes, "--batch-size " + std::to_string(o.batch_size) + " with " +
-                                      std::to_string(images) + " images from " + o.data);
+    examples::check_memory(bytes, "--batch-size " + std::to_string(o.batch_size) + " and the " +
+                                      std::to_string(images) + " images of --data " + o.data);
 }
 
 /// Peak resident memory of the process so far, in MiB (Linux reports ru_maxrss in KiB).
