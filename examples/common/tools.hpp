@@ -4,10 +4,17 @@
 //
 // Header-only and free of tapegrad, so every example stays one program a reader can follow.
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 
@@ -24,6 +31,34 @@ inline bool make_output_dir(const std::filesystem::path& dir) {
         return false;
     }
     return true;
+}
+
+/// Before a run: creates the output folder `dir` (given by `flag`), proves a file can be
+/// created in it (one is written and removed), and that none of `files`, the names the
+/// run will write there, is a folder. Throws std::runtime_error with one line naming the
+/// flag otherwise, so a run that could not save its result fails at its start, not after
+/// the training.
+inline void check_output_dir(const std::string& flag, const std::filesystem::path& dir,
+                             std::initializer_list<const char*> files) {
+    const std::string where = flag + " " + dir.string();
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec || !std::filesystem::is_directory(dir))
+        throw std::runtime_error(where + ": cannot create the folder (" +
+                                 (ec ? ec.message() : std::string("a file is in the way")) + ")");
+    const std::filesystem::path probe = dir / (".write-test-" + std::to_string(getpid()));
+    const int fd = open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        throw std::runtime_error(where + ": cannot write a file there (" + std::strerror(errno) +
+                                 ")");
+    close(fd);
+    std::filesystem::remove(probe, ec);
+    for (const char* name : files)
+        if (std::filesystem::is_directory(dir / name, ec))
+            throw std::runtime_error(where + ": " + (dir / name).string() +
+                                     " is a folder, so the run could not write it; remove it "
+                                     "or choose another " +
+                                     flag);
 }
 
 /// Writes `text` to `path`; false (after a one-line message) when it cannot.

@@ -19,6 +19,7 @@
 #include <tapegrad/tape.hpp>
 
 #include "../common/cli.hpp"
+#include "../common/fail.hpp"
 #include "../common/tools.hpp"
 
 #include <chrono>
@@ -28,6 +29,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 #include <xtensor/xarray.hpp>
@@ -184,23 +186,9 @@ plot 'boundary.dat' using 1:2:3 with image notitle, \
     return true;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    int steps = 1500;
-    std::uint64_t seed = 3;
-    std::string out = "custom_model-out";
-    bool check = false;
-    CLI::App app("Classifies two interleaved spirals with a network built from raw ops and "
-                 "Adam written by hand; draws the decision boundary with gnuplot.",
-                 "custom_model");
-    app.option_defaults()->always_capture_default();
-    app.add_option("--steps", steps, "full-batch Adam steps")->check(CLI::Range(1, 100000000));
-    app.add_option("--seed", seed, "seeds the data and the weights");
-    app.add_option("--out", out, "where the CSV files and the picture go");
-    app.add_flag("--check", check, "exit 1 unless the held-out accuracy is at least 0.9");
-    if (const auto status = examples::parse_command_line(app, argc, argv)) return *status;
-
+/// Trains, evaluates and draws; returns the exit status.
+int run(int steps, std::uint64_t seed, const std::string& out, bool check) {
+    examples::check_output_dir("--out", out, {"boundary.dat", "points.dat"});
     tg::nn::Rng rng(seed);
     const std::size_t per_class = 200, hidden = 64;
     const double turns = 1.5, noise = 0.04, lr = 0.01;
@@ -238,11 +226,33 @@ int main(int argc, char** argv) {
     std::printf("test accuracy %.3f on %zu held-out points (%d steps in %.2f s)\n", test_acc,
                 test.labels.size(), steps, seconds);
 
-    if (examples::make_output_dir(out)) write_plot(out, net, test, test_acc);
+    if (!write_plot(out, net, test, test_acc)) return 1;
 
-    if (check && test_acc < 0.9) {
+    if (check && !(test_acc >= 0.9)) {
         std::fprintf(stderr, "custom_model --check: test accuracy %.3f is below 0.9\n", test_acc);
         return 1;
     }
     return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int steps = 1500;
+    std::uint64_t seed = 3;
+    std::string out = "custom_model-out";
+    bool check = false;
+    CLI::App app(
+        "Classifies two interleaved spirals with a network built from raw ops and "
+        "Adam written by hand; draws the decision boundary with gnuplot.",
+        "custom_model");
+    app.option_defaults()->always_capture_default();
+    app.add_option("--steps", steps, "full-batch Adam steps")
+        ->check(examples::whole_number(1, 100000000));
+    app.add_option("--seed", seed, "seeds the data and the weights")
+        ->check(examples::whole_number(0, std::numeric_limits<std::uint64_t>::max()));
+    app.add_option("--out", out, "where the CSV files and the picture go");
+    app.add_flag("--check", check, "exit 1 unless the held-out accuracy is at least 0.9");
+    if (const auto status = examples::parse_command_line(app, argc, argv)) return *status;
+    return examples::run_main("custom_model", [&] { return run(steps, seed, out, check); });
 }

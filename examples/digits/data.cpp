@@ -70,6 +70,7 @@ Dataset load(const std::filesystem::path& path, std::size_t limit) {
                        ? "not found: install Debian's python3-sklearn (apt-get install "
                          "python3-sklearn), which ships it, or pass --data PATH"
                        : "not found");
+    if (std::filesystem::is_directory(path)) fail(path, "is a folder, not a file");
     std::unique_ptr<gzFile_s, int (*)(gzFile)> file(gzopen(path.c_str(), "rb"), gzclose);
     if (!file) fail(path, "cannot be opened");
     Dataset data;

@@ -13,6 +13,9 @@
 //
 // The data come from Debian's python3-sklearn (digits.csv.gz), read with zlib; --data
 // names another copy.
+//
+// Bad input fails cleanly (common/fail.hpp): a bad flag exits 2, a file that cannot be
+// read or written, or a loss that stops being finite, exits 1, with one line on stderr.
 
 #include <sys/resource.h>
 
@@ -20,6 +23,8 @@
 #include <xtensor/xnpy.hpp>
 
 #include "../common/cli.hpp"
+#include "../common/fail.hpp"
+#include "../common/memory.hpp"
 #include "../common/tools.hpp"
 #include "data.hpp"
 #include "model.hpp"
@@ -27,8 +32,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -54,6 +61,14 @@ struct Options {
 
 /// Steps that --side-by-side records.
 constexpr std::size_t kSideBySideSteps = 10;
+
+/// The fewest images a run takes (--limit, or the lines of --data): 10 hold out 2 test
+/// images (the split's 360 / 1797), so there is an accuracy to measure.
+constexpr std::size_t kMinImages = 10;
+
+/// What the files in the output folder are called (check_output_dir proves they can be
+/// written before the run starts).
+constexpr const char* kCheckpointFiles[] = {"digits.npz", "optimizer.npz", "epoch.txt"};
 
 /// "%.17g": a double written so that reading it back gives the same double.
 std::string exact(double v) {
@@ -82,17 +97,53 @@ std::vector<int> predictions(nn::Module<T>& model, const tg::Tensor<T>& x) {
     return std::vector<int>(classes.value().begin(), classes.value().end());
 }
 
+/// The fraction of right predictions; NaN when there are no labels (so --check fails).
 double accuracy(const std::vector<int>& predicted, const std::vector<int>& labels) {
+    if (labels.empty()) return std::numeric_limits<double>::quiet_NaN();
     std::size_t right = 0;
     for (std::size_t i = 0; i < labels.size(); ++i) right += predicted[i] == labels[i];
     return double(right) / double(labels.size());
 }
 
-/// The epoch count saved beside the checkpoint (0 when there is none).
-long saved_epoch(const std::filesystem::path& dir) {
-    std::ifstream in(dir / "epoch.txt");
+/// The epoch count saved beside the checkpoint: 0 when there is no epoch.txt. Throws
+/// when the file holds anything but a count from 1 to `epochs` (a corrupt checkpoint is
+/// not a fresh start).
+long saved_epoch(const std::filesystem::path& dir, long epochs) {
+    const std::filesystem::path path = dir / "epoch.txt";
+    if (!std::filesystem::exists(path)) return 0;
+    std::ifstream in(path);
+    std::string text;
+    std::getline(in, text);
+    std::size_t used = 0;
     long epoch = 0;
-    return in >> epoch ? epoch : 0;
+    try {
+        epoch = std::stol(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != text.size() || epoch < 1)
+        throw std::runtime_error("--resume: " + path.string() + " holds '" + text.substr(0, 40) +
+                                 "', not an epoch count: the checkpoint is damaged; delete " +
+                                 dir.string() + " to start over");
+    if (epoch > epochs)
+        throw examples::UsageError("--resume: the checkpoint in " + dir.string() +
+                                   " is after epoch " + std::to_string(epoch) + ", past --epochs " +
+                                   std::to_string(epochs));
+    return epoch;
+}
+
+/// Throws UsageError when the run cannot fit in memory: per image of a training batch or
+/// of the test set (evaluated in one pass) about 48 KiB in float (42 KiB measured: peak
+/// resident memory of `--batch-size 100000`, an epoch in one batch, less that of
+/// `--batch-size 32`), twice that in double; 2 KiB per image read (its pixels in double,
+/// the split's copy, the tensors).
+template <class T>
+void check_memory(const Options& o, std::size_t images, std::size_t train, std::size_t test) {
+    const double per_image = 48.0 * 1024 * double(sizeof(T)) / 4;
+    const double bytes =
+        2048.0 * double(images) + per_image * double(std::min(o.batch_size, train) + test);
+    examples::check_memory(bytes, "--batch-size " + std::to_string(o.batch_size) + " and the " +
+                                      std::to_string(images) + " images of --data " + o.data);
 }
 
 /// Peak resident memory of the process so far, in MiB (Linux reports ru_maxrss in KiB).
@@ -169,8 +220,15 @@ int run(const Options& o, const digits::Dataset& all) {
     using Tensor = tg::Tensor<T>;
     const bool side_by_side = !o.side_by_side.empty();
     const std::filesystem::path dir = side_by_side ? o.side_by_side : o.out;
-    if (!examples::make_output_dir(dir)) return 2;
     const std::size_t test_size = all.size() * 360 / 1797;
+    check_memory<T>(o, all.size(), all.size() - test_size, test_size);
+    if (side_by_side)
+        examples::check_output_dir("--side-by-side", dir,
+                                   {"init.npz", "losses.txt", "lrs.txt", "config.txt"});
+    else
+        examples::check_output_dir(
+            "--out", dir,
+            {kCheckpointFiles[0], kCheckpointFiles[1], kCheckpointFiles[2], "history.csv"});
     const digits::Split split = digits::split(all.size(), test_size, o.seed);
     const digits::Dataset train = digits::subset(all, split.train),
                           test = digits::subset(all, split.test);
@@ -188,9 +246,9 @@ int run(const Options& o, const digits::Dataset& all) {
     tg::optim::AdamW<T> optimizer(model.parameters(), T(o.lr), adamw);
     tg::optim::CosineAnnealingLR<T> schedule(optimizer, o.epochs);
     long first_epoch = 0;
-    if (o.resume && (first_epoch = saved_epoch(dir)) > 0) {
-        nn::load(model, (dir / "digits.npz").string());
-        tg::optim::load(optimizer, (dir / "optimizer.npz").string());
+    if (o.resume && (first_epoch = saved_epoch(dir, o.epochs)) > 0) {
+        nn::load(model, (dir / kCheckpointFiles[0]).string());
+        tg::optim::load(optimizer, (dir / kCheckpointFiles[1]).string());
         schedule.set_last_epoch(first_epoch);
         std::printf("resumed after epoch %ld\n", first_epoch);
     }
@@ -212,6 +270,8 @@ int run(const Options& o, const digits::Dataset& all) {
         for (const nn::Batch<T>& b : batches) {
             if (record) record->batch(b);
             const Tensor loss = nn::cross_entropy(model(b.x), b.y);
+            examples::stop_if_diverged(double(loss.item()), "in epoch " + std::to_string(epoch + 1),
+                                       "try a smaller --lr or --weight-decay");
             tape.backward(loss);
             optimizer.step();
             optimizer.zero_grad();
@@ -229,9 +289,10 @@ int run(const Options& o, const digits::Dataset& all) {
         history.push_back({epoch + 1, loss_sum / double(seen), acc, lr});
         std::fprintf(stderr, "epoch %3ld/%ld  loss %.4f  test accuracy %5.1f %%  lr %.2e\n",
                      epoch + 1, o.epochs, loss_sum / double(seen), 100 * acc, lr);
-        nn::save(model, (dir / "digits.npz").string());
-        tg::optim::save(optimizer, (dir / "optimizer.npz").string());
-        examples::write_text(dir / "epoch.txt", std::to_string(epoch + 1) + "\n");
+        nn::save(model, (dir / kCheckpointFiles[0]).string());
+        tg::optim::save(optimizer, (dir / kCheckpointFiles[1]).string());
+        if (!examples::write_text(dir / kCheckpointFiles[2], std::to_string(epoch + 1) + "\n"))
+            return 1;
     }
     if (record) {
         if (!record->finish(o, adamw, batches.size())) return 1;
@@ -256,11 +317,11 @@ int run(const Options& o, const digits::Dataset& all) {
     }
     std::printf("peak resident memory %.1f MiB (getrusage ru_maxrss)\n", peak_rss_mib());
     if (o.check_loss &&
-        (history.size() < 2 || history.back().train_loss >= 0.5 * history.front().train_loss)) {
+        (history.size() < 2 || !(history.back().train_loss < 0.5 * history.front().train_loss))) {
         std::fprintf(stderr, "digits: the training loss did not fall to half its first value\n");
         return 1;
     }
-    if (o.check && acc < 0.97) {
+    if (o.check && !(acc >= 0.97)) {  // NaN (no test image) fails too
         std::fprintf(stderr, "digits: test accuracy %.2f %% is below 97 %%\n", 100 * acc);
         return 1;
     }
@@ -277,13 +338,18 @@ int main(int argc, char** argv) {
     app.add_option("--data", o.data, "digits.csv.gz (Debian's python3-sklearn ships it)");
     app.add_option("--out", o.out, "where the checkpoint, the CSV files and the pictures go");
     app.add_option("--epochs", o.epochs, "passes over the training set")
-        ->check(CLI::Range(1L, 100000L));
+        ->check(examples::whole_number(1, 100000));
     app.add_option("--batch-size", o.batch_size, "images per step")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
-    app.add_option("--lr", o.lr, "AdamW's peak learning rate")->check(examples::kPositiveNumber);
-    app.add_option("--weight-decay", o.weight_decay, "AdamW's decoupled weight decay");
-    app.add_option("--seed", o.seed, "seeds the split, the weights, dropout and the batch order");
-    app.add_option("--limit", o.limit, "use only the first N images (0: all)");
+        ->check(examples::whole_number(1, 100000));
+    app.add_option("--lr", o.lr, "AdamW's peak learning rate")->check(examples::kPositiveFloat);
+    app.add_option("--weight-decay", o.weight_decay, "AdamW's decoupled weight decay")
+        ->check(examples::kNonNegativeFloat);
+    app.add_option("--seed", o.seed, "seeds the split, the weights, dropout and the batch order")
+        ->check(examples::whole_number(0, std::numeric_limits<std::uint64_t>::max()));
+    app.add_option(
+           "--limit", o.limit,
+           "use only the first N images (0: all; else at least " + std::to_string(kMinImages) + ")")
+        ->check(examples::whole_number(0, std::numeric_limits<std::uint64_t>::max()));
     auto* resume = app.add_flag("--resume", o.resume, "continue from the checkpoint in --out");
     app.add_flag("--check", o.check, "exit 1 when the final test accuracy is below 97 %");
     app.add_flag("--check-loss", o.check_loss,
@@ -297,12 +363,16 @@ int main(int argc, char** argv) {
         ->excludes(resume);
     if (const auto status = examples::parse_command_line(app, argc, argv)) return *status;
 
-    digits::Dataset all;
-    try {
-        all = digits::load(o.data, o.limit);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "digits: %s\n", e.what());
-        return 2;
-    }
-    return o.side_by_side.empty() ? run<float>(o, all) : run<double>(o, all);
+    return examples::run_main("digits", [&] {
+        if (o.limit > 0 && o.limit < kMinImages)
+            throw examples::UsageError("--limit " + std::to_string(o.limit) +
+                                       " leaves no test image: use 0 (all) or at least " +
+                                       std::to_string(kMinImages));
+        const digits::Dataset all = digits::load(o.data, o.limit);
+        if (all.size() < kMinImages)
+            throw std::runtime_error("--data " + o.data + " holds " + std::to_string(all.size()) +
+                                     " images; at least " + std::to_string(kMinImages) +
+                                     " are needed (2 for the test set)");
+        return o.side_by_side.empty() ? run<float>(o, all) : run<double>(o, all);
+    });
 }

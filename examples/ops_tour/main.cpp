@@ -118,7 +118,8 @@ int main(int argc, char** argv) {
         "factories and a Hessian; exits 1 when one of their checks fails.",
         "ops_tour");
     app.option_defaults()->always_capture_default();
-    app.add_option("--seed", seed, "seeds the random tensors");
+    app.add_option("--seed", seed, "seeds the random tensors")
+        ->check(examples::whole_number(0, std::numeric_limits<std::uint64_t>::max()));
     if (const auto status = examples::parse_command_line(app, argc, argv)) return *status;
 
     tg::nn::Rng rng(seed);

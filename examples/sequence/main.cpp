@@ -13,12 +13,18 @@
 //
 // --side-by-side DIR trains the same model in double for 10 steps and writes what
 // side_by_side.py needs to repeat them in PyTorch (the README's "sequence" section).
+//
+// Bad input fails cleanly (common/fail.hpp): a bad flag, or sizes that memory cannot
+// hold, exit 2; an output that cannot be written, or a loss that stops being finite,
+// exit 1; one line on stderr.
 
 #include <tapegrad/detail/pool.hpp>
 #include <tapegrad/tapegrad.hpp>
 #include <xtensor/xnpy.hpp>
 
 #include "../common/cli.hpp"
+#include "../common/fail.hpp"
+#include "../common/memory.hpp"
 #include "../common/tools.hpp"
 #include "data.hpp"
 #include "model.hpp"
@@ -30,6 +36,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -104,13 +111,42 @@ std::vector<sequence::Example> examples_of(const sequence::Sequences<T>& test,
     return out;
 }
 
+/// Throws UsageError when the run cannot fit in memory. Bytes in float (twice that in
+/// double), fitted to the peak resident memory (less an idle run's 23 MiB) of runs at
+/// L = 50 (length), H = 32 (hidden) with --train-size, --test-size, --batch-size, --hidden
+/// and --length raised in turn; within 20 % of each above 50 MiB (--batch-size 1000
+/// --length 1000: 1311 MiB estimated, 1187 MiB measured):
+///     data      16 L per sequence (x, and its copy in the DataLoader or in predict())
+///     a batch   40 H per sequence and step (the LSTM's gates, states and their gradients)
+///     predict   24 H per sequence and step of a 500-row chunk
+///     model     20 per parameter (value, gradient, Adam's two moments, clipping)
+template <class T>
+void check_memory(const Options& o) {
+    const double f = double(sizeof(T)) / 4, l = double(o.length), h = double(o.hidden);
+    const double parameters = 4 * h * (2 + h) + 8 * h + h + 1;
+    const double bytes =
+        f * (16 * l * double(o.train_size + o.test_size) +
+             40 * h * l * double(std::min(o.batch_size, o.train_size)) +
+             24 * h * l * double(std::min<std::size_t>(500, o.test_size)) + 20 * parameters);
+    examples::check_memory(bytes, "--train-size " + std::to_string(o.train_size) +
+                                      ", --test-size " + std::to_string(o.test_size) +
+                                      ", --batch-size " + std::to_string(o.batch_size) +
+                                      ", --length " + std::to_string(o.length) + " and --hidden " +
+                                      std::to_string(o.hidden));
+}
+
 /// Trains in T (float normally, double for --side-by-side); returns the exit status.
 template <class T>
 int run(const Options& o) {
     using Tensor = tg::Tensor<T>;
     const bool side = !o.side_by_side.empty();
     const std::filesystem::path dir = side ? o.side_by_side : o.out;
-    if (!examples::make_output_dir(dir)) return 2;
+    check_memory<T>(o);
+    if (side)
+        examples::check_output_dir("--side-by-side", dir,
+                                   {"init.npz", "config.txt", "losses.txt", "grad_norms.txt"});
+    else
+        examples::check_output_dir("--out", dir, {"history.csv", "predictions.csv"});
 
     // One generator for everything, in a fixed order: training set, test set, weights.
     nn::Rng rng(o.seed);
@@ -152,7 +188,7 @@ int run(const Options& o) {
         put("steps", double(o.side_by_side_steps));
         put("hidden", double(o.hidden));
         put("length", double(o.length));
-        if (!examples::write_text(dir / "config.txt", config)) return 2;
+        if (!examples::write_text(dir / "config.txt", config)) return 1;
     }
 
     std::vector<sequence::EpochRecord> history;
@@ -172,6 +208,8 @@ int run(const Options& o) {
                 xt::dump_npy((dir / ("y_" + std::to_string(step) + ".npy")).string(), b.y.value());
             }
             const Tensor loss = nn::mse_loss(model(b.x), b.y);
+            examples::stop_if_diverged(double(loss.item()), "in epoch " + std::to_string(epoch + 1),
+                                       "try a smaller --lr or --clip");
             tape.backward(loss);
             // The norm before clipping; the gradient is scaled down when it exceeds o.clip.
             const double norm = nn::clip_grad_norm_(params, o.clip);
@@ -211,7 +249,7 @@ int run(const Options& o) {
         }
         if (!examples::write_text(dir / "losses.txt", losses) ||
             !examples::write_text(dir / "grad_norms.txt", norms))
-            return 2;
+            return 1;
         std::printf("side by side: %ld steps written to %s (gradient clipped in %ld)\n", step,
                     dir.string().c_str(), clipped_total);
         return 0;
@@ -236,7 +274,7 @@ int run(const Options& o) {
         sequence::plot_predictions(dir, targets, predicted, examples_of(test, predicted, 4));
     }
     if (o.check_loss &&
-        (history.size() < 2 || history.back().train_loss >= 0.5 * history.front().train_loss)) {
+        (history.size() < 2 || !(history.back().train_loss < 0.5 * history.front().train_loss))) {
         std::fprintf(stderr, "sequence: the training loss did not fall to half its first value\n");
         return 1;
     }
@@ -256,22 +294,23 @@ int main(int argc, char** argv) {
     app.option_defaults()->always_capture_default();
     app.add_option("--out", o.out, "where the CSV files and the pictures go");
     app.add_option("--epochs", o.epochs, "passes over the training set")
-        ->check(CLI::Range(1L, 100000L));
+        ->check(examples::whole_number(1, 100000));
     app.add_option("--batch-size", o.batch_size, "sequences per step")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+        ->check(examples::whole_number(1, 100000));
     app.add_option("--lr", o.lr, "Adam's peak learning rate (annealed along a cosine)")
-        ->check(examples::kPositiveNumber);
+        ->check(examples::kPositiveFloat);
     app.add_option("--clip", o.clip, "the largest gradient norm (clip_grad_norm_)")
-        ->check(examples::kPositiveNumber);
+        ->check(examples::kPositiveFloat);
     app.add_option("--hidden", o.hidden, "the LSTM's hidden size")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{4096}));
+        ->check(examples::whole_number(1, 4096));
     app.add_option("--length", o.length, "steps per sequence")
-        ->check(CLI::Range(std::size_t{2}, std::size_t{100000}));
+        ->check(examples::whole_number(2, 100000));
     app.add_option("--train-size", o.train_size, "training sequences")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
+        ->check(examples::whole_number(1, 10000000));
     app.add_option("--test-size", o.test_size, "held-out test sequences")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
-    app.add_option("--seed", o.seed, "seeds the data, the weights and the batch order");
+        ->check(examples::whole_number(1, 10000000));
+    app.add_option("--seed", o.seed, "seeds the data, the weights and the batch order")
+        ->check(examples::whole_number(0, std::numeric_limits<std::uint64_t>::max()));
     app.add_flag("--check", o.check,
                  "exit 1 unless the final test MSE is --check-ratio times below the baseline");
     app.add_option("--check-ratio", o.check_ratio, "the factor --check asks for")
@@ -283,10 +322,6 @@ int main(int argc, char** argv) {
                    "train 10 steps in double and write what side_by_side.py needs into DIR")
         ->type_name("DIR");
     if (const auto status = examples::parse_command_line(app, argc, argv)) return *status;
-    try {
-        return o.side_by_side.empty() ? run<float>(o) : run<double>(o);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "sequence: %s\n", e.what());
-        return 2;
-    }
+    return examples::run_main(
+        "sequence", [&] { return o.side_by_side.empty() ? run<float>(o) : run<double>(o); });
 }

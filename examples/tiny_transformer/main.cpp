@@ -10,12 +10,18 @@
 //
 // --side-by-side DIR writes what examples/tiny_transformer/side_by_side.py needs to
 // train the same model in PyTorch and compare the losses (in double).
+//
+// Bad input fails cleanly (common/fail.hpp): a bad flag, or sizes that memory cannot
+// hold, exit 2; an output folder that cannot be written (checked before training), or a
+// loss that stops being finite, exit 1; one line on stderr.
 
 #include <tapegrad/detail/pool.hpp>
 #include <tapegrad/tapegrad.hpp>
 #include <xtensor/xnpy.hpp>
 
 #include "../common/cli.hpp"
+#include "../common/fail.hpp"
+#include "../common/memory.hpp"
 #include "../common/tools.hpp"
 #include "model.hpp"
 #include "plots.hpp"
@@ -25,6 +31,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -69,6 +76,9 @@ struct Options {
 
 /// The validation loss --check requires, as a fraction of the unigram baseline.
 constexpr double kCheckFraction = 0.25;
+/// The longest final sample, in characters (each is one forward pass over up to --context
+/// characters: about 1 ms at the defaults).
+constexpr std::uint64_t kMaxSampleLength = 10000;
 
 /// The training and validation ids, and the vocabulary.
 struct Corpus {
@@ -134,6 +144,29 @@ struct Training {
     }
 };
 
+/// Throws UsageError when the run cannot fit in memory. Bytes in float (twice that in
+/// double), fitted to the peak resident memory (less an idle run's 23 MiB) of runs with
+/// --batch-size, --context, --d-model, --heads and --layers raised in turn; within 25 %
+/// of each above 50 MiB (--batch-size 1024: 858 MiB estimated, 934 MiB measured;
+/// --d-model 512: 410 and 444 MiB; --layers 16: 239 and 199 MiB):
+///     per parameter          40 (value, gradient, AdamW's two moments, the update's
+///                            temporaries)
+///     per character of a     4 (20 E + 1.5 heads L) per layer (activations, attention
+///     batch (N L of them)    weights and their gradients) + 12 vocab (logits, softmax)
+template <class T>
+void check_memory(const Options& o, std::size_t vocab) {
+    const double e = double(o.d_model), l = double(o.context), layers = double(o.layers),
+                 v = double(vocab), f = double(sizeof(T)) / 4;
+    const double parameters = (2 * v + l) * e + v + layers * (12 * e * e + 13 * e) + 2 * e;
+    const double per_char = layers * (20 * e + 1.5 * double(o.heads) * l) * 4 + 12 * v;
+    const double bytes = f * (40 * parameters + double(o.batch_size) * l * per_char);
+    examples::check_memory(bytes, "--batch-size " + std::to_string(o.batch_size) + ", --context " +
+                                      std::to_string(o.context) + ", --d-model " +
+                                      std::to_string(o.d_model) + ", --heads " +
+                                      std::to_string(o.heads) + " and --layers " +
+                                      std::to_string(o.layers));
+}
+
 std::size_t parameter_count(const nn::Module<float>& model) {
     std::size_t n = 0;
     for (const auto& p : model.parameters()) n += p.value().size();
@@ -158,7 +191,8 @@ long peak_rss_kib() {
 int write_side_by_side(const Options& o, const Corpus& c) {
     using T = double;
     const std::filesystem::path dir = o.side_by_side;
-    if (!examples::make_output_dir(dir)) return 2;
+    check_memory<T>(o, c.vocab.size());
+    examples::check_output_dir("--side-by-side", dir, {"init.npz", "config.txt", "losses.txt"});
     nn::Rng rng(o.seed), batch_rng(o.seed + 1);
     Training<T> t(o, config_of(o, c), rng);
     nn::save(t.model, (dir / "init.npz").string());
@@ -184,7 +218,7 @@ int write_side_by_side(const Options& o, const Corpus& c) {
     }
     if (!examples::write_text(dir / "config.txt", cfg.str()) ||
         !examples::write_text(dir / "losses.txt", losses))
-        return 2;
+        return 1;
     std::printf("tiny_transformer: %ld steps in double written to %s\n", kSideBySideSteps,
                 dir.string().c_str());
     return 0;
@@ -193,7 +227,8 @@ int write_side_by_side(const Options& o, const Corpus& c) {
 int train(const Options& o, const Corpus& c) {
     using T = float;
     const std::filesystem::path dir = o.out;
-    if (!examples::make_output_dir(dir)) return 2;
+    check_memory<T>(o, c.vocab.size());
+    examples::check_output_dir("--out", dir, {"model.npz", "loss.csv", "eval.csv"});
     nn::Rng rng(o.seed), batch_rng(o.seed + 1), sample_rng(o.seed + 2);
     Training<T> t(o, config_of(o, c), rng);
     std::vector<std::size_t> prompt = c.vocab.encode(o.prompt);
@@ -223,6 +258,8 @@ int train(const Options& o, const Corpus& c) {
         const double lr = double(t.optimizer.learning_rate());
         const auto [x, y] = random_batch<T>(c.train, o.batch_size, o.context, batch_rng);
         const double loss = t.step(tape, x, y, o.clip);
+        examples::stop_if_diverged(loss, "at step " + std::to_string(step),
+                                   "try a smaller --lr or --weight-decay");
         steps.push_back({step, loss, lr});
         recent += loss;
         const bool log = step % o.log_every == 0 || step == o.steps;
@@ -252,8 +289,9 @@ int train(const Options& o, const Corpus& c) {
         "nats per character; unigram baseline %.4f (validation / baseline = %.3f)\n",
         o.steps, elapsed, 1e3 * elapsed / double(o.steps), last.train_loss, last.val_loss,
         c.unigram, last.val_loss / c.unigram);
-    nn::save(t.model, (dir / "model.npz").string());
     write_loss_curve(dir, steps, evals, c.unigram, o.plots);
+    nn::save(t.model, (dir / "model.npz").string());
+    std::printf("wrote %s\n", (dir / "model.npz").string().c_str());
     const tg::detail::PoolStats pool = tg::detail::pool_stats();
     std::printf("peak resident memory %.1f MiB; tapegrad's pool holds %.1f MiB for reuse\n",
                 double(peak_rss_kib()) / 1024, double(pool.cached_bytes) / (1024 * 1024));
@@ -283,32 +321,35 @@ int main(int argc, char** argv) {
         "generated from a small grammar, and samples from it.",
         "tiny_transformer");
     app.option_defaults()->always_capture_default();
-    const auto count = [](auto lo) { return CLI::Range(lo, decltype(lo)(1000000)); };
-    app.add_option("--steps", o.steps, "training steps")->check(count(1L));
-    app.add_option("--batch-size", o.batch_size, "windows per step")->check(count(std::size_t{1}));
-    app.add_option("--lr", o.lr, "AdamW's peak learning rate")->check(examples::kPositiveNumber);
-    app.add_option("--min-lr", o.min_lr, "the learning rate the cosine ends at");
+    const auto count = [](std::uint64_t lo) { return examples::whole_number(lo, 1000000); };
+    app.add_option("--steps", o.steps, "training steps")->check(count(1));
+    app.add_option("--batch-size", o.batch_size, "windows per step")->check(count(1));
+    app.add_option("--lr", o.lr, "AdamW's peak learning rate")->check(examples::kPositiveFloat);
+    app.add_option("--min-lr", o.min_lr, "the learning rate the cosine ends at")
+        ->check(examples::kNonNegativeFloat);
     app.add_option("--warmup", o.warmup,
                    "steps of linear warmup (from lr / 100), fewer than --steps")
-        ->check(count(1L));
-    app.add_option("--weight-decay", o.weight_decay, "AdamW's decoupled weight decay");
+        ->check(count(1));
+    app.add_option("--weight-decay", o.weight_decay, "AdamW's decoupled weight decay")
+        ->check(examples::kNonNegativeFloat);
     app.add_option("--clip", o.clip, "the gradients' largest norm (clip_grad_norm_)")
-        ->check(examples::kPositiveNumber);
+        ->check(examples::kPositiveFloat);
     app.add_option("--context", o.context, "characters per window (sequence length)")
-        ->check(CLI::Range(std::size_t{2}, std::size_t{1024}));
-    app.add_option("--d-model", o.d_model, "width of the model")->check(count(std::size_t{1}));
-    app.add_option("--heads", o.heads, "attention heads (must divide --d-model)")
-        ->check(count(std::size_t{1}));
-    app.add_option("--layers", o.layers, "transformer blocks")->check(count(std::size_t{1}));
-    app.add_option("--seed", o.seed, "seeds the weights, the batches and the samples");
+        ->check(examples::whole_number(2, 1024));
+    app.add_option("--d-model", o.d_model, "width of the model")->check(count(1));
+    app.add_option("--heads", o.heads, "attention heads (must divide --d-model)")->check(count(1));
+    app.add_option("--layers", o.layers, "transformer blocks")->check(count(1));
+    app.add_option("--seed", o.seed, "seeds the weights, the batches and the samples")
+        ->check(examples::whole_number(0, std::numeric_limits<std::uint64_t>::max()));
     app.add_option("--log-every", o.log_every, "steps between printed losses and samples")
-        ->check(count(1L));
+        ->check(count(1));
     app.add_option("--eval-every", o.eval_every,
                    "steps between evaluations of the train and validation loss (eval.csv)")
-        ->check(count(1L));
+        ->check(count(1));
     app.add_option("--temperature", o.temperature, "divides the logits when sampling")
         ->check(examples::kPositiveNumber);
-    app.add_option("--sample-length", o.sample_length, "characters of the final sample");
+    app.add_option("--sample-length", o.sample_length, "characters of the final sample")
+        ->check(examples::whole_number(0, kMaxSampleLength));
     app.add_option("--prompt", o.prompt, "the text samples start from");
     app.add_option("--out", o.out, "where loss.csv, eval.csv, loss.png and model.npz go");
     app.add_option("--side-by-side", o.side_by_side,
@@ -340,5 +381,7 @@ int main(int argc, char** argv) {
         return usage_error("--prompt: " + std::string(e.what()));
     }
     if (o.prompt.empty()) return usage_error("--prompt is empty");
-    return o.side_by_side.empty() ? train(o, corpus) : write_side_by_side(o, corpus);
+    return examples::run_main("tiny_transformer", [&] {
+        return o.side_by_side.empty() ? train(o, corpus) : write_side_by_side(o, corpus);
+    });
 }

@@ -10,6 +10,10 @@
 // RMSE below 0.01 in a few seconds; `trapezoid --recipe blog` is the original write-up:
 // full-batch plain gradient descent for 250,000 epochs. `--check` first proves the
 // gradients three ways. `--help` lists every flag.
+//
+// Bad input fails cleanly (common/fail.hpp): a bad flag, or sizes that memory cannot
+// hold, exit 2; an output folder that cannot be written (checked before training), or a
+// loss that stops being finite, exit 1; one line on stderr.
 
 #include "gradient_check.hpp"
 #include "options.hpp"
@@ -17,11 +21,15 @@
 #include "progress.hpp"
 #include "workload.hpp"
 
+#include "../common/fail.hpp"
+#include "../common/memory.hpp"
+#include "../common/tools.hpp"
+
 #include <tapegrad/grad_mode.hpp>
-#include <tapegrad/optim/adam.hpp>
 #include <tapegrad/nn/data.hpp>
 #include <tapegrad/nn/data_parallel.hpp>
 #include <tapegrad/nn/losses.hpp>
+#include <tapegrad/optim/adam.hpp>
 #include <tapegrad/optim/sgd.hpp>
 #include <tapegrad/tape.hpp>
 
@@ -31,9 +39,9 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
-#include <optional>
 #include <xtensor/xview.hpp>
 
 #ifdef TAPEGRAD_HAVE_DISTRIBUTED
@@ -64,12 +72,28 @@ std::unique_ptr<tg::optim::Optimizer<double>> make_optimizer(const trapezoid::Op
     return std::make_unique<tg::optim::SGD<double>>(params, o.lr);  // p −= lr · g
 }
 
-}  // namespace
+/// Throws UsageError when the run cannot fit in memory. Bytes, fitted to the peak
+/// resident memory of runs with 10^7 and 2·10^7 training points in batches of 1000,
+/// 10^6 and 2·10^6 points in one batch, and 2·10^6 test points; within 8 % of each
+/// (2·10^6 in one batch: 3.09 GiB estimated, 3.02 GiB measured):
+///     48 per training point (x and y, their tensors, the DataLoader's order)
+///     1500 per row of a batch (every layer's output, saved for backward, its gradient)
+///     700 per test point (the test RMSE's forward pass, predictions.csv sorted)
+void check_memory(const trapezoid::Options& o) {
+    const double bytes = 48.0 * double(o.train_size) +
+                         1500.0 * double(std::min(o.batch_size, o.train_size)) +
+                         700.0 * double(o.test_size);
+    examples::check_memory(bytes, "--train-size " + std::to_string(o.train_size) +
+                                      ", --batch-size " + std::to_string(o.batch_size) +
+                                      " and --test-size " + std::to_string(o.test_size));
+}
 
-int main(int argc, char** argv) {
-    const auto program_start = std::chrono::steady_clock::now();
-    trapezoid::Options o;
-    if (const auto status = trapezoid::parse_options(argc, argv, o)) return *status;
+/// The run, once the options are parsed; returns the exit status.
+int run(const trapezoid::Options& o, int argc, char** argv,
+        std::chrono::steady_clock::time_point program_start) {
+    // Before MPI starts, so every rank refuses alike.
+    check_memory(o);
+    examples::check_output_dir("--out", o.out, {"loss.csv", "predictions.csv", "plots.gp"});
 
     // --distributed: MPI for the whole run; rank r trains on its share of every batch.
     int rank = 0, ranks = 1;
@@ -83,8 +107,9 @@ int main(int argc, char** argv) {
     }
 #else
     if (o.distributed) {
-        std::fprintf(stderr, "trapezoid: --distributed needs tapegrad built with MPI "
-                             "(install libopenmpi-dev openmpi-bin and reconfigure)\n");
+        std::fprintf(stderr,
+                     "trapezoid: --distributed needs tapegrad built with MPI "
+                     "(install libopenmpi-dev openmpi-bin and reconfigure)\n");
         return 2;
     }
 #endif
@@ -153,11 +178,12 @@ int main(int argc, char** argv) {
             const std::size_t n = x.shape()[0], r = static_cast<std::size_t>(rank);
             const std::size_t begin = r * n / ranks, end = (r + 1) * n / ranks;
             Tensor loss = tg::nn::half_sse_per_example(
-                net(Tensor(tg::Array<double>(xt::view(x.value(), xt::range(begin, end), xt::all())))),
+                net(Tensor(
+                    tg::Array<double>(xt::view(x.value(), xt::range(begin, end), xt::all())))),
                 Tensor(tg::Array<double>(xt::view(y.value(), xt::range(begin, end), xt::all()))));
             tape.backward(loss);
             tg::distributed::allreduce_gradients(net);  // one MPI_Allreduce per step
-            loss_value = loss.item();            // this rank's share (rank 0's is reported)
+            loss_value = loss.item();                   // this rank's share (rank 0's is reported)
 #endif
         } else {
             Tensor loss = tg::nn::half_sse_per_example(net(x), y);
@@ -236,4 +262,13 @@ int main(int argc, char** argv) {
         return 1;
     }
     return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const auto program_start = std::chrono::steady_clock::now();
+    trapezoid::Options o;
+    if (const auto status = trapezoid::parse_options(argc, argv, o)) return *status;
+    return examples::run_main("trapezoid", [&] { return run(o, argc, argv, program_start); });
 }

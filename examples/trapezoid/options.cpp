@@ -2,6 +2,8 @@
 
 #include "../common/cli.hpp"
 
+#include <limits>
+
 namespace trapezoid {
 
 Options recipe_defaults(const std::string& recipe) {
@@ -79,17 +81,18 @@ std::optional<int> parse_options(int argc, char** argv, Options& options) {
     app.add_option("--lr", o.lr, "the learning rate (the peak one under the adam recipe)")
         ->check(examples::kPositiveNumber);
     app.add_option("--epochs", o.epochs, "passes over the training set")
-        ->check(CLI::Range(1L, 1000000000L));
+        ->check(examples::whole_number(1, 1000000000));
     CLI::Option* batch = app.add_option("--batch-size", o.batch_size,
                                         "examples per step; equal to --train-size: full batch")
-                             ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
+                             ->check(examples::whole_number(1, 100000000));
     CLI::Option* train =
         app.add_option("--train-size", o.train_size,
                        "training points (the blog recipe keeps the batch equal to it)")
-            ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
+            ->check(examples::whole_number(1, 100000000));
     app.add_option("--test-size", o.test_size, "test points")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{100000000}));
-    app.add_option("--seed", o.seed, "seeds the data, the weights and the batch order");
+        ->check(examples::whole_number(1, 100000000));
+    app.add_option("--seed", o.seed, "seeds the data, the weights and the batch order")
+        ->check(examples::whole_number(0, std::numeric_limits<std::uint64_t>::max()));
     app.add_option("--out", o.out, "where loss.csv, predictions.csv and the PNGs go")
         ->check([](const std::string& s) { return s.empty() ? "a folder name is needed" : ""; });
     app.add_flag("--check", o.check,
@@ -99,7 +102,7 @@ std::optional<int> parse_options(int argc, char** argv, Options& options) {
     app.add_flag("--distributed", o.distributed,
                  "split each batch between MPI ranks (mpirun -np R)");
     app.add_option("--threads", o.threads, "split each batch between worker threads (see below)")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{256}));
+        ->check(examples::whole_number(1, 256));
     if (const auto status = examples::parse_command_line(app, argc, argv)) return status;
 
     // The blog recipe is full-batch: a new --train-size moves the batch along with it.

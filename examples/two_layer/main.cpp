@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
     CLI::App app("Trains a two-layer network built from raw ops with a hand-written SGD step.",
                  "two_layer");
     app.option_defaults()->always_capture_default();
-    app.add_option("--steps", steps, "SGD steps")->check(CLI::Range(1, 100000000));
+    app.add_option("--steps", steps, "SGD steps")->check(examples::whole_number(1, 100000000));
     app.add_flag("--check", check, "exit 1 unless the loss fell at least 10-fold");
     if (const auto status = examples::parse_command_line(app, argc, argv)) return *status;
 
