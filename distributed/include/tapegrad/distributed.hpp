@@ -53,7 +53,11 @@ int size();
 template <class T>
 void broadcast_parameters(const nn::Module<T>& model);
 
-enum class Reduce { sum, average };
+/// How allreduce_gradients combines the ranks' gradients.
+enum class Reduce {
+    sum,     ///< the sum over the ranks
+    average  ///< the sum divided by the number of ranks
+};
 
 /// Replaces every parameter's grad() by its sum or average over the ranks: one
 /// MPI_Allreduce over one flat buffer holding all gradients. A parameter without a
