@@ -4,7 +4,9 @@
 #   cmake -DCXX=g++ -DINCLUDE_DIRS="a;b" -DHEADERS="tapegrad/x.hpp;..." -P public_headers.cmake
 set(flags -std=c++17 -MM)
 foreach(dir IN LISTS INCLUDE_DIRS)
-  list(APPEND flags -I${dir})
+  if(dir)  # $<INSTALL_INTERFACE:...> leaves an empty entry; a bare -I would eat the next flag
+    list(APPEND flags -I${dir})
+  endif()
 endforeach()
 file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/umbrella_probe.cpp "#include <tapegrad/tapegrad.hpp>\n")
 execute_process(COMMAND ${CXX} ${flags} ${CMAKE_CURRENT_BINARY_DIR}/umbrella_probe.cpp
