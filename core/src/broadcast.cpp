@@ -1,5 +1,5 @@
 #include <tapegrad/broadcast.hpp>
-#include <tapegrad/error.hpp>
+#include <tapegrad/check.hpp>
 
 #include <algorithm>
 
@@ -12,11 +12,9 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
         // Align from the right; missing leading dimensions count as 1.
         const std::size_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
         const std::size_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-        if (da != db && da != 1 && db != 1)
-            throw ShapeError(std::string(op) + ": shapes " + shape_str(a) + " and " + shape_str(b) +
-                             " cannot be broadcast together (dimension " + std::to_string(i) +
-                             ": " + std::to_string(da) + " vs " + std::to_string(db) +
-                             "; sizes must be equal or 1, aligned from the right)");
+        TG_CHECK(da == db || da == 1 || db == 1, ShapeError, op, ": shapes ", a, " and ", b,
+                 " cannot be broadcast together (dimension ", i, ": ", da, " vs ", db,
+                 "; sizes must be equal or 1, aligned from the right)");
         out[i] = da == 1 ? db : da;
     }
     return out;
@@ -32,10 +30,8 @@ bool broadcasts_to(const Shape& from, const Shape& to) {
 
 std::size_t normalize_axis(const char* op, long axis, std::size_t rank) {
     const long r = static_cast<long>(rank);
-    if (axis < -r || axis >= r)
-        throw ValueError(std::string(op) + ": axis " + std::to_string(axis) +
-                         " is out of range for a tensor of rank " + std::to_string(rank) +
-                         " (valid: " + std::to_string(-r) + " to " + std::to_string(r - 1) + ")");
+    TG_CHECK(axis >= -r && axis < r, ValueError, op, ": axis ", axis,
+             " is out of range for a tensor of rank ", rank, " (valid: ", -r, " to ", r - 1, ")");
     return static_cast<std::size_t>(axis < 0 ? axis + r : axis);
 }
 

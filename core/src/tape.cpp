@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/record.hpp>
 #include <tapegrad/tape.hpp>
 #include <tapegrad/threads.hpp>
@@ -94,8 +95,8 @@ void accumulate(Tensor<T>& slot, const Tensor<T>& g, bool create_graph) {
     }
 }
 
-std::string released_message(const char* what) {
-    return std::string(what) +
+std::string released_message(const std::string& what) {
+    return what +
            ": the tape that recorded this tensor has released its entries (an earlier "
            "backward without retain_graph), is gone, or belongs to another thread; pass "
            "retain_graph = true to the first backward to run backward twice, recompute the "
@@ -256,10 +257,10 @@ void append_entry(Tape& tape, std::unique_ptr<Entry<T>> entry, const TensorRef<T
     for (const TensorRef<T>& s : saved) entry->saved[k++] = {s.get(), s.get().version()};
     const auto& out = output.node();
     entry->output_shape.assign(out->value.shape().begin(), out->value.shape().end());
-    if ((tape.detect_anomaly() || is_anomaly_enabled()) && !all_finite(out->value))
-        throw AnomalyError(std::string("anomaly: forward of '") + entry->name +
-                           "' produced NaN or Inf in its output of shape " +
-                           shape_str(out->value.shape()) + " (inputs " + entry->describe() + ")");
+    if (tape.detect_anomaly() || is_anomaly_enabled())
+        TG_CHECK(all_finite(out->value), AnomalyError, "anomaly: forward of '", entry->name,
+                 "' produced NaN or Inf in its output of shape ", out->value.shape(), " (inputs ",
+                 entry->describe(), ")");
     out->entry = tape.append(std::move(entry));
     out->tape_epoch = tape.epoch();
     out->requires_grad = true;
@@ -271,22 +272,16 @@ void append_entry(Tape& tape, std::unique_ptr<Entry<T>> entry, const TensorRef<T
 
 template <class T>
 const Tensor<T>& BackwardContext<T>::saved(std::size_t i) const {
-    if (i >= entry_.saved.size())
-        throw ValueError(std::string("backward of '") + entry_.name + "' asked for saved tensor #" +
-                         std::to_string(i) + ", but the op saved " +
-                         std::to_string(entry_.saved.size()) +
-                         "; pass every tensor the backward needs in record()'s saved list");
+    TG_CHECK(i < entry_.saved.size(), ValueError, "backward of '", entry_.name,
+             "' asked for saved tensor #", i, ", but the op saved ", entry_.saved.size(),
+             "; pass every tensor the backward needs in record()'s saved list");
     const auto& s = entry_.saved[i];
     const std::uint64_t now = s.tensor.node()->version;
-    if (now != s.version)
-        throw GraphError(std::string("backward of '") + entry_.name + "': saved tensor #" +
-                         std::to_string(i) +
-                         (s.tensor.node()->name ? " ('" + *s.tensor.node()->name + "')" : "") +
-                         " of shape " + shape_str(s.tensor.value().shape()) +
-                         " was changed in place after it was recorded (version " +
-                         std::to_string(s.version) + " when saved, " + std::to_string(now) +
-                         " now); change parameters only after backward, or recompute the "
-                         "forward pass");
+    TG_CHECK(now == s.version, GraphError, "backward of '", entry_.name, "': saved tensor #", i,
+             (s.tensor.node()->name ? " ('" + *s.tensor.node()->name + "')" : ""), " of shape ",
+             s.tensor.value().shape(), " was changed in place after it was recorded (version ",
+             s.version, " when saved, ", now,
+             " now); change parameters only after backward, or recompute the forward pass");
     return s.tensor;
 }
 
@@ -315,22 +310,18 @@ bool BackwardContext<T>::needs(std::size_t i) const {
 template <class T>
 void BackwardContext<T>::add(std::size_t i, const Tensor<T>& g) {
     using Kind = typename detail::InputSlot<T>::Kind;
-    if (i >= entry_.inputs.size())
-        throw ValueError(std::string("backward of '") + entry_.name +
-                         "' gave a gradient to input #" + std::to_string(i) + ", but the op has " +
-                         std::to_string(entry_.inputs.size()) + " inputs");
+    TG_CHECK(i < entry_.inputs.size(), ValueError, "backward of '", entry_.name,
+             "' gave a gradient to input #", i, ", but the op has ", entry_.inputs.size(),
+             " inputs");
     auto& slot = entry_.inputs[i];
     if (slot.kind == Kind::none) return;
-    if (!same_shape(g.value(), slot.shape))
-        throw ShapeError(std::string("backward of '") + entry_.name +
-                         "' produced a gradient of shape " + shape_str(g.value().shape()) +
-                         " for input #" + std::to_string(i) + " of shape " + shape_str(slot.shape) +
-                         " (an op's backward must reduce broadcast gradients with tg::sum_to)");
-    if (state_.anomaly && !all_finite(g.value()))
-        throw AnomalyError(std::string("anomaly: backward of '") + entry_.name +
-                           "' produced NaN or Inf in the gradient of its input #" +
-                           std::to_string(i) + " (" + detail::leaf_name(slot) + "shape " +
-                           shape_str(slot.shape) + ")");
+    TG_CHECK(same_shape(g.value(), slot.shape), ShapeError, "backward of '", entry_.name,
+             "' produced a gradient of shape ", g.value().shape(), " for input #", i, " of shape ",
+             slot.shape, " (an op's backward must reduce broadcast gradients with tg::sum_to)");
+    if (state_.anomaly)
+        TG_CHECK(all_finite(g.value()), AnomalyError, "anomaly: backward of '", entry_.name,
+                 "' produced NaN or Inf in the gradient of its input #", i, " (",
+                 detail::leaf_name(slot), "shape ", slot.shape, ")");
     switch (slot.kind) {
         case Kind::on_tape: {
             auto& target = static_cast<detail::Entry<T>&>(tape_.entry(slot.index));
@@ -345,10 +336,9 @@ void BackwardContext<T>::add(std::size_t i, const Tensor<T>& g) {
             break;
         }
         case Kind::foreign:
-            if (!detail::find_tape(slot.node->tape_epoch))
-                throw GraphError(released_message((std::string("backward of '") + entry_.name +
-                                                   "' reached input #" + std::to_string(i))
-                                                      .c_str()));
+            TG_CHECK(detail::find_tape(slot.node->tape_epoch), GraphError,
+                     released_message(
+                         detail::message("backward of '", entry_.name, "' reached input #", i)));
             break;  // recorded by an outer tape: this tape does not follow it
         default: break;
     }
@@ -379,10 +369,9 @@ std::size_t Tape::append(std::unique_ptr<detail::EntryBase> entry) {
 }
 
 void Tape::check_thread(const char* what) const {
-    if (std::this_thread::get_id() != owner_)
-        throw GraphError(std::string(what) +
-                         ": this tg::Tape belongs to another thread; each thread records on "
-                         "its own tape (create a tg::Tape in this thread)");
+    TG_CHECK(std::this_thread::get_id() == owner_, GraphError, what,
+             ": this tg::Tape belongs to another thread; each thread records on its own tape "
+             "(create a tg::Tape in this thread)");
 }
 
 void Tape::release() {
@@ -492,22 +481,19 @@ private:
     /// Whether y was recorded on this tape (else it is a leaf that requires a gradient;
     /// anything else is an error that says what to do).
     bool check_root(const Tensor<T>& y) const {
-        if (!y.defined()) throw ValueError(std::string(what_) + ": the output tensor is undefined");
+        TG_CHECK(y.defined(), ValueError, what_, ": the output tensor is undefined");
         const auto& n = *y.node();
         if (n.tape_epoch == tape_.epoch_) return true;
         if (!n.is_leaf()) {
-            if (find_tape(n.tape_epoch))
-                throw GraphError(std::string(what_) +
-                                 ": this tensor was recorded by a different tape; call "
-                                 "backward on the tape that recorded it");
+            TG_CHECK(!find_tape(n.tape_epoch), GraphError, what_,
+                     ": this tensor was recorded by a different tape; call backward on the tape "
+                     "that recorded it");
             throw GraphError(released_message(what_));
         }
-        if (!n.requires_grad)
-            throw GraphError(std::string(what_) +
-                             ": no active tape recorded this tensor: create a tg::Tape before "
-                             "the forward pass, and make at least one input require a gradient "
-                             "(tg::parameter); to differentiate a gradient again, compute it "
-                             "with create_graph = true");
+        TG_CHECK(n.requires_grad, GraphError, what_,
+                 ": no active tape recorded this tensor: create a tg::Tape before the forward "
+                 "pass, and make at least one input require a gradient (tg::parameter); to "
+                 "differentiate a gradient again, compute it with create_graph = true");
         return false;
     }
 
@@ -518,19 +504,16 @@ private:
                            : std::string("a leaf");
         };
         if (seed) {
-            if (!seed->defined()) throw ValueError(std::string(what_) + ": the seed is undefined");
-            if (!same_shape(seed->value(), y.shape()))
-                throw ShapeError(std::string(what_) + ": seed of shape " +
-                                 shape_str(seed->value().shape()) + " does not match the shape " +
-                                 shape_str(y.value().shape()) + " of the output of " + op() +
-                                 "; the seed must have the output's shape");
+            TG_CHECK(seed->defined(), ValueError, what_, ": the seed is undefined");
+            TG_CHECK(same_shape(seed->value(), y.shape()), ShapeError, what_, ": seed of shape ",
+                     seed->value().shape(), " does not match the shape ", y.value().shape(),
+                     " of the output of ", op(), "; the seed must have the output's shape");
             return *seed;
         }
-        if (y.size() != 1)
-            throw GraphError(std::string(what_) + ": the output of " + op() + " has shape " +
-                             shape_str(y.value().shape()) + " (" + std::to_string(y.size()) +
-                             " elements); backward needs a one-element loss, or pass a seed of "
-                             "the output's shape: tape.backward(y, seed)");
+        TG_CHECK(y.size() == 1, GraphError, what_, ": the output of ", op(), " has shape ",
+                 y.value().shape(), " (", y.size(),
+                 " elements); backward needs a one-element loss, or pass a seed of the output's "
+                 "shape: tape.backward(y, seed)");
         Tensor<T> one = Tensor<T>::uninitialized(y.value().shape());
         *one.node()->value.data() = T(1);
         return one;
@@ -541,8 +524,7 @@ private:
     /// their entry (all their contributions come from later entries).
     void enter_targets() {
         for (std::size_t k = 0; k < xs_->size(); ++k)
-            if (!(*xs_)[k].defined())
-                throw ValueError("gradient: input #" + std::to_string(k) + " is undefined");
+            TG_CHECK((*xs_)[k].defined(), ValueError, "gradient: input #", k, " is undefined");
         for (std::size_t k = 0; k < xs_->size(); ++k) {
             const auto& n = (*xs_)[k].node();
             if (n->tape_epoch == tape_.epoch_) {

@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/tape.hpp>
 #include <tapegrad/tensor.hpp>
 
@@ -30,10 +31,9 @@ void Tensor<T>::throw_undefined() {
 template <class T>
 Array<T>& Tensor<T>::mutable_value() {
     detail::Node<T>& n = checked();
-    if (!n.is_leaf())
-        throw GraphError(
-            "mutable_value(): this tensor was computed by a recorded op; only leaves can be "
-            "changed in place (use detach() to get a leaf copy)");
+    TG_CHECK(n.is_leaf(), GraphError,
+             "mutable_value(): this tensor was computed by a recorded op; only leaves can be "
+             "changed in place (use detach() to get a leaf copy)");
     ++n.version;
     return n.value;
 }
@@ -41,36 +41,31 @@ Array<T>& Tensor<T>::mutable_value() {
 template <class T>
 void Tensor<T>::assign(const Array<T>& values) {
     detail::Node<T>& n = checked();
-    if (!std::equal(values.shape().begin(), values.shape().end(), n.value.shape().begin(),
-                    n.value.shape().end()))
-        throw ShapeError("assign(): new values have shape " + shape_str(values.shape()) +
-                         " but the tensor has shape " + shape_str(n.value.shape()) +
-                         "; assign needs the same shape");
+    TG_CHECK(std::equal(values.shape().begin(), values.shape().end(), n.value.shape().begin(),
+                        n.value.shape().end()),
+             ShapeError, "assign(): new values have shape ", values.shape(),
+             " but the tensor has shape ", n.value.shape(), "; assign needs the same shape");
     mutable_value() = values;
 }
 
 template <class T>
 T Tensor<T>::item() const {
     const Array<T>& v = value();
-    if (v.size() != 1)
-        throw ShapeError("item(): tensor of shape " + shape_str(v.shape()) + " holds " +
-                         std::to_string(v.size()) + " elements; item() needs exactly one");
+    TG_CHECK(v.size() == 1, ShapeError, "item(): tensor of shape ", v.shape(), " holds ", v.size(),
+             " elements; item() needs exactly one");
     return *v.data();
 }
 
 template <class T>
 T Tensor<T>::at(const std::vector<std::size_t>& index) const {
     const Array<T>& v = value();
-    if (index.size() != v.dimension())
-        throw ShapeError("at(): " + std::to_string(index.size()) +
-                         " positions for a tensor of shape " + shape_str(v.shape()) +
-                         "; pass one per axis (" + std::to_string(v.dimension()) + ")");
+    TG_CHECK(index.size() == v.dimension(), ShapeError, "at(): ", index.size(),
+             " positions for a tensor of shape ", v.shape(), "; pass one per axis (", v.dimension(),
+             ")");
     std::size_t offset = 0;
     for (std::size_t k = 0; k < index.size(); ++k) {
-        if (index[k] >= v.shape()[k])
-            throw ValueError("at(): position " + std::to_string(index[k]) + " on axis " +
-                             std::to_string(k) + " of a tensor of shape " + shape_str(v.shape()) +
-                             " is past the end");
+        TG_CHECK(index[k] < v.shape()[k], ValueError, "at(): position ", index[k], " on axis ", k,
+                 " of a tensor of shape ", v.shape(), " is past the end");
         offset += index[k] * v.strides()[k];
     }
     return v.data()[offset];
@@ -79,10 +74,9 @@ T Tensor<T>::at(const std::vector<std::size_t>& index) const {
 template <class T>
 Tensor<T>& Tensor<T>::set_requires_grad(bool flag) {
     detail::Node<T>& n = checked();
-    if (!n.is_leaf())
-        throw GraphError(
-            "set_requires_grad(): only leaves can change requires_grad; this tensor was "
-            "computed by a recorded op (use detach() for a leaf copy)");
+    TG_CHECK(n.is_leaf(), GraphError,
+             "set_requires_grad(): only leaves can change requires_grad; this tensor was "
+             "computed by a recorded op (use detach() for a leaf copy)");
     n.requires_grad = flag;
     return *this;
 }
@@ -96,14 +90,12 @@ Tensor<T> Tensor<T>::grad() const {
         g = n.grad;
     }
     if (!g) {
-        if (!n.requires_grad)
-            throw GraphError("grad(): tensor of shape " + shape_str(n.value.shape()) +
-                             " does not require a gradient; make it with tg::parameter(...) "
-                             "or set_requires_grad()");
-        if (!n.is_leaf())
-            throw GraphError("grad(): tensor of shape " + shape_str(n.value.shape()) +
-                             " is not a leaf; backward fills grad() of leaves only (use "
-                             "tape.gradient(y, {x}) for intermediate results)");
+        TG_CHECK(n.requires_grad, GraphError, "grad(): tensor of shape ", n.value.shape(),
+                 " does not require a gradient; make it with tg::parameter(...) or "
+                 "set_requires_grad()");
+        TG_CHECK(n.is_leaf(), GraphError, "grad(): tensor of shape ", n.value.shape(),
+                 " is not a leaf; backward fills grad() of leaves only (use tape.gradient(y, "
+                 "{x}) for intermediate results)");
         throw GraphError("grad(): tensor of shape " + shape_str(n.value.shape()) +
                          " has no gradient yet; call tape.backward(loss) first "
                          "(tape.gradient returns gradients without filling grad())");
@@ -164,11 +156,10 @@ void Tensor<T>::backward() const {
         tape->backward(*this);
         return;
     }
-    if (n.is_leaf())
-        throw GraphError(
-            "backward(): no active tape recorded this tensor: create a tg::Tape before the "
-            "forward pass, and make at least one input require a gradient (tg::parameter); to "
-            "differentiate a gradient again, compute it with create_graph = true");
+    TG_CHECK(!n.is_leaf(), GraphError,
+             "backward(): no active tape recorded this tensor: create a tg::Tape before the "
+             "forward pass, and make at least one input require a gradient (tg::parameter); to "
+             "differentiate a gradient again, compute it with create_graph = true");
     throw GraphError(
         "backward(): the tape that recorded this tensor has released its entries (an earlier "
         "backward without retain_graph), is gone, or belongs to another thread; pass "

@@ -1,11 +1,10 @@
-#include <tapegrad/error.hpp>
+#include <tapegrad/check.hpp>
 #include <tapegrad/threads.hpp>
 
 #include <cblas.h>
 
 #include <atomic>
 #include <cstdlib>
-#include <string>
 #include <thread>
 
 namespace tg {
@@ -14,9 +13,7 @@ namespace {
 std::atomic<int> workers{0};  // 0: the number of cores
 
 void check_count(const char* what, int n) {
-    if (n < 1)
-        throw ValueError(std::string(what) + "(" + std::to_string(n) +
-                         "): the number of threads must be at least 1");
+    TG_CHECK(n >= 1, ValueError, what, "(", n, "): the number of threads must be at least 1");
 }
 
 }  // namespace

@@ -1,14 +1,16 @@
 #pragma once
 // The umbrella header: every public header of tapegrad::tapegrad. The core (tensor, tape,
-// grad mode, errors, printing, threads), every op, gradcheck and the functional helpers,
-// tg::optim and tg::nn (DataParallel included). Not here: <tapegrad/distributed.hpp>
-// (MPI; the target tapegrad::distributed, package component `distributed`) and the
-// tg::detail / tg::io::detail headers, which are for tapegrad's own code.
+// grad mode, errors and TG_CHECK, printing, threads), every op, gradcheck and the
+// functional helpers, tg::optim and tg::nn (DataParallel included). Not here:
+// <tapegrad/distributed.hpp> (MPI; the target tapegrad::distributed, package component
+// `distributed`) and the tg::detail / tg::io::detail headers, which are for tapegrad's
+// own code.
 // tests/public_headers.cmake (ctest public_headers_reachable) checks that every other
 // public header is reachable from this one.
 
 #include <tapegrad/array.hpp>
 #include <tapegrad/broadcast.hpp>
+#include <tapegrad/check.hpp>
 #include <tapegrad/error.hpp>
 #include <tapegrad/functional.hpp>
 #include <tapegrad/grad_mode.hpp>

@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/nn/conv.hpp>
 #include <tapegrad/nn/init.hpp>
 #include <tapegrad/ops/conv.hpp>
@@ -24,13 +25,12 @@ void make_conv_parameters(const Shape& shape, std::size_t fan_in, std::size_t bi
 
 /// tg::ShapeError unless x has rank `rank` and `channels` channels on axis 1.
 template <class T>
-void check_channels(const std::string& layer, const Tensor<T>& x, std::size_t rank,
+void check_channels(const Module<T>& layer, const Tensor<T>& x, std::size_t rank,
                     std::size_t channels) {
-    if (x.dim() != rank || x.shape()[1] != channels)
-        throw ShapeError(layer + " expects input (N, " + std::to_string(channels) +
-                         (rank == 3 ? ", L" : ", H, W") + "); got " + shape_str(x.value().shape()));
+    TG_CHECK(x.dim() == rank && x.shape()[1] == channels, ShapeError, layer.describe(),
+             " expects input (N, ", channels, (rank == 3 ? ", L" : ", H, W"), "); got ",
+             x.value().shape());
 }
-
 
 /// "Conv2d(3, 16, k=3, stride=2, ...)": the arguments that differ from the defaults.
 std::string conv_name(const char* kind, std::size_t in, std::size_t out, Size2 k,
@@ -49,11 +49,11 @@ std::string conv_name(const char* kind, std::size_t in, std::size_t out, Size2 k
 
 void check_config(const std::string& layer, std::size_t in, std::size_t out, Size2 k,
                   const ConvOptions& o) {
-    if (in == 0 || out == 0 || k.h == 0 || k.w == 0 || o.groups == 0 || in % o.groups ||
-        out % o.groups)
-        throw ValueError(layer +
-                         ": channels and kernel sizes must be at least 1, and both "
-                         "channel counts divisible by groups");
+    TG_CHECK(in > 0 && out > 0 && k.h > 0 && k.w > 0 && o.groups > 0 && in % o.groups == 0 &&
+                 out % o.groups == 0,
+             ValueError, layer,
+             ": channels and kernel sizes must be at least 1, and both channel counts divisible "
+             "by groups");
 }
 
 }  // namespace
@@ -90,7 +90,7 @@ void Conv2d<T>::reset() {
 
 template <class T>
 Tensor<T> Conv2d<T>::forward(const Tensor<T>& x) {
-    check_channels(describe(), x, 4, in_);
+    check_channels(*this, x, 4, in_);
     return conv2d(x, weight_, bias_, options_.stride, options_.padding, options_.dilation,
                   options_.groups);
 }
@@ -131,7 +131,7 @@ void Conv1d<T>::reset() {
 
 template <class T>
 Tensor<T> Conv1d<T>::forward(const Tensor<T>& x) {
-    check_channels(describe(), x, 3, in_);
+    check_channels(*this, x, 3, in_);
     return conv1d(x, weight_, bias_, options_.stride.w, options_.padding.w, options_.dilation.w,
                   options_.groups);
 }
@@ -174,7 +174,7 @@ void ConvTranspose2d<T>::reset() {
 
 template <class T>
 Tensor<T> ConvTranspose2d<T>::forward(const Tensor<T>& x) {
-    check_channels(describe(), x, 4, in_);
+    check_channels(*this, x, 4, in_);
     return conv_transpose2d(x, weight_, bias_, options_.stride, options_.padding,
                             options_.output_padding, options_.groups, options_.dilation);
 }

@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/nn/dense.hpp>
 #include <tapegrad/ops/matmul.hpp>
 
@@ -15,10 +16,8 @@ template <class T>
 Dense<T>::Dense(std::size_t in_features, std::size_t out_features, Rng& rng, Init weight_init,
                 bool bias)
     : in_features_(in_features), out_features_(out_features), has_bias_(bias) {
-    if (in_features == 0 || out_features == 0)
-        throw ValueError("Dense(" + std::to_string(in_features) + ", " +
-                         std::to_string(out_features) +
-                         "): a layer needs at least one input and one output feature");
+    TG_CHECK(in_features > 0 && out_features > 0, ValueError, "Dense(", in_features, ", ",
+             out_features, "): a layer needs at least one input and one output feature");
     Array<T> w = initialize<T>(weight_init, {out_features, in_features}, rng);
     // torch.nn.Linear draws its bias from U(−1/√in, 1/√in) after the weight; Keras's rule
     // (and the blog workload's) is a zero bias.
@@ -31,12 +30,12 @@ Dense<T>::Dense(std::size_t in_features, std::size_t out_features, Rng& rng, Ini
 
 template <class T>
 Dense<T>::Dense(const Array<T>& weight, const Array<T>& bias) {
-    if (weight.dimension() != 2 || bias.dimension() != 1 || bias.shape()[0] != weight.shape()[0] ||
-        weight.size() == 0)
-        throw ShapeError("Dense(weight, bias): got weight " + shape_str(weight.shape()) +
-                         " and bias " + shape_str(bias.shape()) +
-                         "; a layer with `in` inputs and `out` outputs needs weight (out, in) and "
-                         "bias (out), both non-empty");
+    TG_CHECK(weight.dimension() == 2 && bias.dimension() == 1 &&
+                 bias.shape()[0] == weight.shape()[0] && weight.size() > 0,
+             ShapeError, "Dense(weight, bias): got weight ", weight.shape(), " and bias ",
+             bias.shape(),
+             "; a layer with `in` inputs and `out` outputs needs weight (out, in) and bias (out), "
+             "both non-empty");
     out_features_ = weight.shape()[0];
     in_features_ = weight.shape()[1];
     register_weights(weight, bias);
@@ -44,10 +43,9 @@ Dense<T>::Dense(const Array<T>& weight, const Array<T>& bias) {
 
 template <class T>
 Dense<T>::Dense(const Array<T>& weight) : has_bias_(false) {
-    if (weight.dimension() != 2 || weight.size() == 0)
-        throw ShapeError("Dense(weight): got weight " + shape_str(weight.shape()) +
-                         "; a layer with `in` inputs and `out` outputs needs a non-empty weight "
-                         "(out, in)");
+    TG_CHECK(weight.dimension() == 2 && weight.size() > 0, ShapeError, "Dense(weight): got weight ",
+             weight.shape(),
+             "; a layer with `in` inputs and `out` outputs needs a non-empty weight (out, in)");
     out_features_ = weight.shape()[0];
     in_features_ = weight.shape()[1];
     register_weights(weight, Array<T>());
@@ -68,9 +66,8 @@ void Dense<T>::reset() {
 template <class T>
 Tensor<T> Dense<T>::forward(const Tensor<T>& x) {
     const auto& s = x.value().shape();
-    if (s.empty() || s.back() != in_features_)
-        throw ShapeError(describe() + " expects input (..., " + std::to_string(in_features_) +
-                         "); got " + shape_str(s));
+    TG_CHECK(!s.empty() && s.back() == in_features_, ShapeError, describe(),
+             " expects input (..., ", in_features_, "); got ", s);
     return linear(x, weight_, bias_);  // bias_ is undefined without a bias
 }
 

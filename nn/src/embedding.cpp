@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/grad_mode.hpp>
 #include <tapegrad/nn/embedding.hpp>
 #include <tapegrad/nn/init.hpp>
@@ -14,10 +15,8 @@ template <class T>
 Embedding<T>::Embedding(std::size_t num_embeddings, std::size_t embedding_dim, Rng& rng,
                         std::optional<std::size_t> padding_idx)
     : num_(num_embeddings), dim_(embedding_dim), padding_idx_(padding_idx) {
-    if (num_ == 0 || dim_ == 0 || (padding_idx_ && *padding_idx_ >= num_))
-        throw ValueError(describe() +
-                         ": sizes must be at least 1 and padding_idx below "
-                         "num_embeddings");
+    TG_CHECK(num_ > 0 && dim_ > 0 && (!padding_idx_ || *padding_idx_ < num_), ValueError,
+             describe(), ": sizes must be at least 1 and padding_idx below num_embeddings");
     Array<T> table = normal<T>({num_, dim_}, 0.0, 1.0, rng);
     if (padding_idx_)
         for (std::size_t j = 0; j < dim_; ++j) table(*padding_idx_, j) = T(0);
@@ -39,9 +38,8 @@ Tensor<T> Embedding<T>::forward(const Tensor<T>& indices) {
     Indices rows;
     rows.reserve(indices.size());
     for (const T v : indices.value()) {
-        if (!(v >= 0 && v < T(num_) && v == std::floor(v)))
-            throw ValueError(describe() + ": index " + std::to_string(v) +
-                             " is not a whole number in [0, " + std::to_string(num_) + ")");
+        TG_CHECK(v >= 0 && v < T(num_) && v == std::floor(v), ValueError, describe(), ": index ",
+                 std::to_string(v), " is not a whole number in [0, ", num_, ")");
         rows.push_back(static_cast<std::size_t>(v));
     }
     Shape shape = indices.shape();

@@ -1,4 +1,4 @@
-#include <tapegrad/error.hpp>
+#include <tapegrad/check.hpp>
 #include <tapegrad/nn/init.hpp>
 
 #include <cmath>
@@ -17,10 +17,9 @@ Array<T> filled(const Shape& shape, F&& draw) {
 }
 
 void check_fans(const char* what, const Fans& f) {
-    if (f.in == 0 || f.out == 0)
-        throw ValueError(std::string(what) +
-                         ": the weight has no elements (a zero fan); give "
-                         "every dimension a size of at least 1");
+    TG_CHECK(
+        f.in > 0 && f.out > 0, ValueError, what,
+        ": the weight has no elements (a zero fan); give every dimension a size of at least 1");
 }
 
 }  // namespace
@@ -36,16 +35,16 @@ Fans fans_of(const Shape& shape) {
 
 template <class T>
 Array<T> uniform(const Shape& shape, double lo, double hi, Rng& rng) {
-    if (!(lo <= hi))
-        throw ValueError("uniform: the bounds are reversed or NaN (lo = " + std::to_string(lo) +
-                         ", hi = " + std::to_string(hi) + "); pass lo <= hi");
+    TG_CHECK(lo <= hi, ValueError,
+             "uniform: the bounds are reversed or NaN (lo = ", std::to_string(lo),
+             ", hi = ", std::to_string(hi), "); pass lo <= hi");
     return filled<T>(shape, [&] { return nn::uniform(rng, lo, hi); });
 }
 
 template <class T>
 Array<T> normal(const Shape& shape, double mean, double std, Rng& rng) {
-    if (!(std >= 0))
-        throw ValueError("normal: the standard deviation must be >= 0, got " + std::to_string(std));
+    TG_CHECK(std >= 0, ValueError, "normal: the standard deviation must be >= 0, got ",
+             std::to_string(std));
     return filled<T>(shape, [&] { return std::fma(std, standard_normal(rng), mean); });
 }
 

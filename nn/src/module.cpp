@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/nn/module.hpp>
 
 #include <cxxabi.h>
@@ -82,34 +83,29 @@ void Module<T>::train(bool on) {
 
 template <class T>
 void Module<T>::check_new_name(const char* what, const std::string& name) const {
-    if (name.empty() || name.find('.') != std::string::npos)
-        throw ValueError(std::string(what) + ": the name '" + name +
-                         "' is empty or contains a '.'; dots separate submodule names in "
-                         "named_parameters(), so pick a name without one");
+    TG_CHECK(!name.empty() && name.find('.') == std::string::npos, ValueError, what, ": the name '",
+             name,
+             "' is empty or contains a '.'; dots separate submodule names in named_parameters(), "
+             "so pick a name without one");
     for (const auto& p : parameters_)
-        if (p.first == name)
-            throw ValueError(std::string(what) + ": this module already has a parameter named '" +
-                             name + "'; give each parameter and submodule its own name");
+        TG_CHECK(p.first != name, ValueError, what, ": this module already has a parameter named '",
+                 name, "'; give each parameter and submodule its own name");
     for (const auto& b : buffers_)
-        if (b.first == name)
-            throw ValueError(std::string(what) + ": this module already has a buffer named '" +
-                             name + "'; give each parameter, buffer and submodule its own name");
+        TG_CHECK(b.first != name, ValueError, what, ": this module already has a buffer named '",
+                 name, "'; give each parameter, buffer and submodule its own name");
     for (const auto& c : children_)
-        if (c.first == name)
-            throw ValueError(std::string(what) + ": this module already has a submodule named '" +
-                             name + "'; give each parameter and submodule its own name");
+        TG_CHECK(c.first != name, ValueError, what, ": this module already has a submodule named '",
+                 name, "'; give each parameter and submodule its own name");
 }
 
 template <class T>
 Tensor<T> Module<T>::register_parameter(const std::string& name, Tensor<T> parameter) {
     check_new_name("register_parameter", name);
-    if (!parameter.defined())
-        throw ValueError("register_parameter: the tensor for '" + name +
-                         "' is undefined; pass a tensor with values");
-    if (!parameter.is_leaf())
-        throw ValueError("register_parameter: the tensor for '" + name +
-                         "' was computed by a recorded op; parameters must be leaves (pass "
-                         "x.detach() or tg::parameter(values))");
+    TG_CHECK(parameter.defined(), ValueError, "register_parameter: the tensor for '", name,
+             "' is undefined; pass a tensor with values");
+    TG_CHECK(parameter.is_leaf(), ValueError, "register_parameter: the tensor for '", name,
+             "' was computed by a recorded op; parameters must be leaves (pass x.detach() or "
+             "tg::parameter(values))");
     parameter.set_requires_grad(true);
     parameter.set_name(name);
     parameters_.emplace_back(name, parameter);
@@ -119,13 +115,10 @@ Tensor<T> Module<T>::register_parameter(const std::string& name, Tensor<T> param
 template <class T>
 Tensor<T> Module<T>::register_buffer(const std::string& name, Tensor<T> buffer) {
     check_new_name("register_buffer", name);
-    if (!buffer.defined())
-        throw ValueError("register_buffer: the tensor for '" + name +
-                         "' is undefined; pass a tensor with values");
-    if (!buffer.is_leaf())
-        throw ValueError("register_buffer: the tensor for '" + name +
-                         "' was computed by a recorded op; buffers must be leaves (pass "
-                         "x.detach())");
+    TG_CHECK(buffer.defined(), ValueError, "register_buffer: the tensor for '", name,
+             "' is undefined; pass a tensor with values");
+    TG_CHECK(buffer.is_leaf(), ValueError, "register_buffer: the tensor for '", name,
+             "' was computed by a recorded op; buffers must be leaves (pass x.detach())");
     buffer.set_requires_grad(false);
     buffer.set_name(name);
     buffers_.emplace_back(name, buffer);
@@ -135,10 +128,9 @@ Tensor<T> Module<T>::register_buffer(const std::string& name, Tensor<T> buffer) 
 template <class T>
 void Module<T>::register_child(const std::string& name, std::shared_ptr<Module<T>> module) {
     check_new_name("register_module", name);
-    if (!module)
-        throw ValueError("register_module: the submodule '" + name + "' is a null pointer");
-    if (module.get() == this)
-        throw ValueError("register_module: a module cannot be its own submodule ('" + name + "')");
+    TG_CHECK(module, ValueError, "register_module: the submodule '", name, "' is a null pointer");
+    TG_CHECK(module.get() != this, ValueError,
+             "register_module: a module cannot be its own submodule ('", name, "')");
     // Each tensor's name is its dotted path from the module registered last, the root
     // when modules are built bottom-up: "weight" in a Dense, "1.weight" once that Dense
     // is child "1" of a Sequential.
@@ -172,11 +164,10 @@ void copy_values(const char* what, const std::string& module,
     std::string mine, theirs;
     for (const auto& [name, t] : to) mine += " '" + name + "' " + shape_str(t.shape());
     for (const auto& [name, t] : from) theirs += " '" + name + "' " + shape_str(t.shape());
-    if (mine != theirs)
-        throw ValueError("clone: " + module + "::reset() registered the " + what + "s" +
-                         (mine.empty() ? " (none)" : mine) + " but the original has" +
-                         (theirs.empty() ? " none" : theirs) +
-                         "; reset() must register what the constructor does");
+    TG_CHECK(mine == theirs, ValueError, "clone: ", module, "::reset() registered the ", what, "s",
+             (mine.empty() ? " (none)" : mine), " but the original has",
+             (theirs.empty() ? " none" : theirs),
+             "; reset() must register what the constructor does");
     for (std::size_t i = 0; i < to.size(); ++i) {
         Tensor<T> target = to[i].second;
         target.mutable_value() = from[i].second.value();

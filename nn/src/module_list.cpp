@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/nn/module_list.hpp>
 
 namespace tg::nn {
@@ -30,10 +31,8 @@ std::shared_ptr<Module<T>> ModuleList<T>::clone() const {
 
 template <class T>
 const std::shared_ptr<Module<T>>& ModuleList<T>::module_ptr(std::size_t i) const {
-    if (i >= modules_.size())
-        throw ValueError(this->class_name() + ": index " + std::to_string(i) +
-                         " is out of range; it holds " + std::to_string(modules_.size()) +
-                         " modules");
+    TG_CHECK(i < modules_.size(), ValueError, this->class_name(), ": index ", i,
+             " is out of range; it holds ", modules_.size(), " modules");
     return modules_[i];
 }
 

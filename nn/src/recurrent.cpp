@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/nn/init.hpp>
 #include <tapegrad/nn/recurrent.hpp>
 #include <tapegrad/ops.hpp>
@@ -80,24 +81,22 @@ Tensor<T> gru_step(const Tensor<T>& xw, const Tensor<T>& h, const Gates<T>& p) {
 
 /// tg::ShapeError unless x is (N, features) (rank 2) or (N, L, features) (rank 3), N, L > 0.
 template <class T>
-void check_input(const std::string& layer, const Tensor<T>& x, std::size_t rank,
+void check_input(const Module<T>& layer, const Tensor<T>& x, std::size_t rank,
                  std::size_t features) {
     bool ok = x.dim() == rank && x.shape()[rank - 1] == features;
     for (std::size_t a = 0; ok && a + 1 < rank; ++a) ok = x.shape()[a] > 0;
-    if (!ok)
-        throw ShapeError(layer + " expects input " + (rank == 2 ? "(N, " : "(N, L, ") +
-                         std::to_string(features) + "); got " + shape_str(x.value().shape()));
+    TG_CHECK(ok, ShapeError, layer.describe(), " expects input ", (rank == 2 ? "(N, " : "(N, L, "),
+             features, "); got ", x.value().shape());
 }
 
 /// The state tensor s, or zeros of `shape` when s is undefined; tg::ShapeError when s has
 /// another shape.
 template <class T>
-Tensor<T> state_or_zeros(const std::string& layer, const char* what, const Tensor<T>& s,
+Tensor<T> state_or_zeros(const Module<T>& layer, const char* what, const Tensor<T>& s,
                          const Shape& shape) {
     if (!s.defined()) return zeros<T>(shape);
-    if (s.shape() != shape)
-        throw ShapeError(layer + ": the initial " + what + " must have shape " + shape_str(shape) +
-                         "; got " + shape_str(s.value().shape()));
+    TG_CHECK(s.shape() == shape, ShapeError, layer.describe(), ": the initial ", what,
+             " must have shape ", shape, "; got ", s.value().shape());
     return s;
 }
 
@@ -109,8 +108,8 @@ std::string layer_name(const char* kind, std::size_t in, std::size_t hidden, std
 }
 
 void check_sizes(const std::string& layer, std::size_t in, std::size_t hidden, std::size_t layers) {
-    if (in == 0 || hidden == 0 || layers == 0)
-        throw ValueError(layer + ": input_size, hidden_size and num_layers must be at least 1");
+    TG_CHECK(in > 0 && hidden > 0 && layers > 0, ValueError, layer,
+             ": input_size, hidden_size and num_layers must be at least 1");
 }
 
 }  // namespace
@@ -150,10 +149,10 @@ LSTMCell<T>::LSTMCell(std::size_t input_size, std::size_t hidden_size, bool bias
 
 template <class T>
 LSTMState<T> LSTMCell<T>::forward(const Tensor<T>& x, const std::optional<LSTMState<T>>& state) {
-    check_input(describe(), x, 2, input_size_);
+    check_input(*this, x, 2, input_size_);
     const Shape shape{x.shape()[0], hidden_size_};
-    const LSTMState<T> s{state_or_zeros(describe(), "h", state ? state->h : Tensor<T>(), shape),
-                         state_or_zeros(describe(), "c", state ? state->c : Tensor<T>(), shape)};
+    const LSTMState<T> s{state_or_zeros(*this, "h", state ? state->h : Tensor<T>(), shape),
+                         state_or_zeros(*this, "c", state ? state->c : Tensor<T>(), shape)};
     return lstm_step(project(x, layers_[0][0], layers_[0][2]), s, layers_[0]);
 }
 
@@ -180,8 +179,8 @@ GRUCell<T>::GRUCell(std::size_t input_size, std::size_t hidden_size, bool bias)
 
 template <class T>
 Tensor<T> GRUCell<T>::forward(const Tensor<T>& x, const Tensor<T>& h) {
-    check_input(describe(), x, 2, input_size_);
-    const Tensor<T> h0 = state_or_zeros(describe(), "h", h, {x.shape()[0], hidden_size_});
+    check_input(*this, x, 2, input_size_);
+    const Tensor<T> h0 = state_or_zeros(*this, "h", h, {x.shape()[0], hidden_size_});
     return gru_step(project(x, layers_[0][0], layers_[0][2]), h0, layers_[0]);
 }
 
@@ -216,11 +215,11 @@ LSTM<T>::LSTM(std::size_t input_size, std::size_t hidden_size, std::size_t num_l
 template <class T>
 RecurrentOutput<T, LSTMState<T>> LSTM<T>::forward(const Tensor<T>& x,
                                                   const std::optional<LSTMState<T>>& state) {
-    check_input(describe(), x, 3, input_size_);
+    check_input(*this, x, 3, input_size_);
     const std::size_t steps = x.shape()[1];
     const Shape shape{num_layers_, x.shape()[0], hidden_size_};
-    const Tensor<T> h0 = state_or_zeros(describe(), "h", state ? state->h : Tensor<T>(), shape);
-    const Tensor<T> c0 = state_or_zeros(describe(), "c", state ? state->c : Tensor<T>(), shape);
+    const Tensor<T> h0 = state_or_zeros(*this, "h", state ? state->h : Tensor<T>(), shape);
+    const Tensor<T> c0 = state_or_zeros(*this, "c", state ? state->c : Tensor<T>(), shape);
     std::vector<Tensor<T>> inputs = steps_of(x);  // then each layer's outputs
     std::vector<Tensor<T>> h_n, c_n;
     for (std::size_t l = 0; l < num_layers_; ++l) {
@@ -261,10 +260,9 @@ GRU<T>::GRU(std::size_t input_size, std::size_t hidden_size, std::size_t num_lay
 
 template <class T>
 RecurrentOutput<T, Tensor<T>> GRU<T>::forward(const Tensor<T>& x, const Tensor<T>& h0) {
-    check_input(describe(), x, 3, input_size_);
+    check_input(*this, x, 3, input_size_);
     const std::size_t steps = x.shape()[1];
-    const Tensor<T> h_0 =
-        state_or_zeros(describe(), "h", h0, {num_layers_, x.shape()[0], hidden_size_});
+    const Tensor<T> h_0 = state_or_zeros(*this, "h", h0, {num_layers_, x.shape()[0], hidden_size_});
     std::vector<Tensor<T>> inputs = steps_of(x);  // then each layer's outputs
     std::vector<Tensor<T>> h_n;
     for (std::size_t l = 0; l < num_layers_; ++l) {

@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/nn/activation.hpp>
 #include <tapegrad/nn/dense.hpp>
 #include <tapegrad/nn/reference.hpp>
@@ -96,10 +97,9 @@ void copy_weights(const reference::Network<T>& network, Sequential<T>& net) {
         fits = dense[i]->has_bias() &&
                dense[i]->weight().shape() == Shape(network.layer(i).weight.shape().begin(),
                                                    network.layer(i).weight.shape().end());
-    if (!fits)
-        throw ShapeError("nn::copy_weights: the Sequential (" + net.describe() +
-                         ") does not have this network's " + std::to_string(network.depth()) +
-                         " dense layers of the same shapes, each with a bias");
+    TG_CHECK(fits, ShapeError, "nn::copy_weights: the Sequential (", net.describe(),
+             ") does not have this network's ", network.depth(),
+             " dense layers of the same shapes, each with a bias");
     for (std::size_t i = 0; i < dense.size(); ++i) {
         Tensor<T> weight = dense[i]->weight();
         Tensor<T> bias = dense[i]->bias();

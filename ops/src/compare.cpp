@@ -1,4 +1,5 @@
 #include <tapegrad/broadcast.hpp>
+#include <tapegrad/check.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/compare.hpp>
 #include <tapegrad/ops/shape.hpp>
@@ -59,9 +60,8 @@ Tensor<T> minimum(const Tensor<T>& a, const Tensor<T>& b) {
 
 template <class T>
 Tensor<T> clamp(const Tensor<T>& x, detail::scalar_t<T> lo, detail::scalar_t<T> hi) {
-    if (!(lo <= hi))
-        throw ValueError("clamp: lower bound " + std::to_string(lo) + " is above upper bound " +
-                         std::to_string(hi));
+    TG_CHECK(lo <= hi, ValueError, "clamp: lower bound ", std::to_string(lo),
+             " is above upper bound ", std::to_string(hi));
     return detail::unary(x, detail::Clamp<T>{lo, hi});
 }
 

@@ -11,7 +11,7 @@
 
 #include "im2col.hpp"
 
-#include <tapegrad/error.hpp>
+#include <tapegrad/check.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/conv.hpp>
 #include <tapegrad/ops/index.hpp>
@@ -19,7 +19,6 @@
 #include <tapegrad/ops/shape.hpp>
 
 #include <algorithm>
-#include <string>
 #include <vector>
 
 namespace tg {
@@ -51,23 +50,19 @@ Size2 kernel_of(const Shape& weight, std::size_t spatial_dims) {
 /// input's channels divisible by groups. `layout` names the weight's axes for the message.
 void check_channels(const char* op, const Shape& input, const Shape& weight,
                     std::size_t spatial_dims, std::size_t groups, const char* layout) {
-    const std::string name(op);
-    if (weight.size() != spatial_dims + 2)
-        throw ShapeError(name + ": expected a " + std::to_string(spatial_dims + 2) + "-D weight " +
-                         layout + ", got shape " + shape_str(weight));
-    if (groups == 0) throw ValueError(name + ": groups must be at least 1, got 0");
-    if (input.size() == spatial_dims + 2 && input[1] % groups != 0)
-        throw ShapeError(name + ": the input's " + std::to_string(input[1]) +
-                         " channels (input shape " + shape_str(input) +
-                         ") are not divisible by groups " + std::to_string(groups));
+    TG_CHECK(weight.size() == spatial_dims + 2, ShapeError, op, ": expected a ", spatial_dims + 2,
+             "-D weight ", layout, ", got shape ", weight);
+    TG_CHECK(groups > 0, ValueError, op, ": groups must be at least 1, got 0");
+    TG_CHECK(input.size() != spatial_dims + 2 || input[1] % groups == 0, ShapeError, op,
+             ": the input's ", input[1], " channels (input shape ", input,
+             ") are not divisible by groups ", groups);
 }
 
 /// The bias, if any: of shape (out_channels).
 template <class T>
 void check_bias(const char* op, const Tensor<T>& bias, std::size_t out_channels) {
-    if (bias.defined() && bias.shape() != Shape{out_channels})
-        throw ShapeError(std::string(op) + ": expected a bias of shape (" +
-                         std::to_string(out_channels) + "), got shape " + shape_str(bias.shape()));
+    TG_CHECK(!bias.defined() || bias.shape() == Shape{out_channels}, ShapeError, op,
+             ": expected a bias of shape (", out_channels, "), got shape ", bias.shape());
 }
 
 /// The checked windows of conv1d / conv2d over `input` with `weight`.
@@ -80,16 +75,12 @@ Windows conv_windows(const char* op, std::size_t spatial_dims, const Shape& inpu
     check_channels(op, input, weight, spatial_dims, groups, layout);
     const Windows windows = detail::make_windows(
         op, input, spatial_dims, kernel_of(weight, spatial_dims), stride, padding, dilation);
-    const std::string name(op);
-    if (weight[0] % groups != 0)
-        throw ShapeError(name + ": the weight's " + std::to_string(weight[0]) +
-                         " output channels (weight shape " + shape_str(weight) +
-                         ") are not divisible by groups " + std::to_string(groups));
-    if (weight[1] * groups != input[1])
-        throw ShapeError(name + ": weight of shape " + shape_str(weight) + " with groups " +
-                         std::to_string(groups) + " expects " + std::to_string(weight[1] * groups) +
-                         " input channels (weight.shape[1] * groups), got input of shape " +
-                         shape_str(input) + " with " + std::to_string(input[1]));
+    TG_CHECK(weight[0] % groups == 0, ShapeError, op, ": the weight's ", weight[0],
+             " output channels (weight shape ", weight, ") are not divisible by groups ", groups);
+    TG_CHECK(weight[1] * groups == input[1], ShapeError, op, ": weight of shape ", weight,
+             " with groups ", groups, " expects ", weight[1] * groups,
+             " input channels (weight.shape[1] * groups), got input of shape ", input, " with ",
+             input[1]);
     check_bias(op, bias, weight[0]);
     return windows;
 }
@@ -142,19 +133,16 @@ Tensor<T> conv_transpose2d(const Tensor<T>& input, const Tensor<T>& weight, cons
     check_channels(op, xs, ws, 2, groups, "(C_in, C_out / groups, kH, kW)");
     const Size2 kernel = kernel_of(ws, 2);
     detail::check_window_args(op, xs, 2, kernel, stride, dilation);
-    if (ws[0] != xs[1])
-        throw ShapeError(std::string(op) + ": weight of shape " + shape_str(ws) + " expects " +
-                         std::to_string(ws[0]) +
-                         " input channels (weight.shape[0]), got input of shape " + shape_str(xs) +
-                         " with " + std::to_string(xs[1]));
+    TG_CHECK(ws[0] == xs[1], ShapeError, op, ": weight of shape ", ws, " expects ", ws[0],
+             " input channels (weight.shape[0]), got input of shape ", xs, " with ", xs[1]);
     const auto fits = [](std::size_t extra, std::size_t s, std::size_t d) {
         return extra < s || extra < d;
     };
-    if (!fits(output_padding.h, stride.h, dilation.h) ||
-        !fits(output_padding.w, stride.w, dilation.w))
-        throw ValueError(std::string(op) + ": output_padding " + sizes_str(output_padding, 2) +
-                         " must be smaller than the stride " + sizes_str(stride, 2) +
-                         " or the dilation " + sizes_str(dilation, 2) + " on each axis");
+    TG_CHECK(fits(output_padding.h, stride.h, dilation.h) &&
+                 fits(output_padding.w, stride.w, dilation.w),
+             ValueError, op, ": output_padding ", sizes_str(output_padding, 2),
+             " must be smaller than the stride ", sizes_str(stride, 2), " or the dilation ",
+             sizes_str(dilation, 2), " on each axis");
     const std::size_t out_channels = ws[1] * groups;
     check_bias(op, bias, out_channels);
     // H_out = (H − 1)·s − 2p + d·(k − 1) + output_padding + 1, in signed arithmetic.
@@ -165,10 +153,9 @@ Tensor<T> conv_transpose2d(const Tensor<T>& input, const Tensor<T>& weight, cons
     };
     const long ho = out_size(xs[2], kernel.h, stride.h, padding.h, dilation.h, output_padding.h);
     const long wo = out_size(xs[3], kernel.w, stride.w, padding.w, dilation.w, output_padding.w);
-    if (ho < 1 || wo < 1)
-        throw ShapeError(std::string(op) + ": input of shape " + shape_str(xs) +
-                         " gives an empty output: (H_out, W_out) = (" + std::to_string(ho) + ", " +
-                         std::to_string(wo) + ") with padding " + sizes_str(padding, 2));
+    TG_CHECK(ho >= 1 && wo >= 1, ShapeError, op, ": input of shape ", xs,
+             " gives an empty output: (H_out, W_out) = (", ho, ", ", wo, ") with padding ",
+             sizes_str(padding, 2));
     // The windows of the conv2d whose adjoint this is: over the output, one position per
     // input entry.
     Windows windows;

@@ -1,4 +1,4 @@
-#include <tapegrad/error.hpp>
+#include <tapegrad/check.hpp>
 #include <tapegrad/ops/factory.hpp>
 
 #include <algorithm>
@@ -58,14 +58,15 @@ Tensor<T> ones_like(const Tensor<T>& x, bool requires_grad) {
 template <class T>
 Tensor<T> arange(detail::NoDeduce<T> start, detail::NoDeduce<T> end, detail::NoDeduce<T> step,
                  bool requires_grad) {
-    const auto args = "arange(" + std::to_string(start) + ", " + std::to_string(end) + ", " +
-                      std::to_string(step) + ")";
-    if (!std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step))
-        throw ValueError(args + ": start, end and step must be finite");
-    if (step == T(0)) throw ValueError(args + ": step must not be 0");
-    if ((end - start) * step < T(0))
-        throw ValueError(args + ": step " + std::to_string(step) +
-                         " leads away from end; use a step of the other sign");
+    const auto args = [&] {  // the call as the messages name it, formatted on failure only
+        return "arange(" + std::to_string(start) + ", " + std::to_string(end) + ", " +
+               std::to_string(step) + ")";
+    };
+    TG_CHECK(std::isfinite(start) && std::isfinite(end) && std::isfinite(step), ValueError, args(),
+             ": start, end and step must be finite");
+    TG_CHECK(step != T(0), ValueError, args(), ": step must not be 0");
+    TG_CHECK((end - start) * step >= T(0), ValueError, args(), ": step ", std::to_string(step),
+             " leads away from end; use a step of the other sign");
     const std::size_t n = static_cast<std::size_t>(std::ceil((end - start) / step));
     return sequence<T>(n, requires_grad, [&](std::size_t i) { return start + T(i) * step; });
 }
@@ -78,8 +79,8 @@ Tensor<T> arange(detail::NoDeduce<T> end) {
 template <class T>
 Tensor<T> linspace(detail::NoDeduce<T> start, detail::NoDeduce<T> end, std::size_t steps,
                    bool requires_grad) {
-    if (!std::isfinite(start) || !std::isfinite(end))
-        throw ValueError("linspace: start and end must be finite");
+    TG_CHECK(std::isfinite(start) && std::isfinite(end), ValueError,
+             "linspace: start and end must be finite");
     const T delta = steps > 1 ? (end - start) / T(steps - 1) : T(0);
     return sequence<T>(steps, requires_grad, [&](std::size_t i) {
         return i + 1 == steps && steps > 1 ? end : start + T(i) * delta;

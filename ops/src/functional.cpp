@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/functional.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/reduce.hpp>
@@ -10,25 +11,22 @@ namespace {
 
 template <class T>
 Tensor<T> leaf_copy(const Tensor<T>& x, const char* who) {
-    if (!x.defined()) throw ValueError(std::string(who) + ": the input is undefined");
+    TG_CHECK(x.defined(), ValueError, who, ": the input is undefined");
     return Tensor<T>(Array<T>(x.value()), true);
 }
 
 template <class T>
 void check_same_shape(const char* who, const char* what, const Tensor<T>& v, const Shape& expected,
                       const char* of) {
-    if (!v.defined()) throw ValueError(std::string(who) + ": the " + what + " is undefined");
-    if (v.shape() != expected)
-        throw ShapeError(std::string(who) + ": " + what + " of shape " + shape_str(v.shape()) +
-                         " does not match the shape " + shape_str(expected) + " of " + of +
-                         "; pass one of that shape");
+    TG_CHECK(v.defined(), ValueError, who, ": the ", what, " is undefined");
+    TG_CHECK(v.shape() == expected, ShapeError, who, ": ", what, " of shape ", v.shape(),
+             " does not match the shape ", expected, " of ", of, "; pass one of that shape");
 }
 
 template <class T>
 Tensor<T> evaluate(const Function<T>& f, const Tensor<T>& x, const char* who) {
     Tensor<T> y = f(x);
-    if (!y.defined())
-        throw ValueError(std::string(who) + ": the function returned an undefined tensor");
+    TG_CHECK(y.defined(), ValueError, who, ": the function returned an undefined tensor");
     return y;
 }
 
@@ -63,11 +61,9 @@ Tensor<T> stack_rows(const std::vector<Tensor<T>>& parts, const Shape& outer, co
 /// A ShapeError naming `who` unless y holds one element.
 template <class T>
 void check_scalar(const Tensor<T>& y, const char* who) {
-    if (y.size() != 1)
-        throw ShapeError(std::string(who) + ": the function returned shape " +
-                         shape_str(y.shape()) +
-                         "; a gradient needs a scalar (one-element) function: reduce it, e.g. "
-                         "with tg::sum, or use vjp or jacobian");
+    TG_CHECK(y.size() == 1, ShapeError, who, ": the function returned shape ", y.shape(),
+             "; a gradient needs a scalar (one-element) function: reduce it, e.g. with tg::sum, "
+             "or use vjp or jacobian");
 }
 
 }  // namespace
@@ -119,11 +115,9 @@ Tensor<T> hessian(const Function<T>& f, const Tensor<T>& x) {
     Tape tape;
     Tensor<T> xp = leaf_copy(x, "hessian");
     Tensor<T> y = evaluate(f, xp, "hessian");
-    if (y.size() != 1)
-        throw ShapeError(
-            "hessian: the function returned shape " + shape_str(y.shape()) +
-            "; a Hessian needs a scalar (one-element) function: reduce it, e.g. with tg::sum, "
-            "or use jacobian");
+    TG_CHECK(y.size() == 1, ShapeError, "hessian: the function returned shape ", y.shape(),
+             "; a Hessian needs a scalar (one-element) function: reduce it, e.g. with tg::sum, "
+             "or use jacobian");
     std::vector<Tensor<T>> rows;
     const Tensor<T> zeros(Array<T>(xt::zeros<T>(x.value().shape())));
     Tensor<T> g = y.requires_grad() ? tape.gradient(y, {xp}, keep(true))[0] : zeros;
@@ -140,9 +134,8 @@ Tensor<T> hvp(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& v) {
     Tape tape;
     Tensor<T> xp = leaf_copy(x, "hvp");
     Tensor<T> y = evaluate(f, xp, "hvp");
-    if (y.size() != 1)
-        throw ShapeError("hvp: the function returned shape " + shape_str(y.shape()) +
-                         "; a Hessian-vector product needs a scalar (one-element) function");
+    TG_CHECK(y.size() == 1, ShapeError, "hvp: the function returned shape ", y.shape(),
+             "; a Hessian-vector product needs a scalar (one-element) function");
     const Tensor<T> zeros(Array<T>(xt::zeros<T>(x.value().shape())));
     if (!y.requires_grad()) return zeros;
     Tensor<T> g = tape.gradient(y, {xp}, keep(true))[0];
@@ -167,7 +160,7 @@ std::pair<Tensor<T>, std::vector<Tensor<T>>> value_and_grad(
     std::vector<Tensor<T>> leaves;
     for (const Tensor<T>& x : xs) leaves.push_back(leaf_copy(x, "value_and_grad"));
     Tensor<T> y = f(leaves);
-    if (!y.defined()) throw ValueError("value_and_grad: the function returned an undefined tensor");
+    TG_CHECK(y.defined(), ValueError, "value_and_grad: the function returned an undefined tensor");
     check_scalar(y, "value_and_grad");
     if (!y.requires_grad()) {
         std::vector<Tensor<T>> zeros;

@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/grad_mode.hpp>
 #include <tapegrad/gradcheck.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
@@ -75,8 +76,7 @@ std::vector<Tensor<double>> leaf_copies(const std::vector<Tensor<double>>& input
                                         bool requires_grad, const char* who) {
     std::vector<Tensor<double>> out;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
-        if (!inputs[i].defined())
-            throw ValueError(std::string(who) + ": input #" + std::to_string(i) + " is undefined");
+        TG_CHECK(inputs[i].defined(), ValueError, who, ": input #", i, " is undefined");
         out.push_back(Tensor<double>(Array<double>(inputs[i].value()), requires_grad));
     }
     return out;
@@ -155,7 +155,7 @@ GradcheckResult gradcheck(const GradcheckFunction& f, const std::vector<Tensor<d
     {
         Tape tape;
         Tensor<double> y = f(params);
-        if (!y.defined()) throw ValueError("gradcheck: the function returned an undefined tensor");
+        TG_CHECK(y.defined(), ValueError, "gradcheck: the function returned an undefined tensor");
         v = projection(y.shape(), y.size(), options.seed);
         analytic = y.requires_grad() ? tape.gradient(y, params, Tensor<double>(Array<double>(v)))
                                      : zeros_like(params);
@@ -166,8 +166,8 @@ GradcheckResult gradcheck(const GradcheckFunction& f, const std::vector<Tensor<d
     auto scalar_of = [&] {
         NoGradGuard no_grad;
         Tensor<double> y = f(work);
-        if (y.size() != v.size())
-            throw ValueError("gradcheck: the function's output changed shape between evaluations");
+        TG_CHECK(y.size() == v.size(), ValueError,
+                 "gradcheck: the function's output changed shape between evaluations");
         return dot(y.value(), v);
     };
     return compare_with_finite_differences("gradcheck", work, analytic, scalar_of, options);
@@ -182,8 +182,8 @@ GradcheckResult gradgradcheck(const GradcheckFunction& f, const std::vector<Tens
     {
         Tape tape;
         Tensor<double> y = f(params);
-        if (!y.defined())
-            throw ValueError("gradgradcheck: the function returned an undefined tensor");
+        TG_CHECK(y.defined(), ValueError,
+                 "gradgradcheck: the function returned an undefined tensor");
         u = projection(y.shape(), y.size(), options.seed);
         for (std::size_t i = 0; i < params.size(); ++i)
             v.push_back(projection(params[i].shape(), 0, options.seed + 1 + i));
@@ -210,9 +210,8 @@ GradcheckResult gradgradcheck(const GradcheckFunction& f, const std::vector<Tens
     auto scalar_of = [&] {
         Tape tape;
         Tensor<double> y = f(work);
-        if (y.size() != u.size())
-            throw ValueError(
-                "gradgradcheck: the function's output changed shape between evaluations");
+        TG_CHECK(y.size() == u.size(), ValueError,
+                 "gradgradcheck: the function's output changed shape between evaluations");
         if (!y.requires_grad()) return 0.0;
         std::vector<Tensor<double>> g = tape.gradient(y, work, Tensor<double>(Array<double>(u)));
         double s = 0;

@@ -1,6 +1,6 @@
 #include "im2col.hpp"
 
-#include <tapegrad/error.hpp>
+#include <tapegrad/check.hpp>
 #include <tapegrad/ops/shape.hpp>
 #include <tapegrad/record.hpp>
 
@@ -225,15 +225,12 @@ std::string sizes_str(Size2 s, std::size_t spatial_dims) {
 
 void check_window_args(const char* op, const Shape& shape, std::size_t spatial_dims, Size2 kernel,
                        Size2 stride, Size2 dilation) {
-    const std::string name(op);
-    if (shape.size() != spatial_dims + 2)
-        throw ShapeError(name + ": expected a " + std::to_string(spatial_dims + 2) + "-D input " +
-                         (spatial_dims == 1 ? "(N, C, L)" : "(N, C, H, W)") + ", got shape " +
-                         shape_str(shape));
+    TG_CHECK(shape.size() == spatial_dims + 2, ShapeError, op, ": expected a ", spatial_dims + 2,
+             "-D input ", (spatial_dims == 1 ? "(N, C, L)" : "(N, C, H, W)"), ", got shape ",
+             shape);
     const auto at_least_one = [&](Size2 s, const char* what) {
-        if (s.h == 0 || s.w == 0)
-            throw ValueError(name + ": " + what + " must be at least 1, got " +
-                             sizes_str(s, spatial_dims));
+        TG_CHECK(s.h > 0 && s.w > 0, ValueError, op, ": ", what, " must be at least 1, got ",
+                 sizes_str(s, spatial_dims));
     };
     at_least_one(kernel, "kernel size");
     at_least_one(stride, "stride");
@@ -254,10 +251,10 @@ Windows make_windows(const char* op, const Shape& shape, std::size_t spatial_dim
     if (g.h.out == 0 || g.w.out == 0) {
         const Size2 padded(h + 2 * padding.h, w + 2 * padding.w);
         const Size2 span(dilation.h * (kernel.h - 1) + 1, dilation.w * (kernel.w - 1) + 1);
-        throw ShapeError(std::string(op) + ": input of shape " + shape_str(shape) +
-                         " is too small for the kernel: padded size " +
-                         sizes_str(padded, spatial_dims) + ", dilated kernel size " +
-                         sizes_str(span, spatial_dims));
+        throw ShapeError(message(op, ": input of shape ", shape,
+                                 " is too small for the kernel: padded size ",
+                                 sizes_str(padded, spatial_dims), ", dilated kernel size ",
+                                 sizes_str(span, spatial_dims)));
     }
     return g;
 }

@@ -5,7 +5,7 @@
 // Each is the other's adjoint, so every op here has a backward made of recorded ops.
 
 #include <tapegrad/broadcast.hpp>
-#include <tapegrad/error.hpp>
+#include <tapegrad/check.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/index.hpp>
 #include <tapegrad/ops/shape.hpp>
@@ -116,23 +116,18 @@ std::size_t slice_bound(long i, std::size_t n) {
     return static_cast<std::size_t>(std::min(i, size));
 }
 
-std::string list_str(const Indices& v) { return shape_str(Shape(v.begin(), v.end())); }
-
 /// gather's positions: for each entry of `index` (a tensor of x's rank), the flat
 /// position in x of the same multi-index with `axis` replaced by the entry's value.
 template <class T>
 Positions along_axis(const char* op, const Shape& x_shape, std::size_t axis,
                      const Tensor<T>& index) {
     const Shape is = index.shape();
-    if (is.size() != x_shape.size())
-        throw ShapeError(std::string(op) + ": index of shape " + shape_str(is) +
-                         " needs as many axes as the tensor of shape " + shape_str(x_shape));
+    TG_CHECK(is.size() == x_shape.size(), ShapeError, op, ": index of shape ", is,
+             " needs as many axes as the tensor of shape ", x_shape);
     for (std::size_t k = 0; k < is.size(); ++k)
-        if (k != axis && is[k] > x_shape[k])
-            throw ShapeError(std::string(op) + ": index of shape " + shape_str(is) +
-                             " is larger than the tensor of shape " + shape_str(x_shape) +
-                             " on axis " + std::to_string(k) + " (only axis " +
-                             std::to_string(axis) + " may differ)");
+        TG_CHECK(k == axis || is[k] <= x_shape[k], ShapeError, op, ": index of shape ", is,
+                 " is larger than the tensor of shape ", x_shape, " on axis ", k, " (only axis ",
+                 axis, " may differ)");
     std::vector<Indices> picks = all_of(is);
     picks[axis] = {0};
     const Positions base = positions_of(x_shape, picks);  // index's cell with axis entry 0
@@ -142,11 +137,9 @@ Positions along_axis(const char* op, const Shape& x_shape, std::size_t axis,
     const T* v = index.value().data();
     for (std::size_t i = 0; i < index.size(); ++i) {
         const T raw = v[i];
-        if (!(raw >= 0 && raw < T(x_shape[axis]) && std::floor(raw) == raw))
-            throw ValueError(std::string(op) + ": index holds " + std::to_string(raw) +
-                             ", not a whole number in [0, " + std::to_string(x_shape[axis]) +
-                             ") for axis " + std::to_string(axis) + " of shape " +
-                             shape_str(x_shape));
+        TG_CHECK(raw >= 0 && raw < T(x_shape[axis]) && std::floor(raw) == raw, ValueError, op,
+                 ": index holds ", std::to_string(raw), ", not a whole number in [0, ",
+                 x_shape[axis], ") for axis ", axis, " of shape ", x_shape);
         // Entry i is (outer, j, inner) of index's shape split around the axis.
         const std::size_t outer = i / (n * inner), rest = i % inner;
         (*out)[i] = (*base)[outer * inner + rest] + static_cast<std::size_t>(raw) * x_stride;
@@ -157,11 +150,8 @@ Positions along_axis(const char* op, const Shape& x_shape, std::size_t axis,
 /// The mask entry (i, j) of the last two axes: kept by tril (j - i <= k) or triu (j - i >= k).
 template <class T>
 Tensor<T> triangle(const char* name, const Tensor<T>& x, long k, bool lower) {
-    if (x.dim() < 2)
-        throw ShapeError(std::string(name) +
-                         ": needs at least 2 axes (the matrix is the last "
-                         "two); got shape " +
-                         shape_str(x.shape()));
+    TG_CHECK(x.dim() >= 2, ShapeError, name,
+             ": needs at least 2 axes (the matrix is the last two); got shape ", x.shape());
     const Shape s = x.shape();
     const std::size_t rows = s[s.size() - 2], cols = s[s.size() - 1];
     Tensor<T> y = Tensor<T>::uninitialized(s);
@@ -182,9 +172,8 @@ Tensor<T> triangle(const char* name, const Tensor<T>& x, long k, bool lower) {
 template <class T>
 Tensor<T> slice(const Tensor<T>& x, long axis_arg, long start, long stop, long step) {
     const std::size_t axis = detail::normalize_axis("slice", axis_arg, x.dim());
-    if (step < 1)
-        throw ValueError("slice: step " + std::to_string(step) +
-                         " is not positive; steps are 1 or more (reverse with tg::flip)");
+    TG_CHECK(step >= 1, ValueError, "slice: step ", step,
+             " is not positive; steps are 1 or more (reverse with tg::flip)");
     const std::size_t n = x.shape()[axis];
     const std::size_t first = slice_bound(start, n), last = slice_bound(stop, n);
     std::vector<Indices> picks = all_of(x.shape());
@@ -198,10 +187,8 @@ template <class T>
 Tensor<T> select(const Tensor<T>& x, long axis_arg, long index) {
     const std::size_t axis = detail::normalize_axis("select", axis_arg, x.dim());
     const long n = static_cast<long>(x.shape()[axis]);
-    if (index < -n || index >= n)
-        throw ValueError("select: index " + std::to_string(index) + " is out of range for axis " +
-                         std::to_string(axis) + " of size " + std::to_string(n) + " (shape " +
-                         shape_str(x.shape()) + ")");
+    TG_CHECK(index >= -n && index < n, ValueError, "select: index ", index,
+             " is out of range for axis ", axis, " of size ", n, " (shape ", x.shape(), ")");
     std::vector<Indices> picks = all_of(x.shape());
     picks[axis] = {static_cast<std::size_t>(index < 0 ? index + n : index)};
     Shape out = x.shape();
@@ -214,10 +201,8 @@ Tensor<T> index_select(const Tensor<T>& x, long axis_arg, const Indices& indices
     const std::size_t axis = detail::normalize_axis("index_select", axis_arg, x.dim());
     const std::size_t n = x.shape()[axis];
     for (std::size_t i : indices)
-        if (i >= n)
-            throw ValueError("index_select: index " + std::to_string(i) +
-                             " is past the end of axis " + std::to_string(axis) + " of size " +
-                             std::to_string(n) + " (shape " + shape_str(x.shape()) + ")");
+        TG_CHECK(i < n, ValueError, "index_select: index ", i, " is past the end of axis ", axis,
+                 " of size ", n, " (shape ", x.shape(), ")");
     std::vector<Indices> picks = all_of(x.shape());
     picks[axis] = indices;
     return pick("index_select", x, picks);
@@ -233,10 +218,8 @@ template <class T>
 Tensor<T> scatter_add(const Tensor<T>& x, long axis_arg, const Tensor<T>& index,
                       const Tensor<T>& src) {
     const std::size_t axis = detail::normalize_axis("scatter_add", axis_arg, x.dim());
-    if (src.shape() != index.shape())
-        throw ShapeError("scatter_add: src of shape " + shape_str(src.shape()) +
-                         " and index of shape " + shape_str(index.shape()) +
-                         " must have one shape");
+    TG_CHECK(src.shape() == index.shape(), ShapeError, "scatter_add: src of shape ", src.shape(),
+             " and index of shape ", index.shape(), " must have one shape");
     const Positions p = along_axis("scatter_add", x.shape(), axis, index);
     return x + scatter_at("scatter_add", src, p, x.shape());
 }
@@ -265,9 +248,8 @@ template <class T>
 Tensor<T> squeeze(const Tensor<T>& x, long axis_arg) {
     const std::size_t axis = detail::normalize_axis("squeeze", axis_arg, x.dim());
     Shape s = x.shape();
-    if (s[axis] != 1)
-        throw ShapeError("squeeze: axis " + std::to_string(axis) + " of shape " + shape_str(s) +
-                         " has size " + std::to_string(s[axis]) + ", not 1");
+    TG_CHECK(s[axis] == 1, ShapeError, "squeeze: axis ", axis, " of shape ", s, " has size ",
+             s[axis], ", not 1");
     s.erase(s.begin() + static_cast<long>(axis));
     return reshape(x, s);
 }
@@ -277,9 +259,8 @@ Tensor<T> flatten(const Tensor<T>& x, long start_arg, long end_arg) {
     if (x.dim() == 0) return reshape(x, {1});
     const std::size_t start = detail::normalize_axis("flatten", start_arg, x.dim());
     const std::size_t end = detail::normalize_axis("flatten", end_arg, x.dim());
-    if (start > end)
-        throw ValueError("flatten: start axis " + std::to_string(start) + " comes after end axis " +
-                         std::to_string(end) + " (shape " + shape_str(x.shape()) + ")");
+    TG_CHECK(start <= end, ValueError, "flatten: start axis ", start, " comes after end axis ", end,
+             " (shape ", x.shape(), ")");
     const Shape s = x.shape();
     Shape out(s.begin(), s.begin() + static_cast<long>(start));
     std::size_t merged = 1;
@@ -291,15 +272,13 @@ Tensor<T> flatten(const Tensor<T>& x, long start_arg, long end_arg) {
 
 template <class T>
 Tensor<T> stack(const std::vector<Tensor<T>>& xs, long axis_arg) {
-    if (xs.empty()) throw ValueError("stack: needs at least one tensor");
+    TG_CHECK(!xs.empty(), ValueError, "stack: needs at least one tensor");
     const std::size_t axis = detail::normalize_axis("stack", axis_arg, xs[0].dim() + 1);
     std::vector<Tensor<T>> parts;
-    for (std::size_t k = 0; k < xs.size(); ++k) {
-        if (xs[k].shape() != xs[0].shape())
-            throw ShapeError("stack: tensor #" + std::to_string(k) + " has shape " +
-                             shape_str(xs[k].shape()) + " but tensor #0 has " +
-                             shape_str(xs[0].shape()) + "; stacked tensors need one shape");
-    }
+    for (std::size_t k = 0; k < xs.size(); ++k)
+        TG_CHECK(xs[k].shape() == xs[0].shape(), ShapeError, "stack: tensor #", k, " has shape ",
+                 xs[k].shape(), " but tensor #0 has ", xs[0].shape(),
+                 "; stacked tensors need one shape");
     for (const Tensor<T>& x : xs) parts.push_back(unsqueeze(x, static_cast<long>(axis)));
     return concat(parts, static_cast<long>(axis));
 }
@@ -308,10 +287,8 @@ template <class T>
 std::vector<Tensor<T>> split(const Tensor<T>& x, const Indices& sizes, long axis_arg) {
     const std::size_t axis = detail::normalize_axis("split", axis_arg, x.dim());
     const std::size_t total = std::accumulate(sizes.begin(), sizes.end(), std::size_t{0});
-    if (total != x.shape()[axis])
-        throw ShapeError("split: sizes " + list_str(sizes) + " add up to " + std::to_string(total) +
-                         " but axis " + std::to_string(axis) + " of shape " + shape_str(x.shape()) +
-                         " has " + std::to_string(x.shape()[axis]));
+    TG_CHECK(total == x.shape()[axis], ShapeError, "split: sizes ", sizes, " add up to ", total,
+             " but axis ", axis, " of shape ", x.shape(), " has ", x.shape()[axis]);
     std::vector<Tensor<T>> pieces;
     std::size_t start = 0;
     for (std::size_t n : sizes) {
@@ -324,7 +301,7 @@ std::vector<Tensor<T>> split(const Tensor<T>& x, const Indices& sizes, long axis
 template <class T>
 std::vector<Tensor<T>> chunk(const Tensor<T>& x, std::size_t chunks, long axis_arg) {
     const std::size_t axis = detail::normalize_axis("chunk", axis_arg, x.dim());
-    if (chunks == 0) throw ValueError("chunk: the number of chunks must be at least 1");
+    TG_CHECK(chunks > 0, ValueError, "chunk: the number of chunks must be at least 1");
     const std::size_t n = x.shape()[axis],
                       each = std::max<std::size_t>(1, (n + chunks - 1) / chunks);
     Indices sizes;
@@ -338,10 +315,9 @@ template <class T>
 Tensor<T> pad(const Tensor<T>& x, const std::vector<std::pair<std::size_t, std::size_t>>& widths,
               T value) {
     const Shape s = x.shape();
-    if (widths.size() != s.size())
-        throw ShapeError("pad: " + std::to_string(widths.size()) +
-                         " (before, after) pairs for a tensor of shape " + shape_str(s) +
-                         "; give one pair per axis (" + std::to_string(s.size()) + ")");
+    TG_CHECK(widths.size() == s.size(), ShapeError, "pad: ", widths.size(),
+             " (before, after) pairs for a tensor of shape ", s, "; give one pair per axis (",
+             s.size(), ")");
     Shape padded;
     std::vector<Indices> middle(s.size());
     for (std::size_t k = 0; k < s.size(); ++k) {
@@ -365,7 +341,7 @@ Tensor<T> flip(const Tensor<T>& x, const std::vector<long>& axes) {
     std::vector<bool> seen(x.dim(), false);
     for (long a : axes) {
         const std::size_t axis = detail::normalize_axis("flip", a, x.dim());
-        if (seen[axis]) throw ValueError("flip: axis " + std::to_string(axis) + " is listed twice");
+        TG_CHECK(!seen[axis], ValueError, "flip: axis ", axis, " is listed twice");
         seen[axis] = true;
         std::reverse(picks[axis].begin(), picks[axis].end());
     }
@@ -374,11 +350,9 @@ Tensor<T> flip(const Tensor<T>& x, const std::vector<long>& axes) {
 
 template <class T>
 Tensor<T> repeat(const Tensor<T>& x, const Indices& reps) {
-    if (reps.size() < x.dim())
-        throw ShapeError("repeat: " + std::to_string(reps.size()) +
-                         " repeats for a tensor of shape " + shape_str(x.shape()) +
-                         "; give at least one per axis (numpy's tile "
-                         "accepts fewer: tg::tile)");
+    TG_CHECK(reps.size() >= x.dim(), ShapeError, "repeat: ", reps.size(),
+             " repeats for a tensor of shape ", x.shape(),
+             "; give at least one per axis (numpy's tile accepts fewer: tg::tile)");
     Shape s(reps.size() - x.dim(), 1);  // leading axes of size 1 first
     const Shape xs = x.shape();
     s.insert(s.end(), xs.begin(), xs.end());

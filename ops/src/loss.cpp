@@ -1,4 +1,4 @@
-#include <tapegrad/error.hpp>
+#include <tapegrad/check.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/loss.hpp>
 #include <tapegrad/record.hpp>
@@ -25,9 +25,8 @@ struct ScaledSquaredError {
 template <class T>
 Tensor<T> scaled_squared_error(const Tensor<T>& pred, const Tensor<T>& target,
                                detail::scalar_t<T> scale, const char* name) {
-    if (pred.shape() != target.shape())
-        throw ShapeError(std::string(name) + ": prediction of shape " + shape_str(pred.shape()) +
-                         " and target of shape " + shape_str(target.shape()) + " differ");
+    TG_CHECK(pred.shape() == target.shape(), ShapeError, name, ": prediction of shape ",
+             pred.shape(), " and target of shape ", target.shape(), " differ");
     const T* p = pred.value().data();
     const T* t = target.value().data();
     T total = 0;

@@ -1,4 +1,5 @@
 #include <tapegrad/broadcast.hpp>
+#include <tapegrad/check.hpp>
 #include <tapegrad/grad_mode.hpp>
 #include <tapegrad/ops/mask.hpp>
 #include <tapegrad/ops/shape.hpp>
@@ -48,9 +49,9 @@ Tensor<T> where(const Tensor<T>& cond, const Tensor<T>& a, const Tensor<T>& b) {
 
 template <class T>
 Tensor<T> masked_fill(const Tensor<T>& x, const Tensor<T>& mask, T value) {
-    if (detail::broadcast_shapes("masked_fill", mask.shape(), x.shape()) != x.shape())
-        throw ShapeError("masked_fill: mask of shape " + shape_str(mask.shape()) +
-                         " does not broadcast to the tensor's shape " + shape_str(x.shape()));
+    TG_CHECK(detail::broadcast_shapes("masked_fill", mask.shape(), x.shape()) == x.shape(),
+             ShapeError, "masked_fill: mask of shape ", mask.shape(),
+             " does not broadcast to the tensor's shape ", x.shape());
     return where(mask, Tensor<T>(value), x);
 }
 

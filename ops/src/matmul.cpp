@@ -1,4 +1,5 @@
 #include <tapegrad/broadcast.hpp>
+#include <tapegrad/check.hpp>
 #include <tapegrad/ops/matmul.hpp>
 #include <tapegrad/ops/reduce.hpp>
 #include <tapegrad/ops/shape.hpp>
@@ -219,15 +220,12 @@ Tensor<T> backward_gemm(const BackwardContext<T>& c, const Tensor<T>& a, const T
 template <class T>
 Tensor<T> product(const char* name, const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
     const auto &sa = a.value().shape(), &sb = b.value().shape();
-    if (sa.size() != 2 || sb.size() != 2)
-        throw ShapeError(std::string(name) + ": needs two 2-D tensors, got shapes " +
-                         shape_str(sa) + " and " + shape_str(sb));
+    TG_CHECK(sa.size() == 2 && sb.size() == 2, ShapeError, name,
+             ": needs two 2-D tensors, got shapes ", sa, " and ", sb);
     const std::size_t n = ta ? sa[1] : sa[0], k = ta ? sa[0] : sa[1];
     const std::size_t kb = tb ? sb[1] : sb[0], m = tb ? sb[0] : sb[1];
-    if (k != kb)
-        throw ShapeError(std::string(name) + ": inner dimensions differ: " + gemm_operand(sa, ta) +
-                         " @ " + gemm_operand(sb, tb) + " (" + std::to_string(k) + " vs " +
-                         std::to_string(kb) + ")");
+    TG_CHECK(k == kb, ShapeError, name, ": inner dimensions differ: ", gemm_operand(sa, ta), " @ ",
+             gemm_operand(sb, tb), " (", k, " vs ", kb, ")");
     Tensor<T> y = Tensor<T>::uninitialized({n, m});
     gemm_into(a.value(), b.value(), ta, tb, y.node()->value, false);
     record(name, {a, b}, y, {a, b}, [ta, tb](BackwardContext<T>& c) {
@@ -262,18 +260,14 @@ Shape batch_of(const Shape& s) { return Shape(s.begin(), s.end() - 2); }
 /// second-to-last (its only one for a vector), and the batch axes broadcast. Throws a
 /// ShapeError naming both shapes and what was expected.
 void check_matmul_shapes(const Shape& sa, const Shape& sb) {
-    const std::string operands = shape_str(sa) + " @ " + shape_str(sb);
-    if (sa.empty() || sb.empty())
-        throw ShapeError(
-            "matmul: needs tensors of at least 1 dimension (numpy and PyTorch "
-            "refuse a 0-d operand; multiply by a scalar with mul); got " +
-            operands);
+    TG_CHECK(!sa.empty() && !sb.empty(), ShapeError,
+             "matmul: needs tensors of at least 1 dimension (numpy and PyTorch refuse a 0-d "
+             "operand; multiply by a scalar with mul); got ",
+             sa, " @ ", sb);
     const std::size_t ka = sa.back(), kb = sb.size() == 1 ? sb[0] : sb[sb.size() - 2];
-    if (ka != kb)
-        throw ShapeError("matmul: inner dimensions differ: " + operands + " (" +
-                         std::to_string(ka) + " vs " + std::to_string(kb) +
-                         "): a's last dimension must equal b's " +
-                         (sb.size() == 1 ? "only" : "second-to-last") + " dimension");
+    TG_CHECK(ka == kb, ShapeError, "matmul: inner dimensions differ: ", sa, " @ ", sb, " (", ka,
+             " vs ", kb, "): a's last dimension must equal b's ",
+             (sb.size() == 1 ? "only" : "second-to-last"), " dimension");
     if (sa.size() < 3 || sb.size() < 3) return;  // a vector or a matrix broadcasts
     const Shape ba = batch_of(sa), bb = batch_of(sb);
     bool broadcast = true;  // aligned from the right, each pair equal or one of them 1
@@ -281,11 +275,9 @@ void check_matmul_shapes(const Shape& sa, const Shape& sb) {
         const std::size_t da = ba[ba.size() - i], db = bb[bb.size() - i];
         broadcast = broadcast && (da == db || da == 1 || db == 1);
     }
-    if (!broadcast)
-        throw ShapeError("matmul: batch dimensions " + shape_str(ba) + " and " + shape_str(bb) +
-                         " of " + operands +
-                         " cannot be broadcast together (sizes must be equal or 1, aligned "
-                         "from the right)");
+    TG_CHECK(broadcast, ShapeError, "matmul: batch dimensions ", ba, " and ", bb, " of ", sa, " @ ",
+             sb,
+             " cannot be broadcast together (sizes must be equal or 1, aligned from the right)");
 }
 
 /// For each index of `batch` in row-major order, the position (in matrices) of the
@@ -398,20 +390,18 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
 template <class T>
 Tensor<T> dot(const Tensor<T>& a, const Tensor<T>& b) {
     const Shape sa = a.shape(), sb = b.shape();
-    if (sa.size() != 1 || sb.size() != 1 || sa[0] != sb[0])
-        throw ShapeError(
-            "dot: needs two 1-D tensors of the same size (use matmul for other "
-            "ranks); got shapes " +
-            shape_str(sa) + " and " + shape_str(sb));
+    TG_CHECK(sa.size() == 1 && sb.size() == 1 && sa[0] == sb[0], ShapeError,
+             "dot: needs two 1-D tensors of the same size (use matmul for other ranks); got "
+             "shapes ",
+             sa, " and ", sb);
     return rows_times_matrix("dot", a, b);
 }
 
 template <class T>
 Tensor<T> outer(const Tensor<T>& a, const Tensor<T>& b) {
     const Shape sa = a.shape(), sb = b.shape();
-    if (sa.size() != 1 || sb.size() != 1)
-        throw ShapeError("outer: needs two 1-D tensors; got shapes " + shape_str(sa) + " and " +
-                         shape_str(sb));
+    TG_CHECK(sa.size() == 1 && sb.size() == 1, ShapeError,
+             "outer: needs two 1-D tensors; got shapes ", sa, " and ", sb);
     // The column a (n, 1) times the row b (1, m): a product with k = 1.
     return product("outer", reshape(a, {sa[0], 1}), reshape(b, {1, sb[0]}), false, false);
 }
@@ -456,12 +446,12 @@ template <class T>
 Tensor<T> linear(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias) {
     const auto &sx = x.value().shape(), &sw = weight.value().shape();
     const bool has_bias = bias.defined();
-    if (sx.empty() || sw.size() != 2 || sx.back() != sw[1] ||
-        (has_bias && (bias.dim() != 1 || bias.shape()[0] != sw[0])))
-        throw ShapeError(
-            "linear: needs x (..., in), weight (out, in) and bias (out) or none; got x " +
-            shape_str(sx) + ", weight " + shape_str(sw) +
-            (has_bias ? ", bias " + shape_str(bias.value().shape()) : ", no bias"));
+    TG_CHECK(!sx.empty() && sw.size() == 2 && sx.back() == sw[1] &&
+                 (!has_bias || (bias.dim() == 1 && bias.shape()[0] == sw[0])),
+             ShapeError,
+             "linear: needs x (..., in), weight (out, in) and bias (out) or none; got x ", sx,
+             ", weight ", sw,
+             (has_bias ? ", bias " + shape_str(bias.value().shape()) : ", no bias"));
     const std::size_t in = sw[1], out_features = sw[0];
     std::size_t rows = 1;  // x's leading axes, flattened: its rows are contiguous
     for (std::size_t a = 0; a + 1 < sx.size(); ++a) rows *= sx[a];

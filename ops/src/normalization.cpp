@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/math.hpp>
 #include <tapegrad/ops/normalization.hpp>
@@ -7,7 +8,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <string>
 #include <vector>
 
 namespace tg {
@@ -47,9 +47,8 @@ Tensor<T> scale_and_shift(Tensor<T> y, const Tensor<T>& weight, const Tensor<T>&
 /// A ShapeError unless the optional tensor `t` is undefined or of `shape`.
 template <class T>
 void check_optional(const char* op, const char* what, const Tensor<T>& t, const Shape& shape) {
-    if (t.defined() && t.shape() != shape)
-        throw ShapeError(std::string(op) + ": " + what + " must have shape " + shape_str(shape) +
-                         "; got " + shape_str(t.shape()));
+    TG_CHECK(!t.defined() || t.shape() == shape, ShapeError, op, ": ", what, " must have shape ",
+             shape, "; got ", t.shape());
 }
 
 /// stat ← (1 − momentum)·stat + momentum·factor·batch, per element: a plain loop on the
@@ -125,11 +124,10 @@ Tensor<T> layer_norm(const Tensor<T>& x, const Shape& normalized_shape, const Te
                      const Tensor<T>& bias, double eps) {
     const Shape s = x.shape();
     const std::size_t r = normalized_shape.size();
-    if (r == 0 || r > s.size() ||
-        !std::equal(normalized_shape.begin(), normalized_shape.end(), s.end() - r))
-        throw ShapeError("layer_norm: normalized_shape " + shape_str(normalized_shape) +
-                         " must be the last axes of x (at least one); got x of shape " +
-                         shape_str(s));
+    TG_CHECK(r > 0 && r <= s.size() &&
+                 std::equal(normalized_shape.begin(), normalized_shape.end(), s.end() - r),
+             ShapeError, "layer_norm: normalized_shape ", normalized_shape,
+             " must be the last axes of x (at least one); got x of shape ", s);
     check_optional("layer_norm", "weight", weight, normalized_shape);
     check_optional("layer_norm", "bias", bias, normalized_shape);
     std::size_t width = 1;
@@ -193,27 +191,25 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& running_mean,
                      const Tensor<T>& running_var, const Tensor<T>& weight, const Tensor<T>& bias,
                      bool training, double momentum, double eps) {
     const Shape s = x.shape();
-    if (s.size() < 2 || s.size() > 4)
-        throw ShapeError("batch_norm: needs x of shape (N, C), (N, C, L) or (N, C, H, W); got " +
-                         shape_str(s));
+    TG_CHECK(s.size() >= 2 && s.size() <= 4, ShapeError,
+             "batch_norm: needs x of shape (N, C), (N, C, L) or (N, C, H, W); got ", s);
     const Shape channels{s[1]};
     check_optional("batch_norm", "running_mean", running_mean, channels);
     check_optional("batch_norm", "running_var", running_var, channels);
     check_optional("batch_norm", "weight", weight, channels);
     check_optional("batch_norm", "bias", bias, channels);
     const bool running = running_mean.defined();
-    if (running != running_var.defined())
-        throw ValueError(std::string("batch_norm: give running_mean and running_var both or "
-                                     "neither; got only ") +
-                         (running ? "running_mean" : "running_var"));
+    TG_CHECK(running == running_var.defined(), ValueError,
+             "batch_norm: give running_mean and running_var both or neither; got only ",
+             (running ? "running_mean" : "running_var"));
     // Per-channel tensors as (C, 1, ...): they broadcast against x along axis 1.
     Shape stat_shape = channels;
     for (std::size_t d = 2; d < s.size(); ++d) stat_shape.push_back(1);
 
     if (!training) {
-        if (!running)
-            throw ValueError("batch_norm: eval mode (training = false) normalizes with "
-                             "running_mean and running_var; got neither (pass them, or train)");
+        TG_CHECK(running, ValueError,
+                 "batch_norm: eval mode (training = false) normalizes with running_mean and "
+                 "running_var; got neither (pass them, or train)");
         const Tensor<T> y = (x - viewed_as(running_mean, stat_shape)) *
                             pow(viewed_as(running_var, stat_shape) + static_cast<T>(eps), T(-0.5));
         return scale_and_shift(y, weight, bias, stat_shape);
@@ -221,13 +217,13 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& running_mean,
 
     std::size_t n = s[0];  // values per channel
     for (std::size_t d = 2; d < s.size(); ++d) n *= s[d];
-    if (n <= 1)
-        throw ValueError("batch_norm: training needs more than 1 value per channel (for a batch "
-                         "variance); got x of shape " +
-                         shape_str(s));
-    if (running && (!running_mean.is_leaf() || !running_var.is_leaf()))
-        throw GraphError("batch_norm: running_mean and running_var are updated in place, so they "
-                         "must be leaves, not results of recorded ops (detach() them)");
+    TG_CHECK(n > 1, ValueError,
+             "batch_norm: training needs more than 1 value per channel (for a batch variance); "
+             "got x of shape ",
+             s);
+    TG_CHECK(!running || (running_mean.is_leaf() && running_var.is_leaf()), GraphError,
+             "batch_norm: running_mean and running_var are updated in place, so they must be "
+             "leaves, not results of recorded ops (detach() them)");
     Axes axes{0};
     for (std::size_t d = 2; d < s.size(); ++d) axes.push_back(static_cast<long>(d));
     const Normalized<T> z = normalize(x, axes, eps);

@@ -9,7 +9,7 @@
 
 #include "im2col.hpp"
 
-#include <tapegrad/error.hpp>
+#include <tapegrad/check.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/index.hpp>
 #include <tapegrad/ops/matmul.hpp>
@@ -35,10 +35,9 @@ Windows pool_windows(const char* op, const Shape& shape, std::size_t spatial_dim
     const Windows windows =
         detail::make_windows(op, shape, spatial_dims, kernel, step, padding, dilation);
     const Size2 half((dilation.h * (kernel.h - 1) + 1) / 2, (dilation.w * (kernel.w - 1) + 1) / 2);
-    if (padding.h > half.h || padding.w > half.w)
-        throw ValueError(std::string(op) + ": padding " + sizes_str(padding, spatial_dims) +
-                         " must be at most half the (dilated) kernel size, " +
-                         sizes_str(half, spatial_dims));
+    TG_CHECK(padding.h <= half.h && padding.w <= half.w, ValueError, op, ": padding ",
+             sizes_str(padding, spatial_dims), " must be at most half the (dilated) kernel size, ",
+             sizes_str(half, spatial_dims));
     return windows;
 }
 
@@ -132,12 +131,10 @@ Tensor<T> adaptive_avg_pool2d(const Tensor<T>& input, Size2 output_size) {
     const char* op = "adaptive_avg_pool2d";
     const Shape s = input.shape();
     detail::check_window_args(op, s, 2, 1, 1, 1);
-    if (output_size.h == 0 || output_size.w == 0)
-        throw ValueError(std::string(op) + ": output size must be at least 1, got " +
-                         sizes_str(output_size, 2));
-    if (s[2] == 0 || s[3] == 0)
-        throw ShapeError(std::string(op) + ": input of shape " + shape_str(s) +
-                         " has no entries to average on a spatial axis");
+    TG_CHECK(output_size.h > 0 && output_size.w > 0, ValueError, op,
+             ": output size must be at least 1, got ", sizes_str(output_size, 2));
+    TG_CHECK(s[2] > 0 && s[3] > 0, ShapeError, op, ": input of shape ", s,
+             " has no entries to average on a spatial axis");
     if (output_size.h == 1 && output_size.w == 1) return mean(input, {2, 3}, true);
     const std::size_t planes = s[0] * s[1], h = s[2], w = s[3];
     const std::size_t ho = output_size.h, wo = output_size.w;

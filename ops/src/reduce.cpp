@@ -1,5 +1,5 @@
 #include <tapegrad/broadcast.hpp>
-#include <tapegrad/error.hpp>
+#include <tapegrad/check.hpp>
 #include <tapegrad/grad_mode.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/index.hpp>
@@ -26,8 +26,8 @@ AxisList normalize_axes(const char* op, const Axes& axes, std::size_t rank) {
     AxisList out;
     for (long a : axes) out.push_back(detail::normalize_axis(op, a, rank));
     std::sort(out.begin(), out.end());
-    if (std::adjacent_find(out.begin(), out.end()) != out.end())
-        throw ValueError(std::string(op) + ": axis listed twice in " + shape_str(axes));
+    TG_CHECK(std::adjacent_find(out.begin(), out.end()) == out.end(), ValueError, op,
+             ": axis listed twice in ", axes);
     return out;
 }
 
@@ -110,7 +110,7 @@ Tensor<T> sum(const Tensor<T>& x, const Axes& axes_arg, bool keepdims) {
 
 template <class T>
 Tensor<T> mean(const Tensor<T>& x) {
-    if (x.size() == 0) throw ValueError("mean: the tensor is empty");
+    TG_CHECK(x.size() > 0, ValueError, "mean: the tensor is empty");
     return sum(x) * (T(1) / static_cast<T>(x.size()));
 }
 
@@ -119,21 +119,17 @@ Tensor<T> mean(const Tensor<T>& x, const Axes& axes_arg, bool keepdims) {
     const Shape shape = x.shape();
     std::size_t count = 1;
     for (std::size_t a : normalize_axes("mean", axes_arg, shape.size())) count *= shape[a];
-    if (count == 0)
-        throw ValueError("mean: reducing over an empty axis of shape " + shape_str(shape));
+    TG_CHECK(count > 0, ValueError, "mean: reducing over an empty axis of shape ", shape);
     return sum(x, axes_arg, keepdims) * (T(1) / static_cast<T>(count));
 }
 
 template <class T>
 Tensor<T> max(const Tensor<T>& x, long axis_arg, bool keepdims) {
     const Shape shape = x.shape();
-    if (shape.empty())
-        throw ShapeError(
-            "max: needs a tensor of rank >= 1 to reduce along an axis, got a 0-d tensor");
+    TG_CHECK(!shape.empty(), ShapeError,
+             "max: needs a tensor of rank >= 1 to reduce along an axis, got a 0-d tensor");
     const std::size_t axis = detail::normalize_axis("max", axis_arg, shape.size());
-    if (shape[axis] == 0)
-        throw ValueError("max: axis " + std::to_string(axis) + " of shape " + shape_str(shape) +
-                         " is empty");
+    TG_CHECK(shape[axis] > 0, ValueError, "max: axis ", axis, " of shape ", shape, " is empty");
     // View x as (outer, n, inner) around the axis.
     std::size_t outer = 1, inner = 1;
     for (std::size_t i = 0; i < axis; ++i) outer *= shape[i];
@@ -208,9 +204,8 @@ Tensor<T> arg_best(const char* name, const Tensor<T>& x, long axis_arg, bool kee
                    Better better) {
     const std::size_t axis = detail::normalize_axis(name, axis_arg, x.dim());
     const Shape s = x.shape();
-    if (s[axis] == 0)
-        throw ValueError(std::string(name) + ": axis " + std::to_string(axis) + " of shape " +
-                         shape_str(s) + " is empty; there is no position to return");
+    TG_CHECK(s[axis] > 0, ValueError, name, ": axis ", axis, " of shape ", s,
+             " is empty; there is no position to return");
     const AxisSplit a = split_around(s, axis);
     Array<T> out = Array<T>::from_shape(reduced_shape(s, axis, keepdims));
     const T* v = x.value().data();

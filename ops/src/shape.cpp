@@ -1,4 +1,5 @@
 #include <tapegrad/broadcast.hpp>
+#include <tapegrad/check.hpp>
 #include <tapegrad/ops/shape.hpp>
 #include <tapegrad/record.hpp>
 
@@ -103,9 +104,8 @@ Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape) {
         return y;
     }
     const Shape& from = x.shape();
-    if (!detail::broadcasts_to(shape, from))
-        throw ShapeError("sum_to: cannot sum shape " + shape_str(from) + " to " + shape_str(shape) +
-                         ": the target must broadcast to the source shape");
+    TG_CHECK(detail::broadcasts_to(shape, from), ShapeError, "sum_to: cannot sum shape ", from,
+             " to ", shape, ": the target must broadcast to the source shape");
     Shape axes;  // the summed axes (inline storage, like a shape)
     const std::size_t lead = from.size() - shape.size();
     for (std::size_t i = 0; i < lead; ++i) axes.push_back(i);
@@ -130,9 +130,9 @@ Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape) {
     const auto& current = x.value().shape();
     if (std::equal(current.begin(), current.end(), shape.begin(), shape.end())) return x;
     const Shape& from = x.shape();
-    if (!detail::broadcasts_to(from, shape))
-        throw ShapeError("broadcast_to: shape " + shape_str(from) + " cannot be broadcast to " +
-                         shape_str(shape) + " (sizes must be equal or 1, aligned from the right)");
+    TG_CHECK(detail::broadcasts_to(from, shape), ShapeError, "broadcast_to: shape ", from,
+             " cannot be broadcast to ", shape,
+             " (sizes must be equal or 1, aligned from the right)");
     Tensor<T> y(detail::broadcast_values(x.value(), shape));
     record("broadcast_to", {x}, y, {},
            [](BackwardContext<T>& c) { c.add(0, sum_to(c.grad(), c.input_shape(0))); });
@@ -143,10 +143,8 @@ template <class T>
 Tensor<T> reshape(const Tensor<T>& x, const Shape& shape) {
     const std::size_t n =
         std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
-    if (n != x.size())
-        throw ShapeError("reshape: cannot reshape a tensor of shape " + shape_str(x.shape()) +
-                         " (" + std::to_string(x.size()) + " elements) to " + shape_str(shape) +
-                         " (" + std::to_string(n) + " elements)");
+    TG_CHECK(n == x.size(), ShapeError, "reshape: cannot reshape a tensor of shape ", x.shape(),
+             " (", x.size(), " elements) to ", shape, " (", n, " elements)");
     Array<T> out = x.value();
     out.reshape(shape);
     Tensor<T> y(std::move(out));
@@ -162,10 +160,8 @@ Tensor<T> permute(const Tensor<T>& x, const std::vector<std::size_t>& perm) {
     std::sort(sorted.begin(), sorted.end());
     std::vector<std::size_t> identity(rank);
     std::iota(identity.begin(), identity.end(), std::size_t{0});
-    if (sorted != identity)
-        throw ShapeError("permute: " + shape_str(perm) + " is not a permutation of the " +
-                         std::to_string(rank) + " axes of a tensor of shape " +
-                         shape_str(x.shape()));
+    TG_CHECK(sorted == identity, ShapeError, "permute: ", perm, " is not a permutation of the ",
+             rank, " axes of a tensor of shape ", x.shape());
     Tensor<T> y = rank > 0 && perm.back() + 1 == rank
                       ? permute_rows(x.value(), perm)
                       : Tensor<T>(Array<T>(xt::transpose(x.value(), perm)));
@@ -187,10 +183,8 @@ template <class T>
 Tensor<T> narrow(const Tensor<T>& x, long axis_arg, std::size_t start, std::size_t length) {
     const std::size_t axis = detail::normalize_axis("narrow", axis_arg, x.dim());
     const Shape shape = x.shape();
-    if (start + length > shape[axis])
-        throw ValueError("narrow: slice [" + std::to_string(start) + ", " +
-                         std::to_string(start + length) + ") is past the end of axis " +
-                         std::to_string(axis) + " of a tensor of shape " + shape_str(shape));
+    TG_CHECK(start + length <= shape[axis], ValueError, "narrow: slice [", start, ", ",
+             start + length, ") is past the end of axis ", axis, " of a tensor of shape ", shape);
     Shape out_shape = shape;
     out_shape[axis] = length;
     Tensor<T> y = Tensor<T>::uninitialized(out_shape);
@@ -207,10 +201,10 @@ Tensor<T> narrow(const Tensor<T>& x, long axis_arg, std::size_t start, std::size
 
 template <class T>
 Tensor<T> concat(const std::vector<Tensor<T>>& xs, long axis_arg) {
-    if (xs.empty()) throw ValueError("concat: needs at least one tensor");
+    TG_CHECK(!xs.empty(), ValueError, "concat: needs at least one tensor");
     const Shape first = xs[0].shape();
-    if (first.empty())
-        throw ShapeError("concat: cannot concatenate 0-d tensors (reshape them to (1) first)");
+    TG_CHECK(!first.empty(), ShapeError,
+             "concat: cannot concatenate 0-d tensors (reshape them to (1) first)");
     const std::size_t axis = detail::normalize_axis("concat", axis_arg, first.size());
     Shape out_shape = first;
     out_shape[axis] = 0;
@@ -218,11 +212,9 @@ Tensor<T> concat(const std::vector<Tensor<T>>& xs, long axis_arg) {
         Shape s = xs[k].shape();
         Shape a = s, b = first;
         if (s.size() == first.size()) a[axis] = b[axis] = 0;
-        if (a != b)
-            throw ShapeError("concat: tensor #" + std::to_string(k) + " has shape " + shape_str(s) +
-                             " but tensor #0 has shape " + shape_str(first) +
-                             "; all sizes except along axis " + std::to_string(axis) +
-                             " must match");
+        TG_CHECK(a == b, ShapeError, "concat: tensor #", k, " has shape ", s,
+                 " but tensor #0 has shape ", first, "; all sizes except along axis ", axis,
+                 " must match");
         out_shape[axis] += s[axis];
     }
     Tensor<T> y = Tensor<T>::uninitialized(out_shape);
@@ -259,17 +251,15 @@ std::size_t row_size(const Array<T>& a) {
 
 template <class T>
 Tensor<T> rows(const Tensor<T>& x, const Indices& indices) {
-    if (x.dim() == 0) throw ShapeError("rows: needs a tensor of rank >= 1, got a 0-d tensor");
+    TG_CHECK(x.dim() > 0, ShapeError, "rows: needs a tensor of rank >= 1, got a 0-d tensor");
     const Array<T>& v = x.value();
     const std::size_t n_rows = v.shape()[0], width = row_size(v);
     Shape out_shape = x.shape();
     out_shape[0] = indices.size();
     Array<T> out = Array<T>::from_shape(out_shape);
     for (std::size_t i = 0; i < indices.size(); ++i) {
-        if (indices[i] >= n_rows)
-            throw ValueError("rows: index " + std::to_string(indices[i]) + " (position " +
-                             std::to_string(i) + ") is out of range for a tensor with " +
-                             std::to_string(n_rows) + " rows");
+        TG_CHECK(indices[i] < n_rows, ValueError, "rows: index ", indices[i], " (position ", i,
+                 ") is out of range for a tensor with ", n_rows, " rows");
         std::copy_n(v.data() + indices[i] * width, width, out.data() + i * width);
     }
     Tensor<T> y(std::move(out));
@@ -281,19 +271,17 @@ Tensor<T> rows(const Tensor<T>& x, const Indices& indices) {
 
 template <class T>
 Tensor<T> index_add_rows(const Tensor<T>& x, const Indices& indices, std::size_t n_rows) {
-    if (x.dim() == 0 || x.shape()[0] != indices.size())
-        throw ShapeError("index_add_rows: tensor of shape " + shape_str(x.shape()) +
-                         " needs one row per index (" + std::to_string(indices.size()) +
-                         " indices)");
+    TG_CHECK(x.dim() > 0 && x.shape()[0] == indices.size(), ShapeError,
+             "index_add_rows: tensor of shape ", x.shape(), " needs one row per index (",
+             indices.size(), " indices)");
     const Array<T>& v = x.value();
     const std::size_t width = row_size(v);
     Shape out_shape = x.shape();
     out_shape[0] = n_rows;
     Array<T> out = xt::zeros<T>(out_shape);
     for (std::size_t i = 0; i < indices.size(); ++i) {
-        if (indices[i] >= n_rows)
-            throw ValueError("index_add_rows: index " + std::to_string(indices[i]) +
-                             " is out of range for " + std::to_string(n_rows) + " rows");
+        TG_CHECK(indices[i] < n_rows, ValueError, "index_add_rows: index ", indices[i],
+                 " is out of range for ", n_rows, " rows");
         T* dst = out.data() + indices[i] * width;
         const T* src = v.data() + i * width;
         for (std::size_t j = 0; j < width; ++j) dst[j] += src[j];

@@ -1,4 +1,5 @@
 #include <tapegrad/broadcast.hpp>
+#include <tapegrad/check.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/math.hpp>
 #include <tapegrad/ops/reduce.hpp>
@@ -54,8 +55,7 @@ Array<T> stable_softmax(const Array<T>& x, std::size_t axis, bool log_space) {
 }
 
 std::size_t softmax_axis(const char* op, long axis, std::size_t rank) {
-    if (rank == 0)
-        throw ShapeError(std::string(op) + ": needs a tensor of rank >= 1, got a 0-d tensor");
+    TG_CHECK(rank > 0, ShapeError, op, ": needs a tensor of rank >= 1, got a 0-d tensor");
     return detail::normalize_axis(op, axis, rank);
 }
 

@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/optim/adagrad.hpp>
 
 #include <cmath>
@@ -7,13 +8,11 @@ namespace {
 
 /// The options, checked before the base checks the groups.
 const AdagradOptions& checked(const AdagradOptions& o) {
-    if (!(o.lr_decay >= 0) || !(o.weight_decay >= 0) || !(o.initial_accumulator_value >= 0) ||
-        !(o.eps >= 0))
-        throw ValueError("Adagrad: lr_decay (" + std::to_string(o.lr_decay) +
-                         "), weight_decay (" + std::to_string(o.weight_decay) +
-                         "), initial_accumulator_value (" +
-                         std::to_string(o.initial_accumulator_value) + ") and eps (" +
-                         std::to_string(o.eps) + ") must be >= 0");
+    detail::check_non_negative("Adagrad",
+                               {{"lr_decay", o.lr_decay},
+                                {"weight_decay", o.weight_decay},
+                                {"initial_accumulator_value", o.initial_accumulator_value},
+                                {"eps", o.eps}});
     return o;
 }
 

@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/optim/adam.hpp>
 
 #include <algorithm>
@@ -8,12 +9,11 @@ namespace {
 
 /// The options, checked before the base checks the groups.
 const AdamOptions& checked(const AdamOptions& options) {
-    if (!(options.beta1 >= 0 && options.beta1 < 1) || !(options.beta2 >= 0 && options.beta2 < 1))
-        throw ValueError("Adam: beta1 (" + std::to_string(options.beta1) + ") and beta2 (" +
-                         std::to_string(options.beta2) + ") must lie in [0, 1)");
-    if (!(options.eps >= 0) || !(options.weight_decay >= 0))
-        throw ValueError("Adam: eps (" + std::to_string(options.eps) + ") and weight_decay (" +
-                         std::to_string(options.weight_decay) + ") must be >= 0");
+    TG_CHECK(options.beta1 >= 0 && options.beta1 < 1 && options.beta2 >= 0 && options.beta2 < 1,
+             ValueError, "Adam: beta1 (", std::to_string(options.beta1), ") and beta2 (",
+             std::to_string(options.beta2), ") must lie in [0, 1)");
+    detail::check_non_negative("Adam",
+                               {{"eps", options.eps}, {"weight_decay", options.weight_decay}});
     return options;
 }
 

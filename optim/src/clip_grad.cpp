@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/optim/clip_grad.hpp>
 
 #include <algorithm>
@@ -8,10 +9,9 @@ namespace tg::nn {
 template <class T>
 double clip_grad_norm_(const std::vector<Tensor<T>>& parameters, double max_norm,
                        double norm_type) {
-    if (!(max_norm >= 0) || !(norm_type > 0))
-        throw ValueError("clip_grad_norm_: max_norm (" + std::to_string(max_norm) +
-                         ") must be >= 0 and norm_type (" + std::to_string(norm_type) +
-                         ") > 0");
+    TG_CHECK(max_norm >= 0 && norm_type > 0, ValueError, "clip_grad_norm_: max_norm (",
+             std::to_string(max_norm), ") must be >= 0 and norm_type (", std::to_string(norm_type),
+             ") > 0");
     const bool infinity = std::isinf(norm_type);
     std::vector<Tensor<T>> grads;
     for (const Tensor<T>& p : parameters)
@@ -44,9 +44,7 @@ double clip_grad_norm_(const std::vector<Tensor<T>>& parameters, double max_norm
 
 template <class T>
 void clip_grad_value_(const std::vector<Tensor<T>>& parameters, double clip_value) {
-    if (!(clip_value >= 0))
-        throw ValueError("clip_grad_value_: clip_value (" + std::to_string(clip_value) +
-                         ") must be >= 0");
+    detail::check_non_negative("clip_grad_value_", {{"clip_value", clip_value}});
     const T high = static_cast<T>(clip_value);
     for (const Tensor<T>& p : parameters) {
         if (!p.has_grad()) continue;

@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/optim/optimizer.hpp>
 
 #include <cmath>
@@ -6,15 +7,13 @@ namespace tg::optim {
 namespace {
 
 void check_learning_rate(double lr) {
-    if (!(lr >= 0) || !std::isfinite(lr))
-        throw ValueError("optimizer: learning rate " + std::to_string(lr) +
-                         " is not a finite number >= 0");
+    TG_CHECK(lr >= 0 && std::isfinite(lr), ValueError, "optimizer: learning rate ",
+             std::to_string(lr), " is not a finite number >= 0");
 }
 
 void check_weight_decay(double decay) {
-    if (!(decay >= 0) || !std::isfinite(decay))
-        throw ValueError("optimizer: weight decay " + std::to_string(decay) +
-                         " is not a finite number >= 0");
+    TG_CHECK(decay >= 0 && std::isfinite(decay), ValueError, "optimizer: weight decay ",
+             std::to_string(decay), " is not a finite number >= 0");
 }
 
 }  // namespace
@@ -23,7 +22,7 @@ template <class T>
 Optimizer<T>::Optimizer(std::vector<ParamGroup<T>> groups, double learning_rate,
                         double weight_decay) {
     check_learning_rate(learning_rate);
-    if (groups.empty()) throw ValueError("optimizer: no parameter group given");
+    TG_CHECK(!groups.empty(), ValueError, "optimizer: no parameter group given");
     for (ParamGroup<T>& group : groups) {
         GroupSettings settings;
         settings.first = parameters_.size();
@@ -37,16 +36,15 @@ Optimizer<T>::Optimizer(std::vector<ParamGroup<T>> groups, double learning_rate,
     }
     for (std::size_t i = 0; i < parameters_.size(); ++i) {
         const Tensor<T>& p = parameters_[i];
-        if (!p.defined() || !p.is_leaf() || !p.requires_grad())
-            throw ValueError("optimizer: parameter #" + std::to_string(i) +
-                             " is not a leaf that requires a gradient; pass module.parameters() "
-                             "or tensors made with tg::parameter(...)");
+        TG_CHECK(p.defined() && p.is_leaf() && p.requires_grad(), ValueError,
+                 "optimizer: parameter #", i,
+                 " is not a leaf that requires a gradient; pass module.parameters() or tensors "
+                 "made with tg::parameter(...)");
         // As PyTorch: a parameter updated twice per step would be a silent bug.
         for (std::size_t j = 0; j < i; ++j)
-            if (parameters_[j].same(p))
-                throw ValueError("optimizer: parameter #" + std::to_string(i) +
-                                 " is the same tensor as parameter #" + std::to_string(j) +
-                                 "; a parameter may appear once, in one group");
+            TG_CHECK(!parameters_[j].same(p), ValueError, "optimizer: parameter #", i,
+                     " is the same tensor as parameter #", j,
+                     "; a parameter may appear once, in one group");
     }
     state_.resize(parameters_.size());
 }
@@ -83,24 +81,21 @@ void Optimizer<T>::set_weight_decay(std::size_t group, double weight_decay) {
 template <class T>
 void Optimizer<T>::restore(std::vector<ParameterState> states,
                            const std::vector<GroupSettings>& groups) {
-    if (states.size() != state_.size() || groups.size() != groups_.size())
-        throw ValueError(name() + ": restore needs " + std::to_string(state_.size()) +
-                         " parameter states and " + std::to_string(groups_.size()) +
-                         " groups; got " + std::to_string(states.size()) + " and " +
-                         std::to_string(groups.size()));
+    TG_CHECK(states.size() == state_.size() && groups.size() == groups_.size(), ValueError, name(),
+             ": restore needs ", state_.size(), " parameter states and ", groups_.size(),
+             " groups; got ", states.size(), " and ", groups.size());
     for (std::size_t g = 0; g < groups.size(); ++g)
-        if (groups[g].first != groups_[g].first || groups[g].count != groups_[g].count)
-            throw ValueError(name() + ": restore: group " + std::to_string(g) +
-                             " holds other parameters than this optimizer's");
+        TG_CHECK(groups[g].first == groups_[g].first && groups[g].count == groups_[g].count,
+                 ValueError, name(), ": restore: group ", g,
+                 " holds other parameters than this optimizer's");
     const std::size_t buffers = buffer_names().size();
     for (std::size_t k = 0; k < states.size(); ++k) {
         const ParameterState& s = states[k];
         bool fits = s.step == 0 ? s.buffers.empty() : s.buffers.size() == buffers;
         for (const Array<T>& b : s.buffers)
             fits = fits && Shape(b.shape()) == parameters_[k].shape();
-        if (!fits)
-            throw ValueError(name() + ": restore: the state of parameter #" + std::to_string(k) +
-                             " does not have one buffer of its shape per buffer name");
+        TG_CHECK(fits, ValueError, name(), ": restore: the state of parameter #", k,
+                 " does not have one buffer of its shape per buffer name");
     }
     state_ = std::move(states);
     groups_ = groups;

@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/optim/reduce_lr_on_plateau.hpp>
 
 #include <algorithm>
@@ -11,16 +12,14 @@ ReduceLROnPlateau<T>::ReduceLROnPlateau(Optimizer<T>& optimizer, PlateauOptions 
       options_(options),
       best_(options.mode == PlateauOptions::Mode::min ? std::numeric_limits<double>::infinity()
                                                       : -std::numeric_limits<double>::infinity()) {
-    if (!(options.factor >= 0 && options.factor < 1))
-        throw ValueError("ReduceLROnPlateau: factor " + std::to_string(options.factor) +
-                         " must lie in [0, 1)");
-    if (options.patience < 0 || options.cooldown < 0 || !(options.threshold >= 0) ||
-        !(options.min_lr >= 0) || !(options.eps >= 0))
-        throw ValueError("ReduceLROnPlateau: patience (" + std::to_string(options.patience) +
-                         "), cooldown (" + std::to_string(options.cooldown) + "), threshold (" +
-                         std::to_string(options.threshold) + "), min_lr (" +
-                         std::to_string(options.min_lr) + ") and eps (" +
-                         std::to_string(options.eps) + ") must be >= 0");
+    TG_CHECK(options.factor >= 0 && options.factor < 1, ValueError, "ReduceLROnPlateau: factor ",
+             std::to_string(options.factor), " must lie in [0, 1)");
+    TG_CHECK(options.patience >= 0 && options.cooldown >= 0 && options.threshold >= 0 &&
+                 options.min_lr >= 0 && options.eps >= 0,
+             ValueError, "ReduceLROnPlateau: patience (", options.patience, "), cooldown (",
+             options.cooldown, "), threshold (", std::to_string(options.threshold), "), min_lr (",
+             std::to_string(options.min_lr), ") and eps (", std::to_string(options.eps),
+             ") must be >= 0");
     for (const GroupSettings& group : optimizer.param_groups())
         last_lr_.push_back(group.learning_rate);
 }

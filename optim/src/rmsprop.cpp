@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/optim/rmsprop.hpp>
 
 #include <cmath>
@@ -7,11 +8,10 @@ namespace {
 
 /// The options, checked before the base checks the groups.
 const RMSpropOptions& checked(const RMSpropOptions& o) {
-    if (!(o.alpha >= 0) || !(o.eps >= 0) || !(o.weight_decay >= 0) || !(o.momentum >= 0))
-        throw ValueError("RMSprop: alpha (" + std::to_string(o.alpha) + "), eps (" +
-                         std::to_string(o.eps) + "), weight_decay (" +
-                         std::to_string(o.weight_decay) + ") and momentum (" +
-                         std::to_string(o.momentum) + ") must be >= 0");
+    detail::check_non_negative("RMSprop", {{"alpha", o.alpha},
+                                           {"eps", o.eps},
+                                           {"weight_decay", o.weight_decay},
+                                           {"momentum", o.momentum}});
     return o;
 }
 

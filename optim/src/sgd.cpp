@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/optim/sgd.hpp>
 
 #include <cmath>
@@ -7,12 +8,10 @@ namespace {
 
 /// The options, checked before the base checks the groups.
 const SGDOptions& checked(const SGDOptions& options) {
-    if (!(options.momentum >= 0) || !(options.weight_decay >= 0))
-        throw ValueError("SGD: momentum (" + std::to_string(options.momentum) +
-                         ") and weight_decay (" + std::to_string(options.weight_decay) +
-                         ") must be >= 0");
-    if (options.nesterov && options.momentum == 0)
-        throw ValueError("SGD: nesterov needs a momentum > 0");
+    detail::check_non_negative(
+        "SGD", {{"momentum", options.momentum}, {"weight_decay", options.weight_decay}});
+    TG_CHECK(!options.nesterov || options.momentum != 0, ValueError,
+             "SGD: nesterov needs a momentum > 0");
     return options;
 }
 

@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/detail/vectorize.hpp>
 #include <tapegrad/reference/network.hpp>
 
@@ -107,21 +108,17 @@ void multiply_derivative(Activation act, T slope, const T* z, const T* a, T* d, 
 
 template <class T>
 void check_layers(const std::vector<Layer<T>>& layers) {
-    if (layers.empty()) throw ValueError("reference::Network: needs at least one layer");
+    TG_CHECK(!layers.empty(), ValueError, "reference::Network: needs at least one layer");
     for (std::size_t i = 0; i < layers.size(); ++i) {
         const Layer<T>& l = layers[i];
         const bool ok = l.weight.dimension() == 2 && l.weight.size() > 0 &&
                         l.bias.dimension() == 1 && l.bias.shape()[0] == l.weight.shape()[0];
-        if (!ok)
-            throw ShapeError("reference::Network: layer " + std::to_string(i) + " has weight " +
-                             shape_str(l.weight.shape()) + " and bias " +
-                             shape_str(l.bias.shape()) +
-                             "; a layer needs weight (out, in) and bias (out)");
-        if (i > 0 && l.weight.shape()[1] != layers[i - 1].weight.shape()[0])
-            throw ShapeError("reference::Network: layer " + std::to_string(i) + " takes " +
-                             std::to_string(l.weight.shape()[1]) + " inputs but layer " +
-                             std::to_string(i - 1) + " gives " +
-                             std::to_string(layers[i - 1].weight.shape()[0]) + " outputs");
+        TG_CHECK(ok, ShapeError, "reference::Network: layer ", i, " has weight ", l.weight.shape(),
+                 " and bias ", l.bias.shape(), "; a layer needs weight (out, in) and bias (out)");
+        TG_CHECK(i == 0 || l.weight.shape()[1] == layers[i - 1].weight.shape()[0], ShapeError,
+                 "reference::Network: layer ", i, " takes ", l.weight.shape()[1],
+                 " inputs but layer ", i - 1, " gives ", layers[i - 1].weight.shape()[0],
+                 " outputs");
     }
 }
 
@@ -142,9 +139,9 @@ template <class T>
 const Array<T>& Network<T>::forward(const Array<T>& x) {
     check_layers(layers_);
     const std::size_t in = layers_.front().weight.shape()[1];
-    if (x.dimension() != 2 || x.shape()[1] != in || x.shape()[0] == 0)
-        throw ShapeError("reference::Network::forward: X has shape " + shape_str(x.shape()) +
-                         "; it needs (N, " + std::to_string(in) + ") with N >= 1");
+    TG_CHECK(x.dimension() == 2 && x.shape()[1] == in && x.shape()[0] > 0, ShapeError,
+             "reference::Network::forward: X has shape ", x.shape(), "; it needs (N, ", in,
+             ") with N >= 1");
     const std::size_t n = x.shape()[0];
     ensure_shape(a_[0], n, in);
     std::copy_n(x.data(), x.size(), a_[0].data());
@@ -167,16 +164,16 @@ const Array<T>& Network<T>::forward(const Array<T>& x) {
 
 template <class T>
 const Array<T>& Network<T>::output() const {
-    if (!forward_ran_) throw ValueError("reference::Network::output: run forward first");
+    TG_CHECK(forward_ran_, ValueError, "reference::Network::output: run forward first");
     return a_.back();
 }
 
 template <class T>
 T Network<T>::loss(const Array<T>& y) const {
     const Array<T>& a = output();
-    if (!std::equal(y.shape().begin(), y.shape().end(), a.shape().begin(), a.shape().end()))
-        throw ShapeError("reference::Network::loss: Y has shape " + shape_str(y.shape()) +
-                         " but the output has shape " + shape_str(a.shape()));
+    TG_CHECK(std::equal(y.shape().begin(), y.shape().end(), a.shape().begin(), a.shape().end()),
+             ShapeError, "reference::Network::loss: Y has shape ", y.shape(),
+             " but the output has shape ", a.shape());
     T sum = 0;
     for (std::size_t i = 0; i < a.size(); ++i) {
         const T d = a.data()[i] - y.data()[i];
@@ -193,11 +190,10 @@ void Network<T>::backward(const Array<T>& y) {
 template <class T>
 void Network<T>::backward(const Array<T>& y, bool with_input_grad) {
     const Array<T>& output = this->output();
-    if (!std::equal(y.shape().begin(), y.shape().end(), output.shape().begin(),
-                    output.shape().end()))
-        throw ShapeError("reference::Network::backward: Y has shape " + shape_str(y.shape()) +
-                         " but the output has shape " + shape_str(output.shape()) +
-                         "; they must match");
+    TG_CHECK(std::equal(y.shape().begin(), y.shape().end(), output.shape().begin(),
+                        output.shape().end()),
+             ShapeError, "reference::Network::backward: Y has shape ", y.shape(),
+             " but the output has shape ", output.shape(), "; they must match");
     const std::size_t depth = layers_.size();
     const std::size_t n = output.shape()[0];
     const T inv_n = T(1) / T(n);
@@ -270,9 +266,8 @@ T Network<T>::train_step(const Array<T>& x, const Array<T>& y, T learning_rate) 
 
 template <class T>
 void Network<T>::check_backward_ran(const char* what) const {
-    if (!backward_ran_)
-        throw ValueError(std::string("reference::Network::") + what +
-                         ": no gradients yet; run forward(x) and backward(y) first");
+    TG_CHECK(backward_ran_, ValueError, "reference::Network::", what,
+             ": no gradients yet; run forward(x) and backward(y) first");
 }
 
 template <class T>
@@ -290,10 +285,9 @@ const Array<T>& Network<T>::grad_bias(std::size_t i) const {
 template <class T>
 const Array<T>& Network<T>::grad_input() const {
     check_backward_ran("grad_input");
-    if (!input_grad_ran_)
-        throw ValueError(
-            "reference::Network::grad_input: the last backward skipped dL/dX "
-            "(train_step does); call backward(y) for it");
+    TG_CHECK(input_grad_ran_, ValueError,
+             "reference::Network::grad_input: the last backward skipped dL/dX (train_step does); "
+             "call backward(y) for it");
     return dx_;
 }
 

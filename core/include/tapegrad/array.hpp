@@ -1,11 +1,11 @@
 #pragma once
 // The storage behind a tensor: an xtensor container over pooled memory.
 
+#include <tapegrad/check.hpp>  // shape_str
 #include <tapegrad/detail/pool.hpp>
 
 #include <algorithm>
 #include <cstddef>
-#include <string>
 #include <type_traits>
 #include <vector>
 #include <xtensor/xarray.hpp>
@@ -58,16 +58,5 @@ public:
 using Axes = std::vector<long>;
 /// Row indices (rows, index_add_rows).
 using Indices = std::vector<std::size_t>;
-
-/// "(2, 3)" for a shape; "()" for a 0-d one.
-template <class S>
-std::string shape_str(const S& shape) {
-    std::string s = "(";
-    for (std::size_t i = 0; i < shape.size(); ++i) {
-        if (i) s += ", ";
-        s += std::to_string(shape[i]);
-    }
-    return s + ")";
-}
 
 }  // namespace tg

@@ -8,6 +8,7 @@
 //                                    "Clamp(-1, 1)"),
 //         tg::nn::Dense<double>(8, 1, rng)};
 
+#include <tapegrad/check.hpp>
 #include <tapegrad/nn/module.hpp>
 
 #include <functional>
@@ -26,7 +27,7 @@ public:
     /// forward(x) = f(x); `name` is what describe() says. tg::ValueError for an empty f.
     explicit Functional(Function f, std::string name = "Functional")
         : f_(std::move(f)), name_(std::move(name)) {
-        if (!f_) throw ValueError("Functional '" + name_ + "': the function is empty");
+        TG_CHECK(f_, ValueError, "Functional '", name_, "': the function is empty");
     }
     /// f(x).
     Tensor<T> forward(const Tensor<T>& x) override { return f_(x); }
