@@ -4,6 +4,7 @@
 # least one iteration and no error (state.SkipWithError). No timing is asserted.
 #
 #   cmake -DPROGRAM=path/to/x_benchmark -DOUT=path/to/results.json -P smoke.cmake
+cmake_minimum_required(VERSION 3.19)  # string(JSON)
 
 foreach(var PROGRAM OUT)
   if(NOT DEFINED ${var})
