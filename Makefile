@@ -164,7 +164,8 @@ sanitize: deps
 	    -DCMAKE_CXX_FLAGS=-D_GLIBCXX_ASSERTIONS -DTAPEGRAD_NATIVE=$(NATIVE) \
 	    -DTAPEGRAD_BUILD_EXAMPLES=OFF -DTAPEGRAD_BUILD_BENCHMARKS=OFF -DTAPEGRAD_BUILD_DIST=OFF \
 	    $(CMAKE_ARGS)
-	$(CMAKE) --build $(SANITIZE_DIR) -j $(JOBS) --target tapegrad_lib_tests tapegrad_ops_tests tapegrad_nn_tests
+	$(CMAKE) --build $(SANITIZE_DIR) -j $(JOBS) --target tapegrad_lib_tests tapegrad_ops_tests tapegrad_nn_tests \
+	    tapegrad_harness_tests
 	cd $(SANITIZE_DIR) && $(SANITIZE_ENV) $(RUN_CTEST) --output-on-failure -j $(JOBS)
 
 # The thread tests (threads sharing parameters, a model, the buffer pool, DataParallel's
