@@ -106,6 +106,16 @@ std::pair<double, std::string> load_peak_mib(const std::string& archive) {
 
 constexpr std::size_t kBig = std::size_t{256} << 20;  // 256 MiB of float64 zeros
 
+#ifdef TG_TEST_UNDER_ASAN
+// AddressSanitizer's redzones, shadow memory and quarantine (a freed block is not reused)
+// grow the peak of the same loads to 0.94 and 0.52 MiB (0.54 and 0.06 in a plain build):
+// the plain build checks README's bound, this one a bound that an entry inflated to
+// 256 MiB or 96 MiB still breaks many times over.
+constexpr double kBoundMiB = 4.0;
+#else
+constexpr double kBoundMiB = 1.0;  // README: "under 1 MiB of extra memory"
+#endif
+
 TEST(CheckpointMemory, LargeCompressedEntryOfTheWrongShapeIsRefusedFromItsHeader) {
     // (8192, 4096) float64: 256 MiB, deflated to about 260 KB.
     const std::string header =
@@ -118,8 +128,8 @@ TEST(CheckpointMemory, LargeCompressedEntryOfTheWrongShapeIsRefusedFromItsHeader
               std::string::npos)
         << message;
     RecordProperty("peak_growth_mib", std::to_string(peak_mib));
-    EXPECT_LT(peak_mib, 1.0) << "load grew the peak resident memory by " << peak_mib
-                             << " MiB; README promises under 1 MiB";
+    EXPECT_LT(peak_mib, kBoundMiB) << "load grew the peak resident memory by " << peak_mib
+                                   << " MiB; README promises under 1 MiB";
 }
 
 TEST(CheckpointMemory, DirectoryUnderstatingTheSizeCannotMakeLoadReadMore) {
@@ -135,8 +145,8 @@ TEST(CheckpointMemory, DirectoryUnderstatingTheSizeCannotMakeLoadReadMore) {
               std::string::npos)
         << message;
     RecordProperty("peak_growth_mib", std::to_string(peak_mib));
-    EXPECT_LT(peak_mib, 1.0) << "load grew the peak resident memory by " << peak_mib
-                             << " MiB; README promises under 1 MiB";
+    EXPECT_LT(peak_mib, kBoundMiB) << "load grew the peak resident memory by " << peak_mib
+                                   << " MiB; README promises under 1 MiB";
 }
 
 }  // namespace
