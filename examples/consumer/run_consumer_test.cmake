@@ -66,7 +66,17 @@ if(NOT at EQUAL 0)
 endif()
 message(STATUS "consumer test: tapegrad_DIR = ${found_dir}")
 run("${CMAKE_COMMAND}" --build "${WORK_DIR}/build")
-run("${WORK_DIR}/build/consumer")
+# The program must exit 0 and say that it checked its gradients: a crash after the line
+# fails the test, and so does an exit 0 without it.
+execute_process(COMMAND "${WORK_DIR}/build/consumer" RESULT_VARIABLE result
+  OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("${out}${err}")
+if(NOT result EQUAL 0)
+  message(FATAL_ERROR "consumer test: the consumer exited with ${result}")
+endif()
+if(NOT out MATCHES "consumer: gradients match the formulas")
+  message(FATAL_ERROR "consumer test: the consumer did not print 'consumer: gradients match the formulas'")
+endif()
 if(WITH_DISTRIBUTED)
   # One MPI process without mpirun (a singleton); Open MPI refuses root unless told.
   set(ENV{OMPI_ALLOW_RUN_AS_ROOT} 1)

@@ -15,8 +15,10 @@ This script builds the same network as a torch.nn.Sequential, whose state_dict n
 gives, so init.npz loads with strict=True and no renaming. It trains the same batches
 with torch.optim.AdamW and CosineAnnealingLR (stepped once per epoch, after
 batches_per_epoch optimizer steps, as the example does), prints step / tapegrad loss /
-PyTorch loss / |diff|, and exits 1 unless every |diff| <= 1e-10 and every step's learning
-rate is tapegrad's to 1e-15 (relative).
+PyTorch loss / |diff|, and exits 1 unless there are 10 steps (the example's
+kSideBySideSteps), the learning rate changes among them (the cosine schedule is compared,
+not only its first value), every |diff| <= 1e-10 and every step's learning rate is
+tapegrad's to 1e-15 (relative).
 
 --full trains the whole run in PyTorch instead (float32, dropout on, the example's
 epochs and batch size from config.txt, torch's own shuffling) on the same split
@@ -39,6 +41,7 @@ from torch import nn
 
 TOLERANCE = 1e-10
 LR_TOLERANCE = 1e-15
+STEPS = 10  # what `digits --side-by-side` records (kSideBySideSteps in main.cpp)
 
 
 def read_config(folder):
@@ -92,6 +95,14 @@ def side_by_side(folder):
     config = read_config(folder)
     tg_losses = read_column(os.path.join(folder, "losses.txt"))
     tg_lrs = read_column(os.path.join(folder, "lrs.txt"))
+    if len(tg_losses) != STEPS or len(tg_lrs) != STEPS:
+        print(f"FAIL: expected {STEPS} steps, got {len(tg_losses)} losses (losses.txt) and "
+              f"{len(tg_lrs)} learning rates (lrs.txt): nothing or too little to compare")
+        return 1
+    if len(set(tg_lrs)) < 2:
+        print(f"FAIL: the learning rate is {tg_lrs[0]:g} at every one of the {STEPS} steps: the "
+              "cosine schedule was not compared; pick a batch size that makes an epoch shorter")
+        return 1
     model = make_model(config["dropout"])
     load_init(model, folder, torch.float64)
     model.train()

@@ -14,7 +14,9 @@ scale min(1, clip / (norm + 1e-6))), Adam step, zero_grad; CosineAnnealingLR ste
 per epoch of steps_per_epoch steps, as the example's does.
 
 Prints step / tapegrad loss / PyTorch loss / |diff| (and the gradient norms before
-clipping), and exits 1 unless every |diff| <= 1e-10.
+clipping), and exits 1 unless every |diff| <= 1e-10, and unless the steps compared show
+what the comparison is for: more steps than one epoch (the cosine schedule steps), and
+at least one step whose gradient was clipped (clip_grad_norm_ scales it).
 
 stdlib + numpy + torch only.
 """
@@ -74,9 +76,9 @@ def main():
 
     tg_losses = read_column(os.path.join(d, "losses.txt"))
     tg_norms = read_column(os.path.join(d, "grad_norms.txt"))
-    if len(tg_losses) != steps or len(tg_norms) != steps:
-        print(f"expected {steps} losses and gradient norms, got {len(tg_losses)} and "
-              f"{len(tg_norms)}")
+    if steps <= steps_per_epoch or len(tg_losses) != steps or len(tg_norms) != steps:
+        print(f"FAIL: expected {steps} losses and gradient norms, more than one epoch of "
+              f"{steps_per_epoch} steps, got {len(tg_losses)} and {len(tg_norms)}")
         return 1
     worst, clipped = 0.0, 0
     print("step  tapegrad loss         PyTorch loss          |diff|    "
@@ -100,6 +102,10 @@ def main():
           f"learning rate now {opt.param_groups[0]['lr']:.6g}")
     if not worst <= TOLERANCE:
         print(f"FAIL: largest |diff| {worst:.3e} > {TOLERANCE:g}")
+        return 1
+    if clipped == 0:
+        print(f"FAIL: no gradient norm exceeded --clip {c['clip']:g}, so clipping was not "
+              "compared; lower --clip")
         return 1
     print(f"OK: losses and gradient norms agree to {worst:.1e} (tolerance {TOLERANCE:g})")
     return 0

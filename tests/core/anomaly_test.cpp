@@ -119,8 +119,9 @@ TEST(AnomalyTest, BackwardInfNamesTheOp) {
     auto y = tg::sum(tg::sqrt(w) * 3.0);  // forward finite: sqrt(0) = 0
     tg::DetectAnomalyGuard guard;         // only the backward is checked
     const std::string msg = error_message<tg::AnomalyError>([&] { tape.backward(y); });
-    EXPECT_TRUE(contains(msg, "'sqrt'"));
-    EXPECT_TRUE(contains(msg, "backward"));
+    EXPECT_TRUE(contains(msg,
+                         "anomaly: backward of 'sqrt' produced NaN or Inf in the gradient "
+                         "of its input #0 (shape (2))"));
     EXPECT_FALSE(w.has_grad());
 }
 

@@ -143,6 +143,9 @@ TEST(ErrorCatalogue, FunctionalShapes) {
             tg::vjp(square, x, tg::Tensor<double>{1.0, 2.0, 3.0});
         },
         {"vjp: cotangent v of shape (3) does not match the shape (2) of the function's output"});
+    expect_message<tg::ShapeError>(
+        [&] { tg::jvp(square, x, tg::Tensor<double>{1.0}); },
+        {"jvp: tangent of shape (1) does not match the shape (2) of the input"});
     expect_message<tg::ShapeError>([&] { tg::hvp(square, x, x); },
                                    {"hvp: the function returned shape (2)", "scalar"});
 }

@@ -37,9 +37,9 @@ TEST(TapeErrorsTest, NonScalarLossWithoutSeedNamesOpAndShape) {
     auto w = tg::parameter<double>(xt::xarray<double>{{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
     auto y = tg::exp(w);
     const std::string msg = error_message<tg::GraphError>([&] { tape.backward(y); });
-    EXPECT_TRUE(contains(msg, "'exp'"));
-    EXPECT_TRUE(contains(msg, "(2, 3)"));
-    EXPECT_TRUE(contains(msg, "seed"));
+    EXPECT_TRUE(contains(msg,
+                         "backward: the output of 'exp' has shape (2, 3) (6 elements); "
+                         "backward needs a one-element loss, or pass a seed"));
     EXPECT_FALSE(w.has_grad());
     EXPECT_EQ(tape.size(), 1u);  // not released: the caller can retry with a seed
 
@@ -66,9 +66,9 @@ TEST(TapeErrorsTest, SeedOfWrongShapeIsShapeError) {
     const std::string msg = error_message<tg::ShapeError>([&] {
         tape.backward(y, tg::Tensor<double>{1.0, 1.0, 1.0});
     });
-    EXPECT_TRUE(contains(msg, "(3)"));
-    EXPECT_TRUE(contains(msg, "(2, 3)"));
-    EXPECT_TRUE(contains(msg, "'mul'"));
+    EXPECT_TRUE(contains(msg,
+                         "backward: seed of shape (3) does not match the shape (2, 3) of "
+                         "the output of 'mul'"));
     EXPECT_FALSE(w.has_grad());
 
     const std::string msg2 = error_message<tg::ShapeError>([&] {

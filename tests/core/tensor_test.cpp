@@ -180,9 +180,8 @@ TEST(TensorTest, AssignWithWrongShapeIsErrorNamingBothShapes) {
     const std::string msg = error_message<tg::Error>([&] {
         w.assign(tg::Array<double>{{1.0, 2.0}, {3.0, 4.0}});
     });
-    EXPECT_TRUE(contains(msg, "assign"));
-    EXPECT_TRUE(contains(msg, "(2, 2)"));
-    EXPECT_TRUE(contains(msg, "(3)"));
+    EXPECT_TRUE(
+        contains(msg, "assign(): new values have shape (2, 2) but the tensor has shape (3)"));
     // Nothing changed.
     EXPECT_EQ(w.version(), 0u);
     EXPECT_EQ(xt::xarray<double>(w.value()), (xt::xarray<double>{1.0, 2.0, 3.0}));

@@ -30,10 +30,9 @@ TEST(VersionCounterTest, AssignAfterRecordingBreaksBackward) {
     w.assign(tg::Array<double>{10.0, 20.0});
     EXPECT_EQ(w.version(), 1u);
     const std::string msg = error_message<tg::GraphError>([&] { tape.backward(loss); });
-    EXPECT_TRUE(contains(msg, "'mul'"));
-    EXPECT_TRUE(contains(msg, "version 0"));
-    EXPECT_TRUE(contains(msg, "1 now"));
-    EXPECT_TRUE(contains(msg, "(2)"));
+    EXPECT_TRUE(contains(msg,
+                         "backward of 'mul': saved tensor #0 of shape (2) was changed in "
+                         "place after it was recorded (version 0 when saved, 1 now)"));
     EXPECT_FALSE(w.has_grad());
     EXPECT_FALSE(u.has_grad());
 }

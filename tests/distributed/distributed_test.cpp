@@ -3,6 +3,7 @@
 // models differ all get a MismatchError naming the first differing parameter.
 
 #include "nn/nn_test_util.hpp"
+#include "skip_policy.hpp"
 
 #include <tapegrad/distributed.hpp>
 
@@ -106,5 +107,6 @@ TEST(Dist, MismatchedModelsRaiseOnEveryRankNamingTheParameter) {
 int main(int argc, char** argv) {
     tg::distributed::Environment mpi(argc, argv);
     ::testing::InitGoogleTest(&argc, argv);
+    tg::test::install_skip_policy();
     return RUN_ALL_TESTS();
 }

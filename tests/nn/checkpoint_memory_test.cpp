@@ -62,15 +62,37 @@ bool reset_peak_memory() {
     return static_cast<bool>(clear);
 }
 
+/// An archive of the fuzzers' model with `weight` as its first weight.
+std::string good_entries_with(ZipEntry weight) {
+    return stored_zip({std::move(weight),
+                       {"0.bias.npy", npy_f8({3}, {0.1, 0.2, 0.3})},
+                       {"2.weight.npy", npy_f8({2, 3}, {1, 2, 3, 4, 5, 6})},
+                       {"2.bias.npy", npy_f8({2}, {-1, -2})}});
+}
+
+/// The header of a (3, 4) float64 array: the fuzzers' model's first weight.
+std::string header_3x4() {
+    return npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }", "");
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary)
+        .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
 /// Loads `archive` into the fuzzers' model and returns the growth of peak resident
-/// memory it caused, in MiB, and the IoError's message.
+/// memory it caused, in MiB, and the IoError's message. A good archive with a deflated
+/// entry is loaded first, so that libzip's and zlib's code and the allocator's first
+/// pages are resident already (the first load of a process grows the peak by about
+/// 0.8 MiB of them): what is measured is what the archive makes load allocate.
 std::pair<double, std::string> load_peak_mib(const std::string& archive) {
     const std::string path = temp_path("memory_bound.npz");
-    std::ofstream(path, std::ios::binary)
-        .write(archive.data(), static_cast<std::streamsize>(archive.size()));
     nn::Rng rng(1);
     nn::Sequential<double> net{nn::Dense<double>(4, 3, rng), nn::Tanh<double>(),
                                nn::Dense<double>(3, 2, rng)};
+    write_file(path, good_entries_with(deflated_entry("0.weight.npy", header_3x4(), 12 * 8)));
+    nn::load(net, path);
+    write_file(path, archive);
     if (!reset_peak_memory()) return {-1, ""};
     const long before = status_kb("VmRSS");
     std::string message;
@@ -82,14 +104,17 @@ std::pair<double, std::string> load_peak_mib(const std::string& archive) {
     return {static_cast<double>(status_kb("VmHWM") - before) / 1024.0, message};
 }
 
-std::string good_entries_with(ZipEntry weight) {
-    return stored_zip({std::move(weight),
-                       {"0.bias.npy", npy_f8({3}, {0.1, 0.2, 0.3})},
-                       {"2.weight.npy", npy_f8({2, 3}, {1, 2, 3, 4, 5, 6})},
-                       {"2.bias.npy", npy_f8({2}, {-1, -2})}});
-}
-
 constexpr std::size_t kBig = std::size_t{256} << 20;  // 256 MiB of float64 zeros
+
+#ifdef TG_TEST_UNDER_ASAN
+// AddressSanitizer's redzones, shadow memory and quarantine (a freed block is not reused)
+// grow the peak of the same loads to 0.94 and 0.52 MiB (0.54 and 0.06 in a plain build):
+// the plain build checks README's bound, this one a bound that an entry inflated to
+// 256 MiB or 96 MiB still breaks many times over.
+constexpr double kBoundMiB = 4.0;
+#else
+constexpr double kBoundMiB = 1.0;  // README: "under 1 MiB of extra memory"
+#endif
 
 TEST(CheckpointMemory, LargeCompressedEntryOfTheWrongShapeIsRefusedFromItsHeader) {
     // (8192, 4096) float64: 256 MiB, deflated to about 260 KB.
@@ -103,15 +128,15 @@ TEST(CheckpointMemory, LargeCompressedEntryOfTheWrongShapeIsRefusedFromItsHeader
               std::string::npos)
         << message;
     RecordProperty("peak_growth_mib", std::to_string(peak_mib));
-    EXPECT_LT(peak_mib, 64.0) << "load grew the peak resident memory by " << peak_mib << " MiB";
+    EXPECT_LT(peak_mib, kBoundMiB) << "load grew the peak resident memory by " << peak_mib
+                                   << " MiB; README promises under 1 MiB";
 }
 
 TEST(CheckpointMemory, DirectoryUnderstatingTheSizeCannotMakeLoadReadMore) {
     // The right header for (3, 4), then 96 MiB of data, but the directory says the
     // entry is exactly as long as the model needs: load reads what it needs, and one
     // byte more to find that the entry is longer than it says.
-    const std::string header =
-        npy_with_header("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }", "");
+    const std::string header = header_3x4();
     ZipEntry weight = deflated_entry("0.weight.npy", header, std::size_t{96} << 20);
     weight.uncompressed->second = static_cast<std::uint32_t>(header.size() + 12 * sizeof(double));
     const auto [peak_mib, message] = load_peak_mib(good_entries_with(weight));
@@ -120,7 +145,8 @@ TEST(CheckpointMemory, DirectoryUnderstatingTheSizeCannotMakeLoadReadMore) {
               std::string::npos)
         << message;
     RecordProperty("peak_growth_mib", std::to_string(peak_mib));
-    EXPECT_LT(peak_mib, 64.0) << "load grew the peak resident memory by " << peak_mib << " MiB";
+    EXPECT_LT(peak_mib, kBoundMiB) << "load grew the peak resident memory by " << peak_mib
+                                   << " MiB; README promises under 1 MiB";
 }
 
 }  // namespace

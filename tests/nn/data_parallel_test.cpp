@@ -1,6 +1,7 @@
 // tg::nn::DataParallel: the gradient of the whole batch from workers on their blocks of
 // rows, reduced in a fixed order; worker errors; the thread policy; flat memory.
 
+#include "nn/expect_message.hpp"
 #include "nn/nn_test_util.hpp"
 
 #include <tapegrad/detail/pool.hpp>
@@ -148,14 +149,28 @@ TEST(DataParallel, SmallBatchesRunOnTheCallingThreadAlone) {
     EXPECT_EQ(grads_of(net), want);
     parallel.backward(x, y);
     EXPECT_EQ(grads_of(net), want_twice);
-    EXPECT_THROW(parallel.backward(Tensor<double>(data.x),
-                                   Tensor<double>(Array<double>::from_shape({7, 1}))),
-                 ShapeError);
+    expect_message<ShapeError>(
+        [&] {
+            parallel.backward(Tensor<double>(data.x),
+                              Tensor<double>(Array<double>::from_shape({7, 1})));
+        },
+        {"DataParallel::backward: x of shape (8, 1) and y of shape (7, 1) need the same number "
+         "of rows"});
+}
+
+TEST(DataParallel, AnEmptyLossFunctionIsRefused) {
+    nn::Rng rng(10);
+    nn::Sequential<double> net = blog_network<double>(rng);
+    expect_message<ValueError>([&] { nn::DataParallel<double> parallel(net, Loss()); },
+                               {"DataParallel: the loss function is empty; pass one, e.g. "
+                                "tg::nn::half_sse_per_example<double>"});
 }
 
 TEST(ThreadPolicy, SetNumThreadsGovernsTheWorkers) {
-    EXPECT_THROW(set_num_threads(0), ValueError);
-    EXPECT_THROW(set_blas_threads(0), ValueError);
+    expect_message<ValueError>([] { set_num_threads(0); },
+                               {"set_num_threads(0): the number of threads must be at least 1"});
+    expect_message<ValueError>([] { set_blas_threads(-2); },
+                               {"set_blas_threads(-2): the number of threads must be at least 1"});
     nn::Rng rng(11);
     nn::Sequential<double> net = blog_network<double>(rng);
     nn::DataParallelOptions o;  // workers = 0: tg::num_threads()

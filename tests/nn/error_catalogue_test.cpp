@@ -62,6 +62,14 @@ TEST(ErrorCatalogue, DenseAndSequential) {
             nn::Dense<double>(Array<double>(Shape{2, 3}), Array<double>(Shape{3}));
         },
         {"Dense(weight, bias): got weight (2, 3) and bias (3)", "weight (out, in) and bias (out)"});
+    expect_message<ShapeError>(
+        [] {
+            nn::Dense<double>(Array<double>(Shape{0, 3}));
+        },
+        {"Dense(weight): got weight (0, 3); a layer with `in` inputs and "
+         "`out` outputs needs a non-empty weight (out, in)"});
+    expect_message<ShapeError>([] { nn::Dense<double>(Array<double>(Shape{3})); },
+                               {"Dense(weight): got weight (3)"});
     nn::Rng rng(1);
     nn::Sequential<double> net{nn::Dense<double>(2, 3, rng), nn::Tanh<double>()};
     expect_message<ValueError>([&] { (void)net[7]; },
@@ -105,6 +113,8 @@ TEST(ErrorCatalogue, Losses) {
     const Tensor<double> logits(Array<double>(Shape{2, 3}, 0.0));
     expect_message<ShapeError>([&] { nn::cross_entropy(logits, {0}); },
                                {"cross_entropy: logits of shape (2, 3) with 1 targets"});
+    expect_message<ShapeError>([&] { nn::nll_loss(logits, Tensor<double>{0.0}); },
+                               {"nll_loss: input of shape (2, 3) with 1 targets of shape (1)"});
     expect_message<ValueError>(
         [&] {
             nn::cross_entropy(logits, {0, 3});
@@ -190,6 +200,12 @@ TEST(ErrorCatalogue, ReferenceNetwork) {
                                  nn::Dense<double>(4, 1, rng)};
     expect_message<ShapeError>([&] { nn::copy_weights(ref, other); },
                                {"nn::copy_weights", "dense layers of the same shapes"});
+    std::vector<nn::reference::Layer<double>> unchained(2);
+    unchained[0] = {Array<double>(Shape{3, 2}), Array<double>(Shape{3})};
+    unchained[1] = {Array<double>(Shape{1, 4}), Array<double>(Shape{1})};
+    expect_message<ShapeError>([&] { Network<double>{unchained}; },
+                               {"reference::Network: layer 1 takes 4 inputs but layer 0 gives 3 "
+                                "outputs"});
 }
 
 // ---- checkpoints: what a hand-made archive can hold --------------------------------------
@@ -246,7 +262,8 @@ TEST(ErrorCatalogue, CheckpointArchiveItselfIsGood) {
 
 TEST(ErrorCatalogue, CheckpointEntryIsNotAnNpyArray) {
     expect_rejected({{"0.weight.npy", "just some text, no magic"}},
-                    {"entry '0.weight.npy' is not a .npy array", "Nothing was loaded"});
+                    {"entry '0.weight.npy' is not a .npy array (no \\x93NUMPY magic at its start)",
+                     "Nothing was loaded"});
 }
 
 TEST(ErrorCatalogue, CheckpointEntryHasAnUnknownNpyVersion) {
@@ -293,6 +310,24 @@ TEST(ErrorCatalogue, CheckpointEntryWithoutTheNpySuffix) {
                     {"the file has an entry 'notes.txt' for which the model has no parameter"});
 }
 
+TEST(ErrorCatalogue, CheckpointArchiveThatLibzipRefusesForAnotherReason) {
+    // The end-of-central-directory record says the archive spans several disks: libzip
+    // supports one, and says so (ZIP_ER_MULTIDISK).
+    const std::string path = temp_path("catalogue_multidisk.npz");
+    std::string bytes = stored_zip(
+        {{"0.weight.npy", npy_f8({1, 2}, {1.5, -2.5})}, {"0.bias.npy", npy_f8({1}, {0.25})}});
+    const std::size_t eocd = bytes.rfind("PK\x05\x06");
+    ASSERT_NE(eocd, std::string::npos);
+    bytes[eocd + 4] = 1;  // "number of this disk"
+    std::ofstream(path, std::ios::binary)
+        .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    nn::Sequential<double> net = tiny_net();
+    expect_message<IoError>([&] { nn::load(net, path); },
+                            {"load: '" + path + "': cannot be opened as a .npz archive (",
+                             "Multi-disk zip archives not supported"});
+    std::remove(path.c_str());
+}
+
 TEST(ErrorCatalogue, CheckpointPathIsADirectory) {
     const std::string dir = temp_path("a_directory.npz");
     std::filesystem::create_directories(dir);
@@ -308,7 +343,7 @@ TEST(ErrorCatalogue, CheckpointSaveIntoAMissingDirectory) {
     nn::Sequential<double> no_parameters{nn::Tanh<double>()};
     expect_message<IoError>(
         [&] { nn::save(no_parameters, path); },
-        {"save: '" + path + "': cannot be written", "check the directory exists and is writable"});
+        {"save: '" + path + "': cannot be written (check the directory exists and is writable)"});
 }
 
 }  // namespace

@@ -296,6 +296,13 @@ TEST(Layers, WrongInputsNameTheLayer) {
             mha(zeros<T>({2, 3, 5}));
         },
         {"MultiheadAttention(4, num_heads=2) expects"});
+    nn::AttentionMasks<T> causal;
+    causal.is_causal = true;
+    expect_message<ShapeError>(
+        [&] {
+            mha(zeros<T>({2, 3, 4}), zeros<T>({2, 5, 4}), zeros<T>({2, 5, 4}), causal);
+        },
+        {"MultiheadAttention(4, num_heads=2): is_causal needs L = S; got L = 3, S = 5"});
     expect_message<ValueError>([&] { nn::MultiheadAttention<T>(5, 2, rng); },
                                {"multiple of num_heads"});
     expect_message<ValueError>([&] { nn::Dropout<T>(1.5); }, {"p must be in [0, 1]"});

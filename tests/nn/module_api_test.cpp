@@ -202,6 +202,17 @@ TEST(ModuleApi, BuffersAreSavedButNeverTrained) {
                   std::string::npos)
             << msg;
     }
+    nn::Sequential<double> more{nn::Dense<double>(2, 2), RunningMean(2), RunningMean(2)};
+    try {
+        nn::load(more, path);
+        ADD_FAILURE() << "expected an IoError";
+    } catch (const IoError& e) {
+        const std::string msg = e.what();
+        EXPECT_NE(msg.find("buffer '2.running_mean' is missing from the file (no entry "
+                           "'2.running_mean.npy')"),
+                  std::string::npos)
+            << msg;
+    }
     std::filesystem::remove(path);
 }
 
@@ -275,6 +286,33 @@ TEST(ModuleApi, CloneNeedsCloneable) {
     } catch (const ValueError& e) {
         EXPECT_NE(std::string(e.what()).find("Residual: clone() is not available; derive the "
                                              "module from tg::nn::Cloneable<Residual>"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
+/// Registers a parameter in its constructor that reset() does not: clone() calls reset()
+/// and must notice.
+class ForgetfulReset : public nn::Cloneable<ForgetfulReset> {
+public:
+    ForgetfulReset() {
+        reset();
+        register_parameter("extra", tg::parameter(Array<double>{1.0, 2.0}));
+    }
+    void reset() override { register_parameter("weight", tg::parameter(Array<double>{0.5})); }
+    Tensor<double> forward(const Tensor<double>& x) override { return x; }
+};
+
+TEST(ModuleApi, CloneRefusesAResetThatRegistersLessThanTheConstructor) {
+    const ForgetfulReset m;
+    try {
+        (void)m.clone();
+        ADD_FAILURE() << "expected a ValueError";
+    } catch (const ValueError& e) {
+        EXPECT_NE(std::string(e.what()).find(
+                      "clone: ForgetfulReset::reset() registered the parameters 'weight' (1) but "
+                      "the original has 'weight' (1) 'extra' (2); reset() must register what the "
+                      "constructor does"),
                   std::string::npos)
             << e.what();
     }

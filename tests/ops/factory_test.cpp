@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <string>
 #include <type_traits>
 
 namespace tg {
@@ -47,13 +51,24 @@ TEST(Factory, ArangeAsNumpy) {
     EXPECT_EQ(values_of(arange<float>(0, 1, 0.3f)),
               (std::vector<float>{0, 0.3f, 0.6f, 0.90000004f}));
     EXPECT_EQ(arange(2, 2).size(), 0u);
-    EXPECT_THROW(arange(0, 1, 0), ValueError);
-    EXPECT_THROW(arange(0, 1, -1), ValueError);
-    try {
-        arange(0, 1, -1);
-    } catch (const ValueError& e) {
-        EXPECT_NE(std::string(e.what()).find("leads away from end"), std::string::npos) << e.what();
-    }
+    const auto expect_error = [](const std::function<void()>& f, const std::string& part) {
+        try {
+            f();
+            ADD_FAILURE() << "expected a ValueError saying: " << part;
+        } catch (const ValueError& e) {
+            EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+        }
+    };
+    expect_error([] { arange(0, 1, 0); },
+                 "arange(0.000000, 1.000000, 0.000000): step must not be 0");
+    expect_error([] { arange(0, 1, -1); },
+                 "step -1.000000 leads away from end; use a step of the other sign");
+    const double inf = std::numeric_limits<double>::infinity(), nan = std::nan("");
+    expect_error([&] { arange(0, inf, 1); }, "start, end and step must be finite");
+    expect_error([&] { arange(nan, 1, 1); }, "start, end and step must be finite");
+    expect_error([&] { arange(0, 1, inf); }, "start, end and step must be finite");
+    expect_error([&] { linspace(-inf, 1, 3); }, "linspace: start and end must be finite");
+    expect_error([&] { linspace(0, nan, 3); }, "linspace: start and end must be finite");
 }
 
 TEST(Factory, LinspaceEndsExactly) {

@@ -293,8 +293,10 @@ TEST(ClipGrad, SkipsParametersWithoutGradientAndRejectsBadArguments) {
     Tape tape;
     tape.backward(sum(p * Tensor<double>(Array<double>{3.0, 4.0})));  // gradient (3, 4)
     EXPECT_DOUBLE_EQ(nn::clip_grad_norm_<double>({p, unused}, 1.0), 5.0);
-    EXPECT_NEAR(p.grad().value()(0), 0.6, 1e-6);
-    EXPECT_NEAR(p.grad().value()(1), 0.8, 1e-6);
+    // PyTorch's factor max_norm / (N + 1e-6): (3, 4) · 0.99999980, not (0.6, 0.8).
+    const double scale = 1.0 / (5.0 + 1e-6);
+    EXPECT_EQ(p.grad().value()(0), 3.0 * scale);
+    EXPECT_EQ(p.grad().value()(1), 4.0 * scale);
     EXPECT_FALSE(unused.has_grad());
     expect_message<ValueError>([&] { nn::clip_grad_norm_<double>({p}, -1.0); },
                                {"clip_grad_norm_: max_norm (-1", "must be >= 0"});
