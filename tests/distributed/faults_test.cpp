@@ -6,6 +6,8 @@
 //   none          both ranks train 20 steps and end normally (exit 0)
 //   throw         rank 1 throws, nobody catches: its terminate handler names it and the error
 //   catch         rank 1 throws, main catches it, prints it and returns 1
+//   scope         rank 1 throws through the Environment's scope to a handler around it,
+//                 which prints it and returns 1
 //   return        rank 1 returns 0 from main at step 3, while rank 0 is in allreduce_gradients
 //   exit          rank 1 calls std::exit(0) at step 3
 //   kill          rank 1 is killed (SIGKILL) at step 3
@@ -56,7 +58,7 @@ bool fault(const std::string& kind) {
     if (kind == "none") return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     announce_fault();
-    if (kind == "throw" || kind == "catch")
+    if (kind == "throw" || kind == "catch" || kind == "scope")
         throw tg::ValueError("planted failure on rank 1 at step 3");
     if (kind == "exit") std::exit(0);
     if (kind == "kill") std::raise(SIGKILL);
@@ -87,8 +89,19 @@ int train(const std::string& kind) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    dist::Environment mpi(argc, argv);
     const std::string kind = argc > 1 ? argv[1] : "none";
+    if (kind == "scope") {
+        int rank = 0;
+        try {
+            dist::Environment mpi(argc, argv);
+            rank = dist::rank();
+            return train(kind);
+        } catch (const std::exception& e) {  // after the Environment has closed
+            std::cerr << "rank " << rank << ": " << e.what() << std::endl;
+            return 1;
+        }
+    }
+    dist::Environment mpi(argc, argv);
     if (kind != "catch") return train(kind);
     try {
         return train(kind);
