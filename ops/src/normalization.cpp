@@ -44,15 +44,11 @@ Tensor<T> sum_over_workers(const Tensor<T>& t, detail::TeamMember& member,
     if (count) *count = values.back();
     Tensor<T> out = Tensor<T>::uninitialized(t.shape());
     std::copy_n(values.begin(), n, out.node()->value.data());
+    // The entry is on the worker's own tape, which lives only during the step, so its
+    // backward runs in the step, on the same worker.
     record("sum_over_workers", {t}, out, {}, [](BackwardContext<T>& c) {
-        detail::TeamMember* m = detail::team_member();
-        if (!m)
-            throw GraphError(
-                "backward of batch_norm over DataParallel workers: it runs outside "
-                "the DataParallel step that recorded it; differentiate inside "
-                "the step (the loss function), or train on one worker");
-        const Tensor<T> g = sum_over_workers(c.grad(), *m);  // every worker, needed or not
-        if (c.needs(0)) c.add(0, g);
+        const Tensor<T> g = sum_over_workers(c.grad(), *detail::team_member());
+        if (c.needs(0)) c.add(0, g);  // (every worker sums, needed or not: all must call)
     });
     return out;
 }
