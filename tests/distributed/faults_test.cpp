@@ -8,6 +8,7 @@
 //   catch         rank 1 throws, main catches it, prints it and returns 1
 //   scope         rank 1 throws through the Environment's scope to a handler around it,
 //                 which prints it and returns 1
+//   abort         rank 1 throws, main catches it and calls tg::distributed::abort(e.what())
 //   return        rank 1 returns 0 from main at step 3, while rank 0 is in allreduce_gradients
 //   exit          rank 1 calls std::exit(0) at step 3
 //   kill          rank 1 is killed (SIGKILL) at step 3
@@ -58,7 +59,7 @@ bool fault(const std::string& kind) {
     if (kind == "none") return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     announce_fault();
-    if (kind == "throw" || kind == "catch" || kind == "scope")
+    if (kind == "throw" || kind == "catch" || kind == "scope" || kind == "abort")
         throw tg::ValueError("planted failure on rank 1 at step 3");
     if (kind == "exit") std::exit(0);
     if (kind == "kill") std::raise(SIGKILL);
@@ -102,10 +103,11 @@ int main(int argc, char** argv) {
         }
     }
     dist::Environment mpi(argc, argv);
-    if (kind != "catch") return train(kind);
+    if (kind != "catch" && kind != "abort") return train(kind);
     try {
         return train(kind);
     } catch (const std::exception& e) {
+        if (kind == "abort") dist::abort(e.what());
         std::cerr << "rank " << dist::rank() << ": " << e.what() << std::endl;
         return 1;
     }
