@@ -1,4 +1,5 @@
 #include <tapegrad/grad_mode.hpp>
+#include <tapegrad/tape.hpp>
 
 namespace tg {
 namespace {
@@ -18,5 +19,21 @@ bool is_anomaly_enabled() { return anomaly_enabled; }
 
 DetectAnomalyGuard::DetectAnomalyGuard() : previous_(anomaly_enabled) { anomaly_enabled = true; }
 DetectAnomalyGuard::~DetectAnomalyGuard() { anomaly_enabled = previous_; }
+
+ThreadModes thread_modes() {
+    const Tape* tape = Tape::active();
+    return {grad_enabled, anomaly_enabled, tape && tape->detect_anomaly()};
+}
+
+ThreadModesGuard::ThreadModesGuard(const ThreadModes& modes)
+    : grad_enabled_(grad_enabled), anomaly_(anomaly_enabled) {
+    grad_enabled = modes.grad_enabled;
+    anomaly_enabled = modes.anomaly;
+}
+
+ThreadModesGuard::~ThreadModesGuard() {
+    grad_enabled = grad_enabled_;
+    anomaly_enabled = anomaly_;
+}
 
 }  // namespace tg

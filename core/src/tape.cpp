@@ -564,7 +564,7 @@ private:
     }
 
     /// tape.gradient: the leaf targets' sums (a leaf may be listed twice), zeros for an
-    /// input y does not depend on.
+    /// input y does not depend on (left undefined with allow_unused).
     void collect_results(std::vector<Tensor<T>>& results) {
         for (std::size_t k = 0; k < xs_->size(); ++k) {
             const auto& n = (*xs_)[k].node();
@@ -572,6 +572,7 @@ private:
             if (auto* leaf = leaves_.find(n.get()); leaf && leaf->pending.defined())
                 results[k] = leaf->pending;
         }
+        if (options_.allow_unused) return;
         for (std::size_t k = 0; k < xs_->size(); ++k)
             if (!results[k].defined())
                 results[k] = Tensor<T>(Array<T>(xt::zeros<T>((*xs_)[k].value().shape())));

@@ -1,4 +1,5 @@
 #include <tapegrad/check.hpp>
+#include <tapegrad/detail/team.hpp>
 #include <tapegrad/tape.hpp>
 #include <tapegrad/tensor.hpp>
 
@@ -35,6 +36,9 @@ Array<T>& Tensor<T>::mutable_value() {
              "mutable_value(): this tensor was computed by a recorded op; only leaves can be "
              "changed in place (use detach() to get a leaf copy)");
     ++n.version;
+    // A module's parameter or buffer: DataParallel refuses a model whose forward pass
+    // changes one on a worker other than 0 (docs/threads.md).
+    if (n.name) detail::note_state_write(*n.name);
     return n.value;
 }
 

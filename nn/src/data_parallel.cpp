@@ -1,4 +1,6 @@
+#include <tapegrad/detail/team.hpp>
 #include <tapegrad/nn/data_parallel.hpp>
+#include <tapegrad/nn/random.hpp>
 #include <tapegrad/tape.hpp>
 #include <tapegrad/threads.hpp>
 
@@ -6,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 namespace tg::nn {
 namespace {
@@ -25,6 +28,16 @@ Tensor<T> rows_of(const Tensor<T>& x, std::size_t begin, std::size_t end) {
 /// The first row of worker k's block when `rows` rows are split between `team` workers.
 std::size_t first_row(std::size_t k, std::size_t team, std::size_t rows) { return k * rows / team; }
 
+bool is_team_aborted(const std::exception_ptr& error) {
+    try {
+        std::rethrow_exception(error);
+    } catch (const tg::detail::TeamAborted&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
 std::string describe(const std::exception_ptr& error) {
     try {
         std::rethrow_exception(error);
@@ -37,13 +50,19 @@ std::string describe(const std::exception_ptr& error) {
 
 }  // namespace
 
+bool is_primary_worker() {
+    const tg::detail::TeamMember* member = tg::detail::team_member();
+    return !member || member->worker == 0;
+}
+
 template <class T>
 DataParallel<T>::DataParallel(Module<T>& model, LossFn loss, DataParallelOptions options)
     : model_(&model),
       loss_(std::move(loss)),
       options_(options),
       params_(model.parameters()),
-      pool_(std::make_unique<tg::detail::WorkerPool>()) {
+      pool_(std::make_unique<tg::detail::WorkerPool>()),
+      team_(std::make_unique<tg::detail::Team>()) {
     detail::apply_thread_policy();
     if (!loss_)
         throw ValueError(
@@ -77,19 +96,44 @@ T DataParallel<T>::backward(const Tensor<T>& x, const Tensor<T>& y) {
         throw ShapeError("DataParallel::backward: x of shape " + shape_str(x.value().shape()) +
                          " and y of shape " + shape_str(y.value().shape()) +
                          " need the same number of rows (axis 0), at least one");
-    const std::size_t team = workers_for(x.shape()[0]);
+    const std::size_t rows = x.shape()[0];
+    const std::size_t team = workers_for(rows);
     grads_.resize(team);  // (a smaller team than last time frees the rest here)
     losses_.assign(team, 0.0);
     errors_.assign(team, nullptr);
+    // What the workers need of the calling thread: its modes, and for a split batch their
+    // rows and the generator default_rng() stands for.
+    const ThreadModes modes = thread_modes();
+    members_.resize(team);
+    if (team > 1) {
+        team_->start(team);
+        Rng* caller_rng = &default_rng();
+        for (std::size_t k = 0; k < team; ++k) {
+            tg::detail::TeamMember& m = members_[k];
+            m.team = team_.get();
+            m.worker = k;
+            m.first_row = first_row(k, team, rows);
+            m.rows = first_row(k + 1, team, rows) - m.first_row;
+            m.batch_rows = rows;
+            m.default_rng = caller_rng;
+        }
+    }
     // One wake-up and one join per step; the reduction runs on the calling thread after
-    // the join rather than between barriers among the workers.
+    // the join. Inside the step the workers meet only where the result must not depend on
+    // the split (batch_norm's statistics).
     pool_->run(team, [&](std::size_t k) {
         grads_[k].clear();  // the last step's, freed on the thread whose pool made them
-        run_worker(k, team, x, y);
+        members_[k].streams.clear();
+        members_[k].state_writes.clear();
+        run_worker(k, team, x, y, modes);
     });
+    refuse_state_writes(team);
     const bool failed = std::any_of(errors_.begin(), errors_.end(),
                                     [](const std::exception_ptr& e) { return e != nullptr; });
-    if (!failed) accumulate(team);
+    if (!failed) {
+        accumulate(team);
+        if (team > 1) write_back_generators();
+    }
     return finish(team);
 }
 
@@ -97,12 +141,17 @@ T DataParallel<T>::backward(const Tensor<T>& x, const Tensor<T>& y) {
 /// tape, seeded with its share of the rows so that the shares add up to the mean.
 template <class T>
 void DataParallel<T>::run_worker(std::size_t k, std::size_t team, const Tensor<T>& x,
-                                 const Tensor<T>& y) {
+                                 const Tensor<T>& y, const ThreadModes& modes) {
     try {
         const std::size_t rows = x.shape()[0];
         const std::size_t begin = first_row(k, team, rows), end = first_row(k + 1, team, rows);
         const double share = double(end - begin) / double(rows);
-        Tape tape;
+        const ThreadModesGuard carried(modes);
+        std::optional<tg::detail::TeamMemberGuard> member;
+        if (team > 1) member.emplace(members_[k]);
+        TapeOptions tape_options;
+        tape_options.detect_anomaly = modes.tape_anomaly;
+        Tape tape(tape_options);
         // A team of one takes the batch itself: no copy.
         const Tensor<T> loss =
             team == 1 ? loss_((*model_)(x), y)
@@ -110,12 +159,43 @@ void DataParallel<T>::run_worker(std::size_t k, std::size_t team, const Tensor<T
         if (loss.size() != 1)
             throw ShapeError("the loss has shape " + shape_str(loss.value().shape()) +
                              "; DataParallel needs a one-element loss, a mean over the rows");
-        grads_[k] =
-            tape.gradient(loss, params_, Tensor<T>(Array<T>(loss.value().shape(), T(share))));
+        // A parameter the loss does not reach keeps an undefined gradient (allow_unused),
+        // so that it gets none, as on one thread.
+        BackwardOptions options;
+        options.allow_unused = true;
+        grads_[k] = tape.gradient(loss, params_,
+                                  Tensor<T>(Array<T>(loss.value().shape(), T(share))), options);
         losses_[k] = double(loss.item()) * share;
+        if (team > 1) team_->leave(k);
     } catch (...) {
         errors_[k] = std::current_exception();
+        if (team > 1) team_->abort();  // the others stop at their next exchange
     }
+}
+
+/// A worker other than 0 that changed a parameter or buffer in place ran into the others,
+/// which were running the same module: the step is refused (docs/threads.md).
+template <class T>
+void DataParallel<T>::refuse_state_writes(std::size_t team) {
+    for (std::size_t k = 1; k < team; ++k) {
+        const std::vector<std::string>& names = members_[k].state_writes;
+        if (names.empty() || errors_[k]) continue;
+        errors_[k] = std::make_exception_ptr(
+            Error("its forward pass changed '" + names.front() +
+                  "' in place, as every worker did at the same time in the one shared model: under "
+                  "DataParallel a forward changes module state only where "
+                  "tg::nn::is_primary_worker() is true, from values equal on every worker "
+                  "(docs/threads.md); change the module, or train it on one worker "
+                  "(DataParallelOptions::workers = 1)"));
+    }
+}
+
+/// Each generator the workers drew from takes worker 0's copy's state: where one thread's
+/// generator would be after the step (every copy ends there when the draws follow the
+/// rows, as dropout's do).
+template <class T>
+void DataParallel<T>::write_back_generators() {
+    for (auto& [source, copy] : members_[0].streams) *source = *copy;
 }
 
 /// grad += g_0 + g_1 + ... in worker order, so the result does not depend on timing. The
@@ -125,12 +205,20 @@ void DataParallel<T>::run_worker(std::size_t k, std::size_t team, const Tensor<T
 /// costs what a plain step does.
 template <class T>
 void DataParallel<T>::accumulate(std::size_t team) {
+    std::vector<const T*> parts;
     for (std::size_t j = 0; j < params_.size(); ++j) {
+        // The workers that reached the parameter (all of them, or none, unless the model's
+        // graph depends on the data); none: it keeps no gradient.
+        parts.clear();
+        for (std::size_t w = 0; w < team; ++w)
+            if (grads_[w][j].defined()) parts.push_back(grads_[w][j].value().data());
+        if (parts.empty()) continue;
         auto& node = *params_[j].node();
         detail::GradLockGuard lock(node.grad_lock);
         if (!node.grad && team == 1) {
             node.grad = grads_[0][j].node();
             grads_[0][j] = Tensor<T>();
+            ++node.grad->version;
             continue;
         }
         if (!node.grad)
@@ -139,23 +227,32 @@ void DataParallel<T>::accumulate(std::size_t team) {
             node.grad = Tensor<T>(Array<T>(node.grad->value)).node();
         T* out = node.grad->value.data();
         for (std::size_t i = 0, n = params_[j].size(); i < n; ++i) {
-            T sum = grads_[0][j].value().data()[i];
-            for (std::size_t w = 1; w < team; ++w) sum += grads_[w][j].value().data()[i];
+            T sum = parts[0][i];
+            for (std::size_t w = 1; w < parts.size(); ++w) sum += parts[w][i];
             out[i] += sum;
         }
+        ++node.grad->version;
     }
 }
 
-/// The loss of the whole batch, or the first worker's exception as a WorkerError.
+/// The loss of the whole batch, or the first worker's exception as a WorkerError: the
+/// lowest worker that failed on its own rather than stopped because another failed.
 template <class T>
 T DataParallel<T>::finish(std::size_t team) {
-    for (std::size_t k = 0; k < team; ++k)
-        if (errors_[k])
-            throw WorkerError(k, "DataParallel: worker " + std::to_string(k) + " of " +
-                                     std::to_string(team) + " failed: " + describe(errors_[k]) +
-                                     "; no gradient was changed, and the workers are ready for "
-                                     "the next call");
-    for (auto& p : params_) ++p.node()->grad->version;
+    std::optional<std::size_t> failed;
+    for (std::size_t k = 0; k < team && !failed; ++k)
+        if (errors_[k] && !is_team_aborted(errors_[k])) failed = k;
+    for (std::size_t k = 0; k < team && !failed; ++k)
+        if (errors_[k]) failed = k;
+    if (failed) {
+        const std::size_t k = *failed;
+        throw WorkerError(k,
+                          "DataParallel: worker " + std::to_string(k) + " of " +
+                              std::to_string(team) + " failed: " + describe(errors_[k]) +
+                              "; no gradient was changed, and the workers are ready for the "
+                              "next call",
+                          errors_[k]);
+    }
     double total = 0;
     for (std::size_t k = 0; k < team; ++k) total += losses_[k];
     return static_cast<T>(total);

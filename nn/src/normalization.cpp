@@ -1,3 +1,4 @@
+#include <tapegrad/nn/data_parallel.hpp>
 #include <tapegrad/nn/normalization.hpp>
 #include <tapegrad/ops/dropout.hpp>
 #include <tapegrad/ops/factory.hpp>
@@ -74,6 +75,11 @@ Tensor<T> BatchNorm<T>::forward(const Tensor<T>& x) {
     // Without running statistics, eval mode normalizes with the batch's too (as PyTorch).
     const bool use_batch = this->is_training() || !track_;
     double momentum = momentum_.value_or(0.0);
+    // Under DataParallel the statistics are the whole batch's on every worker (batch_norm
+    // sums them over the workers), and worker 0 alone updates the buffers; the others
+    // neither read nor write them (docs/threads.md).
+    if (this->is_training() && !is_primary_worker())
+        return batch_norm(x, Tensor<T>(), Tensor<T>(), weight_, bias_, true, momentum, eps_);
     if (this->is_training() && track_) {
         // Counted before the update, as PyTorch: momentum=None averages all batches so far.
         const T batches = num_batches_tracked_.value()() + T(1);

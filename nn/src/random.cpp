@@ -1,3 +1,4 @@
+#include <tapegrad/detail/team.hpp>
 #include <tapegrad/detail/uniform01.hpp>
 #include <tapegrad/error.hpp>
 #include <tapegrad/nn/random.hpp>
@@ -9,6 +10,10 @@ namespace tg::nn {
 
 Rng& default_rng() {
     thread_local Rng rng(kDefaultSeed);
+    // A DataParallel worker draws from its copy of the calling thread's generator, which
+    // DataParallel writes back after the step (docs/threads.md).
+    if (detail::TeamMember* member = detail::team_member(); member && member->default_rng)
+        return member->stream(*member->default_rng);
     return rng;
 }
 

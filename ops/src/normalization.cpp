@@ -1,4 +1,5 @@
 #include <tapegrad/check.hpp>
+#include <tapegrad/detail/team.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/math.hpp>
 #include <tapegrad/ops/normalization.hpp>
@@ -26,6 +27,48 @@ Normalized<T> normalize(const Tensor<T>& x, const Axes& axes, double eps) {
     Tensor<T> mu = mean(x, axes, true);
     Tensor<T> centered = x - mu;
     Tensor<T> variance = mean(square(centered), axes, true);
+    return {centered * pow(variance + static_cast<T>(eps), T(-0.5)), mu, variance};
+}
+
+/// The sum of t over the workers of a DataParallel step, elementwise, in worker order (the
+/// same bits on every worker). Its adjoint is itself: d/dt_k Σ_j t_j = 1 on every worker,
+/// so the backward sums the workers' gradients the same way. `count`, when given, is
+/// summed in the same exchange.
+template <class T>
+Tensor<T> sum_over_workers(const Tensor<T>& t, detail::TeamMember& member,
+                           double* count = nullptr) {
+    const std::size_t n = t.size();
+    std::vector<double> values(t.value().data(), t.value().data() + n);
+    if (count) values.push_back(*count);
+    member.team->all_sum(member.worker, values.data(), values.data(), values.size(), "batch_norm");
+    if (count) *count = values.back();
+    Tensor<T> out = Tensor<T>::uninitialized(t.shape());
+    std::copy_n(values.begin(), n, out.node()->value.data());
+    // The entry is on the worker's own tape, which lives only during the step, so its
+    // backward runs in the step, on the same worker.
+    record("sum_over_workers", {t}, out, {}, [](BackwardContext<T>& c) {
+        const Tensor<T> g = sum_over_workers(c.grad(), *detail::team_member());
+        if (c.needs(0)) c.add(0, g);  // (every worker sums, needed or not: all must call)
+    });
+    return out;
+}
+
+/// normalize over the whole batch of a DataParallel step: μ and σ² are sums over every
+/// worker's rows (two exchanges), so each worker normalizes as one thread would. `count`
+/// holds this worker's values per channel and receives the whole batch's.
+template <class T>
+Normalized<T> normalize_over_workers(const Tensor<T>& x, const Axes& axes, double eps,
+                                     detail::TeamMember& member, double& count) {
+    Tensor<T> mu = sum_over_workers(sum(x, axes, true), member, &count);
+    if (count <= 1)  // the same on every worker, so every worker stops here
+        throw ValueError(
+            "batch_norm: training needs more than 1 value per channel (for a "
+            "batch variance); the whole batch over the DataParallel workers has " +
+            std::to_string(static_cast<std::size_t>(count)));
+    const T scale = static_cast<T>(1 / count);
+    mu = mu * scale;
+    Tensor<T> centered = x - mu;
+    Tensor<T> variance = sum_over_workers(sum(square(centered), axes, true), member) * scale;
     return {centered * pow(variance + static_cast<T>(eps), T(-0.5)), mu, variance};
 }
 
@@ -217,7 +260,11 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& running_mean,
 
     std::size_t n = s[0];  // values per channel
     for (std::size_t d = 2; d < s.size(); ++d) n *= s[d];
-    TG_CHECK(n > 1, ValueError,
+    // In a DataParallel step split between workers the statistics are the whole batch's
+    // (SyncBatchNorm), and only worker 0 updates the running ones: every worker has the
+    // same μ and σ², so one update is the one-thread update (docs/threads.md).
+    detail::TeamMember* member = detail::team_member();
+    TG_CHECK(n > 1 || member, ValueError,
              "batch_norm: training needs more than 1 value per channel (for a batch variance); "
              "got x of shape ",
              s);
@@ -226,19 +273,20 @@ Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& running_mean,
              "leaves, not results of recorded ops (detach() them)");
     Axes axes{0};
     for (std::size_t d = 2; d < s.size(); ++d) axes.push_back(static_cast<long>(d));
-    const Normalized<T> z = normalize(x, axes, eps);
-    if (running) {
+    double count = static_cast<double>(n);
+    const Normalized<T> z =
+        member ? normalize_over_workers(x, axes, eps, *member, count) : normalize(x, axes, eps);
+    if (running && (!member || member->worker == 0)) {
         update_running(running_mean, z.mean, momentum, 1.0);
-        const double count = static_cast<double>(n);
         update_running(running_var, z.variance, momentum, count / (count - 1));
     }
     return scale_and_shift(z.y, weight, bias, stat_shape);
 }
 
-#define TG_INSTANTIATE(T)                                                                      \
-    template Tensor<T> layer_norm(const Tensor<T>&, const Shape&, const Tensor<T>&,            \
-                                  const Tensor<T>&, double);                                   \
-    template Tensor<T> batch_norm(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&,        \
+#define TG_INSTANTIATE(T)                                                               \
+    template Tensor<T> layer_norm(const Tensor<T>&, const Shape&, const Tensor<T>&,     \
+                                  const Tensor<T>&, double);                            \
+    template Tensor<T> batch_norm(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, \
                                   const Tensor<T>&, const Tensor<T>&, bool, double, double);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)

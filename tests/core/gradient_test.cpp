@@ -118,6 +118,23 @@ TEST(GradientTest, UnusedIntermediateAndConstantGiveZeros) {
     EXPECT_EQ(val(g[1]), (xt::xarray<double>{0.0, 0.0, 0.0}));
 }
 
+TEST(GradientTest, AllowUnusedLeavesUnreachedInputsUndefined) {
+    tg::Tape tape;
+    auto a = tg::parameter<double>(xt::xarray<double>{1.0, 2.0});
+    auto unused = tg::parameter<double>(xt::xarray<double>{3.0});
+    auto other = tg::exp(a);  // recorded, but y does not depend on it
+    auto zero_slope = tg::parameter<double>(xt::xarray<double>{4.0});
+    auto y = tg::sum(a * a) + tg::sum(zero_slope * 0.0);  // reached, with a zero gradient
+    tg::BackwardOptions options;
+    options.allow_unused = true;
+    auto g = tape.gradient(y, {a, unused, other, zero_slope}, options);
+    EXPECT_EQ(val(g[0]), (xt::xarray<double>{2.0, 4.0}));
+    EXPECT_FALSE(g[1].defined());
+    EXPECT_FALSE(g[2].defined());
+    ASSERT_TRUE(g[3].defined());  // reached: a gradient, even though it is 0
+    EXPECT_EQ(val(g[3]), (xt::xarray<double>{0.0}));
+}
+
 TEST(GradientTest, WithSeed) {
     tg::Tape tape;
     auto w = tg::parameter<double>(xt::xarray<double>{1.0, 2.0});

@@ -1,5 +1,6 @@
 // A tape belongs to the thread that made it: other threads have their own tapes and
-// cannot run backward on it.
+// cannot run backward on it. The modes are per thread too, and tg::ThreadModes carries
+// them into a worker.
 
 #include "test_helpers.hpp"
 
@@ -103,6 +104,30 @@ TEST(TapeThreadTest, GradModeIsPerThread) {
     t.join();
     EXPECT_TRUE(enabled_elsewhere);
     EXPECT_FALSE(tg::is_grad_enabled());
+}
+
+TEST(TapeThreadTest, ThreadModesCarryTheSwitchesIntoAnotherThread) {
+    tg::NoGradGuard no_grad;
+    tg::DetectAnomalyGuard anomaly;
+    tg::Tape tape(tg::TapeOptions{true});
+    const tg::ThreadModes modes = tg::thread_modes();
+    EXPECT_FALSE(modes.grad_enabled);
+    EXPECT_TRUE(modes.anomaly);
+    EXPECT_TRUE(modes.tape_anomaly);
+    tg::ThreadModes inside, after;
+    std::thread t([&] {
+        {
+            const tg::ThreadModesGuard carried(modes);
+            inside = tg::thread_modes();
+        }
+        after = tg::thread_modes();
+    });
+    t.join();
+    EXPECT_FALSE(inside.grad_enabled);
+    EXPECT_TRUE(inside.anomaly);
+    EXPECT_FALSE(inside.tape_anomaly);  // that thread has no tape: its worker makes one
+    EXPECT_TRUE(after.grad_enabled);    // restored
+    EXPECT_FALSE(after.anomaly);
 }
 
 }  // namespace

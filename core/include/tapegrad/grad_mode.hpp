@@ -1,5 +1,6 @@
 #pragma once
-// Thread-local switches: whether operations record, and whether NaN/Inf are hunted.
+// Thread-local switches: whether operations record, and whether NaN/Inf are hunted; and
+// how to carry them into another thread (tg::nn::DataParallel's workers).
 
 namespace tg {
 
@@ -45,6 +46,32 @@ public:
 
 private:
     bool previous_;
+};
+
+/// The calling thread's switches, as a thread that works for it should see them:
+/// thread_modes() on the calling thread, a ThreadModesGuard in the worker, and a worker's
+/// tape made with tg::TapeOptions{modes.tape_anomaly}.
+struct ThreadModes {
+    bool grad_enabled = true;  ///< is_grad_enabled()
+    bool anomaly = false;      ///< is_anomaly_enabled()
+    /// Whether the innermost live tg::Tape checks for anomalies (TapeOptions::detect_anomaly).
+    bool tape_anomaly = false;
+};
+
+/// The calling thread's grad mode, anomaly mode and the anomaly flag of its innermost tape.
+ThreadModes thread_modes();
+
+/// While alive, the calling thread's grad mode and anomaly mode are those of `modes`;
+/// restores the previous ones on destruction.
+class ThreadModesGuard {
+public:
+    explicit ThreadModesGuard(const ThreadModes& modes);
+    ~ThreadModesGuard();
+    ThreadModesGuard(const ThreadModesGuard&) = delete;
+    ThreadModesGuard& operator=(const ThreadModesGuard&) = delete;
+
+private:
+    bool grad_enabled_, anomaly_;
 };
 
 }  // namespace tg

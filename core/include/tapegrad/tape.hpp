@@ -28,6 +28,10 @@ struct BackwardOptions {
     /// Record the backward computation itself, so that the gradients can be
     /// differentiated again (gradients of gradients). Implies retain_graph.
     bool create_graph = false;
+    /// tape.gradient only: an undefined tensor, not zeros, for an input the sweep did not
+    /// reach (PyTorch's allow_unused), so that a caller can tell "no gradient" from a
+    /// zero one (tg::nn::DataParallel leaves such a parameter's grad() empty).
+    bool allow_unused = false;
 };
 
 /// Options of a tape (an aggregate).
@@ -66,8 +70,9 @@ public:
         sweep<T>(y, &seed, nullptr, nullptr, options);
     }
 
-    /// Returns d y / d x for each x in xs (zeros for an x that y does not depend on),
-    /// leaving grad() untouched. xs may be leaves or results recorded on this tape.
+    /// Returns d y / d x for each x in xs (zeros for an x that y does not depend on, or
+    /// an undefined tensor with options.allow_unused), leaving grad() untouched. xs may
+    /// be leaves or results recorded on this tape.
     template <class T>
     std::vector<Tensor<T>> gradient(const Tensor<T>& y, const std::vector<Tensor<T>>& xs,
                                     const BackwardOptions& options = {}) {

@@ -16,8 +16,16 @@
 // k's loss is weighted by its share of the rows. Worker 0 is the calling thread; the others
 // are threads of the object's own pool, made at the first step that needs them and kept,
 // asleep between steps (never spinning); see docs/threads.md.
+//
+// The step is one thread's step, split: the workers record with the caller's grad mode
+// and anomaly mode; a parameter that the loss does not reach gets no gradient; BatchNorm
+// normalizes with the whole batch's statistics and updates its running ones once; dropout
+// draws the masks one thread would draw. A module's forward may change its state (buffers,
+// counters) only where is_primary_worker() is true; a model whose forward changes a
+// parameter or buffer on another worker is refused with a WorkerError.
 
 #include <tapegrad/error.hpp>
+#include <tapegrad/grad_mode.hpp>
 #include <tapegrad/nn/module.hpp>
 
 #include <cstddef>
@@ -29,7 +37,9 @@
 
 namespace tg::detail {
 class WorkerPool;
-}
+class Team;
+struct TeamMember;
+}  // namespace tg::detail
 
 namespace tg::nn {
 
@@ -39,12 +49,26 @@ class WorkerError : public Error {
 public:
     /// The error of worker `worker`, with the full message to show.
     WorkerError(std::size_t worker, const std::string& message) : Error(message), worker_(worker) {}
+    /// The error of worker `worker`, and that worker's own exception.
+    WorkerError(std::size_t worker, const std::string& message, std::exception_ptr cause)
+        : Error(message), worker_(worker), cause_(std::move(cause)) {}
     /// The index of the worker whose exception this is (the lowest, if several threw).
     std::size_t worker() const { return worker_; }
+    /// The worker's own exception (a tg::AnomalyError, a tg::ShapeError of the loss, ...,
+    /// or the tg::Error of a refused model), for std::rethrow_exception.
+    std::exception_ptr cause() const { return cause_; }
 
 private:
     std::size_t worker_;
+    std::exception_ptr cause_;
 };
+
+/// Whether the calling thread may change module state in a forward pass: true outside
+/// DataParallel, and on its worker 0 (the calling thread) during a step; false on the
+/// other workers, which run the same module object at the same time. A module whose
+/// forward changes a buffer or counter does so only where this is true, from values that
+/// are equal on every worker (docs/threads.md); BatchNorm is the example.
+bool is_primary_worker();
 
 /// How DataParallel splits a batch.
 struct DataParallelOptions {
@@ -79,17 +103,22 @@ public:
     /// Moves.
     DataParallel& operator=(DataParallel&&) noexcept;
 
-    /// Adds d loss(model(x), y) / d p into grad() of every parameter p (as tape.backward
-    /// would on one thread) and returns the loss of the whole batch. x and y have the
-    /// same number of rows. A worker's exception is rethrown as a WorkerError naming it.
+    /// Adds d loss(model(x), y) / d p into grad() of every parameter p that the loss
+    /// depends on (as tape.backward would on one thread; the others keep no gradient) and
+    /// returns the loss of the whole batch. x and y have the same number of rows. A
+    /// worker's exception is rethrown as a WorkerError naming it; then no gradient is
+    /// changed and no random generator advanced.
     T backward(const Tensor<T>& x, const Tensor<T>& y);
 
     /// How many workers a batch of `rows` rows runs on.
     std::size_t workers_for(std::size_t rows) const;
 
 private:
-    void run_worker(std::size_t k, std::size_t team, const Tensor<T>& x, const Tensor<T>& y);
+    void run_worker(std::size_t k, std::size_t team, const Tensor<T>& x, const Tensor<T>& y,
+                    const ThreadModes& modes);
+    void refuse_state_writes(std::size_t team);
     void accumulate(std::size_t team);
+    void write_back_generators();
     T finish(std::size_t team);
 
     Module<T>* model_;
@@ -100,6 +129,8 @@ private:
     std::vector<double> losses_;                    ///< per worker, weighted
     std::vector<std::exception_ptr> errors_;        ///< per worker
     std::unique_ptr<tg::detail::WorkerPool> pool_;  ///< the threads of workers 1, 2, ...
+    std::unique_ptr<tg::detail::Team> team_;        ///< sums statistics between workers
+    std::vector<tg::detail::TeamMember> members_;   ///< per worker: rows, generators
 };
 
 extern template class DataParallel<float>;

@@ -19,7 +19,9 @@ namespace tg::nn {
 using Rng = std::mt19937_64;
 
 /// The generator used when no RNG is passed (Dense(in, out) without one). Seeded with
-/// kDefaultSeed at thread start; tg::nn::manual_seed re-seeds it.
+/// kDefaultSeed at thread start; tg::nn::manual_seed re-seeds it. In a worker of a
+/// tg::nn::DataParallel step it is the worker's copy of the calling thread's generator,
+/// written back to it after the step (docs/threads.md).
 Rng& default_rng();
 /// The seed of every thread's default_rng() at thread start.
 inline constexpr std::uint64_t kDefaultSeed = 5489;

@@ -17,6 +17,13 @@ namespace tg {
 /// one draw per element, so a seed gives the same mask on every machine. As in PyTorch,
 /// training = false or p = 0 returns x itself, and p = 1 gives zeros (gradient 0); these
 /// draw nothing. A p outside [0, 1] (or NaN) is a tg::ValueError.
+///
+/// In a tg::nn::DataParallel step split between workers, x is a worker's block of the
+/// batch's rows (axis 0, or a multiple of it, batch-major): the worker draws from its own
+/// copy of `rng`, past the draws of the rows before its block, so every element gets the
+/// draw one thread would give it, and `rng` ends where one thread's would (DataParallel
+/// writes it back after the step; docs/threads.md). An x whose axis 0 is not a multiple of
+/// the worker's rows is a tg::ValueError there.
 template <class T>
 Tensor<T> dropout(const Tensor<T>& x, double p, std::mt19937_64& rng, bool training = true);
 

@@ -3,8 +3,9 @@
 //
 // layer_norm is one fused op (a loop per row, forward and backward; under create_graph
 // its backward is written with recorded ops, so it differentiates again). batch_norm is
-// composed of recorded ops (mean, sub, square, add, pow, mul, reshape): its gradients,
-// and second derivatives, come from those ops' backwards. Variances are biased (divided
+// composed of recorded ops (mean, sub, square, add, pow, mul, reshape; under DataParallel
+// also a sum over the workers): its gradients, and second derivatives, come from those
+// ops' backwards. Variances are biased (divided
 // by N, not N − 1), as PyTorch normalizes.
 
 #include <tapegrad/tensor.hpp>
@@ -41,6 +42,11 @@ Tensor<T> layer_norm(const Tensor<T>& x, const Shape& normalized_shape,
 /// (Tensor<T>()), except the running statistics in eval mode. The running statistics are
 /// given both or neither, and must be leaves (they change in place, which bumps their
 /// version). Errors name the op, what it expected and what it got, and change nothing.
+///
+/// In a tg::nn::DataParallel step split between workers, training uses the whole batch's
+/// statistics (SyncBatchNorm: the per-channel sums are added over the workers, in the
+/// forward pass and again in backward), so each worker computes what one thread would;
+/// worker 0 alone updates the running statistics (docs/threads.md).
 template <class T>
 Tensor<T> batch_norm(const Tensor<T>& x, const Tensor<T>& running_mean,
                      const Tensor<T>& running_var, const Tensor<T>& weight = Tensor<T>(),
