@@ -31,6 +31,7 @@ double float_value(std::size_t i) { return i + 0.5; }
 double int_value(std::size_t i) { return 7.0 * i - 5; }
 double uint8_value(std::size_t i) { return (37 * i) % 256; }
 double bool_value(std::size_t i) { return i % 3 == 0; }
+double one_based(std::size_t i) { return i + 1.0; }
 
 template <class T>
 void expect_array(const io::NamedArrays<T>& arrays, const std::string& name,
@@ -189,6 +190,26 @@ TEST(NpzArrays, RefusesWhatItCannotRead) {
     const std::string empty = write_file("empty.npz", "");
     expect_message<IoError>([&] { io::load_npz<float>(empty); },
                             {"load_npz: '" + empty + "': is empty (0 bytes)"});
+}
+
+TEST(NpzArrays, SaveIsAtomic) {
+    // Written at PATH.tmp, flushed and renamed: a temporary file a killed writer left is
+    // replaced, and none is left after a save, good or failed.
+    const std::string path = temp_path("atomic.npz");
+    write_file("atomic.npz.tmp", "left by a killed save");
+    io::save_npz<double>(path, {{"w", Array<double>({1.0, 2.0})}});
+    EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+    expect_array(io::load_npz<double>(path), "w", {2}, one_based);
+    io::save_npz<double>(path, {});  // an archive without entries, as numpy.savez() writes
+    EXPECT_TRUE(io::load_npz<double>(path).empty());
+    EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+    const std::string nowhere = temp_path("no/such/folder/w.npz");
+    expect_message<IoError>([&] { io::save_npz<double>(nowhere, {}); },
+                            {"save_npz: '" + nowhere + "': cannot be created",
+                             "check that the directory exists and is writable"});
+    const std::string folder = temp_path("");
+    expect_message<IoError>([&] { io::save_npz<double>(folder, {}); },
+                            {"is a directory; pass the path of a file"});
 }
 
 TEST(NpzArrays, SaveRefusesNamesWithoutAnEntry) {

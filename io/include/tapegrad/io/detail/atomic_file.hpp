@@ -23,7 +23,11 @@ public:
 
     /// Appends `size` bytes.
     void write(const void* data, std::size_t size);
-    /// fsync, close, rename over `path`, fsync of the folder.
+    /// The temporary file's path, for a writer of its own (libzip) that replaces the
+    /// file there instead of calling write().
+    const std::string& temp_path() const { return temp_; }
+    /// Flushes what is at temp_path() to the disk (fsync), renames it over `path`,
+    /// flushes the folder.
     void commit();
 
 private:
