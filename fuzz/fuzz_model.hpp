@@ -1,9 +1,11 @@
 #pragma once
-// What both checkpoint fuzzers load into: a small fixed model, the input bytes as a file,
-// and the checks that turn a broken promise of tg::nn::load into a crash libFuzzer sees.
+// What the checkpoint fuzzers load into: a small fixed model, the input bytes as a file,
+// and the checks that turn a broken promise of tg::nn::load (or load_state_dict) into a
+// crash libFuzzer sees.
 //
-// load promises (nn/include/tapegrad/nn/checkpoint.hpp): any file either loads or raises
-// tg::IoError, and on an error the model is left unchanged. So:
+// load promises (nn/include/tapegrad/nn/checkpoint.hpp), and load_state_dict too
+// (nn/include/tapegrad/nn/state_dict.hpp): any file either loads or raises tg::IoError,
+// and on an error the model is left unchanged. So:
 //   - any other exception escapes the fuzz target (libFuzzer reports it as a crash);
 //   - after an IoError, every parameter must hold its old bits, else we abort;
 //   - memory errors, leaks and undefined behaviour are the sanitizers' part.
@@ -60,8 +62,9 @@ private:
     std::string path_;
 };
 
-/// Loads the file `bytes` into model(); checks the promises above.
-inline void load_and_check(const std::uint8_t* data, std::size_t size) {
+/// Loads the file `bytes` into model() with `load(model(), path)`; checks the promises above.
+template <class Load>
+void load_and_check(const std::uint8_t* data, std::size_t size, Load load) {
     static MemoryFile file;
     static const std::vector<Array<double>> original = [] {
         std::vector<Array<double>> values;
@@ -73,7 +76,7 @@ inline void load_and_check(const std::uint8_t* data, std::size_t size) {
 
     file.write(data, size);
     try {
-        nn::load(model(), file.path());
+        load(model(), file.path());
         for (std::size_t i = 0; i < parameters.size(); ++i)
             if (parameters[i].value().shape() != original[i].shape()) {
                 std::fprintf(stderr, "load changed the shape of parameter #%zu\n", i);
@@ -95,6 +98,12 @@ inline void load_and_check(const std::uint8_t* data, std::size_t size) {
             std::abort();
         }
     }
+}
+
+/// Loads the file `bytes` into model() with tg::nn::load; checks the promises above.
+inline void load_and_check(const std::uint8_t* data, std::size_t size) {
+    load_and_check(data, size,
+                   [](nn::Module<double>& m, const std::string& path) { nn::load(m, path); });
 }
 
 }  // namespace tg::fuzz

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every checkpoint fuzzer for its share of a time budget; fails on any crash,
-# leak, sanitizer report, timeout or out-of-memory. What `make fuzz` and CI call.
+# Runs every fuzzer (checkpoints, safetensors) for its share of a time budget; fails on
+# any crash, leak, sanitizer report, timeout or out-of-memory. What `make fuzz` and CI call.
 #
 #   fuzz/run.sh BUILD_DIR [SECONDS]      (default 60 s in total, split evenly)
 #
@@ -12,7 +12,7 @@ set -euo pipefail
 build=${1:?usage: fuzz/run.sh BUILD_DIR [SECONDS]}
 budget=${2:-60}
 here=$(cd "$(dirname "$0")" && pwd)
-targets=(npz_load_fuzzer npy_entry_fuzzer npy_header_fuzzer)
+targets=(npz_load_fuzzer npy_entry_fuzzer npy_header_fuzzer safetensors_load_fuzzer)
 per_target=$(( budget / ${#targets[@]} ))
 (( per_target >= 1 )) || per_target=1
 
@@ -35,8 +35,9 @@ for t in "${targets[@]}"; do
   echo "fuzz: $t for ${per_target} s (seeds: fuzz/corpus/$t, $(ls "$here/corpus/$t" | wc -l) files)"
   # -timeout: one input taking over 10 s is a hang; -rss_limit_mb: a run over 2 GiB is a
   # memory blow-up (a 2 KiB input must not allocate gigabytes); -malloc_limit_mb: load
-  # allocates what the model needs (bytes) and a header (10 KB at most), never 64 MiB at
-  # once, whatever sizes a file claims. -max_len covers the seeds.
+  # allocates what the model needs (bytes) and a header (10 KB at most; a safetensors
+  # header at most the input), load_safetensors arrays whose bytes are in the input,
+  # never 64 MiB at once, whatever sizes a file claims. -max_len covers the seeds.
   if "$build/$t" -max_total_time="$per_target" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=64 \
        -max_len=8192 \
        -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/$t-" \

@@ -272,14 +272,21 @@ NpyHeader parse_npy_header(const char* bytes, std::size_t size) {
 
 template <class T>
 std::string npy_descr() {
-    static_assert(std::is_floating_point_v<T> && (sizeof(T) == 4 || sizeof(T) == 8));
-    return std::string(little_endian_machine() ? "<" : ">") + (sizeof(T) == 8 ? "f8" : "f4");
+    static_assert(std::is_arithmetic_v<T> && sizeof(T) <= 8);
+    // numpy writes '|' (no byte order) for one-byte types: '|u1', '|b1'.
+    const char order = sizeof(T) == 1 ? '|' : little_endian_machine() ? '<' : '>';
+    const char kind = std::is_same_v<T, bool>       ? 'b'
+                      : std::is_floating_point_v<T> ? 'f'
+                      : std::is_signed_v<T>         ? 'i'
+                                                    : 'u';
+    return std::string{order, kind, static_cast<char>('0' + sizeof(T))};
 }
 
 template <class T>
 bool npy_descr_holds(const std::string& descr) {
     const std::string native = npy_descr<T>();
-    return descr.size() == 3 && (descr[0] == '<' || descr[0] == '>') &&
+    return descr.size() == 3 &&
+           (descr[0] == '<' || descr[0] == '>' || (sizeof(T) == 1 && descr[0] == '|')) &&
            descr.compare(1, 2, native, 1, 2) == 0;
 }
 
@@ -322,5 +329,10 @@ std::string encode_npy(const std::vector<std::size_t>& shape, const T* data) {
     template std::string encode_npy<T>(const std::vector<std::size_t>&, const T*);
 TG_NN_NPY_INSTANTIATE(float)
 TG_NN_NPY_INSTANTIATE(double)
+TG_NN_NPY_INSTANTIATE(std::int64_t)
+TG_NN_NPY_INSTANTIATE(std::int32_t)
+TG_NN_NPY_INSTANTIATE(std::uint16_t)  // float16's bits
+TG_NN_NPY_INSTANTIATE(std::uint8_t)
+TG_NN_NPY_INSTANTIATE(bool)
 
 }  // namespace tg::io::detail

@@ -124,6 +124,7 @@ NpzReader::NpzReader(const char* what, const std::string& path) {
         // libzip would open an empty file as an archive without entries.
         if (probe.tellg() == std::streampos(0))
             fail(what, path, "is empty (0 bytes): truncated or not a .npz archive");
+        file_size_ = static_cast<std::uint64_t>(probe.tellg());
     }
     int code = 0;
     archive_ = zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code);
@@ -155,12 +156,12 @@ std::optional<std::string> NpzReader::name(std::size_t index) const {
     return std::string(raw);
 }
 
-template <class T>
-Array<T> NpzReader::read(std::size_t index, const std::string& subject, const Shape& shape,
-                         const std::string& holder) const {
+NpyHeader NpzReader::read_entry(std::size_t index, const EntryCheck& check,
+                                const std::function<char*()>& destination) const {
     zip_stat_t stat;
     zip_stat_init(&stat);
-    if (zip_stat_index(archive_, index, 0, &stat) != 0 || !(stat.valid & ZIP_STAT_SIZE))
+    const auto needed = ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE | ZIP_STAT_COMP_METHOD;
+    if (zip_stat_index(archive_, index, 0, &stat) != 0 || (stat.valid & needed) != needed)
         throw NpyFormatError{std::string("cannot be read (") + zip_strerror(archive_) + ")"};
     EntryStream in(archive_, index);
 
@@ -176,30 +177,62 @@ Array<T> NpzReader::read(std::size_t index, const std::string& subject, const Sh
         throw NpyFormatError{"is truncated inside its .npy header"};
     const NpyHeader header = parse_npy_header(header_bytes.data(), header_bytes.size());
 
-    if (!npy_descr_holds<T>(header.descr))
-        throw ModelMismatch{subject + " has dtype " + dtype_name(header.descr) + " in the file but " +
-                            holder + " stores " + dtype_name(npy_descr<T>())};
-    if (Shape(header.shape) != shape)
-        throw ModelMismatch{subject + " has shape " + shape_str(header.shape) + " in the file but " +
-                            shape_str(shape) + " in " + holder};
-    const std::size_t need = header.count() * sizeof(T);
+    const std::optional<std::size_t> need = check(header);
+    if (!need) return header;
     const zip_uint64_t declared = stat.size;
-    if (declared != offset + need)
+    if (declared != offset + *need)
         throw NpyFormatError{"holds " +
                              (declared < offset ? "no" : std::to_string(declared - offset)) +
-                             " data bytes where shape " + shape_str(shape) + " needs " +
-                             std::to_string(need) + " (truncated or malformed)"};
+                             " data bytes where shape " + shape_str(header.shape) + " needs " +
+                             std::to_string(*need) + " (truncated or malformed)"};
+    // What the directory declares is allocated below, so it is checked against the file
+    // first: a stored entry holds at most its compressed bytes, a deflated one at most
+    // 1032 bytes per compressed byte (deflate's largest ratio, zlib's FAQ), and those lie
+    // inside the archive.
+    if (stat.comp_size > file_size_)
+        throw NpyFormatError{"claims " + std::to_string(stat.comp_size) +
+                             " compressed bytes in an archive of " + std::to_string(file_size_)};
+    if (stat.comp_method != ZIP_CM_STORE && stat.comp_method != ZIP_CM_DEFLATE)
+        throw NpyFormatError{"is compressed with zip method " + std::to_string(stat.comp_method) +
+                             "; only stored and deflated entries (numpy.savez, "
+                             "numpy.savez_compressed) are read"};
+    const zip_uint64_t most =
+        stat.comp_method == ZIP_CM_STORE ? stat.comp_size : 1032 * (stat.comp_size + 1);
+    if (declared > most)
+        throw NpyFormatError{"claims " + std::to_string(declared) + " bytes from " +
+                             std::to_string(stat.comp_size) +
+                             " compressed ones, more than its compression can give"};
 
-    Array<T> value(shape);
-    char* data = reinterpret_cast<char*>(value.data());
-    const std::size_t got = need ? in.read(data, need) : 0;
-    if (got < need)
+    char* data = destination();
+    const std::size_t got = *need ? in.read(data, *need) : 0;
+    if (got < *need)
         throw NpyFormatError{"is truncated (" + std::to_string(offset + got) + " of " +
                              std::to_string(declared) + " bytes)"};
     // One more read at the end makes libzip compare the CRC of everything read.
     char extra;
     if (in.read(&extra, 1) > 0)
         throw NpyFormatError{"holds more bytes than its directory entry says"};
+    return header;
+}
+
+template <class T>
+Array<T> NpzReader::read(std::size_t index, const std::string& subject, const Shape& shape,
+                         const std::string& holder) const {
+    Array<T> value;
+    const auto check = [&](const NpyHeader& header) -> std::optional<std::size_t> {
+        if (!npy_descr_holds<T>(header.descr))
+            throw ModelMismatch{subject + " has dtype " + dtype_name(header.descr) +
+                                " in the file but " + holder + " stores " +
+                                dtype_name(npy_descr<T>())};
+        if (Shape(header.shape) != shape)
+            throw ModelMismatch{subject + " has shape " + shape_str(header.shape) +
+                                " in the file but " + shape_str(shape) + " in " + holder};
+        return header.count() * sizeof(T);
+    };
+    const NpyHeader header = read_entry(index, check, [&] {
+        value = Array<T>(shape);
+        return reinterpret_cast<char*>(value.data());
+    });
     decode_npy_data(header, value.data());
     return value;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // Everything in tg::nn: modules and containers, layers, losses, initializers, random
-// numbers, data batching, DataParallel, checkpoints, dtype conversion and the bridge to the
-// manual-backprop reference. The optimizers are in <tapegrad/optim.hpp>.
+// numbers, data batching, DataParallel, checkpoints, state dicts (.npz and safetensors),
+// dtype conversion and the bridge to the manual-backprop reference. The optimizers are in
+// <tapegrad/optim.hpp>.
 
 #include <tapegrad/nn/activation.hpp>
 #include <tapegrad/nn/attention.hpp>
@@ -24,3 +25,4 @@
 #include <tapegrad/nn/recurrent.hpp>
 #include <tapegrad/nn/reference.hpp>
 #include <tapegrad/nn/sequential.hpp>
+#include <tapegrad/nn/state_dict.hpp>

@@ -62,11 +62,15 @@ struct NpyFormatError {
     std::string problem;
 };
 
-/// numpy's descr for T on this machine: "<f8" / "<f4" on little-endian hardware.
+/// numpy's descr for T on this machine: "<f8" / "<f4" / "<i8" / "<i4" on little-endian
+/// hardware, "|u1" / "|b1" for std::uint8_t and bool. (Instantiated for double, float,
+/// std::int64_t, std::int32_t, std::uint8_t, bool, and std::uint16_t, the bits of
+/// float16, whose descr is "<u2": decode_npy_data uses only its byte order.)
 template <class T>
 std::string npy_descr();
 
-/// Whether `descr` holds T in either byte order ("<f8" or ">f8" for double).
+/// Whether `descr` holds T in either byte order ("<f8" or ">f8" for double; "|u1" too
+/// for a one-byte T).
 template <class T>
 bool npy_descr_holds(const std::string& descr);
 

@@ -1,14 +1,21 @@
 #pragma once
 // .npz archives (numpy.savez's zip of .npy entries), written and read for the model
-// checkpoints (nn/src/checkpoint.cpp) and the optimizer state files
-// (optim/src/checkpoint.cpp). tg::io::detail: for tapegrad's own readers and writers.
+// checkpoints (nn/src/checkpoint.cpp), the optimizer state files
+// (optim/src/checkpoint.cpp) and tg::io::load_npz (io/src/npz_arrays.cpp).
+// tg::io::detail: for tapegrad's own readers and writers.
 //
 // Entries are read strictly: each .npy header is parsed by npy.hpp's parser and checked
-// against the shape and dtype the caller expects before any data byte is read or
-// inflated, so a file cannot make a reader allocate more than the caller's tensors.
+// by the caller (against the shape and dtype it expects, or for a dtype it reads), and
+// the entry's declared size against the archive's size and what its compression can
+// give, before any data byte is read or inflated; so a file cannot make a reader
+// allocate more than the caller's tensors, or than sizes the file declares and those
+// checks bound (tg::io::load_npz).
 
 #include <tapegrad/array.hpp>
+#include <tapegrad/io/detail/npy.hpp>
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -65,8 +72,20 @@ public:
     Array<T> read(std::size_t index, const std::string& subject, const Shape& shape,
                   const std::string& holder) const;
 
+    /// Given an entry's parsed .npy header before any data byte is read: the number of
+    /// data bytes to read, or std::nullopt to read none; throws to refuse the entry.
+    using EntryCheck = std::function<std::optional<std::size_t>(const NpyHeader&)>;
+    /// Reads entry `index`'s .npy header and gives it to `check`. When `check` asks for
+    /// n data bytes, the entry's declared size must be the header's plus n and fit what
+    /// its compressed bytes can hold (stored or deflated entries only); then
+    /// `destination()` gives where the n bytes go, as in the file. Returns the header.
+    /// Throws NpyFormatError saying what is wrong with the entry.
+    NpyHeader read_entry(std::size_t index, const EntryCheck& check,
+                         const std::function<char*()>& destination) const;
+
 private:
     ::zip* archive_ = nullptr;
+    std::uint64_t file_size_ = 0;  ///< bytes of the archive
 };
 
 }  // namespace tg::io::detail
