@@ -10,8 +10,8 @@
 
 namespace tg {
 
-/// The smallest value along `axis`; the gradient goes to the first minimal element
-/// (−max(−x), as max sends it to the first maximal one).
+/// The smallest value along `axis`, NaN where the axis holds one; the gradient goes to the
+/// first minimal element or the first NaN (−max(−x), as max sends it).
 template <class T>
 Tensor<T> min(const Tensor<T>& x, long axis, bool keepdims = false);
 
