@@ -142,6 +142,19 @@ TEST(Resume, AdamWWithCosineScheduleContinuesExactly) {
         });
 }
 
+TEST(Resume, OneCycleWithCycledMomentumContinuesExactly) {
+    // The group's momentum (set by OneCycleLR on an SGD built without one) is in the
+    // state file (param_groups.0.momentum), as its learning rate is.
+    expect_resumes_exactly(
+        "onecycle",
+        [](std::vector<Tensor<double>> ps) {
+            return std::make_unique<optim::SGD<double>>(std::move(ps), 0.1);
+        },
+        [](optim::Optimizer<double>& opt) {
+            return std::make_unique<optim::OneCycleLR<double>>(opt, 0.5, 200);
+        });
+}
+
 TEST(Resume, RMSpropContinuesExactly) {
     expect_resumes_exactly("rmsprop", [](std::vector<Tensor<double>> ps) {
         return std::make_unique<optim::RMSprop<double>>(
@@ -244,6 +257,7 @@ TEST(OptimizerState, FileHoldsTheDocumentedEntries) {
         EXPECT_NE(bytes.find(entry), std::string::npos) << entry;
     EXPECT_EQ(bytes.find("state.4."), std::string::npos);  // the unused parameter
     EXPECT_EQ(bytes.find("initial_lr"), std::string::npos);  // no scheduler yet
+    EXPECT_EQ(bytes.find("param_groups.0.beta1"), std::string::npos);  // nor a cycled β₁
 
     // Loads back into a fresh Adam: same state, bit for bit.
     nn::Sequential<double> other = small_net(3);
