@@ -89,6 +89,7 @@ std::vector<double> LRScheduler<T>::current_lrs() const {
 template <class T>
 void LRScheduler<T>::set_momentum(std::size_t group, double momentum) const {
     optimizer_.groups_.at(group).momentum = momentum;
+    optimizer_.buffer_count_.reset();
 }
 
 template <class T>

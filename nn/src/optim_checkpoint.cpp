@@ -198,7 +198,13 @@ void load(Optimizer<T>& optimizer, const std::string& path) {
             case Slot::lr:
             case Slot::initial_lr:
             case Slot::weight_decay:
-                if (!(value >= 0) || !std::isfinite(value)) {
+                // A rate a schedule set may be negative (OneCycleLR's linear strategy at
+                // step total_steps, as PyTorch's), so the file's rate need only be finite.
+                if (slot.kind == Slot::lr && !std::isfinite(value)) {
+                    bad("holds " + number(value) + ", not a finite number");
+                    break;
+                }
+                if (slot.kind != Slot::lr && (!(value >= 0) || !std::isfinite(value))) {
                     bad("holds " + number(value) + ", not a finite number >= 0");
                     break;
                 }

@@ -84,6 +84,7 @@ template <class T>
 void Optimizer<T>::set_momentum(std::size_t group, double momentum) {
     check_momentum(momentum);
     groups_.at(group).momentum = momentum;
+    buffer_count_.reset();
 }
 
 template <class T>
@@ -122,15 +123,17 @@ void Optimizer<T>::restore(std::vector<ParameterState> states,
     }
     state_ = std::move(states);
     groups_ = groups;
+    buffer_count_.reset();
 }
 
 template <class T>
 typename Optimizer<T>::ParameterState& Optimizer<T>::advance(std::size_t k, T fill) {
     ParameterState& s = state_[k];
     if (s.step == 0) s.buffers.clear();
+    if (!buffer_count_) buffer_count_ = buffer_names().size();
     // PyTorch's momentum buffer starts as the first step's d = μ·0 + d: zeros do the same.
     const T start = s.step == 0 ? fill : T(0);
-    for (std::size_t b = s.buffers.size(), n = buffer_names().size(); b < n; ++b) {
+    for (std::size_t b = s.buffers.size(); b < *buffer_count_; ++b) {
         s.buffers.emplace_back(parameters_[k].value().shape());
         s.buffers.back().fill(start);
     }

@@ -147,6 +147,9 @@ protected:
     std::vector<ParameterState> state_;
 
 private:
+    /// buffer_names().size(), known after the first step; forgotten when a group's momentum
+    /// changes (it may add a momentum buffer), so that a step does not list the names.
+    std::optional<std::size_t> buffer_count_;
     /// The schedules set rates without the check of set_learning_rate: PyTorch's
     /// OneCycleLR sets a negative rate at step total_steps, one past its cycle.
     template <class>
