@@ -25,26 +25,12 @@ Tensor<T> project_block(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>&
                   b.defined() ? narrow(b, 0, block * e, e) : Tensor<T>());
 }
 
-/// `mask` as scores to add (0 where a query may look, −inf where it may not, or the
-/// additive mask's own values), of shape `shape`.
+/// `mask` as scores to add (tg::additive_mask), of shape `shape`.
 template <class T>
 Array<T> additive(const AttentionMask<T>& mask, const Shape& shape, const std::string& layer,
                   const char* name) {
-    if (mask.values.requires_grad())
-        throw ValueError(layer + ": " + name + " gets no gradient here; detach() it");
-    Array<T> scores = mask.values.value();
+    Array<T> scores = additive_mask(mask, layer, name).value();
     scores.reshape(shape);
-    if (mask.kind == MaskKind::additive) return scores;
-    const T blocked = mask.kind == MaskKind::allow ? T(0) : T(1);
-    for (T& e : scores) {
-        if (e != T(0) && e != T(1))
-            throw ValueError(layer + ": " + name +
-                             " of MaskKind::" + (mask.kind == MaskKind::allow ? "allow" : "block") +
-                             " holds " + std::to_string(e) +
-                             "; a boolean mask holds 0 and 1 only (an additive mask is a "
-                             "plain tensor)");
-        e = e == blocked ? -std::numeric_limits<T>::infinity() : T(0);
-    }
     return scores;
 }
 

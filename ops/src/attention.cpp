@@ -214,28 +214,6 @@ Tensor<T> composite_weights(const Tensor<T>& q, const Tensor<T>& k, const Tensor
     return softmax(scores, -1);
 }
 
-/// The mask as scores to add: an additive mask as it is, a boolean one as 0 where a query
-/// may attend and −inf where it may not (undefined when there is no mask).
-template <class T>
-Tensor<T> additive_mask(const char* op, const AttentionMask<T>& m) {
-    if (!m.defined()) return Tensor<T>();
-    if (m.values.requires_grad())
-        throw ValueError(std::string(op) + ": attn_mask gets no gradient here; detach() it");
-    if (m.kind == MaskKind::additive) return m.values;
-    const T blocked = m.kind == MaskKind::allow ? T(0) : T(1);
-    Array<T> scores = m.values.value();
-    for (T& e : scores) {
-        if (e != T(0) && e != T(1))
-            throw ValueError(std::string(op) + ": attn_mask of MaskKind::" +
-                             (m.kind == MaskKind::allow ? "allow" : "block") + " holds " +
-                             std::to_string(e) +
-                             "; a boolean mask holds 0 and 1 only (an additive mask is a "
-                             "plain tensor)");
-        e = e == blocked ? -std::numeric_limits<T>::infinity() : T(0);
-    }
-    return Tensor<T>(std::move(scores));
-}
-
 /// The op behind both public functions: checks done, layout known, the mask additive.
 /// `split`: the inputs hold z.heads heads side by side (scaled_dot_product_attention_heads).
 template <class T>
@@ -298,6 +276,27 @@ T scale_or_default(std::optional<double> scale, std::size_t d) {
 }  // namespace
 
 template <class T>
+Tensor<T> additive_mask(const AttentionMask<T>& mask, const std::string& who,
+                        const std::string& name) {
+    if (!mask.defined()) return Tensor<T>();
+    if (mask.values.requires_grad())
+        throw ValueError(who + ": " + name + " gets no gradient here; detach() it");
+    if (mask.kind == MaskKind::additive) return mask.values;
+    const bool allow = mask.kind == MaskKind::allow;
+    const T blocked = allow ? T(0) : T(1);
+    Array<T> scores = mask.values.value();
+    for (T& e : scores) {
+        if (e != T(0) && e != T(1))
+            throw ValueError(who + ": " + name + " of MaskKind::" + (allow ? "allow" : "block") +
+                             " holds " + std::to_string(e) +
+                             "; a boolean mask holds 0 and 1 only (an additive mask is a "
+                             "plain tensor)");
+        e = e == blocked ? -std::numeric_limits<T>::infinity() : T(0);
+    }
+    return Tensor<T>(std::move(scores));
+}
+
+template <class T>
 Tensor<T> scaled_dot_product_attention(
     const Tensor<T>& query, const Tensor<T>& key, const Tensor<T>& value,
     const typename detail::identity<AttentionMask<T>>::type& attn_mask, bool is_causal,
@@ -323,8 +322,8 @@ Tensor<T> scaled_dot_product_attention(
     z.dv = sv.back();
     Shape scores(sq.begin(), sq.end() - 1);
     scores.push_back(z.s);
-    return attention(op, query, key, value, z, false, additive_mask(op, attn_mask), scores,
-                     is_causal, scale_or_default<T>(scale, z.d));
+    return attention(op, query, key, value, z, false, additive_mask(attn_mask, op, "attn_mask"),
+                     scores, is_causal, scale_or_default<T>(scale, z.d));
 }
 
 template <class T>
@@ -351,13 +350,15 @@ Tensor<T> scaled_dot_product_attention_heads(
     z.s = sk[1];
     z.d = sq[2] / h;
     z.dv = sv[2] / h;
-    return attention(op, query, key, value, z, true, additive_mask(op, attn_mask),
+    return attention(op, query, key, value, z, true, additive_mask(attn_mask, op, "attn_mask"),
                      Shape{z.batch, h, z.l, z.s}, is_causal, scale_or_default<T>(scale, z.d));
 }
 
 // The mask's parameter as declared (a non-deduced identity<...>::type), so that these
 // instantiate the declared templates.
 #define TG_INSTANTIATE(T)                                                              \
+    template Tensor<T> additive_mask(const AttentionMask<T>&, const std::string&,      \
+                                     const std::string&);                              \
     template Tensor<T> scaled_dot_product_attention<T>(                                \
         const Tensor<T>&, const Tensor<T>&, const Tensor<T>&,                          \
         const detail::identity<AttentionMask<T>>::type&, bool, std::optional<double>); \

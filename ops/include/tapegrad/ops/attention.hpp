@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <utility>
 
 namespace tg {
@@ -47,6 +48,14 @@ struct AttentionMask {
     /// Whether there is a mask.
     bool defined() const { return values.defined(); }
 };
+
+/// The mask as scores to add: an additive mask's values as they are, a boolean one's as 0
+/// where a query may attend and −inf where it may not; undefined for no mask. A mask that
+/// requires a gradient, or a boolean one holding other values than 0 and 1, is a
+/// tg::ValueError whose message starts with `who` and names the mask `name`.
+template <class T>
+Tensor<T> additive_mask(const AttentionMask<T>& mask, const std::string& who = "additive_mask",
+                        const std::string& name = "attn_mask");
 
 /// softmax(q kᵀ · scale + attn_mask) v over the last two axes:
 ///
