@@ -12,6 +12,10 @@
 
 #include <tapegrad/tensor.hpp>
 
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -69,6 +73,25 @@ inline std::vector<ReferenceCase> read_reference(const std::string& path) {
         cases.back().tensors.emplace(key, std::move(a));
     }
     return cases;
+}
+
+/// Same shape, NaN exactly where `want` has NaN, the same infinities, and every other
+/// element within tol · max(1, |want|) (an absolute tolerance near 0, relative above 1).
+inline ::testing::AssertionResult matches_reference(const Array<double>& got,
+                                                    const Array<double>& want, double tol) {
+    if (Shape(got.shape()) != Shape(want.shape()))
+        return ::testing::AssertionFailure() << "shape " << shape_str(Shape(got.shape()))
+                                             << ", expected " << shape_str(Shape(want.shape()));
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        const double g = got.data()[i], w = want.data()[i];
+        const bool ok = std::isnan(w)   ? std::isnan(g)
+                        : std::isinf(w) ? g == w
+                                        : std::abs(g - w) <= tol * std::max(1.0, std::abs(w));
+        if (!ok)
+            return ::testing::AssertionFailure()
+                   << "element " << i << ": got " << g << ", expected " << w;
+    }
+    return ::testing::AssertionSuccess();
 }
 
 }  // namespace tg::test

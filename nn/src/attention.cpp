@@ -25,44 +25,63 @@ Tensor<T> project_block(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>&
                   b.defined() ? narrow(b, 0, block * e, e) : Tensor<T>());
 }
 
-/// A 0/1 mask as scores to add: −inf where it is 1, 0 elsewhere (not recorded).
+/// `mask` as scores to add (tg::additive_mask), of shape `shape`.
 template <class T>
-Tensor<T> additive(const Tensor<T>& mask) {
-    Array<T> scores = mask.value();
-    for (T& m : scores) m = m != T(0) ? -std::numeric_limits<T>::infinity() : T(0);
-    return Tensor<T>(std::move(scores));
+Array<T> additive(const AttentionMask<T>& mask, const Shape& shape, const std::string& layer,
+                  const char* name) {
+    Array<T> scores = additive_mask(mask, layer, name).value();
+    scores.reshape(shape);
+    return scores;
 }
 
-/// The (N or 1, 1, L, S) mask, 1 where a query may not look, from the options (undefined
-/// when nothing is masked); the causal part only when `with_causal`.
+/// attn_mask and key_padding_mask as one additive (N or 1, h or 1, L, S) mask: their
+/// scores added (a −inf of either stays −inf; PyTorch 2 adds them too), and the causal
+/// −inf above the diagonal when `with_causal`. Undefined when nothing is masked. Not
+/// recorded: the masks get no gradient.
 template <class T>
-Tensor<T> combined_mask(const AttentionMasks<T>& m, std::size_t n, std::size_t l, std::size_t s,
-                        const std::string& layer, bool with_causal) {
-    Tensor<T> mask;
-    auto add = [&mask](const Tensor<T>& part) {
-        mask = mask.defined() ? maximum(mask, part) : part;
+Tensor<T> combined_mask(const AttentionMasks<T>& m, std::size_t n, std::size_t heads, std::size_t l,
+                        std::size_t s, const std::string& layer, bool with_causal) {
+    Array<T> mask;
+    bool any = false;
+    auto add = [&](Array<T> part) {
+        if (!any)
+            mask = std::move(part);
+        else
+            mask = mask + part;  // broadcasts to (N or 1, h or 1, L, S)
+        any = true;
     };
     if (m.attn_mask.defined()) {
-        if (m.attn_mask.shape() != Shape{l, s})
+        const Shape given = m.attn_mask.values.shape();
+        if (given == Shape{l, s})
+            add(additive(m.attn_mask, {1, 1, l, s}, layer, "attn_mask"));
+        else if (given == Shape{n * heads, l, s})
+            add(additive(m.attn_mask, {n, heads, l, s}, layer, "attn_mask"));
+        else
             throw ShapeError(layer +
                              ": attn_mask must have shape (L, S) = " + shape_str(Shape{l, s}) +
-                             "; got " + shape_str(m.attn_mask.value().shape()));
-        add(reshape(m.attn_mask, {1, 1, l, s}));
+                             " or (N·num_heads, L, S) = " + shape_str(Shape{n * heads, l, s}) +
+                             "; got " + shape_str(given));
     }
     if (m.key_padding_mask.defined()) {
-        if (m.key_padding_mask.shape() != Shape{n, s})
+        if (m.key_padding_mask.values.shape() != Shape{n, s})
             throw ShapeError(
                 layer + ": key_padding_mask must have shape (N, S) = " + shape_str(Shape{n, s}) +
-                "; got " + shape_str(m.key_padding_mask.value().shape()));
-        add(reshape(m.key_padding_mask, {n, 1, 1, s}));
+                "; got " + shape_str(m.key_padding_mask.values.shape()));
+        add(additive(m.key_padding_mask, {n, 1, 1, s}, layer, "key_padding_mask"));
     }
     if (m.is_causal) {
         if (l != s)
             throw ShapeError(layer + ": is_causal needs L = S; got L = " + std::to_string(l) +
                              ", S = " + std::to_string(s));
-        if (with_causal) add(reshape(triu(ones<T>({l, s}), 1), {1, 1, l, s}));
+        if (with_causal) {
+            Array<T> above({1, 1, l, s}, T(0));
+            for (std::size_t r = 0; r < l; ++r)
+                for (std::size_t c = r + 1; c < s; ++c)
+                    above(0, 0, r, c) = -std::numeric_limits<T>::infinity();
+            add(std::move(above));
+        }
     }
-    return mask;
+    return any ? Tensor<T>(std::move(mask)) : Tensor<T>();
 }
 
 }  // namespace
@@ -125,9 +144,9 @@ AttentionOutput<T> MultiheadAttention<T>::forward(const Tensor<T>& query, const 
     if (!need_weights && !drops) {
         // One fused op for all heads: no split or merge of the heads, no (N, h, L, S)
         // scores in memory.
-        const Tensor<T> mask = combined_mask(masks, n, l, s, describe(), false);
-        const Tensor<T> heads = scaled_dot_product_attention_heads(
-            q, k, v, heads_, mask.defined() ? additive(mask) : Tensor<T>(), masks.is_causal);
+        const Tensor<T> mask = combined_mask(masks, n, heads_, l, s, describe(), false);
+        const Tensor<T> heads =
+            scaled_dot_product_attention_heads(q, k, v, heads_, mask, masks.is_causal);
         return {(*out_proj_)(heads), Tensor<T>()};
     }
     // The weights are wanted, or dropped out: the same attention from recorded ops.
@@ -135,10 +154,8 @@ AttentionOutput<T> MultiheadAttention<T>::forward(const Tensor<T>& query, const 
     Tensor<T> scores =
         matmul(split_heads(q, heads_), permute(split_heads(k, heads_), {0, 1, 3, 2})) *
         scale;  // (N, h, L, S)
-    const Tensor<T> mask = combined_mask(masks, n, l, s, describe(), true);
-    if (mask.defined())
-        scores = masked_fill(scores, broadcast_to(mask, scores.shape()),
-                             -std::numeric_limits<T>::infinity());
+    const Tensor<T> mask = combined_mask(masks, n, heads_, l, s, describe(), true);
+    if (mask.defined()) scores = scores + mask;
     Tensor<T> weights = softmax(scores, -1);
     if (drops)
         weights = dropout(weights, options_.dropout,

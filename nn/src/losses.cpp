@@ -1,7 +1,9 @@
 #include <tapegrad/broadcast.hpp>
 #include <tapegrad/nn/losses.hpp>
 #include <tapegrad/ops.hpp>
+#include <tapegrad/record.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -182,6 +184,66 @@ Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<T>& target,
     return reduce_classes(per_target, options.reduction, c.total);
 }
 
+namespace {
+
+/// PyTorch's clamp of binary_cross_entropy's first derivative: the float 1e-12f, in every
+/// dtype (aten's EPSILON), 9.99999996e-13 as a double.
+constexpr float kBceGradEps = 1e-12f;
+/// The clamp of its second derivatives (torch/csrc/autograd/FunctionsManual.cpp): a double.
+constexpr double kBceGrad2Eps = 1e-12;
+
+/// d ℓ/dx · g for the per-element loss ℓ(x, y), PyTorch's binary_cross_entropy_backward:
+///     g (x − y) / max((1 − x) x, 1e-12f)
+/// as one op, whose own backward is PyTorch's double backward (written with ops, so it can
+/// be differentiated again), with ε = 1e-12:
+///     d/dg = (x − y) / ((x + ε)(1 − x + ε))
+///     d/dx = g (x² − 2xy + y) / ((x + ε)² (1 − x + ε)²)
+///     d/dy = −g / max((1 − x) x, ε)
+/// (Not the derivatives of the first formula: PyTorch's, which differ from them by about ε
+/// relative, and at the clamp.)
+template <class T>
+Tensor<T> bce_input_grad(const Tensor<T>& g, const Tensor<T>& x, const Tensor<T>& y) {
+    Tensor<T> out = Tensor<T>::uninitialized(x.shape());
+    const T eps = static_cast<T>(kBceGradEps);
+    const T *gv = g.value().data(), *xv = x.value().data(), *yv = y.value().data();
+    T* o = out.node()->value.data();
+    for (std::size_t i = 0; i < x.size(); ++i)
+        o[i] = gv[i] * (xv[i] - yv[i]) / std::max((T(1) - xv[i]) * xv[i], eps);
+    record("binary_cross_entropy_backward", {g, x, y}, out, {g, x, y}, [](BackwardContext<T>& c) {
+        const Tensor<T>&gg = c.grad(), &g = c.saved(0), &x = c.saved(1), &y = c.saved(2);
+        const T eps = static_cast<T>(kBceGrad2Eps);
+        const Tensor<T> x_eps = x + eps, one_minus_x_eps = (T(1) - x) + eps;
+        if (c.needs(0)) c.add(0, gg * (x - y) / (x_eps * one_minus_x_eps));
+        if (c.needs(1))
+            c.add(1,
+                  gg * g * (x * x - T(2) * x * y + y) / (square(x_eps) * square(one_minus_x_eps)));
+        if (c.needs(2)) c.add(2, -(gg * g) / maximum((T(1) - x) * x, Tensor<T>(eps)));
+    });
+    return out;
+}
+
+/// The per-element loss, PyTorch's formula in its order of operations:
+///     ℓ = (y − 1) max(log(1 − x), −100) − y max(log x, −100)
+/// recorded with PyTorch's backward: dx = bce_input_grad(g, x, y) and, for the target,
+/// dy = −g logit(x) = −g log(x / (1 − x)), not clamped (±inf at x = 0 or 1, as PyTorch).
+template <class T>
+Tensor<T> bce_terms(const Tensor<T>& x, const Tensor<T>& y) {
+    Tensor<T> l = Tensor<T>::uninitialized(x.shape());
+    const T *xv = x.value().data(), *yv = y.value().data();
+    T* o = l.node()->value.data();
+    for (std::size_t i = 0; i < x.size(); ++i)
+        o[i] = (yv[i] - T(1)) * std::max(std::log(T(1) - xv[i]), T(-100)) -
+               yv[i] * std::max(std::log(xv[i]), T(-100));
+    record("binary_cross_entropy", {x, y}, l, {x, y}, [](BackwardContext<T>& c) {
+        const Tensor<T>&g = c.grad(), &x = c.saved(0), &y = c.saved(1);
+        if (c.needs(0)) c.add(0, bce_input_grad(g, x, y));
+        if (c.needs(1)) c.add(1, -(g * log(x / (T(1) - x))));
+    });
+    return l;
+}
+
+}  // namespace
+
 template <class T>
 Tensor<T> binary_cross_entropy(const Tensor<T>& input, const Tensor<T>& target,
                                const Tensor<T>& weight, Reduction reduction) {
@@ -194,11 +256,7 @@ Tensor<T> binary_cross_entropy(const Tensor<T>& input, const Tensor<T>& target,
                              number(static_cast<double>(x)) +
                              "; it must be probabilities in [0, 1] (for raw scores use "
                              "binary_cross_entropy_with_logits)");
-    // log(max(x, e^−100)) = max(log x, −100), PyTorch's clamp, with a finite gradient.
-    const T floor = std::exp(T(-100));
-    const Tensor<T> log_x = log(clamp(input, floor, T(1)));
-    const Tensor<T> log_1mx = log(clamp(T(1) - input, floor, T(1)));
-    Tensor<T> l = -(target * log_x + (T(1) - target) * log_1mx);
+    Tensor<T> l = bce_terms(input, target);
     if (weight.defined()) l = l * weight;
     return reduce(l, reduction);
 }

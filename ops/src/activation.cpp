@@ -44,20 +44,22 @@ struct Tanh {
     }
 };
 
-/// relu(x) = max(x, 0);   d relu = [x > 0] dx (0 at the kink)
+/// relu(x) = max(x, 0);   d relu = [not x <= 0] dx (0 at the kink). As PyTorch's: a NaN
+/// stays NaN (x < 0 is false for it) and its gradient passes through (x <= 0 is false).
 template <class T>
 struct Relu {
     static constexpr const char* name = "relu";
     static constexpr Saves saves = Saves::input;
     static constexpr bool vectorized = false;
-    T value(T x) const { return x > T(0) ? x : T(0); }
+    T value(T x) const { return x < T(0) ? T(0) : x; }
     template <class V>
     auto grad(const V& g, const V& x) const {
-        return g * step_function(x, [](T v) { return v > T(0) ? T(1) : T(0); });
+        return g * step_function(x, [](T v) { return v <= T(0) ? T(0) : T(1); });
     }
 };
 
-/// leaky_relu(x) = x > 0 ? x : slope·x;   d = (x > 0 ? 1 : slope) dx
+/// leaky_relu(x) = x > 0 ? x : slope·x;   d = (x > 0 ? 1 : slope) dx (NaN and the slope at
+/// a NaN, as PyTorch)
 template <class T>
 struct LeakyRelu {
     static constexpr const char* name = "leaky_relu";
@@ -133,9 +135,12 @@ struct Silu {
     }
 };
 
-/// elu(x) = x > 0 ? x : α (eˣ − 1);   d elu = (x > 0 ? 1 : α eˣ) dx (α eˣ at 0, as torch).
-/// The derivative is written as [x > 0] + α n e^(x n) with n = [x <= 0], so that eˣ is
-/// never formed for a large positive x (where it would overflow to inf and inf · 0 = nan).
+/// elu(x) = x > 0 ? x : α (eˣ − 1);   d elu = (x > 0 ? 1 : α eˣ) dx (α eˣ at 0, as torch;
+/// NaN at a NaN, as torch's vectorized kernel: docs/design.md, "Conventions").
+/// The derivative is written as [x > 0] + α n e^(x m) with n = [not x > 0] and m = [x < 0]:
+/// eˣ is never formed for a large positive x (where it would overflow to inf and
+/// inf · 0 = nan), and its own derivative α n m e^(x m) is 0 at x = 0, as torch's
+/// elu_double_backward (which masks with x < 0).
 template <class T>
 struct Elu {
     static constexpr const char* name = "elu";
@@ -147,7 +152,8 @@ struct Elu {
     auto grad(const V& g, const V& x) const {
         using std::exp;
         const auto n = step_function(x, [](T v) { return v > T(0) ? T(0) : T(1); });
-        return g * ((T(1) - n) + n * exp(x * n) * alpha);
+        const auto m = step_function(x, [](T v) { return v < T(0) ? T(1) : T(0); });
+        return g * ((T(1) - n) + n * exp(x * m) * alpha);
     }
 };
 

@@ -214,14 +214,12 @@ Tensor<T> composite_weights(const Tensor<T>& q, const Tensor<T>& k, const Tensor
     return softmax(scores, -1);
 }
 
-/// The op behind both public functions: checks done, layout known. `split`: the inputs
-/// hold z.heads heads side by side (scaled_dot_product_attention_heads).
+/// The op behind both public functions: checks done, layout known, the mask additive.
+/// `split`: the inputs hold z.heads heads side by side (scaled_dot_product_attention_heads).
 template <class T>
 Tensor<T> attention(const char* op, const Tensor<T>& q, const Tensor<T>& k, const Tensor<T>& v,
                     const Layout& z, bool split, const Tensor<T>& mask, const Shape& scores,
                     bool causal, T scale) {
-    if (mask.defined() && mask.requires_grad())
-        throw ValueError(std::string(op) + ": attn_mask gets no gradient here; detach() it");
     MaskView<T> view;
     if (mask.defined()) view = mask_view(op, mask.value(), scores);
     Shape out_shape = q.shape();
@@ -278,9 +276,31 @@ T scale_or_default(std::optional<double> scale, std::size_t d) {
 }  // namespace
 
 template <class T>
-Tensor<T> scaled_dot_product_attention(const Tensor<T>& query, const Tensor<T>& key,
-                                       const Tensor<T>& value, const Tensor<T>& attn_mask,
-                                       bool is_causal, std::optional<double> scale) {
+Tensor<T> additive_mask(const AttentionMask<T>& mask, const std::string& who,
+                        const std::string& name) {
+    if (!mask.defined()) return Tensor<T>();
+    if (mask.values.requires_grad())
+        throw ValueError(who + ": " + name + " gets no gradient here; detach() it");
+    if (mask.kind == MaskKind::additive) return mask.values;
+    const bool allow = mask.kind == MaskKind::allow;
+    const T blocked = allow ? T(0) : T(1);
+    Array<T> scores = mask.values.value();
+    for (T& e : scores) {
+        if (e != T(0) && e != T(1))
+            throw ValueError(who + ": " + name + " of MaskKind::" + (allow ? "allow" : "block") +
+                             " holds " + std::to_string(e) +
+                             "; a boolean mask holds 0 and 1 only (an additive mask is a "
+                             "plain tensor)");
+        e = e == blocked ? -std::numeric_limits<T>::infinity() : T(0);
+    }
+    return Tensor<T>(std::move(scores));
+}
+
+template <class T>
+Tensor<T> scaled_dot_product_attention(
+    const Tensor<T>& query, const Tensor<T>& key, const Tensor<T>& value,
+    const typename detail::identity<AttentionMask<T>>::type& attn_mask, bool is_causal,
+    std::optional<double> scale) {
     const char* op = "scaled_dot_product_attention";
     const Shape sq = query.shape(), sk = key.shape(), sv = value.shape();
     const std::size_t r = sq.size();
@@ -302,15 +322,15 @@ Tensor<T> scaled_dot_product_attention(const Tensor<T>& query, const Tensor<T>& 
     z.dv = sv.back();
     Shape scores(sq.begin(), sq.end() - 1);
     scores.push_back(z.s);
-    return attention(op, query, key, value, z, false, attn_mask, scores, is_causal,
-                     scale_or_default<T>(scale, z.d));
+    return attention(op, query, key, value, z, false, additive_mask(attn_mask, op, "attn_mask"),
+                     scores, is_causal, scale_or_default<T>(scale, z.d));
 }
 
 template <class T>
-Tensor<T> scaled_dot_product_attention_heads(const Tensor<T>& query, const Tensor<T>& key,
-                                             const Tensor<T>& value, std::size_t num_heads,
-                                             const Tensor<T>& attn_mask, bool is_causal,
-                                             std::optional<double> scale) {
+Tensor<T> scaled_dot_product_attention_heads(
+    const Tensor<T>& query, const Tensor<T>& key, const Tensor<T>& value, std::size_t num_heads,
+    const typename detail::identity<AttentionMask<T>>::type& attn_mask, bool is_causal,
+    std::optional<double> scale) {
     const char* op = "scaled_dot_product_attention_heads";
     const Shape sq = query.shape(), sk = key.shape(), sv = value.shape();
     const std::size_t h = num_heads;
@@ -330,17 +350,21 @@ Tensor<T> scaled_dot_product_attention_heads(const Tensor<T>& query, const Tenso
     z.s = sk[1];
     z.d = sq[2] / h;
     z.dv = sv[2] / h;
-    return attention(op, query, key, value, z, true, attn_mask, Shape{z.batch, h, z.l, z.s},
-                     is_causal, scale_or_default<T>(scale, z.d));
+    return attention(op, query, key, value, z, true, additive_mask(attn_mask, op, "attn_mask"),
+                     Shape{z.batch, h, z.l, z.s}, is_causal, scale_or_default<T>(scale, z.d));
 }
 
-#define TG_INSTANTIATE(T)                                                                          \
-    template Tensor<T> scaled_dot_product_attention(const Tensor<T>&, const Tensor<T>&,            \
-                                                    const Tensor<T>&, const Tensor<T>&, bool,      \
-                                                    std::optional<double>);                        \
-    template Tensor<T> scaled_dot_product_attention_heads(                                         \
-        const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, std::size_t, const Tensor<T>&, bool, \
-        std::optional<double>);
+// The mask's parameter as declared (a non-deduced identity<...>::type), so that these
+// instantiate the declared templates.
+#define TG_INSTANTIATE(T)                                                              \
+    template Tensor<T> additive_mask(const AttentionMask<T>&, const std::string&,      \
+                                     const std::string&);                              \
+    template Tensor<T> scaled_dot_product_attention<T>(                                \
+        const Tensor<T>&, const Tensor<T>&, const Tensor<T>&,                          \
+        const detail::identity<AttentionMask<T>>::type&, bool, std::optional<double>); \
+    template Tensor<T> scaled_dot_product_attention_heads<T>(                          \
+        const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, std::size_t,             \
+        const detail::identity<AttentionMask<T>>::type&, bool, std::optional<double>);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 

@@ -10,28 +10,34 @@
 namespace tg {
 namespace detail {
 
-/// maximum(a, b) = a >= b ? a : b, minimum(a, b) = a <= b ? a : b (a tie sends the
-/// gradient to the first argument):
-///     da = g ⊙ m,  db = g ⊙ (1 − m),  m = [a is selected], a step function of (a, b).
+/// maximum(a, b) = a < b ? b : a, minimum(a, b) = a > b ? b : a, and NaN when either is
+/// NaN; PyTorch's gradients (derivatives.yaml: where(a == b, g / 2, g) masked where the
+/// other argument wins):
+///     maximum: da = g ⊙ s(a, b),  db = g ⊙ s(b, a),  s(u, v) = u < v ? 0 : u == v ? ½ : 1
+///     minimum: the same with s(u, v) = u > v ? 0 : u == v ? ½ : 1
+/// s is a step function of (a, b); at a NaN every comparison is false, so both get g.
 template <class T>
 struct Extremum {
     const char* name;  // "maximum" or "minimum"
     bool is_max;
-    bool first(T a, T b) const { return is_max ? a >= b : a <= b; }
-    T value(T a, T b) const { return first(a, b) ? a : b; }
+    /// Whether v wins over u (is strictly larger for maximum, smaller for minimum).
+    bool beats(T u, T v) const { return is_max ? u < v : u > v; }
+    T value(T a, T b) const { return beats(a, b) || b != b ? b : a; }
+    /// u's share of the gradient against v.
+    T share(T u, T v) const { return beats(u, v) ? T(0) : u == v ? T(0.5) : T(1); }
     template <class V>
     auto grad_a(const V& g, const V& a, const V& b) const {
         const Extremum e = *this;
-        return g * step_function(a, b, [e](T u, T v) { return e.first(u, v) ? T(1) : T(0); });
+        return g * step_function(a, b, [e](T u, T v) { return e.share(u, v); });
     }
     template <class V>
     auto grad_b(const V& g, const V& a, const V& b) const {
         const Extremum e = *this;
-        return g * step_function(a, b, [e](T u, T v) { return e.first(u, v) ? T(0) : T(1); });
+        return g * step_function(a, b, [e](T u, T v) { return e.share(v, u); });
     }
 };
 
-/// clamp(x, lo, hi) = min(max(x, lo), hi);   d clamp = [lo <= x <= hi] dx
+/// clamp(x, lo, hi) = min(max(x, lo), hi) (NaN stays NaN);   d clamp = [lo <= x <= hi] dx
 template <class T>
 struct Clamp {
     static constexpr const char* name = "clamp";

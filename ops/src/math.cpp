@@ -225,7 +225,8 @@ struct Reciprocal {
     }
 };
 
-/// sign x = 1, −1 or 0 (and nan for nan, like numpy and torch). A step function: its
+/// sign x = 1, −1 or x itself at ±0 and NaN (numpy's; PyTorch 1.13 gives 0 for NaN, see
+/// docs/design.md, "Conventions"). A step function: its
 /// derivative is 0 wherever it exists, and taken as 0 at 0 too (as torch does), so the
 /// gradient is an unrecorded zero tensor.
 template <class T>

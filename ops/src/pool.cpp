@@ -8,6 +8,7 @@
 // mean, gemm, reshape and permute.
 
 #include "im2col.hpp"
+#include "max_along.hpp"
 
 #include <tapegrad/check.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
@@ -51,8 +52,11 @@ Tensor<T> window_entries(const Tensor<T>& x, const Windows& w, T pad_value) {
 template <class T>
 Tensor<T> max_pool(const Tensor<T>& x, const Windows& w) {
     // −∞ padding as the lowest finite value: never a window's maximum (each window holds
-    // an input entry), and finite for anomaly mode's check of im2col's output.
-    const Tensor<T> m = max(window_entries(x, w, std::numeric_limits<T>::lowest()), 1);
+    // an input entry), and finite for anomaly mode's check of im2col's output. A window
+    // with NaNs gives NaN, its gradient going to the last NaN in the window's row-major
+    // order, as PyTorch's kernel (`val > max || isnan(val)`).
+    const Tensor<T> m = detail::max_along(window_entries(x, w, std::numeric_limits<T>::lowest()), 1,
+                                          false, detail::NanPick::last);
     return detail::channels_first(m, w.batch, w.h.out, w.w.out);
 }
 

@@ -8,6 +8,8 @@
 #include <tapegrad/ops/shape.hpp>
 #include <tapegrad/record.hpp>
 
+#include "max_along.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -123,8 +125,10 @@ Tensor<T> mean(const Tensor<T>& x, const Axes& axes_arg, bool keepdims) {
     return sum(x, axes_arg, keepdims) * (T(1) / static_cast<T>(count));
 }
 
+namespace detail {
+
 template <class T>
-Tensor<T> max(const Tensor<T>& x, long axis_arg, bool keepdims) {
+Tensor<T> max_along(const Tensor<T>& x, long axis_arg, bool keepdims, NanPick pick) {
     const Shape shape = x.shape();
     TG_CHECK(!shape.empty(), ShapeError,
              "max: needs a tensor of rank >= 1 to reduce along an axis, got a 0-d tensor");
@@ -137,31 +141,47 @@ Tensor<T> max(const Tensor<T>& x, long axis_arg, bool keepdims) {
     const std::size_t n = shape[axis];
     const T* in = x.value().data();
     Array<T> values = Array<T>::from_shape(reduced_shape(shape, {axis}, keepdims));
-    Array<T> first_max = xt::zeros<T>(shape);  // one-hot of the first maximal element
+    Array<T> first_max = xt::zeros<T>(shape);  // one-hot of the selected element
     // Row by row of the axis, so that the inner loop runs over contiguous entries (max
     // pooling's axis has 4 entries and ~N·Ho·Wo inner ones); a later entry wins only when
-    // strictly greater, so the first maximal one is kept.
+    // strictly greater, so the first maximal one is kept, or when it is a NaN: a NaN is the
+    // maximum, and the first one (NanPick::first) or the last one keeps it.
     std::vector<std::size_t> best(inner);
-    for (std::size_t o = 0; o < outer; ++o) {
-        T* value = values.data() + o * inner;
-        std::copy_n(in + o * n * inner, inner, value);
-        std::fill(best.begin(), best.end(), std::size_t{0});
-        for (std::size_t k = 1; k < n; ++k) {
-            const T* row = in + (o * n + k) * inner;
+    const auto sweep = [&](auto wins) {
+        for (std::size_t o = 0; o < outer; ++o) {
+            T* value = values.data() + o * inner;
+            std::copy_n(in + o * n * inner, inner, value);
+            std::fill(best.begin(), best.end(), std::size_t{0});
+            for (std::size_t k = 1; k < n; ++k) {
+                const T* row = in + (o * n + k) * inner;
+                for (std::size_t i = 0; i < inner; ++i)
+                    if (wins(row[i], value[i])) value[i] = row[i], best[i] = k;
+            }
             for (std::size_t i = 0; i < inner; ++i)
-                if (row[i] > value[i]) value[i] = row[i], best[i] = k;
+                first_max.data()[(o * n + best[i]) * inner + i] = T(1);
         }
-        for (std::size_t i = 0; i < inner; ++i)
-            first_max.data()[(o * n + best[i]) * inner + i] = T(1);
-    }
+    };
+    if (pick == NanPick::first)
+        sweep([](T v, T best_so_far) {
+            return v > best_so_far || (v != v && best_so_far == best_so_far);
+        });
+    else
+        sweep([](T v, T best_so_far) { return v > best_so_far || v != v; });
     Tensor<T> y(std::move(values));
     Tensor<T> mask(std::move(first_max));
     record("max", {x}, y, {mask}, [axis](BackwardContext<T>& c) {
-        // d max = dx at the first maximal element, 0 elsewhere.
+        // d max = dx at the selected element, 0 elsewhere.
         const Shape& in = c.input_shape(0);
         c.add(0, expand_back(c.grad(), reduced_shape(in, {axis}, true), in) * c.saved(0));
     });
     return y;
+}
+
+}  // namespace detail
+
+template <class T>
+Tensor<T> max(const Tensor<T>& x, long axis, bool keepdims) {
+    return detail::max_along(x, axis, keepdims, detail::NanPick::first);
 }
 
 #define TG_INSTANTIATE(T)                                         \
@@ -169,7 +189,8 @@ Tensor<T> max(const Tensor<T>& x, long axis_arg, bool keepdims) {
     template Tensor<T> sum(const Tensor<T>&, const Axes&, bool);  \
     template Tensor<T> mean(const Tensor<T>&);                    \
     template Tensor<T> mean(const Tensor<T>&, const Axes&, bool); \
-    template Tensor<T> max(const Tensor<T>&, long, bool);
+    template Tensor<T> max(const Tensor<T>&, long, bool);         \
+    template Tensor<T> detail::max_along(const Tensor<T>&, long, bool, detail::NanPick);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
 

@@ -54,13 +54,23 @@ std::vector<std::pair<std::string, double>> Adam<T>::hyper_parameters() const {
 }
 
 template <class T>
+void Adam<T>::check_momentum(double beta1) const {
+    if (!(beta1 >= 0 && beta1 < 1))
+        throw ValueError(this->name() + ": beta1 (" + std::to_string(beta1) +
+                         ") must lie in [0, 1)");
+}
+
+template <class T>
 void Adam<T>::step() {
-    const T beta1 = static_cast<T>(options_.beta1), beta2 = static_cast<T>(options_.beta2);
+    const T beta2 = static_cast<T>(options_.beta2);
     // 1 − β in double, then rounded: in float, 1 − 0.999f is off by 1.3e-5 relative.
-    const T one_minus_beta1 = static_cast<T>(1.0 - options_.beta1);
     const T one_minus_beta2 = static_cast<T>(1.0 - options_.beta2);
     const T eps = static_cast<T>(options_.eps);
     for (const GroupSettings& group : this->groups_) {
+        // β₁ of the group when a schedule cycles it (as PyTorch's group["betas"][0]).
+        const double group_beta1 = group.momentum.value_or(options_.beta1);
+        const T beta1 = static_cast<T>(group_beta1);
+        const T one_minus_beta1 = static_cast<T>(1.0 - group_beta1);
         // Adam adds λ p to the gradient; AdamW multiplies p by 1 − lr·λ (in double, as
         // PyTorch's Python float) and adds nothing.
         const T decay = decoupled_ ? T(0) : static_cast<T>(group.weight_decay);
@@ -73,7 +83,7 @@ void Adam<T>::step() {
             // Bias corrections 1 − βᵗ in double (they must not round to 0 in float), and
             // PyTorch's order of operations: p −= (lr / (1 − β₁ᵗ)) m / (√v / √(1 − β₂ᵗ) + ε).
             const double t = static_cast<double>(s.step);
-            const double correction1 = 1.0 - std::pow(options_.beta1, t);
+            const double correction1 = 1.0 - std::pow(group_beta1, t);
             const T step_size = static_cast<T>(group.learning_rate / correction1);
             const T correction2_sqrt =
                 static_cast<T>(std::sqrt(1.0 - std::pow(options_.beta2, t)));

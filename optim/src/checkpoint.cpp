@@ -33,7 +33,7 @@ std::string number(double x) {
 
 /// What an entry of a state file is, for this optimizer.
 struct Slot {
-    enum Kind { option, lr, weight_decay, initial_lr, params, step, buffer } kind;
+    enum Kind { option, lr, weight_decay, initial_lr, momentum, params, step, buffer } kind;
     std::size_t index = 0;   ///< the option, the group or the parameter
     std::size_t buffer_index = 0;  ///< which of buffer_names(), for Kind::buffer
 };
@@ -57,6 +57,8 @@ std::map<std::string, Slot> entries_of(const Optimizer<T>& optimizer) {
         slots[group_entry(g, "lr")] = {Slot::lr, g};
         slots[group_entry(g, "weight_decay")] = {Slot::weight_decay, g};
         slots[group_entry(g, "initial_lr")] = {Slot::initial_lr, g};
+        if (const auto momentum = optimizer.momentum_name())
+            slots[group_entry(g, momentum->c_str())] = {Slot::momentum, g};
         slots[group_entry(g, "params")] = {Slot::params, g};
     }
     const auto buffers = optimizer.buffer_names();
@@ -83,6 +85,8 @@ void save(const Optimizer<T>& optimizer, const std::string& path) {
         scalar(group_entry(g, "weight_decay"), groups[g].weight_decay);
         if (groups[g].initial_learning_rate)
             scalar(group_entry(g, "initial_lr"), *groups[g].initial_learning_rate);
+        if (groups[g].momentum)
+            scalar(group_entry(g, optimizer.momentum_name()->c_str()), *groups[g].momentum);
         std::vector<double> indices;
         for (std::size_t k = 0; k < groups[g].count; ++k)
             indices.push_back(static_cast<double>(groups[g].first + k));
@@ -194,13 +198,27 @@ void load(Optimizer<T>& optimizer, const std::string& path) {
             case Slot::lr:
             case Slot::initial_lr:
             case Slot::weight_decay:
-                if (!(value >= 0) || !std::isfinite(value)) {
+                // A rate a schedule set may be negative (OneCycleLR's linear strategy at
+                // step total_steps, as PyTorch's), so the file's rate need only be finite.
+                if (slot.kind == Slot::lr && !std::isfinite(value)) {
+                    bad("holds " + number(value) + ", not a finite number");
+                    break;
+                }
+                if (slot.kind != Slot::lr && (!(value >= 0) || !std::isfinite(value))) {
                     bad("holds " + number(value) + ", not a finite number >= 0");
                     break;
                 }
                 if (slot.kind == Slot::lr) groups[slot.index].learning_rate = value;
                 if (slot.kind == Slot::initial_lr) groups[slot.index].initial_learning_rate = value;
                 if (slot.kind == Slot::weight_decay) groups[slot.index].weight_decay = value;
+                break;
+            case Slot::momentum:
+                try {
+                    optimizer.check_momentum(value);
+                    groups[slot.index].momentum = value;
+                } catch (const ValueError&) {
+                    bad("holds " + number(value) + ", not a valid " + *optimizer.momentum_name());
+                }
                 break;
             case Slot::step:
                 // An integer from 1 to 2⁵³, where every integer is a double.

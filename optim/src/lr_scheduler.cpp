@@ -28,8 +28,19 @@ Optimizer<T>& one_cycle_start(Optimizer<T>& optimizer, const std::vector<double>
         throw ValueError("OneCycleLR: div_factor (" + std::to_string(o.div_factor) +
                          ") and final_div_factor (" + std::to_string(o.final_div_factor) +
                          ") must be > 0");
-    for (std::size_t g = 0; g < groups; ++g)
+    if (o.cycle_momentum) {
+        // PyTorch: "optimizer must support momentum with `cycle_momentum` option enabled".
+        if (!optimizer.momentum_name())
+            throw ValueError("OneCycleLR: cycle_momentum needs an optimizer with a momentum "
+                             "(SGD, RMSprop) or a beta1 (Adam, AdamW); " +
+                             optimizer.name() + " has neither: pass cycle_momentum = false");
+        optimizer.check_momentum(o.base_momentum);
+        optimizer.check_momentum(o.max_momentum);
+    }
+    for (std::size_t g = 0; g < groups; ++g) {
         optimizer.set_initial_learning_rate(g, max_lrs[g] / o.div_factor);
+        if (o.cycle_momentum) optimizer.set_momentum(g, o.max_momentum);
+    }
     return optimizer;
 }
 
@@ -76,8 +87,16 @@ std::vector<double> LRScheduler<T>::current_lrs() const {
 }
 
 template <class T>
+void LRScheduler<T>::set_momentum(std::size_t group, double momentum) const {
+    optimizer_.groups_.at(group).momentum = momentum;
+    optimizer_.buffer_count_.reset();
+}
+
+template <class T>
 void LRScheduler<T>::apply(const std::vector<double>& lrs) {
-    for (std::size_t g = 0; g < lrs.size(); ++g) optimizer_.set_learning_rate(g, lrs[g]);
+    // As PyTorch's group["lr"] = lr: no check, OneCycleLR's linear strategy sets a rate
+    // below 0 at step total_steps (one past its cycle) and raises only on the step after.
+    for (std::size_t g = 0; g < lrs.size(); ++g) optimizer_.groups_.at(g).learning_rate = lrs[g];
     last_lr_ = lrs;
 }
 
@@ -234,10 +253,14 @@ OneCycleLR<T>::OneCycleLR(Optimizer<T>& optimizer, std::vector<double> max_lrs,
       options_(options) {
     const double steps = static_cast<double>(total_steps);
     const double rise_end = options.pct_start * steps - 1;
+    // The momentum moves against the rate: from max_momentum down while the rate rises,
+    // and back up while it falls (PyTorch's phases).
     if (options.three_phase)
-        phases_ = {{rise_end, 0, 1}, {2 * options.pct_start * steps - 2, 1, 0}, {steps - 1, 0, 2}};
+        phases_ = {{rise_end, 0, 1, 1, 0},
+                   {2 * options.pct_start * steps - 2, 1, 0, 0, 1},
+                   {steps - 1, 0, 2, 1, 1}};
     else
-        phases_ = {{rise_end, 0, 1}, {steps - 1, 1, 2}};
+        phases_ = {{rise_end, 0, 1, 1, 0}, {steps - 1, 1, 2, 0, 1}};
     for (std::size_t g = 0; g < max_lrs.size(); ++g) {
         const double initial = max_lrs[g] / options.div_factor;
         group_lrs_.push_back({initial, max_lrs[g], initial / options.final_div_factor});
@@ -252,23 +275,30 @@ std::vector<double> OneCycleLR<T>::compute_lr() const {
         throw ValueError("OneCycleLR: tried to step " + std::to_string(step + 1) +
                          " times; the specified number of total steps is " +
                          std::to_string(total_steps_));
+    const auto anneal = [this](double start, double end, double pct) {
+        return options_.anneal_strategy == Anneal::cos
+                   ? end + (start - end) / 2.0 * (std::cos(kPi * pct) + 1)
+                   : (end - start) * pct + start;
+    };
+    const double momenta[2] = {options_.base_momentum, options_.max_momentum};
     std::vector<double> lrs;
-    for (const std::vector<double>& rates : group_lrs_) {
-        double start_step = 0, lr = 0;
+    for (std::size_t g = 0; g < group_lrs_.size(); ++g) {
+        const std::vector<double>& rates = group_lrs_[g];
+        double start_step = 0;
         for (std::size_t i = 0; i < phases_.size(); ++i) {
             const Phase& phase = phases_[i];
             if (static_cast<double>(step) <= phase.end_step || i + 1 == phases_.size()) {
                 const double pct =
                     (static_cast<double>(step) - start_step) / (phase.end_step - start_step);
-                const double start = rates[phase.start], end = rates[phase.end];
-                lr = options_.anneal_strategy == Anneal::cos
-                         ? end + (start - end) / 2.0 * (std::cos(kPi * pct) + 1)
-                         : (end - start) * pct + start;
+                lrs.push_back(anneal(rates[phase.start], rates[phase.end], pct));
+                // As PyTorch's get_lr(), which sets group["momentum"] (or betas[0]) itself.
+                if (options_.cycle_momentum)
+                    this->set_momentum(
+                        g, anneal(momenta[phase.momentum_start], momenta[phase.momentum_end], pct));
                 break;
             }
             start_step = phase.end_step;
         }
-        lrs.push_back(lr);
     }
     return lrs;
 }

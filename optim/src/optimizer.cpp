@@ -79,6 +79,25 @@ void Optimizer<T>::set_weight_decay(std::size_t group, double weight_decay) {
 }
 
 template <class T>
+void Optimizer<T>::set_momentum(std::size_t group, double momentum) {
+    check_momentum(momentum);
+    groups_.at(group).momentum = momentum;
+    buffer_count_.reset();
+}
+
+template <class T>
+void Optimizer<T>::check_momentum(double) const {
+    throw ValueError(name() + " has no momentum to set (neither a momentum nor a beta1)");
+}
+
+template <class T>
+bool Optimizer<T>::any_group_momentum() const {
+    for (const GroupSettings& group : groups_)
+        if (group.momentum) return true;
+    return false;
+}
+
+template <class T>
 void Optimizer<T>::restore(std::vector<ParameterState> states,
                            const std::vector<GroupSettings>& groups) {
     TG_CHECK(states.size() == state_.size() && groups.size() == groups_.size(), ValueError, name(),
@@ -99,17 +118,19 @@ void Optimizer<T>::restore(std::vector<ParameterState> states,
     }
     state_ = std::move(states);
     groups_ = groups;
+    buffer_count_.reset();
 }
 
 template <class T>
 typename Optimizer<T>::ParameterState& Optimizer<T>::advance(std::size_t k, T fill) {
     ParameterState& s = state_[k];
-    if (s.step == 0) {
-        s.buffers.clear();
-        for (std::size_t b = 0, n = buffer_names().size(); b < n; ++b) {
-            s.buffers.emplace_back(parameters_[k].value().shape());
-            s.buffers.back().fill(fill);
-        }
+    if (s.step == 0) s.buffers.clear();
+    if (!buffer_count_) buffer_count_ = buffer_names().size();
+    // PyTorch's momentum buffer starts as the first step's d = μ·0 + d: zeros do the same.
+    const T start = s.step == 0 ? fill : T(0);
+    for (std::size_t b = s.buffers.size(); b < *buffer_count_; ++b) {
+        s.buffers.emplace_back(parameters_[k].value().shape());
+        s.buffers.back().fill(start);
     }
     ++s.step;
     return s;

@@ -29,9 +29,16 @@ RMSprop<T>::RMSprop(std::vector<ParamGroup<T>> groups, T learning_rate, RMSpropO
 template <class T>
 std::vector<std::string> RMSprop<T>::buffer_names() const {
     std::vector<std::string> names{"square_avg"};
-    if (options_.momentum > 0) names.push_back("momentum_buffer");
     if (options_.centered) names.push_back("grad_avg");
+    // Last, so that a momentum a schedule turns on after some steps adds a buffer at the end.
+    if (options_.momentum > 0 || this->any_group_momentum()) names.push_back("momentum_buffer");
     return names;
+}
+
+template <class T>
+void RMSprop<T>::check_momentum(double momentum) const {
+    if (!(momentum >= 0) || !std::isfinite(momentum))
+        throw ValueError("RMSprop: momentum (" + std::to_string(momentum) + ") must be >= 0");
 }
 
 template <class T>
@@ -46,9 +53,12 @@ template <class T>
 void RMSprop<T>::step() {
     const T alpha = static_cast<T>(options_.alpha);
     const T one_minus_alpha = static_cast<T>(1.0 - options_.alpha);
-    const T eps = static_cast<T>(options_.eps), mu = static_cast<T>(options_.momentum);
-    const bool momentum = options_.momentum > 0, centered = options_.centered;
+    const T eps = static_cast<T>(options_.eps);
+    const bool centered = options_.centered;
     for (const GroupSettings& group : this->groups_) {
+        const double group_mu = group.momentum.value_or(options_.momentum);
+        const T mu = static_cast<T>(group_mu);
+        const bool momentum = group_mu > 0;
         const T lr = static_cast<T>(group.learning_rate);
         const T decay = static_cast<T>(group.weight_decay);
         for (std::size_t k = group.first; k < group.first + group.count; ++k) {
@@ -60,8 +70,8 @@ void RMSprop<T>::step() {
             const T* g = grad.value().data();
             T* p = param.mutable_value().data();
             T* s = state.buffers[0].data();
-            T* b = momentum ? state.buffers[1].data() : nullptr;
-            T* a = centered ? state.buffers.back().data() : nullptr;
+            T* a = centered ? state.buffers[1].data() : nullptr;
+            T* b = momentum ? state.buffers.back().data() : nullptr;
             for (std::size_t i = 0; i < n; ++i) {
                 const T d = g[i] + decay * p[i];
                 s[i] = alpha * s[i] + one_minus_alpha * d * d;

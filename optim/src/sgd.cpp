@@ -28,8 +28,14 @@ SGD<T>::SGD(std::vector<ParamGroup<T>> groups, T learning_rate, SGDOptions optio
 
 template <class T>
 std::vector<std::string> SGD<T>::buffer_names() const {
-    if (options_.momentum == 0) return {};
+    if (options_.momentum == 0 && !this->any_group_momentum()) return {};
     return {"momentum_buffer"};
+}
+
+template <class T>
+void SGD<T>::check_momentum(double momentum) const {
+    if (!(momentum >= 0) || !std::isfinite(momentum))
+        throw ValueError("SGD: momentum (" + std::to_string(momentum) + ") must be >= 0");
 }
 
 template <class T>
@@ -39,8 +45,8 @@ std::vector<std::pair<std::string, double>> SGD<T>::hyper_parameters() const {
 
 template <class T>
 void SGD<T>::step() {
-    const T mu = static_cast<T>(options_.momentum);
     for (const GroupSettings& group : this->groups_) {
+        const T mu = static_cast<T>(group.momentum.value_or(options_.momentum));
         const T lr = static_cast<T>(group.learning_rate);
         const T decay = static_cast<T>(group.weight_decay);
         for (std::size_t k = group.first; k < group.first + group.count; ++k) {

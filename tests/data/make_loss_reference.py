@@ -79,6 +79,31 @@ def case(out, loss, tensors, reductions=("mean", "sum", "none"), **options):
         out.append("end")
 
 
+def clamp_case(out, tensors, reductions=("mean", "sum", "none")):
+    """binary_cross_entropy where PyTorch clamps (x(1 − x) < 1e-12, x = 0 or 1), written
+    as loss binary_cross_entropy_at_clamp (finite differences cannot check these points).
+    Besides grad_input: grad_target, and the second derivatives of PyTorch's double
+    backward, those of sum(cotangent2 * grad_input) with respect to the input
+    (grad2_input), the target (grad2_target) and the cotangent (grad2_cotangent)."""
+    for reduction in reductions:
+        x = tensors["input"].clone().requires_grad_(True)
+        t = tensors["target"].clone().requires_grad_(True)
+        value = F.binary_cross_entropy(x, t, weight=tensors.get("weight"), reduction=reduction)
+        cotangent = torch.linspace(0.5, 1.5, value.numel(), dtype=D).reshape(value.shape)
+        c = cotangent.clone().requires_grad_(True)
+        gx, gt = torch.autograd.grad((value * c).sum(), [x, t], create_graph=True)
+        c2 = torch.linspace(1.5, 0.5, gx.numel(), dtype=D).reshape(gx.shape)
+        g2x, g2t, g2c = torch.autograd.grad((gx * c2).sum(), [x, t, c])
+        out.append(f"case binary_cross_entropy_at_clamp reduction={reduction}")
+        for name, v in tensors.items():
+            out.append(line(name, v))
+        for name, v in [("cotangent", cotangent), ("value", value), ("grad_input", gx),
+                        ("grad_target", gt), ("cotangent2", c2), ("grad2_input", g2x),
+                        ("grad2_target", g2t), ("grad2_cotangent", g2c)]:
+            out.append(line(name, v))
+        out.append("end")
+
+
 def main():
     out = [f"# written by tests/data/make_loss_reference.py with torch {torch.__version__}; "
            "do not edit"]
@@ -114,6 +139,16 @@ def main():
     case(out, "binary_cross_entropy", {"input": p, "target": soft})
     case(out, "binary_cross_entropy",
          {"input": p, "target": hard, "weight": rand(4, lo=0.5, hi=2.0)})
+
+    # Appended (issue 24): the clamps of the derivatives, x(1 − x) below 1e-12f (x = 0,
+    # 1e-13, 1 − 1e-13, 1) against hard and soft targets, and ordinary points beside them.
+    edge_x = torch.tensor([[0.0, 0.0, 1e-13, 1e-13, 0.3],
+                           [1.0, 1.0, 1 - 1e-13, 0.5, 0.9]], dtype=D)
+    edge_y = torch.tensor([[1.0, 0.0, 1.0, 0.25, 0.7],
+                           [0.0, 1.0, 0.0, 0.5, 1.0]], dtype=D)
+    clamp_case(out, {"input": edge_x, "target": edge_y})
+    clamp_case(out, {"input": edge_x, "target": edge_y,
+                     "weight": torch.tensor([0.5, 2.0, 1.0, 1.5, 1.0], dtype=D)}, ("mean",))
 
     z = rand(3, 4, lo=-3, hi=3)
     case(out, "binary_cross_entropy_with_logits", {"input": z, "target": soft})

@@ -72,15 +72,20 @@ def loss(ps):
     return sum(0.5 * ((ai * p) ** 2).sum() + (bi * p).sum() for p, ai, bi in zip(ps, a, b))
 
 
-def optim_case(name, make):
+def optim_case(name, make, schedule=None):
+    """Three steps; `schedule` (optional) builds a scheduler on the optimizer, stepped after
+    each optimizer step."""
     ps = params()
     opt = make(ps)
+    scheduler = schedule(opt) if schedule else None
     for i, p in enumerate(ps):
         put(f"optim.{name}.p{i}.init", p.detach().flatten().tolist())
     for step in range(1, 4):
         opt.zero_grad()
         loss(ps).backward()
         opt.step()
+        if scheduler:
+            scheduler.step()
         for i, p in enumerate(ps):
             put(f"optim.{name}.p{i}.step{step}", p.detach().flatten().tolist())
 
@@ -173,6 +178,56 @@ def plateau_case(name, metrics, **kwargs):
     for g, values in enumerate(lrs):
         put(f"plateau.{name}.g{g}", values)
 
+
+# Appended (issue 24): OneCycleLR's momentum. The rate and the momentum of each group (SGD's
+# and RMSprop's group["momentum"], Adam's group["betas"][0]) after construction and after
+# each step, up to and including step total_steps (where PyTorch still sets the rates).
+
+
+def two_groups_of(kind):
+    w, v = torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)
+    groups = [{"params": [w]}, {"params": [v], "lr": 0.05}]
+    return {"sgd": O.SGD, "adam": O.Adam, "rmsprop": O.RMSprop}[kind](groups, lr=0.1)
+
+
+def momentum_of(group):
+    return group["betas"][0] if "betas" in group else group["momentum"]
+
+
+def onecycle_case(name, kind, **kwargs):
+    opt = two_groups_of(kind)
+    schedule = S.OneCycleLR(opt, **kwargs)
+    lrs = [[g["lr"]] for g in opt.param_groups]
+    momenta = [[momentum_of(g)] for g in opt.param_groups]
+    for _ in range(kwargs["total_steps"]):
+        opt.step()
+        schedule.step()
+        for g, group in enumerate(opt.param_groups):
+            lrs[g].append(group["lr"])
+            momenta[g].append(momentum_of(group))
+    for g in range(len(lrs)):
+        put(f"sched.{name}.g{g}", lrs[g])
+        put(f"sched.{name}.m{g}", momenta[g])
+
+
+onecycle_case("onecycle_momentum_cos", "sgd", max_lr=1.0, total_steps=20)
+onecycle_case("onecycle_momentum_linear", "sgd", max_lr=[1.0, 0.5], total_steps=13,
+              anneal_strategy="linear", base_momentum=0.8, max_momentum=0.9)
+onecycle_case("onecycle_momentum_cos_three_phase", "adam", max_lr=0.8, total_steps=17,
+              pct_start=0.25, div_factor=10, final_div_factor=100, three_phase=True)
+onecycle_case("onecycle_momentum_linear_three_phase", "adam", max_lr=[0.8, 0.4], total_steps=11,
+              anneal_strategy="linear", three_phase=True, base_momentum=0.7, max_momentum=0.99)
+onecycle_case("onecycle_momentum_rmsprop", "rmsprop", max_lr=0.5, total_steps=7,
+              anneal_strategy="linear")
+# The optimizers' steps with their momentum cycled: SGD and RMSprop built without momentum
+# (OneCycleLR turns it on, as PyTorch does), Adam's β₁.
+optim_case("sgd_onecycle", lambda ps: O.SGD(ps, lr=0.1),
+           lambda o: S.OneCycleLR(o, max_lr=0.5, total_steps=3, anneal_strategy="linear"))
+optim_case("adam_onecycle", lambda ps: O.Adam(ps, lr=0.1),
+           lambda o: S.OneCycleLR(o, max_lr=0.3, total_steps=3, pct_start=0.4,
+                                  three_phase=True))
+optim_case("rmsprop_onecycle", lambda ps: O.RMSprop(ps, lr=0.01, centered=True),
+           lambda o: S.OneCycleLR(o, max_lr=0.05, total_steps=3))
 
 falling = [1.0, 0.9, 0.9, 0.95, 0.9, 0.91, 0.89, 0.8999, 0.9, 0.92, 0.93, 0.7, 0.71, 0.72, 0.73,
            0.74, 0.75, 0.76]

@@ -79,8 +79,9 @@ TEST(Layers, MatchPyTorch) {
         Tape tape;
         Tensor<T> out;
         if (name.rfind("attention", 0) == 0) {
-            nn::AttentionMasks<T> masks{Tensor<T>(c.at("attn_mask")),
-                                        Tensor<T>(c.at("key_padding_mask"))};
+            // PyTorch's boolean masks (True = masked), written as 0/1.
+            nn::AttentionMasks<T> masks{{Tensor<T>(c.at("attn_mask")), MaskKind::block},
+                                        {Tensor<T>(c.at("key_padding_mask")), MaskKind::block}};
             auto r = static_cast<nn::MultiheadAttention<T>&>(*m)(x, Tensor<T>(c.at("key")),
                                                                  Tensor<T>(c.at("value")), masks);
             expect_close(r.weights.value(), c.at("weights"), "weights");
@@ -207,8 +208,8 @@ TEST(Layers, AttentionOptions) {
     // The same with every kind of mask at once, and the gradients of both paths.
     nn::MultiheadAttention<T> masked(4, 2, rng);
     nn::AttentionMasks<T> m;
-    m.attn_mask = Tensor<T>(xt::xarray<T>{{0, 1, 0}, {0, 0, 0}, {0, 0, 1}});
-    m.key_padding_mask = Tensor<T>(xt::xarray<T>{{0, 0, 1}, {0, 0, 0}});
+    m.attn_mask = {Tensor<T>(xt::xarray<T>{{0, 1, 0}, {0, 0, 0}, {0, 0, 1}}), MaskKind::block};
+    m.key_padding_mask = {Tensor<T>(xt::xarray<T>{{0, 0, 1}, {0, 0, 0}}), MaskKind::block};
     m.is_causal = true;
     std::vector<Tensor<T>> grads[2];
     for (bool need_weights : {true, false}) {

@@ -142,6 +142,19 @@ TEST(Resume, AdamWWithCosineScheduleContinuesExactly) {
         });
 }
 
+TEST(Resume, OneCycleWithCycledMomentumContinuesExactly) {
+    // The group's momentum (set by OneCycleLR on an SGD built without one) is in the
+    // state file (param_groups.0.momentum), as its learning rate is.
+    expect_resumes_exactly(
+        "onecycle",
+        [](std::vector<Tensor<double>> ps) {
+            return std::make_unique<optim::SGD<double>>(std::move(ps), 0.1);
+        },
+        [](optim::Optimizer<double>& opt) {
+            return std::make_unique<optim::OneCycleLR<double>>(opt, 0.5, 200);
+        });
+}
+
 TEST(Resume, RMSpropContinuesExactly) {
     expect_resumes_exactly("rmsprop", [](std::vector<Tensor<double>> ps) {
         return std::make_unique<optim::RMSprop<double>>(
@@ -178,7 +191,8 @@ struct Snapshot {
         for (std::size_t g = 0; g < groups.size(); ++g)
             if (groups[g].learning_rate != o.groups[g].learning_rate ||
                 groups[g].weight_decay != o.groups[g].weight_decay ||
-                groups[g].initial_learning_rate != o.groups[g].initial_learning_rate)
+                groups[g].initial_learning_rate != o.groups[g].initial_learning_rate ||
+                groups[g].momentum != o.groups[g].momentum)
                 return false;
         return steps == o.steps && buffers == o.buffers;
     }
@@ -244,6 +258,7 @@ TEST(OptimizerState, FileHoldsTheDocumentedEntries) {
         EXPECT_NE(bytes.find(entry), std::string::npos) << entry;
     EXPECT_EQ(bytes.find("state.4."), std::string::npos);  // the unused parameter
     EXPECT_EQ(bytes.find("initial_lr"), std::string::npos);  // no scheduler yet
+    EXPECT_EQ(bytes.find("param_groups.0.beta1"), std::string::npos);  // nor a cycled β₁
 
     // Loads back into a fresh Adam: same state, bit for bit.
     nn::Sequential<double> other = small_net(3);
@@ -254,6 +269,30 @@ TEST(OptimizerState, FileHoldsTheDocumentedEntries) {
     EXPECT_TRUE(Snapshot(fresh) == Snapshot(adam));
     EXPECT_EQ(fresh.learning_rate(), 0.01);  // the file's
     EXPECT_EQ(fresh.state(4).step, 0u);
+    std::remove(path.c_str());
+}
+
+TEST(OptimizerState, OneCycleLRsLastRateAndMomentumLoad) {
+    // At step total_steps OneCycleLR's linear strategy sets a negative rate (as PyTorch's);
+    // the state file keeps it, with the cycled β₁, and loads back.
+    nn::Sequential<double> net = small_net(3);
+    optim::Adam<double> adam(net.parameters(), 0.01);
+    optim::OneCycleOptions linear;
+    linear.anneal_strategy = optim::Anneal::linear;
+    optim::OneCycleLR<double> schedule(adam, 0.1, 4, linear);
+    for (int i = 0; i < 4; ++i) {
+        take_steps(net, adam, 1);
+        schedule.step();
+    }
+    ASSERT_LT(adam.param_groups()[0].learning_rate, 0.0);
+    const std::string path = temp_path("onecycle_end.npz");
+    optim::save(adam, path);
+    nn::Sequential<double> other = small_net(3);
+    optim::Adam<double> fresh(other.parameters(), 0.01);
+    optim::load(fresh, path);
+    EXPECT_EQ(fresh.param_groups()[0].learning_rate, adam.param_groups()[0].learning_rate);
+    EXPECT_EQ(fresh.param_groups()[0].momentum, adam.param_groups()[0].momentum);
+    EXPECT_TRUE(Snapshot(fresh) == Snapshot(adam));
     std::remove(path.c_str());
 }
 
@@ -388,9 +427,13 @@ TEST(OptimizerState, MalformedFilesAreRefusedNamingTheEntry) {
                    }),
                    {"entry 'state.0.step' holds 2.5, not a step count"});
     expect_refused(sgd, sgd_state_file([](auto& e) {
-                       replace_entry(e, "param_groups.0.lr.npy", npy_f8({}, {-1.0}));
+                       replace_entry(e, "param_groups.0.lr.npy", npy_f8({}, {INFINITY}));
                    }),
-                   {"entry 'param_groups.0.lr' holds -1, not a finite number >= 0"});
+                   {"entry 'param_groups.0.lr' holds inf, not a finite number"});
+    expect_refused(sgd, sgd_state_file([](auto& e) {
+                       replace_entry(e, "param_groups.0.weight_decay.npy", npy_f8({}, {-1.0}));
+                   }),
+                   {"entry 'param_groups.0.weight_decay' holds -1, not a finite number >= 0"});
     expect_refused(sgd, sgd_state_file([](auto& e) {
                        replace_entry(e, "param_groups.0.params.npy", npy_f8({1}, {1.0}));
                    }),

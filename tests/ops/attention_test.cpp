@@ -2,13 +2,17 @@
 // (<tapegrad/ops/attention.hpp>): values and gradients (fused and under create_graph)
 // against the same attention written here with recorded ops, in float and double; the
 // heads layout against splitting, attending and merging; masks, causal masks, a fully
-// masked row; what is recorded; and the errors. Finite differences and second
-// derivatives: the attention rows of gradcheck_table_test.cpp.
+// masked row; every kind of mask (additive, and PyTorch's boolean conventions) against
+// PyTorch 1.13's numbers (tests/data/attention_reference.txt, written by
+// tests/data/make_attention_reference.py); what is recorded; and the errors. Finite
+// differences and second derivatives: the attention rows of gradcheck_table_test.cpp.
 
 #include "op_test_util.hpp"
+#include "reference_data.hpp"
 
 #include <cmath>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <optional>
 #include <string>
@@ -179,6 +183,102 @@ TYPED_TEST(Attention, ARowWithEveryKeyMaskedIsNaNAsInPyTorch) {
         EXPECT_TRUE(std::isnan(y.value()(0, c)));
         EXPECT_EQ(y.value()(1, c), v.value()(0, c));  // only key 0 is visible
     }
+}
+
+/// The key=value words of a reference case (`case sdpa NAME mask=KIND ...`).
+std::map<std::string, std::string> options_of(const tg::test::ReferenceCase& c) {
+    std::map<std::string, std::string> o;
+    for (const std::string& w : c.words) {
+        const std::size_t eq = w.find('=');
+        if (eq != std::string::npos) o[w.substr(0, eq)] = w.substr(eq + 1);
+    }
+    return o;
+}
+
+tg::MaskKind kind_of(const std::string& name) {
+    if (name == "allow") return tg::MaskKind::allow;
+    if (name == "block") return tg::MaskKind::block;
+    return tg::MaskKind::additive;
+}
+
+TEST(AttentionMasks, EveryKindMatchesPyTorch) {
+    // Additive masks with biases and −inf, PyTorch's boolean conventions (allow: 1 = may
+    // attend; block: 1 = may not), each with and without is_causal, the heads form, and a
+    // row with every key masked (NaN): values and the gradients of q, k and v, from the
+    // fused backward and from the recorded one, to 1e-12.
+    using tg::test::matches_reference;
+    int seen = 0;
+    for (const tg::test::ReferenceCase& c : tg::test::read_reference(
+             std::string(TAPEGRAD_TEST_DATA_DIR) + "/attention_reference.txt")) {
+        if (c.words.at(0) != "sdpa") continue;
+        ++seen;
+        SCOPED_TRACE(c.words.at(1));
+        const auto o = options_of(c);
+        const bool causal = o.at("causal") == "1";
+        const std::size_t heads = std::stoul(o.at("heads"));
+        const std::vector<Tensor<double>> xs = {tg::parameter<double>(c.at("query")),
+                                                tg::parameter<double>(c.at("key")),
+                                                tg::parameter<double>(c.at("value"))};
+        tg::AttentionMask<double> mask;
+        if (c.has("attn_mask")) mask = {Tensor<double>(c.at("attn_mask")), kind_of(o.at("mask"))};
+        for (bool create_graph : {false, true}) {
+            SCOPED_TRACE(create_graph ? "recorded backward" : "fused backward");
+            tg::Tape tape;
+            const Tensor<double> y =
+                heads ? tg::scaled_dot_product_attention_heads(xs[0], xs[1], xs[2], heads, mask,
+                                                               causal)
+                      : tg::scaled_dot_product_attention(xs[0], xs[1], xs[2], mask, causal);
+            EXPECT_TRUE(matches_reference(y.value(), c.at("output"), 1e-12)) << "output";
+            tg::BackwardOptions options;
+            options.create_graph = create_graph;
+            const auto g =
+                tape.gradient(tg::sum(y * Tensor<double>(c.at("cotangent"))), xs, options);
+            const char* names[] = {"grad_query", "grad_key", "grad_value"};
+            for (std::size_t i = 0; i < 3; ++i)
+                EXPECT_TRUE(matches_reference(g[i].value(), c.at(names[i]), 1e-12)) << names[i];
+        }
+    }
+    EXPECT_EQ(seen, 9);
+}
+
+TEST(AttentionMasks, ABooleanMaskHoldsZerosAndOnes) {
+    using T = Tensor<double>;
+    const T q(xt::zeros<double>({3, 4})), k(xt::zeros<double>({5, 4})),
+        v(xt::zeros<double>({5, 2}));
+    tg::test::expect_error<tg::ValueError>(
+        [&] {
+            tg::scaled_dot_product_attention(
+                q, k, v, {T(xt::xarray<double>({3, 5}, 0.5)), tg::MaskKind::block});
+        },
+        "scaled_dot_product_attention: attn_mask of MaskKind::block holds 0.5");
+    tg::test::expect_error<tg::ValueError>(
+        [&] {
+            tg::scaled_dot_product_attention_heads(
+                T(xt::zeros<double>({1, 3, 4})), T(xt::zeros<double>({1, 5, 4})),
+                T(xt::zeros<double>({1, 5, 4})), 2,
+                {T(xt::xarray<double>({5}, -1.0)), tg::MaskKind::allow});
+        },
+        "attn_mask of MaskKind::allow holds -1");
+    tg::test::expect_error<tg::ValueError>(
+        [&] {
+            tg::scaled_dot_product_attention(
+                q, k, v, {T(xt::zeros<double>({5}), true), tg::MaskKind::allow});
+        },
+        "attn_mask gets no gradient here; detach() it");
+    // A boolean mask and its additive form give the same attention.
+    std::mt19937_64 rng(3);
+    const T qr(tg::test::random_array<double>({3, 4}, rng)),
+        kr(tg::test::random_array<double>({5, 4}, rng)),
+        vr(tg::test::random_array<double>({5, 2}, rng));
+    const double inf = std::numeric_limits<double>::infinity();
+    const xt::xarray<double> keep = {{1, 0, 1, 1, 0}, {0, 1, 1, 1, 1}, {1, 1, 1, 1, 1}};
+    const T additive(xt::where(keep > 0.5, 0.0, -inf));
+    const T want = tg::scaled_dot_product_attention(qr, kr, vr, additive);
+    EXPECT_EQ(tg::scaled_dot_product_attention(qr, kr, vr, {T(keep), tg::MaskKind::allow}).value(),
+              want.value());
+    EXPECT_EQ(
+        tg::scaled_dot_product_attention(qr, kr, vr, {T(1.0 - keep), tg::MaskKind::block}).value(),
+        want.value());
 }
 
 TEST(AttentionErrors, SayWhatIsWrong) {

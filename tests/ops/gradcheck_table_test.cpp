@@ -435,6 +435,33 @@ std::vector<GradcheckCase> gradcheck_cases() {
                         return tg::scaled_dot_product_attention_heads(
                             in[0], in[1], in[2], 2, tg::reshape(mask, {1, 1, 3, 4}));
                     }});
+    // An additive float mask of biases (ALiBi's −slope·|i − j| plus a constant, no −inf)
+    // and PyTorch's boolean masks; the masks are constants (they get no gradient).
+    const T bias(xt::xarray<double>{
+        {0.0, -0.5, -1.0, 0.7}, {-0.5, 0.0, -0.5, -1.0}, {-1.0, -0.5, 0.0, 0.2}});
+    rows.push_back({"scaled_dot_product_attention_additive_bias",
+                    {{2, 3, 2}, {2, 4, 2}, {2, 4, 3}},
+                    {any_value()},
+                    [bias](const Inputs& in) {
+                        return tg::scaled_dot_product_attention(in[0], in[1], in[2], bias);
+                    }});
+    const T keep(xt::xarray<double>{{1, 0, 1, 1}, {1, 1, 0, 1}, {0, 1, 1, 1}});
+    rows.push_back({"scaled_dot_product_attention_allow_mask",
+                    {{2, 3, 2}, {2, 4, 2}, {2, 4, 3}},
+                    {any_value()},
+                    [keep](const Inputs& in) {
+                        return tg::scaled_dot_product_attention(in[0], in[1], in[2],
+                                                                {keep, tg::MaskKind::allow});
+                    }});
+    rows.push_back({"scaled_dot_product_attention_heads_block_mask_bias",
+                    {{2, 3, 4}, {2, 4, 4}, {2, 4, 6}},
+                    {any_value()},
+                    [keep, bias](const Inputs& in) {
+                        return tg::scaled_dot_product_attention_heads(
+                                   in[0], in[1], in[2], 2, {1.0 - keep, tg::MaskKind::block}) +
+                               tg::scaled_dot_product_attention_heads(
+                                   in[0], in[1], in[2], 2, tg::reshape(bias, {1, 1, 3, 4}));
+                    }});
     rows.push_back({"scaled_dot_product_attention_heads_causal",
                     {{2, 3, 6}, {2, 3, 6}, {2, 3, 3}},
                     {any_value()},

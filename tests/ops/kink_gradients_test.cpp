@@ -1,6 +1,7 @@
 // Gradients where finite differences cannot decide: the conventions of docs/design.md at kinks
-// and ties (relu and abs have derivative 0 at 0; ties in maximum/minimum go to the first
-// argument; max along an axis sends the gradient to the first maximal element), and
+// and ties (relu and abs have derivative 0 at 0; a tie in maximum/minimum splits the
+// gradient in halves, as PyTorch; max along an axis sends the gradient to the first maximal
+// element), and
 // removable singularities of a formula (pow with exponent 0 or 1 at x = 0).
 
 #include "op_test_util.hpp"
@@ -42,27 +43,28 @@ TEST(KinkGradients, ClampPassesGradientOnTheBounds) {
     EXPECT_TRUE(tg::test::all_close(g[0], xt::xarray<double>{0, 1, 1, 1, 0}, 0, 0));
 }
 
-TEST(KinkGradients, MaximumAndMinimumTiesGoToTheFirstArgument) {
+TEST(KinkGradients, MaximumAndMinimumTiesSplitTheGradient) {
     const xt::xarray<double> a = {1.0, 2.0, 3.0}, b = {1.0, 0.0, 5.0};
     auto g = gradients([](const auto& in) { return tg::maximum(in[0], in[1]); }, {a, b});
-    EXPECT_TRUE(tg::test::all_close(g[0], xt::xarray<double>{1, 1, 0}, 0, 0));
-    EXPECT_TRUE(tg::test::all_close(g[1], xt::xarray<double>{0, 0, 1}, 0, 0));
+    EXPECT_TRUE(tg::test::all_close(g[0], xt::xarray<double>{0.5, 1, 0}, 0, 0));
+    EXPECT_TRUE(tg::test::all_close(g[1], xt::xarray<double>{0.5, 0, 1}, 0, 0));
     g = gradients([](const auto& in) { return tg::minimum(in[0], in[1]); }, {a, b});
-    EXPECT_TRUE(tg::test::all_close(g[0], xt::xarray<double>{1, 0, 1}, 0, 0));
-    EXPECT_TRUE(tg::test::all_close(g[1], xt::xarray<double>{0, 1, 0}, 0, 0));
+    EXPECT_TRUE(tg::test::all_close(g[0], xt::xarray<double>{0.5, 0, 1}, 0, 0));
+    EXPECT_TRUE(tg::test::all_close(g[1], xt::xarray<double>{0.5, 1, 0}, 0, 0));
 }
 
-TEST(KinkGradients, MaximumTiesUnderBroadcastingGoToTheFirstArgument) {
-    // a (3, 1) against b (1, 2): a[1] ties with both columns, a[0] with column 0.
+TEST(KinkGradients, MaximumTiesUnderBroadcastingSplitTheGradient) {
+    // a (3, 1) against b (1, 2): a[1] ties with column 1, a[0] with column 0.
     xt::xarray<double> a = {1.0, 2.0, 0.0};
     a.reshape({3, 1});
     const xt::xarray<double> b = {{1.0, 2.0}};
     const auto g = gradients([](const auto& in) { return tg::maximum(in[0], in[1]); }, {a, b});
-    // maximum: row 0 (1 vs 1, 1 vs 2) -> a, b; row 1 (2 vs 1, 2 vs 2) -> a, a; row 2 -> b, b.
-    xt::xarray<double> expected_a = {1.0, 2.0, 0.0};
+    // row 0 (1 vs 1, 1 vs 2): a ½, b ½ and b 1; row 1 (2 vs 1, 2 vs 2): a 1 and a ½, b ½;
+    // row 2: b, b.
+    xt::xarray<double> expected_a = {0.5, 1.5, 0.0};
     expected_a.reshape({3, 1});
     EXPECT_TRUE(tg::test::all_close(g[0], expected_a, 0, 0));
-    EXPECT_TRUE(tg::test::all_close(g[1], xt::xarray<double>{{1, 2}}, 0, 0));
+    EXPECT_TRUE(tg::test::all_close(g[1], xt::xarray<double>{{1.5, 2.5}}, 0, 0));
 }
 
 TEST(KinkGradients, MaxAlongAxisSendsGradientToFirstMaximalElement) {

@@ -47,17 +47,23 @@ Tensor<double> reference_loss(const std::vector<Tensor<double>>& ps) {
 }
 
 using Factory = std::function<std::unique_ptr<optim::Optimizer<double>>(std::vector<Tensor<double>>)>;
+using ScheduleFactory =
+    std::function<std::unique_ptr<optim::LRScheduler<double>>(optim::Optimizer<double>&)>;
 
 /// Three steps of the optimizer `make` builds equal PyTorch's steps of case `name` to
-/// 1e-12 (absolute; the parameters are of order 1).
-void expect_torch_steps(const std::string& name, const Factory& make) {
+/// 1e-12 (absolute; the parameters are of order 1); with `schedule`, a scheduler on it
+/// steps after each step.
+void expect_torch_steps(const std::string& name, const Factory& make,
+                        const ScheduleFactory& schedule = nullptr) {
     std::vector<Tensor<double>> ps = initial_parameters(name);
     std::unique_ptr<optim::Optimizer<double>> opt = make(ps);
+    std::unique_ptr<optim::LRScheduler<double>> scheduler = schedule ? schedule(*opt) : nullptr;
     Tape tape;
     for (int step = 1; step <= 3; ++step) {
         opt->zero_grad();
         tape.backward(reference_loss(ps));
         opt->step();
+        if (scheduler) scheduler->step();
         for (int i = 0; i < 2; ++i) {
             const std::string key =
                 "optim." + name + ".p" + std::to_string(i) + ".step" + std::to_string(step);
@@ -138,6 +144,29 @@ TEST(ParamGroups, OwnLearningRateAndWeightDecayMatchPyTorch) {
         std::vector<optim::ParamGroup<double>> groups{{{ps[0]}}, {{ps[1]}, 0.3, 0.1}};
         return std::make_unique<optim::SGD<double>>(groups, 0.1, optim::SGDOptions{0.5});
     });
+}
+
+TEST(OneCycleLR, CycledMomentumStepsMatchPyTorch) {
+    // OneCycleLR's cycle_momentum (on by default, as in PyTorch) sets each group's
+    // momentum: SGD and RMSprop built without one get it (and a momentum buffer), Adam's
+    // β₁ moves.
+    auto one_cycle = [](double max_lr, optim::OneCycleOptions o) -> ScheduleFactory {
+        return [=](optim::Optimizer<double>& opt) {
+            return std::make_unique<optim::OneCycleLR<double>>(opt, max_lr, 3, o);
+        };
+    };
+    optim::OneCycleOptions linear;
+    linear.anneal_strategy = optim::Anneal::linear;
+    expect_torch_steps("sgd_onecycle", make<optim::SGD<double>>(0.1), one_cycle(0.5, linear));
+    optim::OneCycleOptions three_phase;
+    three_phase.pct_start = 0.4;
+    three_phase.three_phase = true;
+    expect_torch_steps("adam_onecycle", make<optim::Adam<double>>(0.1),
+                       one_cycle(0.3, three_phase));
+    expect_torch_steps(
+        "rmsprop_onecycle",
+        make<optim::RMSprop<double>>(0.01, optim::RMSpropOptions{0.99, 1e-8, 0, 0, true}),
+        one_cycle(0.05, {}));
 }
 
 TEST(ParamGroups, SettingsAndParameterOrder) {

@@ -92,17 +92,75 @@ TEST(LinearLR, MatchesPyTorch) {
 }
 
 TEST(OneCycleLR, MatchesPyTorch) {
-    expect_torch_schedule("onecycle", make<optim::OneCycleLR<double>>(1.0, std::int64_t{20}), 19);
+    // PyTorch's cases without cycle_momentum (the rates do not depend on it).
+    optim::OneCycleOptions o;
+    o.cycle_momentum = false;
+    expect_torch_schedule("onecycle", make<optim::OneCycleLR<double>>(1.0, std::int64_t{20}, o), 19);
+    o.anneal_strategy = optim::Anneal::linear;
     expect_torch_schedule(
         "onecycle_linear",
-        make<optim::OneCycleLR<double>>(std::vector<double>{1.0, 0.5}, std::int64_t{13},
-                                        optim::OneCycleOptions{0.3, optim::Anneal::linear}),
+        make<optim::OneCycleLR<double>>(std::vector<double>{1.0, 0.5}, std::int64_t{13}, o),
         12);
-    expect_torch_schedule("onecycle_three_phase",
+    expect_torch_schedule(
+        "onecycle_three_phase",
                           make<optim::OneCycleLR<double>>(
                               0.8, std::int64_t{17},
                               optim::OneCycleOptions{0.25, optim::Anneal::cos, 10, 100, true}),
                           16);
+}
+
+/// OneCycleLR on two groups (lr 0.1 and 0.05) of an SGD, Adam or RMSprop built without
+/// momentum options: its rates and momenta (SGD's and RMSprop's μ, Adam's β₁) after
+/// construction and after each of total_steps steps, the last one included, equal
+/// PyTorch's (case `name` of make_optim_reference.py) to 1e-15 relative.
+template <class O>
+void expect_torch_one_cycle(const std::string& name, std::vector<double> max_lrs,
+                            std::int64_t total_steps, const optim::OneCycleOptions& options) {
+    SCOPED_TRACE(name);
+    Tensor<double> w = parameter<double>(Array<double>{0.0});
+    Tensor<double> v = parameter<double>(Array<double>{0.0});
+    O opt(std::vector<optim::ParamGroup<double>>{{{w}}, {{v}, 0.05}}, 0.1);
+    optim::OneCycleLR<double> schedule(opt, std::move(max_lrs), total_steps, options);
+    std::vector<double> lrs[2], momenta[2];
+    auto record = [&] {
+        for (std::size_t g = 0; g < 2; ++g) {
+            lrs[g].push_back(opt.param_groups()[g].learning_rate);
+            momenta[g].push_back(opt.param_groups()[g].momentum.value());
+        }
+    };
+    record();
+    for (std::int64_t i = 0; i < total_steps; ++i) {
+        opt.step();
+        schedule.step();  // step total_steps too: PyTorch sets its extrapolated rate
+        record();
+    }
+    for (std::size_t g = 0; g < 2; ++g) {
+        expect_same_rates("sched." + name + ".g" + std::to_string(g), lrs[g]);
+        expect_same_rates("sched." + name + ".m" + std::to_string(g), momenta[g]);
+    }
+    EXPECT_THROW(schedule.step(), ValueError);  // the step after total_steps
+}
+
+TEST(OneCycleLR, CycledMomentumMatchesPyTorchToTheLastStep) {
+    optim::OneCycleOptions o;  // cos, cycle_momentum (PyTorch's defaults)
+    expect_torch_one_cycle<optim::SGD<double>>("onecycle_momentum_cos", {1.0, 1.0}, 20, o);
+    o.anneal_strategy = optim::Anneal::linear;
+    o.base_momentum = 0.8;
+    o.max_momentum = 0.9;
+    expect_torch_one_cycle<optim::SGD<double>>("onecycle_momentum_linear", {1.0, 0.5}, 13, o);
+    o = {0.25, optim::Anneal::cos, 10, 100, true};
+    expect_torch_one_cycle<optim::Adam<double>>("onecycle_momentum_cos_three_phase", {0.8, 0.8}, 17,
+                                                o);
+    o = {};
+    o.anneal_strategy = optim::Anneal::linear;
+    o.three_phase = true;
+    o.base_momentum = 0.7;
+    o.max_momentum = 0.99;
+    expect_torch_one_cycle<optim::Adam<double>>("onecycle_momentum_linear_three_phase", {0.8, 0.4},
+                                                11, o);
+    o = {};
+    o.anneal_strategy = optim::Anneal::linear;
+    expect_torch_one_cycle<optim::RMSprop<double>>("onecycle_momentum_rmsprop", {0.5, 0.5}, 7, o);
 }
 
 TEST(OneCycleLR, DefaultsAndStepsPastTheEnd) {
@@ -111,11 +169,46 @@ TEST(OneCycleLR, DefaultsAndStepsPastTheEnd) {
     // max + (initial − max) at step 0, as PyTorch: 1/25 up to rounding.
     EXPECT_NEAR(t.lrs()[0], 1.0 / 25, 1e-16);  // div_factor 25
     EXPECT_DOUBLE_EQ(*t.sgd.param_groups()[0].initial_learning_rate, 1.0 / 25);
+    // cycle_momentum: the momentum starts at max_momentum 0.95, and SGD keeps a buffer.
+    EXPECT_EQ(t.sgd.param_groups()[1].momentum, 0.95);
+    EXPECT_EQ(t.sgd.buffer_names(), std::vector<std::string>{"momentum_buffer"});
     for (int i = 0; i < 9; ++i) schedule.step();
     EXPECT_DOUBLE_EQ(t.lrs()[0], 1.0 / 25 / 1e4);  // final_div_factor 1e4, at step 9
     schedule.step();                               // step 10: PyTorch allows it too
     expect_message<ValueError>([&] { schedule.step(); },
                                {"OneCycleLR: tried to step 12 times", "total steps is 10"});
+    // Linear annealing extrapolates below 0 at step total_steps, as PyTorch's: set, not
+    // refused, so that a loop of exactly total_steps steps ends normally.
+    TwoGroups u;
+    optim::OneCycleOptions linear;
+    linear.anneal_strategy = optim::Anneal::linear;
+    optim::OneCycleLR<double> to_the_end(u.sgd, 1.0, 10, linear);
+    for (int i = 0; i < 10; ++i) to_the_end.step();
+    EXPECT_LT(u.lrs()[0], 0.0);
+}
+
+TEST(OneCycleLR, CycleMomentumNeedsAMomentum) {
+    // PyTorch: "optimizer must support momentum with `cycle_momentum` option enabled".
+    Tensor<double> w = parameter<double>(Array<double>{0.0});
+    optim::Adagrad<double> adagrad({w}, 0.1);
+    expect_message<ValueError>([&] { optim::OneCycleLR<double>(adagrad, 1.0, 10); },
+                               {"OneCycleLR: cycle_momentum needs an optimizer with a momentum",
+                                "Adagrad has neither: pass cycle_momentum = false"});
+    optim::OneCycleOptions off;
+    off.cycle_momentum = false;
+    optim::OneCycleLR<double> schedule(adagrad, 1.0, 10, off);
+    EXPECT_FALSE(adagrad.param_groups()[0].momentum.has_value());
+    // Out-of-range momenta are refused as the optimizer's option would be.
+    TwoGroups t;
+    optim::OneCycleOptions bad;
+    bad.max_momentum = -0.5;
+    expect_message<ValueError>([&] { optim::OneCycleLR<double>(t.sgd, 1.0, 10, bad); },
+                               {"SGD: momentum (-0.5", "must be >= 0"});
+    Tensor<double> p = parameter<double>(Array<double>{0.0});
+    optim::Adam<double> adam({p});
+    bad.max_momentum = 1.0;
+    expect_message<ValueError>([&] { optim::OneCycleLR<double>(adam, 1.0, 10, bad); },
+                               {"Adam: beta1 (1", "must lie in [0, 1)"});
 }
 
 TEST(SequentialLR, WarmupThenCosineMatchesPyTorch) {

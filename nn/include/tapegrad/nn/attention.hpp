@@ -11,19 +11,27 @@
 #include <tapegrad/nn/dense.hpp>
 #include <tapegrad/nn/module.hpp>
 #include <tapegrad/nn/random.hpp>
+#include <tapegrad/ops/attention.hpp>
 
 #include <cstddef>
 #include <memory>
 
 namespace tg::nn {
 
-/// The masks of one attention call (all optional). A mask holds 1 where attention is NOT
-/// allowed and 0 elsewhere, as PyTorch's boolean masks (True = masked).
+/// The masks of one attention call (all optional), as PyTorch's arguments. A Tensor is an
+/// additive (float) mask, added to the scores: 0 or −inf, or any bias (relative positions,
+/// ALiBi). PyTorch's boolean masks, True where attention is NOT allowed, are written
+/// {mask, tg::MaskKind::block} with 0/1 values ({mask, tg::MaskKind::allow} for the
+/// opposite convention). The masks add up: a −inf of either stays −inf.
 template <class T = double>
 struct AttentionMasks {
-    Tensor<T> attn_mask;         ///< (L, S): query position i may not look at key j
-    Tensor<T> key_padding_mask;  ///< (N, S): key j of sequence n is padding
-    bool is_causal = false;      ///< also mask every key after the query's position (L = S)
+    /// (L, S), or (N·num_heads, L, S) (one per sequence and head, item-major, as
+    /// PyTorch's 3-D attn_mask): what query position i may look at.
+    AttentionMask<T> attn_mask;
+    /// (N, S): which keys of sequence n to ignore (padding).
+    AttentionMask<T> key_padding_mask;
+    /// Also mask every key after the query's position (L = S).
+    bool is_causal = false;
 };
 
 /// The options of MultiheadAttention, as PyTorch's constructor arguments.

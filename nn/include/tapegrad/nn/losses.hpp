@@ -95,8 +95,10 @@ Tensor<T> cross_entropy(const Tensor<T>& logits, const Labels& targets,
 ///     ℓ_i = −w_i (y_i log x_i + (1 − y_i) log(1 − x_i)),
 /// each log clamped at −100 as in PyTorch, so x = 0 or 1 gives a finite loss. `weight`
 /// (undefined: 1) broadcasts to x's shape. tg::ValueError for x outside [0, 1].
-/// d/dx = w (x − y) / (x (1 − x)) where the logs are not clamped. (PyTorch clamps that
-/// denominator at 1e-12 instead; the two agree for x(1 − x) > 1e-12.)
+/// The derivatives are PyTorch's, clamps included (one op with its own backward):
+///     d/dx = w (x − y) / max(x (1 − x), 1e-12)     (−1e12 at x = 0, y = 1)
+///     d/dy = −w log(x / (1 − x))                    (±inf at x = 0 or 1)
+/// and the second derivatives are those of PyTorch's double backward.
 template <class T>
 Tensor<T> binary_cross_entropy(const Tensor<T>& input, const Tensor<T>& target,
                                const Tensor<T>& weight = {}, Reduction reduction = Reduction::mean);

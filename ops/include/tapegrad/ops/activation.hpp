@@ -11,10 +11,11 @@ Tensor<T> sigmoid(const Tensor<T>& x);
 /// tanh x.                                     d/dx = 1 − y²
 template <class T>
 Tensor<T> tanh(const Tensor<T>& x);
-/// max(x, 0).                                  d/dx = 1 if x > 0 else 0 (0 at the kink)
+/// max(x, 0), NaN at NaN.                      d/dx = 0 if x <= 0 else 1 (0 at the kink, 1 at
+///                                             NaN: PyTorch's)
 template <class T>
 Tensor<T> relu(const Tensor<T>& x);
-/// x if x > 0 else slope·x.                    d/dx = 1 if x > 0 else slope
+/// x if x > 0 else slope·x.                    d/dx = 1 if x > 0 else slope (also at NaN)
 template <class T>
 Tensor<T> leaky_relu(const Tensor<T>& x, detail::scalar_t<T> slope = T(0.01));
 /// log(1 + eˣ), computed as max(x, 0) + log1p(e^−|x|).   d/dx = σ(x)
@@ -30,7 +31,8 @@ Tensor<T> gelu(const Tensor<T>& x);
 template <class T>
 Tensor<T> silu(const Tensor<T>& x);
 /// x if x > 0 else alpha (eˣ − 1) (torch.nn.functional.elu).
-///                                             d/dx = 1 if x > 0 else alpha eˣ (alpha at 0)
+///                                             d/dx = 1 if x > 0 else alpha eˣ (alpha at 0,
+///                                             NaN at NaN)
 template <class T>
 Tensor<T> elu(const Tensor<T>& x, detail::scalar_t<T> alpha = T(1));
 /// x / (1 + |x|).                              d/dx = 1 / (1 + |x|)²

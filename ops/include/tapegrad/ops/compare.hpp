@@ -5,15 +5,17 @@
 
 namespace tg {
 
-/// max(a, b) elementwise. The gradient goes to a where a >= b (ties: the first
-/// argument), to b elsewhere.
+/// max(a, b) elementwise, NaN where either is NaN (torch.maximum). The gradient goes to a
+/// where a > b, to b where a < b, half to each at a tie, and all of it to both where
+/// either is NaN (as PyTorch's).
 template <class T>
 Tensor<T> maximum(const Tensor<T>& a, const Tensor<T>& b);
-/// min(a, b) elementwise. The gradient goes to a where a <= b (ties: the first
-/// argument), to b elsewhere.
+/// min(a, b) elementwise, NaN where either is NaN (torch.minimum). The gradient goes to a
+/// where a < b, to b where a > b, half to each at a tie, and all of it to both where
+/// either is NaN.
 template <class T>
 Tensor<T> minimum(const Tensor<T>& a, const Tensor<T>& b);
-/// x limited to [lo, hi].  d/dx = 1 where lo <= x <= hi, else 0.
+/// x limited to [lo, hi], NaN at NaN.  d/dx = 1 where lo <= x <= hi, else 0 (0 at NaN).
 template <class T>
 Tensor<T> clamp(const Tensor<T>& x, detail::scalar_t<T> lo, detail::scalar_t<T> hi);
 

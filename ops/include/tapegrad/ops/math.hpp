@@ -51,7 +51,7 @@ Tensor<T> erfc(const Tensor<T>& x);
 /// |x|.                           d/dx = sign(x), 0 at x = 0
 template <class T>
 Tensor<T> abs(const Tensor<T>& x);
-/// 1 if x > 0, −1 if x < 0, x itself at ±0 and nan (numpy.sign, torch.sign).
+/// 1 if x > 0, −1 if x < 0, x itself at ±0 and NaN (numpy.sign; torch.sign gives 0 at NaN).
 /// Not differentiable: a step function, so its gradient is 0 everywhere (at 0 too, as in
 /// PyTorch); the result records on the tape with an all-zero gradient.
 template <class T>

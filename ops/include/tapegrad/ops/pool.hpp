@@ -19,7 +19,8 @@ namespace tg {
 /// The largest value in each kH x kW window (torch.nn.functional.max_pool2d): input
 /// (N, C, H, W) -> (N, C, H_out, W_out), H_out = ⌊(H + 2·padding − dilation·(kH − 1) − 1) /
 /// stride⌋ + 1. stride {} (0) means the kernel size (PyTorch's None). The padding is −∞
-/// (never the maximum) and at most half the dilated kernel, as in PyTorch.
+/// (never the maximum) and at most half the dilated kernel, as in PyTorch. A window holding
+/// a NaN gives NaN, and its gradient goes to the window's last NaN (PyTorch's kernel).
 template <class T>
 Tensor<T> max_pool2d(const Tensor<T>& input, Size2 kernel_size, Size2 stride = {},
                      Size2 padding = 0, Size2 dilation = 1);

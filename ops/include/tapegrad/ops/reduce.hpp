@@ -23,12 +23,13 @@ Tensor<T> mean(const Tensor<T>& x);
 /// The mean over `axes`.                       d/dx = g / (product of the reduced sizes)
 template <class T>
 Tensor<T> mean(const Tensor<T>& x, const Axes& axes, bool keepdims = false);
-/// The largest value along `axis`. The gradient goes to the first maximal element.
+/// The largest value along `axis`, NaN where the axis holds a NaN (torch.max(x, dim)). The
+/// gradient goes to the first maximal element, or to the first NaN.
 template <class T>
 Tensor<T> max(const Tensor<T>& x, long axis, bool keepdims = false);
 
-/// The smallest value along `axis`; the gradient goes to the first minimal element
-/// (−max(−x), as max sends it to the first maximal one).
+/// The smallest value along `axis`, NaN where the axis holds one; the gradient goes to the
+/// first minimal element or the first NaN (−max(−x), as max sends it).
 template <class T>
 Tensor<T> min(const Tensor<T>& x, long axis, bool keepdims = false);
 

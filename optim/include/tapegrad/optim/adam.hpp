@@ -37,7 +37,8 @@ struct AdamWOptions {
 ///     p −= lr · m̂ / (√v̂ + ε)
 /// With amsgrad, v̂ is replaced by v̂max = max(v̂max, v̂) (PyTorch keeps the maximum of v,
 /// "max_exp_avg_sq", and divides by 1 − β₂ᵗ after: the same). State per parameter:
-/// "exp_avg" (m), "exp_avg_sq" (v), and "max_exp_avg_sq" with amsgrad.
+/// "exp_avg" (m), "exp_avg_sq" (v), and "max_exp_avg_sq" with amsgrad. β₁ is the group's
+/// momentum when a schedule set one (OneCycleLR), else the option.
 template <class T = double>
 class Adam : public Optimizer<T> {
 public:
@@ -56,6 +57,10 @@ public:
     std::vector<std::string> buffer_names() const override;
     /// The options but the weight decay, as (name, value) pairs; booleans 0 or 1.
     std::vector<std::pair<std::string, double>> hyper_parameters() const override;
+    /// "beta1": β₁, which OneCycleLR may cycle per group.
+    std::optional<std::string> momentum_name() const override { return "beta1"; }
+    /// tg::ValueError unless β₁ lies in [0, 1).
+    void check_momentum(double beta1) const override;
 
 protected:
     /// Adam, or AdamW when `decoupled`.

@@ -70,8 +70,13 @@ protected:
     void step_to(std::int64_t epoch);
     /// The current learning rate of each group.
     std::vector<double> current_lrs() const;
-    /// Sets every group's learning rate and last_lr().
+    /// Sets every group's learning rate and last_lr(), unchecked, as PyTorch's schedules
+    /// set group["lr"].
     void apply(const std::vector<double>& lrs);
+    /// Sets a group's momentum (GroupSettings::momentum), unchecked, as PyTorch's
+    /// OneCycleLR sets group["momentum"] (its extrapolation at step total_steps may leave
+    /// [0, 1)).
+    void set_momentum(std::size_t group, double momentum) const;
 
     /// The optimizer whose groups are scheduled.
     Optimizer<T>& optimizer_;
@@ -168,22 +173,32 @@ enum class Anneal {
     linear  ///< (end − start) · pct + start
 };
 
-/// Options of OneCycleLR (an aggregate), PyTorch's defaults.
+/// Options of OneCycleLR (an aggregate), PyTorch's defaults (PyTorch's order, but for the
+/// three momentum options, which come last).
 struct OneCycleOptions {
     double pct_start = 0.3;          ///< fraction of the steps spent increasing the rate
     Anneal anneal_strategy = Anneal::cos;  ///< how the rate moves within a phase
     double div_factor = 25;          ///< initial lr = max_lr / div_factor
     double final_div_factor = 1e4;   ///< min lr = initial lr / final_div_factor
     bool three_phase = false;        ///< a third phase: back to the initial lr, then down to min
+    /// Cycle each group's momentum (SGD, RMSprop) or β₁ (Adam, AdamW) against the rate,
+    /// between max_momentum and base_momentum (tg::ValueError for an optimizer with
+    /// neither, Adagrad: pass false).
+    bool cycle_momentum = true;
+    double base_momentum = 0.85;  ///< the momentum at the peak of the rate
+    double max_momentum = 0.95;   ///< the momentum at the start and the end of the cycle
 };
 
 /// The 1cycle policy (Smith & Topin, 2017), stepped after every batch: from
 /// max_lr / div_factor up to max_lr over pct_start · total_steps steps, then down to
 /// max_lr / (div_factor · final_div_factor) at step total_steps − 1 (PyTorch's phases,
-/// ends at float(pct_start · total_steps) − 1 and total_steps − 1). Stepping past
-/// total_steps is a tg::ValueError, as in PyTorch. PyTorch's cycle_momentum is not
-/// supported: momentum and β₁ stay as the optimizer's options say (PyTorch's
-/// cycle_momentum=False).
+/// ends at float(pct_start · total_steps) − 1 and total_steps − 1). With cycle_momentum
+/// (the default, as PyTorch's), each step also sets each group's momentum
+/// (GroupSettings::momentum) along the same curve from max_momentum to base_momentum and
+/// back; an SGD or RMSprop built without momentum then gets one, as in PyTorch.
+/// Step total_steps extrapolates the last phase (with linear annealing, a rate below the
+/// minimum, possibly negative, set as PyTorch sets it: step the optimizer total_steps
+/// times, not once more); stepping past it is a tg::ValueError, as in PyTorch.
 template <class T = double>
 class OneCycleLR : public LRScheduler<T> {
 public:
@@ -202,6 +217,8 @@ private:
         double end_step;
         int start;  ///< 0: initial lr, 1: max lr, 2: min lr
         int end;
+        int momentum_start;  ///< 0: base_momentum, 1: max_momentum
+        int momentum_end;
     };
     std::int64_t total_steps_;
     OneCycleOptions options_;

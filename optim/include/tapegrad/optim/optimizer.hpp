@@ -32,6 +32,9 @@
 
 namespace tg::optim {
 
+template <class T>
+class LRScheduler;
+
 /// Parameters given to an optimizer with their own learning rate and weight decay (an
 /// aggregate: `{params, 0.1}`; an option left empty takes the optimizer's value).
 template <class T = double>
@@ -53,6 +56,10 @@ struct GroupSettings {
     /// The learning rate a schedule starts from (PyTorch's group["initial_lr"]): set by
     /// the first scheduler built on the optimizer, empty until then.
     std::optional<double> initial_learning_rate = std::nullopt;
+    /// The group's momentum, set by a schedule that cycles it (OneCycleLR): SGD's and
+    /// RMSprop's μ (PyTorch's group["momentum"]), Adam's and AdamW's β₁
+    /// (group["betas"][0]); empty: the optimizer's option.
+    std::optional<double> momentum = std::nullopt;
 };
 
 /// The base of the optimizers: parameter groups, per-parameter state, step() and
@@ -94,6 +101,14 @@ public:
     void set_initial_learning_rate(std::size_t group, double learning_rate);
     /// Sets the weight decay of group `group` (>= 0).
     void set_weight_decay(std::size_t group, double weight_decay);
+    /// What a schedule cycles as the momentum: "momentum" (SGD, RMSprop), "beta1" (Adam,
+    /// AdamW), or empty when the optimizer has none (Adagrad).
+    virtual std::optional<std::string> momentum_name() const { return std::nullopt; }
+    /// Sets the momentum of group `group` (GroupSettings::momentum), checked as the
+    /// optimizer's option is (tg::ValueError, also when momentum_name() is empty).
+    void set_momentum(std::size_t group, double momentum);
+    /// Throws tg::ValueError unless `momentum` is a valid value of momentum_name().
+    virtual void check_momentum(double momentum) const;
     /// The parameter groups, in the order given.
     const std::vector<GroupSettings>& param_groups() const { return groups_; }
     /// The parameters of all groups, group after group, each in the order given.
@@ -118,8 +133,11 @@ public:
 
 protected:
     /// The state of parameter k, its buffers created (zeros, or `fill`) on its first
-    /// step; increments its step count.
+    /// step; increments its step count. A buffer named after the parameter's first step
+    /// (a momentum that a schedule turned on) is added then, as zeros.
     ParameterState& advance(std::size_t k, T fill = T(0));
+    /// Whether a group has a momentum of its own (set by a schedule).
+    bool any_group_momentum() const;
 
     /// The parameters of all groups, group after group.
     std::vector<Tensor<T>> parameters_;
@@ -127,6 +145,15 @@ protected:
     std::vector<GroupSettings> groups_;
     /// One state per parameter of parameters_.
     std::vector<ParameterState> state_;
+
+private:
+    /// buffer_names().size(), known after the first step; forgotten when a group's momentum
+    /// changes (it may add a momentum buffer), so that a step does not list the names.
+    std::optional<std::size_t> buffer_count_;
+    /// The schedules set rates without the check of set_learning_rate: PyTorch's
+    /// OneCycleLR sets a negative rate at step total_steps, one past its cycle.
+    template <class>
+    friend class LRScheduler;
 };
 
 extern template class Optimizer<float>;

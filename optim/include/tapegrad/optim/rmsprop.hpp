@@ -24,8 +24,9 @@ struct RMSpropOptions {
 ///                            r = √s + ε             [otherwise]
 ///     b = μ b + d / r,       p −= lr · b            [μ > 0]
 ///                            p −= lr · d / r        [μ = 0]
-/// State per parameter: "square_avg" (s), then "momentum_buffer" (b) when μ > 0, then
-/// "grad_avg" (a) when centered.
+/// μ is the group's momentum when a schedule set one (OneCycleLR), else the option. State
+/// per parameter: "square_avg" (s), then "grad_avg" (a) when centered, then
+/// "momentum_buffer" (b) when μ > 0 or a group has its own.
 template <class T = double>
 class RMSprop : public Optimizer<T> {
 public:
@@ -46,6 +47,10 @@ public:
     std::vector<std::string> buffer_names() const override;
     /// The options but the weight decay, as (name, value) pairs; booleans 0 or 1.
     std::vector<std::pair<std::string, double>> hyper_parameters() const override;
+    /// "momentum": μ, which OneCycleLR may cycle per group.
+    std::optional<std::string> momentum_name() const override { return "momentum"; }
+    /// tg::ValueError unless μ >= 0.
+    void check_momentum(double momentum) const override;
 
 private:
     RMSpropOptions options_;

@@ -20,7 +20,8 @@ struct SGDOptions {
 ///     v = d               (t = 1)      v = μ v + d   (t > 1)       [only when μ ≠ 0]
 ///     p −= lr · (nesterov ? d + μ v : v)                           [μ = 0: p −= lr · d]
 /// With the default options this is plain gradient descent p −= lr · g, the reference's
-/// update rule 4. State per parameter: "momentum_buffer" (v) when μ ≠ 0.
+/// update rule 4. μ is the group's momentum when a schedule set one (OneCycleLR), else the
+/// option. State per parameter: "momentum_buffer" (v) when μ ≠ 0 or a group has its own.
 template <class T = double>
 class SGD : public Optimizer<T> {
 public:
@@ -39,6 +40,10 @@ public:
     std::vector<std::string> buffer_names() const override;
     /// The options but the weight decay, as (name, value) pairs; booleans 0 or 1.
     std::vector<std::pair<std::string, double>> hyper_parameters() const override;
+    /// "momentum": μ, which OneCycleLR may cycle per group.
+    std::optional<std::string> momentum_name() const override { return "momentum"; }
+    /// tg::ValueError unless μ >= 0.
+    void check_momentum(double momentum) const override;
 
 private:
     SGDOptions options_;
