@@ -17,6 +17,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 #include <xtensor/xarray.hpp>
 
@@ -84,6 +85,7 @@ struct ElementwiseDomain {
     Domain a, b;
 };
 
+/// One row: an op, or one parameter set of it (`variant`).
 struct OpInfo {
     enum class Kind {
         unary,               ///< elementwise y = f(x): reference value and derivative
@@ -92,9 +94,11 @@ struct OpInfo {
         not_differentiable,  ///< a result without gradient, recording nothing
     };
     Kind kind = Kind::general;
-    std::string name;      ///< as the README's op list spells it: "sin", "+", "logaddexp"
-    std::string variant;   ///< a parameter set of the op, in test names: "alpha_0_5"
-    std::string recorded;  ///< the name of an entry its samples record ("" records nothing)
+    std::string name;     ///< as the README's op list spells it: "sin", "+", "logaddexp"
+    std::string variant;  ///< a parameter set of the op, in test names: "alpha_0_5"
+    /// The name of an entry each of its samples records: the op's own by default; "" for
+    /// a composite recorded only as the ops it is made of, and for an op without gradient.
+    std::string recorded;
     std::vector<Sample> samples;
     SecondOrder second_order;
 

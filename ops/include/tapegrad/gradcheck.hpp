@@ -37,13 +37,14 @@ struct GradcheckInputReport {
     Shape shape;
     double max_abs_error = 0;     ///< max over elements of |tape − fd|
     double max_rel_error = 0;     ///< max over elements of |tape − fd| / max(|fd|, |tape|, tiny)
-    /// max over elements of |fd|: 0 when the checked derivative is 0 everywhere in this
-    /// input (then the tape's must be 0 too, and a wrong formula might still pass).
-    double max_abs_finite_difference = 0;
     std::size_t worst_index = 0;  ///< flat index of the element furthest outside tolerance
     Shape worst_position;         ///< the same element as a multi-index
     double tape_value = 0;        ///< the tape's gradient at the worst element
     double numeric_value = 0;     ///< the finite difference at the worst element
+    /// max over elements of |fd|. Near 0 when the checked derivative vanishes in this
+    /// input (a linear function's second derivative): the check then compares zeros, which
+    /// a wrong formula may pass too; check a function whose derivative does not vanish.
+    double max_abs_finite_difference = 0;
     /// Whether every element is within tolerance.
     bool passed = true;
 };
