@@ -7,7 +7,6 @@
 
 #include <tapegrad/ops/conv.hpp>
 
-#include <functional>
 #include <vector>
 
 namespace tg::test {

@@ -159,9 +159,9 @@ TYPED_TEST(FusedVsComposite, MulOfATensorWithItself) {
 /// row_gemm (a single row or an outer product, <= 4096), BLAS; every transpose flag.
 TYPED_TEST(FusedVsComposite, GemmMatmulAndLinear) {
     using T = TypeParam;
-    const std::vector<std::array<std::size_t, 3>> nmk = {{1, 1, 1},   {2, 2, 4}, {1, 32, 32},
-                                                         {1, 64, 65}, {5, 1, 1}, {40, 30, 1},
-                                                         {8, 32, 32}, {3, 5, 7}};
+    const std::vector<std::array<std::size_t, 3>> nmk = {
+        {1, 1, 1}, {2, 2, 4}, {1, 32, 32}, {1, 64, 65}, {5, 1, 1}, {40, 30, 1}, {8, 32, 32},
+        {3, 5, 7}};
     for (const auto& [n, m, k] : nmk)
         for (int flags = 0; flags < 4; ++flags) {
             const bool ta = flags & 1, tb = flags & 2;
@@ -182,9 +182,9 @@ TYPED_TEST(FusedVsComposite, GemmMatmulAndLinear) {
                     }
             const xt::xarray<T> da = ta ? xt::xarray<T>(xt::transpose(da_hat)) : da_hat;
             const xt::xarray<T> db = tb ? xt::xarray<T>(xt::transpose(db_hat)) : db_hat;
-            auto [fused, composite] =
-                this->both_ways([&](const auto& xs) { return tg::gemm(xs[0], xs[1], ta, tb); },
-                                {tg::parameter<T>(a), tg::parameter<T>(b)}, Tensor<T>(w));
+            auto [fused, composite] = this->both_ways(
+                [&](const auto& xs) { return tg::gemm(xs[0], xs[1], ta, tb); },
+                {tg::parameter<T>(a), tg::parameter<T>(b)}, Tensor<T>(w));
             const double scale = double(k + m);
             EXPECT_TRUE(this->close(fused[0], da, scale));
             EXPECT_TRUE(this->close(fused[1], db, scale));
@@ -192,17 +192,16 @@ TYPED_TEST(FusedVsComposite, GemmMatmulAndLinear) {
             EXPECT_TRUE(this->close(composite[1], db, scale));
             if (ta || tb) continue;
             // matmul and linear (x Wᵀ + b with W = B̂ᵀ) on the same numbers.
-            auto [mf, mc] =
-                this->both_ways([](const auto& xs) { return tg::matmul(xs[0], xs[1]); },
-                                {tg::parameter<T>(a), tg::parameter<T>(b)}, Tensor<T>(w));
+            auto [mf, mc] = this->both_ways(
+                [](const auto& xs) { return tg::matmul(xs[0], xs[1]); },
+                {tg::parameter<T>(a), tg::parameter<T>(b)}, Tensor<T>(w));
             EXPECT_TRUE(this->close(mf[0], da, scale) && this->close(mf[1], db, scale));
             EXPECT_TRUE(this->close(mc[0], da, scale) && this->close(mc[1], db, scale));
             const xt::xarray<T> weight = xt::transpose(b);
             const xt::xarray<T> bias = this->random({m}, -1, 1);
             auto [lf, lc] = this->both_ways(
                 [](const auto& xs) { return tg::linear(xs[0], xs[1], xs[2]); },
-                {tg::parameter<T>(a), tg::parameter<T>(weight), tg::parameter<T>(bias)},
-                Tensor<T>(w));
+                {tg::parameter<T>(a), tg::parameter<T>(weight), tg::parameter<T>(bias)}, Tensor<T>(w));
             const xt::xarray<T> dweight = xt::transpose(db);
             const xt::xarray<T> dbias = xt::sum(w, {0}, xt::evaluation_strategy::immediate);
             for (const auto* g : {&lf, &lc}) {

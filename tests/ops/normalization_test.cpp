@@ -10,7 +10,6 @@
 #include <tapegrad/nn/random.hpp>
 
 #include <cmath>
-#include <functional>
 #include <limits>
 #include <string>
 #include <vector>

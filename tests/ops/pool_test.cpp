@@ -8,9 +8,7 @@
 #include <tapegrad/ops/pool.hpp>
 
 #include <algorithm>
-#include <functional>
 #include <limits>
-#include <numeric>
 #include <vector>
 
 namespace tg::test {

@@ -4,7 +4,6 @@
 
 #include "op_test_util.hpp"
 
-#include <functional>
 #include <limits>
 
 namespace tg::test {
