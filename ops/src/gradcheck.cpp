@@ -117,6 +117,7 @@ GradcheckResult compare_with_finite_differences(const char* who, std::vector<Ten
             const double excess = abs_err - (options.atol + options.rtol * std::abs(numeric));
             r.max_abs_error = std::max(r.max_abs_error, abs_err);
             r.max_rel_error = std::max(r.max_rel_error, abs_err == 0 ? 0.0 : rel_err);
+            r.max_abs_finite_difference = std::max(r.max_abs_finite_difference, std::abs(numeric));
             if (excess > worst_excess || std::isnan(abs_err)) {
                 worst_excess = std::isnan(abs_err) ? INFINITY : excess;
                 r.worst_index = j;

@@ -46,6 +46,27 @@ struct PowTensor {
     }
 };
 
+/// y = ln(eᵃ + eᵇ), computed as max(a, b) + ln(1 + e^−|a − b|): no overflow, and the
+/// smaller term kept;   dy = σ(a − b) da + σ(b − a) db  (= e^(a − y) da + e^(b − y) db)
+template <class T>
+struct LogAddExp {
+    static constexpr const char* name = "logaddexp";
+    T value(T a, T b) const {
+        if (a == b) return a + std::log(T(2));  // ±∞ too, where a − b would be nan
+        return std::max(a, b) + std::log1p(std::exp(-std::abs(a - b)));
+    }
+    template <class V>
+    auto grad_a(const V& g, const V& a, const V& b) const {
+        using std::exp;
+        return g / (T(1) + exp(b - a));
+    }
+    template <class V>
+    auto grad_b(const V& g, const V& a, const V& b) const {
+        using std::exp;
+        return g / (T(1) + exp(a - b));
+    }
+};
+
 /// d x² = 2x dx
 template <class T>
 struct Square {
@@ -279,6 +300,11 @@ Tensor<T> pow(const Tensor<T>& a, const Tensor<T>& b) {
 }
 
 template <class T>
+Tensor<T> logaddexp(const Tensor<T>& a, const Tensor<T>& b) {
+    return detail::binary(a, b, detail::LogAddExp<T>{});
+}
+
+template <class T>
 Tensor<T> expm1(const Tensor<T>& x) {
     return detail::unary(x, detail::Expm1<T>{});
 }
@@ -313,20 +339,21 @@ Tensor<T> sign(const Tensor<T>& x) {
     return detail::unary(x, detail::Sign<T>{});
 }
 
-#define TG_INSTANTIATE(T)                                          \
-    template Tensor<T> pow(const Tensor<T>&, detail::scalar_t<T>); \
-    template Tensor<T> square(const Tensor<T>&);                   \
-    template Tensor<T> sqrt(const Tensor<T>&);                     \
-    template Tensor<T> exp(const Tensor<T>&);                      \
-    template Tensor<T> log(const Tensor<T>&);                      \
-    template Tensor<T> abs(const Tensor<T>&);                      \
-    template Tensor<T> pow(const Tensor<T>&, const Tensor<T>&);    \
-    template Tensor<T> expm1(const Tensor<T>&);                    \
-    template Tensor<T> log1p(const Tensor<T>&);                    \
-    template Tensor<T> erf(const Tensor<T>&);                      \
-    template Tensor<T> erfc(const Tensor<T>&);                     \
-    template Tensor<T> rsqrt(const Tensor<T>&);                    \
-    template Tensor<T> reciprocal(const Tensor<T>&);               \
+#define TG_INSTANTIATE(T)                                             \
+    template Tensor<T> pow(const Tensor<T>&, detail::scalar_t<T>);    \
+    template Tensor<T> square(const Tensor<T>&);                      \
+    template Tensor<T> sqrt(const Tensor<T>&);                        \
+    template Tensor<T> exp(const Tensor<T>&);                         \
+    template Tensor<T> log(const Tensor<T>&);                         \
+    template Tensor<T> abs(const Tensor<T>&);                         \
+    template Tensor<T> pow(const Tensor<T>&, const Tensor<T>&);       \
+    template Tensor<T> logaddexp(const Tensor<T>&, const Tensor<T>&); \
+    template Tensor<T> expm1(const Tensor<T>&);                       \
+    template Tensor<T> log1p(const Tensor<T>&);                       \
+    template Tensor<T> erf(const Tensor<T>&);                         \
+    template Tensor<T> erfc(const Tensor<T>&);                        \
+    template Tensor<T> rsqrt(const Tensor<T>&);                       \
+    template Tensor<T> reciprocal(const Tensor<T>&);                  \
     template Tensor<T> sign(const Tensor<T>&);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)

@@ -130,7 +130,20 @@ TEST(Losses, FloatValuesMatchDouble) {
     }
 }
 
+/// Whether a gradgradcheck compared a second derivative that is not 0 everywhere: one
+/// that is passes whatever the tape computes. (Above 10 × gradgradcheck's atol.)
+bool has_nonzero_second_derivative(const GradcheckResult& r) {
+    for (const GradcheckInputReport& input : r.inputs)
+        if (input.max_abs_finite_difference > 1e-4) return true;
+    return false;
+}
+
 TEST(Losses, PassGradcheckAndGradgradcheck) {
+    // The second derivatives are those of the loss's square: nll_loss, l1_loss, kl_div and
+    // the linear pieces of huber_loss are linear in the input (second derivative 0), but
+    // their square's, 2 Jᵀ diag(u) J + 2 Σ u L H, is not, and runs through the recorded
+    // backward all the same.
+    std::size_t nonzero = 0;
     for (const LossCase& c : cases()) {
         if (at_clamp(c)) continue;
         SCOPED_TRACE(c.label());
@@ -140,9 +153,12 @@ TEST(Losses, PassGradcheckAndGradgradcheck) {
         const Tensor<double> input(c.tensors.at("input"));
         const GradcheckResult first = gradcheck(f, {input});
         EXPECT_TRUE(first.passed) << first.message << "\n" << first.report();
-        const GradcheckResult second = gradgradcheck(f, {input});
+        const GradcheckResult second = gradgradcheck(
+            [&](const std::vector<Tensor<double>>& in) { return square(f(in)); }, {input});
         EXPECT_TRUE(second.passed) << second.message << "\n" << second.report();
+        nonzero += has_nonzero_second_derivative(second);
     }
+    EXPECT_EQ(nonzero, cases().size()) << "second-order checks that compared only zeros";
 }
 
 TEST(Losses, TargetGradientsPassGradcheck) {
@@ -166,6 +182,7 @@ TEST(Losses, TargetGradientsPassGradcheck) {
         EXPECT_TRUE(first.passed) << first.message << "\n" << first.report();
         const GradcheckResult second = gradgradcheck(f, {x, y});
         EXPECT_TRUE(second.passed) << second.message << "\n" << second.report();
+        EXPECT_TRUE(has_nonzero_second_derivative(second)) << second.report();
     }
 }
 

@@ -1,13 +1,12 @@
 // Convolutions (<tapegrad/ops/conv.hpp>): forward values against direct nested loops on
 // random shapes (odd sizes, stride > 1, padding, dilation, groups > 1, batch > 1) in float
-// and double, conv_transpose2d as conv2d's adjoint, gradcheck and gradgradcheck of each,
-// and the errors, which name the op and the shapes and record nothing.
+// and double, conv_transpose2d as conv2d's adjoint, and the errors, which name the op and
+// the shapes and record nothing. (Their gradchecks are rows of op_table.cpp.)
 
 #include "op_test_util.hpp"
 
 #include <tapegrad/ops/conv.hpp>
 
-#include <functional>
 #include <vector>
 
 namespace tg::test {
@@ -218,40 +217,6 @@ TEST(Conv, ConvTranspose2dIsTheAdjointOfConv2d) {
     const Tensor<> back = conv_transpose2d(u, w, {}, stride, padding, 0, 2, dilation);
     ASSERT_EQ(back.shape(), x.shape());
     EXPECT_NEAR(sum(y * u).item(), sum(x * back).item(), 1e-10);
-}
-
-struct GradCase {
-    const char* name;
-    std::vector<Shape> shapes;
-    std::function<Tensor<>(const std::vector<Tensor<>>&)> op;
-};
-
-TEST(Conv, GradcheckAndGradgradcheck) {
-    using V = const std::vector<Tensor<>>&;
-    const std::vector<GradCase> cases = {
-        {"conv2d",
-         {{2, 2, 5, 4}, {3, 2, 3, 2}, {3}},
-         [](V in) {
-             return conv2d(in[0], in[1], in[2], {2, 1}, 1, 1, 1);
-         }},
-        {"conv2d_groups_dilation",
-         {{1, 4, 6, 5}, {2, 2, 2, 2}},
-         [](V in) {
-             return conv2d(in[0], in[1], {}, 1, {0, 1}, 2, 2);
-         }},
-        {"conv1d",
-         {{2, 2, 7}, {4, 1, 3}, {4}},
-         [](V in) { return conv1d(in[0], in[1], in[2], 2, 1, 1, 2); }},
-        {"conv_transpose2d",
-         {{2, 2, 3, 3}, {2, 2, 3, 2}, {4}},
-         [](V in) { return conv_transpose2d(in[0], in[1], in[2], 2, 1, 1, 2, 1); }},
-        {"conv_transpose2d_dilation",
-         {{1, 2, 3, 2}, {2, 1, 2, 2}},
-         [](V in) {
-             return conv_transpose2d(in[0], in[1], {}, {1, 2}, 0, {1, 0}, 1, {2, 1});
-         }},
-    };
-    for (const GradCase& c : cases) expect_gradchecks(c.name, c.shapes, c.op);
 }
 
 Tensor<> zeros_of(const Shape& s) { return zeros(s, true); }

@@ -1,10 +1,11 @@
-// Forward values of the elementwise math, trigonometric and activation ops against plain
-// std:: formulas in double, in float and double, on sizes below and above
-// kVectorizedMinSize (the plain loop and the vectorized expression); pow and atan2 over
-// broadcasting shape pairs; sign's gradient, which is exactly 0; and the broadcasting
-// errors of pow and atan2, which name the op and record nothing.
+// Forward values of every elementwise op in the op table (op_table.cpp) against its
+// reference formula in double, in float and double, on sizes below and above
+// kVectorizedMinSize (the plain loop and the vectorized expression) and, for binary ops,
+// over broadcasting shape pairs; expm1 and log1p near 0; sign at 0 and nan and its
+// gradient, which is exactly 0; elu's gradient at 0 and for large inputs; and the
+// broadcasting errors of pow and atan2, which name the op and record nothing.
 
-#include "op_test_util.hpp"
+#include "op_table.hpp"
 
 #include <tapegrad/broadcast.hpp>
 #include <tapegrad/detail/vectorize.hpp>
@@ -44,73 +45,29 @@ protected:
 using ElementTypes = ::testing::Types<float, double>;
 TYPED_TEST_SUITE(ElementwiseValues, ElementTypes);
 
-/// A unary op, its formula in double, and the range its inputs are drawn from.
-template <class T>
-struct UnaryFormula {
-    std::string name;
-    std::function<Tensor<T>(const Tensor<T>&)> op;
-    std::function<double(double)> formula;
-    double lo, hi;
-};
+using tg::test::OpInfo;
 
+/// The op's inputs of `shape` from domain `d`, as T.
 template <class T>
-std::vector<UnaryFormula<T>> unary_formulas() {
-    return {
-        {"sin", [](auto& x) { return tg::sin(x); }, [](double v) { return std::sin(v); }, -4, 4},
-        {"cos", [](auto& x) { return tg::cos(x); }, [](double v) { return std::cos(v); }, -4, 4},
-        {"tan", [](auto& x) { return tg::tan(x); }, [](double v) { return std::tan(v); }, -1.4,
-         1.4},
-        {"atan", [](auto& x) { return tg::atan(x); }, [](double v) { return std::atan(v); }, -5, 5},
-        {"sinh", [](auto& x) { return tg::sinh(x); }, [](double v) { return std::sinh(v); }, -3, 3},
-        {"cosh", [](auto& x) { return tg::cosh(x); }, [](double v) { return std::cosh(v); }, -3, 3},
-        {"asinh", [](auto& x) { return tg::asinh(x); }, [](double v) { return std::asinh(v); }, -5,
-         5},
-        {"expm1", [](auto& x) { return tg::expm1(x); }, [](double v) { return std::expm1(v); }, -3,
-         3},
-        {"log1p", [](auto& x) { return tg::log1p(x); }, [](double v) { return std::log1p(v); },
-         -0.9, 3},
-        {"erf", [](auto& x) { return tg::erf(x); }, [](double v) { return std::erf(v); }, -3, 3},
-        {"erfc", [](auto& x) { return tg::erfc(x); }, [](double v) { return std::erfc(v); }, -3, 6},
-        {"gelu", [](auto& x) { return tg::gelu(x); },
-         [](double v) { return 0.5 * v * std::erfc(-v / std::sqrt(2.0)); }, -6, 4},
-        {"silu", [](auto& x) { return tg::silu(x); },
-         [](double v) { return v / (1 + std::exp(-v)); }, -8, 8},
-        {"elu", [](auto& x) { return tg::elu(x); },
-         [](double v) { return v > 0 ? v : std::exp(v) - 1; }, -3, 3},
-        {"elu_alpha_0.3", [](auto& x) { return tg::elu(x, T(0.3)); },
-         [](double v) { return v > 0 ? v : double(T(0.3)) * (std::exp(v) - 1); }, -3, 3},
-        {"softsign", [](auto& x) { return tg::softsign(x); },
-         [](double v) { return v / (1 + std::abs(v)); }, -4, 4},
-        {"rsqrt", [](auto& x) { return tg::rsqrt(x); }, [](double v) { return 1 / std::sqrt(v); },
-         0.05, 4},
-        {"reciprocal", [](auto& x) { return tg::reciprocal(x); }, [](double v) { return 1 / v; },
-         -4, 4},
-        {"sign", [](auto& x) { return tg::sign(x); },
-         [](double v) { return v > 0   ? 1.0
-                               : v < 0 ? -1.0
-                                       : 0.0; }, -2, 2},
-    };
+xt::xarray<T> drawn(const Shape& shape, const tg::test::Domain& d, std::mt19937_64& rng) {
+    return xt::cast<T>(tg::test::draw(shape, d, rng));
 }
 
-TYPED_TEST(ElementwiseValues, UnaryOpsMatchTheirFormulas) {
+TYPED_TEST(ElementwiseValues, UnaryOpsMatchTheirReference) {
     using T = TypeParam;
-    for (const UnaryFormula<T>& op : unary_formulas<T>())
-        for (std::size_t n : kSizes) {
-            SCOPED_TRACE(op.name + " on " + std::to_string(n) + " elements");
-            const xt::xarray<T> x = this->random({n}, op.lo, op.hi);
-            xt::xarray<T> want = x;
-            for (std::size_t i = 0; i < n; ++i) want(i) = static_cast<T>(op.formula(x(i)));
-            EXPECT_TRUE(tg::test::all_close(op.op(Tensor<T>(x)), want, this->rtol, this->atol));
-        }
-}
-
-TYPED_TEST(ElementwiseValues, UnaryOpsKeepTheShape) {
-    using T = TypeParam;
-    const xt::xarray<T> x = this->random({2, 3, 4}, 0.5, 1);
-    for (const UnaryFormula<T>& op : unary_formulas<T>())
-        EXPECT_EQ(op.op(Tensor<T>(x)).shape(), (Shape{2, 3, 4})) << op.name;
-    const Tensor<T> scalar(T(0.5));
-    EXPECT_EQ(tg::sin(scalar).shape(), Shape{});
+    for (const OpInfo& op : tg::test::op_table()) {
+        if (op.kind != OpInfo::Kind::unary) continue;
+        for (const tg::test::ElementwiseDomain& d : op.domains)
+            for (const Shape& shape : tg::test::unary_check_shapes()) {
+                SCOPED_TRACE(op.test_name() + " " + d.label + " on " + tg::shape_str(shape));
+                const xt::xarray<T> x = drawn<T>(shape, d.a, this->rng_);
+                xt::xarray<T> want = x;
+                for (std::size_t i = 0; i < x.size(); ++i)
+                    want.data()[i] = static_cast<T>(op.value1(x.data()[i]));
+                EXPECT_TRUE(
+                    tg::test::all_close(op.unary<T>()(Tensor<T>(x)), want, this->rtol, this->atol));
+            }
+    }
 }
 
 /// expm1 and log1p keep their accuracy where x is tiny (eˣ − 1 and ln(1 + x) would not).
@@ -201,45 +158,25 @@ TYPED_TEST(ElementwiseValues, EluGradientAtZeroAndLargeInputs) {
     }
 }
 
-/// A binary op and its formula in double, with its inputs' ranges.
-template <class T>
-struct BinaryFormula {
-    std::string name;
-    std::function<Tensor<T>(const Tensor<T>&, const Tensor<T>&)> op;
-    std::function<double(double, double)> formula;
-    double a_lo, a_hi, b_lo, b_hi;
-};
-
-TYPED_TEST(ElementwiseValues, PowAndAtan2BroadcastLikeNumpy) {
+TYPED_TEST(ElementwiseValues, BinaryOpsBroadcastLikeNumpyAndMatchTheirReference) {
     using T = TypeParam;
-    const std::vector<BinaryFormula<T>> ops = {
-        {"pow", [](auto& a, auto& b) { return tg::pow(a, b); },
-         [](double a, double b) { return std::pow(a, b); }, 0.1, 3, -3, 3},
-        {"atan2", [](auto& y, auto& x) { return tg::atan2(y, x); },
-         [](double y, double x) { return std::atan2(y, x); }, -2, 2, -2, 2},
-    };
-    const std::vector<Shape> shapes = {{}, {1}, {4}, {3, 1}, {1, 4}, {3, 4}};
-    std::vector<std::pair<Shape, Shape>> pairs;
-    for (const Shape& sa : shapes)
-        for (const Shape& sb : shapes) pairs.push_back({sa, sb});
-    // Larger operands: equal shapes, a bias row, a scalar, and a general pair.
-    pairs.push_back({{1000}, {1000}});
-    pairs.push_back({{8, 125}, {125}});
-    pairs.push_back({{}, {1000}});
-    pairs.push_back({{40, 1}, {1, 25}});
-    for (const auto& op : ops)
-        for (const auto& [sa, sb] : pairs) {
-            SCOPED_TRACE(op.name + " of " + tg::shape_str(sa) + " and " + tg::shape_str(sb));
-            const xt::xarray<T> a = this->random(sa, op.a_lo, op.a_hi);
-            const xt::xarray<T> b = this->random(sb, op.b_lo, op.b_hi);
-            const Shape so = tg::detail::broadcast_shapes("test", sa, sb);
-            const xt::xarray<T> ab = xt::broadcast(a, so), bb = xt::broadcast(b, so);
-            xt::xarray<T> want = ab;
-            for (std::size_t i = 0; i < want.size(); ++i)
-                want.data()[i] = static_cast<T>(op.formula(ab.data()[i], bb.data()[i]));
-            EXPECT_TRUE(tg::test::all_close(op.op(Tensor<T>(a), Tensor<T>(b)), want, 2 * this->rtol,
-                                            this->atol));
-        }
+    for (const OpInfo& op : tg::test::op_table()) {
+        if (op.kind != OpInfo::Kind::binary) continue;
+        for (const tg::test::ElementwiseDomain& d : op.domains)
+            for (const auto& [sa, sb] : tg::test::binary_check_shapes()) {
+                SCOPED_TRACE(op.test_name() + " " + d.label + " of " + tg::shape_str(sa) + " and " +
+                             tg::shape_str(sb));
+                const xt::xarray<T> a = drawn<T>(sa, d.a, this->rng_);
+                const xt::xarray<T> b = drawn<T>(sb, d.b, this->rng_);
+                const Shape so = tg::detail::broadcast_shapes("test", sa, sb);
+                const xt::xarray<T> ab = xt::broadcast(a, so), bb = xt::broadcast(b, so);
+                xt::xarray<T> want = ab;
+                for (std::size_t i = 0; i < want.size(); ++i)
+                    want.data()[i] = static_cast<T>(op.value2(ab.data()[i], bb.data()[i]));
+                EXPECT_TRUE(tg::test::all_close(op.binary<T>()(Tensor<T>(a), Tensor<T>(b)), want,
+                                                this->rtol, this->atol));
+            }
+    }
 }
 
 /// pow with a tensor exponent agrees with pow with the same scalar exponent.

@@ -1,5 +1,7 @@
-// tg::gradcheck itself: it passes correct gradients and catches wrong ones, naming the
-// input and element; `raise` throws; report() has one line per input.
+// tg::gradcheck and tg::gradgradcheck themselves: they pass correct derivatives and catch
+// wrong ones, naming the input and element (gradgradcheck a wrong second derivative whose
+// first derivative is right); `raise` throws; report() has one line per input; each
+// input's largest finite difference tells a check that compared only zeros.
 
 #include "op_test_util.hpp"
 
@@ -45,6 +47,61 @@ Tensor<double> identity_with_reversed_backward(const Tensor<double>& x) {
         c.add(0, Tensor<double>(std::move(g)));
     });
     return y;
+}
+
+/// x², recorded with the backward g · x: half the derivative 2x.
+Tensor<double> square_with_half_derivative(const Tensor<double>& x) {
+    Tensor<double> y(tg::Array<double>(x.value() * x.value()));
+    tg::record("half_derivative_square", {x}, y, {x},
+               [](tg::BackwardContext<double>& c) { c.add(0, c.grad() * c.saved(0)); });
+    return y;
+}
+
+/// x³, recorded with the backward 3x² g. With `planted`, the x² in it is taken by the op
+/// above: its value is right, so every first derivative is, but a sweep that records
+/// (create_graph) differentiates 3x² g as 3x g dx instead of 6x g dx.
+Tensor<double> cube(const Tensor<double>& x, bool planted) {
+    Tensor<double> y(tg::Array<double>(x.value() * x.value() * x.value()));
+    tg::record("cube", {x}, y, {x}, [planted](tg::BackwardContext<double>& c) {
+        const Tensor<double>& v = c.saved(0);
+        c.add(0, c.grad() * (planted ? square_with_half_derivative(v) : tg::square(v)) * 3.0);
+    });
+    return y;
+}
+
+TEST(Gradgradcheck, CatchesAWrongSecondDerivativeWhoseFirstDerivativeIsRight) {
+    const Inputs in = {random_tensor({3, 4}, 12)};
+    const auto right = [](const Inputs& x) { return cube(x[0], false); };
+    const auto planted = [](const Inputs& x) { return cube(x[0], true); };
+    EXPECT_TRUE(tg::gradcheck(right, in).passed);
+    EXPECT_TRUE(tg::gradgradcheck(right, in).passed);
+    const tg::GradcheckResult first = tg::gradcheck(planted, in);
+    EXPECT_TRUE(first.passed) << first.report();
+    const tg::GradcheckResult second = tg::gradgradcheck(planted, in);
+    ASSERT_FALSE(second.passed) << second.report();
+    EXPECT_EQ(second.message.rfind("gradgradcheck failed for input #0 (shape (3, 4))", 0), 0u)
+        << second.message;
+    // The tape's second derivative is half the true one at every element.
+    const tg::GradcheckInputReport& r = second.inputs.at(0);
+    EXPECT_NEAR(r.tape_value, 0.5 * r.numeric_value, 1e-6 * std::abs(r.numeric_value))
+        << second.report();
+}
+
+TEST(Gradgradcheck, LargestFiniteDifferenceTellsAFunctionWithoutSecondDerivative) {
+    const Inputs in = {random_tensor({3, 4}, 13)};
+    // Linear: s = <∇<f, u>, v> is constant, its finite differences exactly 0.
+    const auto linear = [](const Inputs& x) { return x[0] * 3.0 - 1.0; };
+    const tg::GradcheckResult flat = tg::gradgradcheck(linear, in);
+    EXPECT_TRUE(flat.passed);
+    EXPECT_EQ(flat.inputs.at(0).max_abs_finite_difference, 0.0);
+    // Its gradient is 3 v for gradcheck's projection v in [−1, 1].
+    const double slope = tg::gradcheck(linear, in).inputs.at(0).max_abs_finite_difference;
+    EXPECT_GT(slope, 1.5);
+    EXPECT_LE(slope, 3.0 + 1e-6);
+    // Its square is not linear: second derivative 2 · 9 u v.
+    const tg::GradcheckResult curved =
+        tg::gradgradcheck([&](const Inputs& x) { return tg::square(linear(x)); }, in);
+    EXPECT_GT(curved.inputs.at(0).max_abs_finite_difference, 1.0);
 }
 
 TEST(Gradcheck, PassesOnCorrectOps) {

@@ -1,11 +1,9 @@
 // The indexing and shape ops (<tapegrad/ops/index.hpp>): forward values against plain
-// loops over x = 0, 1, 2, ... (so every value names its own position), gradcheck and
-// gradgradcheck of each (through a square, so the second derivatives are not zero),
-// float and double, and the errors, which record nothing.
+// loops over x = 0, 1, 2, ... (so every value names its own position), float and double,
+// and the errors, which record nothing. (Their gradchecks are rows of op_table.cpp.)
 
 #include "op_test_util.hpp"
 
-#include <functional>
 #include <numeric>
 #include <xtensor/xadapt.hpp>
 
@@ -100,70 +98,6 @@ TEST(IndexOps, PadFlipRepeatTileTriangles) {
     EXPECT_EQ(flat(triu(m, 1)), (std::vector<double>{0, 2, 3, 0, 0, 6, 0, 0, 0}));
     EXPECT_EQ(flat(tril(m, -1)), (std::vector<double>{0, 0, 0, 4, 0, 0, 7, 8, 0}));
     EXPECT_EQ(flat(tril(counting<float>({2, 2, 2}))), (std::vector<float>{0, 0, 2, 3, 4, 0, 6, 7}));
-}
-
-struct Case {
-    const char* name;
-    std::vector<Shape> shapes;
-    std::function<Tensor<>(const std::vector<Tensor<>>&)> op;
-};
-
-std::vector<Case> cases() {
-    using V = const std::vector<Tensor<>>&;
-    const Tensor<> index{{2, 0}, {1, 1}, {0, 2}};
-    return {
-        {"slice", {{3, 5}}, [](V x) { return slice(x[0], 1, 1, kEnd, 2); }},
-        {"select", {{3, 4}}, [](V x) { return select(x[0], -1, 1); }},
-        {"index_select",
-         {{3, 4}},
-         [](V x) {
-             return index_select(x[0], 0, {2, 0, 2});
-         }},
-        {"gather", {{3, 3}}, [index](V x) { return gather(x[0], 1, index); }},
-        {"scatter_add",
-         {{3, 4}, {3, 2}},
-         [index](V x) { return scatter_add(x[0], 1, index, x[1]); }},
-        {"stack",
-         {{2, 3}, {2, 3}},
-         [](V x) {
-             return stack({x[0], x[1]}, 1);
-         }},
-        {"split",
-         {{4, 3}},
-         [](V x) {
-             return split(x[0], {1, 3}, 0)[1];
-         }},
-        {"chunk", {{2, 5}}, [](V x) { return chunk(x[0], 2, -1)[1]; }},
-        {"squeeze", {{1, 3, 1}}, [](V x) { return squeeze(x[0]); }},
-        {"unsqueeze", {{3}}, [](V x) { return unsqueeze(x[0], 0); }},
-        {"flatten", {{2, 2, 2}}, [](V x) { return flatten(x[0], 1); }},
-        {"pad",
-         {{2, 3}},
-         [](V x) {
-             return pad(x[0], {{1, 1}, {0, 2}}, 0.5);
-         }},
-        {"flip",
-         {{2, 3}},
-         [](V x) {
-             return flip(x[0], {0, 1});
-         }},
-        {"repeat",
-         {{2, 2}},
-         [](V x) {
-             return repeat(x[0], {2, 1, 2});
-         }},
-        {"tile",
-         {{3}},
-         [](V x) {
-             return tile(x[0], {2, 2});
-         }},
-        {"tril", {{2, 3, 3}}, [](V x) { return tril(x[0], 0); }},
-        {"triu", {{3, 4}}, [](V x) { return triu(x[0], 1); }},
-    };
-}
-
-TEST(IndexOps, GradcheckAndGradgradcheck) {
-    for (const Case& c : cases()) expect_gradchecks(c.name, c.shapes, c.op);
 }
 
 TEST(IndexOps, ErrorsNameTheOpAndRecordNothing) {

@@ -1,8 +1,8 @@
 // matmul for every pair of ranks numpy takes (1-D, 2-D, batched with broadcast batch axes),
 // dot and outer (<tapegrad/ops/matmul.hpp>): values against nested loops in float and
-// double on sizes on both sides of the GEMM kernels' thresholds, gradcheck and
-// gradgradcheck for every rank combination, empty sizes, and the errors, which record
-// nothing.
+// double on sizes on both sides of the GEMM kernels' thresholds, empty sizes, and the
+// errors, which record nothing. (The gradchecks of every rank combination are rows of
+// op_table.cpp.)
 
 #include "op_test_util.hpp"
 
@@ -158,29 +158,6 @@ TEST(MatmulRanks, BatchedTimesMatrixIsStillOneProduct) {
     const Tensor<> b = parameter<double>(xt::ones<double>({3, 4}));
     (void)matmul(a, b);
     EXPECT_EQ(tape.size(), 3u) << tape.dump();
-}
-
-TEST(MatmulRanks, GradcheckAndGradgradcheck) {
-    using V = const std::vector<Tensor<>>&;
-    std::vector<Ranks> cases = rank_pairs(2, 3, 4);
-    cases.push_back({"dot", {3}, {3}});
-    cases.push_back({"outer", {3}, {4}});
-    for (const Ranks& r : cases) {
-        SCOPED_TRACE(r.name + " " + shape_str(r.a) + " @ " + shape_str(r.b));
-        std::mt19937_64 rng(seed_of(r.name));
-        const std::vector<Tensor<>> inputs = {Tensor<>(random_array<double>(r.a, rng)),
-                                              Tensor<>(random_array<double>(r.b, rng))};
-        std::function<Tensor<>(V)> op = [](V x) { return matmul(x[0], x[1]); };
-        if (r.name == "dot") op = [](V x) { return dot(x[0], x[1]); };
-        if (r.name == "outer") op = [](V x) { return outer(x[0], x[1]); };
-        // Through a square, so that the second derivatives pass through the backward's
-        // products and their own backwards.
-        const auto f = [&op](V x) { return square(op(x)); };
-        const GradcheckResult first = gradcheck(f, inputs);
-        EXPECT_TRUE(first.passed) << first.message;
-        const GradcheckResult second = gradgradcheck(f, inputs);
-        EXPECT_TRUE(second.passed) << second.message;
-    }
 }
 
 TEST(MatmulRanks, BroadcastGradientsAreSummedOverTheBatch) {

@@ -82,29 +82,4 @@ void expect_error(const std::function<void()>& op, const std::string& part) {
     EXPECT_EQ(tape.size(), 0u) << part;
 }
 
-/// A function of some tensors, as gradcheck takes it.
-using OpOfInputs = std::function<Tensor<double>(const std::vector<Tensor<double>>&)>;
-
-/// gradcheck and gradgradcheck of square(op(inputs)): through a square, so that the
-/// second derivatives pass through the op's backward in every input, even for an op that
-/// is linear in each.
-inline void expect_gradchecks(const std::string& name, const std::vector<Tensor<double>>& inputs,
-                              const OpOfInputs& op) {
-    SCOPED_TRACE(name);
-    const auto f = [&op](const std::vector<Tensor<double>>& x) { return square(op(x)); };
-    const GradcheckResult first = gradcheck(f, inputs);
-    EXPECT_TRUE(first.passed) << first.message;
-    const GradcheckResult second = gradgradcheck(f, inputs);
-    EXPECT_TRUE(second.passed) << second.message;
-}
-
-/// The same on inputs of `shapes`, uniform in [−1.5, 1.5] from a generator seeded by name.
-inline void expect_gradchecks(const std::string& name, const std::vector<Shape>& shapes,
-                              const OpOfInputs& op) {
-    std::mt19937_64 rng(seed_of(name));
-    std::vector<Tensor<double>> inputs;
-    for (const Shape& s : shapes) inputs.emplace_back(random_array<double>(s, rng));
-    expect_gradchecks(name, inputs, op);
-}
-
 }  // namespace tg::test

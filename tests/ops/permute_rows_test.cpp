@@ -1,6 +1,6 @@
 // permute's row-copy path (a permutation that keeps the last axis, as conv2d's NCHW <->
 // (C, N, H, W) permutes): values against xtensor's transpose, float and double, including
-// an empty tensor, and its gradient.
+// an empty tensor. (Its gradcheck is a row of op_table.cpp.)
 
 #include "op_test_util.hpp"
 
@@ -30,18 +30,6 @@ void check_permutes() {
 TEST(PermuteRows, MatchesXtensorTranspose) {
     check_permutes<double>();
     check_permutes<float>();
-}
-
-TEST(PermuteRows, GradcheckAndGradgradcheck) {
-    std::mt19937_64 rng(seed_of("permute_rows_grad"));
-    const std::vector<Tensor<>> inputs{Tensor<>(random_array<double>({2, 3, 2, 3}, rng))};
-    const auto f = [](const std::vector<Tensor<>>& x) {
-        return square(permute(x[0], {2, 0, 1, 3}));
-    };
-    const GradcheckResult first = gradcheck(f, inputs);
-    EXPECT_TRUE(first.passed) << first.message;
-    const GradcheckResult second = gradgradcheck(f, inputs);
-    EXPECT_TRUE(second.passed) << second.message;
 }
 
 }  // namespace

@@ -1,16 +1,14 @@
 // Pooling (<tapegrad/ops/pool.hpp>): forward values against direct nested loops (odd
 // sizes, stride other than the kernel, padding, dilation, batch > 1) in float and double,
-// gradcheck and gradgradcheck of each on values without ties, and the errors, which name
-// the op and the shapes and record nothing.
+// where max pooling sends its gradient, and the errors, which name the op and the shapes
+// and record nothing. (Their gradchecks are rows of op_table.cpp.)
 
 #include "op_test_util.hpp"
 
 #include <tapegrad/ops/pool.hpp>
 
 #include <algorithm>
-#include <functional>
 #include <limits>
-#include <numeric>
 #include <vector>
 
 namespace tg::test {
@@ -74,18 +72,6 @@ xt::xarray<T> cast(const Array4& a) {
     xt::xarray<T> out = xt::xarray<T>::from_shape(a.shape());
     std::copy(a.begin(), a.end(), out.begin());
     return out;
-}
-
-/// Values at least 0.1 apart in a random order: no ties in any window, and a finite
-/// difference step never changes which entry is a window's maximum.
-Array4 distinct(const Shape& shape, std::mt19937_64& rng) {
-    Array4 a = Array4::from_shape(shape);
-    std::vector<std::size_t> order(a.size());
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    std::shuffle(order.begin(), order.end(), rng);
-    for (std::size_t i = 0; i < a.size(); ++i)
-        a.data()[i] = 0.1 * double(order[i]) - 0.05 * double(a.size());
-    return a;
 }
 
 struct PoolCase {
@@ -180,39 +166,6 @@ void check_adaptive(double tol) {
 TEST(Pool, AdaptiveAvgPool2dMatchesLoops) {
     check_adaptive<double>(1e-12);
     check_adaptive<float>(1e-5);
-}
-
-struct GradCase {
-    const char* name;
-    Shape shape;
-    std::function<Tensor<>(const Tensor<>&)> op;
-};
-
-TEST(Pool, GradcheckAndGradgradcheck) {
-    using V = const Tensor<>&;
-    const std::vector<GradCase> cases = {
-        {"max_pool2d",
-         {2, 2, 5, 6},
-         [](V x) {
-             return max_pool2d(x, {3, 2}, {2, 1}, 1);
-         }},
-        {"max_pool2d_dilation", {1, 2, 6, 5}, [](V x) { return max_pool2d(x, 2, 1, 0, 2); }},
-        {"max_pool1d", {2, 2, 7}, [](V x) { return max_pool1d(x, 3, 2, 1); }},
-        {"avg_pool2d", {2, 2, 5, 4}, [](V x) { return avg_pool2d(x, 3, 2, 1); }},
-        {"avg_pool2d_inside", {1, 2, 5, 5}, [](V x) { return avg_pool2d(x, 2, 2, 1, false); }},
-        {"avg_pool1d", {2, 3, 6}, [](V x) { return avg_pool1d(x, 2); }},
-        {"adaptive_avg_pool2d",
-         {2, 2, 5, 7},
-         [](V x) {
-             return adaptive_avg_pool2d(x, {3, 4});
-         }},
-        {"adaptive_avg_pool2d_1x1", {2, 3, 3, 4}, [](V x) { return adaptive_avg_pool2d(x, 1); }},
-    };
-    for (const GradCase& c : cases) {
-        std::mt19937_64 rng(seed_of(c.name));
-        expect_gradchecks(c.name, {Tensor<>(distinct(c.shape, rng))},
-                          [&c](const std::vector<Tensor<>>& x) { return c.op(x[0]); });
-    }
 }
 
 TEST(Pool, MaxPoolSendsTheGradientToTheFirstMaximumAndNeverToThePadding) {

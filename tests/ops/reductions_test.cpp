@@ -1,10 +1,9 @@
 // min, argmax / argmin, logsumexp, var / std, prod, cumsum and norm
-// (<tapegrad/ops/reduce.hpp>): values against plain loops, gradcheck and gradgradcheck,
-// zeros in prod, stability of logsumexp, and the errors.
+// (<tapegrad/ops/reduce.hpp>): values against plain loops, zeros in prod, stability of
+// logsumexp, and the errors. (Their gradchecks are rows of op_table.cpp.)
 
 #include "op_test_util.hpp"
 
-#include <functional>
 #include <limits>
 
 namespace tg::test {
@@ -61,46 +60,6 @@ TEST(Reductions, ProdGradientAtZeros) {
     EXPECT_EQ(flat(g), (std::vector<double>{0, 24, 0, 0}));
     const Tensor<> y = parameter(Array<double>{0.0, 0.0, 3.0});
     EXPECT_EQ(flat(tape.gradient(prod(y, 0), {y})[0]), (std::vector<double>{0, 0, 0}));
-}
-
-TEST(Reductions, GradcheckAndGradgradcheck) {
-    using V = const std::vector<Tensor<>>&;
-    struct Case {
-        const char* name;
-        Shape shape;
-        std::function<Tensor<>(V)> f;
-    };
-    const std::vector<Case> cases = {
-        {"min", {3, 4}, [](V x) { return min(x[0], 1); }},
-        {"logsumexp", {3, 4}, [](V x) { return logsumexp(x[0], {-1}); }},
-        {"logsumexp_two_axes",
-         {2, 3, 2},
-         [](V x) {
-             return logsumexp(x[0], {0, 2}, true);
-         }},
-        {"var", {3, 4}, [](V x) { return var(x[0], {1}); }},
-        {"std", {3, 4}, [](V x) { return std(x[0], {0}, 0); }},
-        {"prod", {3, 5}, [](V x) { return prod(x[0], 1); }},
-        {"cumsum", {3, 4}, [](V x) { return cumsum(x[0], 0); }},
-        {"norm1", {3, 4}, [](V x) { return norm(x[0], 1); }},
-        {"norm2", {3, 4}, [](V x) { return norm(x[0]); }},
-        {"norm_inf",
-         {3, 4},
-         [](V x) { return norm(x[0], std::numeric_limits<double>::infinity()); }},
-    };
-    for (const Case& c : cases) {
-        SCOPED_TRACE(c.name);
-        std::mt19937_64 rng(seed_of(c.name));
-        // Values in [0.3, 1.5] with random signs: away from abs's kink and from ties.
-        Array<double> v = random_array<double>(c.shape, rng, 0.3, 1.5);
-        for (std::size_t i = 0; i < v.size(); ++i)
-            v.data()[i] *= (rng() % 2 ? 1 : -1) * (1 + 0.01 * i);
-        const auto f = [&c](V x) { return square(c.f(x)); };
-        const GradcheckResult first = gradcheck(f, {Tensor<>(v)});
-        EXPECT_TRUE(first.passed) << first.message;
-        const GradcheckResult second = gradgradcheck(f, {Tensor<>(v)});
-        EXPECT_TRUE(second.passed) << second.message;
-    }
 }
 
 TEST(Reductions, Errors) {

@@ -41,6 +41,10 @@ struct GradcheckInputReport {
     Shape worst_position;         ///< the same element as a multi-index
     double tape_value = 0;        ///< the tape's gradient at the worst element
     double numeric_value = 0;     ///< the finite difference at the worst element
+    /// max over elements of |fd|. Near 0 when the checked derivative vanishes in this
+    /// input (a linear function's second derivative): the check then compares zeros, which
+    /// a wrong formula may pass too; check a function whose derivative does not vanish.
+    double max_abs_finite_difference = 0;
     /// Whether every element is within tolerance.
     bool passed = true;
 };

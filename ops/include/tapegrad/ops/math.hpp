@@ -1,6 +1,6 @@
 #pragma once
 // Elementwise math: pow (scalar or tensor exponent), square, sqrt, rsqrt, reciprocal, exp,
-// expm1, log, log1p, erf, erfc, abs, sign.
+// expm1, log, log1p, logaddexp, erf, erfc, abs, sign.
 
 #include <tapegrad/tensor.hpp>
 
@@ -41,6 +41,11 @@ Tensor<T> log(const Tensor<T>& x);
 /// ln(1 + x), accurate where x is small (1 + x would round).   d/dx = 1 / (1 + x)
 template <class T>
 Tensor<T> log1p(const Tensor<T>& x);
+/// ln(eᵃ + eᵇ) elementwise, with numpy broadcasting (numpy.logaddexp, torch.logaddexp),
+/// computed without overflow as max(a, b) + ln(1 + e^−|a − b|).
+/// d/da = e^(a − y) = σ(a − b),  d/db = e^(b − y) = σ(b − a).
+template <class T>
+Tensor<T> logaddexp(const Tensor<T>& a, const Tensor<T>& b);
 /// erf x = 2/√π ∫₀ˣ e^(−t²) dt.    d/dx = 2/√π e^(−x²)
 template <class T>
 Tensor<T> erf(const Tensor<T>& x);
