@@ -163,6 +163,12 @@ NpyHeader NpzReader::read_entry(std::size_t index, const EntryCheck& check,
     const auto needed = ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE | ZIP_STAT_COMP_METHOD;
     if (zip_stat_index(archive_, index, 0, &stat) != 0 || (stat.valid & needed) != needed)
         throw NpyFormatError{std::string("cannot be read (") + zip_strerror(archive_) + ")"};
+    // Before a byte is inflated: libzip may decompress other methods, but tapegrad's bounds
+    // below hold for numpy's two.
+    if (stat.comp_method != ZIP_CM_STORE && stat.comp_method != ZIP_CM_DEFLATE)
+        throw NpyFormatError{"is compressed with zip method " + std::to_string(stat.comp_method) +
+                             "; only stored and deflated entries (numpy.savez, "
+                             "numpy.savez_compressed) are read"};
     EntryStream in(archive_, index);
 
     // The preamble (10 bytes, 12 from version 2.0 on), then the rest of the header. A
@@ -186,16 +192,13 @@ NpyHeader NpzReader::read_entry(std::size_t index, const EntryCheck& check,
                              " data bytes where shape " + shape_str(header.shape) + " needs " +
                              std::to_string(*need) + " (truncated or malformed)"};
     // What the directory declares is allocated below, so it is checked against the file
-    // first: a stored entry holds at most its compressed bytes, a deflated one at most
+    // first (zip_open's ZIP_CHECKCONS already refuses an entry past the archive's end, as
+    // "is truncated or not a .npz archive"; this keeps the bound local): a stored entry holds at most its compressed bytes, a deflated one at most
     // 1032 bytes per compressed byte (deflate's largest ratio, zlib's FAQ), and those lie
     // inside the archive.
     if (stat.comp_size > file_size_)
         throw NpyFormatError{"claims " + std::to_string(stat.comp_size) +
                              " compressed bytes in an archive of " + std::to_string(file_size_)};
-    if (stat.comp_method != ZIP_CM_STORE && stat.comp_method != ZIP_CM_DEFLATE)
-        throw NpyFormatError{"is compressed with zip method " + std::to_string(stat.comp_method) +
-                             "; only stored and deflated entries (numpy.savez, "
-                             "numpy.savez_compressed) are read"};
     const zip_uint64_t most =
         stat.comp_method == ZIP_CM_STORE ? stat.comp_size : 1032 * (stat.comp_size + 1);
     if (declared > most)

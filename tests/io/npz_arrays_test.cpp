@@ -186,6 +186,23 @@ TEST(NpzArrays, RefusesWhatItCannotRead) {
         {"load_npz: '" + claims + "': entry 'w.npy' claims " + std::to_string(declared) +
          " bytes from " + std::to_string(npy.size()) +
          " compressed ones, more than its compression can give"});
+    // Only numpy's two methods: stored and deflated (12 is bzip2).
+    ZipEntry bzip2{"w.npy", npy};
+    bzip2.method = 12;
+    const std::string other_method = write_file("bzip2.npz", stored_zip({bzip2}));
+    expect_message<IoError>([&] { io::load_npz<double>(other_method); },
+                            {"entry 'w.npy' is compressed with zip method 12; only stored and "
+                             "deflated entries (numpy.savez, numpy.savez_compressed) are read"});
+    // A directory that claims more compressed bytes than the archive holds (its central
+    // record's compressed size, 20 bytes after the record's signature): libzip's
+    // consistency check refuses it on opening.
+    std::string archive = stored_zip({{"w.npy", npy}});
+    const std::size_t record = archive.find(std::string("PK\x01\x02", 4));
+    ASSERT_NE(record, std::string::npos);
+    for (std::size_t b = 0; b < 4; ++b) archive[record + 20 + b] = b == 3 ? '\x10' : '\0';
+    const std::string too_long = write_file("too_long.npz", archive);
+    expect_message<IoError>([&] { io::load_npz<double>(too_long); },
+                            {"load_npz: '" + too_long + "': is truncated or not a .npz archive"});
     // Errors of the archive itself carry the load_npz prefix too.
     const std::string empty = write_file("empty.npz", "");
     expect_message<IoError>([&] { io::load_npz<float>(empty); },

@@ -6,7 +6,10 @@
 
 #include <tapegrad/io/safetensors.hpp>
 
+#include <sys/resource.h>
+
 #include <cmath>
+#include <csignal>
 #include <cstdint>
 #include <fstream>
 #include <iterator>
@@ -204,6 +207,38 @@ TEST(Safetensors, SaveIsAtomic) {
     const std::string folder = temp_path("");
     expect_message<IoError>([&] { io::save_safetensors<double>(folder, {}); },
                             {"is a directory; pass the path of a file"});
+}
+
+TEST(Safetensors, AFullDiskLeavesTheOldFile) {
+    // A file-size limit (RLIMIT_FSIZE, with SIGXFSZ ignored) makes write() fail as a full
+    // disk does: the error says so, the old file is intact and no PATH.tmp is left.
+    const std::string path = temp_path("full.safetensors");
+    io::save_safetensors<double>(path, {{"w", Array<double>({1.0})}});
+    rlimit before{};
+    ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &before), 0);
+    rlimit small = before;
+    small.rlim_cur = 4096;
+    void (*const handler)(int) = std::signal(SIGXFSZ, SIG_IGN);
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+    const Array<double> big = xt::ones<double>({10000});
+    std::string message;
+    try {
+        io::save_safetensors<double>(path, {{"w", big}});
+    } catch (const IoError& e) {
+        message = e.what();
+    }
+    setrlimit(RLIMIT_FSIZE, &before);
+    std::signal(SIGXFSZ, handler);
+    EXPECT_NE(message.find("save_safetensors: '" + path + "': cannot be written ("),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find(" while writing '" + path +
+                           ".tmp'); free some space or check the disk; an existing file is "
+                           "left as it was"),
+              std::string::npos)
+        << message;
+    EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+    EXPECT_EQ(io::load_safetensors<double>(path).tensors.at("w").size(), 1u);
 }
 
 TEST(Safetensors, SaveRefusesWhatTheFormatCannotHold) {

@@ -143,10 +143,11 @@ TEST(Losses, PassGradcheckAndGradgradcheck) {
     // the linear pieces of huber_loss are linear in the input (second derivative 0), but
     // their square's, 2 Jᵀ diag(u) J + 2 Σ u L H, is not, and runs through the recorded
     // backward all the same.
-    std::size_t nonzero = 0;
+    std::size_t checked = 0, nonzero = 0;
     for (const LossCase& c : cases()) {
         if (at_clamp(c)) continue;
         SCOPED_TRACE(c.label());
+        ++checked;
         const GradcheckFunction f = [&](const std::vector<Tensor<double>>& in) {
             return compute(c, in[0]);
         };
@@ -158,7 +159,8 @@ TEST(Losses, PassGradcheckAndGradgradcheck) {
         EXPECT_TRUE(second.passed) << second.message << "\n" << second.report();
         nonzero += has_nonzero_second_derivative(second);
     }
-    EXPECT_EQ(nonzero, cases().size()) << "second-order checks that compared only zeros";
+    EXPECT_EQ(checked, cases().size() - 4);  // all but the four at the clamps
+    EXPECT_EQ(nonzero, checked) << "second-order checks that compared only zeros";
 }
 
 TEST(Losses, TargetGradientsPassGradcheck) {
