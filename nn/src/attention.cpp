@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/nn/attention.hpp>
 #include <tapegrad/nn/init.hpp>
 #include <tapegrad/ops.hpp>
@@ -8,13 +9,6 @@
 
 namespace tg::nn {
 namespace {
-
-/// x (N, L, E) -> (N, heads, L, E / heads).
-template <class T>
-Tensor<T> split_heads(const Tensor<T>& x, std::size_t heads) {
-    const Shape s = x.shape();
-    return permute(reshape(x, {s[0], s[1], heads, s[2] / heads}), {0, 2, 1, 3});
-}
 
 /// x (N, L, E) times the rows [block·E, (block+1)·E) of w, plus that block of b (when
 /// there is a bias): the projection of the query (block 0), key (1) or value (2).
@@ -57,22 +51,18 @@ Tensor<T> combined_mask(const AttentionMasks<T>& m, std::size_t n, std::size_t h
         else if (given == Shape{n * heads, l, s})
             add(additive(m.attn_mask, {n, heads, l, s}, layer, "attn_mask"));
         else
-            throw ShapeError(layer +
-                             ": attn_mask must have shape (L, S) = " + shape_str(Shape{l, s}) +
-                             " or (N·num_heads, L, S) = " + shape_str(Shape{n * heads, l, s}) +
-                             "; got " + shape_str(given));
+            detail::fail<ShapeError>(layer, ": attn_mask must have shape (L, S) = ", Shape{l, s},
+                                     " or (N·num_heads, L, S) = ", Shape{n * heads, l, s},
+                                     "; got ", given);
     }
     if (m.key_padding_mask.defined()) {
-        if (m.key_padding_mask.values.shape() != Shape{n, s})
-            throw ShapeError(
-                layer + ": key_padding_mask must have shape (N, S) = " + shape_str(Shape{n, s}) +
-                "; got " + shape_str(m.key_padding_mask.values.shape()));
+        TG_CHECK((m.key_padding_mask.values.shape() == Shape{n, s}), ShapeError, layer,
+                 ": key_padding_mask must have shape (N, S) = ", Shape{n, s}, "; got ",
+                 m.key_padding_mask.values.shape());
         add(additive(m.key_padding_mask, {n, 1, 1, s}, layer, "key_padding_mask"));
     }
     if (m.is_causal) {
-        if (l != s)
-            throw ShapeError(layer + ": is_causal needs L = S; got L = " + std::to_string(l) +
-                             ", S = " + std::to_string(s));
+        TG_CHECK(l == s, ShapeError, layer, ": is_causal needs L = S; got L = ", l, ", S = ", s);
         if (with_causal) {
             Array<T> above({1, 1, l, s}, T(0));
             for (std::size_t r = 0; r < l; ++r)
@@ -90,10 +80,10 @@ template <class T>
 MultiheadAttention<T>::MultiheadAttention(std::size_t embed_dim, std::size_t num_heads, Rng& rng,
                                           MultiheadAttentionOptions options)
     : embed_(embed_dim), heads_(num_heads), options_(options) {
-    if (embed_ == 0 || heads_ == 0 || embed_ % heads_)
-        throw ValueError(describe() + ": embed_dim must be a positive multiple of num_heads");
-    if (!(options_.dropout >= 0 && options_.dropout <= 1))
-        throw ValueError(describe() + ": dropout must be in [0, 1]");
+    TG_CHECK(embed_ > 0 && heads_ > 0 && embed_ % heads_ == 0, ValueError, describe(),
+             ": embed_dim must be a positive multiple of num_heads");
+    TG_CHECK(options_.dropout >= 0 && options_.dropout <= 1, ValueError, describe(),
+             ": dropout must be in [0, 1]");
     build(&rng);
 }
 
@@ -131,11 +121,9 @@ AttentionOutput<T> MultiheadAttention<T>::forward(const Tensor<T>& query, const 
     const bool shapes_ok = query.dim() == 3 && key.dim() == 3 && value.dim() == 3 &&
                            query.shape()[2] == e && key.shape()[2] == e && value.shape()[2] == e &&
                            key.shape() == value.shape() && key.shape()[0] == query.shape()[0];
-    if (!shapes_ok)
-        throw ShapeError(describe() + " expects query (N, L, " + std::to_string(e) +
-                         ") and key, value (N, S, " + std::to_string(e) + "); got " +
-                         shape_str(query.value().shape()) + ", " + shape_str(key.value().shape()) +
-                         ", " + shape_str(value.value().shape()));
+    TG_CHECK(shapes_ok, ShapeError, describe(), " expects query (N, L, ", e,
+             ") and key, value (N, S, ", e, "); got ", query.shape(), ", ", key.shape(), ", ",
+             value.shape());
     const std::size_t n = query.shape()[0], l = query.shape()[1], s = key.shape()[1];
     const Tensor<T> q = project_block(query, in_proj_weight_, in_proj_bias_, 0, e);
     const Tensor<T> k = project_block(key, in_proj_weight_, in_proj_bias_, 1, e);
@@ -152,7 +140,7 @@ AttentionOutput<T> MultiheadAttention<T>::forward(const Tensor<T>& query, const 
     // The weights are wanted, or dropped out: the same attention from recorded ops.
     const T scale = T(1) / std::sqrt(T(e / heads_));
     Tensor<T> scores =
-        matmul(split_heads(q, heads_), permute(split_heads(k, heads_), {0, 1, 3, 2})) *
+        matmul(detail::split_heads(q, heads_), permute(detail::split_heads(k, heads_), {0, 1, 3, 2})) *
         scale;  // (N, h, L, S)
     const Tensor<T> mask = combined_mask(masks, n, heads_, l, s, describe(), true);
     if (mask.defined()) scores = scores + mask;
@@ -161,7 +149,7 @@ AttentionOutput<T> MultiheadAttention<T>::forward(const Tensor<T>& query, const 
         weights = dropout(weights, options_.dropout,
                           options_.dropout_rng ? *options_.dropout_rng : default_rng(), true);
     const Tensor<T> heads =
-        reshape(permute(matmul(weights, split_heads(v, heads_)), {0, 2, 1, 3}), {n, l, e});
+        reshape(permute(matmul(weights, detail::split_heads(v, heads_)), {0, 2, 1, 3}), {n, l, e});
     // The average over the heads is a reduction over the whole (N, h, L, S) tensor: only
     // when asked for.
     return {(*out_proj_)(heads), need_weights ? mean(weights, {1}) : Tensor<T>()};

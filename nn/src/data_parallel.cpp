@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/detail/team.hpp>
 #include <tapegrad/nn/data_parallel.hpp>
 #include <tapegrad/nn/random.hpp>
@@ -64,10 +65,9 @@ DataParallel<T>::DataParallel(Module<T>& model, LossFn loss, DataParallelOptions
       pool_(std::make_unique<tg::detail::WorkerPool>()),
       team_(std::make_unique<tg::detail::Team>()) {
     detail::apply_thread_policy();
-    if (!loss_)
-        throw ValueError(
-            "DataParallel: the loss function is empty; pass one, e.g. "
-            "tg::nn::half_sse_per_example<double>");
+    TG_CHECK(loss_, ValueError,
+             "DataParallel: the loss function is empty; pass one, e.g. "
+             "tg::nn::half_sse_per_example<double>");
 }
 
 template <class T>
@@ -92,10 +92,9 @@ std::size_t DataParallel<T>::workers_for(std::size_t rows) const {
 
 template <class T>
 T DataParallel<T>::backward(const Tensor<T>& x, const Tensor<T>& y) {
-    if (x.dim() == 0 || y.dim() == 0 || x.shape()[0] != y.shape()[0] || x.shape()[0] == 0)
-        throw ShapeError("DataParallel::backward: x of shape " + shape_str(x.value().shape()) +
-                         " and y of shape " + shape_str(y.value().shape()) +
-                         " need the same number of rows (axis 0), at least one");
+    TG_CHECK(x.dim() > 0 && y.dim() > 0 && x.shape()[0] == y.shape()[0] && x.shape()[0] > 0,
+             ShapeError, "DataParallel::backward: x of shape ", x.shape(), " and y of shape ",
+             y.shape(), " need the same number of rows (axis 0), at least one");
     const std::size_t rows = x.shape()[0];
     const std::size_t team = workers_for(rows);
     grads_.resize(team);  // (a smaller team than last time frees the rest here)
@@ -156,9 +155,8 @@ void DataParallel<T>::run_worker(std::size_t k, std::size_t team, const Tensor<T
         const Tensor<T> loss =
             team == 1 ? loss_((*model_)(x), y)
                       : loss_((*model_)(rows_of(x, begin, end)), rows_of(y, begin, end));
-        if (loss.size() != 1)
-            throw ShapeError("the loss has shape " + shape_str(loss.value().shape()) +
-                             "; DataParallel needs a one-element loss, a mean over the rows");
+        TG_CHECK(loss.size() == 1, ShapeError, "the loss has shape ", loss.shape(),
+                 "; DataParallel needs a one-element loss, a mean over the rows");
         // A parameter the loss does not reach keeps an undefined gradient (allow_unused),
         // so that it gets none, as on one thread.
         BackwardOptions options;

@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/nn/data_parallel.hpp>
 #include <tapegrad/nn/normalization.hpp>
 #include <tapegrad/ops/dropout.hpp>
@@ -13,7 +14,7 @@ namespace tg::nn {
 template <class T>
 LayerNorm<T>::LayerNorm(Shape normalized_shape, double eps, bool elementwise_affine)
     : shape_(std::move(normalized_shape)), eps_(eps), affine_(elementwise_affine) {
-    if (shape_.empty()) throw ValueError("LayerNorm: normalized_shape needs at least one axis");
+    TG_CHECK(!shape_.empty(), ValueError, "LayerNorm: normalized_shape needs at least one axis");
     reset();
 }
 
@@ -45,7 +46,7 @@ BatchNorm<T>::BatchNorm(std::size_t num_features, int spatial_dims, double eps,
       momentum_(momentum),
       affine_(affine),
       track_(track_running_stats) {
-    if (num_features == 0) throw ValueError(describe() + ": num_features must be at least 1");
+    TG_CHECK(num_features > 0, ValueError, describe(), ": num_features must be at least 1");
     reset();
 }
 
@@ -66,12 +67,10 @@ void BatchNorm<T>::reset() {
 template <class T>
 Tensor<T> BatchNorm<T>::forward(const Tensor<T>& x) {
     const bool ranks_ok = spatial_dims_ == 1 ? (x.dim() == 2 || x.dim() == 3) : x.dim() == 4;
-    if (!ranks_ok || x.shape()[1] != features_)
-        throw ShapeError(describe() + " expects input " +
-                         (spatial_dims_ == 1 ? "(N, " + std::to_string(features_) + ") or (N, " +
-                                                   std::to_string(features_) + ", L)"
-                                             : "(N, " + std::to_string(features_) + ", H, W)") +
-                         "; got " + shape_str(x.value().shape()));
+    const std::string c = std::to_string(features_);
+    TG_CHECK(ranks_ok && x.shape()[1] == features_, ShapeError, describe(), " expects input ",
+             spatial_dims_ == 1 ? "(N, " + c + ") or (N, " + c + ", L)" : "(N, " + c + ", H, W)",
+             "; got ", x.shape());
     // Without running statistics, eval mode normalizes with the batch's too (as PyTorch).
     const bool use_batch = this->is_training() || !track_;
     double momentum = momentum_.value_or(0.0);
@@ -102,8 +101,8 @@ std::string BatchNorm<T>::describe() const {
 
 template <class T>
 Dropout<T>::Dropout(double p, Rng* rng) : p_(p), rng_(rng) {
-    if (!(p >= 0 && p <= 1))
-        throw ValueError("Dropout(p=" + std::to_string(p) + "): p must be in [0, 1]");
+    TG_CHECK(p >= 0 && p <= 1, ValueError, "Dropout(p=", std::to_string(p),
+             "): p must be in [0, 1]");
 }
 
 template <class T>

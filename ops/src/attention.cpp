@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/attention.hpp>
 #include <tapegrad/ops/matmul.hpp>
@@ -76,9 +77,8 @@ MaskView<T> mask_view(const char* op, const Array<T>& mask, const Shape& scores)
         if (m != 1) strides[rank - 1 - k] = stride;
         stride *= m;
     }
-    if (!broadcasts)
-        throw ShapeError(std::string(op) + ": attn_mask of shape " + shape_str(ms) +
-                         " does not broadcast to the scores' shape " + shape_str(scores));
+    TG_CHECK(broadcasts, ShapeError, op, ": attn_mask of shape ", ms,
+             " does not broadcast to the scores' shape ", scores);
     MaskView<T> view;
     view.data = mask.data();
     view.row_stride = strides[rank - 2];
@@ -181,12 +181,10 @@ Tensor<T> swap_last(const Tensor<T>& x) {
     return permute(x, perm);
 }
 
-/// (N, R, h·w) → (N, h, R, w) when `split`, else x itself.
+/// detail::split_heads when `split`, else x itself.
 template <class T>
 Tensor<T> split_heads(const Tensor<T>& x, std::size_t heads, bool split) {
-    if (!split) return x;
-    const Shape s = x.shape();
-    return permute(reshape(x, {s[0], s[1], heads, s[2] / heads}), {0, 2, 1, 3});
+    return split ? detail::split_heads(x, heads) : x;
 }
 
 /// (N, h, R, w) → (N, R, h·w) when `split`, else y itself.
@@ -275,22 +273,30 @@ T scale_or_default(std::optional<double> scale, std::size_t d) {
 
 }  // namespace
 
+namespace detail {
+
+template <class T>
+Tensor<T> split_heads(const Tensor<T>& x, std::size_t heads) {
+    const Shape s = x.shape();
+    return permute(reshape(x, {s[0], s[1], heads, s[2] / heads}), {0, 2, 1, 3});
+}
+
+}  // namespace detail
+
 template <class T>
 Tensor<T> additive_mask(const AttentionMask<T>& mask, const std::string& who,
                         const std::string& name) {
     if (!mask.defined()) return Tensor<T>();
-    if (mask.values.requires_grad())
-        throw ValueError(who + ": " + name + " gets no gradient here; detach() it");
+    TG_CHECK(!mask.values.requires_grad(), ValueError, who, ": ", name,
+             " gets no gradient here; detach() it");
     if (mask.kind == MaskKind::additive) return mask.values;
     const bool allow = mask.kind == MaskKind::allow;
     const T blocked = allow ? T(0) : T(1);
     Array<T> scores = mask.values.value();
     for (T& e : scores) {
-        if (e != T(0) && e != T(1))
-            throw ValueError(who + ": " + name + " of MaskKind::" + (allow ? "allow" : "block") +
-                             " holds " + std::to_string(e) +
-                             "; a boolean mask holds 0 and 1 only (an additive mask is a "
-                             "plain tensor)");
+        TG_CHECK(e == T(0) || e == T(1), ValueError, who, ": ", name, " of MaskKind::",
+                 allow ? "allow" : "block", " holds ", std::to_string(e),
+                 "; a boolean mask holds 0 and 1 only (an additive mask is a plain tensor)");
         e = e == blocked ? -std::numeric_limits<T>::infinity() : T(0);
     }
     return Tensor<T>(std::move(scores));
@@ -308,11 +314,10 @@ Tensor<T> scaled_dot_product_attention(
                     std::equal(sq.begin(), sq.end() - 2, sk.begin()) &&
                     std::equal(sq.begin(), sq.end() - 2, sv.begin()) && sk.back() == sq.back() &&
                     sv[r - 2] == sk[r - 2];
-    if (!ok)
-        throw ShapeError(std::string(op) +
-                         ": needs query (..., L, E), key (..., S, E) and value (..., S, Ev) with "
-                         "the same leading axes; got " +
-                         shape_str(sq) + ", " + shape_str(sk) + ", " + shape_str(sv));
+    TG_CHECK(ok, ShapeError, op,
+             ": needs query (..., L, E), key (..., S, E) and value (..., S, Ev) with the same "
+             "leading axes; got ",
+             sq, ", ", sk, ", ", sv);
     Layout z;
     z.batch = 1;
     for (std::size_t a = 0; a + 2 < r; ++a) z.batch *= sq[a];
@@ -337,12 +342,10 @@ Tensor<T> scaled_dot_product_attention_heads(
     const bool ok = h > 0 && sq.size() == 3 && sk.size() == 3 && sv.size() == 3 && sk[0] == sq[0] &&
                     sv[0] == sq[0] && sk[2] == sq[2] && sv[1] == sk[1] && sq[2] % h == 0 &&
                     sv[2] % h == 0;
-    if (!ok)
-        throw ShapeError(std::string(op) +
-                         ": needs query (N, L, h·d), key (N, S, h·d) and value "
-                         "(N, S, h·dv) for h = num_heads = " +
-                         std::to_string(h) + "; got " + shape_str(sq) + ", " + shape_str(sk) +
-                         ", " + shape_str(sv));
+    TG_CHECK(ok, ShapeError, op,
+             ": needs query (N, L, h·d), key (N, S, h·d) and value (N, S, h·dv) for h = "
+             "num_heads = ",
+             h, "; got ", sq, ", ", sk, ", ", sv);
     Layout z;
     z.batch = sq[0];
     z.heads = h;
@@ -357,6 +360,7 @@ Tensor<T> scaled_dot_product_attention_heads(
 // The mask's parameter as declared (a non-deduced identity<...>::type), so that these
 // instantiate the declared templates.
 #define TG_INSTANTIATE(T)                                                              \
+    template Tensor<T> detail::split_heads(const Tensor<T>&, std::size_t);             \
     template Tensor<T> additive_mask(const AttentionMask<T>&, const std::string&,      \
                                      const std::string&);                              \
     template Tensor<T> scaled_dot_product_attention<T>(                                \

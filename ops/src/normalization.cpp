@@ -60,11 +60,11 @@ template <class T>
 Normalized<T> normalize_over_workers(const Tensor<T>& x, const Axes& axes, double eps,
                                      detail::TeamMember& member, double& count) {
     Tensor<T> mu = sum_over_workers(sum(x, axes, true), member, &count);
-    if (count <= 1)  // the same on every worker, so every worker stops here
-        throw ValueError(
-            "batch_norm: training needs more than 1 value per channel (for a "
-            "batch variance); the whole batch over the DataParallel workers has " +
-            std::to_string(static_cast<std::size_t>(count)));
+    // (count is the same on every worker, so every worker stops here)
+    TG_CHECK(count > 1, ValueError,
+             "batch_norm: training needs more than 1 value per channel (for a batch variance); "
+             "the whole batch over the DataParallel workers has ",
+             static_cast<std::size_t>(count));
     const T scale = static_cast<T>(1 / count);
     mu = mu * scale;
     Tensor<T> centered = x - mu;

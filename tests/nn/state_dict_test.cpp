@@ -16,6 +16,13 @@
 namespace tg::test {
 namespace {
 
+/// Options with PyTorch's `strict` set, the rest default.
+nn::LoadStateDictOptions strictness(bool strict) {
+    nn::LoadStateDictOptions options;
+    options.strict = strict;
+    return options;
+}
+
 using nn::LoadStateDictOptions;
 using nn::LoadStateDictResult;
 using nn::SaveStateDictOptions;
@@ -98,7 +105,7 @@ TEST(StateDict, NonStrictLoadsWhatMatchesAndReturnsTheRest) {
                                  nn::Linear<double>(2, 2)};
     const auto before = state(wider);
     const LoadStateDictResult result =
-        nn::load_state_dict(wider, data_file("mlp.npz"), {/*strict=*/false});
+        nn::load_state_dict(wider, data_file("mlp.npz"), strictness(false));
     EXPECT_EQ(result.missing_keys, (std::vector<std::string>{"4.weight", "4.bias"}));
     EXPECT_TRUE(result.unexpected_keys.empty());
     const auto after = state(wider);
@@ -107,7 +114,7 @@ TEST(StateDict, NonStrictLoadsWhatMatchesAndReturnsTheRest) {
     // The other way round: the file has layers the model lacks.
     nn::manual_seed(7);
     nn::Sequential<double> first{nn::Linear<double>(4, 3)};
-    const auto keys = nn::load_state_dict(first, data_file("mlp.safetensors"), {false});
+    const auto keys = nn::load_state_dict(first, data_file("mlp.safetensors"), strictness(false));
     EXPECT_TRUE(keys.missing_keys.empty());
     EXPECT_EQ(keys.unexpected_keys.size(), 7u);  // in the order of the file's data
     EXPECT_EQ(state(first).at("0.bias"), io::load_npz<double>(data_file("mlp.npz")).at("0.bias"));
@@ -149,7 +156,7 @@ TEST(StateDict, ShapeMismatchIsAnErrorStrictOrNot) {
     const std::string path = data_file("mlp.npz");
     for (bool strict : {true, false})
         expect_message<IoError>(
-            [&] { nn::load_state_dict(net, path, {strict}); },
+            [&] { nn::load_state_dict(net, path, strictness(strict)); },
             {"load_state_dict: '" + path +
                  "': parameter '0.weight' has shape (3, 4) in the file but (5, 4) in the model",
              "buffer '1.running_mean' has shape (3) in the file but (5) in the model",

@@ -49,6 +49,13 @@ struct AttentionMask {
     bool defined() const { return values.defined(); }
 };
 
+namespace detail {
+/// x (N, R, h·w) as (N, h, R, w): the heads of a projection side by side in its last axis,
+/// split out (a reshape and a permute, recorded).
+template <class T>
+Tensor<T> split_heads(const Tensor<T>& x, std::size_t heads);
+}  // namespace detail
+
 /// The mask as scores to add: an additive mask's values as they are, a boolean one's as 0
 /// where a query may attend and −inf where it may not; undefined for no mask. A mask that
 /// requires a gradient, or a boolean one holding other values than 0 and 1, is a
