@@ -133,8 +133,22 @@ for n, cells in table_after(r"^Ops \(namespace `tg`", "group"):
 
 declared = set()
 decl_re = re.compile(r"^(?:[\w:<>,]+(?:<[^;{}()]*>)?[\s*&]+)+(\w+)\s*\(", re.M)
+def without_detail(src):
+    """src without its `namespace detail { ... }` blocks (helpers for tapegrad's own code)."""
+    out, i = [], 0
+    for m in re.finditer(r"namespace detail\s*\{", src):
+        if m.start() < i:
+            continue
+        out.append(src[i:m.start()])
+        depth, j = 1, m.end()
+        while depth and j < len(src):
+            depth += {"{": 1, "}": -1}.get(src[j], 0)
+            j += 1
+        i = j
+    return "".join(out) + src[i:]
+
 for p in glob.glob(ops_dir + "/*.hpp"):
-    for m in decl_re.finditer(strip_comments(open(p).read())):
+    for m in decl_re.finditer(without_detail(strip_comments(open(p).read()))):
         name = m.group(1)
         if not name.startswith("operator") and name not in {"if", "return", "for", "while"}:
             declared.add((name, p))
