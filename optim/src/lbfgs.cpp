@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <map>
 #include <string>
 
 namespace tg::optim {
@@ -240,6 +241,131 @@ std::vector<std::pair<std::string, double>> LBFGS<T>::hyper_parameters() const {
             {"tolerance_change", options_.tolerance_change},
             {"history_size", static_cast<double>(options_.history_size)},
             {"line_search_fn", options_.line_search_fn ? 1.0 : 0.0}};
+}
+
+namespace {
+
+const char* const kScalars[] = {"func_evals", "n_iter", "t", "H_diag", "prev_loss"};
+const char* const kFlat[] = {"d", "prev_flat_grad"};
+const char* const kHistory[] = {"old_dirs", "old_stps"};
+
+template <class Vector>
+Array<double> to_array(const Vector& v) {
+    Array<double> a(Shape{v.size()});
+    std::copy(v.begin(), v.end(), a.begin());
+    return a;
+}
+
+Array<double> scalar_array(double x) {
+    Array<double> a(Shape{});
+    a() = x;
+    return a;
+}
+
+template <class T>
+std::vector<T> row(const Array<double>& a, std::size_t offset, std::size_t n) {
+    std::vector<T> v(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<T>(a.data()[offset + i]);
+    return v;
+}
+
+}  // namespace
+
+template <class T>
+std::vector<std::string> LBFGS<T>::global_state_names() const {
+    return {"func_evals", "n_iter",         "d",        "t", "old_dirs", "old_stps", "ro",
+            "H_diag",     "prev_flat_grad", "prev_loss"};
+}
+
+template <class T>
+std::vector<std::pair<std::string, Array<double>>> LBFGS<T>::global_state() const {
+    const LBFGSState<T>& s = state_;
+    std::vector<std::pair<std::string, Array<double>>> out;
+    if (s.func_evals == 0) return out;
+    out.emplace_back("func_evals", scalar_array(static_cast<double>(s.func_evals)));
+    out.emplace_back("n_iter", scalar_array(static_cast<double>(s.n_iter)));
+    if (s.n_iter == 0) return out;
+    const std::size_t n = s.d.size(), m = s.old_dirs.size();
+    Array<double> dirs(Shape{m, n}), stps(Shape{m, n});
+    for (std::size_t i = 0; i < m; ++i) {
+        std::copy(s.old_dirs[i].begin(), s.old_dirs[i].end(), dirs.begin() + i * n);
+        std::copy(s.old_stps[i].begin(), s.old_stps[i].end(), stps.begin() + i * n);
+    }
+    out.emplace_back("d", to_array(s.d));
+    out.emplace_back("t", scalar_array(s.t));
+    out.emplace_back("old_dirs", std::move(dirs));
+    out.emplace_back("old_stps", std::move(stps));
+    out.emplace_back("ro", to_array(s.ro));
+    out.emplace_back("H_diag", scalar_array(s.H_diag));
+    out.emplace_back("prev_flat_grad", to_array(s.prev_flat_grad));
+    out.emplace_back("prev_loss", scalar_array(s.prev_loss));
+    return out;
+}
+
+template <class T>
+bool LBFGS<T>::global_state_fits(const std::string& name, const Shape& shape) const {
+    std::size_t n = 0;
+    for (const Tensor<T>& p : this->parameters_) n += p.size();
+    const auto history = static_cast<std::size_t>(options_.history_size);
+    for (const char* scalar : kScalars)
+        if (name == scalar) return shape.empty();
+    for (const char* flat : kFlat)
+        if (name == flat) return shape == Shape{n};
+    for (const char* pairs : kHistory)
+        if (name == pairs) return shape.size() == 2 && shape[0] <= history && shape[1] == n;
+    return name == "ro" && shape.size() == 1 && shape[0] <= history;
+}
+
+template <class T>
+void LBFGS<T>::restore_global_state(
+    const std::vector<std::pair<std::string, Array<double>>>& entries) {
+    if (entries.empty()) {
+        state_ = LBFGSState<T>{};
+        return;
+    }
+    std::map<std::string, const Array<double>*> by_name;
+    for (const auto& [name, value] : entries) by_name[name] = &value;
+    const auto count = [&](const char* name) -> std::uint64_t {
+        const auto it = by_name.find(name);
+        TG_CHECK(it != by_name.end(), ValueError, "LBFGS: the state has no ", name, " (state.0.",
+                 name, ")");
+        const double x = it->second->data()[0];
+        TG_CHECK(x >= 0 && x <= 9007199254740992.0 && x == std::floor(x), ValueError,
+                 "LBFGS: state.0.", name, " is not a count (a whole number >= 0)");
+        return static_cast<std::uint64_t>(x);
+    };
+    LBFGSState<T> s;
+    s.func_evals = count("func_evals");
+    s.n_iter = count("n_iter");
+    const std::size_t expected = s.n_iter == 0 ? 2 : global_state_names().size();
+    TG_CHECK(by_name.size() == expected, ValueError, "LBFGS: the state holds ", by_name.size(),
+             " of its entries; after n_iter = ", s.n_iter, " iterations it has ", expected, " (",
+             s.n_iter == 0 ? "func_evals, n_iter"
+                           : "func_evals, n_iter, d, t, old_dirs, "
+                             "old_stps, ro, H_diag, prev_flat_grad, "
+                             "prev_loss",
+             ")");
+    if (s.n_iter > 0) {
+        const Array<double>& dirs = *by_name.at("old_dirs");
+        const Array<double>& stps = *by_name.at("old_stps");
+        const Array<double>& ro = *by_name.at("ro");
+        const std::size_t m = dirs.shape()[0], n = dirs.shape()[1];
+        TG_CHECK(stps.shape()[0] == m && ro.size() == m, ValueError,
+                 "LBFGS: state.0.old_dirs, state.0.old_stps and state.0.ro hold histories of "
+                 "different lengths (",
+                 m, ", ", stps.shape()[0], ", ", ro.size(), ")");
+        s.d = row<T>(*by_name.at("d"), 0, n);
+        s.prev_flat_grad = row<T>(*by_name.at("prev_flat_grad"), 0, n);
+        for (std::size_t i = 0; i < m; ++i) {
+            s.old_dirs.push_back(row<T>(dirs, i * n, n));
+            s.old_stps.push_back(row<T>(stps, i * n, n));
+        }
+        s.ro.assign(ro.begin(), ro.end());
+        s.t = by_name.at("t")->data()[0];
+        s.H_diag = by_name.at("H_diag")->data()[0];
+        s.prev_loss = by_name.at("prev_loss")->data()[0];
+    }
+    state_ = std::move(s);
 }
 
 template <class T>

@@ -8,6 +8,7 @@
 // error catalogue says.
 
 #include "nn/expect_message.hpp"
+#include "nn/nn_test_util.hpp"
 
 #include <tapegrad/tapegrad.hpp>
 
@@ -17,6 +18,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 
 namespace tg::test {
@@ -284,6 +286,109 @@ TEST(LBFGS, BadClosuresNameTheClosure) {
     // None of these moved the parameter.
     EXPECT_EQ(p.value()(0), 1.0);
     EXPECT_EQ(p.value()(1), -2.0);
+}
+
+/// Steps of LBFGS (history 3, strong Wolfe) on the network from its initial weights,
+/// `steps` at once, or `first` steps, then tg::optim::save and the rest in a new optimizer
+/// over new tensors after tg::optim::load (changing `file` between the two when given).
+std::vector<Array<double>> net_steps(int steps, int first = -1,
+                                     const std::function<void(const std::string&)>& file = {}) {
+    const Problem problem = least_squares_net();
+    optim::LBFGSOptions options;
+    options.history_size = 3;
+    options.max_iter = 5;
+    options.line_search_fn = "strong_wolfe";
+    const auto make_params = [&](const std::vector<Array<double>>& values) {
+        std::vector<Tensor<double>> ps;
+        for (const Array<double>& v : values) ps.push_back(parameter<double>(v));
+        return ps;
+    };
+    std::vector<Array<double>> values;
+    for (std::size_t i = 0; i < problem.shapes.size(); ++i)
+        values.push_back(
+            reference_array("lbfgs.net.p" + std::to_string(i) + ".init", problem.shapes[i]));
+    std::vector<Tensor<double>> ps = make_params(values);
+    auto opt = std::make_unique<optim::LBFGS<double>>(ps, 1.0, options);
+    Tape tape;
+    for (int step = 1; step <= steps; ++step) {
+        opt->step([&] {
+            opt->zero_grad();
+            Tensor<double> loss = problem.loss(ps);
+            tape.backward(loss);
+            return loss;
+        });
+        if (step != first) continue;
+        const std::string path = temp_path("lbfgs_state.npz");
+        optim::save(*opt, path);
+        if (file) file(path);
+        values.clear();
+        for (const Tensor<double>& p : ps) values.push_back(p.value());
+        ps = make_params(values);
+        opt = std::make_unique<optim::LBFGS<double>>(ps, 1.0, options);
+        optim::load(*opt, path);
+    }
+    std::vector<Array<double>> out;
+    for (const Tensor<double>& p : ps) out.push_back(p.value());
+    return out;
+}
+
+TEST(LBFGS, SaveAndLoadResumeBitForBit) {
+    const std::vector<Array<double>> straight = net_steps(4);
+    const std::vector<Array<double>> resumed = net_steps(4, 2);
+    ASSERT_EQ(straight.size(), resumed.size());
+    for (std::size_t i = 0; i < straight.size(); ++i) EXPECT_EQ(straight[i], resumed[i]) << i;
+    // Without the state (the history), the resumed run takes other steps.
+    const std::vector<Array<double>> forgetful = net_steps(4, 2, [](const std::string& path) {
+        io::NamedArrays<double> entries = io::load_npz<double>(path);
+        for (auto it = entries.begin(); it != entries.end();)
+            it = it->first.rfind("state.", 0) == 0 ? entries.erase(it) : std::next(it);
+        io::save_npz(path, entries);
+    });
+    EXPECT_NE(straight[0], forgetful[0]);
+}
+
+TEST(LBFGS, StateFileHoldsPyTorchsNames) {
+    net_steps(1, 1, [](const std::string& path) {
+        const io::NamedArrays<double> entries = io::load_npz<double>(path);
+        for (const char* name : {"func_evals", "n_iter", "d", "t", "old_dirs", "old_stps", "ro",
+                                 "H_diag", "prev_flat_grad", "prev_loss"})
+            EXPECT_EQ(entries.count(std::string("state.0.") + name), 1u) << name;
+        EXPECT_EQ(Shape(entries.at("state.0.old_dirs").shape()), (Shape{3, 26}));
+        EXPECT_EQ(entries.at("state.0.n_iter")(), 5.0);
+        EXPECT_EQ(entries.at("options.history_size")(), 3.0);
+    });
+}
+
+TEST(LBFGS, LoadRefusesAStateThatDoesNotFit) {
+    const auto damaged = [](const std::function<void(io::NamedArrays<double>&)>& change) {
+        return [change] {
+            net_steps(2, 1, [&](const std::string& path) {
+                io::NamedArrays<double> entries = io::load_npz<double>(path);
+                change(entries);
+                io::save_npz(path, entries);
+            });
+        };
+    };
+    expect_message<IoError>(
+        damaged([](io::NamedArrays<double>& e) { e["state.0.d"] = Array<double>(Shape{5}); }),
+        {"entry 'state.0.d' has shape (5), which this LBFGS's d cannot have",
+         "Nothing was loaded"});
+    expect_message<IoError>(
+        damaged([](io::NamedArrays<double>& e) {
+            e["state.0.old_dirs"] = Array<double>(Shape{4, 26});
+        }),
+        {"entry 'state.0.old_dirs' has shape (4, 26), which this LBFGS's old_dirs cannot have"});
+    expect_message<IoError>(
+        damaged([](io::NamedArrays<double>& e) { e["state.0.ro"] = Array<double>(Shape{2}); }),
+        {"LBFGS: state.0.old_dirs, state.0.old_stps and state.0.ro hold histories of different "
+         "lengths (3, 3, 2)",
+         "Nothing was loaded"});
+    expect_message<IoError>(
+        damaged([](io::NamedArrays<double>& e) { e["state.0.n_iter"]() = 2.5; }),
+        {"LBFGS: state.0.n_iter is not a count (a whole number >= 0)"});
+    expect_message<IoError>(damaged([](io::NamedArrays<double>& e) { e.erase("state.0.t"); }),
+                            {"LBFGS: the state holds 9 of its entries; after n_iter = 5 "
+                             "iterations it has 10"});
 }
 
 }  // namespace

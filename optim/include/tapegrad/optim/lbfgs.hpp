@@ -110,6 +110,21 @@ public:
     /// line_search_fn (1 for "strong_wolfe", 0 for none).
     std::vector<std::pair<std::string, double>> hyper_parameters() const override;
 
+    /// lbfgs_state() for tg::optim::save, in float64, PyTorch's names: func_evals and
+    /// n_iter () after a first step; after a first iteration also d (N), t (), old_dirs
+    /// (m, N), old_stps (m, N), ro (m), H_diag (), prev_flat_grad (N) and prev_loss (),
+    /// for N elements of all parameters and m pairs kept.
+    std::vector<std::pair<std::string, Array<double>>> global_state() const override;
+    /// The names above.
+    std::vector<std::string> global_state_names() const override;
+    /// Whether entry `name` may have `shape`: () for the scalars, (N) for d and
+    /// prev_flat_grad, (m, N) and (m) for the history with m <= history_size.
+    bool global_state_fits(const std::string& name, const Shape& shape) const override;
+    /// Sets lbfgs_state() from entries of global_state()'s form; tg::ValueError when one
+    /// is missing, a count is not a whole number, or the history's lengths differ.
+    void restore_global_state(
+        const std::vector<std::pair<std::string, Array<double>>>& entries) override;
+
 private:
     /// The loss the closure returns, checked to be a one-element tensor, and the
     /// gradient it left (flat_grad()).
