@@ -1,7 +1,8 @@
 #pragma once
 // The optimizers, tg::optim: SGD, Adam, AdamW, RMSprop and Adagrad on any parameters (or
-// parameter groups), LBFGS (step(closure)), learning-rate schedules, optimizer state files, and gradient clipping
-// (tg::nn::clip_grad_norm_ / clip_grad_value_, torch.nn.utils's names).
+// parameter groups), LBFGS (step(closure)), learning-rate schedules, optimizer state
+// files, and gradient clipping (tg::nn::clip_grad_norm_ / clip_grad_value_,
+// torch.nn.utils's names).
 
 #include <tapegrad/optim/adagrad.hpp>
 #include <tapegrad/optim/adam.hpp>

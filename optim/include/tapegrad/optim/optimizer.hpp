@@ -1,5 +1,5 @@
 #pragma once
-// tg::optim::Optimizer: the base of SGD, Adam, AdamW, RMSprop and Adagrad.
+// tg::optim::Optimizer: the base of SGD, Adam, AdamW, RMSprop, Adagrad and LBFGS.
 //
 //     tg::optim::Adam<> opt(net.parameters(), 1e-3);
 //     tg::Tape tape;                              // one tape for the whole loop
