@@ -216,6 +216,31 @@ std::vector<ParamGroup<T>> checked(std::vector<ParamGroup<T>> groups, const LBFG
     return groups;
 }
 
+/// The entries of global_state() by shape: scalars, flat vectors, histories (and "ro").
+const char* const kScalars[] = {"func_evals", "n_iter", "t", "H_diag", "prev_loss"};
+const char* const kFlat[] = {"d", "prev_flat_grad"};
+const char* const kHistory[] = {"old_dirs", "old_stps"};
+
+template <class Vector>
+Array<double> to_array(const Vector& v) {
+    Array<double> a(Shape{v.size()});
+    std::copy(v.begin(), v.end(), a.data());
+    return a;
+}
+
+Array<double> scalar_array(double x) {
+    Array<double> a(Shape{});
+    a() = x;
+    return a;
+}
+
+template <class T>
+std::vector<T> row(const Array<double>& a, std::size_t offset, std::size_t n) {
+    std::vector<T> v(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<T>(a.data()[offset + i]);
+    return v;
+}
+
 LBFGSOptions filled(LBFGSOptions o) {
     if (!o.max_eval) o.max_eval = o.max_iter * 5 / 4;
     return o;
@@ -243,34 +268,6 @@ std::vector<std::pair<std::string, double>> LBFGS<T>::hyper_parameters() const {
             {"line_search_fn", options_.line_search_fn ? 1.0 : 0.0}};
 }
 
-namespace {
-
-const char* const kScalars[] = {"func_evals", "n_iter", "t", "H_diag", "prev_loss"};
-const char* const kFlat[] = {"d", "prev_flat_grad"};
-const char* const kHistory[] = {"old_dirs", "old_stps"};
-
-template <class Vector>
-Array<double> to_array(const Vector& v) {
-    Array<double> a(Shape{v.size()});
-    std::copy(v.begin(), v.end(), a.begin());
-    return a;
-}
-
-Array<double> scalar_array(double x) {
-    Array<double> a(Shape{});
-    a() = x;
-    return a;
-}
-
-template <class T>
-std::vector<T> row(const Array<double>& a, std::size_t offset, std::size_t n) {
-    std::vector<T> v(n);
-    for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<T>(a.data()[offset + i]);
-    return v;
-}
-
-}  // namespace
-
 template <class T>
 std::vector<std::string> LBFGS<T>::global_state_names() const {
     return {"func_evals", "n_iter",         "d",        "t", "old_dirs", "old_stps", "ro",
@@ -288,8 +285,8 @@ std::vector<std::pair<std::string, Array<double>>> LBFGS<T>::global_state() cons
     const std::size_t n = s.d.size(), m = s.old_dirs.size();
     Array<double> dirs(Shape{m, n}), stps(Shape{m, n});
     for (std::size_t i = 0; i < m; ++i) {
-        std::copy(s.old_dirs[i].begin(), s.old_dirs[i].end(), dirs.begin() + i * n);
-        std::copy(s.old_stps[i].begin(), s.old_stps[i].end(), stps.begin() + i * n);
+        std::copy(s.old_dirs[i].begin(), s.old_dirs[i].end(), dirs.data() + i * n);
+        std::copy(s.old_stps[i].begin(), s.old_stps[i].end(), stps.data() + i * n);
     }
     out.emplace_back("d", to_array(s.d));
     out.emplace_back("t", scalar_array(s.t));

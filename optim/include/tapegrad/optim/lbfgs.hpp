@@ -4,7 +4,9 @@
 // iterations and evaluates the loss several times, so it takes a closure that zeroes the
 // gradients, computes the loss, calls backward and returns the loss:
 //
-//     tg::optim::LBFGS<> opt(net.parameters(), 1.0, {.line_search_fn = "strong_wolfe"});
+//     tg::optim::LBFGSOptions options;
+//     options.line_search_fn = "strong_wolfe";        // PyTorch's default: none
+//     tg::optim::LBFGS<> opt(net.parameters(), 1.0, options);
 //     tg::Tape tape;
 //     auto closure = [&] {
 //         opt.zero_grad();
