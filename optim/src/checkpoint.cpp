@@ -33,8 +33,8 @@ std::string number(double x) {
 
 /// What an entry of a state file is, for this optimizer.
 struct Slot {
-    enum Kind { option, lr, weight_decay, initial_lr, momentum, params, step, buffer } kind;
-    std::size_t index = 0;   ///< the option, the group or the parameter
+    enum Kind { option, lr, weight_decay, initial_lr, momentum, params, step, buffer, global } kind;
+    std::size_t index = 0;   ///< the option, the group, the parameter or the global entry
     std::size_t buffer_index = 0;  ///< which of buffer_names(), for Kind::buffer
 };
 
@@ -45,6 +45,9 @@ std::string group_entry(std::size_t g, const char* field) {
 std::string state_entry(std::size_t k, const std::string& field) {
     return "state." + std::to_string(k) + "." + field;
 }
+
+/// The entry of global_state()'s `name`: under the first parameter, as PyTorch keeps it.
+std::string global_entry(const std::string& name) { return state_entry(0, name); }
 
 /// Every entry name a state file of `optimizer` may hold.
 template <class T>
@@ -67,6 +70,9 @@ std::map<std::string, Slot> entries_of(const Optimizer<T>& optimizer) {
         for (std::size_t b = 0; b < buffers.size(); ++b)
             slots[state_entry(k, buffers[b])] = {Slot::buffer, k, b};
     }
+    const auto globals = optimizer.global_state_names();
+    for (std::size_t i = 0; i < globals.size(); ++i)
+        slots[global_entry(globals[i])] = {Slot::global, i};
     return slots;
 }
 
@@ -104,6 +110,9 @@ void save(const Optimizer<T>& optimizer, const std::string& path) {
                                  encode_npy<T>(Shape(buffer.shape()), buffer.data()));
         }
     }
+    for (const auto& [name, value] : optimizer.global_state())
+        entries.emplace_back(global_entry(name),
+                             encode_npy<double>(Shape(value.shape()), value.data()));
     io::detail::write_npz("save", path, entries);
 }
 
@@ -115,6 +124,7 @@ void load(Optimizer<T>& optimizer, const std::string& path) {
     const std::map<std::string, Slot> slots = entries_of(optimizer);
     const auto options = optimizer.hyper_parameters();
     const auto buffers = optimizer.buffer_names();
+    const auto globals = optimizer.global_state_names();
     const auto& parameters = optimizer.parameters();
 
     // Which entries the file has: names only, nothing read yet.
@@ -161,6 +171,7 @@ void load(Optimizer<T>& optimizer, const std::string& path) {
 
     // Read and check every entry found; change nothing until all of it is right.
     std::vector<GroupSettings> groups = optimizer.param_groups();
+    std::vector<std::pair<std::string, Array<double>>> global_state;
     std::vector<typename Optimizer<T>::ParameterState> states(parameters.size());
     for (auto& state : states) state.buffers.resize(buffers.size());
     for (const auto& [name, index] : found) {
@@ -173,6 +184,30 @@ void load(Optimizer<T>& optimizer, const std::string& path) {
             if (slot.kind == Slot::buffer) {
                 states[slot.index].buffers[slot.buffer_index] =
                     archive.read<T>(index, subject, parameters[slot.index].shape(), holder);
+                continue;
+            }
+            if (slot.kind == Slot::global) {
+                // Its shape (a history's length) is the file's, if the optimizer can hold it.
+                const std::string& field = globals[slot.index];
+                Array<double> value;
+                Shape shape;
+                const auto check = [&](const io::detail::NpyHeader& header) {
+                    if (!io::detail::npy_descr_holds<double>(header.descr))
+                        throw ModelMismatch{
+                            subject + " has dtype " + io::detail::dtype_name(header.descr) +
+                            " in the file but " + holder + " stores float64 ('<f8')"};
+                    if (!optimizer.global_state_fits(field, Shape(header.shape)))
+                        throw ModelMismatch{subject + " has shape " + shape_str(header.shape) +
+                                            ", which this " + who + "'s " + field + " cannot have"};
+                    shape = Shape(header.shape);
+                    return std::optional<std::size_t>(header.count() * sizeof(double));
+                };
+                const io::detail::NpyHeader header = archive.read_entry(index, check, [&] {
+                    value = Array<double>(shape);
+                    return reinterpret_cast<char*>(value.data());
+                });
+                io::detail::decode_npy_data(header, value.data());
+                global_state.emplace_back(field, std::move(value));
                 continue;
             }
             if (slot.kind == Slot::params) {
@@ -245,6 +280,13 @@ void load(Optimizer<T>& optimizer, const std::string& path) {
                        "this kind (" + who +
                  ") with the same options over parameters of the same shapes in the same "
                  "groups, as tg::optim::save writes it");
+    }
+    try {
+        optimizer.restore_global_state(global_state);
+    } catch (const ValueError& e) {
+        fail("load", path,
+             std::string(e.what()) + ". Nothing was loaded; the file must hold the state of " +
+                 "an optimizer of this kind (" + who + ") as tg::optim::save writes it");
     }
     for (auto& state : states)
         if (state.step == 0) state.buffers.clear();

@@ -65,7 +65,9 @@ ThreadModes thread_modes();
 /// restores the previous ones on destruction.
 class ThreadModesGuard {
 public:
+    /// Sets the calling thread's grad mode and anomaly mode to those of `modes`.
     explicit ThreadModesGuard(const ThreadModes& modes);
+    /// Restores the modes the thread had before.
     ~ThreadModesGuard();
     ThreadModesGuard(const ThreadModesGuard&) = delete;
     ThreadModesGuard& operator=(const ThreadModesGuard&) = delete;

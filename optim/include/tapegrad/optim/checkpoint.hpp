@@ -15,8 +15,10 @@
 //                                           amsgrad, decoupled_weight_decay (Adam, AdamW);
 //                                           momentum, nesterov (SGD); alpha, eps, momentum,
 //                                           centered (RMSprop); lr_decay,
-//                                           initial_accumulator_value, eps (Adagrad).
-//                                           Booleans are 0 or 1.
+//                                           initial_accumulator_value, eps (Adagrad);
+//                                           max_iter, max_eval, tolerance_grad,
+//                                           tolerance_change, history_size,
+//                                           line_search_fn (LBFGS). Booleans are 0 or 1.
 //     param_groups.g.lr            float64 ()   the group's learning rate
 //     param_groups.g.weight_decay  float64 ()   the group's weight decay
 //     param_groups.g.initial_lr    float64 ()   its initial learning rate, when a
@@ -28,6 +30,9 @@
 //                              max_exp_avg_sq (Adam, AdamW); momentum_buffer (SGD);
 //                              square_avg, momentum_buffer, grad_avg (RMSprop); sum
 //                              (Adagrad)
+//     state.0.NAME             float64, LBFGS's state (global_state(): func_evals, n_iter,
+//                              d, t, old_dirs, old_stps, ro, H_diag, prev_flat_grad,
+//                              prev_loss), kept under the first parameter as PyTorch does
 //
 // A parameter that never had a gradient has no state.k entries. The names follow
 // PyTorch's optimizer.state_dict() ("state", "param_groups", the buffer names), but the

@@ -1,5 +1,5 @@
 #pragma once
-// tg::optim::Optimizer: the base of SGD, Adam, AdamW, RMSprop and Adagrad.
+// tg::optim::Optimizer: the base of SGD, Adam, AdamW, RMSprop, Adagrad and LBFGS.
 //
 //     tg::optim::Adam<> opt(net.parameters(), 1e-3);
 //     tg::Tape tape;                              // one tape for the whole loop
@@ -125,6 +125,22 @@ public:
     virtual std::vector<std::pair<std::string, double>> hyper_parameters() const = 0;
     /// The state of parameter `index` of parameters().
     const ParameterState& state(std::size_t index) const { return state_.at(index); }
+    /// State kept for the optimizer as a whole rather than per parameter (LBFGS's
+    /// history), as named float64 arrays; tg::optim::save writes each as `state.0.NAME`,
+    /// where PyTorch keeps such state (under the first parameter). Empty for the others.
+    virtual std::vector<std::pair<std::string, Array<double>>> global_state() const { return {}; }
+    /// The names global_state() may hold.
+    virtual std::vector<std::string> global_state_names() const { return {}; }
+    /// Whether global_state()'s entry `name` may have `shape` (tg::optim::load asks before
+    /// it reads the entry's data).
+    virtual bool global_state_fits(const std::string& /*name*/, const Shape& /*shape*/) const {
+        return false;
+    }
+    /// Replaces the global state by `entries` (of global_state_names(), each shaped as
+    /// global_state_fits() allows; none: the state before a first step). tg::ValueError
+    /// naming what does not fit together, the state unchanged.
+    virtual void restore_global_state(
+        const std::vector<std::pair<std::string, Array<double>>>& /*entries*/) {}
     /// Replaces the state of every parameter and the groups' learning rates, weight
     /// decays and initial learning rates at once (tg::optim::load checks them first:
     /// one state per parameter, each empty or with every buffer in its parameter's
