@@ -11,6 +11,7 @@
 
 #include "nn/expect_message.hpp"
 #include "nn/nn_test_util.hpp"
+#include "same_arrays.hpp"
 #include "nn/stored_zip.hpp"
 
 namespace tg::test {
@@ -104,17 +105,7 @@ template <class T>
 void expect_round_trip(const io::NamedArrays<T>& arrays, const std::string& file) {
     const std::string path = temp_path(file);
     io::save_npz(path, arrays);
-    const io::NamedArrays<T> back = io::load_npz<T>(path);
-    ASSERT_EQ(back.size(), arrays.size());
-    for (const auto& [name, a] : arrays) {
-        SCOPED_TRACE(name);
-        const Array<T>& b = back.at(name);
-        ASSERT_EQ(Shape(b.shape()), Shape(a.shape()));
-        for (std::size_t i = 0; i < a.size(); ++i)
-            EXPECT_TRUE(a.data()[i] == b.data()[i] ||
-                        (a.data()[i] != a.data()[i] && b.data()[i] != b.data()[i]))
-                << "element " << i;
-    }
+    expect_same_arrays(arrays, io::load_npz<T>(path));
 }
 
 TEST(NpzArrays, EveryTypeRoundTrips) {

@@ -17,6 +17,7 @@
 
 #include "nn/expect_message.hpp"
 #include "nn/nn_test_util.hpp"
+#include "same_arrays.hpp"
 
 namespace tg::test {
 namespace {
@@ -122,17 +123,7 @@ template <class T>
 void expect_round_trip(const io::NamedArrays<T>& tensors, const std::string& file) {
     const std::string path = temp_path(file);
     io::save_safetensors(path, tensors);
-    const io::NamedArrays<T> back = io::load_safetensors<T>(path).tensors;
-    ASSERT_EQ(back.size(), tensors.size());
-    for (const auto& [name, a] : tensors) {
-        SCOPED_TRACE(name);
-        const Array<T>& b = back.at(name);
-        ASSERT_EQ(Shape(b.shape()), Shape(a.shape()));
-        for (std::size_t i = 0; i < a.size(); ++i)
-            EXPECT_TRUE(a.data()[i] == b.data()[i] ||
-                        (a.data()[i] != a.data()[i] && b.data()[i] != b.data()[i]))
-                << "element " << i;
-    }
+    expect_same_arrays(tensors, io::load_safetensors<T>(path).tensors);
 }
 
 TEST(Safetensors, EveryTypeRoundTrips) {

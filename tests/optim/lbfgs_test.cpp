@@ -9,6 +9,7 @@
 
 #include "nn/expect_message.hpp"
 #include "nn/nn_test_util.hpp"
+#include "nn/torch_reference.hpp"
 
 #include <tapegrad/tapegrad.hpp>
 
@@ -24,41 +25,14 @@
 namespace tg::test {
 namespace {
 
-/// The vector under `key` in lbfgs_reference.txt (one line per vector: a key, then the
-/// numbers); fails the test and returns an empty vector when missing.
+/// The vector under `key` in lbfgs_reference.txt.
 std::vector<double> lbfgs_reference(const std::string& key) {
-    static const std::map<std::string, std::vector<double>> vectors = [] {
-        std::map<std::string, std::vector<double>> out;
-        std::ifstream in(TAPEGRAD_TEST_DATA_DIR "/optim/lbfgs_reference.txt");
-        std::string line;
-        while (std::getline(in, line)) {
-            if (line.empty() || line[0] == '#') continue;
-            std::istringstream words(line);
-            std::string name, number;
-            words >> name;
-            // strtod reads Python's repr back to the same double.
-            while (words >> number) out[name].push_back(std::strtod(number.c_str(), nullptr));
-        }
-        return out;
-    }();
-    const auto it = vectors.find(key);
-    if (it == vectors.end()) {
-        ADD_FAILURE() << "no vector " << key << " in tests/data/optim/lbfgs_reference.txt "
-                      << "(run tests/data/make_lbfgs_reference.py)";
-        return {};
-    }
-    return it->second;
+    return reference_vector(key, kLbfgsReference);
 }
 
-Array<double> reference_array(const std::string& key, const Shape& shape) {
-    const std::vector<double> values = lbfgs_reference(key);
-    Array<double> out(shape);
-    if (values.size() != out.size()) {
-        ADD_FAILURE() << key << " holds " << values.size() << " values, expected " << out.size();
-        return out;
-    }
-    std::copy(values.begin(), values.end(), out.begin());
-    return out;
+/// The vector under `key` in lbfgs_reference.txt as an array of `shape`.
+Array<double> lbfgs_array(const std::string& key, const Shape& shape) {
+    return reference_array(key, shape, kLbfgsReference);
 }
 
 /// |a − b| / max(1, |b|): the numbers are of order 1, some far smaller (losses near 0).
@@ -80,8 +54,8 @@ Problem rosenbrock() {
 
 /// mean((Linear(5 → 1)(tanh(Linear(3 → 5)(x))) − y)²) on the generator's data.
 Problem least_squares_net() {
-    const Tensor<double> x(reference_array("lbfgs.net.x", Shape{16, 3}));
-    const Tensor<double> y(reference_array("lbfgs.net.y", Shape{16, 1}));
+    const Tensor<double> x(lbfgs_array("lbfgs.net.x", Shape{16, 3}));
+    const Tensor<double> y(lbfgs_array("lbfgs.net.y", Shape{16, 1}));
     return {{Shape{5, 3}, Shape{5}, Shape{1, 5}, Shape{1}},
             [x, y](const std::vector<Tensor<double>>& ps) {
                 const Tensor<double> h = tanh(linear(x, ps[0], ps[1]));
@@ -104,7 +78,7 @@ void expect_torch_iterates(const std::string& name, const Problem& problem) {
     std::vector<Tensor<double>> ps;
     for (std::size_t i = 0; i < problem.shapes.size(); ++i)
         ps.push_back(parameter<double>(
-            reference_array(prefix + ".p" + std::to_string(i) + ".init", problem.shapes[i])));
+            lbfgs_array(prefix + ".p" + std::to_string(i) + ".init", problem.shapes[i])));
     optim::LBFGS<double> opt(ps, o[0], options);
     Tape tape;
     long evaluations = 0;
@@ -132,7 +106,7 @@ void expect_torch_iterates(const std::string& name, const Problem& problem) {
         for (std::size_t i = 0; i < ps.size(); ++i) {
             const std::string key =
                 prefix + ".p" + std::to_string(i) + ".step" + std::to_string(step);
-            const Array<double> want = reference_array(key, problem.shapes[i]);
+            const Array<double> want = lbfgs_array(key, problem.shapes[i]);
             double worst = 0;
             for (std::size_t j = 0; j < want.size(); ++j)
                 worst = std::max(worst, error(ps[i].value().data()[j], want.data()[j]));
@@ -306,7 +280,7 @@ std::vector<Array<double>> net_steps(int steps, int first = -1,
     std::vector<Array<double>> values;
     for (std::size_t i = 0; i < problem.shapes.size(); ++i)
         values.push_back(
-            reference_array("lbfgs.net.p" + std::to_string(i) + ".init", problem.shapes[i]));
+            lbfgs_array("lbfgs.net.p" + std::to_string(i) + ".init", problem.shapes[i]));
     std::vector<Tensor<double>> ps = make_params(values);
     auto opt = std::make_unique<optim::LBFGS<double>>(ps, 1.0, options);
     Tape tape;

@@ -15,17 +15,6 @@ namespace {
 
 const Shape kShapes[] = {Shape{2, 3}, Shape{4}};
 
-Array<double> reference_array(const std::string& key, const Shape& shape) {
-    const std::vector<double> values = reference_vector(key);
-    Array<double> out(shape);
-    if (values.size() != out.size()) {
-        ADD_FAILURE() << key << " holds " << values.size() << " values, expected " << out.size();
-        return out;
-    }
-    std::copy(values.begin(), values.end(), out.begin());
-    return out;
-}
-
 /// p0 (2, 3) and p1 (4,) at their initial values of case `name`.
 std::vector<Tensor<double>> initial_parameters(const std::string& name) {
     std::vector<Tensor<double>> ps;
