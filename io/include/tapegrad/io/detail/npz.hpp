@@ -43,9 +43,16 @@ struct ModelMismatch {
 /// The suffix of every entry's name in the archive.
 constexpr const char* kEntrySuffix = ".npy";
 
-/// Writes `entries` ((name, .npy bytes); each stored as "name.npy", uncompressed, as
-/// numpy.savez) to `path`, replacing the file as a whole: an error leaves an existing
-/// file unchanged. tg::IoError "what: 'path': ..." on failure.
+/// The bytes of a .npz archive of `entries` ((name, .npy bytes); each stored as
+/// "name.npy", uncompressed, as numpy.savez), built in memory; `what` and `path` only
+/// name the file in a tg::IoError.
+std::string npz_bytes(const char* what, const std::string& path,
+                      const std::vector<std::pair<std::string, std::string>>& entries);
+
+/// Writes npz_bytes(entries) to `path` through an AtomicFile ("PATH.tmp", fsync,
+/// rename), replacing the file as a whole: an error or a kill leaves an existing file
+/// unchanged, and no file but "PATH.tmp" is ever created (the next write replaces it).
+/// tg::IoError "what: 'path': ..." on failure.
 void write_npz(const char* what, const std::string& path,
                const std::vector<std::pair<std::string, std::string>>& entries);
 
