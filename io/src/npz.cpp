@@ -5,6 +5,7 @@
 
 #include <zip.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -185,6 +186,28 @@ std::optional<std::string> NpzReader::name(std::size_t index) const {
     const char* raw = zip_get_name(archive_, index, ZIP_FL_ENC_GUESS);
     if (!raw) return std::nullopt;
     return std::string(raw);
+}
+
+std::map<std::string, std::size_t> NpzReader::npy_entries(std::vector<std::string>& others,
+                                                          std::vector<std::string>& problems) const {
+    std::map<std::string, std::size_t> out;
+    const std::size_t suffix = std::strlen(kEntrySuffix);
+    for (std::size_t i = 0; i < size(); ++i) {
+        const std::optional<std::string> entry = name(i);
+        if (!entry) {
+            problems.push_back("entry #" + std::to_string(i) + " has no readable name");
+            continue;
+        }
+        const bool is_npy = entry->size() > suffix &&
+                            entry->compare(entry->size() - suffix, suffix, kEntrySuffix) == 0;
+        if (!is_npy) {
+            others.push_back(*entry);
+            continue;
+        }
+        if (!out.emplace(entry->substr(0, entry->size() - suffix), i).second)
+            problems.push_back("the file has entry " + quoted(*entry) + " twice");
+    }
+    return out;
 }
 
 NpyHeader NpzReader::read_entry(std::size_t index, const EntryCheck& check,

@@ -1,4 +1,5 @@
 #include <tapegrad/optim/checkpoint.hpp>
+#include <tapegrad/optim/detail/state_entries.hpp>
 
 #include <cmath>
 #include <cstdlib>
@@ -34,7 +35,7 @@ std::string number(double x) {
 /// What an entry of a state file is, for this optimizer.
 struct Slot {
     enum Kind { option, lr, weight_decay, initial_lr, momentum, params, step, buffer } kind;
-    std::size_t index = 0;   ///< the option, the group or the parameter
+    std::size_t index = 0;         ///< the option, the group or the parameter
     std::size_t buffer_index = 0;  ///< which of buffer_names(), for Kind::buffer
 };
 
@@ -44,6 +45,13 @@ std::string group_entry(std::size_t g, const char* field) {
 
 std::string state_entry(std::size_t k, const std::string& field) {
     return "state." + std::to_string(k) + "." + field;
+}
+
+template <class T>
+std::string unknown_entry(const Optimizer<T>& optimizer, const std::string& entry) {
+    return "the file has an entry " + quoted(entry) + " that the state of this " +
+           optimizer.name() + " (parameters: " + std::to_string(optimizer.parameters().size()) +
+           ", groups: " + std::to_string(optimizer.param_groups().size()) + ") does not have";
 }
 
 /// Every entry name a state file of `optimizer` may hold.
@@ -72,8 +80,10 @@ std::map<std::string, Slot> entries_of(const Optimizer<T>& optimizer) {
 
 }  // namespace
 
+namespace detail {
+
 template <class T>
-void save(const Optimizer<T>& optimizer, const std::string& path) {
+std::vector<std::pair<std::string, std::string>> optimizer_entries(const Optimizer<T>& optimizer) {
     std::vector<std::pair<std::string, std::string>> entries;
     const auto scalar = [&](const std::string& name, double value) {
         entries.emplace_back(name, encode_npy<double>({}, &value));
@@ -104,12 +114,14 @@ void save(const Optimizer<T>& optimizer, const std::string& path) {
                                  encode_npy<T>(Shape(buffer.shape()), buffer.data()));
         }
     }
-    io::detail::write_npz("save", path, entries);
+    return entries;
 }
 
 template <class T>
-void load(Optimizer<T>& optimizer, const std::string& path) {
-    const NpzReader archive("load", path);
+std::function<void()> stage_optimizer(Optimizer<T>& optimizer, const NpzReader& archive,
+                                      const std::map<std::string, std::size_t>& entries,
+                                      const std::string& prefix,
+                                      std::vector<std::string>& problems) {
     const std::string who = optimizer.name();
     const std::string holder = "the optimizer";
     const std::map<std::string, Slot> slots = entries_of(optimizer);
@@ -118,31 +130,18 @@ void load(Optimizer<T>& optimizer, const std::string& path) {
     const auto& parameters = optimizer.parameters();
 
     // Which entries the file has: names only, nothing read yet.
-    std::vector<std::string> problems;
     std::map<std::string, std::size_t> found;  // name -> entry index
-    for (std::size_t i = 0; i < archive.size(); ++i) {
-        const std::optional<std::string> entry = archive.name(i);
-        if (!entry) {
-            problems.push_back("entry #" + std::to_string(i) + " has no readable name");
+    for (const auto& [name, index] : entries) {
+        if (!slots.count(name)) {
+            problems.push_back(unknown_entry(optimizer, prefix + name + kEntrySuffix));
             continue;
         }
-        const std::size_t suffix = std::strlen(kEntrySuffix);
-        const bool is_npy = entry->size() > suffix &&
-                            entry->compare(entry->size() - suffix, suffix, kEntrySuffix) == 0;
-        const std::string name = is_npy ? entry->substr(0, entry->size() - suffix) : *entry;
-        if (!is_npy || !slots.count(name)) {
-            problems.push_back("the file has an entry " + quoted(*entry) + " that the state of this " +
-                               who + " (parameters: " + std::to_string(parameters.size()) +
-                               ", groups: " + std::to_string(optimizer.param_groups().size()) +
-                               ") does not have");
-            continue;
-        }
-        if (!found.emplace(name, i).second)
-            problems.push_back("the file has entry " + quoted(*entry) + " twice");
+        found.emplace(name, index);
     }
     const auto require = [&](const std::string& name, const std::string& why) {
         if (!found.count(name))
-            problems.push_back("entry " + quoted(name + kEntrySuffix) + " is missing (" + why + ")");
+            problems.push_back("entry " + quoted(prefix + name + kEntrySuffix) + " is missing (" +
+                               why + ")");
     };
     for (const auto& [name, value] : options) require("options." + name, who + "'s option");
     for (std::size_t g = 0; g < optimizer.param_groups().size(); ++g) {
@@ -165,7 +164,7 @@ void load(Optimizer<T>& optimizer, const std::string& path) {
     for (auto& state : states) state.buffers.resize(buffers.size());
     for (const auto& [name, index] : found) {
         const Slot slot = slots.at(name);
-        const std::string subject = "entry " + quoted(name);
+        const std::string subject = "entry " + quoted(prefix + name);
         const auto bad = [&](const std::string& problem) {
             problems.push_back(subject + " " + problem);
         };
@@ -190,70 +189,130 @@ void load(Optimizer<T>& optimizer, const std::string& path) {
             }
             const double value = archive.read<double>(index, subject, Shape{}, holder).data()[0];
             switch (slot.kind) {
-            case Slot::option:
-                if (!(value == options[slot.index].second))
-                    bad("holds " + number(value) + " but this " + who + " has " +
-                        options[slot.index].first + " = " + number(options[slot.index].second));
-                break;
-            case Slot::lr:
-            case Slot::initial_lr:
-            case Slot::weight_decay:
-                // A rate a schedule set may be negative (OneCycleLR's linear strategy at
-                // step total_steps, as PyTorch's), so the file's rate need only be finite.
-                if (slot.kind == Slot::lr && !std::isfinite(value)) {
-                    bad("holds " + number(value) + ", not a finite number");
+                case Slot::option:
+                    if (!(value == options[slot.index].second))
+                        bad("holds " + number(value) + " but this " + who + " has " +
+                            options[slot.index].first + " = " + number(options[slot.index].second));
                     break;
-                }
-                if (slot.kind != Slot::lr && (!(value >= 0) || !std::isfinite(value))) {
-                    bad("holds " + number(value) + ", not a finite number >= 0");
+                case Slot::lr:
+                case Slot::initial_lr:
+                case Slot::weight_decay:
+                    // A rate a schedule set may be negative (OneCycleLR's linear strategy at
+                    // step total_steps, as PyTorch's), so the file's rate need only be finite.
+                    if (slot.kind == Slot::lr && !std::isfinite(value)) {
+                        bad("holds " + number(value) + ", not a finite number");
+                        break;
+                    }
+                    if (slot.kind != Slot::lr && (!(value >= 0) || !std::isfinite(value))) {
+                        bad("holds " + number(value) + ", not a finite number >= 0");
+                        break;
+                    }
+                    if (slot.kind == Slot::lr) groups[slot.index].learning_rate = value;
+                    if (slot.kind == Slot::initial_lr)
+                        groups[slot.index].initial_learning_rate = value;
+                    if (slot.kind == Slot::weight_decay) groups[slot.index].weight_decay = value;
                     break;
-                }
-                if (slot.kind == Slot::lr) groups[slot.index].learning_rate = value;
-                if (slot.kind == Slot::initial_lr) groups[slot.index].initial_learning_rate = value;
-                if (slot.kind == Slot::weight_decay) groups[slot.index].weight_decay = value;
-                break;
-            case Slot::momentum:
-                try {
-                    optimizer.check_momentum(value);
-                    groups[slot.index].momentum = value;
-                } catch (const ValueError&) {
-                    bad("holds " + number(value) + ", not a valid " + *optimizer.momentum_name());
-                }
-                break;
-            case Slot::step:
-                // An integer from 1 to 2⁵³, where every integer is a double.
-                if (!(value >= 1 && value <= 9007199254740992.0) || value != std::floor(value)) {
-                    bad("holds " + number(value) + ", not a step count (an integer >= 1)");
+                case Slot::momentum:
+                    try {
+                        optimizer.check_momentum(value);
+                        groups[slot.index].momentum = value;
+                    } catch (const ValueError&) {
+                        bad("holds " + number(value) + ", not a valid " +
+                            *optimizer.momentum_name());
+                    }
                     break;
-                }
-                states[slot.index].step = static_cast<std::uint64_t>(value);
-                break;
-            default:
-                break;
+                case Slot::step:
+                    // An integer from 1 to 2⁵³, where every integer is a double.
+                    if (!(value >= 1 && value <= 9007199254740992.0) ||
+                        value != std::floor(value)) {
+                        bad("holds " + number(value) + ", not a step count (an integer >= 1)");
+                        break;
+                    }
+                    states[slot.index].step = static_cast<std::uint64_t>(value);
+                    break;
+                default: break;
             }
         } catch (const NpyFormatError& e) {
-            problems.push_back("entry " + quoted(name + kEntrySuffix) + " " + e.problem);
+            problems.push_back("entry " + quoted(prefix + name + kEntrySuffix) + " " + e.problem);
         } catch (const ModelMismatch& e) {
             problems.push_back(e.problem);
         }
     }
+    return [&optimizer, states = std::move(states), groups]() mutable {
+        for (auto& state : states)
+            if (state.step == 0) state.buffers.clear();
+        optimizer.restore(std::move(states), groups);
+    };
+}
+std::vector<std::pair<std::string, std::string>> scheduler_entries(const Scheduler& scheduler) {
+    std::vector<std::pair<std::string, std::string>> entries;
+    for (const auto& [name, value] : scheduler.state_dict())
+        entries.emplace_back(name, encode_npy<double>({}, &value));
+    return entries;
+}
+
+std::function<void()> stage_scheduler(Scheduler& scheduler, const NpzReader& archive,
+                                      const std::map<std::string, std::size_t>& entries,
+                                      const std::string& prefix,
+                                      std::vector<std::string>& problems) {
+    SchedulerState state;
+    bool readable = true;
+    for (const auto& [name, index] : entries) {
+        const std::string subject = "entry " + quoted(prefix + name);
+        try {
+            state.emplace_back(
+                name, archive.read<double>(index, subject, Shape{}, "the scheduler").data()[0]);
+        } catch (const NpyFormatError& e) {
+            problems.push_back("entry " + quoted(prefix + name + kEntrySuffix) + " " + e.problem);
+            readable = false;
+        } catch (const ModelMismatch& e) {
+            problems.push_back(e.problem);
+            readable = false;
+        }
+    }
+    if (readable)
+        for (const std::string& problem : scheduler.check_state_dict(state))
+            problems.push_back(scheduler.scheduler_name() + " " + quoted(prefix) + ": " + problem);
+    return [&scheduler, state] { scheduler.load_state_dict(state); };
+}
+
+}  // namespace detail
+
+template <class T>
+void save(const Optimizer<T>& optimizer, const std::string& path) {
+    io::detail::write_npz("save", path, detail::optimizer_entries(optimizer));
+}
+
+template <class T>
+void load(Optimizer<T>& optimizer, const std::string& path) {
+    const NpzReader archive("load", path);
+    std::vector<std::string> problems, others;
+    const auto entries = archive.npy_entries(others, problems);
+    for (const std::string& entry : others) problems.push_back(unknown_entry(optimizer, entry));
+    const std::function<void()> commit =
+        detail::stage_optimizer(optimizer, archive, entries, "", problems);
     if (!problems.empty()) {
         std::string message;
         for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
         fail("load", path,
-             message + ". Nothing was loaded; the file must hold the state of an optimizer of "
-                       "this kind (" + who +
+             message +
+                 ". Nothing was loaded; the file must hold the state of an optimizer of "
+                 "this kind (" +
+                 optimizer.name() +
                  ") with the same options over parameters of the same shapes in the same "
                  "groups, as tg::optim::save writes it");
     }
-    for (auto& state : states)
-        if (state.step == 0) state.buffers.clear();
-    optimizer.restore(std::move(states), groups);
+    commit();
 }
 
-#define TG_OPTIM_CHECKPOINT_INSTANTIATE(T)                          \
-    template void save<T>(const Optimizer<T>&, const std::string&); \
-    template void load<T>(Optimizer<T>&, const std::string&);
+#define TG_OPTIM_CHECKPOINT_INSTANTIATE(T)                                                  \
+    template void save<T>(const Optimizer<T>&, const std::string&);                         \
+    template void load<T>(Optimizer<T>&, const std::string&);                               \
+    template std::vector<std::pair<std::string, std::string>> detail::optimizer_entries<T>( \
+        const Optimizer<T>&);                                                               \
+    template std::function<void()> detail::stage_optimizer<T>(                              \
+        Optimizer<T>&, const NpzReader&, const std::map<std::string, std::size_t>&,         \
+        const std::string&, std::vector<std::string>&);
 TG_OPTIM_CHECKPOINT_INSTANTIATE(float)
 TG_OPTIM_CHECKPOINT_INSTANTIATE(double)
 

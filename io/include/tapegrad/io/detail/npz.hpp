@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -89,6 +90,12 @@ public:
     /// Throws NpyFormatError saying what is wrong with the entry.
     NpyHeader read_entry(std::size_t index, const EntryCheck& check,
                          const std::function<char*()>& destination) const;
+
+    /// The entries by name without ".npy" (name -> index). Entries whose name does not
+    /// end in ".npy" go to `others` (full name); one without a readable name or a name
+    /// twice is a sentence in `problems`.
+    std::map<std::string, std::size_t> npy_entries(std::vector<std::string>& others,
+                                                   std::vector<std::string>& problems) const;
 
 private:
     ::zip* archive_ = nullptr;
