@@ -271,8 +271,8 @@ std::function<void()> stage_scheduler(Scheduler& scheduler, const NpzReader& arc
         }
     }
     if (readable)
-        for (const std::string& problem : scheduler.check_state_dict(state))
-            problems.push_back(scheduler.scheduler_name() + " " + quoted(prefix) + ": " + problem);
+        for (std::string& problem : scheduler.check_state_dict(state, prefix))
+            problems.push_back(std::move(problem));
     return [&scheduler, state] { scheduler.load_state_dict(state); };
 }
 

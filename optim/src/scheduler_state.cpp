@@ -2,6 +2,7 @@
 #include <tapegrad/optim/scheduler_state.hpp>
 
 #include <cmath>
+#include <string>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -12,6 +13,7 @@ namespace {
 
 /// The shortest decimal that reads back as x (0.99, not 0.98999999999999999).
 std::string number(double x) {
+    if (x == std::floor(x) && std::abs(x) < 1e15) return std::to_string(static_cast<long long>(x));
     for (int digits = 1;; ++digits) {
         std::ostringstream out;
         out.precision(digits);
@@ -41,18 +43,18 @@ public:
 /// check found nothing wrong).
 class Loader : public SchedulerStateVisitor {
 public:
-    Loader(const SchedulerState& state, std::string who, bool apply)
-        : who_(std::move(who)), apply_(apply) {
+    Loader(const SchedulerState& state, std::string who, std::string shown, bool apply)
+        : who_(std::move(who)), shown_(std::move(shown)), apply_(apply) {
         for (const auto& [name, value] : state)
             if (!values_.emplace(name, value).second)
-                problems.push_back("entry " + quoted(name) + " appears twice");
+                problems.push_back("entry " + quoted(shown_ + name) + " appears twice");
     }
     std::vector<std::string> problems;
 
     void setting(const std::string& name, double value) override {
         const double* stored = find(name);
         if (stored && !(*stored == value))
-            problems.push_back("entry " + quoted(prefix_ + name) + " holds " + number(*stored) +
+            problems.push_back("entry " + quoted(shown_ + prefix_ + name) + " holds " + number(*stored) +
                                " but this " + who_ + " has " + name + " = " + number(value));
     }
     void count(const std::string& name, std::int64_t& value, std::int64_t lowest) override {
@@ -61,7 +63,7 @@ public:
         // Whole numbers from `lowest` to 2⁵³, where every integer is a double.
         if (!(*stored >= static_cast<double>(lowest) && *stored <= 9007199254740992.0) ||
             *stored != std::floor(*stored)) {
-            problems.push_back("entry " + quoted(prefix_ + name) + " holds " + number(*stored) +
+            problems.push_back("entry " + quoted(shown_ + prefix_ + name) + " holds " + number(*stored) +
                                ", not a count (a whole number >= " + std::to_string(lowest) + ")");
             return;
         }
@@ -71,7 +73,7 @@ public:
         const double* stored = find(name);
         if (!stored) return;
         if (std::isnan(*stored) || (!infinite_ok && !std::isfinite(*stored))) {
-            problems.push_back("entry " + quoted(prefix_ + name) + " holds " + number(*stored) +
+            problems.push_back("entry " + quoted(shown_ + prefix_ + name) + " holds " + number(*stored) +
                                ", not a finite number");
             return;
         }
@@ -81,7 +83,7 @@ public:
     void finish() {
         for (const auto& [name, value] : values_)
             if (!visited_.count(name))
-                problems.push_back("entry " + quoted(name) + " is not part of the state of this " +
+                problems.push_back("entry " + quoted(shown_ + name) + " is not part of the state of this " +
                                    who_);
     }
 
@@ -91,10 +93,11 @@ private:
         visited_.insert(full);
         const auto it = values_.find(full);
         if (it != values_.end()) return &it->second;
-        problems.push_back("entry " + quoted(full) + " is missing");
+        problems.push_back("entry " + quoted(shown_ + full) + " is missing");
         return nullptr;
     }
     std::string who_;
+    std::string shown_;  ///< put before each name in messages
     bool apply_;
     std::map<std::string, double> values_;
     std::set<std::string> visited_;
@@ -120,8 +123,9 @@ SchedulerState Scheduler::state_dict() const {
     return saver.state;
 }
 
-std::vector<std::string> Scheduler::check_state_dict(const SchedulerState& state) const {
-    Loader checker(state, scheduler_name(), false);
+std::vector<std::string> Scheduler::check_state_dict(const SchedulerState& state,
+                                                     const std::string& shown) const {
+    Loader checker(state, scheduler_name(), shown, false);
     // A visitor that does not apply writes nothing.
     const_cast<Scheduler*>(this)->visit_state(checker);
     checker.finish();
@@ -137,7 +141,7 @@ void Scheduler::load_state_dict(const SchedulerState& state) {
                          ". Nothing was loaded; build the scheduler as the one whose "
                          "state_dict() this is");
     }
-    Loader loader(state, scheduler_name(), true);
+    Loader loader(state, scheduler_name(), "", true);
     visit_state(loader);
 }
 

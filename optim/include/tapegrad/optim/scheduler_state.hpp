@@ -57,8 +57,10 @@ public:
     SchedulerState state_dict() const;
     /// What is wrong with `state` for this scheduler, one sentence each (empty: nothing):
     /// an entry missing or unknown, a setting other than this scheduler's, a counter that
-    /// is not a whole number in range, a rate that is not finite. Changes nothing.
-    std::vector<std::string> check_state_dict(const SchedulerState& state) const;
+    /// is not a whole number in range, a rate that is not finite. Changes nothing. The
+    /// messages put `shown` before each name (a file's prefix: "scheduler.cosine.").
+    std::vector<std::string> check_state_dict(const SchedulerState& state,
+                                              const std::string& shown = "") const;
     /// Restores a state_dict() of a scheduler built the same way: the next step() goes on
     /// from where that scheduler was. tg::ValueError listing every problem
     /// check_state_dict finds, and then nothing changes. The groups' learning rates are
