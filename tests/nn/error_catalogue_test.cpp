@@ -343,7 +343,7 @@ TEST(ErrorCatalogue, CheckpointSaveIntoAMissingDirectory) {
     nn::Sequential<double> no_parameters{nn::Tanh<double>()};
     expect_message<IoError>(
         [&] { nn::save(no_parameters, path); },
-        {"save: '" + path + "': cannot be written (check the directory exists and is writable)"});
+        {"save: '" + path + "': cannot be created (", "); check that the directory exists and is writable"});
 }
 
 }  // namespace
