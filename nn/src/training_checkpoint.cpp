@@ -235,9 +235,13 @@ template <class T>
 void TrainingCheckpoint<T>::save(const std::string& path) const {
     Entries entries{{"tapegrad_checkpoint", int64_npy(kFormatVersion)}, {"step", int64_npy(step)}};
     for (const auto& [key, value] : metadata) {
-        TG_CHECK(!key.empty() && key.find('\0') == std::string::npos, ValueError,
-                 "TrainingCheckpoint::save: '", path, "': the metadata key '", key,
-                 "' is empty or holds a NUL byte");
+        if (key.empty() || key.find('\0') != std::string::npos) {
+            std::string shown;  // a NUL would end the message's text
+            for (const char c : key) shown += c == '\0' ? std::string("\\x00") : std::string(1, c);
+            throw ValueError("TrainingCheckpoint::save: '" + path + "': the metadata key '" +
+                             shown +
+                             "' is empty or holds a NUL byte, which an entry's name cannot");
+        }
         entries.emplace_back(
             "metadata." + key,
             encode_npy<std::uint8_t>({value.size()},

@@ -110,6 +110,11 @@ TEST(DataLoaderState, MalformedStatesAreRefusedAndChangeNothing) {
         [&] { loader.load_state(bad); },
         {"DataLoader::load_state: position 5 is past the 4 batches of an epoch"});
     bad = good;
+    bad.epoch = 0;
+    bad.position = 1;
+    expect_message<ValueError>([&] { loader.load_state(bad); },
+                               {"DataLoader::load_state: position 1 in epoch 0 (no epoch begun)"});
+    bad = good;
     bad.rng = {1, 2};
     expect_message<ValueError>([&] { loader.load_state(bad); }, {"set_rng_state: a state of 2"});
     EXPECT_EQ(loader.state().order, good.order);
@@ -329,6 +334,51 @@ TEST(TrainingCheckpoint, OtherFilesAreRefused) {
     expect_message<IoError>([&] { empty.load(newer); },
                             {"entry 'tapegrad_checkpoint.npy' says version 2; this tapegrad reads "
                              "version 1"});
+}
+
+TEST(TrainingCheckpoint, MalformedEntriesAreNamed) {
+    // A file written by hand: a negative epoch, an entry a loader does not have, three
+    // that it lacks, a metadata value that is not bytes, no step.
+    const std::string path = temp_path("malformed.npz");
+    io::save_npz<std::int64_t>(path, {{"tapegrad_checkpoint", Array<std::int64_t>(1)},
+                                      {"loader.train.epoch", Array<std::int64_t>(-1)},
+                                      {"loader.train.extra", Array<std::int64_t>(0)},
+                                      {"metadata.note", Array<std::int64_t>(5)}});
+    nn::DataLoader<double> loader = make_loader(1);
+    nn::TrainingCheckpoint<double> checkpoint;
+    checkpoint.add_loader("train", loader);
+    expect_message<IoError>(
+        [&] { checkpoint.load(path); },
+        {"entry 'loader.train.epoch.npy' holds -1, not a count",
+         "the file has an entry 'loader.train.extra.npy' that a loader's state does not have",
+         "entry 'loader.train.position.npy' is missing (the loader's state)",
+         "entry 'metadata.note' has dtype int64 ('<i8') and shape () in the file; a metadata "
+         "value is uint8 ('|u1') of shape (n,)",
+         "entry 'step.npy' is missing"});
+    // An order that is no permutation: the loader's own check, named with the part.
+    nn::TrainingCheckpoint<double> good;
+    good.add_loader("train", loader);
+    good.save(path);
+    std::map<std::string, Array<std::int64_t>> arrays;
+    io::detail::read_npz_arrays<std::int64_t>(
+        "test", path, [](const io::detail::ArrayInfo&) { return true; },
+        [&](const io::detail::ArrayInfo& info, Array<std::int64_t>&& value) {
+            arrays[info.name] = std::move(value);
+        });
+    arrays.at("loader.train.order")(0) = arrays.at("loader.train.order")(1);
+    io::save_npz<std::int64_t>(path, arrays);
+    expect_message<IoError>([&] { checkpoint.load(path); },
+                            {"loader 'loader.train.': DataLoader::load_state: the order is not a "
+                             "permutation of the 10 rows"});
+}
+
+TEST(TrainingCheckpoint, MetadataKeysAreChecked) {
+    nn::TrainingCheckpoint<double> checkpoint;
+    checkpoint.metadata[std::string("a\0b", 3)] = "x";
+    const std::string path = temp_path("bad_key.npz");
+    expect_message<ValueError>([&] { checkpoint.save(path); },
+                               {"TrainingCheckpoint::save: '" + path + "': the metadata key",
+                                "is empty or holds a NUL byte"});
 }
 
 TEST(TrainingCheckpoint, NamesAreCheckedWhenPartsAreAdded) {

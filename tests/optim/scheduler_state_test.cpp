@@ -163,6 +163,10 @@ TEST(SchedulerState, StatesThatDoNotFitAreRefusedAndChangeNothing) {
          "entry 'extra' is not part of the state of this StepLR", "entry 'step_size' is missing"});
     EXPECT_EQ(other.state_dict(), before);
     EXPECT_EQ(same.last_epoch(), 0);
+    optim::SchedulerState twice = state;
+    twice.push_back(state.back());
+    expect_message<ValueError>([&] { same.load_state_dict(twice); },
+                               {"entry '_last_lr.1' appears twice"});
 
     optim::ReduceLROnPlateau<double> plateau(u.sgd);
     optim::SchedulerState nan_best = plateau.state_dict();

@@ -32,8 +32,8 @@ void manual_seed(std::uint64_t seed);
 /// (libstdc++: the 312 words of the Mersenne Twister's state, then the position in them).
 /// Draws after set_rng_state(other, rng_state(rng)) equal rng's draws.
 std::vector<std::uint64_t> rng_state(const Rng& rng);
-/// Restores a state rng_state() returned. tg::ValueError when `state` is not one (other
-/// length, or numbers the engine does not read back), and then `rng` is unchanged.
+/// Restores a state rng_state() returned. tg::ValueError when `state` has another length,
+/// and then `rng` is unchanged.
 void set_rng_state(Rng& rng, const std::vector<std::uint64_t>& state);
 
 /// Uniform in [0, 1): the top 53 bits of one output, times 2⁻⁵³ (exact in double).
