@@ -1,17 +1,20 @@
 // A training checkpoint's save killed at random points (fork, SIGKILL, 20 times): every
 // load afterwards gives a whole checkpoint, the last one saved or the one before, and the
 // folder never holds anything but the checkpoint and its "PATH.tmp", which the next save
-// replaces and removes.
+// replaces and removes. And saves that fail on a full disk (a child process whose files
+// are limited, RLIMIT_FSIZE) say so and leave the previous file and no temporary one.
 
 #include "nn/nn_test_util.hpp"
 
 #include <tapegrad/nn/training_checkpoint.hpp>
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <thread>
 
 namespace tg::test {
@@ -94,6 +97,61 @@ TEST(TrainingCheckpointKill, EveryLoadAfterAKilledSaveIsAWholeCheckpoint) {
         "last step loaded %lld\n",
         std::chrono::duration<double, std::milli>(one_save).count(), killed_mid_save,
         static_cast<long long>(last));
+}
+
+/// What `save` throws in a child process whose files may not exceed 64 KiB ("" if nothing).
+std::string message_on_a_full_disk(const std::function<void()>& save) {
+    int pipe_fds[2];
+    if (::pipe(pipe_fds) != 0) return "pipe failed";
+    const pid_t child = ::fork();
+    if (child == 0) {
+        ::close(pipe_fds[0]);
+        const rlimit limit{64 * 1024, 64 * 1024};
+        ::setrlimit(RLIMIT_FSIZE, &limit);
+        ::signal(SIGXFSZ, SIG_IGN);  // a write past the limit then fails with EFBIG
+        std::string message;
+        try {
+            save();
+        } catch (const std::exception& e) {
+            message = e.what();
+        }
+        const ssize_t written = ::write(pipe_fds[1], message.data(), message.size());
+        ::_exit(written == static_cast<ssize_t>(message.size()) ? 0 : 1);
+    }
+    ::close(pipe_fds[1]);
+    std::string message;
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;)
+        message.append(buffer, n);
+    ::close(pipe_fds[0]);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return message;
+}
+
+TEST(TrainingCheckpointKill, ASaveThatFailsOnAFullDiskLeavesThePreviousFile) {
+    const std::string folder = temp_path("full_disk");
+    std::filesystem::create_directories(folder);
+    const std::string path = folder + "/run.npz", model_path = folder + "/model.npz";
+    Saved saver;
+    saver.save_step(1, path);
+    nn::save(saver.net, model_path);
+    for (const auto& [file, save] : std::vector<std::pair<std::string, std::function<void()>>>{
+             {path, [&] { saver.save_step(2, path); }},
+             {model_path, [&] { nn::save(saver.net, model_path); }}}) {
+        const std::string message = message_on_a_full_disk(save);
+        EXPECT_NE(message.find("save: '" + file +
+                               "': cannot be written (File too large while writing '" + file +
+                               ".tmp'); free some space or check the disk; an existing "
+                               "file is left as it was"),
+                  std::string::npos)
+            << message;
+    }
+    EXPECT_EQ(folder_files(folder), (std::vector<std::string>{"model.npz", "run.npz"}));
+    Saved loaded;
+    loaded.checkpoint.load(path);
+    EXPECT_EQ(loaded.checkpoint.step, 1);
+    EXPECT_TRUE(loaded.consistent());
 }
 
 }  // namespace
