@@ -47,8 +47,8 @@ public:
     virtual void step();
     /// The epoch of the last step (0 after construction).
     std::int64_t last_epoch() const { return last_epoch_; }
-    /// Sets the epoch counter without changing any learning rate (for resuming: the
-    /// learning rates come from the optimizer's state file).
+    /// Sets the epoch counter without changing any learning rate. (To resume, load the
+    /// whole state: load_state_dict, which also restores _step_count and the last rates.)
     void set_last_epoch(std::int64_t epoch) { last_epoch_ = epoch; }
     /// The learning rate each group started from (its initial learning rate).
     const std::vector<double>& base_lrs() const { return base_lrs_; }
