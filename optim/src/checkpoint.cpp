@@ -54,6 +54,9 @@ std::string unknown_entry(const Optimizer<T>& optimizer, const std::string& entr
            ", groups: " + std::to_string(optimizer.param_groups().size()) + ") does not have";
 }
 
+/// Where scheduler i's entries go in an optimizer's state file.
+std::string scheduler_prefix(std::size_t i) { return "scheduler." + std::to_string(i) + "."; }
+
 /// Every entry name a state file of `optimizer` may hold.
 template <class T>
 std::map<std::string, Slot> entries_of(const Optimizer<T>& optimizer) {
@@ -279,18 +282,44 @@ std::function<void()> stage_scheduler(Scheduler& scheduler, const NpzReader& arc
 }  // namespace detail
 
 template <class T>
-void save(const Optimizer<T>& optimizer, const std::string& path) {
-    io::detail::write_npz("save", path, detail::optimizer_entries(optimizer));
+void save(const Optimizer<T>& optimizer, const std::string& path,
+          const std::vector<const Scheduler*>& schedulers) {
+    auto entries = detail::optimizer_entries(optimizer);
+    for (std::size_t i = 0; i < schedulers.size(); ++i)
+        for (auto& [name, bytes] : detail::scheduler_entries(*schedulers[i]))
+            entries.emplace_back(scheduler_prefix(i) + name, std::move(bytes));
+    io::detail::write_npz("save", path, entries);
 }
 
 template <class T>
-void load(Optimizer<T>& optimizer, const std::string& path) {
+void load(Optimizer<T>& optimizer, const std::string& path,
+          const std::vector<Scheduler*>& schedulers) {
     const NpzReader archive("load", path);
     std::vector<std::string> problems, others;
-    const auto entries = archive.npy_entries(others, problems);
+    std::map<std::string, std::size_t> entries = archive.npy_entries(others, problems);
     for (const std::string& entry : others) problems.push_back(unknown_entry(optimizer, entry));
-    const std::function<void()> commit =
-        detail::stage_optimizer(optimizer, archive, entries, "", problems);
+    // The schedulers' entries ("scheduler.i.NAME"); the rest is the optimizer's.
+    std::vector<std::map<std::string, std::size_t>> scheduler_entries(schedulers.size());
+    for (std::size_t i = 0; i < schedulers.size(); ++i) {
+        const std::string prefix = scheduler_prefix(i);
+        auto it = entries.lower_bound(prefix);
+        while (it != entries.end() && it->first.compare(0, prefix.size(), prefix) == 0) {
+            scheduler_entries[i].emplace(it->first.substr(prefix.size()), it->second);
+            it = entries.erase(it);
+        }
+    }
+    std::vector<std::function<void()>> commits{
+        detail::stage_optimizer(optimizer, archive, entries, "", problems)};
+    for (std::size_t i = 0; i < schedulers.size(); ++i) {
+        if (scheduler_entries[i].empty()) {
+            problems.push_back("the file has no state for scheduler " + std::to_string(i) + " (" +
+                               schedulers[i]->scheduler_name() + "; no entry '" +
+                               scheduler_prefix(i) + "*.npy'): save it with the schedulers");
+            continue;
+        }
+        commits.push_back(detail::stage_scheduler(*schedulers[i], archive, scheduler_entries[i],
+                                                  scheduler_prefix(i), problems));
+    }
     if (!problems.empty()) {
         std::string message;
         for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
@@ -300,18 +329,20 @@ void load(Optimizer<T>& optimizer, const std::string& path) {
                  "this kind (" +
                  optimizer.name() +
                  ") with the same options over parameters of the same shapes in the same "
-                 "groups, as tg::optim::save writes it");
+                 "groups, as tg::optim::save writes it" +
+                 (schedulers.empty() ? "" : ", and of schedulers built the same way"));
     }
-    commit();
+    for (const auto& commit : commits) commit();
 }
 
-#define TG_OPTIM_CHECKPOINT_INSTANTIATE(T)                                                  \
-    template void save<T>(const Optimizer<T>&, const std::string&);                         \
-    template void load<T>(Optimizer<T>&, const std::string&);                               \
-    template std::vector<std::pair<std::string, std::string>> detail::optimizer_entries<T>( \
-        const Optimizer<T>&);                                                               \
-    template std::function<void()> detail::stage_optimizer<T>(                              \
-        Optimizer<T>&, const NpzReader&, const std::map<std::string, std::size_t>&,         \
+#define TG_OPTIM_CHECKPOINT_INSTANTIATE(T)                                                    \
+    template void save<T>(const Optimizer<T>&, const std::string&,                            \
+                          const std::vector<const Scheduler*>&);                              \
+    template void load<T>(Optimizer<T>&, const std::string&, const std::vector<Scheduler*>&); \
+    template std::vector<std::pair<std::string, std::string>> detail::optimizer_entries<T>(   \
+        const Optimizer<T>&);                                                                 \
+    template std::function<void()> detail::stage_optimizer<T>(                                \
+        Optimizer<T>&, const NpzReader&, const std::map<std::string, std::size_t>&,           \
         const std::string&, std::vector<std::string>&);
 TG_OPTIM_CHECKPOINT_INSTANTIATE(float)
 TG_OPTIM_CHECKPOINT_INSTANTIATE(double)

@@ -115,6 +115,71 @@ TEST(SchedulerState, EveryScheduleResumesBitForBit) {
                            step_plateau);
 }
 
+TEST(SchedulerState, OptimizerStateFileCarriesTheSchedules) {
+    // tg::optim::save and load with schedulers: one file, and no bookkeeping by hand.
+    const auto make_cosine = [](optim::Optimizer<double>& opt) {
+        return std::make_unique<optim::CosineAnnealingLR<double>>(opt, 8, 0.001);
+    };
+    optim::PlateauOptions plateau_options;
+    plateau_options.patience = 1;
+    TwoGroups straight;
+    auto straight_cosine = make_cosine(straight.sgd);
+    optim::ReduceLROnPlateau<double> straight_plateau(straight.sgd, plateau_options);
+    for (int i = 0; i < 10; ++i) {
+        straight_cosine->step();
+        step_plateau(straight_plateau, i);
+    }
+    const std::string path = temp_path("optimizer_with_schedules.npz");
+    {
+        TwoGroups first;
+        auto cosine = make_cosine(first.sgd);
+        optim::ReduceLROnPlateau<double> plateau(first.sgd, plateau_options);
+        for (int i = 0; i < 5; ++i) {
+            cosine->step();
+            step_plateau(plateau, i);
+        }
+        optim::save(first.sgd, path, {cosine.get(), &plateau});
+    }
+    TwoGroups resumed;
+    auto cosine = make_cosine(resumed.sgd);
+    optim::ReduceLROnPlateau<double> plateau(resumed.sgd, plateau_options);
+    optim::load(resumed.sgd, path, {cosine.get(), &plateau});
+    for (int i = 5; i < 10; ++i) {
+        cosine->step();
+        step_plateau(plateau, i);
+    }
+    EXPECT_EQ(resumed.settings(), straight.settings());
+    EXPECT_EQ(cosine->state_dict(), straight_cosine->state_dict());
+    EXPECT_EQ(plateau.state_dict(), straight_plateau.state_dict());
+
+    // Refused, naming the entry, with nothing changed: a schedule built otherwise, a
+    // scheduler the file has no state for, a file's schedulers not asked for.
+    TwoGroups other;
+    optim::CosineAnnealingLR<double> longer(other.sgd, 9, 0.001);
+    optim::ReduceLROnPlateau<double> other_plateau(other.sgd, plateau_options);
+    const std::vector<double> before = other.settings();
+    expect_message<IoError>(
+        [&] {
+            optim::load(other.sgd, path, {&longer, &other_plateau});
+        },
+        {"load: '" + path + "': ",
+         "entry 'scheduler.0.T_max' holds 8 but this CosineAnnealingLR has "
+         "T_max = 9",
+         "and of schedulers built the same way"});
+    optim::StepLR<double> third(other.sgd, 2);
+    expect_message<IoError>(
+        [&] {
+            optim::load(other.sgd, path, {&longer, &other_plateau, &third});
+        },
+        {"the file has no state for scheduler 2 (StepLR; no entry 'scheduler.2.*.npy'): save it "
+         "with the schedulers"});
+    expect_message<IoError>([&] { optim::load(other.sgd, path); },
+                            {"the file has an entry 'scheduler.0.T_max.npy' that the state of "
+                             "this SGD"});
+    EXPECT_EQ(other.settings(), before);
+    EXPECT_EQ(longer.last_epoch(), 0);
+}
+
 TEST(SchedulerState, StateDictHasPyTorchsNames) {
     TwoGroups t;
     optim::ReduceLROnPlateau<double> plateau(t.sgd);
