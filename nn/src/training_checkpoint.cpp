@@ -144,24 +144,20 @@ TrainingCheckpoint<T>& TrainingCheckpoint<T>::add_scheduler(const std::string& n
 template <class T>
 TrainingCheckpoint<T>& TrainingCheckpoint<T>::add_rng(const std::string& name, Rng& rng) {
     const std::string prefix = "rng." + name;
-    return add(
-        "rng", name,
-        {prefix,
-         [&rng] {
-             return Entries{{"", rng_npy(rng)}};
-         },
-         [&rng, prefix](const NpzReader& archive, const Found& found,
-                        std::vector<std::string>& problems) -> std::function<void()> {
-             auto restored = std::make_shared<Rng>();
-             read_or_note(prefix, problems, [&] {
-                 try {
-                     set_rng_state(*restored, read_rng(archive, found.at(""), prefix));
-                 } catch (const ValueError& e) {
-                     problems.push_back("entry " + quoted(prefix + kEntrySuffix) + ": " + e.what());
-                 }
-             });
-             return [&rng, restored] { rng = *restored; };
-         }});
+    return add("rng", name,
+               {prefix,
+                [&rng] {
+                    return Entries{{"", rng_npy(rng)}};
+                },
+                [&rng, prefix](const NpzReader& archive, const Found& found,
+                               std::vector<std::string>& problems) -> std::function<void()> {
+                    auto restored = std::make_shared<Rng>();
+                    // read_rng reads exactly a state's length, which set_rng_state takes.
+                    read_or_note(prefix, problems, [&] {
+                        set_rng_state(*restored, read_rng(archive, found.at(""), prefix));
+                    });
+                    return [&rng, restored] { rng = *restored; };
+                }});
 }
 
 template <class T>
