@@ -188,8 +188,8 @@ std::optional<std::string> NpzReader::name(std::size_t index) const {
     return std::string(raw);
 }
 
-std::map<std::string, std::size_t> NpzReader::npy_entries(std::vector<std::string>& others,
-                                                          std::vector<std::string>& problems) const {
+std::map<std::string, std::size_t> NpzReader::npy_entries(
+    std::vector<std::string>& others, std::vector<std::string>& problems) const {
     std::map<std::string, std::size_t> out;
     const std::size_t suffix = std::strlen(kEntrySuffix);
     for (std::size_t i = 0; i < size(); ++i) {

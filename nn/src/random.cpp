@@ -1,6 +1,6 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/detail/team.hpp>
 #include <tapegrad/detail/uniform01.hpp>
-#include <tapegrad/check.hpp>
 #include <tapegrad/error.hpp>
 #include <tapegrad/nn/random.hpp>
 

@@ -2,11 +2,11 @@
 #include <tapegrad/optim/scheduler_state.hpp>
 
 #include <cmath>
-#include <string>
 #include <cstdlib>
 #include <map>
 #include <set>
 #include <sstream>
+#include <string>
 
 namespace tg::optim {
 namespace {
@@ -54,8 +54,9 @@ public:
     void setting(const std::string& name, double value) override {
         const double* stored = find(name);
         if (stored && !(*stored == value))
-            problems.push_back("entry " + quoted(shown_ + prefix_ + name) + " holds " + number(*stored) +
-                               " but this " + who_ + " has " + name + " = " + number(value));
+            problems.push_back("entry " + quoted(shown_ + prefix_ + name) + " holds " +
+                               number(*stored) + " but this " + who_ + " has " + name + " = " +
+                               number(value));
     }
     void count(const std::string& name, std::int64_t& value, std::int64_t lowest) override {
         const double* stored = find(name);
@@ -63,7 +64,8 @@ public:
         // Whole numbers from `lowest` to 2⁵³, where every integer is a double.
         if (!(*stored >= static_cast<double>(lowest) && *stored <= 9007199254740992.0) ||
             *stored != std::floor(*stored)) {
-            problems.push_back("entry " + quoted(shown_ + prefix_ + name) + " holds " + number(*stored) +
+            problems.push_back("entry " + quoted(shown_ + prefix_ + name) + " holds " +
+                               number(*stored) +
                                ", not a count (a whole number >= " + std::to_string(lowest) + ")");
             return;
         }
@@ -73,8 +75,8 @@ public:
         const double* stored = find(name);
         if (!stored) return;
         if (std::isnan(*stored) || (!infinite_ok && !std::isfinite(*stored))) {
-            problems.push_back("entry " + quoted(shown_ + prefix_ + name) + " holds " + number(*stored) +
-                               ", not a finite number");
+            problems.push_back("entry " + quoted(shown_ + prefix_ + name) + " holds " +
+                               number(*stored) + ", not a finite number");
             return;
         }
         if (apply_) value = *stored;
@@ -83,8 +85,8 @@ public:
     void finish() {
         for (const auto& [name, value] : values_)
             if (!visited_.count(name))
-                problems.push_back("entry " + quoted(shown_ + name) + " is not part of the state of this " +
-                                   who_);
+                problems.push_back("entry " + quoted(shown_ + name) +
+                                   " is not part of the state of this " + who_);
     }
 
 private:

@@ -90,9 +90,7 @@ public:
 
     private:
         friend class DataLoader;
-        iterator(DataLoader* loader, std::size_t index) : loader_(loader), index_(index) {
-            load();
-        }
+        iterator(DataLoader* loader, std::size_t index) : loader_(loader), index_(index) { load(); }
         void load() {
             if (!loader_ || index_ >= loader_->size()) return;
             current_ = loader_->batch(index_);

@@ -26,8 +26,7 @@ std::vector<std::pair<std::string, std::string>> optimizer_entries(const Optimiz
 /// one sentence per problem to `problems` (entries named with `prefix`). Changes
 /// nothing; returns what restores the optimizer, to call only when no problem was found.
 template <class T>
-std::function<void()> stage_optimizer(Optimizer<T>& optimizer,
-                                      const io::detail::NpzReader& archive,
+std::function<void()> stage_optimizer(Optimizer<T>& optimizer, const io::detail::NpzReader& archive,
                                       const std::map<std::string, std::size_t>& entries,
                                       const std::string& prefix,
                                       std::vector<std::string>& problems);
