@@ -56,15 +56,12 @@ file(WRITE "${WORK}/not_digits.csv.gz" "hello, world\n")
 file(WRITE "${WORK}/a_file" "a file where a folder is wanted\n")
 # Output folders where a file the run writes is a folder.
 file(MAKE_DIRECTORY "${WORK}/model_is_folder/model.npz")
-file(MAKE_DIRECTORY "${WORK}/checkpoint_is_folder/digits.npz")
+file(MAKE_DIRECTORY "${WORK}/checkpoint_is_folder/checkpoint.npz")
 file(MAKE_DIRECTORY "${WORK}/loss_is_folder/loss.csv")
-# Damaged digits checkpoints for --resume.
-file(WRITE "${WORK}/corrupt/digits.npz" "not a zip archive")
-file(WRITE "${WORK}/corrupt/optimizer.npz" "not a zip archive")
-file(WRITE "${WORK}/corrupt/epoch.txt" "3\n")
-file(WRITE "${WORK}/garbage_epoch/epoch.txt" "garbage\n")
-file(WRITE "${WORK}/empty_epoch/epoch.txt" "")
-file(WRITE "${WORK}/late_epoch/epoch.txt" "50\n")
+# A damaged training checkpoint for --resume (and, for the examples' --resume without a
+# checkpoint, folders that hold none: the runs create them).
+file(WRITE "${WORK}/corrupt/checkpoint.npz" "not a zip archive")
+file(REMOVE_RECURSE "${WORK}/no_checkpoint")
 
 
 file(STRINGS "${TABLE}" rows)

@@ -3,9 +3,11 @@
 //     Conv2d(16, 32, 3, padding 1) ReLU MaxPool2d(2) ->  32 x 2 x 2
 //     Flatten Dropout(0.25) Dense(128, 10)
 // (model.cpp) trained with AdamW on shuffled minibatches, the learning rate annealed along
-// a cosine, on a fixed seeded split (1,437 training, 360 test images). Writes a checkpoint
-// of the model and the optimizer after every epoch (--resume continues from it), and
-// pictures: the training curve, the confusion matrix and the misclassified test digits.
+// a cosine, on a fixed seeded split (1,437 training, 360 test images). Writes a training
+// checkpoint after every epoch (checkpoint.npz: the model, the optimizer, the schedule,
+// the generator of the weights and dropout masks, the batch order; tg::nn::TrainingCheckpoint),
+// which --resume continues bit for bit, and pictures: the training curve, the confusion
+// matrix and the misclassified test digits.
 //
 // --side-by-side DIR trains the same model in double with dropout off (p = 0) for its
 // first 10 steps and writes what side_by_side.py needs to repeat them in PyTorch: the
@@ -25,6 +27,7 @@
 #include "../common/cli.hpp"
 #include "../common/fail.hpp"
 #include "../common/memory.hpp"
+#include "../common/resume.hpp"
 #include "../common/tools.hpp"
 #include "data.hpp"
 #include "model.hpp"
@@ -54,6 +57,7 @@ struct Options {
     std::uint64_t seed = 1;
     std::size_t limit = 0;  ///< > 0: only the first `limit` images (smoke tests)
     bool resume = false;
+    long stop_after = 0;  ///< > 0: stop after this many epochs, as a killed run would
     bool check = false;
     bool check_loss = false;
     bool plots = true;
@@ -66,9 +70,9 @@ constexpr std::size_t kSideBySideSteps = 10;
 /// images (the split's 360 / 1797), so there is an accuracy to measure.
 constexpr std::size_t kMinImages = 10;
 
-/// What the files in the output folder are called (check_output_dir proves they can be
+/// The training checkpoint in the output folder (check_output_dir proves it can be
 /// written before the run starts).
-constexpr const char* kCheckpointFiles[] = {"digits.npz", "optimizer.npz", "epoch.txt"};
+constexpr const char* kCheckpointFile = "checkpoint.npz";
 
 /// "%.17g": a double written so that reading it back gives the same double.
 std::string exact(double v) {
@@ -103,33 +107,6 @@ double accuracy(const std::vector<int>& predicted, const std::vector<int>& label
     std::size_t right = 0;
     for (std::size_t i = 0; i < labels.size(); ++i) right += predicted[i] == labels[i];
     return double(right) / double(labels.size());
-}
-
-/// The epoch count saved beside the checkpoint: 0 when there is no epoch.txt. Throws
-/// when the file holds anything but a count from 1 to `epochs` (a corrupt checkpoint is
-/// not a fresh start).
-long saved_epoch(const std::filesystem::path& dir, long epochs) {
-    const std::filesystem::path path = dir / "epoch.txt";
-    if (!std::filesystem::exists(path)) return 0;
-    std::ifstream in(path);
-    std::string text;
-    std::getline(in, text);
-    std::size_t used = 0;
-    long epoch = 0;
-    try {
-        epoch = std::stol(text, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used == 0 || used != text.size() || epoch < 1)
-        throw std::runtime_error("--resume: " + path.string() + " holds '" + text.substr(0, 40) +
-                                 "', not an epoch count: the checkpoint is damaged; delete " +
-                                 dir.string() + " to start over");
-    if (epoch > epochs)
-        throw examples::UsageError("--resume: the checkpoint in " + dir.string() +
-                                   " is after epoch " + std::to_string(epoch) + ", past --epochs " +
-                                   std::to_string(epochs));
-    return epoch;
 }
 
 /// Throws UsageError when the run cannot fit in memory: per image of a training batch or
@@ -226,9 +203,7 @@ int run(const Options& o, const digits::Dataset& all) {
         examples::check_output_dir("--side-by-side", dir,
                                    {"init.npz", "losses.txt", "lrs.txt", "config.txt"});
     else
-        examples::check_output_dir(
-            "--out", dir,
-            {kCheckpointFiles[0], kCheckpointFiles[1], kCheckpointFiles[2], "history.csv"});
+        examples::check_output_dir("--out", dir, {kCheckpointFile, "history.csv"});
     const digits::Split split = digits::split(all.size(), test_size, o.seed);
     const digits::Dataset train = digits::subset(all, split.train),
                           test = digits::subset(all, split.test);
@@ -245,14 +220,25 @@ int run(const Options& o, const digits::Dataset& all) {
     adamw.weight_decay = o.weight_decay;
     tg::optim::AdamW<T> optimizer(model.parameters(), T(o.lr), adamw);
     tg::optim::CosineAnnealingLR<T> schedule(optimizer, o.epochs);
-    long first_epoch = 0;
-    if (o.resume && (first_epoch = saved_epoch(dir, o.epochs)) > 0) {
-        nn::load(model, (dir / kCheckpointFiles[0]).string());
-        tg::optim::load(optimizer, (dir / kCheckpointFiles[1]).string());
-        schedule.set_last_epoch(first_epoch);
-        std::printf("resumed after epoch %ld\n", first_epoch);
-    }
-    nn::DataLoader<T> batches(x_train, y_train, o.batch_size, {true, false, o.seed + first_epoch});
+    nn::DataLoader<T> batches(x_train, y_train, o.batch_size, {true, false, o.seed});
+    nn::TrainingCheckpoint<T> checkpoint;
+    checkpoint.add_module("model", model)
+        .add_optimizer("optimizer", optimizer)
+        .add_scheduler("cosine", schedule)
+        .add_rng("model", rng)  // the weights' and the dropout masks' generator
+        .add_loader("train", batches);
+    // The flags a resumed run must share with the run it continues (--epochs, the
+    // schedule's length, is checked by the checkpoint itself: T_max).
+    const std::map<std::string, std::string> flags{{"--data", o.data},
+                                                   {"--limit", std::to_string(o.limit)},
+                                                   {"--seed", std::to_string(o.seed)},
+                                                   {"--batch-size", std::to_string(o.batch_size)},
+                                                   {"--lr", exact(o.lr)},
+                                                   {"--weight-decay", exact(o.weight_decay)}};
+    const long first_epoch = side_by_side ? 0
+                                          : examples::resume_or_start(
+                                                checkpoint, dir / kCheckpointFile, o.resume, flags);
+    if (o.resume) std::printf("resumed after epoch %ld\n", first_epoch);
     std::optional<SideBySideRecord> record;
     if (side_by_side) {
         nn::save(model, (dir / "init.npz").string());
@@ -289,10 +275,13 @@ int run(const Options& o, const digits::Dataset& all) {
         history.push_back({epoch + 1, loss_sum / double(seen), acc, lr});
         std::fprintf(stderr, "epoch %3ld/%ld  loss %.4f  test accuracy %5.1f %%  lr %.2e\n",
                      epoch + 1, o.epochs, loss_sum / double(seen), 100 * acc, lr);
-        nn::save(model, (dir / kCheckpointFiles[0]).string());
-        tg::optim::save(optimizer, (dir / kCheckpointFiles[1]).string());
-        if (!examples::write_text(dir / kCheckpointFiles[2], std::to_string(epoch + 1) + "\n"))
-            return 1;
+        checkpoint.step = epoch + 1;
+        checkpoint.save((dir / kCheckpointFile).string());
+        if (epoch + 1 == o.stop_after) {
+            std::printf("stopped after epoch %ld (--stop-after); --resume continues\n", epoch + 1);
+            examples::print_parameter_hash(model);
+            return 0;
+        }
     }
     if (record) {
         if (!record->finish(o, adamw, batches.size())) return 1;
@@ -307,6 +296,7 @@ int run(const Options& o, const digits::Dataset& all) {
     std::printf("final test accuracy %.2f %% (%zu of %zu) after %ld epochs, %.1f s\n", 100 * acc,
                 static_cast<std::size_t>(acc * double(test.size()) + 0.5), test.size(), o.epochs,
                 seconds);
+    examples::print_parameter_hash(model);
     if (o.plots) {
         std::vector<std::vector<std::size_t>> counts(digits::kClasses,
                                                      std::vector<std::size_t>(digits::kClasses, 0));
@@ -350,7 +340,12 @@ int main(int argc, char** argv) {
            "--limit", o.limit,
            "use only the first N images (0: all; else at least " + std::to_string(kMinImages) + ")")
         ->check(examples::whole_number(0, std::numeric_limits<std::uint64_t>::max()));
-    auto* resume = app.add_flag("--resume", o.resume, "continue from the checkpoint in --out");
+    auto* resume =
+        app.add_flag("--resume", o.resume,
+                     "continue from the checkpoint in --out (an error when there is none)");
+    app.add_option("--stop-after", o.stop_after,
+                   "stop after N epochs, checkpoint written, as if killed (0: run them all)")
+        ->check(examples::whole_number(0, 100000));
     app.add_flag("--check", o.check, "exit 1 when the final test accuracy is below 97 %");
     app.add_flag("--check-loss", o.check_loss,
                  "exit 1 unless the last epoch's training loss is below half the first's");

@@ -9,7 +9,9 @@
 // trained with Adam on shuffled minibatches, the learning rate annealed along a cosine,
 // the gradient's norm clipped to 1 (tg::nn::clip_grad_norm_) before each step. Training
 // and test sequences are drawn by the example itself from a seeded tg::nn::Rng. Pictures:
-// the training curve against the baseline, and predictions against the truth.
+// the training curve against the baseline, and predictions against the truth. Every
+// epoch writes a training checkpoint (checkpoint.npz, tg::nn::TrainingCheckpoint), which
+// --resume continues bit for bit.
 //
 // --side-by-side DIR trains the same model in double for 10 steps and writes what
 // side_by_side.py needs to repeat them in PyTorch (the README's "sequence" section).
@@ -25,6 +27,7 @@
 #include "../common/cli.hpp"
 #include "../common/fail.hpp"
 #include "../common/memory.hpp"
+#include "../common/resume.hpp"
 #include "../common/tools.hpp"
 #include "data.hpp"
 #include "model.hpp"
@@ -44,6 +47,13 @@ namespace {
 
 namespace nn = tg::nn;
 
+/// "%.17g": a double written so that reading it back gives the same double.
+std::string exact(double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", v);
+    return text;
+}
+
 struct Options {
     std::string out = "sequence-out";
     long epochs = 25;
@@ -55,6 +65,8 @@ struct Options {
     std::size_t train_size = 5000;
     std::size_t test_size = 1000;
     std::uint64_t seed = 1;
+    bool resume = false;
+    long stop_after = 0;      ///< > 0: stop after this many epochs, as a killed run would
     double check_ratio = 10;  ///< --check: the test MSE must be this many times below the baseline
     bool check = false;
     bool check_loss = false;
@@ -146,7 +158,8 @@ int run(const Options& o) {
         examples::check_output_dir("--side-by-side", dir,
                                    {"init.npz", "config.txt", "losses.txt", "grad_norms.txt"});
     else
-        examples::check_output_dir("--out", dir, {"history.csv", "predictions.csv"});
+        examples::check_output_dir("--out", dir,
+                                   {"checkpoint.npz", "history.csv", "predictions.csv"});
 
     // One generator for everything, in a fixed order: training set, test set, weights.
     nn::Rng rng(o.seed);
@@ -169,6 +182,24 @@ int run(const Options& o) {
     tg::optim::CosineAnnealingLR<T> schedule(optimizer, o.epochs);
     nn::DataLoader<T> batches(Tensor(tg::Array<T>(train.x)), Tensor(tg::Array<T>(train.y)),
                               o.batch_size, {true, false, o.seed});
+    nn::TrainingCheckpoint<T> checkpoint;
+    checkpoint.add_module("model", model)
+        .add_optimizer("optimizer", optimizer)
+        .add_scheduler("cosine", schedule)
+        .add_rng("data", rng)
+        .add_loader("train", batches);
+    // What a resumed run must share with the run it continues (--epochs, the schedule's
+    // length, is checked by the checkpoint itself: T_max; --hidden by the model's shapes).
+    const std::map<std::string, std::string> flags{{"--seed", std::to_string(o.seed)},
+                                                   {"--length", std::to_string(o.length)},
+                                                   {"--train-size", std::to_string(o.train_size)},
+                                                   {"--test-size", std::to_string(o.test_size)},
+                                                   {"--batch-size", std::to_string(o.batch_size)},
+                                                   {"--lr", exact(o.lr)},
+                                                   {"--clip", exact(o.clip)}};
+    const long first_epoch =
+        side ? 0 : examples::resume_or_start(checkpoint, dir / "checkpoint.npz", o.resume, flags);
+    if (o.resume) std::printf("resumed after epoch %ld\n", first_epoch);
     if (side) {
         nn::save(model, (dir / "init.npz").string());
         const tg::optim::AdamOptions adam;
@@ -196,7 +227,7 @@ int run(const Options& o) {
     long step = 0, clipped_total = 0;
     tg::Tape tape;
     const auto start = std::chrono::steady_clock::now();
-    for (long epoch = 0; epoch < o.epochs; ++epoch) {
+    for (long epoch = first_epoch; epoch < o.epochs; ++epoch) {
         const double lr = optimizer.learning_rate();
         double loss_sum = 0;
         std::size_t seen = 0;
@@ -240,6 +271,13 @@ int run(const Options& o) {
                      "lr %.2e  clipped %3ld of %ld steps\n",
                      epoch + 1, o.epochs, loss_sum / double(seen), test_mse, baseline / test_mse,
                      lr, clipped, steps);
+        checkpoint.step = epoch + 1;
+        checkpoint.save((dir / "checkpoint.npz").string());
+        if (epoch + 1 == o.stop_after) {
+            std::printf("stopped after epoch %ld (--stop-after); --resume continues\n", epoch + 1);
+            examples::print_parameter_hash(model);
+            return 0;
+        }
     }
     if (side) {
         if (step < o.side_by_side_steps) {
@@ -265,6 +303,7 @@ int run(const Options& o) {
         "test MSE %.4g, %.3gx below the baseline %.3f (always predicting 1), after %ld "
         "epochs, %.1f s\n",
         test_mse, baseline / test_mse, baseline, o.epochs, seconds);
+    examples::print_parameter_hash(model);
     const tg::detail::PoolStats pool = tg::detail::pool_stats();
     std::printf("peak resident memory %.1f MiB (tapegrad's pool caches %.1f MiB)\n", peak_rss_mib(),
                 double(pool.cached_bytes) / (1024.0 * 1024.0));
@@ -292,7 +331,7 @@ int main(int argc, char** argv) {
     Options o;
     CLI::App app("Trains an LSTM on the adding problem with tapegrad.", "sequence");
     app.option_defaults()->always_capture_default();
-    app.add_option("--out", o.out, "where the CSV files and the pictures go");
+    app.add_option("--out", o.out, "where the checkpoint, the CSV files and the pictures go");
     app.add_option("--epochs", o.epochs, "passes over the training set")
         ->check(examples::whole_number(1, 100000));
     app.add_option("--batch-size", o.batch_size, "sequences per step")
@@ -311,6 +350,12 @@ int main(int argc, char** argv) {
         ->check(examples::whole_number(1, 10000000));
     app.add_option("--seed", o.seed, "seeds the data, the weights and the batch order")
         ->check(examples::whole_number(0, std::numeric_limits<std::uint64_t>::max()));
+    auto* resume =
+        app.add_flag("--resume", o.resume,
+                     "continue from the checkpoint in --out (an error when there is none)");
+    app.add_option("--stop-after", o.stop_after,
+                   "stop after N epochs, checkpoint written, as if killed (0: run them all)")
+        ->check(examples::whole_number(0, 100000));
     app.add_flag("--check", o.check,
                  "exit 1 unless the final test MSE is --check-ratio times below the baseline");
     app.add_option("--check-ratio", o.check_ratio, "the factor --check asks for")
@@ -320,7 +365,8 @@ int main(int argc, char** argv) {
     app.add_flag("!--no-plots", o.plots, "skip the pictures");
     app.add_option("--side-by-side", o.side_by_side,
                    "train 10 steps in double and write what side_by_side.py needs into DIR")
-        ->type_name("DIR");
+        ->type_name("DIR")
+        ->excludes(resume);
     if (const auto status = examples::parse_command_line(app, argc, argv)) return *status;
     return examples::run_main(
         "sequence", [&] { return o.side_by_side.empty() ? run<float>(o) : run<double>(o); });

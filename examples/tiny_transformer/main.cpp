@@ -6,7 +6,9 @@
 // text; every --log-every steps it prints the losses and a sample drawn with a
 // temperature. At the end: the final train and validation loss against the unigram
 // baseline (the entropy of the character frequencies), a last sample, loss.csv, eval.csv
-// and loss.png.
+// and loss.png. Every --log-every steps it writes a training checkpoint (checkpoint.npz,
+// tg::nn::TrainingCheckpoint: the model, AdamW, the schedule, the batch and sample
+// generators), which --resume continues bit for bit.
 //
 // --side-by-side DIR writes what examples/tiny_transformer/side_by_side.py needs to
 // train the same model in PyTorch and compare the losses (in double).
@@ -22,6 +24,7 @@
 #include "../common/cli.hpp"
 #include "../common/fail.hpp"
 #include "../common/memory.hpp"
+#include "../common/resume.hpp"
 #include "../common/tools.hpp"
 #include "model.hpp"
 #include "plots.hpp"
@@ -69,6 +72,8 @@ struct Options {
     std::string prompt = "the ";
     std::string out = "tiny_transformer-out";
     std::string side_by_side;
+    bool resume = false;
+    long stop_after = 0;  ///< > 0: stop after this many steps, as a killed run would
     bool check = false;
     bool check_loss = false;
     bool plots = true;
@@ -228,9 +233,35 @@ int train(const Options& o, const Corpus& c) {
     using T = float;
     const std::filesystem::path dir = o.out;
     check_memory<T>(o, c.vocab.size());
-    examples::check_output_dir("--out", dir, {"model.npz", "loss.csv", "eval.csv"});
+    examples::check_output_dir("--out", dir,
+                               {"checkpoint.npz", "model.npz", "loss.csv", "eval.csv"});
     nn::Rng rng(o.seed), batch_rng(o.seed + 1), sample_rng(o.seed + 2);
     Training<T> t(o, config_of(o, c), rng);
+    nn::TrainingCheckpoint<T> checkpoint;
+    checkpoint.add_module("model", t.model)
+        .add_optimizer("optimizer", t.optimizer)
+        .add_scheduler("schedule", *t.schedule)
+        .add_rng("batches", batch_rng)
+        .add_rng("samples", sample_rng);
+    // What a resumed run must share with the run it continues (--steps, --warmup, --lr
+    // and --min-lr shape the schedule, whose settings the checkpoint checks itself; the
+    // model's sizes are checked by its shapes).
+    const auto exact = [](double v) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.17g", v);
+        return std::string(text);
+    };
+    const std::map<std::string, std::string> flags{{"--seed", std::to_string(o.seed)},
+                                                   {"--batch-size", std::to_string(o.batch_size)},
+                                                   {"--context", std::to_string(o.context)},
+                                                   {"--weight-decay", exact(o.weight_decay)},
+                                                   {"--clip", exact(o.clip)},
+                                                   {"--log-every", std::to_string(o.log_every)},
+                                                   {"--temperature", exact(o.temperature)},
+                                                   {"--prompt", o.prompt}};
+    const long first_step =
+        examples::resume_or_start(checkpoint, dir / "checkpoint.npz", o.resume, flags);
+    if (o.resume) std::printf("resumed after step %ld\n", first_step);
     std::vector<std::size_t> prompt = c.vocab.encode(o.prompt);
     // The training loss is evaluated on a slice of the training text as long as the
     // validation text, so both cost the same.
@@ -254,7 +285,7 @@ int train(const Options& o, const Corpus& c) {
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     };
     double recent = 0;
-    for (long step = 1; step <= o.steps; ++step) {
+    for (long step = first_step + 1; step <= o.steps; ++step) {
         const double lr = double(t.optimizer.learning_rate());
         const auto [x, y] = random_batch<T>(c.train, o.batch_size, o.context, batch_rng);
         const double loss = t.step(tape, x, y, o.clip);
@@ -277,6 +308,15 @@ int train(const Options& o, const Corpus& c) {
                                         .c_str());
             std::fflush(stdout);
         }
+        if (log || step == o.stop_after) {
+            checkpoint.step = step;
+            checkpoint.save((dir / "checkpoint.npz").string());
+        }
+        if (step == o.stop_after) {
+            std::printf("stopped after step %ld (--stop-after); --resume continues\n", step);
+            examples::print_parameter_hash(t.model);
+            return 0;
+        }
     }
     const double elapsed = seconds();
     const EvalRecord& last = evals.back();
@@ -292,6 +332,7 @@ int train(const Options& o, const Corpus& c) {
     write_loss_curve(dir, steps, evals, c.unigram, o.plots);
     nn::save(t.model, (dir / "model.npz").string());
     std::printf("wrote %s\n", (dir / "model.npz").string().c_str());
+    examples::print_parameter_hash(t.model);
     const tg::detail::PoolStats pool = tg::detail::pool_stats();
     std::printf("peak resident memory %.1f MiB; tapegrad's pool holds %.1f MiB for reuse\n",
                 double(peak_rss_kib()) / 1024, double(pool.cached_bytes) / (1024 * 1024));
@@ -351,10 +392,18 @@ int main(int argc, char** argv) {
     app.add_option("--sample-length", o.sample_length, "characters of the final sample")
         ->check(examples::whole_number(0, kMaxSampleLength));
     app.add_option("--prompt", o.prompt, "the text samples start from");
-    app.add_option("--out", o.out, "where loss.csv, eval.csv, loss.png and model.npz go");
+    app.add_option("--out", o.out,
+                   "where checkpoint.npz, loss.csv, eval.csv, loss.png and model.npz go");
+    auto* resume =
+        app.add_flag("--resume", o.resume,
+                     "continue from the checkpoint in --out (an error when there is none)");
+    app.add_option("--stop-after", o.stop_after,
+                   "stop after N steps, checkpoint written, as if killed (0: run them all)")
+        ->check(examples::whole_number(0, 10000000));
     app.add_option("--side-by-side", o.side_by_side,
                    "write the initial weights, the first 10 batches and their losses (double) "
-                   "into this folder for side_by_side.py, and stop");
+                   "into this folder for side_by_side.py, and stop")
+        ->excludes(resume);
     app.add_flag(
         "--check", o.check,
         "exit 1 unless the final validation loss is below a quarter of the unigram baseline");

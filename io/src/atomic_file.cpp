@@ -53,16 +53,10 @@ void AtomicFile::write(const void* data, std::size_t size) {
 }
 
 void AtomicFile::commit() {
+    if (::fsync(fd_) != 0) fail_errno("flushing " + detail::quoted(temp_) + " to the disk");
     const int fd = fd_;
     fd_ = -1;
     if (::close(fd) != 0) fail_errno("closing " + detail::quoted(temp_));
-    // Reopened by name: a writer of its own may have replaced the file (libzip renames
-    // its own temporary file over temp_path()).
-    fd_ = ::open(temp_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) fail_errno("opening " + detail::quoted(temp_) + " again");
-    if (::fsync(fd_) != 0) fail_errno("flushing " + detail::quoted(temp_) + " to the disk");
-    ::close(fd_);
-    fd_ = -1;
     if (std::rename(temp_.c_str(), path_.c_str()) != 0)
         fail_errno("renaming " + detail::quoted(temp_) + " to it");
     committed_ = true;

@@ -1,9 +1,11 @@
 #include <tapegrad/io/detail/npz.hpp>
 
 #include <tapegrad/error.hpp>
+#include <tapegrad/io/detail/atomic_file.hpp>
 
 #include <zip.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -51,14 +53,9 @@ private:
     zip_file_t* file_;
 };
 
-/// An empty zip archive: only the end-of-central-directory record. (libzip removes the
-/// file instead of writing an archive without entries; numpy.load reads this one.)
-void write_empty_archive(const char* what, const std::string& path) {
-    static const char record[22] = {'P', 'K', 5, 6};
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(record, sizeof record);
-    if (!out) fail(what, path, "cannot be written (check the directory exists and is writable)");
-}
+/// An empty zip archive: only the end-of-central-directory record. (libzip writes no
+/// archive without entries; numpy.load reads this one.)
+const std::string kEmptyArchive = std::string("PK\x05\x06", 4) + std::string(18, '\0');
 
 }  // namespace
 
@@ -79,24 +76,36 @@ std::string dtype_name(const std::string& descr) {
     return out + "(" + quoted(descr) + ")";
 }
 
-void write_npz(const char* what, const std::string& path,
-               const std::vector<std::pair<std::string, std::string>>& entries) {
-    if (entries.empty()) {
-        write_empty_archive(what, path);
-        return;
+std::string npz_bytes(const char* what, const std::string& path,
+                      const std::vector<std::pair<std::string, std::string>>& entries) {
+    if (entries.empty()) return kEmptyArchive;
+    // The archive is built in memory, so that no file but AtomicFile's "PATH.tmp" is ever
+    // written: libzip writing to a file would go through a temporary file of its own,
+    // with a random name that a killed writer leaves behind.
+    zip_error_t error;
+    zip_error_init(&error);
+    zip_source_t* buffer = zip_source_buffer_create(nullptr, 0, 0, &error);
+    if (!buffer) {
+        const std::string why = zip_error_strerror(&error);
+        zip_error_fini(&error);
+        fail(what, path, "cannot be built in memory (" + why + ")");
     }
-    int code = 0;
-    zip_t* archive = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &code);
-    if (!archive)
-        fail(what, path,
-             "cannot be created (" + zip_error_message(code) +
-                 "); check that the directory exists and is writable");
-    // libzip reads the buffers at zip_close: `entries` lives until then.
+    zip_t* archive = zip_open_from_source(buffer, ZIP_TRUNCATE, &error);
+    if (!archive) {
+        const std::string why = zip_error_strerror(&error);
+        zip_error_fini(&error);
+        zip_source_free(buffer);
+        fail(what, path, "cannot be built in memory (" + why + ")");
+    }
+    zip_error_fini(&error);
+    zip_source_keep(buffer);  // read after zip_close
     const auto abandon = [&](const std::string& problem) {
         const std::string message = problem + " (" + zip_strerror(archive) + ")";
-        zip_discard(archive);  // leaves an existing file as it was
+        zip_discard(archive);
+        zip_source_free(buffer);
         fail(what, path, message);
     };
+    // libzip reads the entries' bytes at zip_close: `entries` lives until then.
     for (const auto& [name, bytes] : entries) {
         zip_source_t* source = zip_source_buffer(archive, bytes.data(), bytes.size(), 0);
         if (!source) abandon("cannot buffer entry " + quoted(name));
@@ -111,7 +120,30 @@ void write_npz(const char* what, const std::string& path,
             0)
             abandon("cannot set the compression of entry " + quoted(entry));
     }
-    if (zip_close(archive) != 0) abandon("cannot be written");
+    if (zip_close(archive) != 0) abandon("cannot be built in memory");
+    std::string out;
+    zip_stat_t stat;
+    zip_stat_init(&stat);
+    if (zip_source_stat(buffer, &stat) != 0 || !(stat.valid & ZIP_STAT_SIZE) ||
+        zip_source_open(buffer) != 0) {
+        zip_source_free(buffer);
+        fail(what, path, "cannot be built in memory (the archive cannot be read back)");
+    }
+    out.resize(stat.size);
+    const zip_int64_t got = zip_source_read(buffer, out.data(), out.size());
+    zip_source_close(buffer);
+    zip_source_free(buffer);
+    if (got < 0 || static_cast<std::size_t>(got) != out.size())
+        fail(what, path, "cannot be built in memory (the archive cannot be read back)");
+    return out;
+}
+
+void write_npz(const char* what, const std::string& path,
+               const std::vector<std::pair<std::string, std::string>>& entries) {
+    const std::string bytes = npz_bytes(what, path, entries);
+    AtomicFile file(what, path);
+    file.write(bytes.data(), bytes.size());
+    file.commit();
 }
 
 NpzReader::NpzReader(const char* what, const std::string& path) {
@@ -154,6 +186,28 @@ std::optional<std::string> NpzReader::name(std::size_t index) const {
     const char* raw = zip_get_name(archive_, index, ZIP_FL_ENC_GUESS);
     if (!raw) return std::nullopt;
     return std::string(raw);
+}
+
+std::map<std::string, std::size_t> NpzReader::npy_entries(
+    std::vector<std::string>& others, std::vector<std::string>& problems) const {
+    std::map<std::string, std::size_t> out;
+    const std::size_t suffix = std::strlen(kEntrySuffix);
+    for (std::size_t i = 0; i < size(); ++i) {
+        const std::optional<std::string> entry = name(i);
+        if (!entry) {
+            problems.push_back("entry #" + std::to_string(i) + " has no readable name");
+            continue;
+        }
+        const bool is_npy = entry->size() > suffix &&
+                            entry->compare(entry->size() - suffix, suffix, kEntrySuffix) == 0;
+        if (!is_npy) {
+            others.push_back(*entry);
+            continue;
+        }
+        if (!out.emplace(entry->substr(0, entry->size() - suffix), i).second)
+            problems.push_back("the file has entry " + quoted(*entry) + " twice");
+    }
+    return out;
 }
 
 NpyHeader NpzReader::read_entry(std::size_t index, const EntryCheck& check,
@@ -244,5 +298,9 @@ template Array<float> NpzReader::read<float>(std::size_t, const std::string&, co
                                              const std::string&) const;
 template Array<double> NpzReader::read<double>(std::size_t, const std::string&, const Shape&,
                                                const std::string&) const;
+template Array<std::int64_t> NpzReader::read<std::int64_t>(std::size_t, const std::string&,
+                                                           const Shape&, const std::string&) const;
+template Array<std::uint8_t> NpzReader::read<std::uint8_t>(std::size_t, const std::string&,
+                                                           const Shape&, const std::string&) const;
 
 }  // namespace tg::io::detail

@@ -6,7 +6,6 @@
 
 #include <tapegrad/error.hpp>
 #include <tapegrad/io/detail/arrays.hpp>
-#include <tapegrad/io/detail/atomic_file.hpp>
 #include <tapegrad/io/detail/convert.hpp>
 #include <tapegrad/io/detail/npy.hpp>
 #include <tapegrad/io/detail/npz.hpp>
@@ -132,20 +131,7 @@ void write_npz_arrays(const char* what, const std::string& path, const ArrayRefs
                              " holds a NUL byte, which a .npz entry's name cannot");
         entries.emplace_back(name, encode_npy<T>(Shape(array->shape()), array->data()));
     }
-    // libzip writes the archive at the temporary path (itself through a temporary file
-    // and a rename); the AtomicFile flushes it to the disk and renames it over `path`.
-    AtomicFile file(what, path);
-    try {
-        write_npz(what, file.temp_path(), entries);
-    } catch (const IoError& e) {
-        // The message names `path`, not the temporary file.
-        std::string message = e.what();
-        const std::string temp = detail::quoted(file.temp_path());
-        if (const std::size_t at = message.find(temp); at != std::string::npos)
-            message.replace(at, temp.size(), detail::quoted(path));
-        throw IoError(message);
-    }
-    file.commit();
+    write_npz(what, path, entries);
 }
 
 }  // namespace detail

@@ -1,7 +1,8 @@
 #include <tapegrad/nn/checkpoint.hpp>
+#include <tapegrad/nn/detail/checkpoint_entries.hpp>
 
-#include <cstring>
 #include <map>
+#include <memory>
 #include <set>
 
 #include <tapegrad/io/detail/npy.hpp>
@@ -26,18 +27,27 @@ std::vector<std::pair<std::string, Tensor<T>>> saved_tensors(const Module<T>& mo
     return out;
 }
 
+std::string unknown_entry(const std::string& entry) {
+    return "the file has an entry " + quoted(entry) +
+           " for which the model has no parameter or buffer";
+}
+
 }  // namespace
 
+namespace detail {
+
 template <class T>
-void save(const Module<T>& module, const std::string& path) {
+std::vector<std::pair<std::string, std::string>> module_entries(const Module<T>& module) {
     std::vector<std::pair<std::string, std::string>> entries;
     for (const auto& [name, tensor] : saved_tensors(module))
         entries.emplace_back(name, encode_npy<T>(tensor.shape(), tensor.value().data()));
-    io::detail::write_npz("save", path, entries);
+    return entries;
 }
 
 template <class T>
-void load(Module<T>& module, const std::string& path) {
+std::function<void()> stage_module(Module<T>& module, const NpzReader& archive,
+                                   const std::map<std::string, std::size_t>& entries,
+                                   const std::string& prefix, std::vector<std::string>& problems) {
     const auto named = saved_tensors(module);
     std::map<std::string, const Tensor<T>*> wanted;
     for (const auto& [name, tensor] : named) wanted[name] = &tensor;
@@ -47,36 +57,17 @@ void load(Module<T>& module, const std::string& path) {
         return (buffers.count(name) ? "buffer " : "parameter ") + quoted(name);
     };
 
-    const NpzReader archive("load", path);
-
-    // Read and check everything first; change nothing until all of it is right.
-    std::vector<std::string> problems;
-    std::map<std::string, Array<T>> values;
-    std::set<std::string> seen;  // names with an entry in the file, good or not
-    for (std::size_t i = 0; i < archive.size(); ++i) {
-        const std::optional<std::string> raw_name = archive.name(i);
-        if (!raw_name) {
-            problems.push_back("entry #" + std::to_string(i) + " has no readable name");
-            continue;
-        }
-        const std::string& entry = *raw_name;
-        const std::size_t suffix = std::strlen(kEntrySuffix);
-        const bool is_npy = entry.size() > suffix &&
-                            entry.compare(entry.size() - suffix, suffix, kEntrySuffix) == 0;
-        const std::string name = is_npy ? entry.substr(0, entry.size() - suffix) : entry;
+    auto values = std::make_shared<std::map<std::string, Array<T>>>();
+    for (const auto& [name, index] : entries) {
+        const std::string entry = prefix + name + kEntrySuffix;
         const auto target = wanted.find(name);
-        if (!is_npy || target == wanted.end()) {
-            problems.push_back("the file has an entry " + quoted(entry) +
-                               " for which the model has no parameter or buffer");
-            continue;
-        }
-        if (!seen.insert(name).second) {
-            problems.push_back("the file has entry " + quoted(entry) + " twice");
+        if (target == wanted.end()) {
+            problems.push_back(unknown_entry(entry));
             continue;
         }
         try {
-            values.emplace(name, archive.read<T>(i, label(name),
-                                                 target->second->shape(), "the model"));
+            values->emplace(
+                name, archive.read<T>(index, label(name), target->second->shape(), "the model"));
         } catch (const NpyFormatError& e) {
             problems.push_back("entry " + quoted(entry) + " " + e.problem);
         } catch (const ModelMismatch& e) {
@@ -84,9 +75,33 @@ void load(Module<T>& module, const std::string& path) {
         }
     }
     for (const auto& [name, tensor] : named)
-        if (!seen.count(name))
+        if (!entries.count(name))
             problems.push_back(label(name) + " is missing from the file (no entry " +
-                               quoted(name + kEntrySuffix) + ")");
+                               quoted(prefix + name + kEntrySuffix) + ")");
+    return [named, values] {
+        for (const auto& [name, tensor] : named) {
+            Tensor<T> parameter = tensor;
+            parameter.mutable_value() = std::move(values->at(name));
+        }
+    };
+}
+
+}  // namespace detail
+
+template <class T>
+void save(const Module<T>& module, const std::string& path) {
+    io::detail::write_npz("save", path, detail::module_entries(module));
+}
+
+template <class T>
+void load(Module<T>& module, const std::string& path) {
+    const NpzReader archive("load", path);
+    // Read and check everything first; change nothing until all of it is right.
+    std::vector<std::string> problems, others;
+    const auto entries = archive.npy_entries(others, problems);
+    for (const std::string& entry : others) problems.push_back(unknown_entry(entry));
+    const std::function<void()> commit =
+        detail::stage_module(module, archive, entries, "", problems);
     if (!problems.empty()) {
         std::string message;
         for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
@@ -96,16 +111,17 @@ void load(Module<T>& module, const std::string& path) {
                  "buffers (names, shapes and dtype as in module.named_parameters() and "
                  "named_buffers())");
     }
-
-    for (auto& [name, tensor] : named) {
-        Tensor<T> parameter = tensor;
-        parameter.mutable_value() = std::move(values.at(name));
-    }
+    commit();
 }
 
-#define TG_NN_CHECKPOINT_INSTANTIATE(T)                          \
-    template void save<T>(const Module<T>&, const std::string&); \
-    template void load<T>(Module<T>&, const std::string&);
+#define TG_NN_CHECKPOINT_INSTANTIATE(T)                                                  \
+    template void save<T>(const Module<T>&, const std::string&);                         \
+    template void load<T>(Module<T>&, const std::string&);                               \
+    template std::vector<std::pair<std::string, std::string>> detail::module_entries<T>( \
+        const Module<T>&);                                                               \
+    template std::function<void()> detail::stage_module<T>(                              \
+        Module<T>&, const NpzReader&, const std::map<std::string, std::size_t>&,         \
+        const std::string&, std::vector<std::string>&);
 TG_NN_CHECKPOINT_INSTANTIATE(float)
 TG_NN_CHECKPOINT_INSTANTIATE(double)
 

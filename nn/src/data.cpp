@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/nn/data.hpp>
 
 #include <algorithm>
@@ -43,8 +44,43 @@ DataLoader<T>::DataLoader(Tensor<T> x, Tensor<T> y, std::size_t batch_size,
 
 template <class T>
 typename DataLoader<T>::iterator DataLoader<T>::begin() {
+    if (resume_) {
+        resume_ = false;
+        return iterator(this, position_);
+    }
     if (options_.shuffle) order_ = random_permutation(rows_, rng_);
+    ++epoch_;
+    position_ = 0;
     return iterator(this, 0);
+}
+
+template <class T>
+DataLoaderState DataLoader<T>::state() const {
+    return {epoch_, position_, order_, rng_state(rng_)};
+}
+
+template <class T>
+void DataLoader<T>::load_state(const DataLoaderState& state) {
+    TG_CHECK(state.order.size() == rows_, ValueError, "DataLoader::load_state: an order of ",
+             state.order.size(), " rows for a loader of ", rows_);
+    std::vector<bool> seen(rows_, false);
+    for (const std::size_t row : state.order) {
+        TG_CHECK(row < rows_ && !seen[row], ValueError,
+                 "DataLoader::load_state: the order is not a permutation of the ", rows_,
+                 " rows (row ", row, " is past the end or listed twice)");
+        seen[row] = true;
+    }
+    TG_CHECK(state.position <= size(), ValueError, "DataLoader::load_state: position ",
+             state.position, " is past the ", size(), " batches of an epoch");
+    TG_CHECK(state.position == 0 || state.epoch > 0, ValueError,
+             "DataLoader::load_state: position ", state.position, " in epoch 0 (no epoch begun)");
+    Rng rng;
+    set_rng_state(rng, state.rng);
+    rng_ = rng;
+    order_ = state.order;
+    epoch_ = state.epoch;
+    position_ = state.position;
+    resume_ = position_ > 0 && position_ < size();
 }
 
 template <class T>

@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/detail/team.hpp>
 #include <tapegrad/detail/uniform01.hpp>
 #include <tapegrad/error.hpp>
@@ -5,6 +6,7 @@
 
 #include <cmath>
 #include <numeric>
+#include <sstream>
 
 namespace tg::nn {
 
@@ -18,6 +20,27 @@ Rng& default_rng() {
 }
 
 void manual_seed(std::uint64_t seed) { default_rng().seed(seed); }
+
+std::vector<std::uint64_t> rng_state(const Rng& rng) {
+    std::stringstream text;
+    text << rng;
+    std::vector<std::uint64_t> state;
+    std::uint64_t word = 0;
+    while (text >> word) state.push_back(word);
+    return state;
+}
+
+void set_rng_state(Rng& rng, const std::vector<std::uint64_t>& state) {
+    const std::size_t size = rng_state(rng).size();
+    TG_CHECK(state.size() == size, ValueError, "set_rng_state: a state of ", state.size(),
+             " numbers; a tg::nn::Rng's state has ", size, " (as tg::nn::rng_state gives it)");
+    // The standard library reads back every state it writes: any words, any position.
+    std::stringstream text;
+    for (const std::uint64_t word : state) text << word << ' ';
+    Rng restored;
+    text >> restored;
+    rng = restored;
+}
 
 double uniform01(Rng& rng) { return detail::uniform01(rng); }
 

@@ -1,4 +1,5 @@
 #include <tapegrad/optim/checkpoint.hpp>
+#include <tapegrad/optim/detail/state_entries.hpp>
 
 #include <cmath>
 #include <cstdlib>
@@ -34,7 +35,7 @@ std::string number(double x) {
 /// What an entry of a state file is, for this optimizer.
 struct Slot {
     enum Kind { option, lr, weight_decay, initial_lr, momentum, params, step, buffer, global } kind;
-    std::size_t index = 0;   ///< the option, the group, the parameter or the global entry
+    std::size_t index = 0;         ///< the option, the group, the parameter or the global entry
     std::size_t buffer_index = 0;  ///< which of buffer_names(), for Kind::buffer
 };
 
@@ -48,6 +49,16 @@ std::string state_entry(std::size_t k, const std::string& field) {
 
 /// The entry of global_state()'s `name`: under the first parameter, as PyTorch keeps it.
 std::string global_entry(const std::string& name) { return state_entry(0, name); }
+
+template <class T>
+std::string unknown_entry(const Optimizer<T>& optimizer, const std::string& entry) {
+    return "the file has an entry " + quoted(entry) + " that the state of this " +
+           optimizer.name() + " (parameters: " + std::to_string(optimizer.parameters().size()) +
+           ", groups: " + std::to_string(optimizer.param_groups().size()) + ") does not have";
+}
+
+/// Where scheduler i's entries go in an optimizer's state file.
+std::string scheduler_prefix(std::size_t i) { return "scheduler." + std::to_string(i) + "."; }
 
 /// Every entry name a state file of `optimizer` may hold.
 template <class T>
@@ -78,8 +89,10 @@ std::map<std::string, Slot> entries_of(const Optimizer<T>& optimizer) {
 
 }  // namespace
 
+namespace detail {
+
 template <class T>
-void save(const Optimizer<T>& optimizer, const std::string& path) {
+std::vector<std::pair<std::string, std::string>> optimizer_entries(const Optimizer<T>& optimizer) {
     std::vector<std::pair<std::string, std::string>> entries;
     const auto scalar = [&](const std::string& name, double value) {
         entries.emplace_back(name, encode_npy<double>({}, &value));
@@ -113,12 +126,14 @@ void save(const Optimizer<T>& optimizer, const std::string& path) {
     for (const auto& [name, value] : optimizer.global_state())
         entries.emplace_back(global_entry(name),
                              encode_npy<double>(Shape(value.shape()), value.data()));
-    io::detail::write_npz("save", path, entries);
+    return entries;
 }
 
 template <class T>
-void load(Optimizer<T>& optimizer, const std::string& path) {
-    const NpzReader archive("load", path);
+std::function<void()> stage_optimizer(Optimizer<T>& optimizer, const NpzReader& archive,
+                                      const std::map<std::string, std::size_t>& entries,
+                                      const std::string& prefix,
+                                      std::vector<std::string>& problems) {
     const std::string who = optimizer.name();
     const std::string holder = "the optimizer";
     const std::map<std::string, Slot> slots = entries_of(optimizer);
@@ -128,31 +143,18 @@ void load(Optimizer<T>& optimizer, const std::string& path) {
     const auto& parameters = optimizer.parameters();
 
     // Which entries the file has: names only, nothing read yet.
-    std::vector<std::string> problems;
     std::map<std::string, std::size_t> found;  // name -> entry index
-    for (std::size_t i = 0; i < archive.size(); ++i) {
-        const std::optional<std::string> entry = archive.name(i);
-        if (!entry) {
-            problems.push_back("entry #" + std::to_string(i) + " has no readable name");
+    for (const auto& [name, index] : entries) {
+        if (!slots.count(name)) {
+            problems.push_back(unknown_entry(optimizer, prefix + name + kEntrySuffix));
             continue;
         }
-        const std::size_t suffix = std::strlen(kEntrySuffix);
-        const bool is_npy = entry->size() > suffix &&
-                            entry->compare(entry->size() - suffix, suffix, kEntrySuffix) == 0;
-        const std::string name = is_npy ? entry->substr(0, entry->size() - suffix) : *entry;
-        if (!is_npy || !slots.count(name)) {
-            problems.push_back("the file has an entry " + quoted(*entry) + " that the state of this " +
-                               who + " (parameters: " + std::to_string(parameters.size()) +
-                               ", groups: " + std::to_string(optimizer.param_groups().size()) +
-                               ") does not have");
-            continue;
-        }
-        if (!found.emplace(name, i).second)
-            problems.push_back("the file has entry " + quoted(*entry) + " twice");
+        found.emplace(name, index);
     }
     const auto require = [&](const std::string& name, const std::string& why) {
         if (!found.count(name))
-            problems.push_back("entry " + quoted(name + kEntrySuffix) + " is missing (" + why + ")");
+            problems.push_back("entry " + quoted(prefix + name + kEntrySuffix) + " is missing (" +
+                               why + ")");
     };
     for (const auto& [name, value] : options) require("options." + name, who + "'s option");
     for (std::size_t g = 0; g < optimizer.param_groups().size(); ++g) {
@@ -171,12 +173,12 @@ void load(Optimizer<T>& optimizer, const std::string& path) {
 
     // Read and check every entry found; change nothing until all of it is right.
     std::vector<GroupSettings> groups = optimizer.param_groups();
-    std::vector<std::pair<std::string, Array<double>>> global_state;
     std::vector<typename Optimizer<T>::ParameterState> states(parameters.size());
     for (auto& state : states) state.buffers.resize(buffers.size());
+    std::vector<std::pair<std::string, Array<double>>> global_state;
     for (const auto& [name, index] : found) {
         const Slot slot = slots.at(name);
-        const std::string subject = "entry " + quoted(name);
+        const std::string subject = "entry " + quoted(prefix + name);
         const auto bad = [&](const std::string& problem) {
             problems.push_back(subject + " " + problem);
         };
@@ -225,77 +227,166 @@ void load(Optimizer<T>& optimizer, const std::string& path) {
             }
             const double value = archive.read<double>(index, subject, Shape{}, holder).data()[0];
             switch (slot.kind) {
-            case Slot::option:
-                if (!(value == options[slot.index].second))
-                    bad("holds " + number(value) + " but this " + who + " has " +
-                        options[slot.index].first + " = " + number(options[slot.index].second));
-                break;
-            case Slot::lr:
-            case Slot::initial_lr:
-            case Slot::weight_decay:
-                // A rate a schedule set may be negative (OneCycleLR's linear strategy at
-                // step total_steps, as PyTorch's), so the file's rate need only be finite.
-                if (slot.kind == Slot::lr && !std::isfinite(value)) {
-                    bad("holds " + number(value) + ", not a finite number");
+                case Slot::option:
+                    if (!(value == options[slot.index].second))
+                        bad("holds " + number(value) + " but this " + who + " has " +
+                            options[slot.index].first + " = " + number(options[slot.index].second));
                     break;
-                }
-                if (slot.kind != Slot::lr && (!(value >= 0) || !std::isfinite(value))) {
-                    bad("holds " + number(value) + ", not a finite number >= 0");
+                case Slot::lr:
+                case Slot::initial_lr:
+                case Slot::weight_decay:
+                    // A rate a schedule set may be negative (OneCycleLR's linear strategy at
+                    // step total_steps, as PyTorch's), so the file's rate need only be finite.
+                    if (slot.kind == Slot::lr && !std::isfinite(value)) {
+                        bad("holds " + number(value) + ", not a finite number");
+                        break;
+                    }
+                    if (slot.kind != Slot::lr && (!(value >= 0) || !std::isfinite(value))) {
+                        bad("holds " + number(value) + ", not a finite number >= 0");
+                        break;
+                    }
+                    if (slot.kind == Slot::lr) groups[slot.index].learning_rate = value;
+                    if (slot.kind == Slot::initial_lr)
+                        groups[slot.index].initial_learning_rate = value;
+                    if (slot.kind == Slot::weight_decay) groups[slot.index].weight_decay = value;
                     break;
-                }
-                if (slot.kind == Slot::lr) groups[slot.index].learning_rate = value;
-                if (slot.kind == Slot::initial_lr) groups[slot.index].initial_learning_rate = value;
-                if (slot.kind == Slot::weight_decay) groups[slot.index].weight_decay = value;
-                break;
-            case Slot::momentum:
-                try {
-                    optimizer.check_momentum(value);
-                    groups[slot.index].momentum = value;
-                } catch (const ValueError&) {
-                    bad("holds " + number(value) + ", not a valid " + *optimizer.momentum_name());
-                }
-                break;
-            case Slot::step:
-                // An integer from 1 to 2⁵³, where every integer is a double.
-                if (!(value >= 1 && value <= 9007199254740992.0) || value != std::floor(value)) {
-                    bad("holds " + number(value) + ", not a step count (an integer >= 1)");
+                case Slot::momentum:
+                    try {
+                        optimizer.check_momentum(value);
+                        groups[slot.index].momentum = value;
+                    } catch (const ValueError&) {
+                        bad("holds " + number(value) + ", not a valid " +
+                            *optimizer.momentum_name());
+                    }
                     break;
-                }
-                states[slot.index].step = static_cast<std::uint64_t>(value);
-                break;
-            default:
-                break;
+                case Slot::step:
+                    // An integer from 1 to 2⁵³, where every integer is a double.
+                    if (!(value >= 1 && value <= 9007199254740992.0) ||
+                        value != std::floor(value)) {
+                        bad("holds " + number(value) + ", not a step count (an integer >= 1)");
+                        break;
+                    }
+                    states[slot.index].step = static_cast<std::uint64_t>(value);
+                    break;
+                default: break;
             }
         } catch (const NpyFormatError& e) {
-            problems.push_back("entry " + quoted(name + kEntrySuffix) + " " + e.problem);
+            problems.push_back("entry " + quoted(prefix + name + kEntrySuffix) + " " + e.problem);
         } catch (const ModelMismatch& e) {
             problems.push_back(e.problem);
         }
+    }
+    // The global state as a whole (LBFGS: counts, a history whose parts agree).
+    try {
+        optimizer.check_global_state(global_state);
+    } catch (const ValueError& e) {
+        problems.push_back(e.what());
+    }
+    return [&optimizer, states = std::move(states), groups,
+            global_state = std::move(global_state)]() mutable {
+        optimizer.restore_global_state(global_state);
+        for (auto& state : states)
+            if (state.step == 0) state.buffers.clear();
+        optimizer.restore(std::move(states), groups);
+    };
+}
+std::vector<std::pair<std::string, std::string>> scheduler_entries(const Scheduler& scheduler) {
+    std::vector<std::pair<std::string, std::string>> entries;
+    for (const auto& [name, value] : scheduler.state_dict())
+        entries.emplace_back(name, encode_npy<double>({}, &value));
+    return entries;
+}
+
+std::function<void()> stage_scheduler(Scheduler& scheduler, const NpzReader& archive,
+                                      const std::map<std::string, std::size_t>& entries,
+                                      const std::string& prefix,
+                                      std::vector<std::string>& problems) {
+    SchedulerState state;
+    bool readable = true;
+    for (const auto& [name, index] : entries) {
+        const std::string subject = "entry " + quoted(prefix + name);
+        try {
+            state.emplace_back(
+                name, archive.read<double>(index, subject, Shape{}, "the scheduler").data()[0]);
+        } catch (const NpyFormatError& e) {
+            problems.push_back("entry " + quoted(prefix + name + kEntrySuffix) + " " + e.problem);
+            readable = false;
+        } catch (const ModelMismatch& e) {
+            problems.push_back(e.problem);
+            readable = false;
+        }
+    }
+    if (readable)
+        for (std::string& problem : scheduler.check_state_dict(state, prefix))
+            problems.push_back(std::move(problem));
+    return [&scheduler, state] { scheduler.load_state_dict(state); };
+}
+
+}  // namespace detail
+
+template <class T>
+void save(const Optimizer<T>& optimizer, const std::string& path,
+          const std::vector<const Scheduler*>& schedulers) {
+    auto entries = detail::optimizer_entries(optimizer);
+    for (std::size_t i = 0; i < schedulers.size(); ++i)
+        for (auto& [name, bytes] : detail::scheduler_entries(*schedulers[i]))
+            entries.emplace_back(scheduler_prefix(i) + name, std::move(bytes));
+    io::detail::write_npz("save", path, entries);
+}
+
+template <class T>
+void load(Optimizer<T>& optimizer, const std::string& path,
+          const std::vector<Scheduler*>& schedulers) {
+    const NpzReader archive("load", path);
+    std::vector<std::string> problems, others;
+    std::map<std::string, std::size_t> entries = archive.npy_entries(others, problems);
+    for (const std::string& entry : others) problems.push_back(unknown_entry(optimizer, entry));
+    // The schedulers' entries ("scheduler.i.NAME"); the rest is the optimizer's.
+    std::vector<std::map<std::string, std::size_t>> scheduler_entries(schedulers.size());
+    for (std::size_t i = 0; i < schedulers.size(); ++i) {
+        const std::string prefix = scheduler_prefix(i);
+        auto it = entries.lower_bound(prefix);
+        while (it != entries.end() && it->first.compare(0, prefix.size(), prefix) == 0) {
+            scheduler_entries[i].emplace(it->first.substr(prefix.size()), it->second);
+            it = entries.erase(it);
+        }
+    }
+    std::vector<std::function<void()>> commits{
+        detail::stage_optimizer(optimizer, archive, entries, "", problems)};
+    for (std::size_t i = 0; i < schedulers.size(); ++i) {
+        if (scheduler_entries[i].empty()) {
+            problems.push_back("the file has no state for scheduler " + std::to_string(i) + " (" +
+                               schedulers[i]->scheduler_name() + "; no entry '" +
+                               scheduler_prefix(i) + "*.npy'): save it with the schedulers");
+            continue;
+        }
+        commits.push_back(detail::stage_scheduler(*schedulers[i], archive, scheduler_entries[i],
+                                                  scheduler_prefix(i), problems));
     }
     if (!problems.empty()) {
         std::string message;
         for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
         fail("load", path,
-             message + ". Nothing was loaded; the file must hold the state of an optimizer of "
-                       "this kind (" + who +
+             message +
+                 ". Nothing was loaded; the file must hold the state of an optimizer of "
+                 "this kind (" +
+                 optimizer.name() +
                  ") with the same options over parameters of the same shapes in the same "
-                 "groups, as tg::optim::save writes it");
+                 "groups, as tg::optim::save writes it" +
+                 (schedulers.empty() ? "" : ", and of schedulers built the same way"));
     }
-    try {
-        optimizer.restore_global_state(global_state);
-    } catch (const ValueError& e) {
-        fail("load", path,
-             std::string(e.what()) + ". Nothing was loaded; the file must hold the state of " +
-                 "an optimizer of this kind (" + who + ") as tg::optim::save writes it");
-    }
-    for (auto& state : states)
-        if (state.step == 0) state.buffers.clear();
-    optimizer.restore(std::move(states), groups);
+    for (const auto& commit : commits) commit();
 }
 
-#define TG_OPTIM_CHECKPOINT_INSTANTIATE(T)                          \
-    template void save<T>(const Optimizer<T>&, const std::string&); \
-    template void load<T>(Optimizer<T>&, const std::string&);
+#define TG_OPTIM_CHECKPOINT_INSTANTIATE(T)                                                    \
+    template void save<T>(const Optimizer<T>&, const std::string&,                            \
+                          const std::vector<const Scheduler*>&);                              \
+    template void load<T>(Optimizer<T>&, const std::string&, const std::vector<Scheduler*>&); \
+    template std::vector<std::pair<std::string, std::string>> detail::optimizer_entries<T>(   \
+        const Optimizer<T>&);                                                                 \
+    template std::function<void()> detail::stage_optimizer<T>(                                \
+        Optimizer<T>&, const NpzReader&, const std::map<std::string, std::size_t>&,           \
+        const std::string&, std::vector<std::string>&);
 TG_OPTIM_CHECKPOINT_INSTANTIATE(float)
 TG_OPTIM_CHECKPOINT_INSTANTIATE(double)
 

@@ -314,12 +314,21 @@ bool LBFGS<T>::global_state_fits(const std::string& name, const Shape& shape) co
 }
 
 template <class T>
+void LBFGS<T>::check_global_state(
+    const std::vector<std::pair<std::string, Array<double>>>& entries) const {
+    (void)state_from(entries);
+}
+
+template <class T>
 void LBFGS<T>::restore_global_state(
     const std::vector<std::pair<std::string, Array<double>>>& entries) {
-    if (entries.empty()) {
-        state_ = LBFGSState<T>{};
-        return;
-    }
+    state_ = state_from(entries);
+}
+
+template <class T>
+LBFGSState<T> LBFGS<T>::state_from(
+    const std::vector<std::pair<std::string, Array<double>>>& entries) const {
+    if (entries.empty()) return LBFGSState<T>{};
     std::map<std::string, const Array<double>*> by_name;
     for (const auto& [name, value] : entries) by_name[name] = &value;
     const auto count = [&](const char* name) -> std::uint64_t {
@@ -362,7 +371,7 @@ void LBFGS<T>::restore_global_state(
         s.H_diag = by_name.at("H_diag")->data()[0];
         s.prev_loss = by_name.at("prev_loss")->data()[0];
     }
-    state_ = std::move(s);
+    return s;
 }
 
 template <class T>

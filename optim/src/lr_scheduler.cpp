@@ -348,6 +348,72 @@ void SequentialLR<T>::step() {
     this->last_lr_ = scheduler.last_lr();
 }
 
+
+// ---- State (<tapegrad/optim/scheduler_state.hpp>) -----------------------------------------
+
+template <class T>
+void LRScheduler<T>::visit_state(SchedulerStateVisitor& visitor) {
+    // last_epoch is −1 only inside a SequentialLR before a scheduler's first turn.
+    visitor.count("last_epoch", last_epoch_, -1);
+    visitor.count("_step_count", step_count_, 0);
+    visitor.reals("base_lrs", base_lrs_);
+    visitor.reals("_last_lr", last_lr_);
+}
+
+template <class T>
+void StepLR<T>::visit_state(SchedulerStateVisitor& visitor) {
+    visitor.setting("step_size", static_cast<double>(step_size_));
+    visitor.setting("gamma", gamma_);
+    LRScheduler<T>::visit_state(visitor);
+}
+
+template <class T>
+void ExponentialLR<T>::visit_state(SchedulerStateVisitor& visitor) {
+    visitor.setting("gamma", gamma_);
+    LRScheduler<T>::visit_state(visitor);
+}
+
+template <class T>
+void CosineAnnealingLR<T>::visit_state(SchedulerStateVisitor& visitor) {
+    visitor.setting("T_max", static_cast<double>(t_max_));
+    visitor.setting("eta_min", eta_min_);
+    LRScheduler<T>::visit_state(visitor);
+}
+
+template <class T>
+void LinearLR<T>::visit_state(SchedulerStateVisitor& visitor) {
+    visitor.setting("start_factor", start_factor_);
+    visitor.setting("end_factor", end_factor_);
+    visitor.setting("total_iters", static_cast<double>(total_iters_));
+    LRScheduler<T>::visit_state(visitor);
+}
+
+template <class T>
+void OneCycleLR<T>::visit_state(SchedulerStateVisitor& visitor) {
+    visitor.setting("total_steps", static_cast<double>(total_steps_));
+    visitor.setting("pct_start", options_.pct_start);
+    visitor.setting("anneal_strategy", options_.anneal_strategy == Anneal::cos ? 0 : 1);
+    visitor.setting("div_factor", options_.div_factor);
+    visitor.setting("final_div_factor", options_.final_div_factor);
+    visitor.setting("three_phase", options_.three_phase ? 1 : 0);
+    visitor.setting("cycle_momentum", options_.cycle_momentum ? 1 : 0);
+    visitor.setting("base_momentum", options_.base_momentum);
+    visitor.setting("max_momentum", options_.max_momentum);
+    for (std::size_t g = 0; g < group_lrs_.size(); ++g)
+        visitor.setting("max_lrs." + std::to_string(g), group_lrs_[g][1]);
+    LRScheduler<T>::visit_state(visitor);
+}
+
+template <class T>
+void SequentialLR<T>::visit_state(SchedulerStateVisitor& visitor) {
+    for (std::size_t i = 0; i < milestones_.size(); ++i)
+        visitor.setting("_milestones." + std::to_string(i), static_cast<double>(milestones_[i]));
+    LRScheduler<T>::visit_state(visitor);
+    for (std::size_t i = 0; i < schedulers_.size(); ++i)
+        visitor.nested("_schedulers." + std::to_string(i) + ".",
+                       [&] { schedulers_[i]->visit_state(visitor); });
+}
+
 #define TG_OPTIM_SCHEDULER_INSTANTIATE(T) \
     template class LRScheduler<T>;        \
     template class StepLR<T>;             \

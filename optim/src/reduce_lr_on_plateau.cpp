@@ -60,6 +60,26 @@ void ReduceLROnPlateau<T>::step(double metric) {
         last_lr_.push_back(group.learning_rate);
 }
 
+template <class T>
+void ReduceLROnPlateau<T>::visit_state(SchedulerStateVisitor& visitor) {
+    // PyTorch's names: mode 0 min, 1 max; threshold_mode 0 rel, 1 abs.
+    visitor.setting("mode", options_.mode == PlateauOptions::Mode::min ? 0 : 1);
+    visitor.setting("factor", options_.factor);
+    visitor.setting("patience", static_cast<double>(options_.patience));
+    visitor.setting("threshold", options_.threshold);
+    visitor.setting("threshold_mode",
+                    options_.threshold_mode == PlateauOptions::ThresholdMode::rel ? 0 : 1);
+    visitor.setting("cooldown", static_cast<double>(options_.cooldown));
+    for (std::size_t g = 0; g < last_lr_.size(); ++g)
+        visitor.setting("min_lrs." + std::to_string(g), options_.min_lr);
+    visitor.setting("eps", options_.eps);
+    visitor.real("best", best_, /*infinite_ok=*/true);
+    visitor.count("num_bad_epochs", num_bad_epochs_, 0);
+    visitor.count("cooldown_counter", cooldown_counter_, 0);
+    visitor.count("last_epoch", last_epoch_, 0);
+    visitor.reals("_last_lr", last_lr_);
+}
+
 template class ReduceLROnPlateau<float>;
 template class ReduceLROnPlateau<double>;
 

@@ -342,9 +342,9 @@ TEST(ErrorCatalogue, CheckpointSaveIntoAMissingDirectory) {
     expect_message<IoError>([&] { nn::save(tiny_net(), path); },
                             {"save: '" + path + "': ", "cannot be"});
     nn::Sequential<double> no_parameters{nn::Tanh<double>()};
-    expect_message<IoError>(
-        [&] { nn::save(no_parameters, path); },
-        {"save: '" + path + "': cannot be written (check the directory exists and is writable)"});
+    expect_message<IoError>([&] { nn::save(no_parameters, path); },
+                            {"save: '" + path + "': cannot be created (",
+                             "); check that the directory exists and is writable"});
 }
 
 }  // namespace

@@ -26,3 +26,4 @@
 #include <tapegrad/nn/reference.hpp>
 #include <tapegrad/nn/sequential.hpp>
 #include <tapegrad/nn/state_dict.hpp>
+#include <tapegrad/nn/training_checkpoint.hpp>

@@ -13,4 +13,5 @@
 #include <tapegrad/optim/optimizer.hpp>
 #include <tapegrad/optim/reduce_lr_on_plateau.hpp>
 #include <tapegrad/optim/rmsprop.hpp>
+#include <tapegrad/optim/scheduler_state.hpp>
 #include <tapegrad/optim/sgd.hpp>

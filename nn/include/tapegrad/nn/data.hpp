@@ -8,6 +8,12 @@
 // Every begin() starts a new epoch with a new permutation drawn from the loader's own
 // Rng, so the sequence of epochs is fixed by the seed. Batches are plain copies of the
 // selected rows (constants: they require no gradient).
+//
+// Resuming: state() is the epoch, the batches of it taken so far, its order and the
+// generator; a loader built the same way and given it with load_state() yields the
+// batches the first would have: the next begin() goes on with the rest of a half-taken
+// epoch (a batch counts as taken once the iterator hands it out), or starts the next.
+// tg::nn::TrainingCheckpoint saves it with the model.
 
 #include <tapegrad/nn/random.hpp>
 #include <tapegrad/tensor.hpp>
@@ -24,6 +30,14 @@ struct DataLoaderOptions {
     bool shuffle = true;     ///< a new random order every epoch; false: rows in order
     bool drop_last = false;  ///< drop a last batch smaller than batch_size
     std::uint64_t seed = 0;  ///< seed of the loader's Rng
+};
+
+/// Where a DataLoader is: what state() returns and load_state() takes.
+struct DataLoaderState {
+    std::uint64_t epoch = 0;         ///< epochs begun (begin() calls that drew an order)
+    std::uint64_t position = 0;      ///< batches of the current epoch handed out
+    std::vector<std::size_t> order;  ///< the current epoch's order of the rows
+    std::vector<std::uint64_t> rng;  ///< the loader's generator (tg::nn::rng_state)
 };
 
 /// One minibatch: rows of x and the same rows of y.
@@ -76,18 +90,19 @@ public:
 
     private:
         friend class DataLoader;
-        iterator(const DataLoader* loader, std::size_t index) : loader_(loader), index_(index) {
-            load();
-        }
+        iterator(DataLoader* loader, std::size_t index) : loader_(loader), index_(index) { load(); }
         void load() {
-            if (loader_ && index_ < loader_->size()) current_ = loader_->batch(index_);
+            if (!loader_ || index_ >= loader_->size()) return;
+            current_ = loader_->batch(index_);
+            loader_->position_ = index_ + 1;
         }
-        const DataLoader* loader_ = nullptr;
+        DataLoader* loader_ = nullptr;
         std::size_t index_ = 0;
         Batch<T> current_;
     };
 
-    /// Starts a new epoch (draws a new order when shuffling) and returns its first batch.
+    /// Starts a new epoch (draws a new order when shuffling) and returns its first batch;
+    /// right after a load_state() of a half-taken epoch, its next batch instead.
     iterator begin();
     /// Past the last batch of the epoch.
     iterator end() const { return iterator(nullptr, size()); }
@@ -102,6 +117,17 @@ public:
     Batch<T> batch(std::size_t b) const;
     /// The order of rows in the current epoch.
     const std::vector<std::size_t>& order() const { return order_; }
+    /// Epochs begun.
+    std::uint64_t epoch() const { return epoch_; }
+    /// Batches of the current epoch handed out.
+    std::uint64_t position() const { return position_; }
+
+    /// Where the loader is (epoch, position, order, generator).
+    DataLoaderState state() const;
+    /// Restores a state() of a loader of as many rows and batches. tg::ValueError when
+    /// the order is not a permutation of the rows, the position is past the epoch's
+    /// batches or the generator's state is malformed; then nothing changes.
+    void load_state(const DataLoaderState& state);
 
 private:
     Tensor<T> x_;
@@ -111,6 +137,9 @@ private:
     DataLoaderOptions options_;
     Rng rng_;
     std::vector<std::size_t> order_;
+    std::uint64_t epoch_ = 0;
+    std::uint64_t position_ = 0;
+    bool resume_ = false;  ///< begin() goes on with the current epoch (after load_state)
 };
 
 extern template class DataLoader<float>;

@@ -28,6 +28,14 @@ inline constexpr std::uint64_t kDefaultSeed = 5489;
 /// Re-seeds this thread's default_rng(), as torch.manual_seed does.
 void manual_seed(std::uint64_t seed);
 
+/// The full state of `rng`: the numbers the standard library's operator<< writes for it
+/// (libstdc++: the 312 words of the Mersenne Twister's state, then the position in them).
+/// Draws after set_rng_state(other, rng_state(rng)) equal rng's draws.
+std::vector<std::uint64_t> rng_state(const Rng& rng);
+/// Restores a state rng_state() returned. tg::ValueError when `state` has another length,
+/// and then `rng` is unchanged.
+void set_rng_state(Rng& rng, const std::vector<std::uint64_t>& state);
+
 /// Uniform in [0, 1): the top 53 bits of one output, times 2⁻⁵³ (exact in double).
 double uniform01(Rng& rng);
 

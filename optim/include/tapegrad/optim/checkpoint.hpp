@@ -34,6 +34,9 @@
 //                              d, t, old_dirs, old_stps, ro, H_diag, prev_flat_grad,
 //                              prev_loss), kept under the first parameter as PyTorch does
 //
+//     scheduler.i.NAME         float64 ()   each entry NAME of the state_dict() of the i-th
+//                                        scheduler given to save (<tapegrad/optim/scheduler_state.hpp>)
+//
 // A parameter that never had a gradient has no state.k entries. The names follow
 // PyTorch's optimizer.state_dict() ("state", "param_groups", the buffer names), but the
 // file is numpy's, not torch.save's.
@@ -41,15 +44,19 @@
 // >>> numpy.load("optimizer.npz")["state.0.exp_avg"]   # Python, numpy only
 
 #include <tapegrad/optim/optimizer.hpp>
+#include <tapegrad/optim/scheduler_state.hpp>
 
 #include <string>
+#include <vector>
 
 namespace tg::optim {
 
-/// Writes the state of `optimizer` to `path` (replacing the file as a whole: an error
-/// leaves an existing file unchanged). tg::IoError naming the file on failure.
+/// Writes the state of `optimizer`, and of each of `schedulers` ("scheduler.i.*"), to
+/// `path` (replacing the file as a whole: an error or a kill leaves an existing file
+/// unchanged). tg::IoError naming the file on failure.
 template <class T>
-void save(const Optimizer<T>& optimizer, const std::string& path);
+void save(const Optimizer<T>& optimizer, const std::string& path,
+          const std::vector<const Scheduler*>& schedulers = {});
 
 /// Reads the state of `optimizer` from `path`, written by save() for the same kind of
 /// optimizer, with the same options, over parameters of the same shapes in the same
@@ -58,13 +65,18 @@ void save(const Optimizer<T>& optimizer, const std::string& path);
 /// one this optimizer does not, holds a shape or dtype other than the parameter's, other
 /// options (hyper-parameters) or other groups raises tg::IoError naming the file and
 /// every entry at fault, and leaves the optimizer unchanged. Loads the groups' learning
-/// rates and weight decays too (a schedule's last rates).
+/// rates and weight decays too (a schedule's last rates). With `schedulers`, their states
+/// too (saved with as many schedulers, in the same order, built the same way: a missing
+/// state or a setting that differs is named like the rest), so that the schedule goes on
+/// where it was; the same all-or-nothing.
 template <class T>
-void load(Optimizer<T>& optimizer, const std::string& path);
+void load(Optimizer<T>& optimizer, const std::string& path,
+          const std::vector<Scheduler*>& schedulers = {});
 
-#define TG_OPTIM_CHECKPOINT_EXTERN(T)                                      \
-    extern template void save<T>(const Optimizer<T>&, const std::string&); \
-    extern template void load<T>(Optimizer<T>&, const std::string&);
+#define TG_OPTIM_CHECKPOINT_EXTERN(T)                                     \
+    extern template void save<T>(const Optimizer<T>&, const std::string&, \
+                                 const std::vector<const Scheduler*>&);   \
+    extern template void load<T>(Optimizer<T>&, const std::string&, const std::vector<Scheduler*>&);
 TG_OPTIM_CHECKPOINT_EXTERN(float)
 TG_OPTIM_CHECKPOINT_EXTERN(double)
 #undef TG_OPTIM_CHECKPOINT_EXTERN

@@ -122,12 +122,18 @@ public:
     /// Whether entry `name` may have `shape`: () for the scalars, (N) for d and
     /// prev_flat_grad, (m, N) and (m) for the history with m <= history_size.
     bool global_state_fits(const std::string& name, const Shape& shape) const override;
-    /// Sets lbfgs_state() from entries of global_state()'s form; tg::ValueError when one
-    /// is missing, a count is not a whole number, or the history's lengths differ.
+    /// tg::ValueError when an entry of global_state()'s form is missing, a count is not a
+    /// whole number, or the history's lengths differ.
+    void check_global_state(
+        const std::vector<std::pair<std::string, Array<double>>>& entries) const override;
+    /// Sets lbfgs_state() from entries of global_state()'s form.
     void restore_global_state(
         const std::vector<std::pair<std::string, Array<double>>>& entries) override;
 
 private:
+    /// The state `entries` describe (check_global_state's errors).
+    LBFGSState<T> state_from(
+        const std::vector<std::pair<std::string, Array<double>>>& entries) const;
     /// The loss the closure returns, checked to be a one-element tensor, and the
     /// gradient it left (flat_grad()).
     Tensor<T> evaluate(const Closure& closure, std::vector<T>& grad) const;

@@ -19,11 +19,12 @@
 // last bit or nearly. Two schedulers stepped on one optimizer compose (their factors
 // multiply), as in PyTorch.
 //
-// Resuming: a schedule's state is its epoch and the groups' learning rates, which
-// tg::optim::save writes; build the scheduler anew, load the optimizer's state, then
-// set_last_epoch(epoch) (closed-form schedules need nothing else).
+// Resuming: a schedule's state is its state_dict() (<tapegrad/optim/scheduler_state.hpp>:
+// last_epoch, _step_count, base_lrs, _last_lr and its settings) and the groups' learning
+// rates, which the optimizer's state holds; tg::nn::TrainingCheckpoint saves both.
 
 #include <tapegrad/optim/optimizer.hpp>
+#include <tapegrad/optim/scheduler_state.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -36,7 +37,7 @@ class SequentialLR;
 
 /// The base of the schedules: the optimizer, the epoch, the groups' base learning rates.
 template <class T = double>
-class LRScheduler {
+class LRScheduler : public Scheduler {
 public:
     virtual ~LRScheduler() = default;
     LRScheduler(const LRScheduler&) = delete;
@@ -46,8 +47,8 @@ public:
     virtual void step();
     /// The epoch of the last step (0 after construction).
     std::int64_t last_epoch() const { return last_epoch_; }
-    /// Sets the epoch counter without changing any learning rate (for resuming: the
-    /// learning rates come from the optimizer's state file).
+    /// Sets the epoch counter without changing any learning rate. (To resume, load the
+    /// whole state: load_state_dict, which also restores _step_count and the last rates.)
     void set_last_epoch(std::int64_t epoch) { last_epoch_ = epoch; }
     /// The learning rate each group started from (its initial learning rate).
     const std::vector<double>& base_lrs() const { return base_lrs_; }
@@ -55,6 +56,8 @@ public:
     const std::vector<double>& last_lr() const { return last_lr_; }
 
 protected:
+    /// last_epoch, _step_count, base_lrs, _last_lr; a subclass adds its settings.
+    void visit_state(SchedulerStateVisitor& visitor) override;
     /// Records the initial learning rates; the derived constructor must end with
     /// initial_step() (a virtual call does not reach it from here).
     explicit LRScheduler(Optimizer<T>& optimizer);
@@ -97,10 +100,12 @@ private:
 template <class T = double>
 class StepLR : public LRScheduler<T> {
 public:
+    std::string scheduler_name() const override { return "StepLR"; }
     /// step_size >= 1 epochs between decays by `gamma`.
     StepLR(Optimizer<T>& optimizer, std::int64_t step_size, double gamma = 0.1);
 
 protected:
+    void visit_state(SchedulerStateVisitor& visitor) override;
     std::vector<double> compute_lr() const override;
     std::vector<double> closed_form_lr() const override;
 
@@ -113,10 +118,12 @@ private:
 template <class T = double>
 class ExponentialLR : public LRScheduler<T> {
 public:
+    std::string scheduler_name() const override { return "ExponentialLR"; }
     /// Decay by `gamma` each epoch.
     ExponentialLR(Optimizer<T>& optimizer, double gamma);
 
 protected:
+    void visit_state(SchedulerStateVisitor& visitor) override;
     std::vector<double> compute_lr() const override;
     std::vector<double> closed_form_lr() const override;
 
@@ -132,10 +139,12 @@ private:
 template <class T = double>
 class CosineAnnealingLR : public LRScheduler<T> {
 public:
+    std::string scheduler_name() const override { return "CosineAnnealingLR"; }
     /// Anneals to `eta_min` over `t_max` >= 1 epochs.
     CosineAnnealingLR(Optimizer<T>& optimizer, std::int64_t t_max, double eta_min = 0);
 
 protected:
+    void visit_state(SchedulerStateVisitor& visitor) override;
     std::vector<double> compute_lr() const override;
     std::vector<double> closed_form_lr() const override;
 
@@ -152,12 +161,14 @@ private:
 template <class T = double>
 class LinearLR : public LRScheduler<T> {
 public:
+    std::string scheduler_name() const override { return "LinearLR"; }
     /// PyTorch's defaults: from a third of the rate to all of it over 5 epochs.
     /// 0 < start_factor <= 1, 0 <= end_factor <= 1, total_iters >= 1.
     LinearLR(Optimizer<T>& optimizer, double start_factor = 1.0 / 3, double end_factor = 1.0,
              std::int64_t total_iters = 5);
 
 protected:
+    void visit_state(SchedulerStateVisitor& visitor) override;
     std::vector<double> compute_lr() const override;
     std::vector<double> closed_form_lr() const override;
 
@@ -202,6 +213,7 @@ struct OneCycleOptions {
 template <class T = double>
 class OneCycleLR : public LRScheduler<T> {
 public:
+    std::string scheduler_name() const override { return "OneCycleLR"; }
     /// One max_lr for every group, over total_steps >= 1 steps.
     OneCycleLR(Optimizer<T>& optimizer, double max_lr, std::int64_t total_steps,
                OneCycleOptions options = {});
@@ -210,6 +222,7 @@ public:
                OneCycleOptions options = {});
 
 protected:
+    void visit_state(SchedulerStateVisitor& visitor) override;
     std::vector<double> compute_lr() const override;
 
 private:
@@ -238,6 +251,7 @@ private:
 template <class T = double>
 class SequentialLR : public LRScheduler<T> {
 public:
+    std::string scheduler_name() const override { return "SequentialLR"; }
     /// `schedulers` (at least one, all on `optimizer`) and milestones.size() ==
     /// schedulers.size() − 1 increasing epochs.
     SequentialLR(Optimizer<T>& optimizer, std::vector<std::unique_ptr<LRScheduler<T>>> schedulers,
@@ -245,6 +259,7 @@ public:
     void step() override;
 
 protected:
+    void visit_state(SchedulerStateVisitor& visitor) override;
     std::vector<double> compute_lr() const override { return this->current_lrs(); }
 
 private:

@@ -136,9 +136,12 @@ public:
     virtual bool global_state_fits(const std::string& /*name*/, const Shape& /*shape*/) const {
         return false;
     }
-    /// Replaces the global state by `entries` (of global_state_names(), each shaped as
-    /// global_state_fits() allows; none: the state before a first step). tg::ValueError
-    /// naming what does not fit together, the state unchanged.
+    /// tg::ValueError naming what does not fit together in `entries` (of
+    /// global_state_names(), each shaped as global_state_fits() allows; none: the state
+    /// before a first step); tg::optim::load asks before it changes anything.
+    virtual void check_global_state(
+        const std::vector<std::pair<std::string, Array<double>>>& /*entries*/) const {}
+    /// Replaces the global state by `entries`, which check_global_state() accepts.
     virtual void restore_global_state(
         const std::vector<std::pair<std::string, Array<double>>>& /*entries*/) {}
     /// Replaces the state of every parameter and the groups' learning rates, weight

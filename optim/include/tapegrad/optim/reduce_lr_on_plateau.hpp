@@ -6,6 +6,7 @@
 //     for (...) { train_one_epoch(); schedule.step(validation_loss()); }
 
 #include <tapegrad/optim/optimizer.hpp>
+#include <tapegrad/optim/scheduler_state.hpp>
 
 #include <cstdint>
 #include <vector>
@@ -42,8 +43,9 @@ struct PlateauOptions {
 /// epochs have been counted, each group's lr becomes max(lr · factor, min_lr) (unless
 /// that changes it by eps or less), the count restarts and the cooldown begins.
 template <class T = double>
-class ReduceLROnPlateau {
+class ReduceLROnPlateau : public Scheduler {
 public:
+    std::string scheduler_name() const override { return "ReduceLROnPlateau"; }
     /// A schedule of `optimizer`'s groups; factor must be < 1 and >= 0, patience and
     /// cooldown >= 0, threshold, min_lr and eps >= 0.
     explicit ReduceLROnPlateau(Optimizer<T>& optimizer, PlateauOptions options = {});
@@ -63,6 +65,11 @@ public:
     const std::vector<double>& last_lr() const { return last_lr_; }
     /// The options given.
     const PlateauOptions& options() const { return options_; }
+
+protected:
+    /// Settings (mode, factor, patience, threshold, threshold_mode, cooldown, min_lrs, eps)
+    /// and state (best, num_bad_epochs, cooldown_counter, last_epoch, _last_lr).
+    void visit_state(SchedulerStateVisitor& visitor) override;
 
 private:
     bool is_better(double metric) const;

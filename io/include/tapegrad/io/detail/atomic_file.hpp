@@ -23,11 +23,8 @@ public:
 
     /// Appends `size` bytes.
     void write(const void* data, std::size_t size);
-    /// The temporary file's path, for a writer of its own (libzip) that replaces the
-    /// file there instead of calling write().
-    const std::string& temp_path() const { return temp_; }
-    /// Flushes what is at temp_path() to the disk (fsync), renames it over `path`,
-    /// flushes the folder.
+    /// Flushes the bytes written to the disk (fsync), renames the temporary file over
+    /// `path`, flushes the folder.
     void commit();
 
 private:

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -43,9 +44,16 @@ struct ModelMismatch {
 /// The suffix of every entry's name in the archive.
 constexpr const char* kEntrySuffix = ".npy";
 
-/// Writes `entries` ((name, .npy bytes); each stored as "name.npy", uncompressed, as
-/// numpy.savez) to `path`, replacing the file as a whole: an error leaves an existing
-/// file unchanged. tg::IoError "what: 'path': ..." on failure.
+/// The bytes of a .npz archive of `entries` ((name, .npy bytes); each stored as
+/// "name.npy", uncompressed, as numpy.savez), built in memory; `what` and `path` only
+/// name the file in a tg::IoError.
+std::string npz_bytes(const char* what, const std::string& path,
+                      const std::vector<std::pair<std::string, std::string>>& entries);
+
+/// Writes npz_bytes(entries) to `path` through an AtomicFile ("PATH.tmp", fsync,
+/// rename), replacing the file as a whole: an error or a kill leaves an existing file
+/// unchanged, and no file but "PATH.tmp" is ever created (the next write replaces it).
+/// tg::IoError "what: 'path': ..." on failure.
 void write_npz(const char* what, const std::string& path,
                const std::vector<std::pair<std::string, std::string>>& entries);
 
@@ -82,6 +90,12 @@ public:
     /// Throws NpyFormatError saying what is wrong with the entry.
     NpyHeader read_entry(std::size_t index, const EntryCheck& check,
                          const std::function<char*()>& destination) const;
+
+    /// The entries by name without ".npy" (name -> index). Entries whose name does not
+    /// end in ".npy" go to `others` (full name); one without a readable name or a name
+    /// twice is a sentence in `problems`.
+    std::map<std::string, std::size_t> npy_entries(std::vector<std::string>& others,
+                                                   std::vector<std::string>& problems) const;
 
 private:
     ::zip* archive_ = nullptr;
