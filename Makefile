@@ -193,7 +193,7 @@ fuzz:
 	$(CMAKE) -S fuzz -B $(FUZZ_DIR) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$(CHECK_FLAGS)"
 	$(CMAKE) --build $(FUZZ_DIR) -j $(JOBS) --target npz_load_fuzzer npy_entry_fuzzer npy_header_fuzzer \
-	    safetensors_load_fuzzer
+	    safetensors_load_fuzzer training_checkpoint_fuzzer
 	fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 
 # The API reference of the public headers, with docs/design.md as its front page, into

@@ -1,11 +1,12 @@
 // Writes the seed corpus of the checkpoint fuzzers (fuzz/corpus/<target>/) that
-// tapegrad itself produces: archives written by tg::nn::save, hand-made archives and
-// .npy entries, and truncated copies. (make_numpy_corpus.py adds numpy's.) The files
+// tapegrad itself produces: archives written by tg::nn::save and TrainingCheckpoint::save,
+// hand-made archives and .npy entries, and truncated copies. (make_numpy_corpus.py adds numpy's.) The files
 // are committed; run this again only to regenerate them:
 //
 //   build-fuzz/make_corpus fuzz/corpus && /usr/bin/python3 fuzz/make_numpy_corpus.py fuzz/corpus
 
 #include "fuzz_model.hpp"
+#include "training_run.hpp"
 #include "nn/stored_zip.hpp"
 
 #include <filesystem>
@@ -98,5 +99,17 @@ int main(int argc, char** argv) {
     v2[6] = '\x02';
     v2.insert(10, 2, '\0');
     write(npy / "version2.npy", v2);
+
+    // Training checkpoints of the run of training_run.hpp: whole, without the schedule
+    // and the generators (parts missing), and cut off.
+    const fs::path ckpt = fs::path(argv[1]) / "training_checkpoint_fuzzer";
+    fs::create_directories(ckpt);
+    tg::fuzz::TrainingRun& run = tg::fuzz::training_run();
+    run.checkpoint.save((ckpt / "whole.npz").string());
+    tg::nn::TrainingCheckpoint<double> fewer;
+    fewer.add_module("model", run.net).add_optimizer("adamw", run.optimizer);
+    fewer.save((ckpt / "model_and_optimizer.npz").string());
+    const std::string whole = read(ckpt / "whole.npz");
+    write(ckpt / "cut_in_half.npz", whole.substr(0, whole.size() / 2));
     return 0;
 }

@@ -12,7 +12,7 @@ set -euo pipefail
 build=${1:?usage: fuzz/run.sh BUILD_DIR [SECONDS]}
 budget=${2:-60}
 here=$(cd "$(dirname "$0")" && pwd)
-targets=(npz_load_fuzzer npy_entry_fuzzer npy_header_fuzzer safetensors_load_fuzzer)
+targets=(npz_load_fuzzer npy_entry_fuzzer npy_header_fuzzer safetensors_load_fuzzer training_checkpoint_fuzzer)
 per_target=$(( budget / ${#targets[@]} ))
 (( per_target >= 1 )) || per_target=1
 
@@ -37,9 +37,12 @@ for t in "${targets[@]}"; do
   # memory blow-up (a 2 KiB input must not allocate gigabytes); -malloc_limit_mb: load
   # allocates what the model needs (bytes) and a header (10 KB at most; a safetensors
   # header at most the input), load_safetensors arrays whose bytes are in the input,
-  # never 64 MiB at once, whatever sizes a file claims. -max_len covers the seeds.
+  # never 64 MiB at once, whatever sizes a file claims. -max_len covers the seeds (a
+  # training checkpoint holds two generators' 313 words: 15 KB).
+  max_len=8192
+  [ "$t" != training_checkpoint_fuzzer ] || max_len=32768
   if "$build/$t" -max_total_time="$per_target" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=64 \
-       -max_len=8192 \
+       -max_len="$max_len" \
        -print_final_stats=1 -artifact_prefix="$build/fuzz-artifacts/$t-" \
        "$work" "$here/corpus/$t" >"$log" 2>&1; then
     runs=$(grep -Eo 'Done [0-9]+ runs' "$log" | tail -1 | grep -Eo '[0-9]+' || echo '?')

@@ -181,9 +181,11 @@ TrainingCheckpoint<T>& TrainingCheckpoint<T>::add_loader(const std::string& name
                            std::vector<std::string>& problems) -> std::function<void()> {
              auto state = std::make_shared<DataLoaderState>();
              const std::size_t before = problems.size();
-             for (const auto& [field, index] : found) {
+             // (no structured binding: C++17 lambdas cannot capture one)
+             for (const auto& item : found) {
+                 const std::string& field = item.first;
                  const std::string entry = prefix + field;
-                 const std::size_t at = index;
+                 const std::size_t at = item.second;
                  if (field == "epoch" || field == "position") {
                      read_or_note(entry, problems, [&] {
                          const std::int64_t value = read_int64(archive, at, entry);
@@ -262,7 +264,10 @@ void TrainingCheckpoint<T>::load(const std::string& path) {
     std::int64_t new_step = 0;
     std::map<std::string, std::string> new_metadata;
     bool has_version = false, has_step = false;
-    for (const auto& [name, index] : entries) {
+    for (const auto& entry : entries) {
+        // (no structured binding: C++17 lambdas cannot capture one)
+        const std::string& name = entry.first;
+        const std::size_t index = entry.second;
         if (name == "tapegrad_checkpoint") {
             has_version = true;
             read_or_note(name, problems, [&] {
