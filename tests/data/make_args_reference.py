@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Writes args_reference.txt: PyTorch 1.13's values and gradients for the arguments of
+issue 24 item 5 that tapegrad takes as PyTorch names them (convolution padding="same" /
+"valid" and padding_mode, pooling ceil_mode / divisor_override / return_indices with
+max_unpool2d, cross_entropy with class-probability targets, maximize and dampening on the
+optimizers, norm over axes with keepdim, gelu(approximate="tanh")). Read by
+tests/ops/pytorch_args_test.cpp, tests/nn/pytorch_args_test.cpp and
+tests/optim/pytorch_args_test.cpp, each checking the cases whose name starts with its
+folder ("ops.", "nn.", "optim."), to 1e-12 (optimizer iterates 1e-13).
+
+Needs Debian's python3-torch; run from this folder with /usr/bin/python3. The C++ tests
+read only the text file.
+
+Format (tests/reference_data.hpp), one case per call:
+
+    case NAME
+    INPUT ...     the inputs, by the names the C++ test passes them on
+    cotangent     c: the gradients are those of sum(c * f(inputs))
+    value         f(inputs) (and `indices` where the op returns them)
+    grad_INPUT    d sum(c * f) / d INPUT, for each input that is differentiated
+    end
+
+An optimizer case lists the parameter after each step instead (`param_K`, K = 1, 2, ...).
+Numbers are Python's repr of a double, which reads back exactly.
+"""
+import torch
+import torch.nn.functional as F
+
+torch.manual_seed(20261207)
+D = torch.float64
+
+
+def rand(*shape, lo=-1.0, hi=1.0):
+    return torch.rand(*shape, dtype=D) * (hi - lo) + lo
+
+
+def line(name, t):
+    t = t.detach().to(D).contiguous()
+    dims = " ".join(str(d) for d in t.shape)
+    values = " ".join(repr(float(v)) for v in t.flatten().tolist())
+    return " ".join(w for w in (name, str(t.dim()), dims, values) if w)
+
+
+def cotangent(shape):
+    n = 1
+    for s in shape:
+        n *= s
+    return torch.linspace(0.5, 1.5, n, dtype=D).reshape(shape)
+
+
+OUT = []
+
+
+def case(name, inputs, f, constants=()):
+    """inputs: name -> tensor, in the order f takes them; those named in `constants` are
+    not differentiated. f returns the value, or (value, indices)."""
+    names = list(inputs)
+    leaves = [inputs[n].clone().requires_grad_(n not in constants) for n in names]
+    result = f(*leaves)
+    y, extra = (result if isinstance(result, tuple) else (result, None))
+    c = cotangent(y.shape)
+    wanted = [leaf for n, leaf in zip(names, leaves) if n not in constants]
+    grads = torch.autograd.grad((y * c).sum(), wanted)
+    OUT.append("case " + name)
+    for n in names:
+        OUT.append(line(n, inputs[n]))
+    OUT.append(line("cotangent", c))
+    OUT.append(line("value", y))
+    if extra is not None:
+        OUT.append(line("indices", extra))
+    for n, g in zip([n for n in names if n not in constants], grads):
+        OUT.append(line("grad_" + n, g))
+    OUT.append("end")
+
+
+# ---- a. convolution: padding="same" / "valid", padding_mode -----------------------------
+
+def conv_layer(cls, x, w, b, **kw):
+    """The PyTorch layer itself (its padding_mode path is F.pad then conv), with w and b."""
+    layer = cls(w.shape[1] * kw.get("groups", 1), w.shape[0], tuple(w.shape[2:]), dtype=D,
+                bias=b is not None, **kw)
+    return layer._conv_forward(x, w, b)
+
+
+case("ops.conv2d_same_even_kernel", {"x": rand(2, 2, 5, 6), "weight": rand(3, 2, 2, 4),
+                                     "bias": rand(3)},
+     lambda x, w, b: F.conv2d(x, w, b, 1, "same", (2, 1)))
+case("ops.conv2d_valid", {"x": rand(2, 2, 5, 6), "weight": rand(4, 1, 3, 2)},
+     lambda x, w: F.conv2d(x, w, None, (2, 1), "valid", 1, 2))
+case("ops.conv1d_same_even_kernel", {"x": rand(2, 2, 7), "weight": rand(4, 2, 4),
+                                     "bias": rand(4)},
+     lambda x, w, b: F.conv1d(x, w, b, 1, "same", 1))
+case("ops.conv1d_valid", {"x": rand(2, 2, 7), "weight": rand(4, 2, 3)},
+     lambda x, w: F.conv1d(x, w, None, 2, "valid"))
+for mode in ("reflect", "replicate", "circular"):
+    case(f"ops.conv2d_{mode}", {"x": rand(2, 4, 5, 6), "weight": rand(4, 2, 3, 2),
+                                "bias": rand(4)},
+         lambda x, w, b, mode=mode: conv_layer(torch.nn.Conv2d, x, w, b, stride=(2, 1),
+                                               padding=(2, 1), groups=2, padding_mode=mode))
+    case(f"ops.conv2d_same_{mode}", {"x": rand(1, 2, 5, 6), "weight": rand(2, 2, 2, 4)},
+         lambda x, w, mode=mode: conv_layer(torch.nn.Conv2d, x, w, None, padding="same",
+                                            dilation=(3, 1), padding_mode=mode))
+    case(f"ops.conv1d_{mode}", {"x": rand(2, 2, 6), "weight": rand(3, 2, 3), "bias": rand(3)},
+         lambda x, w, b, mode=mode: conv_layer(torch.nn.Conv1d, x, w, b, stride=2, padding=2,
+                                               padding_mode=mode))
+    case(f"ops.conv1d_same_{mode}", {"x": rand(2, 1, 5), "weight": rand(2, 1, 4)},
+         lambda x, w, mode=mode: conv_layer(torch.nn.Conv1d, x, w, None, padding="same",
+                                            padding_mode=mode))
+
+
+if __name__ == "__main__":
+    with open("args_reference.txt", "w") as f:
+        f.write("# Written by make_args_reference.py with torch " + torch.__version__ + "\n")
+        f.write("\n".join(OUT) + "\n")
