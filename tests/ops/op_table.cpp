@@ -898,41 +898,39 @@ void add_attention(std::vector<Row>& rows) {
           {{2, 2, 3, 2}, {2, 2, 3, 2}, {2, 2, 3, 3}},
           {any},
           [](V x) { return tg::scaled_dot_product_attention(x[0], x[1], x[2], T(), false, 0.7); }},
-         {"mask_causal",
-          {{2, 3, 2}, {2, 4, 2}, {2, 4, 3}},
-          {any},
-          [mask](V x) { return tg::scaled_dot_product_attention(x[0], x[1], x[2], mask, true); }},
+         {"mask_causal", {{2, 3, 2}, {2, 4, 2}, {2, 4, 3}}, {any}, [mask](V x) {
+              return tg::scaled_dot_product_attention(x[0], x[1], x[2], mask, true);
+          }},
          // An additive float mask of biases (ALiBi's −slope·|i − j| plus a constant, no
          // −inf) and PyTorch's boolean masks; the masks are constants (no gradient).
-         {"additive_bias",
-          {{2, 3, 2}, {2, 4, 2}, {2, 4, 3}},
-          {any},
-          [bias](V x) { return tg::scaled_dot_product_attention(x[0], x[1], x[2], bias); }},
+         {"additive_bias", {{2, 3, 2}, {2, 4, 2}, {2, 4, 3}}, {any}, [bias](V x) {
+              return tg::scaled_dot_product_attention(x[0], x[1], x[2], bias);
+          }},
          {"allow_mask", {{2, 3, 2}, {2, 4, 2}, {2, 4, 3}}, {any}, [keep](V x) {
               return tg::scaled_dot_product_attention(x[0], x[1], x[2],
                                                       {keep, tg::MaskKind::allow});
           }}}));
-    rows.push_back(
-        general("scaled_dot_product_attention_heads",
-                {{"",
-                  {{2, 3, 4}, {2, 4, 4}, {2, 4, 6}},
-                  {any},
-                  [mask](V x) {
-                      return tg::scaled_dot_product_attention_heads(
-                          x[0], x[1], x[2], 2, tg::reshape(mask, {1, 1, 3, 4}));
-                  }},
-                 {"block_mask_bias",
-                  {{2, 3, 4}, {2, 4, 4}, {2, 4, 6}},
-                  {any},
-                  [keep, bias](V x) {
-                      return tg::scaled_dot_product_attention_heads(
-                                 x[0], x[1], x[2], 2, {1.0 - keep, tg::MaskKind::block}) +
-                             tg::scaled_dot_product_attention_heads(
-                                 x[0], x[1], x[2], 2, tg::reshape(bias, {1, 1, 3, 4}));
-                  }},
-                 {"causal", {{2, 3, 6}, {2, 3, 6}, {2, 3, 3}}, {any}, [](V x) {
-                      return tg::scaled_dot_product_attention_heads(x[0], x[1], x[2], 3, T(), true);
-                  }}}));
+    rows.push_back(general("scaled_dot_product_attention_heads",
+                           {{"",
+                             {{2, 3, 4}, {2, 4, 4}, {2, 4, 6}},
+                             {any},
+                             [mask](V x) {
+                                 return tg::scaled_dot_product_attention_heads(
+                                     x[0], x[1], x[2], 2, tg::reshape(mask, {1, 1, 3, 4}));
+                             }},
+                            {"block_mask_bias",
+                             {{2, 3, 4}, {2, 4, 4}, {2, 4, 6}},
+                             {any},
+                             [keep, bias](V x) {
+                                 return tg::scaled_dot_product_attention_heads(
+                                            x[0], x[1], x[2], 2, {1.0 - keep, tg::MaskKind::block}) +
+                                        tg::scaled_dot_product_attention_heads(
+                                            x[0], x[1], x[2], 2, tg::reshape(bias, {1, 1, 3, 4}));
+                             }},
+                            {"causal", {{2, 3, 6}, {2, 3, 6}, {2, 3, 3}}, {any}, [](V x) {
+                                 return tg::scaled_dot_product_attention_heads(x[0], x[1], x[2], 3,
+                                                                               T(), true);
+                             }}}));
 }
 
 void add_conv_and_pool(std::vector<Row>& rows) {
