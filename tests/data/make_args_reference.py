@@ -16,7 +16,7 @@ Format (tests/reference_data.hpp), one case per call:
     case NAME
     INPUT ...     the inputs, by the names the C++ test passes them on
     cotangent     c: the gradients are those of sum(c * f(inputs))
-    value         f(inputs) (and `indices` where the op returns them)
+    value         f(inputs) (and value_indices where the op returns indices too)
     grad_INPUT    d sum(c * f) / d INPUT, for each input that is differentiated
     end
 
@@ -67,7 +67,7 @@ def case(name, inputs, f, constants=()):
     OUT.append(line("cotangent", c))
     OUT.append(line("value", y))
     if extra is not None:
-        OUT.append(line("indices", extra))
+        OUT.append(line("value_indices", extra))
     for n, g in zip([n for n in names if n not in constants], grads):
         OUT.append(line("grad_" + n, g))
     OUT.append("end")
@@ -107,6 +107,45 @@ for mode in ("reflect", "replicate", "circular"):
          lambda x, w, mode=mode: conv_layer(torch.nn.Conv1d, x, w, None, padding="same",
                                             padding_mode=mode))
 
+
+
+# ---- b. pooling: ceil_mode, count_include_pad, divisor_override, indices, max_unpool ------
+
+def distinct(*shape):
+    """Values without ties (so that the maximum of a window is one entry)."""
+    n = 1
+    for d in shape:
+        n *= d
+    return (torch.randperm(n, dtype=D) / n - 0.5).reshape(shape) + rand(*shape) * 1e-3
+
+
+case("ops.max_pool2d_ceil", {"x": distinct(2, 2, 6, 7)},
+     lambda x: F.max_pool2d(x, (3, 2), 2, (1, 0), ceil_mode=True, return_indices=True))
+case("ops.max_pool2d_ceil_dilation", {"x": distinct(1, 2, 7, 6)},
+     lambda x: F.max_pool2d(x, 2, 2, 0, 2, ceil_mode=True, return_indices=True))
+case("ops.max_pool1d_ceil", {"x": distinct(2, 2, 8)},
+     lambda x: F.max_pool1d(x, 3, 2, 1, ceil_mode=True, return_indices=True))
+case("ops.avg_pool2d_ceil", {"x": rand(2, 2, 6, 7)},
+     lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True))
+case("ops.avg_pool2d_ceil_exclude_pad", {"x": rand(2, 2, 6, 7)},
+     lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False))
+case("ops.avg_pool2d_divisor_override", {"x": rand(2, 2, 5, 6)},
+     lambda x: F.avg_pool2d(x, (3, 2), 2, 1, ceil_mode=True, divisor_override=5))
+case("ops.avg_pool1d_ceil", {"x": rand(2, 2, 8)},
+     lambda x: F.avg_pool1d(x, 3, 2, 1, ceil_mode=True))
+case("ops.avg_pool1d_ceil_exclude_pad", {"x": rand(2, 2, 8)},
+     lambda x: F.avg_pool1d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False))
+_, i2 = F.max_pool2d(distinct(2, 2, 4, 6), 2, return_indices=True)
+case("ops.max_unpool2d", {"x": rand(*i2.shape), "indices": i2.to(D)},
+     lambda x, i: F.max_unpool2d(x, i.long(), 2), constants=("indices",))
+_, i2 = F.max_pool2d(distinct(2, 2, 5, 7), 2, return_indices=True)
+case("ops.max_unpool2d_output_size", {"x": rand(*i2.shape), "indices": i2.to(D)},
+     lambda x, i: F.max_unpool2d(x, i.long(), 2, output_size=(5, 7)), constants=("indices",))
+# Windows that do not overlap: where they do, an entry can be the maximum of two windows,
+# and PyTorch keeps one of the two unpooled values, unspecified which (docs/design.md).
+_, i1 = F.max_pool1d(distinct(2, 3, 10), 3, 3, 1, return_indices=True)
+case("ops.max_unpool1d", {"x": rand(*i1.shape), "indices": i1.to(D)},
+     lambda x, i: F.max_unpool1d(x, i.long(), 3, 3, 1, output_size=[10]), constants=("indices",))
 
 if __name__ == "__main__":
     with open("args_reference.txt", "w") as f:

@@ -1,12 +1,15 @@
 // Arguments PyTorch users pass to the layers and losses (issue 24 item 5), against
 // PyTorch 1.13's numbers (tests/data/args_reference.txt, written by
 // tests/data/make_args_reference.py), to 1e-12 in double: Conv1d / Conv2d with
-// padding="same" and padding_mode (on the ops' cases, weights copied in).
+// padding="same" and padding_mode (on the ops' cases, weights copied in); the pooling
+// layers' ceil_mode, count_include_pad, divisor_override, indices and unpooling.
 
 #include "args_reference.hpp"
 #include "expect_message.hpp"
 
 #include <tapegrad/nn/conv.hpp>
+#include <tapegrad/nn/pooling.hpp>
+#include <tapegrad/ops/factory.hpp>
 
 #include <string>
 
@@ -90,6 +93,52 @@ TEST(PyTorchArgs, ConvLayersRefuseWhatPyTorchRefuses) {
     expect_message<ValueError>([&] { nn::ConvTranspose2d<double>(2, 3, 3, same); },
                                {"padding=\"same\" is not offered for a transposed convolution (nor "
                                 "by PyTorch); give sizes"});
+}
+
+/// Checks a layer without parameters against the op case `name`: f of the case's inputs.
+void check_layer_case(const std::string& name, const ArgsFunction& f) {
+    check_args_case(case_named(name), f, 1e-12);
+}
+
+TEST(PyTorchArgs, PoolingLayersTakePyTorchsArguments) {
+    using In = const NamedInputs&;
+    check_layer_case("ops.max_pool2d_ceil", [](In in) {
+        nn::MaxPool2d<double> pool({3, 2}, 2, {1, 0}, 1, true, true);
+        const auto [y, indices] = pool.forward_with_indices(in.at("x"));
+        return Out{y, indices};
+    });
+    check_layer_case("ops.max_pool1d_ceil", [](In in) {
+        nn::MaxPool1d<double> pool(3, 2, 1, 1, false, true);
+        return Out{pool(in.at("x")), pool.forward_with_indices(in.at("x")).second};
+    });
+    check_layer_case("ops.avg_pool2d_ceil_exclude_pad", [](In in) {
+        return Out{nn::AvgPool2d<double>(3, 2, 1, true, false)(in.at("x"))};
+    });
+    check_layer_case("ops.avg_pool2d_divisor_override", [](In in) {
+        return Out{nn::AvgPool2d<double>({3, 2}, 2, 1, true, true, 5)(in.at("x"))};
+    });
+    check_layer_case("ops.avg_pool1d_ceil",
+                     [](In in) { return Out{nn::AvgPool1d<double>(3, 2, 1, true)(in.at("x"))}; });
+    check_layer_case("ops.max_unpool2d_output_size", [](In in) {
+        return Out{nn::MaxUnpool2d<double>(2)(in.at("x"), in.at("indices"), {5, 7})};
+    });
+    check_layer_case("ops.max_unpool1d", [](In in) {
+        return Out{nn::MaxUnpool1d<double>(3, 3, 1)(in.at("x"), in.at("indices"), 10)};
+    });
+    EXPECT_EQ(nn::MaxPool2d<double>(2, {}, 0, 1, true, true).describe(),
+              "MaxPool2d(2, return_indices=true, ceil_mode=true)");
+    EXPECT_EQ(nn::AvgPool1d<double>(3, 2, 1, true).describe(), "AvgPool1d(3, ceil_mode=true)");
+}
+
+TEST(PyTorchArgs, MaxPoolWithReturnIndicesPointsToForwardWithIndices) {
+    nn::MaxPool2d<double> pool(2, {}, 0, 1, /*return_indices=*/true);
+    expect_message<ValueError>(
+        [&] {
+            pool(zeros<double>({1, 1, 4, 4}));
+        },
+        {"MaxPool2d(2, return_indices=true): forward(x) returns one "
+         "tensor; call forward_with_indices(x) for the output and the "
+         "indices (what PyTorch's return_indices=True layer returns)"});
 }
 
 }  // namespace

@@ -1000,20 +1000,65 @@ void add_conv_and_pool(std::vector<Row>& rows) {
                                        return tg::max_pool2d(x, {3, 2}, {2, 1}, 1);
                                    }),
                                one("dilation", {1, 2, 6, 5}, grid,
-                                   [](const T& x) { return tg::max_pool2d(x, 2, 1, 0, 2); })})
+                                   [](const T& x) { return tg::max_pool2d(x, 2, 1, 0, 2); }),
+                               one("ceil_mode", {1, 2, 6, 5}, grid,
+                                   [](const T& x) {
+                                       return tg::max_pool2d(x, {3, 2}, 2, 1, 1, true);
+                                   })})
             .recorded("im2col"));
+    rows.push_back(general("max_pool2d_with_indices",
+                           {one("", {1, 2, 5, 6}, grid,
+                                [](const T& x) {
+                                    return tg::max_pool2d_with_indices(x, 2, 2, 0, 1, true).first;
+                                })})
+                       .recorded("im2col"));
+    rows.push_back(general("max_pool1d_with_indices",
+                           {one("", {2, 2, 7}, grid,
+                                [](const T& x) {
+                                    return tg::max_pool1d_with_indices(x, 2, 2, 1, 1, true).first;
+                                })})
+                       .recorded("im2col"));
+    // Unpooling with the indices of a fixed pooling (constants): of a (4, 6) plane, and of
+    // overlapping windows, whose shared maxima add up.
+    const T wave = tg::sin(tg::reshape(tg::arange(0.0, 48.0), {1, 2, 4, 6}) * 1.7);
+    const T plain = tg::max_pool2d_with_indices(wave, 2).second;
+    const T overlapping = tg::max_pool2d_with_indices(wave, 3, 1).second;
+    rows.push_back(general("max_unpool2d",
+                           {one("", {1, 2, 2, 3}, any_value(),
+                                [plain](const T& x) { return tg::max_unpool2d(x, plain, 2); }),
+                            one("overlapping", {1, 2, 2, 4}, any_value(),
+                                [overlapping](const T& x) {
+                                    return tg::max_unpool2d(x, overlapping, 3, 1);
+                                })})
+                       .recorded("scatter_add"));
+    const T line = tg::max_pool1d_with_indices(tg::reshape(wave, {2, 2, 12}), 3, 2, 1).second;
+    rows.push_back(general("max_unpool1d",
+                           {one("", {2, 2, 6}, any_value(),
+                                [line](const T& x) {
+                                    return tg::max_unpool1d(x, line, 3, 2, 1, 12);
+                                })})
+                       .recorded("scatter_add"));
     rows.push_back(
         general("max_pool1d",
-                {one("", {2, 2, 7}, grid, [](const T& x) { return tg::max_pool1d(x, 3, 2, 1); })})
+                {one("", {2, 2, 7}, grid, [](const T& x) { return tg::max_pool1d(x, 3, 2, 1); }),
+                 one("ceil_mode", {2, 2, 8}, grid,
+                     [](const T& x) { return tg::max_pool1d(x, 3, 2, 1, 1, true); })})
             .recorded("im2col"));
     rows.push_back(
         general("avg_pool2d",
                 {one("", {2, 2, 5, 4}, grid, [](const T& x) { return tg::avg_pool2d(x, 3, 2, 1); }),
                  one("inside", {1, 2, 5, 5}, grid,
-                     [](const T& x) { return tg::avg_pool2d(x, 2, 2, 1, false); })})
+                     [](const T& x) { return tg::avg_pool2d(x, 2, 2, 1, false, false); }),
+                 one("ceil_mode_divisor_override", {1, 2, 5, 6}, grid,
+                     [](const T& x) { return tg::avg_pool2d(x, {3, 2}, 2, 1, true, true, 5); }),
+                 one("ceil_mode_inside", {1, 2, 6, 5}, grid,
+                     [](const T& x) { return tg::avg_pool2d(x, 3, 2, 1, true, false); })})
             .recorded("im2col"));
     rows.push_back(general("avg_pool1d", {one("", {2, 3, 6}, grid,
-                                              [](const T& x) { return tg::avg_pool1d(x, 2); })})
+                                              [](const T& x) { return tg::avg_pool1d(x, 2); }),
+                                          one("ceil_mode", {2, 3, 8}, grid, [](const T& x) {
+                                              return tg::avg_pool1d(x, 3, 2, 1, true);
+                                          })})
                        .recorded("im2col"));
     rows.push_back(general("adaptive_avg_pool2d",
                            {one("", {2, 2, 5, 7}, grid,

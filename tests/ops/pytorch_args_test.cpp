@@ -1,7 +1,9 @@
 // Arguments PyTorch users pass to the ops (issue 24 item 5), value and gradient against
 // PyTorch 1.13's numbers (tests/data/args_reference.txt, cases "ops.*", written by
 // tests/data/make_args_reference.py), to 1e-12 in double: convolution padding="same" /
-// "valid" and padding_mode. Second derivatives are the op table's (gradgradcheck).
+// "valid" and padding_mode; pooling ceil_mode, count_include_pad, divisor_override, the
+// indices of max_pool (PyTorch's return_indices) and max_unpool. Second derivatives are
+// the op table's (gradgradcheck).
 
 #include "args_reference.hpp"
 #include "op_test_util.hpp"
@@ -57,6 +59,102 @@ std::map<std::string, ArgsFunction> conv_functions() {
 TEST(PyTorchArgs, ConvolutionPaddingMatchesPyTorch) {
     std::map<std::string, ArgsFunction> f = conv_functions();
     check_args_cases("ops.conv", f, 1e-12);
+}
+
+std::map<std::string, ArgsFunction> pool_functions() {
+    std::map<std::string, ArgsFunction> f;
+    const auto pair = [](std::pair<Tensor<double>, Tensor<double>> p) {
+        return Out{p.first, p.second};
+    };
+    f["ops.max_pool2d_ceil"] = [pair](const NamedInputs& in) {
+        return pair(max_pool2d_with_indices(in.at("x"), {3, 2}, 2, {1, 0}, 1, true));
+    };
+    f["ops.max_pool2d_ceil_dilation"] = [pair](const NamedInputs& in) {
+        return pair(max_pool2d_with_indices(in.at("x"), 2, 2, 0, 2, true));
+    };
+    f["ops.max_pool1d_ceil"] = [pair](const NamedInputs& in) {
+        return pair(max_pool1d_with_indices(in.at("x"), 3, 2, 1, 1, true));
+    };
+    f["ops.avg_pool2d_ceil"] = [](const NamedInputs& in) {
+        return Out{avg_pool2d(in.at("x"), 3, 2, 1, true)};
+    };
+    f["ops.avg_pool2d_ceil_exclude_pad"] = [](const NamedInputs& in) {
+        return Out{avg_pool2d(in.at("x"), 3, 2, 1, true, false)};
+    };
+    f["ops.avg_pool2d_divisor_override"] = [](const NamedInputs& in) {
+        return Out{avg_pool2d(in.at("x"), {3, 2}, 2, 1, true, true, 5)};
+    };
+    f["ops.avg_pool1d_ceil"] = [](const NamedInputs& in) {
+        return Out{avg_pool1d(in.at("x"), 3, 2, 1, true)};
+    };
+    f["ops.avg_pool1d_ceil_exclude_pad"] = [](const NamedInputs& in) {
+        return Out{avg_pool1d(in.at("x"), 3, 2, 1, true, false)};
+    };
+    f["ops.max_unpool2d"] = [](const NamedInputs& in) {
+        return Out{max_unpool2d(in.at("x"), in.at("indices"), 2)};
+    };
+    f["ops.max_unpool2d_output_size"] = [](const NamedInputs& in) {
+        return Out{max_unpool2d(in.at("x"), in.at("indices"), 2, {}, 0, {5, 7})};
+    };
+    f["ops.max_unpool1d"] = [](const NamedInputs& in) {
+        return Out{max_unpool1d(in.at("x"), in.at("indices"), 3, 3, 1, 10)};
+    };
+    return f;
+}
+
+TEST(PyTorchArgs, PoolingArgumentsMatchPyTorch) {
+    std::map<std::string, ArgsFunction> f = pool_functions();
+    check_args_cases("ops.max_pool", f, 1e-12);
+    check_args_cases("ops.avg_pool", f, 1e-12);
+    check_args_cases("ops.max_unpool", f, 1e-12);
+}
+
+TEST(PyTorchArgs, MaxPoolIndicesUnpoolToTheGradientOfMaxPool) {
+    // The indices are where max_pool's gradient goes: unpooling a cotangent with them is
+    // max_pool's vector-Jacobian product, also where windows overlap and an entry is the
+    // maximum of two (tapegrad adds the two, as the gradient does; docs/design.md).
+    const Tensor<double> x = parameter<double>(
+        xt::xarray<double>{{{{0.3, 0.9, 0.1, 0.5, 0.2}, {0.4, 0.0, 0.8, 0.6, 0.7}}}});
+    for (const Size2 stride : {Size2(1, 1), Size2(1, 2)}) {
+        Tape tape;
+        const auto [y, indices] = max_pool2d_with_indices(x, {2, 2}, stride, 0, 1, true);
+        const Tensor<double> c = full<double>(y.shape(), 1.0) + y.detach();
+        const Tensor<double> vjp = tape.gradient(sum(y * c), {x})[0];
+        EXPECT_TRUE(all_close(max_unpool2d(c, indices, 2, stride, 0, {2, 5}), vjp.value(), 0, 0));
+        EXPECT_FALSE(indices.requires_grad());
+    }
+}
+
+TEST(PyTorchArgs, PoolingErrorsNameTheArgument) {
+    const Tensor<double> x = zeros<double>({1, 1, 4, 4}, true);
+    expect_error<ValueError>(
+        [&] { avg_pool2d(x, 2, {}, 0, false, true, 0); },
+        "avg_pool2d: divisor_override must not be 0; pass std::nullopt for none");
+    const Tensor<double> y = zeros<double>({1, 1, 2, 2}, true);
+    expect_error<ValueError>(
+        [&] {
+            max_unpool2d(y, zeros<double>({1, 1, 2, 2}), 2, {}, 0, {6, 4});
+        },
+        "max_unpool2d: output_size (6, 4) must lie within a stride of the "
+        "default (4, 4) (exclusive), as in PyTorch");
+    expect_error<ValueError>(
+        [&] {
+            max_unpool2d(y, full<double>({1, 1, 2, 2}, 16.0), 2);
+        },
+        "max_unpool2d: index 16 is not a position in an output plane of 16 entries; pass the "
+        "indices max_pool gave");
+    expect_error<ShapeError>(
+        [&] {
+            max_unpool2d(zeros<double>({1, 1, 1, 1}, true), zeros<double>({1, 1, 1, 1}), 2, {}, 1);
+        },
+        "max_unpool2d: input of shape (1, 1, 1, 1) gives an empty output with kernel (2, 2), "
+        "stride (2, 2) and padding (1, 1)");
+    expect_error<ShapeError>(
+        [&] {
+            max_unpool1d(zeros<double>({1, 2, 3}, true), zeros<double>({1, 2, 2}), 2);
+        },
+        "max_unpool1d: indices of shape (1, 2, 2) for an input of shape "
+        "(1, 2, 3); pass the indices max_pool gave with it");
 }
 
 TEST(PyTorchArgs, ConvolutionPaddingErrorsNameTheArgument) {
