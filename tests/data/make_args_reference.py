@@ -147,6 +147,31 @@ _, i1 = F.max_pool1d(distinct(2, 3, 10), 3, 3, 1, return_indices=True)
 case("ops.max_unpool1d", {"x": rand(*i1.shape), "indices": i1.to(D)},
      lambda x, i: F.max_unpool1d(x, i.long(), 3, 3, 1, output_size=[10]), constants=("indices",))
 
+
+# ---- c. cross_entropy with class-probability targets -------------------------------------
+
+def probabilities(*shape, dim=1):
+    return torch.softmax(rand(*shape, lo=-2, hi=2), dim)
+
+
+W = rand(5, lo=0.2, hi=2.0)
+case("nn.cross_entropy_probabilities", {"logits": rand(4, 5, lo=-3, hi=3),
+                                        "target": probabilities(4, 5)},
+     lambda x, t: F.cross_entropy(x, t))
+case("nn.cross_entropy_probabilities_smoothing_weight",
+     {"logits": rand(4, 5, lo=-3, hi=3), "target": probabilities(4, 5), "weight": W},
+     lambda x, t, w: F.cross_entropy(x, t, weight=w, label_smoothing=0.2), constants=("weight",))
+case("nn.cross_entropy_probabilities_spatial_none",
+     {"logits": rand(2, 5, 3, lo=-3, hi=3), "target": probabilities(2, 5, 3), "weight": W},
+     lambda x, t, w: F.cross_entropy(x, t, weight=w, label_smoothing=0.1, reduction="none"),
+     constants=("weight",))
+case("nn.cross_entropy_probabilities_sum",
+     {"logits": rand(3, 5, lo=-3, hi=3), "target": probabilities(3, 5)},
+     lambda x, t: F.cross_entropy(x, t, reduction="sum", label_smoothing=0.3))
+case("nn.cross_entropy_probabilities_unbatched",
+     {"logits": rand(5, lo=-3, hi=3), "target": probabilities(5, dim=0), "weight": W},
+     lambda x, t, w: F.cross_entropy(x, t, weight=w), constants=("weight",))
+
 if __name__ == "__main__":
     with open("args_reference.txt", "w") as f:
         f.write("# Written by make_args_reference.py with torch " + torch.__version__ + "\n")

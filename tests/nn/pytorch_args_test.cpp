@@ -2,14 +2,18 @@
 // PyTorch 1.13's numbers (tests/data/args_reference.txt, written by
 // tests/data/make_args_reference.py), to 1e-12 in double: Conv1d / Conv2d with
 // padding="same" and padding_mode (on the ops' cases, weights copied in); the pooling
-// layers' ceil_mode, count_include_pad, divisor_override, indices and unpooling.
+// layers' ceil_mode, count_include_pad, divisor_override, indices and unpooling;
+// cross_entropy with class-probability targets (label smoothing, weights, reductions).
 
 #include "args_reference.hpp"
 #include "expect_message.hpp"
 
+#include <tapegrad/gradcheck.hpp>
 #include <tapegrad/nn/conv.hpp>
+#include <tapegrad/nn/losses.hpp>
 #include <tapegrad/nn/pooling.hpp>
 #include <tapegrad/ops/factory.hpp>
+#include <tapegrad/ops/softmax.hpp>
 
 #include <string>
 
@@ -139,6 +143,59 @@ TEST(PyTorchArgs, MaxPoolWithReturnIndicesPointsToForwardWithIndices) {
         {"MaxPool2d(2, return_indices=true): forward(x) returns one "
          "tensor; call forward_with_indices(x) for the output and the "
          "indices (what PyTorch's return_indices=True layer returns)"});
+}
+
+TEST(PyTorchArgs, CrossEntropyTakesClassProbabilities) {
+    using In = const NamedInputs&;
+    const auto with = [](double smoothing, nn::Reduction reduction, const NamedInputs& in) {
+        nn::CrossEntropyOptions<double> o;
+        o.label_smoothing = smoothing;
+        o.reduction = reduction;
+        if (in.count("weight")) o.weight = in.at("weight");
+        return Out{nn::cross_entropy(in.at("logits"), in.at("target"), o)};
+    };
+    std::map<std::string, ArgsFunction> f;
+    f["nn.cross_entropy_probabilities"] = [with](In in) {
+        return with(0, nn::Reduction::mean, in);
+    };
+    f["nn.cross_entropy_probabilities_smoothing_weight"] = [with](In in) {
+        return with(0.2, nn::Reduction::mean, in);
+    };
+    f["nn.cross_entropy_probabilities_spatial_none"] = [with](In in) {
+        return with(0.1, nn::Reduction::none, in);
+    };
+    f["nn.cross_entropy_probabilities_sum"] = [with](In in) {
+        return with(0.3, nn::Reduction::sum, in);
+    };
+    f["nn.cross_entropy_probabilities_unbatched"] = [with](In in) {
+        return with(0, nn::Reduction::mean, in);
+    };
+    check_args_cases("nn.cross_entropy", f, 1e-12);
+}
+
+TEST(PyTorchArgs, CrossEntropyProbabilitiesHaveSecondDerivatives) {
+    nn::CrossEntropyOptions<double> o;
+    o.label_smoothing = 0.2;
+    o.weight = Tensor<double>(xt::xarray<double>{0.5, 1.0, 2.0});
+    const auto loss = [o](const std::vector<Tensor<double>>& in) {
+        return nn::cross_entropy(in[0], softmax(in[1], 1), o);
+    };
+    const std::vector<Tensor<double>> inputs{
+        Tensor<double>(xt::xarray<double>{{0.3, -1.2, 0.8}, {1.5, 0.1, -0.4}}),
+        Tensor<double>(xt::xarray<double>{{0.2, 0.9, -0.5}, {-1.0, 0.4, 0.7}})};
+    EXPECT_TRUE(gradcheck(loss, inputs));
+    EXPECT_TRUE(gradgradcheck(loss, inputs));
+}
+
+TEST(PyTorchArgs, CrossEntropyProbabilitiesRefuseIgnoreIndex) {
+    nn::CrossEntropyOptions<double> o;
+    o.ignore_index = 0;
+    expect_message<ValueError>(
+        [&] {
+            nn::cross_entropy(zeros<double>({2, 3}), zeros<double>({2, 3}), o);
+        },
+        {"cross_entropy: ignore_index 0 with class-probability targets (the logits' shape); "
+         "PyTorch refuses it too: leave ignore_index negative"});
 }
 
 }  // namespace
