@@ -172,6 +172,44 @@ case("nn.cross_entropy_probabilities_unbatched",
      {"logits": rand(5, lo=-3, hi=3), "target": probabilities(5, dim=0), "weight": W},
      lambda x, t, w: F.cross_entropy(x, t, weight=w), constants=("weight",))
 
+
+# ---- d. maximize on every optimizer, SGD's dampening --------------------------------------
+
+def optimizer_case(name, make, steps=6):
+    """The iterates of `make([p])` on the gradient g = a p + b (set by hand, exactly as the
+    C++ test sets it: the gradient of sum(p * (a p + b)) with the factor held constant)."""
+    a, b = rand(2, 3, lo=0.5, hi=2.0), rand(2, 3)
+    p = rand(2, 3).requires_grad_(True)
+    OUT.append("case " + name)
+    OUT.append(line("a", a))
+    OUT.append(line("b", b))
+    OUT.append(line("param_0", p))
+    optimizer = make([p])
+    for k in range(1, steps + 1):
+        p.grad = (a * p + b).detach()
+        optimizer.step()
+        OUT.append(line(f"param_{k}", p))
+    OUT.append("end")
+
+
+optim = torch.optim
+optimizer_case("optim.sgd_maximize", lambda ps: optim.SGD(ps, 0.1, maximize=True))
+optimizer_case("optim.sgd_dampening", lambda ps: optim.SGD(ps, 0.1, momentum=0.8, dampening=0.5))
+optimizer_case("optim.sgd_dampening_maximize_decay",
+               lambda ps: optim.SGD(ps, 0.05, momentum=0.9, dampening=0.3, weight_decay=0.1,
+                                    maximize=True))
+optimizer_case("optim.sgd_nesterov_maximize",
+               lambda ps: optim.SGD(ps, 0.05, momentum=0.9, nesterov=True, weight_decay=0.1,
+                                    maximize=True))
+optimizer_case("optim.adam_maximize",
+               lambda ps: optim.Adam(ps, 0.05, weight_decay=0.1, amsgrad=True, maximize=True))
+optimizer_case("optim.adamw_maximize", lambda ps: optim.AdamW(ps, 0.05, maximize=True))
+optimizer_case("optim.rmsprop_maximize",
+               lambda ps: optim.RMSprop(ps, 0.01, momentum=0.5, centered=True, weight_decay=0.1,
+                                        maximize=True))
+optimizer_case("optim.adagrad_maximize",
+               lambda ps: optim.Adagrad(ps, 0.1, lr_decay=0.1, weight_decay=0.1, maximize=True))
+
 if __name__ == "__main__":
     with open("args_reference.txt", "w") as f:
         f.write("# Written by make_args_reference.py with torch " + torch.__version__ + "\n")
