@@ -3,6 +3,7 @@
 #include <tapegrad/grad_mode.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/index.hpp>
+#include <tapegrad/ops/mask.hpp>
 #include <tapegrad/ops/math.hpp>
 #include <tapegrad/ops/reduce.hpp>
 #include <tapegrad/ops/shape.hpp>
@@ -352,28 +353,57 @@ Tensor<T> cumsum(const Tensor<T>& x, long axis) {
 }
 
 template <class T>
-Tensor<T> norm(const Tensor<T>& x, double p) {
-    if (p == 1) return sum(abs(x));
-    if (p == 2) return sqrt(sum(x * x));
-    if (std::isinf(p) && p > 0) {
-        if (x.size() == 0) return Tensor<T>(T(0));
-        return max(reshape(abs(x), {x.size()}), 0);
+Tensor<T> vector_norm(const Tensor<T>& x, double ord, const Axes& dim, bool keepdim) {
+    TG_CHECK(!std::isnan(ord), ValueError,
+             "vector_norm: ord is NaN; give a number, or ±infinity (max or min |x|)");
+    Axes axes;  // sorted and checked; every axis for an empty `dim` (PyTorch's None)
+    if (dim.empty())
+        for (std::size_t a = 0; a < x.dim(); ++a) axes.push_back(static_cast<long>(a));
+    else
+        for (std::size_t a : normalize_axes("vector_norm", dim, x.dim()))
+            axes.push_back(static_cast<long>(a));
+    if (ord == 2) return sqrt(sum(x * x, axes, keepdim));
+    if (ord == 1) return sum(abs(x), axes, keepdim);
+    if (ord == 0)  // the nonzeros, counted on constants: gradient 0
+        return sum(T(1) - eq(x.detach(), Tensor<T>(T(0))), axes, keepdim);
+    if (std::isinf(ord)) {
+        // max (min) |x| as Σ |x| · share, share = [|x| = extreme] / (number of extremes): the
+        // value is the extreme, the gradient PyTorch's equal parts. The shares are constants.
+        const Tensor<T> a = abs(x.detach());
+        Tensor<T> extreme = a;
+        for (auto it = axes.rbegin(); it != axes.rend(); ++it)
+            extreme = ord > 0 ? max(extreme, *it, true) : min(extreme, *it, true);
+        const Tensor<T> at_extreme = eq(a, extreme);
+        const Tensor<T> share = at_extreme / sum(at_extreme, axes, true);
+        return sum(abs(x) * share, axes, keepdim);
     }
-    throw ValueError(
-        "norm: p = " + std::to_string(p) +
-        " is not supported; use 1, 2 or infinity (std::numeric_limits<double>::infinity())");
+    const T p = static_cast<T>(ord);
+    return pow(sum(pow(abs(x), p), axes, keepdim), T(1) / p);
 }
 
-#define TG_REDUCTIONS_INSTANTIATE(T)                                   \
-    template Tensor<T> min(const Tensor<T>&, long, bool);              \
-    template Tensor<T> argmax(const Tensor<T>&, long, bool);           \
-    template Tensor<T> argmin(const Tensor<T>&, long, bool);           \
-    template Tensor<T> logsumexp(const Tensor<T>&, const Axes&, bool); \
-    template Tensor<T> var(const Tensor<T>&, const Axes&, long, bool); \
-    template Tensor<T> std(const Tensor<T>&, const Axes&, long, bool); \
-    template Tensor<T> prod(const Tensor<T>&, long, bool);             \
-    template Tensor<T> cumsum(const Tensor<T>&, long);                 \
-    template Tensor<T> norm(const Tensor<T>&, double);
+template <class T>
+Tensor<T> norm(const Tensor<T>& x, double p, const Axes& axes, bool keepdim) {
+    return vector_norm(x, p, axes, keepdim);
+}
+
+template <class T>
+Tensor<T> norm(const Tensor<T>& x, double p) {
+    if (x.size() == 0 && std::isinf(p)) return Tensor<T>(T(0));  // the max of nothing
+    return vector_norm(x, p);
+}
+
+#define TG_REDUCTIONS_INSTANTIATE(T)                                      \
+    template Tensor<T> min(const Tensor<T>&, long, bool);                 \
+    template Tensor<T> argmax(const Tensor<T>&, long, bool);              \
+    template Tensor<T> argmin(const Tensor<T>&, long, bool);              \
+    template Tensor<T> logsumexp(const Tensor<T>&, const Axes&, bool);    \
+    template Tensor<T> var(const Tensor<T>&, const Axes&, long, bool);    \
+    template Tensor<T> std(const Tensor<T>&, const Axes&, long, bool);    \
+    template Tensor<T> prod(const Tensor<T>&, long, bool);                \
+    template Tensor<T> cumsum(const Tensor<T>&, long);                    \
+    template Tensor<T> norm(const Tensor<T>&, double);                    \
+    template Tensor<T> norm(const Tensor<T>&, double, const Axes&, bool); \
+    template Tensor<T> vector_norm(const Tensor<T>&, double, const Axes&, bool);
 TG_REDUCTIONS_INSTANTIATE(float)
 TG_REDUCTIONS_INSTANTIATE(double)
 

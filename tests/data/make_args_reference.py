@@ -60,7 +60,7 @@ def case(name, inputs, f, constants=()):
     y, extra = (result if isinstance(result, tuple) else (result, None))
     c = cotangent(y.shape)
     wanted = [leaf for n, leaf in zip(names, leaves) if n not in constants]
-    grads = torch.autograd.grad((y * c).sum(), wanted)
+    grads = torch.autograd.grad((y * c).sum(), wanted) if wanted else []
     OUT.append("case " + name)
     for n in names:
         OUT.append(line(n, inputs[n]))
@@ -209,6 +209,31 @@ optimizer_case("optim.rmsprop_maximize",
                                         maximize=True))
 optimizer_case("optim.adagrad_maximize",
                lambda ps: optim.Adagrad(ps, 0.1, lr_decay=0.1, weight_decay=0.1, maximize=True))
+
+
+# ---- e. norm / linalg.vector_norm over axes with keepdim ----------------------------------
+
+LA = torch.linalg
+case("ops.vector_norm_2_axes_keepdim", {"x": rand(2, 3, 4)},
+     lambda x: LA.vector_norm(x, 2, dim=(0, 2), keepdim=True))
+case("ops.vector_norm_1_axis", {"x": rand(2, 3, 4)}, lambda x: LA.vector_norm(x, 1, dim=1))
+case("ops.vector_norm_inf_axes", {"x": rand(2, 3, 4)},
+     lambda x: LA.vector_norm(x, float("inf"), dim=(-1, 0)))
+# Ties: the gradient is shared equally among the entries at the maximum (or minimum).
+TIES = torch.tensor([[0.5, -0.5, 0.25], [0.75, -0.75, 0.75], [-0.1, 0.2, 0.3]], dtype=D)
+case("ops.vector_norm_inf_ties_keepdim", {"x": TIES},
+     lambda x: LA.vector_norm(x, float("inf"), dim=1, keepdim=True))
+case("ops.vector_norm_minus_inf_ties", {"x": TIES},
+     lambda x: LA.vector_norm(x, float("-inf"), dim=0))
+case("ops.vector_norm_3_all", {"x": rand(3, 4)}, lambda x: LA.vector_norm(x, 3))
+case("ops.vector_norm_half_axis", {"x": rand(3, 4, lo=0.2, hi=1.0) * torch.tensor(
+    [1.0, -1.0, 1.0, -1.0], dtype=D)}, lambda x: LA.vector_norm(x, 0.5, dim=-1))
+case("ops.vector_norm_0_axis", {"x": torch.tensor([[0.0, 1.5, -2.0], [0.0, 0.0, 3.0]],
+                                                 dtype=D)},
+     lambda x: LA.vector_norm(x, 0, dim=1), constants=("x",))  # no gradient
+case("ops.norm_2_axes_keepdim", {"x": rand(2, 3, 4)},
+     lambda x: torch.norm(x, 2, dim=(1, 2), keepdim=True))
+case("ops.norm_1_axis", {"x": rand(2, 3, 4)}, lambda x: torch.norm(x, 1, dim=0))
 
 if __name__ == "__main__":
     with open("args_reference.txt", "w") as f:

@@ -649,7 +649,23 @@ void add_reductions(std::vector<Row>& rows) {
                          one("inf", {3, 4}, away,
                              [](const T& x) {
                                  return tg::norm(x, std::numeric_limits<double>::infinity());
-                             })})
+                             }),
+                         one("2_axes_keepdim", {2, 3, 4}, away,
+                             [](const T& x) { return tg::norm(x, 2, {0, 2}, true); })})
+            .composite());
+    rows.push_back(
+        general("vector_norm",
+                {one("1_axis", {3, 4}, away, [](const T& x) { return tg::vector_norm(x, 1, {1}); }),
+                 one("3_axes", {2, 3, 4}, away,
+                     [](const T& x) { return tg::vector_norm(x, 3, {0, -1}, true); }),
+                 one("inf_two_axes", {2, 3, 2}, away,
+                     [](const T& x) {
+                         return tg::vector_norm(x, std::numeric_limits<double>::infinity(), {1, 2});
+                     }),
+                 one("minus_inf_axis", {3, 4}, away,
+                     [](const T& x) {
+                         return tg::vector_norm(x, -std::numeric_limits<double>::infinity(), {0});
+                     })})
             .composite());
 }
 

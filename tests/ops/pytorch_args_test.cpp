@@ -2,12 +2,13 @@
 // PyTorch 1.13's numbers (tests/data/args_reference.txt, cases "ops.*", written by
 // tests/data/make_args_reference.py), to 1e-12 in double: convolution padding="same" /
 // "valid" and padding_mode; pooling ceil_mode, count_include_pad, divisor_override, the
-// indices of max_pool (PyTorch's return_indices) and max_unpool. Second derivatives are
-// the op table's (gradgradcheck).
+// indices of max_pool (PyTorch's return_indices) and max_unpool; norm / vector_norm over
+// axes with keepdim. Second derivatives are the op table's (gradgradcheck).
 
 #include "args_reference.hpp"
 #include "op_test_util.hpp"
 
+#include <limits>
 #include <map>
 #include <string>
 
@@ -155,6 +156,32 @@ TEST(PyTorchArgs, PoolingErrorsNameTheArgument) {
         },
         "max_unpool1d: indices of shape (1, 2, 2) for an input of shape "
         "(1, 2, 3); pass the indices max_pool gave with it");
+}
+
+TEST(PyTorchArgs, NormsOverAxesMatchPyTorch) {
+    using In = const NamedInputs&;
+    const double inf = std::numeric_limits<double>::infinity();
+    std::map<std::string, ArgsFunction> f;
+    f["ops.vector_norm_2_axes_keepdim"] = [](In in) {
+        return Out{vector_norm(in.at("x"), 2, {0, 2}, true)};
+    };
+    f["ops.vector_norm_1_axis"] = [](In in) { return Out{vector_norm(in.at("x"), 1, {1})}; };
+    f["ops.vector_norm_inf_axes"] = [inf](In in) {
+        return Out{vector_norm(in.at("x"), inf, {-1, 0})};
+    };
+    f["ops.vector_norm_inf_ties_keepdim"] = [inf](In in) {
+        return Out{vector_norm(in.at("x"), inf, {1}, true)};
+    };
+    f["ops.vector_norm_minus_inf_ties"] = [inf](In in) {
+        return Out{vector_norm(in.at("x"), -inf, {0})};
+    };
+    f["ops.vector_norm_3_all"] = [](In in) { return Out{vector_norm(in.at("x"), 3)}; };
+    f["ops.vector_norm_half_axis"] = [](In in) { return Out{vector_norm(in.at("x"), 0.5, {-1})}; };
+    f["ops.vector_norm_0_axis"] = [](In in) { return Out{vector_norm(in.at("x"), 0, {1})}; };
+    f["ops.norm_2_axes_keepdim"] = [](In in) { return Out{norm(in.at("x"), 2, {1, 2}, true)}; };
+    f["ops.norm_1_axis"] = [](In in) { return Out{norm(in.at("x"), 1, {0})}; };
+    check_args_cases("ops.vector_norm", f, 1e-12);
+    check_args_cases("ops.norm", f, 1e-12);
 }
 
 TEST(PyTorchArgs, ConvolutionPaddingErrorsNameTheArgument) {
