@@ -1,9 +1,11 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/ops/activation.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/math.hpp>
 #include <tapegrad/record.hpp>
 
 #include <cmath>
+#include <string>
 
 #include "elementwise.hpp"
 
@@ -116,6 +118,35 @@ struct Gelu {
     }
 };
 
+/// gelu(x, "tanh") = ½ x (1 + tanh u), u = β (x + κ x³), β = √(2/π), κ = 0.044715 (the
+/// approximation GPT-2 uses), one entry where the formula written with ops records eight;
+///     d = ½ (1 + tanh u) + ½ x (1 − tanh² u) β (1 + 3κ x²)
+/// in the order of PyTorch's kernel (GeluKernel.cpp), so the values agree to rounding.
+template <class T>
+struct GeluTanh {
+    static constexpr const char* name = "gelu_tanh";
+    static constexpr Saves saves = Saves::input;
+    static constexpr bool vectorized = true;              // the forward; the backward one loop
+    static constexpr T beta = T(0.79788456080286535588);  // √(2/π)
+    static constexpr T kappa = T(0.044715);
+    template <class V>
+    auto value(const V& x) const {  // one expression: V may be an xtensor view
+        using std::tanh;
+        return x * T(0.5) * (T(1) + tanh((x + x * x * x * kappa) * beta));
+    }
+    template <class V>
+    auto grad(const V& g, const V& x) const {
+        using std::tanh;
+        const V x_sq = x * x;
+        const V tanh_inner = tanh((x + x_sq * x * kappa) * beta);
+        const V left = x * T(0.5);
+        const V right = T(1) + tanh_inner;
+        const V right_derivative =
+            left * (T(1) - tanh_inner * tanh_inner) * ((T(1) + x_sq * (T(3) * kappa)) * beta);
+        return g * (right * T(0.5) + right_derivative);
+    }
+};
+
 /// silu(x) = x σ(x) = x / (1 + e^−x);   d silu = σ(x) (1 + x (1 − σ(x))) dx
 template <class T>
 struct Silu {
@@ -205,6 +236,15 @@ Tensor<T> gelu(const Tensor<T>& x) {
 }
 
 template <class T>
+Tensor<T> gelu(const Tensor<T>& x, const std::string& approximate) {
+    if (approximate == "tanh") return detail::unary(x, detail::GeluTanh<T>{});
+    TG_CHECK(approximate == "none", ValueError,
+             "gelu: approximate must be \"none\" or \"tanh\" (as in PyTorch), got \"", approximate,
+             "\"");
+    return gelu(x);
+}
+
+template <class T>
 Tensor<T> silu(const Tensor<T>& x) {
     return detail::unary(x, detail::Silu<T>{});
 }
@@ -226,6 +266,7 @@ Tensor<T> softsign(const Tensor<T>& x) {
     template Tensor<T> leaky_relu(const Tensor<T>&, detail::scalar_t<T>); \
     template Tensor<T> softplus(const Tensor<T>&);                        \
     template Tensor<T> gelu(const Tensor<T>&);                            \
+    template Tensor<T> gelu(const Tensor<T>&, const std::string&);        \
     template Tensor<T> silu(const Tensor<T>&);                            \
     template Tensor<T> elu(const Tensor<T>&, detail::scalar_t<T>);        \
     template Tensor<T> softsign(const Tensor<T>&);

@@ -235,6 +235,22 @@ case("ops.norm_2_axes_keepdim", {"x": rand(2, 3, 4)},
      lambda x: torch.norm(x, 2, dim=(1, 2), keepdim=True))
 case("ops.norm_1_axis", {"x": rand(2, 3, 4)}, lambda x: torch.norm(x, 1, dim=0))
 
+
+# ---- f. gelu(approximate="tanh") -----------------------------------------------------------
+
+case("ops.gelu_tanh", {"x": rand(3, 5, lo=-5, hi=5)}, lambda x: F.gelu(x, approximate="tanh"))
+case("ops.gelu_tanh_large", {"x": torch.tensor([-30.0, -12.0, -4.0, 0.0, 4.0, 12.0, 30.0],
+                                               dtype=D)},
+     lambda x: F.gelu(x, approximate="tanh"))
+# Second order (value: the first gradient; grad2_x: d/dx of sum(c2 · it), c2 the
+# cotangent reversed), with the first gradient recorded.
+x2 = rand(11, lo=-4, hi=4).requires_grad_(True)
+(g1,) = torch.autograd.grad((F.gelu(x2, approximate="tanh") * cotangent((11,))).sum(), x2,
+                            create_graph=True)
+(g2,) = torch.autograd.grad((g1 * cotangent((11,)).flip(0)).sum(), x2)
+OUT += ["case ops.second_order.gelu_tanh", line("x", x2), line("cotangent", cotangent((11,))),
+        line("value", g1), line("grad2_x", g2), "end"]
+
 if __name__ == "__main__":
     with open("args_reference.txt", "w") as f:
         f.write("# Written by make_args_reference.py with torch " + torch.__version__ + "\n")

@@ -3,12 +3,14 @@
 // tests/data/make_args_reference.py), to 1e-12 in double: Conv1d / Conv2d with
 // padding="same" and padding_mode (on the ops' cases, weights copied in); the pooling
 // layers' ceil_mode, count_include_pad, divisor_override, indices and unpooling;
-// cross_entropy with class-probability targets (label smoothing, weights, reductions).
+// cross_entropy with class-probability targets (label smoothing, weights, reductions);
+// GELU(approximate="tanh").
 
 #include "args_reference.hpp"
 #include "expect_message.hpp"
 
 #include <tapegrad/gradcheck.hpp>
+#include <tapegrad/nn/activation.hpp>
 #include <tapegrad/nn/conv.hpp>
 #include <tapegrad/nn/losses.hpp>
 #include <tapegrad/nn/pooling.hpp>
@@ -196,6 +198,17 @@ TEST(PyTorchArgs, CrossEntropyProbabilitiesRefuseIgnoreIndex) {
         },
         {"cross_entropy: ignore_index 0 with class-probability targets (the logits' shape); "
          "PyTorch refuses it too: leave ignore_index negative"});
+}
+
+TEST(PyTorchArgs, GeluLayerTakesApproximate) {
+    check_layer_case("ops.gelu_tanh", [](const NamedInputs& in) {
+        return Out{nn::GELU<double>("tanh")(in.at("x"))};
+    });
+    EXPECT_EQ(nn::GELU<double>("tanh").describe(), "GELU(approximate='tanh')");
+    EXPECT_EQ(nn::GELU<double>().describe(), "GELU");
+    expect_message<ValueError>(
+        [] { nn::GELU<double>("fast"); },
+        {"GELU: approximate must be \"none\" or \"tanh\" (as in PyTorch), got \"fast\""});
 }
 
 }  // namespace

@@ -491,6 +491,21 @@ void add_activations(std::vector<Row>& rows) {
                        any_value(-6, -3))
                        .variant("negative")
                        .second_order([](const T& y, V) { return tg::log(-y); }));
+    // GPT-2's tanh approximation, one fused op; u = √(2/π) (x + 0.044715 x³).
+    const double beta = std::sqrt(2 / pi), kappa = 0.044715;
+    const auto gelu_tanh = [beta, kappa](double v) {
+        return 0.5 * v * (1 + std::tanh(beta * (v + kappa * v * v * v)));
+    };
+    const auto gelu_tanh_derivative = [beta, kappa](double v) {
+        const double t = std::tanh(beta * (v + kappa * v * v * v));
+        return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * beta * (1 + 3 * kappa * v * v);
+    };
+    rows.push_back(unary(
+                       "gelu", [](auto& x) { return tg::gelu(x, "tanh"); }, gelu_tanh,
+                       gelu_tanh_derivative, any_value(-3, 3))
+                       .variant("tanh")
+                       .recorded("gelu_tanh")
+                       .also_on("large_magnitude", any_value(-12, 12)));
     rows.push_back(unary(
         "silu", [](auto& x) { return tg::silu(x); }, [sig](double v) { return v * sig(v); },
         [sig](double v) { return sig(v) + v * sig(v) * (1 - sig(v)); }, any_value(-8, 8)));

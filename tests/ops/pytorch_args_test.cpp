@@ -3,7 +3,8 @@
 // tests/data/make_args_reference.py), to 1e-12 in double: convolution padding="same" /
 // "valid" and padding_mode; pooling ceil_mode, count_include_pad, divisor_override, the
 // indices of max_pool (PyTorch's return_indices) and max_unpool; norm / vector_norm over
-// axes with keepdim. Second derivatives are the op table's (gradgradcheck).
+// axes with keepdim; gelu(approximate="tanh"), one fused op, to second order. Second
+// derivatives are otherwise the op table's (gradgradcheck).
 
 #include "args_reference.hpp"
 #include "op_test_util.hpp"
@@ -11,6 +12,7 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <xtensor/xmanipulation.hpp>
 
 namespace tg::test {
 namespace {
@@ -182,6 +184,37 @@ TEST(PyTorchArgs, NormsOverAxesMatchPyTorch) {
     f["ops.norm_1_axis"] = [](In in) { return Out{norm(in.at("x"), 1, {0})}; };
     check_args_cases("ops.vector_norm", f, 1e-12);
     check_args_cases("ops.norm", f, 1e-12);
+}
+
+TEST(PyTorchArgs, GeluTanhMatchesPyTorch) {
+    std::map<std::string, ArgsFunction> f;
+    f["ops.gelu_tanh"] = [](const NamedInputs& in) { return Out{gelu(in.at("x"), "tanh")}; };
+    f["ops.gelu_tanh_large"] = f["ops.gelu_tanh"];
+    check_args_cases("ops.gelu", f, 1e-12);
+    // Second order, through the recorded backward.
+    const std::vector<ReferenceCase> second = args_cases("ops.second_order.gelu_tanh");
+    ASSERT_EQ(second.size(), 1u);
+    const ReferenceCase& c = second[0];
+    const Tensor<double> x = parameter<double>(c.at("x"));
+    const Tensor<double> c1(c.at("cotangent"));
+    const Tensor<double> c2(xt::eval(xt::flip(c.at("cotangent"), 0)));
+    Tape tape;
+    BackwardOptions create;
+    create.create_graph = true;
+    const Tensor<double> g1 = tape.gradient(sum(gelu(x, "tanh") * c1), {x}, create)[0];
+    EXPECT_TRUE(matches_reference(g1.value(), c.at("value"), 1e-12));
+    const Tensor<double> g2 = tape.gradient(sum(g1 * c2), {x})[0];
+    EXPECT_TRUE(matches_reference(g2.value(), c.at("grad2_x"), 1e-12));
+}
+
+TEST(PyTorchArgs, GeluTanhIsOneTapeEntry) {
+    const Tensor<double> x = parameter<double>(Array<double>{-1.0, 0.5, 2.0});
+    Tape tape;
+    gelu(x, "tanh");
+    EXPECT_EQ(tape.size(), 1u);
+    expect_error<ValueError>(
+        [&] { gelu(x, "sigmoid"); },
+        "gelu: approximate must be \"none\" or \"tanh\" (as in PyTorch), got \"sigmoid\"");
 }
 
 TEST(PyTorchArgs, ConvolutionPaddingErrorsNameTheArgument) {
