@@ -352,6 +352,42 @@ Tensor<T> cumsum(const Tensor<T>& x, long axis) {
     return running_sum(x, detail::normalize_axis("cumsum", axis, x.dim()));
 }
 
+namespace {
+
+/// (Σ |x|^p)^(1/p) over checked `axes` (√Σ x² for p = 2), one entry "vector_norm" whose
+/// backward is PyTorch's norm_backward, with its 0 where the norm is 0 (a slice of
+/// zeros; the formula's x / y would be 0 / 0) and at x = 0 for p < 1:
+///     p ≥ 2:  dx = x |x|^(p−2) · g / y^(p−1)       p < 2:  dx = sgn(x) |x|^(p−1) · g / y^(p−1)
+/// The masked entries divide by 1 instead of 0, so second derivatives stay finite.
+template <class T>
+Tensor<T> p_norm(const Tensor<T>& x, T p, const Axes& axes, bool keepdim) {
+    const Tensor<T> xd = x.detach();
+    const Tensor<T> value = p == T(2) ? sqrt(sum(xd * xd, axes, keepdim))
+                                      : pow(sum(pow(abs(xd), p), axes, keepdim), T(1) / p);
+    Tensor<T> y(Array<T>(value.value()));
+    Shape kept = x.shape();  // the norm's shape with keepdim
+    for (long a : axes) kept[static_cast<std::size_t>(a)] = 1;
+    record("vector_norm", {x}, y, {x, y}, [p, kept](BackwardContext<T>& c) {
+        const Tensor<T>& in = c.saved(0);
+        const Tensor<T> norm = reshape(c.saved(1), kept);
+        const Tensor<T> zero = eq(norm.detach(), Tensor<T>(T(0)));  // constants
+        const Tensor<T> safe_norm = where(zero, Tensor<T>(T(1)), norm);
+        const Tensor<T> g = reshape(c.grad(), kept);
+        const Tensor<T> scale =
+            where(zero, Tensor<T>(T(0)), p == T(2) ? g / safe_norm : g / pow(safe_norm, p - 1));
+        if (p >= T(2)) {
+            c.add(0, (p == T(2) ? in : in * pow(abs(in), p - 2)) * scale);
+            return;
+        }
+        const Tensor<T> safe_abs =
+            where(eq(in.detach(), Tensor<T>(T(0))), Tensor<T>(T(1)), abs(in));
+        c.add(0, sign(in) * pow(safe_abs, p - 1) * scale);
+    });
+    return y;
+}
+
+}  // namespace
+
 template <class T>
 Tensor<T> vector_norm(const Tensor<T>& x, double ord, const Axes& dim, bool keepdim) {
     TG_CHECK(!std::isnan(ord), ValueError,
@@ -362,7 +398,6 @@ Tensor<T> vector_norm(const Tensor<T>& x, double ord, const Axes& dim, bool keep
     else
         for (std::size_t a : normalize_axes("vector_norm", dim, x.dim()))
             axes.push_back(static_cast<long>(a));
-    if (ord == 2) return sqrt(sum(x * x, axes, keepdim));
     if (ord == 1) return sum(abs(x), axes, keepdim);
     if (ord == 0)  // the nonzeros, counted on constants: gradient 0
         return sum(T(1) - eq(x.detach(), Tensor<T>(T(0))), axes, keepdim);
@@ -377,8 +412,7 @@ Tensor<T> vector_norm(const Tensor<T>& x, double ord, const Axes& dim, bool keep
         const Tensor<T> share = at_extreme / sum(at_extreme, axes, true);
         return sum(abs(x) * share, axes, keepdim);
     }
-    const T p = static_cast<T>(ord);
-    return pow(sum(pow(abs(x), p), axes, keepdim), T(1) / p);
+    return p_norm(x, static_cast<T>(ord), axes, keepdim);
 }
 
 template <class T>

@@ -231,6 +231,13 @@ case("ops.vector_norm_half_axis", {"x": rand(3, 4, lo=0.2, hi=1.0) * torch.tenso
 case("ops.vector_norm_0_axis", {"x": torch.tensor([[0.0, 1.5, -2.0], [0.0, 0.0, 3.0]],
                                                  dtype=D)},
      lambda x: LA.vector_norm(x, 0, dim=1), constants=("x",))  # no gradient
+# A slice of zeros: the gradient there is 0 (PyTorch masks its 0 / 0); and a zero entry.
+ZEROS = torch.tensor([[0.0, 0.0, 0.0], [0.0, 1.5, -2.0], [0.5, -0.25, 1.0]], dtype=D)
+case("ops.vector_norm_2_zero_row", {"x": ZEROS}, lambda x: LA.vector_norm(x, 2, dim=1))
+case("ops.vector_norm_3_zero_row", {"x": ZEROS}, lambda x: LA.vector_norm(x, 3, dim=-1))
+case("ops.vector_norm_1_5_zero_row", {"x": ZEROS},
+     lambda x: LA.vector_norm(x, 1.5, dim=1, keepdim=True))
+case("ops.vector_norm_half_zero_entry", {"x": ZEROS[1:]}, lambda x: LA.vector_norm(x, 0.5, dim=1))
 case("ops.norm_2_axes_keepdim", {"x": rand(2, 3, 4)},
      lambda x: torch.norm(x, 2, dim=(1, 2), keepdim=True))
 case("ops.norm_1_axis", {"x": rand(2, 3, 4)}, lambda x: torch.norm(x, 1, dim=0))

@@ -180,6 +180,14 @@ TEST(PyTorchArgs, NormsOverAxesMatchPyTorch) {
     f["ops.vector_norm_3_all"] = [](In in) { return Out{vector_norm(in.at("x"), 3)}; };
     f["ops.vector_norm_half_axis"] = [](In in) { return Out{vector_norm(in.at("x"), 0.5, {-1})}; };
     f["ops.vector_norm_0_axis"] = [](In in) { return Out{vector_norm(in.at("x"), 0, {1})}; };
+    f["ops.vector_norm_2_zero_row"] = [](In in) { return Out{vector_norm(in.at("x"), 2, {1})}; };
+    f["ops.vector_norm_3_zero_row"] = [](In in) { return Out{vector_norm(in.at("x"), 3, {-1})}; };
+    f["ops.vector_norm_1_5_zero_row"] = [](In in) {
+        return Out{vector_norm(in.at("x"), 1.5, {1}, true)};
+    };
+    f["ops.vector_norm_half_zero_entry"] = [](In in) {
+        return Out{vector_norm(in.at("x"), 0.5, {1})};
+    };
     f["ops.norm_2_axes_keepdim"] = [](In in) { return Out{norm(in.at("x"), 2, {1, 2}, true)}; };
     f["ops.norm_1_axis"] = [](In in) { return Out{norm(in.at("x"), 1, {0})}; };
     check_args_cases("ops.vector_norm", f, 1e-12);

@@ -80,7 +80,8 @@ Tensor<T> norm(const Tensor<T>& x, double p, const Axes& axes, bool keepdim = fa
 ///     ord = 2: √Σ x²    ord = 1: Σ |x|    other finite ord ≠ 0: (Σ |x|^ord)^(1/ord)
 ///     ord = ∞: max |x|  ord = −∞: min |x|  ord = 0: the number of nonzero entries
 /// ±∞ send the gradient in equal parts to every entry where |x| is the extreme (PyTorch's
-/// backward); ord 0 has gradient 0. A NaN ord is a tg::ValueError.
+/// backward); ord 0 has gradient 0; the others are one entry ("vector_norm") whose
+/// gradient is 0 where the norm is 0, as PyTorch's. A NaN ord is a tg::ValueError.
 template <class T>
 Tensor<T> vector_norm(const Tensor<T>& x, double ord = 2, const Axes& dim = {},
                       bool keepdim = false);
