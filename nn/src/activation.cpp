@@ -1,8 +1,11 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/nn/activation.hpp>
 #include <tapegrad/ops/activation.hpp>
 #include <tapegrad/ops/softmax.hpp>
 
 #include <sstream>
+#include <string>
+#include <utility>
 
 namespace tg::nn {
 
@@ -39,8 +42,20 @@ Tensor<T> Softplus<T>::forward(const Tensor<T>& x) {
 }
 
 template <class T>
+GELU<T>::GELU(std::string approximate) : approximate_(std::move(approximate)) {
+    TG_CHECK(approximate_ == "none" || approximate_ == "tanh", ValueError,
+             "GELU: approximate must be \"none\" or \"tanh\" (as in PyTorch), got \"", approximate_,
+             "\"");
+}
+
+template <class T>
 Tensor<T> GELU<T>::forward(const Tensor<T>& x) {
-    return gelu(x);
+    return approximate_ == "tanh" ? gelu(x, approximate_) : gelu(x);
+}
+
+template <class T>
+std::string GELU<T>::describe() const {
+    return approximate_ == "none" ? "GELU" : "GELU(approximate='" + approximate_ + "')";
 }
 
 template <class T>

@@ -38,12 +38,14 @@ std::string conv_name(const char* kind, std::size_t in, std::size_t out, Size2 k
     std::string s = std::string(kind) + "(" + std::to_string(in) + ", " + std::to_string(out) +
                     ", k=" + to_string(k);
     if (o.stride.h != 1 || o.stride.w != 1) s += ", stride=" + to_string(o.stride);
-    if (o.padding.h || o.padding.w) s += ", padding=" + to_string(o.padding);
+    if (!o.padding.mode.empty()) s += ", padding=" + o.padding.mode;
+    if (o.padding.size.h || o.padding.size.w) s += ", padding=" + to_string(o.padding.size);
     if (o.dilation.h != 1 || o.dilation.w != 1) s += ", dilation=" + to_string(o.dilation);
     if (transpose && (o.output_padding.h || o.output_padding.w))
         s += ", output_padding=" + to_string(o.output_padding);
     if (o.groups != 1) s += ", groups=" + std::to_string(o.groups);
     if (!o.bias) s += ", bias=false";
+    if (o.padding_mode != PaddingMode::zeros) s += ", padding_mode=" + to_string(o.padding_mode);
     return s + ")";
 }
 
@@ -54,6 +56,20 @@ void check_config(const std::string& layer, std::size_t in, std::size_t out, Siz
              ValueError, layer,
              ": channels and kernel sizes must be at least 1, and both channel counts divisible "
              "by groups");
+    const std::string& mode = o.padding.mode;
+    TG_CHECK(mode.empty() || mode == "same" || mode == "valid", ValueError, layer,
+             ": padding must be sizes, \"same\" or \"valid\", got \"", mode, "\"");
+    TG_CHECK(mode != "same" || (o.stride.h == 1 && o.stride.w == 1), ValueError, layer,
+             ": padding=\"same\" needs stride 1 (as in PyTorch); give the padding as sizes");
+}
+
+/// ConvTranspose2d takes neither a padding string nor a padding_mode, as in PyTorch.
+void check_transpose_config(const std::string& layer, const ConvOptions& o) {
+    TG_CHECK(o.padding.mode.empty(), ValueError, layer, ": padding=\"", o.padding.mode,
+             "\" is not offered for a transposed convolution (nor by PyTorch); give sizes");
+    TG_CHECK(o.padding_mode == PaddingMode::zeros, ValueError, layer, ": padding_mode=\"",
+             to_string(o.padding_mode),
+             "\": a transposed convolution pads with zeros only (as in PyTorch)");
 }
 
 }  // namespace
@@ -92,7 +108,7 @@ template <class T>
 Tensor<T> Conv2d<T>::forward(const Tensor<T>& x) {
     check_channels(*this, x, 4, in_);
     return conv2d(x, weight_, bias_, options_.stride, options_.padding, options_.dilation,
-                  options_.groups);
+                  options_.groups, options_.padding_mode);
 }
 
 template <class T>
@@ -132,8 +148,8 @@ void Conv1d<T>::reset() {
 template <class T>
 Tensor<T> Conv1d<T>::forward(const Tensor<T>& x) {
     check_channels(*this, x, 3, in_);
-    return conv1d(x, weight_, bias_, options_.stride.w, options_.padding.w, options_.dilation.w,
-                  options_.groups);
+    return conv1d(x, weight_, bias_, options_.stride.w, options_.padding, options_.dilation.w,
+                  options_.groups, options_.padding_mode);
 }
 
 template <class T>
@@ -148,6 +164,7 @@ ConvTranspose2d<T>::ConvTranspose2d(std::size_t in_channels, std::size_t out_cha
                                     Size2 kernel_size, Rng& rng, ConvOptions options)
     : in_(in_channels), out_(out_channels), kernel_(kernel_size), options_(options) {
     check_config(describe(), in_, out_, kernel_, options_);
+    check_transpose_config(describe(), options_);
     build(&rng);
 }
 
@@ -175,7 +192,7 @@ void ConvTranspose2d<T>::reset() {
 template <class T>
 Tensor<T> ConvTranspose2d<T>::forward(const Tensor<T>& x) {
     check_channels(*this, x, 4, in_);
-    return conv_transpose2d(x, weight_, bias_, options_.stride, options_.padding,
+    return conv_transpose2d(x, weight_, bias_, options_.stride, options_.padding.size,
                             options_.output_padding, options_.groups, options_.dilation);
 }
 

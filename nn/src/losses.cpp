@@ -1,4 +1,5 @@
 #include <tapegrad/broadcast.hpp>
+#include <tapegrad/check.hpp>
 #include <tapegrad/nn/losses.hpp>
 #include <tapegrad/ops.hpp>
 #include <tapegrad/record.hpp>
@@ -157,6 +158,42 @@ Tensor<T> nll_loss(const Tensor<T>& input, const Tensor<T>& target,
     return reduce_classes(weighted_pick(input, c), options.reduction, c.total);
 }
 
+namespace {
+
+/// cross_entropy with class probabilities q of the logits' shape (PyTorch's
+/// cross_entropy_loss_prob_target): q ← (1 − ε) q + ε / C, then
+///     ℓ = −Σ_c w_c q_c log_softmax(logits)_c   along the class axis,
+/// mean: Σ ℓ / (number of positions, N·d1·...), unweighted whatever the weights.
+template <class T>
+Tensor<T> cross_entropy_probabilities(const Tensor<T>& logits, const Tensor<T>& target,
+                                      const CrossEntropyOptions<T>& options) {
+    check_reduction("cross_entropy", options.reduction);
+    TG_CHECK(options.ignore_index < 0, ValueError, "cross_entropy: ignore_index ",
+             options.ignore_index,
+             " with class-probability targets (the logits' shape); PyTorch refuses it too: "
+             "leave ignore_index negative");
+    const Shape s = logits.shape();
+    TG_CHECK(logits.size() > 0, ShapeError, "cross_entropy: logits of shape ", s,
+             " have no elements; a loss needs at least one");
+    const std::size_t axis = s.size() >= 2 ? 1 : 0, classes = s[axis];
+    Shape w_shape;  // the weights along the class axis: (C) or (C, 1, ..., 1)
+    for (std::size_t k = axis; k < s.size(); ++k) w_shape.push_back(k == axis ? classes : 1);
+    TG_CHECK(!options.weight.defined() || options.weight.shape() == Shape{classes}, ShapeError,
+             "cross_entropy: weight of shape ", options.weight.shape(), " for ", classes,
+             " classes; pass one weight per class (shape (", classes, "))");
+    const double eps = options.label_smoothing;
+    Tensor<T> q = target;
+    if (eps > 0) q = T(1 - eps) * q + T(eps) / static_cast<T>(classes);
+    Tensor<T> terms = log_softmax(logits, static_cast<long>(axis)) * q;
+    if (options.weight.defined()) terms = terms * reshape(options.weight.detach(), w_shape);
+    const Tensor<T> per_position = -sum(terms, {static_cast<long>(axis)});
+    if (options.reduction == Reduction::mean)
+        return sum(per_position) / static_cast<T>(logits.size() / classes);
+    return reduce(per_position, options.reduction);
+}
+
+}  // namespace
+
 template <class T>
 Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<T>& target,
                         const CrossEntropyOptions<T>& options) {
@@ -164,6 +201,8 @@ Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<T>& target,
     if (!(eps >= 0 && eps <= 1))
         throw ValueError("cross_entropy: label_smoothing is " + number(eps) +
                          "; it must lie in [0, 1]");
+    if (logits.dim() >= 1 && target.shape() == logits.shape())
+        return cross_entropy_probabilities(logits, target, options);
     const ClassTargets<T> c = class_targets("cross_entropy", "logits", logits, target, options);
     const long axis = static_cast<long>(c.axis);
     const Tensor<T> log_p = log_softmax(logits, axis);

@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/nn/pooling.hpp>
 #include <tapegrad/ops/index.hpp>
 #include <tapegrad/ops/pool.hpp>
@@ -6,24 +7,95 @@
 
 namespace tg::nn {
 
+namespace {
+
+/// forward(x) of a max pool built with return_indices: PyTorch's layer returns a pair.
+void refuse_return_indices(bool return_indices, const std::string& layer) {
+    TG_CHECK(!return_indices, ValueError, layer,
+             ": forward(x) returns one tensor; call forward_with_indices(x) for the output and "
+             "the indices (what PyTorch's return_indices=True layer returns)");
+}
+
+/// ", ceil_mode=true" and the like: the arguments that differ from the defaults.
+std::string flags(bool return_indices, bool ceil_mode) {
+    return std::string(return_indices ? ", return_indices=true" : "") +
+           (ceil_mode ? ", ceil_mode=true" : "");
+}
+
+}  // namespace
+
 template <class T>
 Tensor<T> MaxPool2d<T>::forward(const Tensor<T>& x) {
-    return max_pool2d(x, kernel_, stride_, padding_, dilation_);
+    refuse_return_indices(return_indices_, describe());
+    return max_pool2d(x, kernel_, stride_, padding_, dilation_, ceil_mode_);
+}
+
+template <class T>
+std::pair<Tensor<T>, Tensor<T>> MaxPool2d<T>::forward_with_indices(const Tensor<T>& x) {
+    return max_pool2d_with_indices(x, kernel_, stride_, padding_, dilation_, ceil_mode_);
 }
 
 template <class T>
 std::string MaxPool2d<T>::describe() const {
-    return "MaxPool2d(" + to_string(kernel_) + ")";
+    return "MaxPool2d(" + to_string(kernel_) + flags(return_indices_, ceil_mode_) + ")";
+}
+
+template <class T>
+Tensor<T> MaxPool1d<T>::forward(const Tensor<T>& x) {
+    refuse_return_indices(return_indices_, describe());
+    return max_pool1d(x, kernel_, stride_, padding_, dilation_, ceil_mode_);
+}
+
+template <class T>
+std::pair<Tensor<T>, Tensor<T>> MaxPool1d<T>::forward_with_indices(const Tensor<T>& x) {
+    return max_pool1d_with_indices(x, kernel_, stride_, padding_, dilation_, ceil_mode_);
+}
+
+template <class T>
+std::string MaxPool1d<T>::describe() const {
+    return "MaxPool1d(" + std::to_string(kernel_) + flags(return_indices_, ceil_mode_) + ")";
 }
 
 template <class T>
 Tensor<T> AvgPool2d<T>::forward(const Tensor<T>& x) {
-    return avg_pool2d(x, kernel_, stride_, padding_, count_include_pad_);
+    return avg_pool2d(x, kernel_, stride_, padding_, ceil_mode_, count_include_pad_,
+                      divisor_override_);
 }
 
 template <class T>
 std::string AvgPool2d<T>::describe() const {
-    return "AvgPool2d(" + to_string(kernel_) + ")";
+    return "AvgPool2d(" + to_string(kernel_) + flags(false, ceil_mode_) + ")";
+}
+
+template <class T>
+Tensor<T> AvgPool1d<T>::forward(const Tensor<T>& x) {
+    return avg_pool1d(x, kernel_, stride_, padding_, ceil_mode_, count_include_pad_);
+}
+
+template <class T>
+std::string AvgPool1d<T>::describe() const {
+    return "AvgPool1d(" + std::to_string(kernel_) + flags(false, ceil_mode_) + ")";
+}
+
+template <class T>
+Tensor<T> MaxUnpool2d<T>::forward(const Tensor<T>& x, const Tensor<T>& indices, Size2 output_size) {
+    return max_unpool2d(x, indices, kernel_, stride_, padding_, output_size);
+}
+
+template <class T>
+std::string MaxUnpool2d<T>::describe() const {
+    return "MaxUnpool2d(" + to_string(kernel_) + ")";
+}
+
+template <class T>
+Tensor<T> MaxUnpool1d<T>::forward(const Tensor<T>& x, const Tensor<T>& indices,
+                                  std::size_t output_size) {
+    return max_unpool1d(x, indices, kernel_, stride_, padding_, output_size);
+}
+
+template <class T>
+std::string MaxUnpool1d<T>::describe() const {
+    return "MaxUnpool1d(" + std::to_string(kernel_) + ")";
 }
 
 template <class T>
@@ -48,6 +120,14 @@ std::string Flatten<T>::describe() const {
 
 template class MaxPool2d<float>;
 template class MaxPool2d<double>;
+template class MaxPool1d<float>;
+template class MaxPool1d<double>;
+template class AvgPool1d<float>;
+template class AvgPool1d<double>;
+template class MaxUnpool2d<float>;
+template class MaxUnpool2d<double>;
+template class MaxUnpool1d<float>;
+template class MaxUnpool1d<double>;
 template class AvgPool2d<float>;
 template class AvgPool2d<double>;
 template class AdaptiveAvgPool2d<float>;

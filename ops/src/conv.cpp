@@ -8,6 +8,11 @@
 // reshape, so no formula is written twice and second derivatives work. One GEMM covers
 // the whole batch (benchmarks/README.md, "Convolution", measures this against a
 // hand-written im2col + sgemm).
+//
+// Padding other than the same zeros on both sides of an axis (padding="same" with an odd
+// total, or a padding_mode) pads the input first, as PyTorch's layer does: zeros by pad,
+// the other modes by index_select of the entries each padded position reads, whose
+// backward adds the gradient back into those entries (PyTorch's reflection_pad backward).
 
 #include "im2col.hpp"
 
@@ -19,6 +24,8 @@
 #include <tapegrad/ops/shape.hpp>
 
 #include <algorithm>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace tg {
@@ -85,6 +92,81 @@ Windows conv_windows(const char* op, std::size_t spatial_dims, const Shape& inpu
     return windows;
 }
 
+/// The entries before and after each spatial axis of a conv's input.
+struct AxisPadding {
+    Size2 before, after;
+};
+
+/// PyTorch's padding for `padding` with a kernel and dilation: sizes on both sides;
+/// "valid" none; "same" d·(k − 1) per axis, ⌊half⌋ before and the rest after (stride 1).
+AxisPadding resolve_padding(const char* op, const Padding& padding, Size2 kernel, Size2 stride,
+                            Size2 dilation, std::size_t spatial_dims) {
+    if (padding.mode.empty()) return {padding.size, padding.size};
+    if (padding.mode == "valid") return {0, 0};
+    TG_CHECK(padding.mode == "same", ValueError, op, ": padding must be sizes, \"same\" or ",
+             "\"valid\", got \"", padding.mode, "\"");
+    TG_CHECK(stride.h == 1 && stride.w == 1, ValueError, op,
+             ": padding=\"same\" needs stride 1 (as in PyTorch), got stride ",
+             sizes_str(stride, spatial_dims), "; give the padding as sizes");
+    const Size2 total(dilation.h * (kernel.h - 1), dilation.w * (kernel.w - 1));
+    const Size2 before(total.h / 2, total.w / 2);
+    return {before, Size2(total.h - before.h, total.w - before.w)};
+}
+
+/// Where position j in [−before, n + after) of a padded axis of size n reads, for the
+/// modes other than zeros (F.pad's reflect, replicate, circular).
+Indices padded_positions(std::size_t n, std::size_t before, std::size_t after, PaddingMode mode) {
+    Indices at;
+    const long size = static_cast<long>(n);
+    for (long j = -static_cast<long>(before); j < size + static_cast<long>(after); ++j) {
+        long k = j;
+        if (mode == PaddingMode::reflect)
+            k = j < 0 ? -j : (j >= size ? 2 * (size - 1) - j : j);
+        else if (mode == PaddingMode::replicate)
+            k = std::clamp(j, 0L, size - 1);
+        else
+            k = ((j % size) + size) % size;
+        at.push_back(static_cast<std::size_t>(k));
+    }
+    return at;
+}
+
+/// Checks that F.pad's `mode` can pad an input of `shape` (NCL or NCHW) by `p`: a
+/// reflection may not reach the edge twice, a wrap not wrap twice (PyTorch's limits).
+void check_padding_fits(const char* op, const Shape& shape, const AxisPadding& p, PaddingMode mode,
+                        std::size_t spatial_dims) {
+    if (mode == PaddingMode::zeros) return;
+    const std::size_t widths[2][2] = {{p.before.h, p.after.h}, {p.before.w, p.after.w}};
+    for (std::size_t k = 2 - spatial_dims; k < 2; ++k) {
+        const std::size_t before = widths[k][0], after = widths[k][1];
+        const std::size_t n = shape[shape.size() - 2 + k];
+        const bool fits = mode == PaddingMode::reflect    ? before < n && after < n
+                          : mode == PaddingMode::circular ? before <= n && after <= n
+                                                          : n > 0 || before + after == 0;
+        TG_CHECK(fits, ValueError, op, ": padding_mode=\"", to_string(mode), "\" pads (", before,
+                 ", ", after, ") on an input axis of size ", n, " (input shape ", shape, "); ",
+                 mode == PaddingMode::reflect    ? "reflect needs padding < the size"
+                 : mode == PaddingMode::circular ? "circular needs padding <= the size"
+                                                 : "replicate needs a nonempty axis",
+                 ", as in PyTorch");
+    }
+}
+
+/// x (N, C, H, W) padded by `p` with `mode` (recorded: pad, or index_select per axis).
+template <class T>
+Tensor<T> pad_input(const Tensor<T>& x, const AxisPadding& p, PaddingMode mode) {
+    if (mode == PaddingMode::zeros)
+        return pad(x, {{0, 0}, {0, 0}, {p.before.h, p.after.h}, {p.before.w, p.after.w}}, T(0));
+    Tensor<T> y = x;
+    const std::size_t widths[2][2] = {{p.before.h, p.after.h}, {p.before.w, p.after.w}};
+    for (std::size_t k = 0; k < 2; ++k) {
+        if (widths[k][0] == 0 && widths[k][1] == 0) continue;
+        y = index_select(y, static_cast<long>(k + 2),
+                         padded_positions(x.shape()[k + 2], widths[k][0], widths[k][1], mode));
+    }
+    return y;
+}
+
 /// conv2d on checked arguments: x (N, C, H, W), weight (C_out, C/G, kh, kw).
 template <class T>
 Tensor<T> convolution(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<T>& bias,
@@ -103,25 +185,64 @@ Tensor<T> convolution(const Tensor<T>& x, const Tensor<T>& weight, const Tensor<
     return detail::channels_first(y, windows.batch, windows.h.out, windows.w.out);
 }
 
+/// conv1d and conv2d on the caller's input (NCL or NCHW) and weight, every check made
+/// before anything is recorded; a 1-D op runs as a 2-D one of height 1.
+template <class T>
+Tensor<T> conv_nd(const char* op, std::size_t spatial_dims, const Tensor<T>& input,
+                  const Tensor<T>& weight, const Tensor<T>& bias, Size2 stride,
+                  const Padding& padding, Size2 dilation, std::size_t groups, PaddingMode mode) {
+    const Shape shape = input.shape(), weight_shape = weight.shape();
+    const char* layout =
+        spatial_dims == 2 ? "(C_out, C_in / groups, kH, kW)" : "(C_out, C_in / groups, k)";
+    check_channels(op, shape, weight_shape, spatial_dims, groups, layout);
+    const Size2 kernel = kernel_of(weight_shape, spatial_dims);
+    detail::check_window_args(op, shape, spatial_dims, kernel, stride, dilation);
+    AxisPadding p = resolve_padding(op, padding, kernel, stride, dilation, spatial_dims);
+    if (spatial_dims == 1) p.before.h = p.after.h = 0;  // the inserted height axis
+    const bool in_windows =
+        mode == PaddingMode::zeros && p.before.h == p.after.h && p.before.w == p.after.w;
+    // Otherwise the windows run over the input padded first.
+    check_padding_fits(op, shape, p, mode, spatial_dims);
+    Shape padded_shape = shape;
+    if (!in_windows) {
+        padded_shape.back() += p.before.w + p.after.w;
+        if (spatial_dims == 2) padded_shape[2] += p.before.h + p.after.h;
+    }
+    const Windows windows = conv_windows(op, spatial_dims, padded_shape, weight_shape, bias, stride,
+                                         in_windows ? p.before : Size2(0), dilation, groups);
+    const Tensor<T> x = spatial_dims == 1 ? unsqueeze(input, 2) : input;
+    const Tensor<T> w = spatial_dims == 1 ? unsqueeze(weight, 2) : weight;
+    const Tensor<T> y =
+        convolution(in_windows ? x : pad_input(x, p, mode), w, bias, windows, groups);
+    return spatial_dims == 1 ? squeeze(y, 2) : y;
+}
+
 }  // namespace
+
+std::string to_string(PaddingMode mode) {
+    switch (mode) {
+        case PaddingMode::zeros: return "zeros";
+        case PaddingMode::reflect: return "reflect";
+        case PaddingMode::replicate: return "replicate";
+        case PaddingMode::circular: return "circular";
+    }
+    throw ValueError("padding_mode: not one of zeros, reflect, replicate, circular");
+}
 
 template <class T>
 Tensor<T> conv2d(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T>& bias,
-                 Size2 stride, Size2 padding, Size2 dilation, std::size_t groups) {
-    const Windows windows = conv_windows("conv2d", 2, input.shape(), weight.shape(), bias, stride,
-                                         padding, dilation, groups);
-    return convolution(input, weight, bias, windows, groups);
+                 Size2 stride, Padding padding, Size2 dilation, std::size_t groups,
+                 PaddingMode padding_mode) {
+    return conv_nd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups,
+                   padding_mode);
 }
 
 template <class T>
 Tensor<T> conv1d(const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T>& bias,
-                 std::size_t stride, std::size_t padding, std::size_t dilation,
-                 std::size_t groups) {
-    const Windows windows = conv_windows("conv1d", 1, input.shape(), weight.shape(), bias,
-                                         {1, stride}, {0, padding}, {1, dilation}, groups);
-    // (N, C, L) as (N, C, 1, L): conv2d with a height of 1.
-    return squeeze(convolution(unsqueeze(input, 2), unsqueeze(weight, 2), bias, windows, groups),
-                   2);
+                 std::size_t stride, Padding padding, std::size_t dilation, std::size_t groups,
+                 PaddingMode padding_mode) {
+    return conv_nd("conv1d", 1, input, weight, bias, {1, stride}, padding, {1, dilation}, groups,
+                   padding_mode);
 }
 
 template <class T>
@@ -173,12 +294,12 @@ Tensor<T> conv_transpose2d(const Tensor<T>& input, const Tensor<T>& weight, cons
     return y;
 }
 
-#define TG_CONV_INSTANTIATE(T)                                                                    \
-    template Tensor<T> conv2d(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, Size2, Size2, \
-                              Size2, std::size_t);                                                \
-    template Tensor<T> conv1d(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, std::size_t,  \
-                              std::size_t, std::size_t, std::size_t);                             \
-    template Tensor<T> conv_transpose2d(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&,     \
+#define TG_CONV_INSTANTIATE(T)                                                                   \
+    template Tensor<T> conv2d(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, Size2,       \
+                              Padding, Size2, std::size_t, PaddingMode);                         \
+    template Tensor<T> conv1d(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, std::size_t, \
+                              Padding, std::size_t, std::size_t, PaddingMode);                   \
+    template Tensor<T> conv_transpose2d(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&,    \
                                         Size2, Size2, Size2, std::size_t, Size2);
 TG_CONV_INSTANTIATE(float)
 TG_CONV_INSTANTIATE(double)

@@ -212,10 +212,14 @@ void col2im_into(const T* cols, const Windows& g, T* y) {
 }  // namespace
 
 std::size_t window_positions(std::size_t in, std::size_t kernel, std::size_t stride,
-                             std::size_t padding, std::size_t dilation) {
+                             std::size_t padding, std::size_t dilation, bool ceil_mode) {
     const std::size_t span = dilation * (kernel - 1) + 1;
     if (in + 2 * padding < span) return 0;
-    return (in + 2 * padding - span) / stride + 1;
+    const std::size_t room = in + 2 * padding - span;
+    if (!ceil_mode) return room / stride + 1;
+    std::size_t out = (room + stride - 1) / stride + 1;
+    if ((out - 1) * stride >= in + padding) --out;  // a window starting in the right padding
+    return out;
 }
 
 std::string sizes_str(Size2 s, std::size_t spatial_dims) {
@@ -238,16 +242,18 @@ void check_window_args(const char* op, const Shape& shape, std::size_t spatial_d
 }
 
 Windows make_windows(const char* op, const Shape& shape, std::size_t spatial_dims, Size2 kernel,
-                     Size2 stride, Size2 padding, Size2 dilation) {
+                     Size2 stride, Size2 padding, Size2 dilation, bool ceil_mode) {
     check_window_args(op, shape, spatial_dims, kernel, stride, dilation);
     Windows g;
     g.batch = shape[0];
     g.channels = shape[1];
     const std::size_t h = spatial_dims == 1 ? 1 : shape[2], w = shape.back();
-    g.h = {h,         kernel.h,   stride.h,
-           padding.h, dilation.h, window_positions(h, kernel.h, stride.h, padding.h, dilation.h)};
-    g.w = {w,         kernel.w,   stride.w,
-           padding.w, dilation.w, window_positions(w, kernel.w, stride.w, padding.w, dilation.w)};
+    g.h = {h,          kernel.h,
+           stride.h,   padding.h,
+           dilation.h, window_positions(h, kernel.h, stride.h, padding.h, dilation.h, ceil_mode)};
+    g.w = {w,          kernel.w,
+           stride.w,   padding.w,
+           dilation.w, window_positions(w, kernel.w, stride.w, padding.w, dilation.w, ceil_mode)};
     if (g.h.out == 0 || g.w.out == 0) {
         const Size2 padded(h + 2 * padding.h, w + 2 * padding.w);
         const Size2 span(dilation.h * (kernel.h - 1) + 1, dilation.w * (kernel.w - 1) + 1);

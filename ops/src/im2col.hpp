@@ -40,10 +40,12 @@ struct Windows {
     WindowAxis w;              ///< width
 };
 
-/// ⌊(in + 2p − d·(k − 1) − 1) / s⌋ + 1 positions (PyTorch's output size without
-/// ceil_mode); 0 when the dilated kernel does not fit in the padded input.
+/// ⌊(in + 2p − d·(k − 1) − 1) / s⌋ + 1 positions (PyTorch's output size); with ceil_mode
+/// the division rounds up, less the last position when it would start past in + p (in
+/// the right padding), as PyTorch's pooling_output_shape; 0 when the dilated kernel does
+/// not fit in the padded input. A window past the padding reads the pad value there.
 std::size_t window_positions(std::size_t in, std::size_t kernel, std::size_t stride,
-                             std::size_t padding, std::size_t dilation);
+                             std::size_t padding, std::size_t dilation, bool ceil_mode = false);
 
 /// "(h, w)" for a 2-D op, "(w)" for a 1-D one (its height axis is the inserted 1).
 std::string sizes_str(Size2 s, std::size_t spatial_dims);
@@ -56,9 +58,9 @@ void check_window_args(const char* op, const Shape& shape, std::size_t spatial_d
 /// The windows of a convolution or pooling `op` over an input of `shape` (rank
 /// spatial_dims + 2: NCL or NCHW), checked: the rank, kernel, stride and dilation at least
 /// 1, and the dilated kernel fitting in the padded input. Errors name `op` and `shape`.
-/// A 1-D op's sizes are on the width axis (height 1).
+/// A 1-D op's sizes are on the width axis (height 1). ceil_mode as window_positions.
 Windows make_windows(const char* op, const Shape& shape, std::size_t spatial_dims, Size2 kernel,
-                     Size2 stride, Size2 padding, Size2 dilation);
+                     Size2 stride, Size2 padding, Size2 dilation, bool ceil_mode = false);
 
 /// The columns of x (N, C, H, W) for `windows`: (C·kh·kw, N·Ho·Wo), or, by_channel, the
 /// same entries as (C, kh·kw, N·Ho·Wo) (pooling's windows along axis 1, without a reshape,

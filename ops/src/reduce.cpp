@@ -3,6 +3,7 @@
 #include <tapegrad/grad_mode.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/index.hpp>
+#include <tapegrad/ops/mask.hpp>
 #include <tapegrad/ops/math.hpp>
 #include <tapegrad/ops/reduce.hpp>
 #include <tapegrad/ops/shape.hpp>
@@ -351,29 +352,92 @@ Tensor<T> cumsum(const Tensor<T>& x, long axis) {
     return running_sum(x, detail::normalize_axis("cumsum", axis, x.dim()));
 }
 
+namespace {
+
+/// (Σ |x|^p)^(1/p) over checked `axes` (√Σ x² for p = 2), one entry "vector_norm" whose
+/// backward is PyTorch's norm_backward, with its 0 where the norm is 0 (a slice of
+/// zeros; the formula's x / y would be 0 / 0) and at x = 0 for p < 1:
+///     p ≥ 2:  dx = x |x|^(p−2) · g / y^(p−1)       p < 2:  dx = sgn(x) |x|^(p−1) · g / y^(p−1)
+/// The masked entries divide by 1 instead of 0, so second derivatives stay finite.
 template <class T>
-Tensor<T> norm(const Tensor<T>& x, double p) {
-    if (p == 1) return sum(abs(x));
-    if (p == 2) return sqrt(sum(x * x));
-    if (std::isinf(p) && p > 0) {
-        if (x.size() == 0) return Tensor<T>(T(0));
-        return max(reshape(abs(x), {x.size()}), 0);
-    }
-    throw ValueError(
-        "norm: p = " + std::to_string(p) +
-        " is not supported; use 1, 2 or infinity (std::numeric_limits<double>::infinity())");
+Tensor<T> p_norm(const Tensor<T>& x, T p, const Axes& axes, bool keepdim) {
+    const Tensor<T> xd = x.detach();
+    const Tensor<T> value = p == T(2) ? sqrt(sum(xd * xd, axes, keepdim))
+                                      : pow(sum(pow(abs(xd), p), axes, keepdim), T(1) / p);
+    Tensor<T> y(Array<T>(value.value()));
+    Shape kept = x.shape();  // the norm's shape with keepdim
+    for (long a : axes) kept[static_cast<std::size_t>(a)] = 1;
+    record("vector_norm", {x}, y, {x, y}, [p, kept](BackwardContext<T>& c) {
+        const Tensor<T>& in = c.saved(0);
+        const Tensor<T> norm = reshape(c.saved(1), kept);
+        const Tensor<T> zero = eq(norm.detach(), Tensor<T>(T(0)));  // constants
+        const Tensor<T> safe_norm = where(zero, Tensor<T>(T(1)), norm);
+        const Tensor<T> g = reshape(c.grad(), kept);
+        const Tensor<T> scale =
+            where(zero, Tensor<T>(T(0)), p == T(2) ? g / safe_norm : g / pow(safe_norm, p - 1));
+        if (p >= T(2)) {
+            c.add(0, (p == T(2) ? in : in * pow(abs(in), p - 2)) * scale);
+            return;
+        }
+        const Tensor<T> safe_abs =
+            where(eq(in.detach(), Tensor<T>(T(0))), Tensor<T>(T(1)), abs(in));
+        c.add(0, sign(in) * pow(safe_abs, p - 1) * scale);
+    });
+    return y;
 }
 
-#define TG_REDUCTIONS_INSTANTIATE(T)                                   \
-    template Tensor<T> min(const Tensor<T>&, long, bool);              \
-    template Tensor<T> argmax(const Tensor<T>&, long, bool);           \
-    template Tensor<T> argmin(const Tensor<T>&, long, bool);           \
-    template Tensor<T> logsumexp(const Tensor<T>&, const Axes&, bool); \
-    template Tensor<T> var(const Tensor<T>&, const Axes&, long, bool); \
-    template Tensor<T> std(const Tensor<T>&, const Axes&, long, bool); \
-    template Tensor<T> prod(const Tensor<T>&, long, bool);             \
-    template Tensor<T> cumsum(const Tensor<T>&, long);                 \
-    template Tensor<T> norm(const Tensor<T>&, double);
+}  // namespace
+
+template <class T>
+Tensor<T> vector_norm(const Tensor<T>& x, double ord, const Axes& dim, bool keepdim) {
+    TG_CHECK(!std::isnan(ord), ValueError,
+             "vector_norm: ord is NaN; give a number, or ±infinity (max or min |x|)");
+    Axes axes;  // sorted and checked; every axis for an empty `dim` (PyTorch's None)
+    if (dim.empty())
+        for (std::size_t a = 0; a < x.dim(); ++a) axes.push_back(static_cast<long>(a));
+    else
+        for (std::size_t a : normalize_axes("vector_norm", dim, x.dim()))
+            axes.push_back(static_cast<long>(a));
+    if (ord == 1) return sum(abs(x), axes, keepdim);
+    if (ord == 0)  // the nonzeros, counted on constants: gradient 0
+        return sum(T(1) - eq(x.detach(), Tensor<T>(T(0))), axes, keepdim);
+    if (std::isinf(ord)) {
+        // max (min) |x| as Σ |x| · share, share = [|x| = extreme] / (number of extremes): the
+        // value is the extreme, the gradient PyTorch's equal parts. The shares are constants.
+        const Tensor<T> a = abs(x.detach());
+        Tensor<T> extreme = a;
+        for (auto it = axes.rbegin(); it != axes.rend(); ++it)
+            extreme = ord > 0 ? max(extreme, *it, true) : min(extreme, *it, true);
+        const Tensor<T> at_extreme = eq(a, extreme);
+        const Tensor<T> share = at_extreme / sum(at_extreme, axes, true);
+        return sum(abs(x) * share, axes, keepdim);
+    }
+    return p_norm(x, static_cast<T>(ord), axes, keepdim);
+}
+
+template <class T>
+Tensor<T> norm(const Tensor<T>& x, double p, const Axes& axes, bool keepdim) {
+    return vector_norm(x, p, axes, keepdim);
+}
+
+template <class T>
+Tensor<T> norm(const Tensor<T>& x, double p) {
+    if (x.size() == 0 && std::isinf(p)) return Tensor<T>(T(0));  // the max of nothing
+    return vector_norm(x, p);
+}
+
+#define TG_REDUCTIONS_INSTANTIATE(T)                                      \
+    template Tensor<T> min(const Tensor<T>&, long, bool);                 \
+    template Tensor<T> argmax(const Tensor<T>&, long, bool);              \
+    template Tensor<T> argmin(const Tensor<T>&, long, bool);              \
+    template Tensor<T> logsumexp(const Tensor<T>&, const Axes&, bool);    \
+    template Tensor<T> var(const Tensor<T>&, const Axes&, long, bool);    \
+    template Tensor<T> std(const Tensor<T>&, const Axes&, long, bool);    \
+    template Tensor<T> prod(const Tensor<T>&, long, bool);                \
+    template Tensor<T> cumsum(const Tensor<T>&, long);                    \
+    template Tensor<T> norm(const Tensor<T>&, double);                    \
+    template Tensor<T> norm(const Tensor<T>&, double, const Axes&, bool); \
+    template Tensor<T> vector_norm(const Tensor<T>&, double, const Axes&, bool);
 TG_REDUCTIONS_INSTANTIATE(float)
 TG_REDUCTIONS_INSTANTIATE(double)
 

@@ -31,12 +31,14 @@ template <class T>
 std::vector<std::pair<std::string, double>> Adagrad<T>::hyper_parameters() const {
     return {{"lr_decay", options_.lr_decay},
             {"initial_accumulator_value", options_.initial_accumulator_value},
-            {"eps", options_.eps}};
+            {"eps", options_.eps},
+            {"maximize", options_.maximize ? 1.0 : 0.0}};
 }
 
 template <class T>
 void Adagrad<T>::step() {
     const T eps = static_cast<T>(options_.eps);
+    const T sign = options_.maximize ? T(-1) : T(1);
     for (const GroupSettings& group : this->groups_) {
         const T decay = static_cast<T>(group.weight_decay);
         for (std::size_t k = group.first; k < group.first + group.count; ++k) {
@@ -45,15 +47,15 @@ void Adagrad<T>::step() {
             const Tensor<T> grad = param.grad();
             auto& state = this->advance(k, static_cast<T>(options_.initial_accumulator_value));
             // The decayed step size in double, as PyTorch's Python float.
-            const T clr = static_cast<T>(
-                group.learning_rate /
-                (1 + static_cast<double>(state.step - 1) * options_.lr_decay));
+            const T clr =
+                static_cast<T>(group.learning_rate /
+                               (1 + static_cast<double>(state.step - 1) * options_.lr_decay));
             const std::size_t n = param.size();
             const T* g = grad.value().data();
             T* p = param.mutable_value().data();
             T* s = state.buffers[0].data();
             for (std::size_t i = 0; i < n; ++i) {
-                const T d = g[i] + decay * p[i];
+                const T d = sign * g[i] + decay * p[i];
                 s[i] += d * d;
                 p[i] -= clr * d / (std::sqrt(s[i]) + eps);
             }

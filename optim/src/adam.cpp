@@ -18,7 +18,7 @@ const AdamOptions& checked(const AdamOptions& options) {
 }
 
 AdamOptions adam_options(const AdamWOptions& o) {
-    return {o.beta1, o.beta2, o.eps, o.weight_decay, o.amsgrad};
+    return {o.beta1, o.beta2, o.eps, o.weight_decay, o.amsgrad, o.maximize};
 }
 
 }  // namespace
@@ -50,7 +50,8 @@ std::vector<std::pair<std::string, double>> Adam<T>::hyper_parameters() const {
             {"beta2", options_.beta2},
             {"eps", options_.eps},
             {"amsgrad", options_.amsgrad ? 1.0 : 0.0},
-            {"decoupled_weight_decay", decoupled_ ? 1.0 : 0.0}};
+            {"decoupled_weight_decay", decoupled_ ? 1.0 : 0.0},
+            {"maximize", options_.maximize ? 1.0 : 0.0}};
 }
 
 template <class T>
@@ -66,6 +67,7 @@ void Adam<T>::step() {
     // 1 − β in double, then rounded: in float, 1 − 0.999f is off by 1.3e-5 relative.
     const T one_minus_beta2 = static_cast<T>(1.0 - options_.beta2);
     const T eps = static_cast<T>(options_.eps);
+    const T sign = options_.maximize ? T(-1) : T(1);
     for (const GroupSettings& group : this->groups_) {
         // β₁ of the group when a schedule cycles it (as PyTorch's group["betas"][0]).
         const double group_beta1 = group.momentum.value_or(options_.beta1);
@@ -85,8 +87,7 @@ void Adam<T>::step() {
             const double t = static_cast<double>(s.step);
             const double correction1 = 1.0 - std::pow(group_beta1, t);
             const T step_size = static_cast<T>(group.learning_rate / correction1);
-            const T correction2_sqrt =
-                static_cast<T>(std::sqrt(1.0 - std::pow(options_.beta2, t)));
+            const T correction2_sqrt = static_cast<T>(std::sqrt(1.0 - std::pow(options_.beta2, t)));
             const std::size_t n = param.size();
             const T* g = grad.value().data();
             T* p = param.mutable_value().data();
@@ -96,7 +97,7 @@ void Adam<T>::step() {
             if (decoupled_ && group.weight_decay != 0)
                 for (std::size_t i = 0; i < n; ++i) p[i] *= shrink;
             for (std::size_t i = 0; i < n; ++i) {
-                const T d = g[i] + decay * p[i];
+                const T d = sign * g[i] + decay * p[i];
                 m[i] = beta1 * m[i] + one_minus_beta1 * d;
                 v[i] = beta2 * v[i] + one_minus_beta2 * d * d;
                 if (v_max) v_max[i] = std::max(v_max[i], v[i]);

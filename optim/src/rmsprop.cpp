@@ -46,7 +46,8 @@ std::vector<std::pair<std::string, double>> RMSprop<T>::hyper_parameters() const
     return {{"alpha", options_.alpha},
             {"eps", options_.eps},
             {"momentum", options_.momentum},
-            {"centered", options_.centered ? 1.0 : 0.0}};
+            {"centered", options_.centered ? 1.0 : 0.0},
+            {"maximize", options_.maximize ? 1.0 : 0.0}};
 }
 
 template <class T>
@@ -55,6 +56,7 @@ void RMSprop<T>::step() {
     const T one_minus_alpha = static_cast<T>(1.0 - options_.alpha);
     const T eps = static_cast<T>(options_.eps);
     const bool centered = options_.centered;
+    const T sign = options_.maximize ? T(-1) : T(1);
     for (const GroupSettings& group : this->groups_) {
         const double group_mu = group.momentum.value_or(options_.momentum);
         const T mu = static_cast<T>(group_mu);
@@ -73,7 +75,7 @@ void RMSprop<T>::step() {
             T* a = centered ? state.buffers[1].data() : nullptr;
             T* b = momentum ? state.buffers.back().data() : nullptr;
             for (std::size_t i = 0; i < n; ++i) {
-                const T d = g[i] + decay * p[i];
+                const T d = sign * g[i] + decay * p[i];
                 s[i] = alpha * s[i] + one_minus_alpha * d * d;
                 T r;
                 if (a) {

@@ -8,10 +8,11 @@ namespace {
 
 /// The options, checked before the base checks the groups.
 const SGDOptions& checked(const SGDOptions& options) {
-    detail::check_non_negative(
-        "SGD", {{"momentum", options.momentum}, {"weight_decay", options.weight_decay}});
-    TG_CHECK(!options.nesterov || options.momentum != 0, ValueError,
-             "SGD: nesterov needs a momentum > 0");
+    detail::check_non_negative("SGD", {{"momentum", options.momentum},
+                                       {"weight_decay", options.weight_decay},
+                                       {"dampening", options.dampening}});
+    TG_CHECK(!options.nesterov || (options.momentum != 0 && options.dampening == 0), ValueError,
+             "SGD: nesterov needs a momentum > 0 and dampening 0 (as in PyTorch)");
     return options;
 }
 
@@ -40,7 +41,10 @@ void SGD<T>::check_momentum(double momentum) const {
 
 template <class T>
 std::vector<std::pair<std::string, double>> SGD<T>::hyper_parameters() const {
-    return {{"momentum", options_.momentum}, {"nesterov", options_.nesterov ? 1.0 : 0.0}};
+    return {{"momentum", options_.momentum},
+            {"nesterov", options_.nesterov ? 1.0 : 0.0},
+            {"dampening", options_.dampening},
+            {"maximize", options_.maximize ? 1.0 : 0.0}};
 }
 
 template <class T>
@@ -49,6 +53,10 @@ void SGD<T>::step() {
         const T mu = static_cast<T>(group.momentum.value_or(options_.momentum));
         const T lr = static_cast<T>(group.learning_rate);
         const T decay = static_cast<T>(group.weight_decay);
+        // With maximize the step ascends: lr · g added, as p −= lr · (−g).
+        const T rate = options_.maximize ? -lr : lr;
+        const T sign = options_.maximize ? T(-1) : T(1);
+        const T undamped = static_cast<T>(1.0 - options_.dampening);
         for (std::size_t k = group.first; k < group.first + group.count; ++k) {
             Tensor<T>& param = this->parameters_[k];
             if (!param.has_grad()) continue;
@@ -58,18 +66,18 @@ void SGD<T>::step() {
             T* p = param.mutable_value().data();
             const std::size_t n = param.size();
             if (mu == T(0) && decay == T(0)) {  // plain gradient descent: p −= α g
-                for (std::size_t i = 0; i < n; ++i) p[i] -= lr * g[i];
+                for (std::size_t i = 0; i < n; ++i) p[i] -= rate * g[i];
                 continue;
             }
             if (mu == T(0)) {
-                for (std::size_t i = 0; i < n; ++i) p[i] -= lr * (g[i] + decay * p[i]);
+                for (std::size_t i = 0; i < n; ++i) p[i] -= lr * (sign * g[i] + decay * p[i]);
                 continue;
             }
             const bool first = state.step == 1;
             T* v = state.buffers[0].data();
             for (std::size_t i = 0; i < n; ++i) {
-                const T d = g[i] + decay * p[i];
-                v[i] = first ? d : mu * v[i] + d;
+                const T d = sign * g[i] + decay * p[i];
+                v[i] = first ? d : mu * v[i] + undamped * d;
                 p[i] -= lr * (options_.nesterov ? d + mu * v[i] : v[i]);
             }
         }

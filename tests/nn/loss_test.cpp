@@ -101,7 +101,8 @@ TEST(Loss, RejectsMismatchedShapesAndClasses) {
     const Tensor<double> logits(Array<double>(Shape{2, 3}, 0.0));
     EXPECT_THROW(nn::cross_entropy(logits, {0}), ShapeError);
     EXPECT_THROW(nn::cross_entropy(logits, {0, 3}), ValueError);
-    EXPECT_THROW(nn::cross_entropy(flat, {0, 0, 0, 0}), ShapeError);
+    // (C) logits take a 0-d class index; a target of their shape is class probabilities.
+    EXPECT_THROW(nn::cross_entropy(flat, {0, 0, 0}), ShapeError);
     try {
         nn::mse_loss(column, flat);
     } catch (const ShapeError& e) {

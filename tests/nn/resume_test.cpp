@@ -369,6 +369,8 @@ std::string sgd_state_file(const std::function<void(std::vector<ZipEntry>&)>& ch
     std::vector<ZipEntry> entries{
         {"options.momentum.npy", npy_f8({}, {0.9})},
         {"options.nesterov.npy", npy_f8({}, {0.0})},
+        {"options.dampening.npy", npy_f8({}, {0.0})},
+        {"options.maximize.npy", npy_f8({}, {0.0})},
         {"param_groups.0.lr.npy", npy_f8({}, {0.05})},
         {"param_groups.0.weight_decay.npy", npy_f8({}, {0.0})},
         {"param_groups.0.params.npy", npy_f8({1}, {0.0})},

@@ -491,6 +491,21 @@ void add_activations(std::vector<Row>& rows) {
                        any_value(-6, -3))
                        .variant("negative")
                        .second_order([](const T& y, V) { return tg::log(-y); }));
+    // GPT-2's tanh approximation, one fused op; u = √(2/π) (x + 0.044715 x³).
+    const double beta = std::sqrt(2 / pi), kappa = 0.044715;
+    const auto gelu_tanh = [beta, kappa](double v) {
+        return 0.5 * v * (1 + std::tanh(beta * (v + kappa * v * v * v)));
+    };
+    const auto gelu_tanh_derivative = [beta, kappa](double v) {
+        const double t = std::tanh(beta * (v + kappa * v * v * v));
+        return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * beta * (1 + 3 * kappa * v * v);
+    };
+    rows.push_back(unary(
+                       "gelu", [](auto& x) { return tg::gelu(x, "tanh"); }, gelu_tanh,
+                       gelu_tanh_derivative, any_value(-3, 3))
+                       .variant("tanh")
+                       .recorded("gelu_tanh")
+                       .also_on("large_magnitude", any_value(-12, 12)));
     rows.push_back(unary(
         "silu", [](auto& x) { return tg::silu(x); }, [sig](double v) { return v * sig(v); },
         [sig](double v) { return sig(v) + v * sig(v) * (1 - sig(v)); }, any_value(-8, 8)));
@@ -649,7 +664,23 @@ void add_reductions(std::vector<Row>& rows) {
                          one("inf", {3, 4}, away,
                              [](const T& x) {
                                  return tg::norm(x, std::numeric_limits<double>::infinity());
-                             })})
+                             }),
+                         one("2_axes_keepdim", {2, 3, 4}, away,
+                             [](const T& x) { return tg::norm(x, 2, {0, 2}, true); })})
+            .composite());
+    rows.push_back(
+        general("vector_norm",
+                {one("1_axis", {3, 4}, away, [](const T& x) { return tg::vector_norm(x, 1, {1}); }),
+                 one("3_axes", {2, 3, 4}, away,
+                     [](const T& x) { return tg::vector_norm(x, 3, {0, -1}, true); }),
+                 one("inf_two_axes", {2, 3, 2}, away,
+                     [](const T& x) {
+                         return tg::vector_norm(x, std::numeric_limits<double>::infinity(), {1, 2});
+                     }),
+                 one("minus_inf_axis", {3, 4}, away,
+                     [](const T& x) {
+                         return tg::vector_norm(x, -std::numeric_limits<double>::infinity(), {0});
+                     })})
             .composite());
 }
 
@@ -939,7 +970,21 @@ void add_conv_and_pool(std::vector<Row>& rows) {
         general("conv1d", {{"",
                             {{2, 2, 7}, {4, 1, 3}, {4}},
                             {any},
-                            [](V x) { return tg::conv1d(x[0], x[1], x[2], 2, 1, 1, 2); }}})
+                            [](V x) { return tg::conv1d(x[0], x[1], x[2], 2, 1, 1, 2); }},
+                           {"same_even_kernel_reflect",
+                            {{2, 2, 6}, {3, 2, 4}, {3}},
+                            {any},
+                            [](V x) {
+                                return tg::conv1d(x[0], x[1], x[2], 1, "same", 1, 1,
+                                                  tg::PaddingMode::reflect);
+                            }},
+                           {"circular",
+                            {{1, 2, 5}, {2, 2, 3}},
+                            {any},
+                            [](V x) {
+                                return tg::conv1d(x[0], x[1], {}, 2, 2, 1, 1,
+                                                  tg::PaddingMode::circular);
+                            }}})
             .recorded("im2col"));
     rows.push_back(general("conv2d", {{"",
                                        {{2, 2, 5, 4}, {3, 2, 3, 2}, {3}},
@@ -952,6 +997,17 @@ void add_conv_and_pool(std::vector<Row>& rows) {
                                        {any},
                                        [](V x) {
                                            return tg::conv2d(x[0], x[1], {}, 1, {0, 1}, 2, 2);
+                                       }},
+                                      {"same_even_kernel",
+                                       {{1, 2, 4, 5}, {2, 2, 2, 4}, {2}},
+                                       {any},
+                                       [](V x) { return tg::conv2d(x[0], x[1], x[2], 1, "same"); }},
+                                      {"replicate",
+                                       {{1, 2, 4, 3}, {2, 2, 3, 2}},
+                                       {any},
+                                       [](V x) {
+                                           return tg::conv2d(x[0], x[1], {}, {2, 1}, {2, 1}, 1, 1,
+                                                             tg::PaddingMode::replicate);
                                        }}})
                        .recorded("im2col"));
     rows.push_back(
@@ -975,20 +1031,65 @@ void add_conv_and_pool(std::vector<Row>& rows) {
                                        return tg::max_pool2d(x, {3, 2}, {2, 1}, 1);
                                    }),
                                one("dilation", {1, 2, 6, 5}, grid,
-                                   [](const T& x) { return tg::max_pool2d(x, 2, 1, 0, 2); })})
+                                   [](const T& x) { return tg::max_pool2d(x, 2, 1, 0, 2); }),
+                               one("ceil_mode", {1, 2, 6, 5}, grid,
+                                   [](const T& x) {
+                                       return tg::max_pool2d(x, {3, 2}, 2, 1, 1, true);
+                                   })})
             .recorded("im2col"));
+    rows.push_back(general("max_pool2d_with_indices",
+                           {one("", {1, 2, 5, 6}, grid,
+                                [](const T& x) {
+                                    return tg::max_pool2d_with_indices(x, 2, 2, 0, 1, true).first;
+                                })})
+                       .recorded("im2col"));
+    rows.push_back(general("max_pool1d_with_indices",
+                           {one("", {2, 2, 7}, grid,
+                                [](const T& x) {
+                                    return tg::max_pool1d_with_indices(x, 2, 2, 1, 1, true).first;
+                                })})
+                       .recorded("im2col"));
+    // Unpooling with the indices of a fixed pooling (constants): of a (4, 6) plane, and of
+    // overlapping windows, whose shared maxima add up.
+    const T wave = tg::sin(tg::reshape(tg::arange(0.0, 48.0), {1, 2, 4, 6}) * 1.7);
+    const T plain = tg::max_pool2d_with_indices(wave, 2).second;
+    const T overlapping = tg::max_pool2d_with_indices(wave, 3, 1).second;
+    rows.push_back(general("max_unpool2d",
+                           {one("", {1, 2, 2, 3}, any_value(),
+                                [plain](const T& x) { return tg::max_unpool2d(x, plain, 2); }),
+                            one("overlapping", {1, 2, 2, 4}, any_value(),
+                                [overlapping](const T& x) {
+                                    return tg::max_unpool2d(x, overlapping, 3, 1);
+                                })})
+                       .recorded("scatter_add"));
+    const T line = tg::max_pool1d_with_indices(tg::reshape(wave, {2, 2, 12}), 3, 2, 1).second;
+    rows.push_back(general("max_unpool1d",
+                           {one("", {2, 2, 6}, any_value(),
+                                [line](const T& x) {
+                                    return tg::max_unpool1d(x, line, 3, 2, 1, 12);
+                                })})
+                       .recorded("scatter_add"));
     rows.push_back(
         general("max_pool1d",
-                {one("", {2, 2, 7}, grid, [](const T& x) { return tg::max_pool1d(x, 3, 2, 1); })})
+                {one("", {2, 2, 7}, grid, [](const T& x) { return tg::max_pool1d(x, 3, 2, 1); }),
+                 one("ceil_mode", {2, 2, 8}, grid,
+                     [](const T& x) { return tg::max_pool1d(x, 3, 2, 1, 1, true); })})
             .recorded("im2col"));
     rows.push_back(
         general("avg_pool2d",
                 {one("", {2, 2, 5, 4}, grid, [](const T& x) { return tg::avg_pool2d(x, 3, 2, 1); }),
                  one("inside", {1, 2, 5, 5}, grid,
-                     [](const T& x) { return tg::avg_pool2d(x, 2, 2, 1, false); })})
+                     [](const T& x) { return tg::avg_pool2d(x, 2, 2, 1, false, false); }),
+                 one("ceil_mode_divisor_override", {1, 2, 5, 6}, grid,
+                     [](const T& x) { return tg::avg_pool2d(x, {3, 2}, 2, 1, true, true, 5); }),
+                 one("ceil_mode_inside", {1, 2, 6, 5}, grid,
+                     [](const T& x) { return tg::avg_pool2d(x, 3, 2, 1, true, false); })})
             .recorded("im2col"));
     rows.push_back(general("avg_pool1d", {one("", {2, 3, 6}, grid,
-                                              [](const T& x) { return tg::avg_pool1d(x, 2); })})
+                                              [](const T& x) { return tg::avg_pool1d(x, 2); }),
+                                          one("ceil_mode", {2, 3, 8}, grid, [](const T& x) {
+                                              return tg::avg_pool1d(x, 3, 2, 1, true);
+                                          })})
                        .recorded("im2col"));
     rows.push_back(general("adaptive_avg_pool2d",
                            {one("", {2, 2, 5, 7}, grid,

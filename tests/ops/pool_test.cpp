@@ -106,7 +106,7 @@ void check_pools(const PoolCase& c, double tol) {
     EXPECT_TRUE(all_close(avg_pool2d(input, c.kernel, c.stride, c.padding),
                           cast<T>(loop_pool2d(x, c.kernel, step, c.padding, 1, Mode::avg)), tol,
                           tol));
-    EXPECT_TRUE(all_close(avg_pool2d(input, c.kernel, c.stride, c.padding, false),
+    EXPECT_TRUE(all_close(avg_pool2d(input, c.kernel, c.stride, c.padding, false, false),
                           cast<T>(loop_pool2d(x, c.kernel, step, c.padding, 1, Mode::avg_inside)),
                           tol, tol));
 }
@@ -139,7 +139,7 @@ void check_pool1d(double tol) {
                   as_1d(loop_pool2d(x4, {1, 4}, {1, 4}, 0, 1, Mode::max)), tol, tol));
     EXPECT_TRUE(all_close(avg_pool1d(input, 3, 2, 1),
                           as_1d(loop_pool2d(x4, {1, 3}, {1, 2}, {0, 1}, 1, Mode::avg)), tol, tol));
-    EXPECT_TRUE(all_close(avg_pool1d(input, 3, 0, 1, false),
+    EXPECT_TRUE(all_close(avg_pool1d(input, 3, 0, 1, false, false),
                           as_1d(loop_pool2d(x4, {1, 3}, {1, 3}, {0, 1}, 1, Mode::avg_inside)), tol,
                           tol));
 }

@@ -60,13 +60,20 @@ public:
     std::string describe() const override { return "Softplus"; }
 };
 
-/// x·Φ(x), Φ the standard normal CDF (the exact, erf form; PyTorch's default).
+/// x·Φ(x), Φ the standard normal CDF (the exact, erf form; PyTorch's default), or its
+/// tanh approximation with approximate = "tanh" (one fused op).
 template <class T = double>
 class GELU : public Cloneable<GELU<T>, T> {
 public:
-    /// gelu(x) elementwise.
+    /// approximate: "none" or "tanh" (PyTorch's argument); another is a tg::ValueError.
+    explicit GELU(std::string approximate = "none");
+    /// gelu(x, approximate) elementwise.
     Tensor<T> forward(const Tensor<T>& x) override;
-    std::string describe() const override { return "GELU"; }
+    /// "GELU", or "GELU(approximate='tanh')" as PyTorch prints it.
+    std::string describe() const override;
+
+private:
+    std::string approximate_;
 };
 
 /// x·σ(x) (also called swish).

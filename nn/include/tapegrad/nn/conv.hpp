@@ -8,6 +8,7 @@
 
 #include <tapegrad/nn/module.hpp>
 #include <tapegrad/nn/random.hpp>
+#include <tapegrad/ops/conv.hpp>
 #include <tapegrad/ops/size2.hpp>
 
 #include <cstddef>
@@ -17,11 +18,12 @@ namespace tg::nn {
 /// Options shared by the convolution layers (PyTorch's keyword arguments).
 struct ConvOptions {
     Size2 stride = 1;          ///< step between windows
-    Size2 padding = 0;         ///< zeros added on each side
+    Padding padding = 0;       ///< added on each side (or "same", "valid": Conv1d/Conv2d only)
     Size2 dilation = 1;        ///< spacing of the kernel's taps
     std::size_t groups = 1;    ///< channel groups (in and out must both divide by it)
     bool bias = true;          ///< add a learned bias per output channel
     Size2 output_padding = 0;  ///< ConvTranspose2d only: extra rows/columns at the end
+    PaddingMode padding_mode = PaddingMode::zeros;  ///< what is added (Conv1d/Conv2d only)
 };
 
 /// y = conv2d(x, weight, bias, stride, padding, dilation, groups): weight

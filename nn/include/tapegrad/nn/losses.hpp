@@ -72,6 +72,12 @@ Tensor<T> nll_loss(const Tensor<T>& input, const Tensor<T>& target,
 /// PyTorch, so with weights the smoothing term is not a weighted mean of its own).
 /// Shapes and errors as nll_loss; the messages say cross_entropy.
 /// d/dlogits (unweighted, ε = 0) = (softmax(logits) − onehot(t)) / N.
+///
+/// A target of the logits' shape holds class probabilities q instead (PyTorch's rule):
+///     ℓ = −Σ_c w_c q'_c log_softmax(logits)_c,  q' = (1 − ε) q + ε / C,
+/// one per position (the logits without the class axis); mean: Σ ℓ / (number of
+/// positions), not divided by the weights; ignore_index must stay negative (as PyTorch).
+/// The target is differentiated too (d/dq_c = −(1 − ε) w_c log_softmax_c).
 template <class T>
 Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<T>& target,
                         const CrossEntropyOptions<T>& options = {});

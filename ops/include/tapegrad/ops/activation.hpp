@@ -3,6 +3,8 @@
 
 #include <tapegrad/tensor.hpp>
 
+#include <string>
+
 namespace tg {
 
 /// σ(x) = 1 / (1 + e⁻ˣ).                      d/dx = y (1 − y)
@@ -27,6 +29,13 @@ Tensor<T> softplus(const Tensor<T>& x);
 ///                                             d/dx = Φ(x) + x φ(x), φ(x) = e^(−x²/2) / √(2π)
 template <class T>
 Tensor<T> gelu(const Tensor<T>& x);
+/// gelu with PyTorch's `approximate`: "none" (the exact form above) or "tanh", one fused
+/// op (recorded as "gelu_tanh"; GPT-2's GELU):
+///     ½ x (1 + tanh u), u = √(2/π) (x + 0.044715 x³)
+///                                             d/dx = ½ (1 + tanh u) + ½ x (1 − tanh² u) u'
+/// Another string is a tg::ValueError.
+template <class T>
+Tensor<T> gelu(const Tensor<T>& x, const std::string& approximate);
 /// x σ(x) = x / (1 + e⁻ˣ) (SiLU, swish).       d/dx = σ(x) (1 + x (1 − σ(x)))
 template <class T>
 Tensor<T> silu(const Tensor<T>& x);

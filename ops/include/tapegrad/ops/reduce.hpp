@@ -67,9 +67,23 @@ Tensor<T> prod(const Tensor<T>& x, long axis, bool keepdims = false);
 template <class T>
 Tensor<T> cumsum(const Tensor<T>& x, long axis);
 
-/// The p-norm of all elements: p = 1 (Σ|x|), 2 (√Σx², the default) or infinity (max |x|),
-/// a 0-d tensor as torch.linalg.vector_norm. Other p are a ValueError.
+/// The p-norm of all elements, a 0-d tensor: vector_norm(x, p) (0 for an empty x).
 template <class T>
 Tensor<T> norm(const Tensor<T>& x, double p = 2);
+
+/// The vector p-norm over `axes` (all when empty), removed or kept with size 1
+/// (torch.norm(x, p, dim, keepdim)): vector_norm(x, p, axes, keepdim).
+template <class T>
+Tensor<T> norm(const Tensor<T>& x, double p, const Axes& axes, bool keepdim = false);
+
+/// torch.linalg.vector_norm(x, ord, dim, keepdim) over the axes `dim` (all when empty):
+///     ord = 2: √Σ x²    ord = 1: Σ |x|    other finite ord ≠ 0: (Σ |x|^ord)^(1/ord)
+///     ord = ∞: max |x|  ord = −∞: min |x|  ord = 0: the number of nonzero entries
+/// ±∞ send the gradient in equal parts to every entry where |x| is the extreme (PyTorch's
+/// backward); ord 0 has gradient 0; the others are one entry ("vector_norm") whose
+/// gradient is 0 where the norm is 0, as PyTorch's. A NaN ord is a tg::ValueError.
+template <class T>
+Tensor<T> vector_norm(const Tensor<T>& x, double ord = 2, const Axes& dim = {},
+                      bool keepdim = false);
 
 }  // namespace tg

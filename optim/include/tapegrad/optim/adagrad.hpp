@@ -13,11 +13,12 @@ struct AdagradOptions {
     double weight_decay = 0;               ///< λ: L2 penalty added to the gradient
     double initial_accumulator_value = 0;  ///< the sum of squares before the first step
     double eps = 1e-10;                    ///< ε added to the denominator
+    bool maximize = false;                 ///< ascend: g is replaced by −g (PyTorch's maximize)
 };
 
 /// For each parameter p with gradient g, at its step t = 1, 2, ... (λ and lr of p's
 /// group):
-///     d = g + λ p
+///     d = g + λ p         (−g for g with maximize)
 ///     s = s + d²                          (s = initial_accumulator_value at t = 0)
 ///     p −= lr / (1 + (t − 1) δ) · d / (√s + ε)
 /// State per parameter: "sum" (s).

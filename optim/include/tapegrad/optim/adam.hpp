@@ -18,20 +18,22 @@ struct AdamOptions {
     double eps = 1e-8;
     double weight_decay = 0;  ///< λ: L2 penalty added to the gradient (Adam, not AdamW)
     bool amsgrad = false;     ///< divide by the running maximum of v̂ (Reddi et al., 2018)
+    bool maximize = false;    ///< ascend: g is replaced by −g (PyTorch's maximize)
 };
 
 /// Options of AdamW: Adam's, with PyTorch's default weight decay 1e-2.
 struct AdamWOptions {
-    double beta1 = 0.9;         ///< β₁: decay of the first moment
-    double beta2 = 0.999;       ///< β₂: decay of the second moment
-    double eps = 1e-8;          ///< ε added to the denominator
-    double weight_decay = 1e-2; ///< λ: p is multiplied by 1 − lr·λ before each update
-    bool amsgrad = false;       ///< divide by the running maximum of v̂
+    double beta1 = 0.9;          ///< β₁: decay of the first moment
+    double beta2 = 0.999;        ///< β₂: decay of the second moment
+    double eps = 1e-8;           ///< ε added to the denominator
+    double weight_decay = 1e-2;  ///< λ: p is multiplied by 1 − lr·λ before each update
+    bool amsgrad = false;        ///< divide by the running maximum of v̂
+    bool maximize = false;       ///< ascend: g is replaced by −g (PyTorch's maximize)
 };
 
 /// For each parameter p with gradient g, at its step t = 1, 2, ... (λ and lr of p's
 /// group):
-///     d = g + λ p
+///     d = g + λ p                       (−g for g with maximize)
 ///     m = β₁ m + (1 − β₁) d            v = β₂ v + (1 − β₂) d²       (m = v = 0 at t = 0)
 ///     m̂ = m / (1 − β₁ᵗ)                v̂ = v / (1 − β₂ᵗ)
 ///     p −= lr · m̂ / (√v̂ + ε)

@@ -15,10 +15,11 @@ struct RMSpropOptions {
     double weight_decay = 0;  ///< λ: L2 penalty added to the gradient, for groups without one
     double momentum = 0;      ///< μ
     bool centered = false;    ///< divide by the estimated variance instead of the mean square
+    bool maximize = false;    ///< ascend: g is replaced by −g (PyTorch's maximize)
 };
 
 /// For each parameter p with gradient g (λ and lr of p's group), all buffers 0 at first:
-///     d = g + λ p
+///     d = g + λ p         (−g for g with maximize)
 ///     s = α s + (1 − α) d²
 ///     a = α a + (1 − α) d,   r = √(s − a²) + ε      [centered]
 ///                            r = √s + ε             [otherwise]

@@ -1,6 +1,6 @@
 #pragma once
-// tg::optim::SGD: stochastic gradient descent with momentum and weight decay (PyTorch's
-// rule, dampening 0).
+// tg::optim::SGD: stochastic gradient descent with momentum, dampening and weight decay
+// (PyTorch's rule).
 
 #include <tapegrad/optim/optimizer.hpp>
 
@@ -13,11 +13,13 @@ struct SGDOptions {
     double momentum = 0;      ///< μ
     double weight_decay = 0;  ///< λ (L2 penalty added to the gradient), for groups without one
     bool nesterov = false;    ///< use g + μ·v instead of v
+    double dampening = 0;     ///< τ: v = μ v + (1 − τ) d after the first step
+    bool maximize = false;    ///< ascend: g is replaced by −g (PyTorch's maximize)
 };
 
 /// For each parameter p with gradient g, at step t (λ and lr of p's group):
-///     d = g + λ p
-///     v = d               (t = 1)      v = μ v + d   (t > 1)       [only when μ ≠ 0]
+///     d = g + λ p         (−g for g with maximize)
+///     v = d               (t = 1)      v = μ v + (1 − τ) d   (t > 1)   [only when μ ≠ 0]
 ///     p −= lr · (nesterov ? d + μ v : v)                           [μ = 0: p −= lr · d]
 /// With the default options this is plain gradient descent p −= lr · g, the reference's
 /// update rule 4. μ is the group's momentum when a schedule set one (OneCycleLR), else the
