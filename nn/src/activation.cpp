@@ -38,7 +38,15 @@ std::string LeakyReLU<T>::describe() const {
 
 template <class T>
 Tensor<T> Softplus<T>::forward(const Tensor<T>& x) {
-    return softplus(x);
+    return softplus(x, beta_, threshold_);
+}
+
+template <class T>
+std::string Softplus<T>::describe() const {
+    if (beta_ == T(1) && threshold_ == T(20)) return "Softplus";
+    std::ostringstream out;
+    out << "Softplus(beta=" << beta_ << ", threshold=" << threshold_ << ")";
+    return out.str();
 }
 
 template <class T>

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 namespace tg::nn {
@@ -308,8 +309,9 @@ Tensor<T> binary_cross_entropy_with_logits(const Tensor<T>& input, const Tensor<
     check_elementwise(loss, input, target, reduction);
     check_broadcasts(loss, "weight", weight, input.shape());
     check_broadcasts(loss, "pos_weight", pos_weight, input.shape());
-    // −log σ(x) = softplus(−x), computed stably.
-    const Tensor<T> minus_log_sigmoid = softplus(-input);
+    // −log σ(x) = softplus(−x), computed stably (no threshold: PyTorch's loss has none).
+    const Tensor<T> minus_log_sigmoid =
+        softplus(-input, T(1), std::numeric_limits<T>::infinity());
     Tensor<T> l = (T(1) - target) * input;
     if (pos_weight.defined())
         l = l + ((pos_weight - T(1)) * target + T(1)) * minus_log_sigmoid;

@@ -76,22 +76,26 @@ struct LeakyRelu {
     }
 };
 
-/// softplus(x) = log(1 + eˣ) = max(x, 0) + log1p(e^−|x|) (no overflow for large |x|);
-/// d softplus = σ(x) dx = dx / (1 + e^−x)
+/// PyTorch's softplus: x where βx > threshold, else log(1 + e^(βx)) / β, computed as
+/// (max(βx, 0) + log1p(e^−|βx|)) / β (no overflow for large |βx|);
+/// d softplus = dx where βx > threshold, else σ(βx) dx = dx / (1 + e^(−βx))
 template <class T>
 struct Softplus {
     static constexpr const char* name = "softplus";
     static constexpr Saves saves = Saves::input;
-    static constexpr bool vectorized = true;
-    template <class V>
-    auto value(const V& x) const {
-        using std::abs, std::exp, std::log1p;
-        return positive_part(x) + log1p(exp(-abs(x)));
+    static constexpr bool vectorized = false;
+    T beta, threshold;
+    T value(T x) const {
+        const T z = beta * x;
+        if (z > threshold) return x;
+        return (std::max(z, T(0)) + std::log1p(std::exp(-std::abs(z)))) / beta;
     }
     template <class V>
     auto grad(const V& g, const V& x) const {
         using std::exp;
-        return g / (T(1) + exp(-x));
+        const T b = beta, t = threshold;
+        const auto above = step_function(x, [b, t](T v) { return b * v > t ? T(1) : T(0); });
+        return g * (above + (T(1) - above) / (T(1) + exp(-(b * x))));
     }
 };
 
@@ -227,8 +231,8 @@ Tensor<T> leaky_relu(const Tensor<T>& x, detail::scalar_t<T> slope) {
 }
 
 template <class T>
-Tensor<T> softplus(const Tensor<T>& x) {
-    return detail::unary(x, detail::Softplus<T>{});
+Tensor<T> softplus(const Tensor<T>& x, detail::scalar_t<T> beta, detail::scalar_t<T> threshold) {
+    return detail::unary(x, detail::Softplus<T>{beta, threshold});
 }
 
 template <class T>
@@ -265,7 +269,7 @@ Tensor<T> softsign(const Tensor<T>& x) {
     template Tensor<T> tanh(const Tensor<T>&);                            \
     template Tensor<T> relu(const Tensor<T>&);                            \
     template Tensor<T> leaky_relu(const Tensor<T>&, detail::scalar_t<T>); \
-    template Tensor<T> softplus(const Tensor<T>&);                        \
+    template Tensor<T> softplus(const Tensor<T>&, T, T);                  \
     template Tensor<T> gelu(const Tensor<T>&);                            \
     template Tensor<T> gelu(const Tensor<T>&, const std::string&);        \
     template Tensor<T> silu(const Tensor<T>&);                            \

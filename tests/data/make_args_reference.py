@@ -249,6 +249,15 @@ case("ops.gelu_tanh", {"x": rand(3, 5, lo=-5, hi=5)}, lambda x: F.gelu(x, approx
 case("ops.gelu_tanh_large", {"x": torch.tensor([-30.0, -12.0, -4.0, 0.0, 4.0, 12.0, 30.0],
                                                dtype=D)},
      lambda x: F.gelu(x, approximate="tanh"))
+# ---- softplus(beta, threshold): x itself where beta·x > threshold -------------------------
+
+case("ops.softplus_beta_threshold",
+     {"x": torch.tensor([-3.0, -1.0, 0.0, 0.5, 2.0, 2.4, 2.6, 3.0, 7.0], dtype=D)},
+     lambda x: F.softplus(x, beta=2, threshold=5))
+case("ops.softplus_default_large",
+     {"x": torch.tensor([-40.0, -25.0, -20.0, 0.0, 19.5, 20.5, 25.0, 40.0], dtype=D)},
+     lambda x: F.softplus(x))
+
 # Second order (value: the first gradient; grad2_x: d/dx of sum(c2 · it), c2 the
 # cotangent reversed), with the first gradient recorded.
 x2 = rand(11, lo=-4, hi=4).requires_grad_(True)

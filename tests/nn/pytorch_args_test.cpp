@@ -200,6 +200,14 @@ TEST(PyTorchArgs, CrossEntropyProbabilitiesRefuseIgnoreIndex) {
          "PyTorch refuses it too: leave ignore_index negative"});
 }
 
+TEST(PyTorchArgs, SoftplusLayerTakesBetaAndThreshold) {
+    check_layer_case("ops.softplus_beta_threshold", [](const NamedInputs& in) {
+        return Out{nn::Softplus<double>(2.0, 5.0)(in.at("x"))};
+    });
+    EXPECT_EQ(nn::Softplus<double>(2.0, 5.0).describe(), "Softplus(beta=2, threshold=5)");
+    EXPECT_EQ(nn::Softplus<double>().describe(), "Softplus");
+}
+
 TEST(PyTorchArgs, GeluLayerTakesApproximate) {
     check_layer_case("ops.gelu_tanh", [](const NamedInputs& in) {
         return Out{nn::GELU<double>("tanh")(in.at("x"))};

@@ -467,10 +467,20 @@ void add_activations(std::vector<Row>& rows) {
     leaky("", 0.01);  // the default slope
     leaky("slope_0_1", 0.1);
     leaky("slope_0_2", 0.2);
+    // PyTorch's softplus returns x where βx > threshold (20 by default): continuous to
+    // 2e-9 at the default; with a threshold of 5 and β = 2 a step of 0.0034 at x = 2.5,
+    // which the domain avoids.
     rows.push_back(unary(
                        "softplus", [](auto& x) { return tg::softplus(x); },
-                       [](double v) { return std::log1p(std::exp(v)); }, sig, any_value(-8, 8))
+                       [](double v) { return v > 20 ? v : std::log1p(std::exp(v)); },
+                       [sig](double v) { return v > 20 ? 1.0 : sig(v); }, any_value(-8, 8))
                        .also_on("large_magnitude", any_value(-40, 40)));
+    rows.push_back(unary(
+                       "softplus", [](auto& x) { return tg::softplus(x, 2.0, 5.0); },
+                       [](double v) { return 2 * v > 5 ? v : std::log1p(std::exp(2 * v)) / 2; },
+                       [sig](double v) { return 2 * v > 5 ? 1.0 : sig(2 * v); },
+                       away_from({2.5}, -2, 4))
+                       .variant("beta_2_threshold_5"));
     rows.push_back(unary(
         "gelu", [](auto& x) { return tg::gelu(x); },
         [](double v) { return 0.5 * v * std::erfc(-v / std::sqrt(2.0)); },

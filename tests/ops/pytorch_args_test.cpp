@@ -215,6 +215,19 @@ TEST(PyTorchArgs, GeluTanhMatchesPyTorch) {
     EXPECT_TRUE(matches_reference(g2.value(), c.at("grad2_x"), 1e-12));
 }
 
+TEST(PyTorchArgs, SoftplusTakesBetaAndThreshold) {
+    // x itself where βx > threshold (a step at x = 2.5 for β = 2, threshold 5); PyTorch's
+    // default threshold 20 returns x exactly at 20.5, 25 and 40.
+    std::map<std::string, ArgsFunction> f;
+    f["ops.softplus_beta_threshold"] = [](const NamedInputs& in) {
+        return Out{softplus(in.at("x"), 2.0, 5.0)};
+    };
+    f["ops.softplus_default_large"] = [](const NamedInputs& in) {
+        return Out{softplus(in.at("x"))};
+    };
+    check_args_cases("ops.softplus", f, 1e-12);
+}
+
 TEST(PyTorchArgs, GeluTanhIsOneTapeEntry) {
     const Tensor<double> x = parameter<double>(Array<double>{-1.0, 0.5, 2.0});
     Tape tape;

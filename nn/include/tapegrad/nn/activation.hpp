@@ -51,13 +51,18 @@ private:
     T slope_;
 };
 
-/// log(1 + eˣ), computed stably.   derivative σ(x)
+/// log(1 + e^(βx)) / β, and x where βx > threshold (tg::softplus, PyTorch's arguments).
 template <class T = double>
 class Softplus : public Cloneable<Softplus<T>, T> {
 public:
-    /// log(1 + eˣ) elementwise.
+    /// PyTorch's defaults: beta 1, threshold 20.
+    explicit Softplus(T beta = T(1), T threshold = T(20)) : beta_(beta), threshold_(threshold) {}
+    /// tg::softplus(x, beta, threshold) elementwise.
     Tensor<T> forward(const Tensor<T>& x) override;
-    std::string describe() const override { return "Softplus"; }
+    std::string describe() const override;
+
+private:
+    T beta_, threshold_;
 };
 
 /// x·Φ(x), Φ the standard normal CDF (the exact, erf form; PyTorch's default), or its

@@ -20,9 +20,12 @@ Tensor<T> relu(const Tensor<T>& x);
 /// x if x > 0 else slope·x.                    d/dx = 1 if x > 0 else slope (also at NaN)
 template <class T>
 Tensor<T> leaky_relu(const Tensor<T>& x, detail::scalar_t<T> slope = T(0.01));
-/// log(1 + eˣ), computed as max(x, 0) + log1p(e^−|x|).   d/dx = σ(x)
+/// PyTorch's softplus: log(1 + e^(βx)) / β, computed as (max(βx, 0) + log1p(e^−|βx|)) / β,
+/// and x itself where βx > threshold (as PyTorch, which returns x there).
+///                                             d/dx = σ(βx), 1 where βx > threshold
 template <class T>
-Tensor<T> softplus(const Tensor<T>& x);
+Tensor<T> softplus(const Tensor<T>& x, detail::scalar_t<T> beta = T(1),
+                   detail::scalar_t<T> threshold = T(20));
 /// x Φ(x) = ½ x (1 + erf(x / √2)), Φ the standard normal CDF: the exact GELU (torch's
 /// default, approximate='none', not the tanh approximation), computed as ½ x erfc(−x / √2),
 /// which keeps its relative accuracy for negative x.
