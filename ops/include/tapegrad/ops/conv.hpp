@@ -28,10 +28,12 @@ struct Padding {
     Padding(std::size_t both = 0) : size(both) {}  // NOLINT: implicit as in PyTorch
     /// (height, width).
     Padding(std::size_t height, std::size_t width) : size(height, width) {}
+    /// Sizes given as a Size2.
     Padding(Size2 s) : size(s) {}  // NOLINT: implicit as in PyTorch
     /// "same" or "valid" (a literal: a `0` must read as a size, not a null pointer).
     template <std::size_t N>
     Padding(const char (&m)[N]) : mode(m) {}        // NOLINT: padding="same"
+    /// "same" or "valid" as a std::string.
     Padding(std::string m) : mode(std::move(m)) {}  // NOLINT: padding=std::string("same")
 };
 
