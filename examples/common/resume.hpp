@@ -10,6 +10,7 @@
 #include <tapegrad/nn/module.hpp>
 #include <tapegrad/nn/training_checkpoint.hpp>
 
+#include "cli.hpp"
 #include "fail.hpp"
 
 #include <cstdint>
@@ -40,6 +41,19 @@ template <class T>
 void print_parameter_hash(const tg::nn::Module<T>& module) {
     std::printf("parameters hash %016llx\n",
                 static_cast<unsigned long long>(parameter_hash(module)));
+}
+
+/// Adds --resume and --stop-after N (`unit`: "epochs" or "steps", at most `most`) to
+/// `app`; returns the --resume flag (for excludes()).
+inline CLI::Option* add_resume_flags(CLI::App& app, bool& resume, long& stop_after,
+                                     const std::string& unit, std::uint64_t most) {
+    CLI::Option* flag =
+        app.add_flag("--resume", resume,
+                     "continue from the checkpoint in --out (an error when there is none)");
+    app.add_option("--stop-after", stop_after,
+                   "stop after N " + unit + ", checkpoint written, as if killed (0: run them all)")
+        ->check(whole_number(0, most));
+    return flag;
 }
 
 /// With `resume`: loads `checkpoint` from `path` (std::runtime_error, exit 1, when there

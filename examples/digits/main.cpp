@@ -340,12 +340,7 @@ int main(int argc, char** argv) {
            "--limit", o.limit,
            "use only the first N images (0: all; else at least " + std::to_string(kMinImages) + ")")
         ->check(examples::whole_number(0, std::numeric_limits<std::uint64_t>::max()));
-    auto* resume =
-        app.add_flag("--resume", o.resume,
-                     "continue from the checkpoint in --out (an error when there is none)");
-    app.add_option("--stop-after", o.stop_after,
-                   "stop after N epochs, checkpoint written, as if killed (0: run them all)")
-        ->check(examples::whole_number(0, 100000));
+    auto* resume = examples::add_resume_flags(app, o.resume, o.stop_after, "epochs", 100000);
     app.add_flag("--check", o.check, "exit 1 when the final test accuracy is below 97 %");
     app.add_flag("--check-loss", o.check_loss,
                  "exit 1 unless the last epoch's training loss is below half the first's");

@@ -350,12 +350,7 @@ int main(int argc, char** argv) {
         ->check(examples::whole_number(1, 10000000));
     app.add_option("--seed", o.seed, "seeds the data, the weights and the batch order")
         ->check(examples::whole_number(0, std::numeric_limits<std::uint64_t>::max()));
-    auto* resume =
-        app.add_flag("--resume", o.resume,
-                     "continue from the checkpoint in --out (an error when there is none)");
-    app.add_option("--stop-after", o.stop_after,
-                   "stop after N epochs, checkpoint written, as if killed (0: run them all)")
-        ->check(examples::whole_number(0, 100000));
+    auto* resume = examples::add_resume_flags(app, o.resume, o.stop_after, "epochs", 100000);
     app.add_flag("--check", o.check,
                  "exit 1 unless the final test MSE is --check-ratio times below the baseline");
     app.add_option("--check-ratio", o.check_ratio, "the factor --check asks for")

@@ -394,12 +394,7 @@ int main(int argc, char** argv) {
     app.add_option("--prompt", o.prompt, "the text samples start from");
     app.add_option("--out", o.out,
                    "where checkpoint.npz, loss.csv, eval.csv, loss.png and model.npz go");
-    auto* resume =
-        app.add_flag("--resume", o.resume,
-                     "continue from the checkpoint in --out (an error when there is none)");
-    app.add_option("--stop-after", o.stop_after,
-                   "stop after N steps, checkpoint written, as if killed (0: run them all)")
-        ->check(examples::whole_number(0, 10000000));
+    auto* resume = examples::add_resume_flags(app, o.resume, o.stop_after, "steps", 10000000);
     app.add_option("--side-by-side", o.side_by_side,
                    "write the initial weights, the first 10 batches and their losses (double) "
                    "into this folder for side_by_side.py, and stop")
