@@ -30,14 +30,13 @@ DataLoader<T>::DataLoader(Tensor<T> x, Tensor<T> y, std::size_t batch_size,
       batch_size_(batch_size),
       options_(options),
       rng_(options.seed) {
-    if (!x_.defined() || !y_.defined() || x_.dim() == 0 || y_.dim() == 0)
-        throw ShapeError("DataLoader: x and y need at least one dimension (examples in rows)");
+    TG_CHECK(x_.defined() && y_.defined() && x_.dim() > 0 && y_.dim() > 0, ShapeError,
+             "DataLoader: x and y need at least one dimension (examples in rows)");
     rows_ = x_.shape()[0];
-    if (y_.shape()[0] != rows_ || rows_ == 0)
-        throw ShapeError("DataLoader: x of shape " + shape_str(x_.shape()) + " and y of shape " +
-                         shape_str(y_.shape()) +
-                         " must have the same number of rows (axis 0), at least one");
-    if (batch_size == 0) throw ValueError("DataLoader: batch_size must be at least 1");
+    TG_CHECK(y_.shape()[0] == rows_ && rows_ > 0, ShapeError, "DataLoader: x of shape ", x_.shape(),
+             " and y of shape ", y_.shape(),
+             " must have the same number of rows (axis 0), at least one");
+    TG_CHECK(batch_size > 0, ValueError, "DataLoader: batch_size must be at least 1");
     order_.resize(rows_);
     std::iota(order_.begin(), order_.end(), std::size_t(0));
 }
@@ -90,9 +89,8 @@ std::size_t DataLoader<T>::size() const {
 
 template <class T>
 Batch<T> DataLoader<T>::batch(std::size_t b) const {
-    if (b >= size())
-        throw ValueError("DataLoader::batch(" + std::to_string(b) + "): an epoch has " +
-                         std::to_string(size()) + " batches");
+    TG_CHECK(b < size(), ValueError, "DataLoader::batch(", b, "): an epoch has ", size(),
+             " batches");
     const std::size_t first = b * batch_size_;
     const std::size_t count = std::min(batch_size_, rows_ - first);
     const std::size_t* indices = order_.data() + first;

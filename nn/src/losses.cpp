@@ -18,14 +18,10 @@ template <class T>
 void check_same_shape(const char* loss, const Tensor<T>& pred, const Tensor<T>& target) {
     const Shape p = pred.shape();
     const Shape t = target.shape();
-    if (p != t)
-        throw ShapeError(std::string(loss) + ": prediction of shape " + shape_str(p) +
-                         " and target of shape " + shape_str(t) +
-                         " differ; give both the same shape (reshape the target, e.g. (N) to "
-                         "(N, 1))");
-    if (pred.size() == 0)
-        throw ShapeError(std::string(loss) + ": prediction of shape " + shape_str(p) +
-                         " has no elements; a loss needs at least one");
+    TG_CHECK(p == t, ShapeError, loss, ": prediction of shape ", p, " and target of shape ", t,
+             " differ; give both the same shape (reshape the target, e.g. (N) to (N, 1))");
+    TG_CHECK(pred.size() > 0, ShapeError, loss, ": prediction of shape ", p,
+             " has no elements; a loss needs at least one");
 }
 
 std::string number(double v) {
@@ -37,9 +33,8 @@ std::string number(double v) {
 
 /// tg::ValueError naming `loss` for Reduction::batchmean, which only kl_div has.
 void check_reduction(const char* loss, Reduction reduction) {
-    if (reduction == Reduction::batchmean)
-        throw ValueError(std::string(loss) +
-                         ": Reduction::batchmean is for kl_div only; use mean, sum or none");
+    TG_CHECK(reduction != Reduction::batchmean, ValueError, loss,
+             ": Reduction::batchmean is for kl_div only; use mean, sum or none");
 }
 
 /// The checks of an element-wise loss: one shape for input and target, a reduction it has.
@@ -61,9 +56,8 @@ Tensor<T> reduce(const Tensor<T>& per_element, Reduction reduction) {
 /// tg::ShapeError naming `loss` unless the optional tensor `t` broadcasts to `shape`.
 template <class T>
 void check_broadcasts(const char* loss, const char* what, const Tensor<T>& t, const Shape& shape) {
-    if (t.defined() && !tg::detail::broadcasts_to(t.shape(), shape))
-        throw ShapeError(std::string(loss) + ": " + what + " of shape " + shape_str(t.shape()) +
-                         " does not broadcast to the input's shape " + shape_str(shape));
+    TG_CHECK(!t.defined() || tg::detail::broadcasts_to(t.shape(), shape), ShapeError, loss, ": ",
+             what, " of shape ", t.shape(), " does not broadcast to the input's shape ", shape);
 }
 
 /// The constants a class loss needs from its targets: the index tensor for gather (the
@@ -90,18 +84,15 @@ ClassTargets<T> class_targets(const char* loss, const char* input_name, const Te
         index_shape.push_back(k == axis ? 1 : s[k]);
     }
     const Shape t = target.shape();
-    if (s.empty() || t != expected || input.size() == 0)
-        throw ShapeError(std::string(loss) + ": " + input_name + " of shape " + shape_str(s) +
-                         " with " + std::to_string(target.size()) + " targets of shape " +
-                         shape_str(t) + "; pass " + input_name +
-                         " (N, C) and one class index per row (N targets), or (N, C, d1, ...) "
-                         "with targets (N, d1, ...), or (C) with a 0-d target; N, C >= 1");
+    TG_CHECK(!s.empty() && t == expected && input.size() > 0, ShapeError, loss, ": ", input_name,
+             " of shape ", s, " with ", target.size(), " targets of shape ", t, "; pass ",
+             input_name,
+             " (N, C) and one class index per row (N targets), or (N, C, d1, ...) with targets "
+             "(N, d1, ...), or (C) with a 0-d target; N, C >= 1");
     const std::size_t classes = s[axis];
-    if (options.weight.defined() && options.weight.shape() != Shape{classes})
-        throw ShapeError(std::string(loss) + ": weight of shape " +
-                         shape_str(options.weight.shape()) + " for " + std::to_string(classes) +
-                         " classes; pass one weight per class (shape (" + std::to_string(classes) +
-                         "))");
+    TG_CHECK(!options.weight.defined() || options.weight.shape() == Shape{classes}, ShapeError,
+             loss, ": weight of shape ", options.weight.shape(), " for ", classes,
+             " classes; pass one weight per class (shape (", classes, "))");
 
     Array<T> index(index_shape), weight(t), kept(t);
     T total = 0;
@@ -112,13 +103,11 @@ ClassTargets<T> class_targets(const char* loss, const char* input_name, const Te
             index.data()[i] = kept.data()[i] = weight.data()[i] = T(0);
             continue;
         }
-        if (!(label >= 0 && label < static_cast<T>(classes)) || label != std::floor(label))
-            throw ValueError(std::string(loss) + ": target " + std::to_string(i) + " is class " +
-                             number(static_cast<double>(label)) + " but the " + input_name +
-                             " have " + std::to_string(classes) +
-                             " classes; class indices must be whole numbers in [0, " +
-                             std::to_string(classes) + ") or ignore_index (" +
-                             std::to_string(options.ignore_index) + ")");
+        TG_CHECK(label >= 0 && label < static_cast<T>(classes) && label == std::floor(label),
+                 ValueError, loss, ": target ", i, " is class ", number(static_cast<double>(label)),
+                 " but the ", input_name, " have ", classes,
+                 " classes; class indices must be whole numbers in [0, ", classes,
+                 ") or ignore_index (", options.ignore_index, ")");
         const auto c = static_cast<std::size_t>(label);
         index.data()[i] = label;
         kept.data()[i] = T(1);
@@ -199,9 +188,8 @@ template <class T>
 Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<T>& target,
                         const CrossEntropyOptions<T>& options) {
     const double eps = options.label_smoothing;
-    if (!(eps >= 0 && eps <= 1))
-        throw ValueError("cross_entropy: label_smoothing is " + number(eps) +
-                         "; it must lie in [0, 1]");
+    TG_CHECK(eps >= 0 && eps <= 1, ValueError, "cross_entropy: label_smoothing is ", number(eps),
+             "; it must lie in [0, 1]");
     if (logits.dim() >= 1 && target.shape() == logits.shape())
         return cross_entropy_probabilities(logits, target, options);
     const ClassTargets<T> c = class_targets("cross_entropy", "logits", logits, target, options);
@@ -291,11 +279,10 @@ Tensor<T> binary_cross_entropy(const Tensor<T>& input, const Tensor<T>& target,
     check_elementwise(loss, input, target, reduction);
     check_broadcasts(loss, "weight", weight, input.shape());
     for (T x : input.value())
-        if (!(x >= 0 && x <= 1))
-            throw ValueError(std::string(loss) + ": the input holds " +
-                             number(static_cast<double>(x)) +
-                             "; it must be probabilities in [0, 1] (for raw scores use "
-                             "binary_cross_entropy_with_logits)");
+        TG_CHECK(x >= 0 && x <= 1, ValueError, loss, ": the input holds ",
+                 number(static_cast<double>(x)),
+                 "; it must be probabilities in [0, 1] (for raw scores use "
+                 "binary_cross_entropy_with_logits)");
     Tensor<T> l = bce_terms(input, target);
     if (weight.defined()) l = l * weight;
     return reduce(l, reduction);
@@ -310,8 +297,7 @@ Tensor<T> binary_cross_entropy_with_logits(const Tensor<T>& input, const Tensor<
     check_broadcasts(loss, "weight", weight, input.shape());
     check_broadcasts(loss, "pos_weight", pos_weight, input.shape());
     // −log σ(x) = softplus(−x), computed stably (no threshold: PyTorch's loss has none).
-    const Tensor<T> minus_log_sigmoid =
-        softplus(-input, T(1), std::numeric_limits<T>::infinity());
+    const Tensor<T> minus_log_sigmoid = softplus(-input, T(1), std::numeric_limits<T>::infinity());
     Tensor<T> l = (T(1) - target) * input;
     if (pos_weight.defined())
         l = l + ((pos_weight - T(1)) * target + T(1)) * minus_log_sigmoid;
@@ -347,16 +333,14 @@ Tensor<T> quadratic_then_linear(const char* loss, const Tensor<T>& input, const 
 template <class T>
 Tensor<T> huber_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction,
                      double delta) {
-    if (!(delta > 0))
-        throw ValueError("huber_loss: delta is " + number(delta) + "; it must be > 0");
+    TG_CHECK(delta > 0, ValueError, "huber_loss: delta is ", number(delta), "; it must be > 0");
     return quadratic_then_linear("huber_loss", input, target, reduction, T(delta), T(1), T(delta));
 }
 
 template <class T>
 Tensor<T> smooth_l1_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction,
                          double beta) {
-    if (!(beta >= 0))
-        throw ValueError("smooth_l1_loss: beta is " + number(beta) + "; it must be >= 0");
+    TG_CHECK(beta >= 0, ValueError, "smooth_l1_loss: beta is ", number(beta), "; it must be >= 0");
     if (beta == 0) {
         check_elementwise("smooth_l1_loss", input, target, reduction);
         return l1_loss(input, target, reduction);
@@ -414,10 +398,9 @@ Tensor<T> rmse(const Tensor<T>& pred, const Tensor<T>& target) {
 template <class T>
 Tensor<T> half_sse_per_example(const Tensor<T>& pred, const Tensor<T>& target) {
     check_same_shape("half_sse_per_example", pred, target);
-    if (pred.dim() == 0)
-        throw ShapeError(
-            "half_sse_per_example: the prediction is 0-d; it needs examples in rows "
-            "(shape (N, ...))");
+    TG_CHECK(pred.dim() > 0, ShapeError,
+             "half_sse_per_example: the prediction is 0-d; it needs examples in rows (shape "
+             "(N, ...))");
     const std::size_t n = pred.shape()[0];
     return scaled_squared_error(pred, target, T(1) / T(2 * n), "half_sse_per_example");
 }

@@ -56,7 +56,7 @@ double standard_normal(Rng& rng) {
 }
 
 std::uint64_t uniform_index(Rng& rng, std::uint64_t n) {
-    if (n == 0) throw ValueError("uniform_index: the range [0, n) is empty (n = 0); pass n > 0");
+    TG_CHECK(n > 0, ValueError, "uniform_index: the range [0, n) is empty (n = 0); pass n > 0");
     // Accept draws below the largest multiple of n that fits in 64 bits.
     const std::uint64_t limit = (~std::uint64_t(0)) - ((~std::uint64_t(0)) % n + 1) % n;
     std::uint64_t r = rng();

@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/optim/lr_scheduler.hpp>
 
 #include <algorithm>
@@ -14,26 +15,21 @@ template <class T>
 Optimizer<T>& one_cycle_start(Optimizer<T>& optimizer, const std::vector<double>& max_lrs,
                               std::int64_t total_steps, const OneCycleOptions& o) {
     const std::size_t groups = optimizer.param_groups().size();
-    if (max_lrs.size() != groups)
-        throw ValueError("OneCycleLR: " + std::to_string(max_lrs.size()) +
-                         " max_lr values for an optimizer of " + std::to_string(groups) +
-                         " parameter groups");
-    if (total_steps < 1)
-        throw ValueError("OneCycleLR: total_steps " + std::to_string(total_steps) +
-                         " must be >= 1");
-    if (!(o.pct_start >= 0 && o.pct_start <= 1))
-        throw ValueError("OneCycleLR: pct_start " + std::to_string(o.pct_start) +
-                         " must lie in [0, 1]");
-    if (!(o.div_factor > 0) || !(o.final_div_factor > 0))
-        throw ValueError("OneCycleLR: div_factor (" + std::to_string(o.div_factor) +
-                         ") and final_div_factor (" + std::to_string(o.final_div_factor) +
-                         ") must be > 0");
+    TG_CHECK(max_lrs.size() == groups, ValueError, "OneCycleLR: ", max_lrs.size(),
+             " max_lr values for an optimizer of ", groups, " parameter groups");
+    TG_CHECK(total_steps >= 1, ValueError, "OneCycleLR: total_steps ", total_steps,
+             " must be >= 1");
+    TG_CHECK(o.pct_start >= 0 && o.pct_start <= 1, ValueError, "OneCycleLR: pct_start ",
+             std::to_string(o.pct_start), " must lie in [0, 1]");
+    TG_CHECK(o.div_factor > 0 && o.final_div_factor > 0, ValueError, "OneCycleLR: div_factor (",
+             std::to_string(o.div_factor), ") and final_div_factor (",
+             std::to_string(o.final_div_factor), ") must be > 0");
     if (o.cycle_momentum) {
         // PyTorch: "optimizer must support momentum with `cycle_momentum` option enabled".
-        if (!optimizer.momentum_name())
-            throw ValueError("OneCycleLR: cycle_momentum needs an optimizer with a momentum "
-                             "(SGD, RMSprop) or a beta1 (Adam, AdamW); " +
-                             optimizer.name() + " has neither: pass cycle_momentum = false");
+        TG_CHECK(optimizer.momentum_name(), ValueError,
+                 "OneCycleLR: cycle_momentum needs an optimizer with a momentum (SGD, RMSprop) "
+                 "or a beta1 (Adam, AdamW); ",
+                 optimizer.name(), " has neither: pass cycle_momentum = false");
         optimizer.check_momentum(o.base_momentum);
         optimizer.check_momentum(o.max_momentum);
     }
@@ -105,8 +101,7 @@ void LRScheduler<T>::apply(const std::vector<double>& lrs) {
 template <class T>
 StepLR<T>::StepLR(Optimizer<T>& optimizer, std::int64_t step_size, double gamma)
     : LRScheduler<T>(optimizer), step_size_(step_size), gamma_(gamma) {
-    if (step_size < 1)
-        throw ValueError("StepLR: step_size " + std::to_string(step_size) + " must be >= 1");
+    TG_CHECK(step_size >= 1, ValueError, "StepLR: step_size ", step_size, " must be >= 1");
     this->initial_step();
 }
 
@@ -153,11 +148,9 @@ std::vector<double> ExponentialLR<T>::closed_form_lr() const {
 // ---- CosineAnnealingLR --------------------------------------------------------------------
 
 template <class T>
-CosineAnnealingLR<T>::CosineAnnealingLR(Optimizer<T>& optimizer, std::int64_t t_max,
-                                        double eta_min)
+CosineAnnealingLR<T>::CosineAnnealingLR(Optimizer<T>& optimizer, std::int64_t t_max, double eta_min)
     : LRScheduler<T>(optimizer), t_max_(t_max), eta_min_(eta_min) {
-    if (t_max < 1)
-        throw ValueError("CosineAnnealingLR: T_max " + std::to_string(t_max) + " must be >= 1");
+    TG_CHECK(t_max >= 1, ValueError, "CosineAnnealingLR: T_max ", t_max, " must be >= 1");
     this->initial_step();
 }
 
@@ -201,13 +194,10 @@ LinearLR<T>::LinearLR(Optimizer<T>& optimizer, double start_factor, double end_f
       start_factor_(start_factor),
       end_factor_(end_factor),
       total_iters_(total_iters) {
-    if (!(start_factor > 0 && start_factor <= 1) || !(end_factor >= 0 && end_factor <= 1))
-        throw ValueError("LinearLR: start_factor (" + std::to_string(start_factor) +
-                         ") must lie in (0, 1] and end_factor (" + std::to_string(end_factor) +
-                         ") in [0, 1]");
-    if (total_iters < 1)
-        throw ValueError("LinearLR: total_iters " + std::to_string(total_iters) +
-                         " must be >= 1");
+    TG_CHECK(start_factor > 0 && start_factor <= 1 && end_factor >= 0 && end_factor <= 1,
+             ValueError, "LinearLR: start_factor (", std::to_string(start_factor),
+             ") must lie in (0, 1] and end_factor (", std::to_string(end_factor), ") in [0, 1]");
+    TG_CHECK(total_iters >= 1, ValueError, "LinearLR: total_iters ", total_iters, " must be >= 1");
     this->initial_step();
 }
 
@@ -271,10 +261,8 @@ OneCycleLR<T>::OneCycleLR(Optimizer<T>& optimizer, std::vector<double> max_lrs,
 template <class T>
 std::vector<double> OneCycleLR<T>::compute_lr() const {
     const std::int64_t step = this->last_epoch_;
-    if (step > total_steps_)
-        throw ValueError("OneCycleLR: tried to step " + std::to_string(step + 1) +
-                         " times; the specified number of total steps is " +
-                         std::to_string(total_steps_));
+    TG_CHECK(step <= total_steps_, ValueError, "OneCycleLR: tried to step ", step + 1,
+             " times; the specified number of total steps is ", total_steps_);
     const auto anneal = [this](double start, double end, double pct) {
         return options_.anneal_strategy == Anneal::cos
                    ? end + (start - end) / 2.0 * (std::cos(kPi * pct) + 1)
@@ -312,18 +300,15 @@ SequentialLR<T>::SequentialLR(Optimizer<T>& optimizer,
     : LRScheduler<T>(optimizer),
       schedulers_(std::move(schedulers)),
       milestones_(std::move(milestones)) {
-    if (schedulers_.empty())
-        throw ValueError("SequentialLR: needs at least one scheduler");
+    TG_CHECK(!schedulers_.empty(), ValueError, "SequentialLR: needs at least one scheduler");
     for (std::size_t i = 0; i < schedulers_.size(); ++i)
-        if (!schedulers_[i] || &schedulers_[i]->optimizer_ != &optimizer)
-            throw ValueError("SequentialLR: scheduler #" + std::to_string(i) +
-                             " is not a scheduler of this optimizer");
-    if (milestones_.size() + 1 != schedulers_.size())
-        throw ValueError("SequentialLR: " + std::to_string(schedulers_.size()) +
-                         " schedulers need " + std::to_string(schedulers_.size() - 1) +
-                         " milestones; got " + std::to_string(milestones_.size()));
-    if (!std::is_sorted(milestones_.begin(), milestones_.end()))
-        throw ValueError("SequentialLR: the milestones must increase");
+        TG_CHECK(schedulers_[i] && &schedulers_[i]->optimizer_ == &optimizer, ValueError,
+                 "SequentialLR: scheduler #", i, " is not a scheduler of this optimizer");
+    TG_CHECK(milestones_.size() + 1 == schedulers_.size(), ValueError,
+             "SequentialLR: ", schedulers_.size(), " schedulers need ", schedulers_.size() - 1,
+             " milestones; got ", milestones_.size());
+    TG_CHECK(std::is_sorted(milestones_.begin(), milestones_.end()), ValueError,
+             "SequentialLR: the milestones must increase");
     // PyTorch: back to the initial rates, undo the schedulers' first steps, and take the
     // first scheduler's first step again.
     this->last_epoch_ = 0;
@@ -347,7 +332,6 @@ void SequentialLR<T>::step() {
         scheduler.step();
     this->last_lr_ = scheduler.last_lr();
 }
-
 
 // ---- State (<tapegrad/optim/scheduler_state.hpp>) -----------------------------------------
 
