@@ -281,6 +281,40 @@ TEST(AttentionMasks, ABooleanMaskHoldsZerosAndOnes) {
         want.value());
 }
 
+TEST(AttentionMasks, AdditiveMaskGivesTheScoresToAdd) {
+    // tg::additive_mask: an additive mask as it is, allow's 1 (block's 0) as 0 and the
+    // other value as −inf, no mask as an undefined tensor; its errors name the caller.
+    using T = Tensor<double>;
+    const double inf = std::numeric_limits<double>::infinity();
+    const xt::xarray<double> keep = {{1, 0}, {0, 1}};
+    const xt::xarray<double> scores = {{0, -inf}, {-inf, 0}};
+    EXPECT_EQ(tg::additive_mask<double>({T(keep), tg::MaskKind::allow}).value(), scores);
+    EXPECT_EQ(tg::additive_mask<double>({T(1.0 - keep), tg::MaskKind::block}).value(), scores);
+    const xt::xarray<double> bias = {{0.5, -2.0}, {-inf, 1.0}};
+    EXPECT_EQ(tg::additive_mask<double>(T(bias)).value(), bias);
+    EXPECT_FALSE(tg::additive_mask<double>(T()).defined());
+    tg::test::expect_error<tg::ValueError>(
+        [&] { tg::additive_mask<double>({T(bias), tg::MaskKind::allow}, "MyLayer", "mask"); },
+        "MyLayer: mask of MaskKind::allow holds 0.5");
+    tg::test::expect_error<tg::ValueError>(
+        [&] { tg::additive_mask<double>(T(bias, true)); },
+        "additive_mask: attn_mask gets no gradient here; detach() it");
+}
+
+TEST(AttentionHeads, SplitHeadsIsReshapeThenPermute) {
+    // (N, R, h·w) -> (N, h, R, w): element (n, r, j·w + c) moves to (n, j, r, c).
+    const std::size_t n = 2, r = 3, h = 2, w = 4;
+    xt::xarray<double> x = xt::zeros<double>({n, r, h * w});
+    std::iota(x.begin(), x.end(), 0.0);
+    const Tensor<double> y = tg::detail::split_heads(Tensor<double>(x), h);
+    ASSERT_EQ(y.shape(), (Shape{n, h, r, w}));
+    for (std::size_t a = 0; a < n; ++a)
+        for (std::size_t j = 0; j < h; ++j)
+            for (std::size_t b = 0; b < r; ++b)
+                for (std::size_t c = 0; c < w; ++c)
+                    EXPECT_EQ(y.value()(a, j, b, c), x(a, b, j * w + c));
+}
+
 TEST(AttentionErrors, SayWhatIsWrong) {
     using tg::test::expect_error;
     using T = Tensor<double>;
