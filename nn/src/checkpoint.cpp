@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/nn/checkpoint.hpp>
 #include <tapegrad/nn/detail/checkpoint_entries.hpp>
 
@@ -103,8 +104,7 @@ void load(Module<T>& module, const std::string& path) {
     const std::function<void()> commit =
         detail::stage_module(module, archive, entries, "", problems);
     if (!problems.empty()) {
-        std::string message;
-        for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
+        const std::string message = tg::detail::join(problems);
         fail("load", path,
              message +
                  ". Nothing was loaded; the file must hold exactly the model's parameters and "

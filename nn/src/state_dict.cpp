@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/nn/state_dict.hpp>
 
 #include <tapegrad/error.hpp>
@@ -126,8 +127,7 @@ LoadStateDictResult load_state_dict(Module<T>& module, const std::string& path,
         problems.push_back("unexpected keys (in the file, not in the model): " +
                            joined(unexpected_shown));
     if (!problems.empty()) {
-        std::string message;
-        for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
+        const std::string message = tg::detail::join(problems);
         fail(what, path,
              message +
                  ". Nothing was loaded; map the file's names to the model's "

@@ -325,8 +325,7 @@ void TrainingCheckpoint<T>::load(const std::string& path) {
         commits.push_back(parts_[p].stage(archive, found[p], problems));
     }
     if (!problems.empty()) {
-        std::string message;
-        for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
+        const std::string message = tg::detail::join(problems);
         io::detail::fail("load", path,
                          message +
                              ". Nothing was loaded; build the models, optimizers, "

@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/optim/checkpoint.hpp>
 #include <tapegrad/optim/detail/state_entries.hpp>
 
@@ -364,8 +365,7 @@ void load(Optimizer<T>& optimizer, const std::string& path,
                                                   scheduler_prefix(i), problems));
     }
     if (!problems.empty()) {
-        std::string message;
-        for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
+        const std::string message = tg::detail::join(problems);
         fail("load", path,
              message +
                  ". Nothing was loaded; the file must hold the state of an optimizer of "

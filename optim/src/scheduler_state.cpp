@@ -1,3 +1,4 @@
+#include <tapegrad/check.hpp>
 #include <tapegrad/error.hpp>
 #include <tapegrad/optim/scheduler_state.hpp>
 
@@ -137,8 +138,7 @@ std::vector<std::string> Scheduler::check_state_dict(const SchedulerState& state
 void Scheduler::load_state_dict(const SchedulerState& state) {
     const std::vector<std::string> problems = check_state_dict(state);
     if (!problems.empty()) {
-        std::string message;
-        for (const auto& p : problems) message += (message.empty() ? "" : "; ") + p;
+        const std::string message = tg::detail::join(problems);
         throw ValueError(scheduler_name() + "::load_state_dict: " + message +
                          ". Nothing was loaded; build the scheduler as the one whose "
                          "state_dict() this is");

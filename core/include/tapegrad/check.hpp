@@ -11,6 +11,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 /// Throws `ErrorType(tg::detail::message(parts...))` when `condition` is false. The parts
 /// (strings, string literals, chars, integers, shapes; see tg::detail::message) are
@@ -36,6 +37,13 @@ std::string shape_str(const S& shape) {
 }
 
 namespace detail {
+
+/// `parts` joined by `separator` ("a; b; c"): the problems a reader collected, in one message.
+inline std::string join(const std::vector<std::string>& parts, const char* separator = "; ") {
+    std::string out;
+    for (const std::string& part : parts) out += (out.empty() ? "" : separator) + part;
+    return out;
+}
 
 /// Whether P is a sequence of integers (a shape, a list of axes) that shape_str formats.
 template <class P, class = void>
