@@ -193,7 +193,8 @@ LeafGradients<T>& leaves_of(SweepState& state) {
 template <class T>
 std::size_t Entry<T>::saved_bytes() const {
     std::size_t bytes = 0;
-    for (const auto& s : saved) bytes += s.tensor.size() * sizeof(T);
+    for (const auto& s : saved)
+        if (s.tensor.defined()) bytes += s.tensor.size() * sizeof(T);  // else dropped
     return bytes;
 }
 
@@ -276,6 +277,8 @@ const Tensor<T>& BackwardContext<T>::saved(std::size_t i) const {
              "' asked for saved tensor #", i, ", but the op saved ", entry_.saved.size(),
              "; pass every tensor the backward needs in record()'s saved list");
     const auto& s = entry_.saved[i];
+    if (!s.tensor.defined() && entry_.recompute)
+        entry_.recompute->refill(entry_, state_.create_graph);
     const std::uint64_t now = s.tensor.node()->version;
     TG_CHECK(now == s.version, GraphError, "backward of '", entry_.name, "': saved tensor #", i,
              (s.tensor.node()->name ? " ('" + *s.tensor.node()->name + "')" : ""), " of shape ",

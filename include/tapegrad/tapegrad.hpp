@@ -8,6 +8,7 @@
 // tests/public_headers.cmake (ctest public_headers_reachable) checks that every other
 // public header is reachable from this one.
 
+#include <tapegrad/activation_checkpoint.hpp>
 #include <tapegrad/array.hpp>
 #include <tapegrad/broadcast.hpp>
 #include <tapegrad/check.hpp>

@@ -1,3 +1,4 @@
+#include <tapegrad/activation_checkpoint.hpp>
 #include <tapegrad/check.hpp>
 #include <tapegrad/detail/team.hpp>
 #include <tapegrad/detail/uniform01.hpp>
@@ -93,6 +94,7 @@ Tensor<T> drawn(const Shape& shape, bool requires_grad, Draw draw) {
 
 template <class T>
 Tensor<T> rand(const Shape& shape, nn::Rng& rng, bool requires_grad) {
+    detail::note_generator(rng);  // a checkpointed function draws the same again
     return drawn<T>(shape, requires_grad, [&] {
         const T u = static_cast<T>(nn::uniform01(rng));
         return u < T(1) ? u : std::nextafter(T(1), T(0));
@@ -101,6 +103,7 @@ Tensor<T> rand(const Shape& shape, nn::Rng& rng, bool requires_grad) {
 
 template <class T>
 Tensor<T> randn(const Shape& shape, nn::Rng& rng, bool requires_grad) {
+    detail::note_generator(rng);
     return drawn<T>(shape, requires_grad, [&] { return static_cast<T>(nn::standard_normal(rng)); });
 }
 

@@ -1,3 +1,4 @@
+#include <tapegrad/activation_checkpoint.hpp>
 #include <tapegrad/detail/team.hpp>
 #include <tapegrad/detail/uniform01.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
@@ -25,6 +26,7 @@ Tensor<T> dropout(const Tensor<T>& x, double p, std::mt19937_64& rng, bool train
     detail::TeamMember* member = detail::team_member();
     std::size_t before = 0, after = 0;  // draws of the other workers' rows
     std::mt19937_64& source = member ? member->stream(rng) : rng;
+    detail::note_generator(source);  // a checkpointed function draws the same again
     if (member && p < 1) {
         if (x.dim() == 0 || x.shape()[0] % member->rows != 0)
             throw ValueError("dropout under DataParallel: this worker has " +

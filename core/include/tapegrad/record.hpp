@@ -77,6 +77,19 @@ private:
     std::vector<V, PoolAllocator<V>> more_;
 };
 
+template <class T>
+struct Entry;
+
+/// Gives back the saved tensors that activation checkpointing dropped (tg::checkpoint):
+/// BackwardContext::saved calls it when it finds a dropped one.
+template <class T>
+struct Recompute {
+    virtual ~Recompute() = default;
+    /// Refills the dropped saved tensors of `asking` and of the entries the sweep has not
+    /// reached yet.
+    virtual void refill(Entry<T>& asking, bool create_graph) = 0;
+};
+
 struct EntryBase {
     // Entries come from the thread's pool, like tensor buffers: a step records the same
     // entries as the last one, so steady-state recording allocates nothing.
@@ -99,6 +112,9 @@ struct Entry : EntryBase {
     InlineList<SavedTensor<T>, 2> saved;
     Shape output_shape;
     Tensor<T> grad;  ///< gradient of the output, accumulated during a sweep
+    /// Set on the entries of a checkpointed function: recomputes the saved tensors it
+    /// dropped (an undefined saved tensor is a dropped one).
+    std::shared_ptr<Recompute<T>> recompute;
 
     virtual void backward(BackwardContext<T>& context) = 0;
 

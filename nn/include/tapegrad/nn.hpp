@@ -5,6 +5,7 @@
 // <tapegrad/optim.hpp>.
 
 #include <tapegrad/nn/activation.hpp>
+#include <tapegrad/nn/activation_checkpoint.hpp>
 #include <tapegrad/nn/attention.hpp>
 #include <tapegrad/nn/checkpoint.hpp>
 #include <tapegrad/nn/conv.hpp>

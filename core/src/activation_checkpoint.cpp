@@ -1,0 +1,218 @@
+#include <tapegrad/activation_checkpoint.hpp>
+#include <tapegrad/check.hpp>
+#include <tapegrad/record.hpp>
+
+#include <cstring>
+#include <memory>
+
+namespace tg {
+namespace detail {
+namespace {
+
+/// A generator a checkpointed function drew from, and its state before the first draw.
+struct NotedGenerator {
+    std::mt19937_64* rng;
+    std::mt19937_64 state;
+};
+
+/// Set while a checkpointed function runs (first or again) on this thread: the
+/// generators it draws from are noted here, and a checkpoint inside it runs plainly (the
+/// outer one already covers its entries).
+thread_local std::vector<NotedGenerator>* noted_generators = nullptr;
+
+/// While alive, this thread is inside a checkpointed function.
+class InsideCheckpoint {
+public:
+    explicit InsideCheckpoint(std::vector<NotedGenerator>* log) : previous_(noted_generators) {
+        noted_generators = log;
+    }
+    ~InsideCheckpoint() { noted_generators = previous_; }
+    InsideCheckpoint(const InsideCheckpoint&) = delete;
+    InsideCheckpoint& operator=(const InsideCheckpoint&) = delete;
+
+private:
+    std::vector<NotedGenerator>* previous_;
+};
+
+/// One checkpointed call: what it needs to run again, and the entries it recorded.
+template <class T>
+class Region final : public Recompute<T> {
+public:
+    using Function = std::function<std::vector<Tensor<T>>(const std::vector<Tensor<T>>&)>;
+
+    Region(Function fn, std::vector<Tensor<T>> inputs)
+        : fn_(std::move(fn)), inputs_(std::move(inputs)) {}
+
+    /// The first run: records fn on `tape` and drops what its entries saved, except fn's
+    /// inputs and outputs and leaves (which stay alive anyway).
+    std::vector<Tensor<T>> run(Tape& tape, const std::shared_ptr<Region>& self) {
+        const std::size_t first = tape.size();
+        std::vector<Tensor<T>> outputs;
+        {
+            InsideCheckpoint inside(&generators_);
+            outputs = fn_(inputs_);
+        }
+        for (std::size_t k = first; k < tape.size(); ++k) {
+            EntryBase& base = tape.entry(k);
+            if (base.is_double() != std::is_same_v<T, double>) continue;
+            auto& entry = static_cast<Entry<T>&>(base);
+            Member member{&entry, entry.name, std::vector<bool>(entry.saved.size(), false)};
+            for (std::size_t i = 0; i < entry.saved.size(); ++i) {
+                auto& s = entry.saved[i].tensor;
+                if (s.is_leaf() || among(s, inputs_) || among(s, outputs)) continue;
+                s = Tensor<T>();
+                member.dropped[i] = true;
+            }
+            entry.recompute = self;
+            members_.push_back(std::move(member));
+        }
+        return outputs;
+    }
+
+    /// Fills the dropped saved tensors of `asking` from a second run of fn (one run serves
+    /// every entry of the region; each entry takes its tensors out of it). A slot filled
+    /// by a sweep without create_graph holds a constant, so a create_graph sweep fills it
+    /// again from a recorded run.
+    void refill(Entry<T>& asking, bool create_graph) override {
+        std::size_t j = 0;  // entries are compared by address only: some may be released
+        while (j < members_.size() && members_[j].entry != &asking) ++j;
+        TG_CHECK(j < members_.size(), GraphError,
+                 "checkpoint: an entry asked for a recomputation that does not cover it");
+        Member& member = members_[j];
+        bool missing = false;
+        for (const auto& s : asking.saved) missing = missing || !s.tensor.defined();
+        if (!missing && !(create_graph && member.filled_constant)) return;
+        if (member.recomputed.empty() || (create_graph && !recomputed_recorded_))
+            recompute(create_graph);
+        for (std::size_t i = 0; i < asking.saved.size(); ++i)
+            if (member.dropped[i]) asking.saved[i] = member.recomputed[i];
+        member.recomputed.clear();
+        member.filled_constant = !create_graph;
+    }
+
+private:
+    /// An entry of the region, which of its saved tensors were dropped, and what the
+    /// latest second run saved in their place (until the entry takes them).
+    struct Member {
+        Entry<T>* entry;
+        const char* entry_name;  ///< the op's name (a literal), to check the second run
+        std::vector<bool> dropped;
+        std::vector<SavedTensor<T>> recomputed;
+        bool filled_constant = false;
+    };
+
+    static bool among(const Tensor<T>& t, const std::vector<Tensor<T>>& list) {
+        for (const auto& x : list)
+            if (t.same(x)) return true;
+        return false;
+    }
+
+    /// Runs fn again and keeps, for every entry of the region, what the second run saved.
+    /// Without create_graph: on detached inputs, recorded on a scratch tape that lives
+    /// only for this (the saved tensors outlive it). With create_graph: on the inputs
+    /// themselves, recorded on the sweep's tape (the active one), so the recomputed
+    /// tensors hang on the graph and the gradients can be differentiated again.
+    void recompute(bool create_graph) {
+        if (create_graph) {
+            Tape& tape = *recording_tape();
+            const std::size_t first = tape.size();
+            rerun(inputs_);
+            take_saved(tape, first);
+        } else {
+            std::vector<Tensor<T>> detached;
+            for (const auto& x : inputs_) {
+                Tensor<T> d = x.detach();
+                if (x.requires_grad()) d.set_requires_grad(true);
+                detached.push_back(d);
+            }
+            Tape scratch;
+            EnableGradGuard recording;  // the sweep runs under NoGradGuard
+            rerun(detached);
+            take_saved(scratch, 0);
+        }
+        recomputed_recorded_ = create_graph;
+    }
+
+    /// fn again, with every generator it drew from set back to where the first run
+    /// started it, and left afterwards where it was before this call.
+    void rerun(const std::vector<Tensor<T>>& inputs) {
+        std::vector<std::mt19937_64> now;
+        for (auto& g : generators_) {
+            now.push_back(*g.rng);
+            *g.rng = g.state;
+        }
+        auto restore = [&] {
+            for (std::size_t k = 0; k < generators_.size(); ++k) *generators_[k].rng = now[k];
+        };
+        std::vector<NotedGenerator> ignored;
+        try {
+            InsideCheckpoint inside(&ignored);
+            fn_(inputs);
+        } catch (...) {
+            restore();
+            throw;
+        }
+        restore();
+    }
+
+    /// Takes the saved tensors of the entries of type T that the second run recorded on
+    /// `tape` from `first` on, checked against the first run's entries op by op.
+    void take_saved(Tape& tape, std::size_t first) {
+        std::vector<Entry<T>*> again;
+        for (std::size_t k = first; k < tape.size(); ++k) {
+            EntryBase& base = tape.entry(k);
+            if (base.is_double() == std::is_same_v<T, double>)
+                again.push_back(&static_cast<Entry<T>&>(base));
+        }
+        bool same = again.size() == members_.size();
+        for (std::size_t j = 0; same && j < again.size(); ++j)
+            same = std::strcmp(again[j]->name, members_[j].entry_name) == 0 &&
+                   again[j]->saved.size() == members_[j].dropped.size();
+        TG_CHECK(same, GraphError, "checkpoint: the checkpointed function recorded ",
+                 members_.size(), " ops the first time and ", again.size(),
+                 " different ones when run again for backward; it must record the same ops "
+                 "for the same inputs (no control flow on values that change between the two "
+                 "runs)");
+        for (std::size_t j = 0; j < again.size(); ++j)
+            members_[j].recomputed.assign(again[j]->saved.begin(), again[j]->saved.end());
+    }
+
+    Function fn_;
+    std::vector<Tensor<T>> inputs_;
+    std::vector<NotedGenerator> generators_;
+    std::vector<Member> members_;       ///< the region's entries, in recording order
+    bool recomputed_recorded_ = false;  ///< whether the latest second run was recorded
+};
+
+}  // namespace
+
+void note_generator(std::mt19937_64& rng) {
+    if (!noted_generators) return;
+    for (const auto& g : *noted_generators)
+        if (g.rng == &rng) return;
+    noted_generators->push_back({&rng, rng});
+}
+
+}  // namespace detail
+
+template <class T>
+std::vector<Tensor<T>> checkpoint(
+    const std::function<std::vector<Tensor<T>>(const std::vector<Tensor<T>>&)>& fn,
+    const std::vector<Tensor<T>>& inputs) {
+    for (std::size_t k = 0; k < inputs.size(); ++k)
+        TG_CHECK(inputs[k].defined(), ValueError, "checkpoint: input #", k, " is undefined");
+    Tape* tape = detail::recording_tape();
+    // Nothing records, or an enclosing checkpoint covers this call: nothing to drop.
+    if (!tape || detail::noted_generators) return fn(inputs);
+    auto region = std::make_shared<detail::Region<T>>(fn, inputs);
+    return region->run(*tape, region);
+}
+
+template std::vector<Tensor<float>> checkpoint<float>(
+    const std::function<std::vector<Tensor<float>>(const std::vector<Tensor<float>>&)>&,
+    const std::vector<Tensor<float>>&);
+template std::vector<Tensor<double>> checkpoint<double>(
+    const std::function<std::vector<Tensor<double>>(const std::vector<Tensor<double>>&)>&,
+    const std::vector<Tensor<double>>&);
+
+}  // namespace tg
