@@ -169,6 +169,39 @@ TEST(ActivationCheckpoint, WithoutATapeItIsTheFunction) {
     EXPECT_TRUE(y.value() == exp(x).value());
 }
 
+TEST(ActivationCheckpoint, ANestedCheckpointRunsPlainly) {
+    nn::Rng rng(14);
+    const Tensor<double> x = randn<double>({4, 4}, rng, true);
+    auto inner = [](const Tensor<double>& v) { return tanh(exp(v)); };
+    auto outer = [&](const Tensor<double>& v) { return sigmoid(checkpoint<double>(inner, v)); };
+    Tape plain_tape;
+    const auto want = plain_tape.gradient(sum(sigmoid(inner(x))), {x})[0];
+    Tape tape;
+    const Tensor<double> y = checkpoint<double>(outer, x);
+    EXPECT_EQ(tape.bytes(), 16 * sizeof(double));  // y: the outer one dropped exp and tanh's
+    EXPECT_TRUE(tape.gradient(sum(y), {x})[0].value() == want.value());
+}
+
+TEST(ActivationCheckpoint, InFloat) {
+    nn::Rng rng(15);
+    const Tensor<float> x = randn<float>({3, 5}, rng, true);
+    auto fn = [](const Tensor<float>& v) { return sum(tanh(v * v)); };
+    Tape plain_tape;
+    const auto want = plain_tape.gradient(fn(x), {x})[0];
+    Tape tape;
+    EXPECT_TRUE(tape.gradient(checkpoint<float>(fn, x), {x})[0].value() == want.value());
+}
+
+TEST(ActivationCheckpoint, AnUndefinedInputIsRefused) {
+    Tape tape;
+    expect_message<ValueError>(
+        [] {
+            checkpoint<double>([](const std::vector<Tensor<double>>& in) { return in; },
+                               {Tensor<double>()});
+        },
+        {"checkpoint: input #0 is undefined"});
+}
+
 TEST(ActivationCheckpoint, AFunctionThatRecordsOtherOpsAgainIsRefused) {
     const Tensor<double> x = parameter<double>(xt::xarray<double>{1.0, 2.0});
     int calls = 0;
