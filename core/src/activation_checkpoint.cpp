@@ -44,7 +44,7 @@ public:
         : fn_(std::move(fn)), inputs_(std::move(inputs)) {}
 
     /// The first run: records fn on `tape` and drops what its entries saved, except fn's
-    /// inputs and outputs and leaves (which stay alive anyway).
+    /// inputs and outputs and the parameters (which stay alive anyway).
     std::vector<Tensor<T>> run(Tape& tape, const std::shared_ptr<Region>& self) {
         const std::size_t first = tape.size();
         std::vector<Tensor<T>> outputs;
@@ -59,7 +59,10 @@ public:
             Member member{&entry, entry.name, std::vector<bool>(entry.saved.size(), false)};
             for (std::size_t i = 0; i < entry.saved.size(); ++i) {
                 auto& s = entry.saved[i].tensor;
-                if (s.is_leaf() || among(s, inputs_) || among(s, outputs)) continue;
+                // Parameters, inputs and outputs are alive anyway; anything else (results
+                // and constants made inside fn: masks, attention weights) is dropped.
+                const bool parameter = s.is_leaf() && s.requires_grad();
+                if (parameter || among(s, inputs_) || among(s, outputs)) continue;
                 s = Tensor<T>();
                 member.dropped[i] = true;
             }

@@ -1,5 +1,6 @@
 #include "model.hpp"
 
+#include <tapegrad/activation_checkpoint.hpp>
 #include <tapegrad/grad_mode.hpp>
 #include <tapegrad/ops.hpp>
 
@@ -79,7 +80,13 @@ tg::Tensor<T> TinyTransformer<T>::forward(const tg::Tensor<T>& x) {
     for (std::size_t i = 0; i < l; ++i) positions(i) = T(i);
     // (N, L, E) + (L, E): every sequence gets the same position vectors.
     tg::Tensor<T> h = (*tok_emb_)(x) + (*pos_emb_)(tg::Tensor<T>(std::move(positions)));
-    for (std::size_t i = 0; i < blocks_->size(); ++i) h = (*blocks_)[i](h);
+    for (std::size_t i = 0; i < blocks_->size(); ++i) {
+        nn::Module<T>& block = (*blocks_)[i];
+        // Activation checkpointing keeps only each block's input for backward.
+        h = config_.checkpoint_blocks
+                ? tg::checkpoint<T>([&block](const tg::Tensor<T>& in) { return block(in); }, h)
+                : block(h);
+    }
     return (*head_)((*ln_f_)(h));
 }
 

@@ -28,6 +28,8 @@ struct Config {
     std::size_t heads = 4;     ///< attention heads (divide d_model)
     std::size_t layers = 2;    ///< blocks
     std::size_t mlp = 256;     ///< hidden width of each block's MLP
+    /// Run each block under tg::checkpoint (recomputed in backward: less memory).
+    bool checkpoint_blocks = false;
 };
 
 /// One pre-LayerNorm block: h + attn(ln_1(h)), then + mlp(ln_2(h)), on (N, L, E).

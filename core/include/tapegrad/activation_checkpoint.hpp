@@ -5,7 +5,7 @@
 //     auto y = tg::checkpoint([&](const tg::Tensor<>& x) { return block(x); }, x);
 //
 // fn runs and is recorded as usual, but the tensors its ops saved for backward are dropped
-// when fn returns (only fn's inputs, its outputs and leaves such as parameters stay). When
+// when fn returns (only fn's inputs, its outputs and the parameters stay). When
 // a backward sweep first needs one of them, fn runs again on the same inputs and the
 // saved tensors are taken from that second run; the random generators fn drew from
 // (dropout) are set back to where they were, so the recomputation draws the same masks.
