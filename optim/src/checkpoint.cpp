@@ -157,7 +157,19 @@ std::function<void()> stage_optimizer(Optimizer<T>& optimizer, const NpzReader& 
             problems.push_back("entry " + quoted(prefix + name + kEntrySuffix) + " is missing (" +
                                why + ")");
     };
-    for (const auto& [name, value] : options) require("options." + name, who + "'s option");
+    for (const auto& [name, value] : options) {
+        // Options added after files were first written: a file without one is from before,
+        // when every optimizer ran with the value it implies (PyTorch's load_state_dict
+        // fills in such defaults as well).
+        const double implied = 0;  // maximize = false, dampening = 0
+        const bool added_later = name == "maximize" || name == "dampening";
+        if (added_later && !found.count("options." + name) && value == implied) continue;
+        require("options." + name,
+                who + "'s option" +
+                    (added_later ? "; a file without it has " + name + " = 0, this " + who +
+                                       " has " + name + " = " + number(value)
+                                 : std::string()));
+    }
     for (std::size_t g = 0; g < optimizer.param_groups().size(); ++g) {
         require(group_entry(g, "lr"), "group " + std::to_string(g) + "'s learning rate");
         require(group_entry(g, "weight_decay"), "group " + std::to_string(g) + "'s weight decay");

@@ -9,6 +9,8 @@
 #include "nn/nn_test_util.hpp"
 #include "nn/stored_zip.hpp"
 
+#include <tapegrad/io/npz.hpp>
+
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -317,6 +319,32 @@ TEST(OptimizerState, StateOfAnotherOptimizerIsRefused) {
     optim::Adam<double> other_beta(net.parameters(), 0.01, {0.9, 0.99});
     expect_refused(other_beta, path,
                    {"entry 'options.beta2' holds 0.999 but this Adam has beta2 = 0.99"});
+    std::remove(path.c_str());
+}
+
+TEST(OptimizerState, AFileFromBeforeMaximizeAndDampeningLoads) {
+    // Files written before `maximize` and `dampening` existed lack their entries; as
+    // PyTorch fills in defaults, they load into an optimizer with the values they imply
+    // (false and 0), and are refused, naming the entry, by one with other values.
+    nn::Sequential<double> net = small_net(3);
+    optim::SGD<double> sgd(net.parameters(), 0.1, {0.9});
+    take_steps(net, sgd, 2);
+    const std::string path = temp_path("old_sgd.npz");
+    optim::save(sgd, path);
+    io::NamedArrays<double> arrays = io::load_npz<double>(path);
+    ASSERT_EQ(arrays.erase("options.maximize") + arrays.erase("options.dampening"), 2u);
+    io::save_npz(path, arrays);
+
+    optim::SGD<double> fresh(net.parameters(), 0.5, {0.9});
+    optim::load(fresh, path);
+    EXPECT_TRUE(Snapshot(fresh) == Snapshot(sgd));
+    optim::SGDOptions maximizing;
+    maximizing.momentum = 0.9;
+    maximizing.maximize = true;
+    optim::SGD<double> other(net.parameters(), 0.5, maximizing);
+    expect_refused(other, path,
+                   {"entry 'options.maximize.npy' is missing (SGD's option; a file without it "
+                    "has maximize = 0, this SGD has maximize = 1)"});
     std::remove(path.c_str());
 }
 
