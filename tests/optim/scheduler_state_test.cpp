@@ -6,29 +6,13 @@
 
 #include "nn/expect_message.hpp"
 #include "nn/nn_test_util.hpp"
+#include "optim/two_groups.hpp"
 
 #include <functional>
 #include <memory>
 
 namespace tg::test {
 namespace {
-
-/// An SGD of two groups (lr 0.1 and 0.05), as the PyTorch comparisons use.
-struct TwoGroups {
-    Tensor<double> w = parameter<double>(Array<double>{0.0});
-    Tensor<double> v = parameter<double>(Array<double>{0.0});
-    optim::SGD<double> sgd{std::vector<optim::ParamGroup<double>>{{{w}}, {{v}, 0.05}}, 0.1};
-
-    /// Each group's rate and momentum.
-    std::vector<double> settings() const {
-        std::vector<double> out;
-        for (const auto& g : sgd.param_groups()) {
-            out.push_back(g.learning_rate);
-            out.push_back(g.momentum.value_or(-1));
-        }
-        return out;
-    }
-};
 
 using Make = std::function<std::unique_ptr<optim::Scheduler>(optim::Optimizer<double>&)>;
 /// Steps a scheduler with the metric of epoch i (ReduceLROnPlateau's), or without.

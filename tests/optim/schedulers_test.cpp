@@ -6,24 +6,13 @@
 #include "nn/expect_message.hpp"
 #include "nn/nn_test_util.hpp"
 #include "nn/torch_reference.hpp"
+#include "optim/two_groups.hpp"
 
 #include <functional>
 #include <memory>
 
 namespace tg::test {
 namespace {
-
-/// An SGD of two groups of one parameter each, learning rates 0.1 and 0.05 (as the
-/// script's).
-struct TwoGroups {
-    Tensor<double> w = parameter<double>(Array<double>{0.0});
-    Tensor<double> v = parameter<double>(Array<double>{0.0});
-    optim::SGD<double> sgd{std::vector<optim::ParamGroup<double>>{{{w}}, {{v}, 0.05}}, 0.1};
-
-    std::vector<double> lrs() const {
-        return {sgd.param_groups()[0].learning_rate, sgd.param_groups()[1].learning_rate};
-    }
-};
 
 void expect_same_rates(const std::string& key, const std::vector<double>& got) {
     const std::vector<double> expected = reference_vector(key);
