@@ -347,6 +347,37 @@ void BackwardContext<T>::add(std::size_t i, const Tensor<T>& g) {
     }
 }
 
+template <class T>
+bool BackwardContext<T>::add_rows_in_place(std::size_t i, const Tensor<T>& rows,
+                                           const Indices& indices) {
+    using Kind = typename detail::InputSlot<T>::Kind;
+    if (state_.create_graph || state_.anomaly || i >= entry_.inputs.size()) return false;
+    auto& slot = entry_.inputs[i];
+    Tensor<T>* sum = nullptr;  // input i's gradient so far
+    if (slot.kind == Kind::on_tape) {
+        sum = &static_cast<detail::Entry<T>&>(tape_.entry(slot.index)).grad;
+    } else if (slot.kind == Kind::leaf) {
+        auto& leaves = detail::leaves_of<T>(state_);
+        auto* leaf = leaves.find(slot.node.get());
+        if (leaf) sum = &leaf->pending;
+    }
+    // The same condition as accumulate()'s in-place sum: nothing else can see the change.
+    if (!sum || !sum->defined() || sum->node().use_count() != 1 || !sum->is_leaf()) return false;
+    Array<T>& dst = sum->node()->value;
+    const Array<T>& src = rows.value();
+    if (!same_shape(dst, slot.shape) || slot.shape.empty() || src.dimension() == 0 ||
+        src.shape()[0] != indices.size())
+        return false;
+    const std::size_t width = dst.size() / slot.shape[0];
+    if (src.size() != indices.size() * width) return false;
+    for (std::size_t k = 0; k < indices.size(); ++k) {
+        T* d = dst.data() + indices[k] * width;
+        const T* r = src.data() + k * width;
+        for (std::size_t j = 0; j < width; ++j) d[j] += r[j];
+    }
+    return true;
+}
+
 // ---- Tape --------------------------------------------------------------------------------
 
 Tape::Tape() : Tape(TapeOptions{}) {}

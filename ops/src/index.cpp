@@ -3,6 +3,7 @@
 //     gather_at:  y.flat[i]  = x.flat[p[i]]        d/dx = scatter_at(g, p, shape(x))
 //     scatter_at: y.flat[p[i]] += x.flat[i]       d/dx = gather_at(g, p, shape(x))
 // Each is the other's adjoint, so every op here has a backward made of recorded ops.
+// index_select along axis 0 copies whole rows instead (detail::gather_rows, shape.cpp).
 
 #include <tapegrad/broadcast.hpp>
 #include <tapegrad/check.hpp>
@@ -10,6 +11,8 @@
 #include <tapegrad/ops/index.hpp>
 #include <tapegrad/ops/shape.hpp>
 #include <tapegrad/record.hpp>
+
+#include "gather_rows.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -203,6 +206,7 @@ Tensor<T> index_select(const Tensor<T>& x, long axis_arg, const Indices& indices
     for (std::size_t i : indices)
         TG_CHECK(i < n, ValueError, "index_select: index ", i, " is past the end of axis ", axis,
                  " of size ", n, " (shape ", x.shape(), ")");
+    if (axis == 0) return detail::gather_rows("index_select", x, indices);  // whole rows
     std::vector<Indices> picks = all_of(x.shape());
     picks[axis] = indices;
     return pick("index_select", x, picks);

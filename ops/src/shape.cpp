@@ -3,6 +3,7 @@
 #include <tapegrad/ops/shape.hpp>
 #include <tapegrad/record.hpp>
 
+#include "gather_rows.hpp"
 #include "kernels.hpp"
 
 #include <algorithm>
@@ -249,24 +250,39 @@ std::size_t row_size(const Array<T>& a) {
 }
 }  // namespace
 
+namespace detail {
+
 template <class T>
-Tensor<T> rows(const Tensor<T>& x, const Indices& indices) {
-    TG_CHECK(x.dim() > 0, ShapeError, "rows: needs a tensor of rank >= 1, got a 0-d tensor");
+Tensor<T> gather_rows(const char* op, const Tensor<T>& x, const Indices& indices) {
+    TG_CHECK(x.dim() > 0, ShapeError, op, ": needs a tensor of rank >= 1, got a 0-d tensor");
     const Array<T>& v = x.value();
     const std::size_t n_rows = v.shape()[0], width = row_size(v);
     Shape out_shape = x.shape();
     out_shape[0] = indices.size();
-    Array<T> out = Array<T>::from_shape(out_shape);
+    Tensor<T> y = Tensor<T>::uninitialized(out_shape);
+    T* out = y.node()->value.data();
     for (std::size_t i = 0; i < indices.size(); ++i) {
-        TG_CHECK(indices[i] < n_rows, ValueError, "rows: index ", indices[i], " (position ", i,
+        TG_CHECK(indices[i] < n_rows, ValueError, op, ": index ", indices[i], " (position ", i,
                  ") is out of range for a tensor with ", n_rows, " rows");
-        std::copy_n(v.data() + indices[i] * width, width, out.data() + i * width);
+        std::copy_n(v.data() + indices[i] * width, width, out + i * width);
     }
-    Tensor<T> y(std::move(out));
-    record("rows", {x}, y, {}, [indices, n_rows](BackwardContext<T>& c) {
-        c.add(0, index_add_rows(c.grad(), indices, n_rows));
+    // d/dx = index_add_rows(g, indices, n_rows), added in place into x's gradient when
+    // that is possible (an embedding table with tied logits: no dense zero-fill).
+    record(op, {x}, y, {}, [indices, n_rows](BackwardContext<T>& c) {
+        if (!c.add_rows_in_place(0, c.grad(), indices))
+            c.add(0, index_add_rows(c.grad(), indices, n_rows));
     });
     return y;
+}
+
+template Tensor<float> gather_rows(const char*, const Tensor<float>&, const Indices&);
+template Tensor<double> gather_rows(const char*, const Tensor<double>&, const Indices&);
+
+}  // namespace detail
+
+template <class T>
+Tensor<T> rows(const Tensor<T>& x, const Indices& indices) {
+    return detail::gather_rows("rows", x, indices);
 }
 
 template <class T>

@@ -220,6 +220,13 @@ public:
     /// Hands input i its gradient; its shape must equal the input's shape (reduce a
     /// broadcast gradient with tg::sum_to first).
     void add(std::size_t i, const Tensor<T>& gradient);
+    /// Adds row k of `rows` into row indices[k] of input i's gradient, in place, when
+    /// that gradient so far is a plain buffer only this sweep holds (no create_graph, no
+    /// anomaly mode), and returns true; returns false otherwise, and the op hands
+    /// index_add_rows(rows, indices, n) to add(). In place, an embedding table whose tied
+    /// logits already gave it a dense gradient costs no (n, ...) zero-fill and no second
+    /// pass over it. `rows` holds indices.size() rows of input i's row size.
+    bool add_rows_in_place(std::size_t i, const Tensor<T>& rows, const Indices& indices);
 
 private:
     Tape& tape_;
