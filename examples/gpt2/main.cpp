@@ -84,9 +84,8 @@ void check_memory(const Config& c, std::size_t batch, std::size_t length) {
     const double per_token = 4 * (L * (40 * C + 2 * double(c.heads) * double(length)) + 3 * V);
     examples::check_memory(40 * parameters + double(batch) * double(length) * per_token,
                            "--batch-size " + std::to_string(batch) + " with this model (" +
-                               std::to_string(c.layers) + " layers, " +
-                               std::to_string(c.channels) + " channels, vocabulary " +
-                               std::to_string(c.vocab) + ")");
+                               std::to_string(c.layers) + " layers, " + std::to_string(c.channels) +
+                               " channels, vocabulary " + std::to_string(c.vocab) + ")");
 }
 
 std::size_t parameter_count(const nn::Module<float>& model) {
@@ -158,12 +157,13 @@ int peer_steps(const Options& o) {
         tape.backward(loss);
         optimizer.step();
         optimizer.zero_grad();
-        const double ms = std::chrono::duration<double, std::milli>(
-                              std::chrono::steady_clock::now() - start)
-                              .count();
-        std::printf("{\"peer\":\"tapegrad\",\"B\":%zu,\"T\":%zu,\"step\":%ld,\"ms\":%.3f,"
-                    "\"loss\":%.6f}\n",
-                    b, t, step, ms, double(loss.item()));
+        const double ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                .count();
+        std::printf(
+            "{\"peer\":\"tapegrad\",\"B\":%zu,\"T\":%zu,\"step\":%ld,\"ms\":%.3f,"
+            "\"loss\":%.6f}\n",
+            b, t, step, ms, double(loss.item()));
         std::fflush(stdout);
     }
     std::printf("peak resident memory %.1f MiB\n", double(peak_rss_kib()) / 1024);
@@ -240,22 +240,20 @@ int train(const Options& o) {
         std::snprintf(text, sizeof text, "%.17g", v);
         return std::string(text);
     };
-    const std::map<std::string, std::string> flags{{"--seed", std::to_string(o.seed)},
-                                                   {"--batch-size", std::to_string(o.batch_size)},
-                                                   {"--context", std::to_string(length)},
-                                                   {"--weight-decay", exact(o.train.weight_decay)},
-                                                   {"--clip", exact(o.train.clip)},
-                                                   {"--log-every", std::to_string(o.log_every)},
-                                                   {"--temperature", exact(o.temperature)},
-                                                   {"--prompt", o.prompt}};
+    const std::map<std::string, std::string> flags{
+        {"--seed", std::to_string(o.seed)},      {"--batch-size", std::to_string(o.batch_size)},
+        {"--context", std::to_string(length)},   {"--weight-decay", exact(o.train.weight_decay)},
+        {"--clip", exact(o.train.clip)},         {"--log-every", std::to_string(o.log_every)},
+        {"--temperature", exact(o.temperature)}, {"--prompt", o.prompt}};
     const long first_step =
         examples::resume_or_start(checkpoint, dir / "checkpoint.npz", o.resume, flags);
     if (o.resume) std::printf("resumed after step %ld\n", first_step);
-    std::printf("gpt2: %zu bytes of generated stories (%zu training, %zu validation)\n"
-                "model: %zu parameters, %zu layers, %zu heads, %zu channels, vocabulary %zu, "
-                "context %zu (trained on %zu)\n",
-                corpus.train.size() + corpus.val.size(), corpus.train.size(), corpus.val.size(),
-                parameter_count(model), c.layers, c.heads, c.channels, c.vocab, c.context, length);
+    std::printf(
+        "gpt2: %zu bytes of generated stories (%zu training, %zu validation)\n"
+        "model: %zu parameters, %zu layers, %zu heads, %zu channels, vocabulary %zu, "
+        "context %zu (trained on %zu)\n",
+        corpus.train.size() + corpus.val.size(), corpus.train.size(), corpus.val.size(),
+        parameter_count(model), c.layers, c.heads, c.channels, c.vocab, c.context, length);
     const std::vector<std::size_t> prompt = encode(o.prompt);
     std::vector<StepRecord> steps;
     std::vector<EvalRecord> evals{{first_step, evaluate(model, corpus.val, length)}};
@@ -270,8 +268,7 @@ int train(const Options& o) {
         const double lr = double(trainer.optimizer.learning_rate());
         const auto [x, y] = random_batch(corpus.train, o.batch_size, length, batch_rng);
         const double loss = trainer.step(model, tape, x, y);
-        examples::stop_if_diverged(loss, "at step " + std::to_string(step),
-                                   "try a smaller --lr");
+        examples::stop_if_diverged(loss, "at step " + std::to_string(step), "try a smaller --lr");
         steps.push_back({step, loss, lr});
         recent += loss;
         if (step % o.log_every == 0 || step == o.train.steps) {
@@ -280,9 +277,9 @@ int train(const Options& o) {
             std::printf("step %5ld  batch loss %.4f  validation %.4f  lr %.2e  %.1f s\n", step,
                         recent / double(n), evals.back().val_loss, lr, seconds());
             recent = 0;
-            std::printf("%s\n",
-                        indented(decode(generate(model, prompt, 100, o.temperature, sample_rng)))
-                            .c_str());
+            std::printf(
+                "%s\n",
+                indented(decode(generate(model, prompt, 100, o.temperature, sample_rng))).c_str());
             std::fflush(stdout);
             checkpoint.step = step;
             checkpoint.save((dir / "checkpoint.npz").string());
@@ -296,15 +293,16 @@ int train(const Options& o) {
         }
     }
     const double elapsed = seconds();
-    std::printf("\nsample (temperature %.2f):\n%s\n\n", o.temperature,
-                indented(decode(generate(model, prompt, o.sample_length, o.temperature,
-                                         sample_rng)))
-                    .c_str());
+    std::printf(
+        "\nsample (temperature %.2f):\n%s\n\n", o.temperature,
+        indented(decode(generate(model, prompt, o.sample_length, o.temperature, sample_rng)))
+            .c_str());
     const long ran = o.train.steps - first_step;
-    std::printf("final loss after %ld steps (%.1f s, %.1f ms per step): validation %.4f nats "
-                "per byte, from %.4f\n",
-                o.train.steps, elapsed, ran > 0 ? 1e3 * elapsed / double(ran) : 0.0,
-                evals.back().val_loss, evals.front().val_loss);
+    std::printf(
+        "final loss after %ld steps (%.1f s, %.1f ms per step): validation %.4f nats "
+        "per byte, from %.4f\n",
+        o.train.steps, elapsed, ran > 0 ? 1e3 * elapsed / double(ran) : 0.0, evals.back().val_loss,
+        evals.front().val_loss);
     write_loss_curve(dir, steps, evals, o.plots);
     nn::save_state_dict(model, (dir / "model.safetensors").string());
     std::printf("wrote %s\n", (dir / "model.safetensors").string().c_str());

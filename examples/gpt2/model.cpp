@@ -51,8 +51,8 @@ tg::Tensor<T> CausalSelfAttention<T>::forward(const tg::Tensor<T>& x) {
     const std::size_t c = config_.channels;
     // (B, T, 3C) -> q, k, v (B, T, C), each with the heads side by side in its last axis.
     const std::vector<tg::Tensor<T>> qkv = tg::split((*c_attn_)(x), {c, c, c}, -1);
-    return (*c_proj_)(tg::scaled_dot_product_attention_heads(qkv[0], qkv[1], qkv[2],
-                                                             config_.heads, {}, true));
+    return (*c_proj_)(
+        tg::scaled_dot_product_attention_heads(qkv[0], qkv[1], qkv[2], config_.heads, {}, true));
 }
 
 template <class T>
@@ -108,7 +108,7 @@ GPT2<T>::GPT2(const Config& config, nn::Rng& rng) : config_(config) {
             v.fill(T(1));
         else
             v = nn::normal<T>(p.shape(), 0.0, ends_with(name, "c_proj.weight") ? residual : std,
-                                    rng);
+                              rng);
     }
 }
 
@@ -122,7 +122,8 @@ void GPT2<T>::build() {
                                  std::make_shared<nn::Embedding<T>>(c.context, c.channels, unused));
     h_ = this->register_module("h", std::make_shared<nn::ModuleList<T>>());
     for (std::size_t i = 0; i < c.layers; ++i) h_->add(Block<T>(c));
-    ln_f_ = this->register_module("ln_f", std::make_shared<nn::LayerNorm<T>>(tg::Shape{c.channels}));
+    ln_f_ =
+        this->register_module("ln_f", std::make_shared<nn::LayerNorm<T>>(tg::Shape{c.channels}));
 }
 
 template <class T>
@@ -219,8 +220,8 @@ Weights read_llmc(const std::string& path) {
     std::array<std::int32_t, 256> header{};
     in.read(reinterpret_cast<char*>(header.data()), sizeof header);
     TG_CHECK(in && header[0] == kLlmcMagic, tg::IoError, "read_llmc: '", path,
-             "' is not an llm.c checkpoint (no 256-int32 header starting with magic ",
-             kLlmcMagic, ")");
+             "' is not an llm.c checkpoint (no 256-int32 header starting with magic ", kLlmcMagic,
+             ")");
     TG_CHECK(header[1] == 3, tg::IoError, "read_llmc: '", path, "' is llm.c checkpoint version ",
              header[1], "; only version 3 (float32) is read: write it with llm.c's float32 path");
     for (int k = 2; k <= 7; ++k)
@@ -244,15 +245,22 @@ Weights read_llmc(const std::string& path) {
         tg::Shape shape;
         bool per_layer;
     };
-    const std::vector<Entry> entries{
-        {"wte.weight", {padded, C}, false},     {"wpe.weight", {c.context, C}, false},
-        {"ln_1.weight", {C}, true},             {"ln_1.bias", {C}, true},
-        {"attn.c_attn.weight", {3 * C, C}, true}, {"attn.c_attn.bias", {3 * C}, true},
-        {"attn.c_proj.weight", {C, C}, true},   {"attn.c_proj.bias", {C}, true},
-        {"ln_2.weight", {C}, true},             {"ln_2.bias", {C}, true},
-        {"mlp.c_fc.weight", {4 * C, C}, true},  {"mlp.c_fc.bias", {4 * C}, true},
-        {"mlp.c_proj.weight", {C, 4 * C}, true}, {"mlp.c_proj.bias", {C}, true},
-        {"ln_f.weight", {C}, false},            {"ln_f.bias", {C}, false}};
+    const std::vector<Entry> entries{{"wte.weight", {padded, C}, false},
+                                     {"wpe.weight", {c.context, C}, false},
+                                     {"ln_1.weight", {C}, true},
+                                     {"ln_1.bias", {C}, true},
+                                     {"attn.c_attn.weight", {3 * C, C}, true},
+                                     {"attn.c_attn.bias", {3 * C}, true},
+                                     {"attn.c_proj.weight", {C, C}, true},
+                                     {"attn.c_proj.bias", {C}, true},
+                                     {"ln_2.weight", {C}, true},
+                                     {"ln_2.bias", {C}, true},
+                                     {"mlp.c_fc.weight", {4 * C, C}, true},
+                                     {"mlp.c_fc.bias", {4 * C}, true},
+                                     {"mlp.c_proj.weight", {C, 4 * C}, true},
+                                     {"mlp.c_proj.bias", {C}, true},
+                                     {"ln_f.weight", {C}, false},
+                                     {"ln_f.bias", {C}, false}};
     std::size_t total = 0;
     for (const Entry& e : entries) {
         std::size_t n = e.per_layer ? L : 1;
@@ -262,9 +270,8 @@ Weights read_llmc(const std::string& path) {
     in.seekg(0, std::ios::end);
     const std::size_t bytes = std::size_t(in.tellg());
     TG_CHECK(bytes == sizeof header + total * sizeof(float), tg::IoError, "read_llmc: '", path,
-             "' has ", bytes, " bytes; its header (L=", L, ", C=", C, ", V=", c.vocab,
-             " padded ", padded, ", maxT=", c.context, ") needs ",
-             sizeof header + total * sizeof(float));
+             "' has ", bytes, " bytes; its header (L=", L, ", C=", C, ", V=", c.vocab, " padded ",
+             padded, ", maxT=", c.context, ") needs ", sizeof header + total * sizeof(float));
     in.seekg(sizeof header);
     for (const Entry& e : entries) {
         for (std::size_t l = 0; l < (e.per_layer ? L : 1); ++l) {
@@ -315,6 +322,7 @@ Weights read_named(const std::string& path, std::size_t heads) {
     c.channels = wte[1];
     c.context = wpe[0];
     c.heads = heads;
+    c.layers = 0;
     while (w.arrays.count("h." + std::to_string(c.layers) + ".ln_1.weight")) ++c.layers;
     // Conv1D's layout (in, out): c_attn.weight (C, 3C) instead of (3C, C).
     if (c.layers > 0 && shape_of("h.0.attn.c_attn.weight") == tg::Shape{c.channels, 3 * c.channels})
@@ -349,14 +357,14 @@ void load_weights(GPT2<T>& model, const Weights& weights, const std::string& pat
     }
 }
 
-#define GPT2_INSTANTIATE(T)                                                                      \
-    template class CausalSelfAttention<T>;                                                       \
-    template class Mlp<T>;                                                                       \
-    template class Block<T>;                                                                     \
-    template class GPT2<T>;                                                                      \
-    template tg::Tensor<T> next_token_loss<T>(const tg::Tensor<T>&, const tg::Tensor<T>&);       \
-    template std::vector<std::size_t> generate<T>(GPT2<T>&, std::vector<std::size_t>,            \
-                                                  std::size_t, double, nn::Rng&);                \
+#define GPT2_INSTANTIATE(T)                                                                        \
+    template class CausalSelfAttention<T>;                                                         \
+    template class Mlp<T>;                                                                         \
+    template class Block<T>;                                                                       \
+    template class GPT2<T>;                                                                        \
+    template tg::Tensor<T> next_token_loss<T>(const tg::Tensor<T>&, const tg::Tensor<T>&);         \
+    template std::vector<std::size_t> generate<T>(GPT2<T>&, std::vector<std::size_t>, std::size_t, \
+                                                  double, nn::Rng&);                               \
     template void load_weights<T>(GPT2<T>&, const Weights&, const std::string&);
 GPT2_INSTANTIATE(float)
 GPT2_INSTANTIATE(double)

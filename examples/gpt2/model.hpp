@@ -1,6 +1,6 @@
 #pragma once
 // GPT-2 as tg::nn modules, with GPT-2's parameter names, shared by the example
-// (examples/gpt2/main.cpp) and its agreement test (vs_pytorch_test.cpp):
+// (examples/gpt2/main.cpp) and its test against PyTorch's data (reference_test.cpp):
 //
 //     h = wte(x) + wpe(0, 1, ..., T − 1)                           x (B, T) token ids
 //     for each block h.N:  h = h + attn(ln_1(h))    causal self-attention, q k v from one

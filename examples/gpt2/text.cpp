@@ -9,9 +9,8 @@ struct Person {
     const char* name;
     const char* pronoun;  ///< "her" or "him"
 };
-const Person kPeople[] = {{"Ada", "her"},  {"Ben", "him"},  {"Cleo", "her"},
-                          {"Dan", "him"},  {"Eva", "her"},  {"Finn", "him"},
-                          {"Gita", "her"}, {"Hugo", "him"}};
+const Person kPeople[] = {{"Ada", "her"}, {"Ben", "him"},  {"Cleo", "her"}, {"Dan", "him"},
+                          {"Eva", "her"}, {"Finn", "him"}, {"Gita", "her"}, {"Hugo", "him"}};
 const char* const kColours[] = {"red", "green", "yellow", "blue"};
 const char* const kThings[] = {"apples", "pears", "stones", "books", "cups", "shells"};
 
@@ -58,7 +57,8 @@ std::vector<std::size_t> encode(const std::string& text) {
 
 std::string decode(const std::vector<std::size_t>& ids) {
     std::string text;
-    for (std::size_t id : ids) text += id < 256 ? std::string(1, char(id)) : "<" + std::to_string(id) + ">";
+    for (std::size_t id : ids)
+        text += id < 256 ? std::string(1, char(id)) : "<" + std::to_string(id) + ">";
     return text;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // How the GPT-2 example trains, shared with its PyTorch agreement test
-// (vs_pytorch_test.cpp): AdamW, a linear warmup from lr / 100 to lr, then a cosine from
+// (reference_test.cpp): AdamW, a linear warmup from lr / 100 to lr, then a cosine from
 // lr to min_lr over the remaining steps (SequentialLR of LinearLR and CosineAnnealingLR,
 // stepped once per step, as PyTorch's), and the gradients clipped to a largest norm.
 
@@ -15,12 +15,12 @@ namespace gpt2 {
 
 /// The optimizer's and the schedule's settings.
 struct TrainSettings {
-    long steps = 400;     ///< the schedule's length
-    long warmup = 40;     ///< steps of warmup, fewer than steps
-    double lr = 1e-3;     ///< peak learning rate
-    double min_lr = 1e-4; ///< where the cosine ends
+    long steps = 400;      ///< the schedule's length
+    long warmup = 40;      ///< steps of warmup, fewer than steps
+    double lr = 1e-3;      ///< peak learning rate
+    double min_lr = 1e-4;  ///< where the cosine ends
     double weight_decay = 0.1;
-    double clip = 1.0;    ///< largest gradient norm
+    double clip = 1.0;  ///< largest gradient norm
 };
 
 /// The model's optimizer and schedule.
