@@ -69,7 +69,8 @@ def main():
         optimizer.step()
         ms = (time.perf_counter() - start) * 1e3
         print(json.dumps({"peer": "pytorch", "B": b, "T": t, "threads": threads, "step": step,
-                          "ms": round(ms, 3), "loss": round(loss.item(), 6)}), flush=True)
+                          "ms": round(ms, 3), "loss": round(loss.item(), 6)}, separators=(",", ":")),
+              flush=True)
 
 
 if __name__ == "__main__":

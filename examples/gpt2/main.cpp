@@ -83,7 +83,7 @@ void check_memory(const Config& c, std::size_t batch, std::size_t length) {
     const double parameters = (V + double(c.context)) * C + L * (12 * C * C + 13 * C) + 2 * C;
     const double per_token = 4 * (L * (40 * C + 2 * double(c.heads) * double(length)) + 3 * V);
     examples::check_memory(40 * parameters + double(batch) * double(length) * per_token,
-                           "--batch-size " + std::to_string(batch) + " with this model (" +
+                           "--batch-size " + std::to_string(batch) + " and the model (" +
                                std::to_string(c.layers) + " layers, " + std::to_string(c.channels) +
                                " channels, vocabulary " + std::to_string(c.vocab) + ")");
 }
@@ -107,10 +107,15 @@ std::string indented(const std::string& text) {
     return out;
 }
 
-/// The model, from --init or GPT-2's initialization drawn from `rng`.
-GPT2<float> make_model(const Options& o, nn::Rng& rng) {
-    if (o.init.empty()) return GPT2<float>(o.model, rng);
+/// The model, from --init or GPT-2's initialization drawn from `rng`, once its sizes
+/// are known to fit in memory with batches of `batch` windows of up to `length` tokens.
+GPT2<float> make_model(const Options& o, nn::Rng& rng, std::size_t batch, std::size_t length) {
+    if (o.init.empty()) {
+        check_memory(o.model, batch, length);
+        return GPT2<float>(o.model, rng);
+    }
     const Weights w = read_weights(o.init, o.model.heads);
+    check_memory(w.config, batch, std::min(length, w.config.context));
     GPT2<float> model(w.config, rng);
     load_weights(model, w, o.init);
     return model;
@@ -128,13 +133,12 @@ std::uint32_t random_u32(std::uint64_t& state) {
 int peer_steps(const Options& o) {
     if (o.init.empty()) throw examples::UsageError("--peer-steps needs --init CHECKPOINT");
     nn::Rng rng(o.seed);
-    GPT2<float> model = make_model(o, rng);
-    const Config& c = model.config();
     const std::size_t b = o.batch_size, t = o.model.context;
+    GPT2<float> model = make_model(o, rng, b, t);
+    const Config& c = model.config();
     if (t > c.context)
         throw examples::UsageError("--context " + std::to_string(t) + " is longer than the " +
                                    "checkpoint's " + std::to_string(c.context) + " positions");
-    check_memory(c, b, t);
     std::uint64_t state = 1234;
     std::vector<std::size_t> tokens(b * t + 1);
     for (std::size_t& id : tokens) id = random_u32(state) % std::uint32_t(c.vocab);
@@ -216,14 +220,13 @@ int train(const Options& o) {
     const std::filesystem::path dir = o.out;
     const Corpus corpus;
     nn::Rng rng(o.seed), batch_rng(o.seed + 1), sample_rng(o.seed + 2);
-    GPT2<float> model = make_model(o, rng);
+    GPT2<float> model = make_model(o, rng, o.batch_size, o.model.context);
     const Config& c = model.config();
     const std::size_t length = std::min(o.model.context, c.context);
     if (c.vocab < 256)
         throw examples::UsageError("--init " + o.init + " has a vocabulary of " +
                                    std::to_string(c.vocab) +
                                    " tokens; training on bytes needs at least 256");
-    check_memory(c, o.batch_size, length);
     examples::check_output_dir("--out", dir,
                                {"checkpoint.npz", "model.safetensors", "loss.csv", "eval.csv"});
     Trainer<float> trainer(model, o.train);
