@@ -62,6 +62,7 @@ struct Options {
     std::string init;
     std::uint64_t seed = 1;
     long log_every = 100;
+    long eval_every = 25;
     double temperature = 0.7;
     std::size_t sample_length = 200;
     std::string prompt = "Ada has ";
@@ -274,8 +275,10 @@ int train(const Options& o) {
         examples::stop_if_diverged(loss, "at step " + std::to_string(step), "try a smaller --lr");
         steps.push_back({step, loss, lr});
         recent += loss;
-        if (step % o.log_every == 0 || step == o.train.steps) {
+        const bool log = step % o.log_every == 0 || step == o.train.steps;
+        if (log || step % o.eval_every == 0)
             evals.push_back({step, evaluate(model, corpus.val, length)});
+        if (log) {
             const long n = step % o.log_every ? step % o.log_every : o.log_every;
             std::printf("step %5ld  batch loss %.4f  validation %.4f  lr %.2e  %.1f s\n", step,
                         recent / double(n), evals.back().val_loss, lr, seconds());
@@ -357,6 +360,9 @@ int main(int argc, char** argv) {
     app.add_option("--seed", o.seed, "seeds the weights, the batches and the samples")
         ->check(examples::whole_number(0, std::numeric_limits<std::uint64_t>::max()));
     app.add_option("--log-every", o.log_every, "steps between losses, samples and checkpoints")
+        ->check(count(1));
+    app.add_option("--eval-every", o.eval_every,
+                   "steps between evaluations of the validation loss (eval.csv)")
         ->check(count(1));
     app.add_option("--temperature", o.temperature, "divides the logits when sampling")
         ->check(examples::kPositiveNumber);

@@ -25,6 +25,9 @@ bool write_loss_curve(const std::filesystem::path& dir, const std::vector<StepRe
         "     'eval.csv' skip 1 using 1:2 with linespoints pt 7 ps 0.6 lc rgb '#ee6677' "
         "title 'validation'\n"
         "set title ''\nset xlabel 'step'\nset ylabel 'learning rate'\nset key off\n"
+        // Three ticks (0, half the peak, the peak): the panel is too low for gnuplot's ten.
+        "stats 'loss.csv' skip 1 using 3 nooutput\nset ytics STATS_max / 2\n"
+        "set format y '%.1e'\n"
         "set size 1,0.32\nset origin 0,0\n"
         "plot 'loss.csv' skip 1 using 1:3 with lines lc rgb '#228833'\n"
         "unset multiplot\n";
