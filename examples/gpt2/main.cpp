@@ -115,7 +115,8 @@ GPT2<float> make_model(const Options& o, nn::Rng& rng, std::size_t batch, std::s
         check_memory(o.model, batch, length);
         return GPT2<float>(o.model, rng);
     }
-    const Weights w = read_weights(o.init, o.model.heads);
+    Weights w = read_weights(o.init, o.model.heads);
+    w.config.checkpoint_blocks = o.model.checkpoint_blocks;
     check_memory(w.config, batch, std::min(length, w.config.context));
     GPT2<float> model(w.config, rng);
     load_weights(model, w, o.init);
@@ -357,6 +358,9 @@ int main(int argc, char** argv) {
                    "start from these weights: llm.c's .bin, or a GPT-2-named .npz or "
                    ".safetensors (the sizes come from the file)")
         ->check(CLI::ExistingFile);
+    app.add_flag("--checkpoint", o.model.checkpoint_blocks,
+                 "recompute each block's activations in backward (tg::checkpoint): less "
+                 "memory, about a third more compute");
     app.add_option("--seed", o.seed, "seeds the weights, the batches and the samples")
         ->check(examples::whole_number(0, std::numeric_limits<std::uint64_t>::max()));
     app.add_option("--log-every", o.log_every, "steps between losses, samples and checkpoints")

@@ -1,5 +1,6 @@
 #include "model.hpp"
 
+#include <tapegrad/activation_checkpoint.hpp>
 #include <tapegrad/check.hpp>
 #include <tapegrad/grad_mode.hpp>
 #include <tapegrad/io/safetensors.hpp>
@@ -141,7 +142,12 @@ tg::Tensor<T> GPT2<T>::forward(const tg::Tensor<T>& x) {
     for (std::size_t i = 0; i < t; ++i) positions(i) = T(i);
     // (B, T, C) + (T, C): every sequence gets the same position vectors.
     tg::Tensor<T> h = (*wte_)(x) + (*wpe_)(tg::Tensor<T>(std::move(positions)));
-    for (std::size_t i = 0; i < h_->size(); ++i) h = (*h_)[i](h);
+    for (std::size_t i = 0; i < h_->size(); ++i) {
+        nn::Module<T>& block = (*h_)[i];
+        h = config_.checkpoint_blocks
+                ? tg::checkpoint<T>([&block](const tg::Tensor<T>& in) { return block(in); }, h)
+                : block(h);
+    }
     // Weight tying: the output layer is the token table, logits = h wteᵀ.
     return tg::linear((*ln_f_)(h), wte_->weight());
 }

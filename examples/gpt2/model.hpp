@@ -33,6 +33,9 @@ struct Config {
     std::size_t layers = 4;      ///< L, blocks
     std::size_t heads = 4;       ///< attention heads (divide channels)
     std::size_t channels = 128;  ///< C, the width of the residual stream
+    /// Run each block under tg::checkpoint: its activations are recomputed in backward
+    /// instead of kept (less memory, about a third more compute).
+    bool checkpoint_blocks = false;
 };
 
 /// Causal self-attention: q, k, v = split(c_attn(x)), the heads' softmax(q kᵀ / √d) v
