@@ -1,9 +1,9 @@
 #include <tapegrad/check.hpp>
 #include <tapegrad/nn/activation.hpp>
+#include <tapegrad/nn/repr.hpp>
 #include <tapegrad/ops/activation.hpp>
 #include <tapegrad/ops/softmax.hpp>
 
-#include <sstream>
 #include <string>
 #include <utility>
 
@@ -31,9 +31,7 @@ Tensor<T> LeakyReLU<T>::forward(const Tensor<T>& x) {
 
 template <class T>
 std::string LeakyReLU<T>::describe() const {
-    std::ostringstream out;
-    out << "LeakyReLU(slope=" << slope_ << ")";
-    return out.str();
+    return "LeakyReLU(negative_slope=" + repr(slope_) + ")";
 }
 
 template <class T>
@@ -44,9 +42,7 @@ Tensor<T> Softplus<T>::forward(const Tensor<T>& x) {
 template <class T>
 std::string Softplus<T>::describe() const {
     if (beta_ == T(1) && threshold_ == T(20)) return "Softplus";
-    std::ostringstream out;
-    out << "Softplus(beta=" << beta_ << ", threshold=" << threshold_ << ")";
-    return out.str();
+    return "Softplus(beta=" + repr(beta_) + ", threshold=" + repr(threshold_) + ")";
 }
 
 template <class T>
@@ -78,9 +74,7 @@ Tensor<T> ELU<T>::forward(const Tensor<T>& x) {
 
 template <class T>
 std::string ELU<T>::describe() const {
-    std::ostringstream out;
-    out << "ELU(alpha=" << alpha_ << ")";
-    return out.str();
+    return "ELU(alpha=" + repr(alpha_) + ")";
 }
 
 template <class T>

@@ -1,6 +1,7 @@
 #include <tapegrad/check.hpp>
 #include <tapegrad/nn/attention.hpp>
 #include <tapegrad/nn/init.hpp>
+#include <tapegrad/nn/repr.hpp>
 #include <tapegrad/ops.hpp>
 
 #include <cmath>
@@ -164,8 +165,8 @@ template <class T>
 std::string MultiheadAttention<T>::describe() const {
     std::string s =
         "MultiheadAttention(" + std::to_string(embed_) + ", num_heads=" + std::to_string(heads_);
-    if (options_.dropout > 0) s += ", dropout=" + std::to_string(options_.dropout);
-    if (!options_.bias) s += ", bias=false";
+    if (options_.dropout > 0) s += ", dropout=" + repr(options_.dropout);
+    if (!options_.bias) s += ", bias=" + repr(false);
     return s + ")";
 }
 

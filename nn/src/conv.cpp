@@ -1,6 +1,7 @@
 #include <tapegrad/check.hpp>
 #include <tapegrad/nn/conv.hpp>
 #include <tapegrad/nn/init.hpp>
+#include <tapegrad/nn/repr.hpp>
 #include <tapegrad/ops/conv.hpp>
 
 #include <cmath>
@@ -44,7 +45,7 @@ std::string conv_name(const char* kind, std::size_t in, std::size_t out, Size2 k
     if (transpose && (o.output_padding.h || o.output_padding.w))
         s += ", output_padding=" + to_string(o.output_padding);
     if (o.groups != 1) s += ", groups=" + std::to_string(o.groups);
-    if (!o.bias) s += ", bias=false";
+    if (!o.bias) s += ", bias=" + repr(false);
     if (o.padding_mode != PaddingMode::zeros) s += ", padding_mode=" + to_string(o.padding_mode);
     return s + ")";
 }

@@ -32,11 +32,25 @@ DataLoader<T>::DataLoader(Tensor<T> x, Tensor<T> y, std::size_t batch_size,
       rng_(options.seed) {
     TG_CHECK(x_.defined() && y_.defined() && x_.dim() > 0 && y_.dim() > 0, ShapeError,
              "DataLoader: x and y need at least one dimension (examples in rows)");
-    rows_ = x_.shape()[0];
-    TG_CHECK(y_.shape()[0] == rows_ && rows_ > 0, ShapeError, "DataLoader: x of shape ", x_.shape(),
-             " and y of shape ", y_.shape(),
+    TG_CHECK(y_.shape()[0] == x_.shape()[0] && x_.shape()[0] > 0, ShapeError,
+             "DataLoader: x of shape ", x_.shape(), " and y of shape ", y_.shape(),
              " must have the same number of rows (axis 0), at least one");
+    start(batch_size);
+}
+
+template <class T>
+DataLoader<T>::DataLoader(Tensor<T> x, std::size_t batch_size, DataLoaderOptions options)
+    : x_(std::move(x)), rows_(0), batch_size_(batch_size), options_(options), rng_(options.seed) {
+    TG_CHECK(x_.defined() && x_.dim() > 0 && x_.shape()[0] > 0, ShapeError,
+             "DataLoader: x of shape ", x_.defined() ? shape_str(x_.shape()) : "(undefined)",
+             " has no rows; pass examples in rows (axis 0), at least one");
+    start(batch_size);
+}
+
+template <class T>
+void DataLoader<T>::start(std::size_t batch_size) {
     TG_CHECK(batch_size > 0, ValueError, "DataLoader: batch_size must be at least 1");
+    rows_ = x_.shape()[0];
     order_.resize(rows_);
     std::iota(order_.begin(), order_.end(), std::size_t(0));
 }
@@ -96,7 +110,7 @@ Batch<T> DataLoader<T>::batch(std::size_t b) const {
     const std::size_t* indices = order_.data() + first;
     Batch<T> out;
     out.x = Tensor<T>(gather_rows(x_.value(), indices, count));
-    out.y = Tensor<T>(gather_rows(y_.value(), indices, count));
+    if (y_.defined()) out.y = Tensor<T>(gather_rows(y_.value(), indices, count));
     out.indices.assign(indices, indices + count);
     return out;
 }

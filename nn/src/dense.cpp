@@ -1,5 +1,6 @@
 #include <tapegrad/check.hpp>
 #include <tapegrad/nn/dense.hpp>
+#include <tapegrad/nn/repr.hpp>
 #include <tapegrad/ops/matmul.hpp>
 
 #include <xtensor/xbuilder.hpp>
@@ -74,7 +75,7 @@ Tensor<T> Dense<T>::forward(const Tensor<T>& x) {
 template <class T>
 std::string Dense<T>::describe() const {
     return "Dense(in=" + std::to_string(in_features_) + ", out=" + std::to_string(out_features_) +
-           (has_bias_ ? ")" : ", bias=false)");
+           (has_bias_ ? ")" : ", bias=" + repr(false) + ")");
 }
 
 template <class T>
@@ -89,7 +90,7 @@ template <class T>
 std::string Linear<T>::describe() const {
     return "Linear(in_features=" + std::to_string(this->in_features()) +
            ", out_features=" + std::to_string(this->out_features()) +
-           ", bias=" + (this->has_bias() ? "true" : "false") + ")";
+           ", bias=" + repr(this->has_bias()) + ")";
 }
 
 template <class T>

@@ -192,7 +192,9 @@ Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<T>& target,
              "; it must lie in [0, 1]");
     if (logits.dim() >= 1 && target.shape() == logits.shape())
         return cross_entropy_probabilities(logits, target, options);
-    const ClassTargets<T> c = class_targets("cross_entropy", "logits", logits, target, options);
+    const ClassTargets<T> c =
+        class_targets("cross_entropy", "logits", logits, target,
+                      NllLossOptions<T>{options.weight, options.ignore_index, options.reduction});
     const long axis = static_cast<long>(c.axis);
     const Tensor<T> log_p = log_softmax(logits, axis);
     Tensor<T> per_target = weighted_pick(log_p, c);
@@ -274,7 +276,9 @@ Tensor<T> bce_terms(const Tensor<T>& x, const Tensor<T>& y) {
 
 template <class T>
 Tensor<T> binary_cross_entropy(const Tensor<T>& input, const Tensor<T>& target,
-                               const Tensor<T>& weight, Reduction reduction) {
+                               const BinaryCrossEntropyOptions<T>& options) {
+    const Tensor<T>& weight = options.weight;
+    const Reduction reduction = options.reduction;
     const char* loss = "binary_cross_entropy";
     check_elementwise(loss, input, target, reduction);
     check_broadcasts(loss, "weight", weight, input.shape());
@@ -290,8 +294,10 @@ Tensor<T> binary_cross_entropy(const Tensor<T>& input, const Tensor<T>& target,
 
 template <class T>
 Tensor<T> binary_cross_entropy_with_logits(const Tensor<T>& input, const Tensor<T>& target,
-                                           const Tensor<T>& weight, const Tensor<T>& pos_weight,
-                                           Reduction reduction) {
+                                           const BinaryCrossEntropyWithLogitsOptions<T>& options) {
+    const Tensor<T>& weight = options.weight;
+    const Tensor<T>& pos_weight = options.pos_weight;
+    const Reduction reduction = options.reduction;
     const char* loss = "binary_cross_entropy_with_logits";
     check_elementwise(loss, input, target, reduction);
     check_broadcasts(loss, "weight", weight, input.shape());
@@ -308,9 +314,10 @@ Tensor<T> binary_cross_entropy_with_logits(const Tensor<T>& input, const Tensor<
 }
 
 template <class T>
-Tensor<T> l1_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction) {
-    check_elementwise("l1_loss", input, target, reduction);
-    return reduce(abs(input - target), reduction);
+Tensor<T> l1_loss(const Tensor<T>& input, const Tensor<T>& target,
+                  const ReductionOptions& options) {
+    check_elementwise("l1_loss", input, target, options.reduction);
+    return reduce(abs(input - target), options.reduction);
 }
 
 namespace {
@@ -331,27 +338,32 @@ Tensor<T> quadratic_then_linear(const char* loss, const Tensor<T>& input, const 
 }  // namespace
 
 template <class T>
-Tensor<T> huber_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction,
-                     double delta) {
+Tensor<T> huber_loss(const Tensor<T>& input, const Tensor<T>& target,
+                     const HuberLossOptions& options) {
+    const double delta = options.delta;
+    const Reduction reduction = options.reduction;
     TG_CHECK(delta > 0, ValueError, "huber_loss: delta is ", number(delta), "; it must be > 0");
     return quadratic_then_linear("huber_loss", input, target, reduction, T(delta), T(1), T(delta));
 }
 
 template <class T>
-Tensor<T> smooth_l1_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction,
-                         double beta) {
+Tensor<T> smooth_l1_loss(const Tensor<T>& input, const Tensor<T>& target,
+                         const SmoothL1LossOptions& options) {
+    const double beta = options.beta;
+    const Reduction reduction = options.reduction;
     TG_CHECK(beta >= 0, ValueError, "smooth_l1_loss: beta is ", number(beta), "; it must be >= 0");
     if (beta == 0) {
         check_elementwise("smooth_l1_loss", input, target, reduction);
-        return l1_loss(input, target, reduction);
+        return l1_loss(input, target, ReductionOptions{reduction});
     }
     return quadratic_then_linear("smooth_l1_loss", input, target, reduction, T(beta), T(1 / beta),
                                  T(1));
 }
 
 template <class T>
-Tensor<T> kl_div(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction,
-                 bool log_target) {
+Tensor<T> kl_div(const Tensor<T>& input, const Tensor<T>& target, const KlDivOptions& options) {
+    const Reduction reduction = options.reduction;
+    const bool log_target = options.log_target;
     check_same_shape("kl_div", input, target);
     Tensor<T> l;
     if (log_target) {
@@ -366,19 +378,20 @@ Tensor<T> kl_div(const Tensor<T>& input, const Tensor<T>& target, Reduction redu
     return reduce(l, reduction);
 }
 
-#define TG_NN_LOSSES_INSTANTIATE(T)                                                               \
-    template Tensor<T> nll_loss<T>(const Tensor<T>&, const Tensor<T>&, const NllLossOptions<T>&); \
-    template Tensor<T> cross_entropy<T>(const Tensor<T>&, const Tensor<T>&,                       \
-                                        const CrossEntropyOptions<T>&);                           \
-    template Tensor<T> detail::class_index_tensor<T>(const std::vector<std::size_t>&);            \
-    template Tensor<T> binary_cross_entropy<T>(const Tensor<T>&, const Tensor<T>&,                \
-                                               const Tensor<T>&, Reduction);                      \
-    template Tensor<T> binary_cross_entropy_with_logits<T>(                                       \
-        const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, Reduction);       \
-    template Tensor<T> l1_loss<T>(const Tensor<T>&, const Tensor<T>&, Reduction);                 \
-    template Tensor<T> huber_loss<T>(const Tensor<T>&, const Tensor<T>&, Reduction, double);      \
-    template Tensor<T> smooth_l1_loss<T>(const Tensor<T>&, const Tensor<T>&, Reduction, double);  \
-    template Tensor<T> kl_div<T>(const Tensor<T>&, const Tensor<T>&, Reduction, bool);
+#define TG_NN_LOSSES_INSTANTIATE(T)                                                                \
+    template Tensor<T> nll_loss<T>(const Tensor<T>&, const Tensor<T>&, const NllLossOptions<T>&);  \
+    template Tensor<T> cross_entropy<T>(const Tensor<T>&, const Tensor<T>&,                        \
+                                        const CrossEntropyOptions<T>&);                            \
+    template Tensor<T> detail::class_index_tensor<T>(const std::vector<std::size_t>&);             \
+    template Tensor<T> binary_cross_entropy<T>(const Tensor<T>&, const Tensor<T>&,                 \
+                                               const BinaryCrossEntropyOptions<T>&);               \
+    template Tensor<T> binary_cross_entropy_with_logits<T>(                                        \
+        const Tensor<T>&, const Tensor<T>&, const BinaryCrossEntropyWithLogitsOptions<T>&);        \
+    template Tensor<T> l1_loss<T>(const Tensor<T>&, const Tensor<T>&, const ReductionOptions&);    \
+    template Tensor<T> huber_loss<T>(const Tensor<T>&, const Tensor<T>&, const HuberLossOptions&); \
+    template Tensor<T> smooth_l1_loss<T>(const Tensor<T>&, const Tensor<T>&,                       \
+                                         const SmoothL1LossOptions&);                              \
+    template Tensor<T> kl_div<T>(const Tensor<T>&, const Tensor<T>&, const KlDivOptions&);
 TG_NN_LOSSES_INSTANTIATE(float)
 TG_NN_LOSSES_INSTANTIATE(double)
 

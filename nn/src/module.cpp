@@ -1,4 +1,5 @@
 #include <tapegrad/check.hpp>
+#include <tapegrad/nn/detail/forward_observer.hpp>
 #include <tapegrad/nn/module.hpp>
 
 #include <cxxabi.h>
@@ -13,6 +14,32 @@ Tensor<T> Module<T>::forward(const Tensor<T>&) {
     throw ValueError(class_name() + ": forward(x) of one tensor is not defined for " + describe() +
                      "; call the forward it declares with its own inputs (a module of one "
                      "tensor overrides Module::forward)");
+}
+
+namespace detail {
+
+template <class T>
+ForwardObserver<T>*& forward_observer() {
+    thread_local ForwardObserver<T>* observer = nullptr;
+    return observer;
+}
+
+template ForwardObserver<float>*& forward_observer<float>();
+template ForwardObserver<double>*& forward_observer<double>();
+
+}  // namespace detail
+
+template <class T>
+Tensor<T> Module<T>::operator()(const Tensor<T>& x) {
+    Tensor<T> y = forward(x);
+    note_output(y);
+    return y;
+}
+
+template <class T>
+void Module<T>::note_output(const Tensor<T>& output) const {
+    if (detail::ForwardObserver<T>* observer = detail::forward_observer<T>())
+        (*observer)(*this, output);
 }
 
 template <class T>

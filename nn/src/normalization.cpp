@@ -1,6 +1,7 @@
 #include <tapegrad/check.hpp>
 #include <tapegrad/nn/data_parallel.hpp>
 #include <tapegrad/nn/normalization.hpp>
+#include <tapegrad/nn/repr.hpp>
 #include <tapegrad/ops/dropout.hpp>
 #include <tapegrad/ops/factory.hpp>
 #include <tapegrad/ops/normalization.hpp>
@@ -101,8 +102,7 @@ std::string BatchNorm<T>::describe() const {
 
 template <class T>
 Dropout<T>::Dropout(double p, Rng* rng) : p_(p), rng_(rng) {
-    TG_CHECK(p >= 0 && p <= 1, ValueError, "Dropout(p=", std::to_string(p),
-             "): p must be in [0, 1]");
+    TG_CHECK(p >= 0 && p <= 1, ValueError, "Dropout(p=", repr(p), "): p must be in [0, 1]");
 }
 
 template <class T>
@@ -112,7 +112,8 @@ Tensor<T> Dropout<T>::forward(const Tensor<T>& x) {
 
 template <class T>
 std::string Dropout<T>::describe() const {
-    return "Dropout(p=" + std::to_string(p_) + ")";
+    // PyTorch's repr; tapegrad's dropout is never in place.
+    return "Dropout(p=" + repr(p_) + ", inplace=" + repr(false) + ")";
 }
 
 template class LayerNorm<float>;

@@ -1,5 +1,6 @@
 #include <tapegrad/check.hpp>
 #include <tapegrad/nn/pooling.hpp>
+#include <tapegrad/nn/repr.hpp>
 #include <tapegrad/ops/index.hpp>
 #include <tapegrad/ops/pool.hpp>
 
@@ -16,10 +17,10 @@ void refuse_return_indices(bool return_indices, const std::string& layer) {
              "the indices (what PyTorch's return_indices=True layer returns)");
 }
 
-/// ", ceil_mode=true" and the like: the arguments that differ from the defaults.
+/// ", ceil_mode=True" and the like: the arguments that differ from the defaults.
 std::string flags(bool return_indices, bool ceil_mode) {
-    return std::string(return_indices ? ", return_indices=true" : "") +
-           (ceil_mode ? ", ceil_mode=true" : "");
+    return std::string(return_indices ? ", return_indices=" + repr(true) : "") +
+           (ceil_mode ? ", ceil_mode=" + repr(true) : "");
 }
 
 }  // namespace

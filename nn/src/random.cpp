@@ -107,9 +107,23 @@ Tensor<T> randn(const Shape& shape, nn::Rng& rng, bool requires_grad) {
     return drawn<T>(shape, requires_grad, [&] { return static_cast<T>(nn::standard_normal(rng)); });
 }
 
+template <class T>
+Tensor<T> rand_like(const Tensor<T>& x, nn::Rng& rng, bool requires_grad) {
+    return rand<T>(x.shape(), rng, requires_grad);
+}
+
+template <class T>
+Tensor<T> randn_like(const Tensor<T>& x, nn::Rng& rng, bool requires_grad) {
+    return randn<T>(x.shape(), rng, requires_grad);
+}
+
 template Tensor<float> rand<float>(const Shape&, nn::Rng&, bool);
 template Tensor<double> rand<double>(const Shape&, nn::Rng&, bool);
 template Tensor<float> randn<float>(const Shape&, nn::Rng&, bool);
 template Tensor<double> randn<double>(const Shape&, nn::Rng&, bool);
+template Tensor<float> rand_like<float>(const Tensor<float>&, nn::Rng&, bool);
+template Tensor<double> rand_like<double>(const Tensor<double>&, nn::Rng&, bool);
+template Tensor<float> randn_like<float>(const Tensor<float>&, nn::Rng&, bool);
+template Tensor<double> randn_like<double>(const Tensor<double>&, nn::Rng&, bool);
 
 }  // namespace tg

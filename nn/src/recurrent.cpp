@@ -1,6 +1,7 @@
 #include <tapegrad/check.hpp>
 #include <tapegrad/nn/init.hpp>
 #include <tapegrad/nn/recurrent.hpp>
+#include <tapegrad/nn/repr.hpp>
 #include <tapegrad/ops.hpp>
 
 #include <cmath>
@@ -104,7 +105,7 @@ std::string layer_name(const char* kind, std::size_t in, std::size_t hidden, std
                        bool bias) {
     return std::string(kind) + "(" + std::to_string(in) + ", " + std::to_string(hidden) +
            (layers > 1 ? ", num_layers=" + std::to_string(layers) : "") +
-           (bias ? "" : ", bias=false") + ")";
+           (bias ? "" : ", bias=" + repr(false)) + ")";
 }
 
 void check_sizes(const std::string& layer, std::size_t in, std::size_t hidden, std::size_t layers) {

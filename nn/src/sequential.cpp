@@ -5,7 +5,7 @@ namespace tg::nn {
 template <class T>
 Tensor<T> Sequential<T>::forward(const Tensor<T>& x) {
     Tensor<T> y = x;
-    for (const auto& m : *this) y = m->forward(y);
+    for (const auto& m : *this) y = (*m)(y);  // the call operator: summary() sees each output
     return y;
 }
 

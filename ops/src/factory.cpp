@@ -56,6 +56,29 @@ Tensor<T> ones_like(const Tensor<T>& x, bool requires_grad) {
 }
 
 template <class T>
+Tensor<T> full_like(const Tensor<T>& x, detail::NoDeduce<T> value, bool requires_grad) {
+    return filled(x.shape(), value, requires_grad);
+}
+
+template <class T>
+Tensor<T> empty_like(const Tensor<T>& x, bool requires_grad) {
+    return filled(x.shape(), T(0), requires_grad);
+}
+
+template <class T>
+Tensor<T> from_vector(const std::vector<T>& values, const Shape& shape, bool requires_grad) {
+    std::size_t n = 1;
+    for (std::size_t d : shape) n *= d;
+    TG_CHECK(n == values.size(), ShapeError, "from_vector: shape ", shape, " holds ", n,
+             " elements but the vector has ", values.size(),
+             "; pass a shape whose sizes multiply to the vector's size");
+    Tensor<T> out = Tensor<T>::uninitialized(shape);
+    std::copy(values.begin(), values.end(), out.node()->value.data());
+    out.set_requires_grad(requires_grad);
+    return out;
+}
+
+template <class T>
 Tensor<T> arange(detail::NoDeduce<T> start, detail::NoDeduce<T> end, detail::NoDeduce<T> step,
                  bool requires_grad) {
     const auto args = [&] {  // the call as the messages name it, formatted on failure only
@@ -97,15 +120,18 @@ Tensor<T> eye(std::size_t n, std::size_t m, bool requires_grad) {
     return out;
 }
 
-#define TG_FACTORY_INSTANTIATE(T)                             \
-    template Tensor<T> zeros<T>(const Shape&, bool);          \
-    template Tensor<T> ones<T>(const Shape&, bool);           \
-    template Tensor<T> full<T>(const Shape&, T, bool);        \
-    template Tensor<T> zeros_like<T>(const Tensor<T>&, bool); \
-    template Tensor<T> ones_like<T>(const Tensor<T>&, bool);  \
-    template Tensor<T> arange<T>(T, T, T, bool);              \
-    template Tensor<T> arange<T>(T);                          \
-    template Tensor<T> linspace<T>(T, T, std::size_t, bool);  \
+#define TG_FACTORY_INSTANTIATE(T)                                                 \
+    template Tensor<T> zeros<T>(const Shape&, bool);                              \
+    template Tensor<T> ones<T>(const Shape&, bool);                               \
+    template Tensor<T> full<T>(const Shape&, T, bool);                            \
+    template Tensor<T> zeros_like<T>(const Tensor<T>&, bool);                     \
+    template Tensor<T> ones_like<T>(const Tensor<T>&, bool);                      \
+    template Tensor<T> full_like<T>(const Tensor<T>&, T, bool);                   \
+    template Tensor<T> empty_like<T>(const Tensor<T>&, bool);                     \
+    template Tensor<T> from_vector<T>(const std::vector<T>&, const Shape&, bool); \
+    template Tensor<T> arange<T>(T, T, T, bool);                                  \
+    template Tensor<T> arange<T>(T);                                              \
+    template Tensor<T> linspace<T>(T, T, std::size_t, bool);                      \
     template Tensor<T> eye<T>(std::size_t, std::size_t, bool);
 TG_FACTORY_INSTANTIATE(float)
 TG_FACTORY_INSTANTIATE(double)

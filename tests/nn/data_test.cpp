@@ -1,4 +1,4 @@
-// DataLoader: seeded shuffled minibatches of (x, y) rows.
+// DataLoader: seeded shuffled minibatches of (x, y) rows, or of x rows alone.
 
 #include "nn/nn_test_util.hpp"
 
@@ -87,6 +87,43 @@ TEST(DataLoader, RejectsMismatchedRowsAndZeroBatch) {
     Tensor<double> short_y(Array<double>(Shape{4}, 0.0));
     EXPECT_THROW(nn::DataLoader<double>(d.x, short_y, 2), ShapeError);
     EXPECT_THROW(nn::DataLoader<double>(d.x, d.y, 0), ValueError);
+}
+
+TEST(DataLoader, WithoutTargetsGivesTheRowsOfXInTheSameOrder) {
+    Rows d = numbered_rows(10);
+    nn::DataLoader<double> paired(d.x, d.y, 4, {true, false, 5});
+    nn::DataLoader<double> inputs(d.x, 4, {true, false, 5});
+    EXPECT_TRUE(paired.has_targets());
+    EXPECT_FALSE(inputs.has_targets());
+    EXPECT_EQ(inputs.size(), 3u);
+    for (int epoch = 0; epoch < 2; ++epoch) {  // the same seed, the same rows, epoch by epoch
+        std::vector<std::vector<std::size_t>> with, without;
+        for (const auto& b : paired) with.push_back(b.indices);
+        for (const auto& b : inputs) {
+            EXPECT_FALSE(b.y.defined());
+            for (std::size_t i = 0; i < b.indices.size(); ++i)
+                EXPECT_EQ(b.x.value()(i, 0), static_cast<double>(b.indices[i]));
+            without.push_back(b.indices);
+        }
+        EXPECT_EQ(with, without);
+    }
+}
+
+TEST(DataLoader, WithoutTargetsResumesFromItsState) {
+    Rows d = numbered_rows(9);
+    nn::DataLoader<double> first(d.x, 2, {true, false, 8});
+    std::vector<std::size_t> expected;
+    auto it = first.begin();
+    ++it;  // two batches of the first epoch taken
+    const nn::DataLoaderState state = first.state();
+    for (++it; it != first.end(); ++it)
+        expected.insert(expected.end(), it->indices.begin(), it->indices.end());
+    nn::DataLoader<double> second(d.x, 2, {true, false, 99});
+    second.load_state(state);
+    std::vector<std::size_t> resumed;
+    for (const auto& b : second) resumed.insert(resumed.end(), b.indices.begin(), b.indices.end());
+    EXPECT_EQ(resumed, expected);
+    EXPECT_EQ(resumed.size(), 5u);  // rows 4..8 of the order: batches 2, 3 and the short 4
 }
 
 }  // namespace

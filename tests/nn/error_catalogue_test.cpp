@@ -157,6 +157,16 @@ TEST(ErrorCatalogue, DataLoader) {
         {"DataLoader: x of shape (4, 1) and y of shape (3, 1)", "same number of rows"});
     expect_message<ValueError>([&] { nn::DataLoader<double>(x, x, 0); },
                                {"DataLoader: batch_size must be at least 1"});
+    expect_message<ShapeError>(
+        [&] {
+            nn::DataLoader<double>(Tensor<double>(Array<double>(Shape{0, 3})), 2);
+        },
+        {"DataLoader: x of shape (0, 3) has no rows; pass examples in rows (axis 0), at least "
+         "one"});
+    expect_message<ShapeError>([&] { nn::DataLoader<double>(Tensor<double>(1.0), 2); },
+                               {"DataLoader: x of shape () has no rows"});
+    expect_message<ValueError>([&] { nn::DataLoader<double>(x, 0); },
+                               {"DataLoader: batch_size must be at least 1"});
     nn::DataLoader<double> loader(x, x, 2);
     expect_message<ValueError>([&] { loader.batch(2); },
                                {"DataLoader::batch(2): an epoch has 2 batches"});

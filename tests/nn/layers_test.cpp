@@ -155,7 +155,7 @@ TEST(Layers, TrainAndEval) {
 TEST(Layers, LinearIsPyTorchsLinear) {
     nn::Rng rng(6);
     nn::Linear<T> lin(16, 8, rng);
-    EXPECT_EQ(lin.describe(), "Linear(in_features=16, out_features=8, bias=true)");
+    EXPECT_EQ(lin.describe(), "Linear(in_features=16, out_features=8, bias=True)");
     // Weight and bias from U(−1/√16, 1/√16) = U(−0.25, 0.25), the bias not zero.
     EXPECT_LE(amax(abs(lin.weight().value()))(), 0.25);
     EXPECT_GT(amax(abs(lin.weight().value()))(), 0.2);
@@ -176,7 +176,7 @@ TEST(Layers, LinearIsPyTorchsLinear) {
         [&] {
             bare(zeros<T>({4, 2}));
         },
-        {"Linear(in_features=3, out_features=2, bias=false) expects input "
+        {"Linear(in_features=3, out_features=2, bias=False) expects input "
          "(..., 3); got (4, 2)"});
     const Tensor<T> w = randn<T>({4, 2}, rng);
     check_parameter_gradients(bare, [&] { return sum(w * tanh(bare(x))); });
@@ -190,7 +190,7 @@ TEST(Layers, AttentionOptions) {
     no_bias.bias = false;
     nn::Rng rng(7);
     nn::MultiheadAttention<T> bare(4, 2, rng, no_bias);
-    EXPECT_EQ(bare.describe(), "MultiheadAttention(4, num_heads=2, bias=false)");
+    EXPECT_EQ(bare.describe(), "MultiheadAttention(4, num_heads=2, bias=False)");
     std::vector<std::string> names;
     for (const auto& [name, p] : bare.named_parameters()) names.push_back(name);
     EXPECT_EQ(names, (std::vector<std::string>{"in_proj_weight", "out_proj.weight"}));

@@ -70,25 +70,24 @@ Tensor<T> compute(const LossCase& c, const Tensor<T>& input) {
     const nn::Reduction r = reduction_of(c);
     const Tensor<T> target = c.tensor<T>("target");
     const Tensor<T> weight = c.tensor<T>("weight");
-    if (c.loss == "nll_loss" || c.loss == "cross_entropy") {
-        nn::CrossEntropyOptions<T> o;
-        o.weight = weight;
-        o.reduction = r;
-        o.ignore_index = static_cast<long>(c.number("ignore_index", -100));
-        o.label_smoothing = c.number("label_smoothing", 0);
-        return c.loss == "nll_loss" ? nn::nll_loss(input, target, o)
-                                    : nn::cross_entropy(input, target, o);
-    }
+    const long ignore_index = static_cast<long>(c.number("ignore_index", -100));
+    if (c.loss == "nll_loss") return nn::nll_loss(input, target, {weight, ignore_index, r});
+    if (c.loss == "cross_entropy")
+        return nn::cross_entropy(input, target,
+                                 {weight, ignore_index, r, c.number("label_smoothing", 0)});
+    // The options forms (PyTorch's keyword arguments, in PyTorch's order); the positional
+    // forms of before are checked against these in PositionalFormsAreTheOptionsForms.
     if (c.loss == "binary_cross_entropy" || c.loss == "binary_cross_entropy_at_clamp")
-        return nn::binary_cross_entropy(input, target, weight, r);
+        return nn::binary_cross_entropy(input, target, {weight, r});
     if (c.loss == "binary_cross_entropy_with_logits")
-        return nn::binary_cross_entropy_with_logits(input, target, weight,
-                                                    c.tensor<T>("pos_weight"), r);
-    if (c.loss == "l1_loss") return nn::l1_loss(input, target, r);
-    if (c.loss == "huber_loss") return nn::huber_loss(input, target, r, c.number("delta", 1));
+        return nn::binary_cross_entropy_with_logits(input, target,
+                                                    {weight, r, c.tensor<T>("pos_weight")});
+    if (c.loss == "l1_loss") return nn::l1_loss(input, target, {r});
+    if (c.loss == "huber_loss") return nn::huber_loss(input, target, {r, c.number("delta", 1)});
     if (c.loss == "smooth_l1_loss")
-        return nn::smooth_l1_loss(input, target, r, c.number("beta", 1));
-    if (c.loss == "kl_div") return nn::kl_div(input, target, r, c.options.count("log_target") > 0);
+        return nn::smooth_l1_loss(input, target, {r, c.number("beta", 1)});
+    if (c.loss == "kl_div")
+        return nn::kl_div(input, target, {r, c.options.count("log_target") > 0});
     throw std::runtime_error("unknown loss in loss_reference.txt: " + c.loss);
 }
 
@@ -346,6 +345,40 @@ TEST(Losses, ValueErrorsNameTheLossAndRecordNothing) {
     });
     expect_error<ValueError>("l1_loss", "batchmean is for kl_div only",
                              [](auto& x) { nn::l1_loss(x, x.detach(), R::batchmean); });
+}
+
+TEST(Losses, PositionalFormsAreTheOptionsForms) {
+    using R = nn::Reduction;
+    const Tensor<double> x{{0.2, 0.7, 0.4}, {0.9, 0.1, 0.5}};
+    const Tensor<double> y{{0.0, 1.0, 1.0}, {1.0, 0.0, 0.0}};
+    const Tensor<double> w{1.0, 2.0, 0.5}, pw{3.0, 1.0, 2.0};
+    const auto same = [](const Tensor<double>& a, const Tensor<double>& b) {
+        ASSERT_EQ(a.shape(), b.shape());
+        for (std::size_t i = 0; i < a.size(); ++i)
+            EXPECT_EQ(a.value().data()[i], b.value().data()[i]) << "element " << i;
+    };
+    same(nn::binary_cross_entropy(x, y, w, R::none), nn::binary_cross_entropy(x, y, {w, R::none}));
+    same(nn::binary_cross_entropy(x, y, w), nn::binary_cross_entropy(x, y, {w}));
+    same(nn::binary_cross_entropy_with_logits(x, y, {}, pw, R::sum),
+         nn::binary_cross_entropy_with_logits(x, y, {Tensor<double>(), R::sum, pw}));
+    same(nn::l1_loss(x, y, R::sum), nn::l1_loss(x, y, {R::sum}));
+    same(nn::huber_loss(x, y, R::none, 0.3), nn::huber_loss(x, y, {R::none, 0.3}));
+    same(nn::smooth_l1_loss(x, y, R::sum, 0.2), nn::smooth_l1_loss(x, y, {R::sum, 0.2}));
+    same(nn::kl_div(x, y, R::batchmean, true), nn::kl_div(x, y, {R::batchmean, true}));
+    // A braced {} is the default options (mean), never the enum's first value (none).
+    EXPECT_EQ(nn::l1_loss(x, y, {}).dim(), 0u);
+    EXPECT_EQ(nn::huber_loss(x, y, {}).dim(), 0u);
+    EXPECT_EQ(nn::kl_div(x, y, {}).dim(), 0u);
+    same(nn::l1_loss(x, y, {}), nn::l1_loss(x, y));
+    // Set by name, as PyTorch's keywords (C++20: {.reduction = R::sum, .delta = 0.5}).
+    nn::HuberLossOptions o;
+    o.delta = 0.5;
+    o.reduction = R::sum;
+    same(nn::huber_loss(x, y, o), nn::huber_loss(x, y, R::sum, 0.5));
+    nn::BinaryCrossEntropyWithLogitsOptions<double> b;
+    b.pos_weight = pw;
+    same(nn::binary_cross_entropy_with_logits(x, y, b),
+         nn::binary_cross_entropy_with_logits(x, y, {}, pw));
 }
 
 }  // namespace

@@ -132,8 +132,8 @@ TEST(PyTorchArgs, PoolingLayersTakePyTorchsArguments) {
         return Out{nn::MaxUnpool1d<double>(3, 3, 1)(in.at("x"), in.at("indices"), 10)};
     });
     EXPECT_EQ(nn::MaxPool2d<double>(2, {}, 0, 1, true, true).describe(),
-              "MaxPool2d(2, return_indices=true, ceil_mode=true)");
-    EXPECT_EQ(nn::AvgPool1d<double>(3, 2, 1, true).describe(), "AvgPool1d(3, ceil_mode=true)");
+              "MaxPool2d(2, return_indices=True, ceil_mode=True)");
+    EXPECT_EQ(nn::AvgPool1d<double>(3, 2, 1, true).describe(), "AvgPool1d(3, ceil_mode=True)");
 }
 
 TEST(PyTorchArgs, MaxPoolWithReturnIndicesPointsToForwardWithIndices) {
@@ -142,7 +142,7 @@ TEST(PyTorchArgs, MaxPoolWithReturnIndicesPointsToForwardWithIndices) {
         [&] {
             pool(zeros<double>({1, 1, 4, 4}));
         },
-        {"MaxPool2d(2, return_indices=true): forward(x) returns one "
+        {"MaxPool2d(2, return_indices=True): forward(x) returns one "
          "tensor; call forward_with_indices(x) for the output and the "
          "indices (what PyTorch's return_indices=True layer returns)"});
 }
@@ -204,7 +204,7 @@ TEST(PyTorchArgs, SoftplusLayerTakesBetaAndThreshold) {
     check_layer_case("ops.softplus_beta_threshold", [](const NamedInputs& in) {
         return Out{nn::Softplus<double>(2.0, 5.0)(in.at("x"))};
     });
-    EXPECT_EQ(nn::Softplus<double>(2.0, 5.0).describe(), "Softplus(beta=2, threshold=5)");
+    EXPECT_EQ(nn::Softplus<double>(2.0, 5.0).describe(), "Softplus(beta=2.0, threshold=5.0)");
     EXPECT_EQ(nn::Softplus<double>().describe(), "Softplus");
 }
 

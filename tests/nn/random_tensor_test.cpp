@@ -1,4 +1,4 @@
-// tg::rand and tg::randn: seeded, the same numbers as tg::nn::uniform01 and
+// tg::rand and tg::randn (and rand_like, randn_like): seeded, the same numbers as tg::nn::uniform01 and
 // tg::nn::standard_normal drawn in row-major order, in float and double.
 
 #include "nn/nn_test_util.hpp"
@@ -32,6 +32,20 @@ TEST(RandomTensor, SameSeedSameTensor) {
     nn::Rng a(3), b(3);
     const Tensor<float> x = randn<float>({5, 5}, a), y = randn<float>({5, 5}, b);
     EXPECT_EQ(0, std::memcmp(x.value().data(), y.value().data(), 25 * sizeof(float)));
+}
+
+TEST(RandomTensor, LikeDrawsTheSameValuesAsRandWithTheShapeOfX) {
+    const Tensor<float> x{{1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, 6.0f}};
+    nn::Rng a(9), b(9);
+    const Tensor<float> u = rand_like(x, a), n = randn_like(x, a, true);
+    const Tensor<float> u0 = rand<float>({2, 3}, b), n0 = randn<float>({2, 3}, b);
+    static_assert(std::is_same_v<decltype(rand_like(x, a)), Tensor<float>>);
+    EXPECT_EQ(u.shape(), x.shape());
+    EXPECT_EQ(n.shape(), x.shape());
+    EXPECT_EQ(0, std::memcmp(u.value().data(), u0.value().data(), 6 * sizeof(float)));
+    EXPECT_EQ(0, std::memcmp(n.value().data(), n0.value().data(), 6 * sizeof(float)));
+    EXPECT_FALSE(u.requires_grad());
+    EXPECT_TRUE(n.requires_grad());
 }
 
 }  // namespace

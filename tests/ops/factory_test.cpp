@@ -1,4 +1,5 @@
-// tg::zeros, ones, full, zeros_like, ones_like, arange, linspace, eye (and Tensor::at):
+// tg::zeros, ones, full, zeros_like, ones_like, full_like, empty_like, from_vector, arange,
+// linspace, eye (and Tensor::at):
 // values, element type, requires_grad, and the errors.
 
 #include <tapegrad/ops.hpp>
@@ -34,10 +35,49 @@ TEST(Factory, FilledTensors) {
     static_assert(std::is_same_v<decltype(arange(10)), Tensor<double>>);
 }
 
+TEST(Factory, LikeFactoriesTakeTheShapeAndTypeOfX) {
+    const Tensor<float> x{{1.0f, 2.0f, 3.0f}, {4.0f, 5.0f, 6.0f}};
+    EXPECT_EQ(values_of(full_like(x, 2.5)), std::vector<float>(6, 2.5f));  // the double converts
+    EXPECT_EQ(full_like(x, 1).shape(), x.shape());
+    EXPECT_EQ(values_of(empty_like(x)), std::vector<float>(6, 0.0f));
+    EXPECT_EQ(empty_like(x).shape(), x.shape());
+    static_assert(std::is_same_v<decltype(full_like(x, 1)), Tensor<float>>);
+    static_assert(std::is_same_v<decltype(empty_like(x)), Tensor<float>>);
+}
+
+TEST(Factory, FromVectorFillsTheShapeInRowMajorOrder) {
+    const std::vector<double> v{1, 2, 3, 4, 5, 6};
+    const Tensor<> t = from_vector(v, {2, 3});
+    EXPECT_EQ(t.shape(), (Shape{2, 3}));
+    EXPECT_EQ(t.value()(0, 2), 3.0);
+    EXPECT_EQ(t.value()(1, 0), 4.0);
+    EXPECT_EQ(values_of(t), v);
+    EXPECT_FALSE(t.requires_grad());
+    EXPECT_EQ(from_vector(v, {6}).shape(), Shape{6});
+    EXPECT_EQ(from_vector(std::vector<double>{7.5}, {}).item(), 7.5);  // a 0-d tensor
+    const Tensor<float> f = from_vector<float>({1, 2, 3, 4}, {2, 1, 2}, true);
+    EXPECT_EQ(values_of(f), (std::vector<float>{1, 2, 3, 4}));
+    EXPECT_TRUE(f.requires_grad());
+    EXPECT_TRUE(f.is_leaf());
+    std::vector<double> w{1, 2};
+    const Tensor<> copy = from_vector(w, {2});
+    w[0] = 9;  // the tensor holds a copy
+    EXPECT_EQ(copy.value()(0), 1.0);
+    try {
+        from_vector(v, {4, 2});
+        ADD_FAILURE() << "expected a ShapeError";
+    } catch (const ShapeError& e) {
+        EXPECT_STREQ(e.what(),
+                     "from_vector: shape (4, 2) holds 8 elements but the vector has 6; pass a "
+                     "shape whose sizes multiply to the vector's size");
+    }
+}
+
 TEST(Factory, RequiresGradMakesALeafThatWantsAGradient) {
     for (const Tensor<>& t :
          {zeros({2}, true), ones({2}, true), full({2}, 3.0, true), arange(0.0, 2.0, 1.0, true),
-          linspace(0, 1, 2, true), eye(2, 0, true), zeros_like(Tensor<>{1.0, 2.0}, true)}) {
+          linspace(0, 1, 2, true), eye(2, 0, true), zeros_like(Tensor<>{1.0, 2.0}, true),
+          full_like(Tensor<>{1.0}, 3.0, true), empty_like(Tensor<>{1.0}, true)}) {
         EXPECT_TRUE(t.requires_grad());
         EXPECT_TRUE(t.is_leaf());
     }

@@ -1170,6 +1170,9 @@ void add_factories(std::vector<Row>& rows) {
     made("full", [](V) { return tg::full({2, 3}, 0.5); });
     made("zeros_like", [](V x) { return tg::zeros_like(x[0]); }, {{2, 3}});
     made("ones_like", [](V x) { return tg::ones_like(x[0]); }, {{2, 3}});
+    made("full_like", [](V x) { return tg::full_like(x[0], 0.5); }, {{2, 3}});
+    made("empty_like", [](V x) { return tg::empty_like(x[0]); }, {{2, 3}});
+    made("from_vector", [](V) { return tg::from_vector<double>({1, 2, 3, 4, 5, 6}, {2, 3}); });
     made("arange", [](V) { return tg::arange(0.0, 1.0, 0.25); });
     made("linspace", [](V) { return tg::linspace(0.0, 1.0, 11); });
     made("eye", [](V) { return tg::eye(3); });
@@ -1181,6 +1184,14 @@ void add_factories(std::vector<Row>& rows) {
         nn::Rng rng(1);
         return tg::randn({2, 3}, rng);
     });
+    made("rand_like", [](V x) {
+        nn::Rng rng(1);
+        return tg::rand_like(x[0], rng);
+    }, {{2, 3}});
+    made("randn_like", [](V x) {
+        nn::Rng rng(1);
+        return tg::randn_like(x[0], rng);
+    }, {{2, 3}});
 }
 
 std::vector<OpInfo> build() {

@@ -25,6 +25,8 @@
 #include <tapegrad/nn/random.hpp>
 #include <tapegrad/nn/recurrent.hpp>
 #include <tapegrad/nn/reference.hpp>
+#include <tapegrad/nn/repr.hpp>
 #include <tapegrad/nn/sequential.hpp>
 #include <tapegrad/nn/state_dict.hpp>
+#include <tapegrad/nn/summary.hpp>
 #include <tapegrad/nn/training_checkpoint.hpp>

@@ -77,11 +77,13 @@ public:
                                const AttentionMasks<T>& masks = {}, bool need_weights = true);
     /// Self-attention: forward(x, x, x, {}, false).output, so the layer fits a Sequential.
     Tensor<T> forward(const Tensor<T>& x) override;
-    /// forward(query, key, value, masks, need_weights).
+    /// forward(query, key, value, masks, need_weights) (summary() shows the output).
     AttentionOutput<T> operator()(const Tensor<T>& query, const Tensor<T>& key,
                                   const Tensor<T>& value, const AttentionMasks<T>& masks = {},
                                   bool need_weights = true) {
-        return forward(query, key, value, masks, need_weights);
+        AttentionOutput<T> out = forward(query, key, value, masks, need_weights);
+        this->note_output(out.output);
+        return out;
     }
     using Module<T>::operator();
     /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").

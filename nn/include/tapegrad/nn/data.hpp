@@ -1,9 +1,13 @@
 #pragma once
-// tg::nn::DataLoader: minibatches of (x, y) rows in a seeded random order.
+// tg::nn::DataLoader: minibatches of (x, y) rows, or of x rows alone, in a seeded random
+// order.
 //
 //     tg::nn::DataLoader<> batches(x, y, 32, {.seed = 7});     // C++20; or set fields
 //     for (int epoch = 0; epoch < 10; ++epoch)
 //         for (const tg::nn::Batch<>& b : batches) { ... b.x ... b.y ... }
+//
+//     tg::nn::DataLoader<> inputs(x, 32);   // no targets (an autoencoder, inference):
+//     for (const tg::nn::Batch<>& b : inputs) { ... b.x ... }   // b.y is undefined
 //
 // Every begin() starts a new epoch with a new permutation drawn from the loader's own
 // Rng, so the sequence of epochs is fixed by the seed. Batches are plain copies of the
@@ -45,7 +49,8 @@ template <class T = double>
 struct Batch {
     /// Inputs of the batch, (batch, ...).
     Tensor<T> x;
-    /// Targets of the batch, (batch, ...).
+    /// Targets of the batch, (batch, ...); undefined (y.defined() is false) from a loader
+    /// built without targets.
     Tensor<T> y;
     std::vector<std::size_t> indices;  ///< which rows of the full x and y these are
 };
@@ -57,6 +62,10 @@ class DataLoader {
 public:
     /// x and y have the same number of rows (axis 0), at least one; batch_size >= 1.
     DataLoader(Tensor<T> x, Tensor<T> y, std::size_t batch_size, DataLoaderOptions options = {});
+    /// Batches of the rows of x alone (PyTorch's DataLoader over a TensorDataset of one
+    /// tensor): each Batch's y is undefined. x has at least one row; batch_size >= 1.
+    /// Order, epochs and state() are as with targets, so the same seed gives the same rows.
+    DataLoader(Tensor<T> x, std::size_t batch_size, DataLoaderOptions options = {});
 
     /// An input iterator over one epoch's batches.
     class iterator {
@@ -109,6 +118,8 @@ public:
 
     /// Batches per epoch: ⌈rows / batch_size⌉, or ⌊rows / batch_size⌋ with drop_last.
     std::size_t size() const;
+    /// Whether the batches carry targets (the loader was given y).
+    bool has_targets() const { return y_.defined(); }
     /// Number of rows (examples).
     std::size_t rows() const { return rows_; }
     /// Rows per batch (the last batch may have fewer).
@@ -130,8 +141,10 @@ public:
     void load_state(const DataLoaderState& state);
 
 private:
+    void start(std::size_t batch_size);
+
     Tensor<T> x_;
-    Tensor<T> y_;
+    Tensor<T> y_;  ///< undefined without targets
     std::size_t rows_;
     std::size_t batch_size_;
     DataLoaderOptions options_;

@@ -34,7 +34,7 @@ public:
     /// x Wᵀ + b for x of shape (…, in) (any leading axes, as torch.nn.Linear), through
     /// tg::linear (x Wᵀ without a bias).
     Tensor<T> forward(const Tensor<T>& x) override;
-    /// "Dense(in=3, out=2)" (", bias=false" without a bias).
+    /// "Dense(in=3, out=2)" (", bias=False" without a bias).
     std::string describe() const override;
     /// Registers a zero weight (out, in) and bias (out) (clone() copies the values in).
     void reset() override;
@@ -71,7 +71,7 @@ public:
     Linear(std::size_t in_features, std::size_t out_features, bool bias = true);
     /// Draws from `rng`.
     Linear(std::size_t in_features, std::size_t out_features, Rng& rng, bool bias = true);
-    /// "Linear(in_features=3, out_features=2, bias=true)", as PyTorch prints it.
+    /// "Linear(in_features=3, out_features=2, bias=True)", as PyTorch prints it.
     std::string describe() const override;
     /// A deep copy that is again a Linear.
     std::shared_ptr<Module<T>> clone() const override;

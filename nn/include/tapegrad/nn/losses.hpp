@@ -10,6 +10,18 @@
 //     o.weight = class_weights;  o.ignore_index = 0;  o.label_smoothing = 0.1;
 //     tg::Tensor<> per_row = tg::nn::cross_entropy(logits, labels, o);   // o.reduction = ...
 //
+// One options style for every loss: PyTorch's keyword arguments are the fields of one
+// aggregate per loss, in PyTorch's order, so C++20's designated initializers read as the
+// Python call does (`F.huber_loss(x, y, reduction='sum', delta=0.5)`):
+//
+//     tg::nn::huber_loss(x, y, {.reduction = tg::nn::Reduction::sum, .delta = 0.5});
+//     tg::nn::binary_cross_entropy_with_logits(z, y, {.pos_weight = p});
+//
+// (in C++17, set the fields of a named options object). The positional forms of before,
+// `l1_loss(x, y, Reduction::sum)`, `binary_cross_entropy_with_logits(z, y, w, p,
+// Reduction::sum)`, `huber_loss(x, y, reduction, delta)` and the like, still compile and
+// do the same; they are kept for old code, not for new.
+//
 // Each is composed of recorded ops (log_softmax, gather, softplus, where, ...), so its
 // gradient and second derivatives come from theirs. Class targets are a tensor of class
 // indices (whole numbers in a float or double tensor, as tg::argmax returns them), or a
@@ -46,11 +58,70 @@ struct NllLossOptions {
     Reduction reduction = Reduction::mean;
 };
 
-/// Options of cross_entropy: nll_loss's and label smoothing.
+/// Options of cross_entropy: nll_loss's and label smoothing (a flat aggregate, so that
+/// designated initializers work).
 template <class T>
-struct CrossEntropyOptions : NllLossOptions<T> {
+struct CrossEntropyOptions {
+    /// Weight w_c of each class, shape (C); undefined: all 1. Used as a constant.
+    Tensor<T> weight;
+    /// Targets equal to this contribute nothing, to the sum or to the mean's denominator.
+    long ignore_index = -100;
+    /// none: shape of the target; mean: Σ ℓ / Σ w_{t}; sum.
+    Reduction reduction = Reduction::mean;
     /// ε in [0, 1]: the target becomes (1 − ε) onehot(t) + ε / C (PyTorch's formula below).
     double label_smoothing = 0;
+};
+
+/// Options of binary_cross_entropy.
+template <class T>
+struct BinaryCrossEntropyOptions {
+    /// Weight of each element, broadcast to the input's shape; undefined: 1.
+    Tensor<T> weight;
+    /// mean over the elements, sum, or none (the input's shape).
+    Reduction reduction = Reduction::mean;
+};
+
+/// Options of binary_cross_entropy_with_logits.
+template <class T>
+struct BinaryCrossEntropyWithLogitsOptions {
+    /// Weight of each element, broadcast to the input's shape; undefined: 1.
+    Tensor<T> weight;
+    /// mean over the elements, sum, or none (the input's shape).
+    Reduction reduction = Reduction::mean;
+    /// Weight p of the positive terms, broadcast to the input's shape ((C): one per class
+    /// of the last axis); undefined: 1.
+    Tensor<T> pos_weight;
+};
+
+/// Options of l1_loss.
+struct ReductionOptions {
+    /// mean over the elements, sum, or none (the input's shape).
+    Reduction reduction = Reduction::mean;
+};
+
+/// Options of huber_loss.
+struct HuberLossOptions {
+    /// mean over the elements, sum, or none (the input's shape).
+    Reduction reduction = Reduction::mean;
+    /// δ > 0: where the loss turns from quadratic to linear.
+    double delta = 1.0;
+};
+
+/// Options of smooth_l1_loss.
+struct SmoothL1LossOptions {
+    /// mean over the elements, sum, or none (the input's shape).
+    Reduction reduction = Reduction::mean;
+    /// β >= 0: where the loss turns from quadratic to linear (0: l1_loss).
+    double beta = 1.0;
+};
+
+/// Options of kl_div.
+struct KlDivOptions {
+    /// mean over the elements (PyTorch's default, not the divergence), batchmean (the
+    /// divergence per example), sum, or none.
+    Reduction reduction = Reduction::mean;
+    /// Whether the target holds log-probabilities too.
+    bool log_target = false;
 };
 
 /// The negative log-likelihood of class targets, given log-probabilities:
@@ -107,7 +178,7 @@ Tensor<T> cross_entropy(const Tensor<T>& logits, const Labels& targets,
 /// and the second derivatives are those of PyTorch's double backward.
 template <class T>
 Tensor<T> binary_cross_entropy(const Tensor<T>& input, const Tensor<T>& target,
-                               const Tensor<T>& weight = {}, Reduction reduction = Reduction::mean);
+                               const BinaryCrossEntropyOptions<T>& options = {});
 
 /// Binary cross-entropy on logits x, stable for any x (PyTorch's formula):
 ///     ℓ_i = w_i ((1 − y_i) x_i + (1 + (p − 1) y_i) softplus(−x_i)),
@@ -116,22 +187,21 @@ Tensor<T> binary_cross_entropy(const Tensor<T>& input, const Tensor<T>& target,
 /// the last axis) broadcast to x's shape.
 /// d/dx = w ((1 + (p − 1) y) σ(x) − p y)
 template <class T>
-Tensor<T> binary_cross_entropy_with_logits(const Tensor<T>& input, const Tensor<T>& target,
-                                           const Tensor<T>& weight = {},
-                                           const Tensor<T>& pos_weight = {},
-                                           Reduction reduction = Reduction::mean);
+Tensor<T> binary_cross_entropy_with_logits(
+    const Tensor<T>& input, const Tensor<T>& target,
+    const BinaryCrossEntropyWithLogitsOptions<T>& options = {});
 
 /// ℓ_i = |x_i − y_i| (same shapes).   d/dx = sign(x − y), 0 where equal
 template <class T>
 Tensor<T> l1_loss(const Tensor<T>& input, const Tensor<T>& target,
-                  Reduction reduction = Reduction::mean);
+                  const ReductionOptions& options = {});
 
 /// Huber loss with threshold δ > 0, z = |x − y|:
 ///     ℓ = z² / 2 for z < δ,  δ (z − δ / 2) otherwise.
 /// d/dx = clamp(x − y, −δ, δ)
 template <class T>
 Tensor<T> huber_loss(const Tensor<T>& input, const Tensor<T>& target,
-                     Reduction reduction = Reduction::mean, double delta = 1.0);
+                     const HuberLossOptions& options = {});
 
 /// Smooth L1 loss with threshold β >= 0, z = |x − y|:
 ///     ℓ = z² / (2β) for z < β,  z − β / 2 otherwise,
@@ -139,7 +209,7 @@ Tensor<T> huber_loss(const Tensor<T>& input, const Tensor<T>& target,
 /// d/dx = clamp((x − y) / β, −1, 1)
 template <class T>
 Tensor<T> smooth_l1_loss(const Tensor<T>& input, const Tensor<T>& target,
-                         Reduction reduction = Reduction::mean, double beta = 1.0);
+                         const SmoothL1LossOptions& options = {});
 
 /// Kullback-Leibler divergence KL(target ‖ exp(input)) with input given as
 /// log-probabilities (as PyTorch):
@@ -149,25 +219,80 @@ Tensor<T> smooth_l1_loss(const Tensor<T>& input, const Tensor<T>& target,
 /// divergence per example; mean divides by the number of elements, as PyTorch's 'mean'.
 /// d/dx = −t (or −e^t).  The target's gradient is 0 where t = 0 (PyTorch: −inf).
 template <class T>
-Tensor<T> kl_div(const Tensor<T>& input, const Tensor<T>& target,
-                 Reduction reduction = Reduction::mean, bool log_target = false);
+Tensor<T> kl_div(const Tensor<T>& input, const Tensor<T>& target, const KlDivOptions& options = {});
 
-#define TG_NN_LOSSES_EXTERN(T)                                                                 \
-    extern template Tensor<T> nll_loss<T>(const Tensor<T>&, const Tensor<T>&,                  \
-                                          const NllLossOptions<T>&);                           \
-    extern template Tensor<T> cross_entropy<T>(const Tensor<T>&, const Tensor<T>&,             \
-                                               const CrossEntropyOptions<T>&);                 \
-    extern template Tensor<T> detail::class_index_tensor<T>(const std::vector<std::size_t>&);  \
-    extern template Tensor<T> binary_cross_entropy<T>(const Tensor<T>&, const Tensor<T>&,      \
-                                                      const Tensor<T>&, Reduction);            \
-    extern template Tensor<T> binary_cross_entropy_with_logits<T>(                             \
-        const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, const Tensor<T>&, Reduction);    \
-    extern template Tensor<T> l1_loss<T>(const Tensor<T>&, const Tensor<T>&, Reduction);       \
-    extern template Tensor<T> huber_loss<T>(const Tensor<T>&, const Tensor<T>&, Reduction,     \
-                                            double);                                           \
-    extern template Tensor<T> smooth_l1_loss<T>(const Tensor<T>&, const Tensor<T>&, Reduction, \
-                                                double);                                       \
-    extern template Tensor<T> kl_div<T>(const Tensor<T>&, const Tensor<T>&, Reduction, bool);
+// ---- the positional forms of before ---------------------------------------------------
+// Each forwards to the options form. The Reduction is a template parameter R so that a
+// braced `{}` in its place cannot pick these (it would value-initialize the enum to
+// Reduction::none); `{}` and `{.field = ...}` go to the options forms.
+
+namespace detail {
+/// Enables the positional loss forms for a Reduction argument only.
+template <class R>
+using IfReduction = std::enable_if_t<std::is_same_v<R, Reduction>>;
+}  // namespace detail
+
+/// binary_cross_entropy(input, target, {weight, reduction}).
+template <class T, class R = Reduction, class = detail::IfReduction<R>>
+Tensor<T> binary_cross_entropy(const Tensor<T>& input, const Tensor<T>& target,
+                               const Tensor<T>& weight, R reduction = Reduction::mean) {
+    return binary_cross_entropy(input, target, BinaryCrossEntropyOptions<T>{weight, reduction});
+}
+
+/// binary_cross_entropy_with_logits(input, target, {weight, reduction, pos_weight}).
+template <class T, class R = Reduction, class = detail::IfReduction<R>>
+Tensor<T> binary_cross_entropy_with_logits(const Tensor<T>& input, const Tensor<T>& target,
+                                           const Tensor<T>& weight,
+                                           const Tensor<T>& pos_weight = {},
+                                           R reduction = Reduction::mean) {
+    return binary_cross_entropy_with_logits(
+        input, target, BinaryCrossEntropyWithLogitsOptions<T>{weight, reduction, pos_weight});
+}
+
+/// l1_loss(input, target, {reduction}).
+template <class T, class R, class = detail::IfReduction<R>>
+Tensor<T> l1_loss(const Tensor<T>& input, const Tensor<T>& target, R reduction) {
+    return l1_loss(input, target, ReductionOptions{reduction});
+}
+
+/// huber_loss(input, target, {reduction, delta}).
+template <class T, class R, class = detail::IfReduction<R>>
+Tensor<T> huber_loss(const Tensor<T>& input, const Tensor<T>& target, R reduction,
+                     double delta = 1.0) {
+    return huber_loss(input, target, HuberLossOptions{reduction, delta});
+}
+
+/// smooth_l1_loss(input, target, {reduction, beta}).
+template <class T, class R, class = detail::IfReduction<R>>
+Tensor<T> smooth_l1_loss(const Tensor<T>& input, const Tensor<T>& target, R reduction,
+                         double beta = 1.0) {
+    return smooth_l1_loss(input, target, SmoothL1LossOptions{reduction, beta});
+}
+
+/// kl_div(input, target, {reduction, log_target}).
+template <class T, class R, class = detail::IfReduction<R>>
+Tensor<T> kl_div(const Tensor<T>& input, const Tensor<T>& target, R reduction,
+                 bool log_target = false) {
+    return kl_div(input, target, KlDivOptions{reduction, log_target});
+}
+
+#define TG_NN_LOSSES_EXTERN(T)                                                                \
+    extern template Tensor<T> nll_loss<T>(const Tensor<T>&, const Tensor<T>&,                 \
+                                          const NllLossOptions<T>&);                          \
+    extern template Tensor<T> cross_entropy<T>(const Tensor<T>&, const Tensor<T>&,            \
+                                               const CrossEntropyOptions<T>&);                \
+    extern template Tensor<T> detail::class_index_tensor<T>(const std::vector<std::size_t>&); \
+    extern template Tensor<T> binary_cross_entropy<T>(const Tensor<T>&, const Tensor<T>&,     \
+                                                      const BinaryCrossEntropyOptions<T>&);   \
+    extern template Tensor<T> binary_cross_entropy_with_logits<T>(                            \
+        const Tensor<T>&, const Tensor<T>&, const BinaryCrossEntropyWithLogitsOptions<T>&);   \
+    extern template Tensor<T> l1_loss<T>(const Tensor<T>&, const Tensor<T>&,                  \
+                                         const ReductionOptions&);                            \
+    extern template Tensor<T> huber_loss<T>(const Tensor<T>&, const Tensor<T>&,               \
+                                            const HuberLossOptions&);                         \
+    extern template Tensor<T> smooth_l1_loss<T>(const Tensor<T>&, const Tensor<T>&,           \
+                                                const SmoothL1LossOptions&);                  \
+    extern template Tensor<T> kl_div<T>(const Tensor<T>&, const Tensor<T>&, const KlDivOptions&);
 TG_NN_LOSSES_EXTERN(float)
 TG_NN_LOSSES_EXTERN(double)
 #undef TG_NN_LOSSES_EXTERN
@@ -177,6 +302,9 @@ TG_NN_LOSSES_EXTERN(double)
 // (N, 1).
 /// Mean squared error over every element: (1 / K) Σ (pred − target)², K = size(pred).
 /// A 0-d tensor.   d/dpred = 2 (pred − target) / K
+/// No options, as rmse and half_sse_per_example: each is one function of two tensors,
+/// so `tg::nn::mse_loss<double>` can be passed where a loss is taken (DataParallel);
+/// PyTorch's reduction='sum' is `mse_loss(p, t) * p.size()`, 'none' `square(p - t)`.
 template <class T>
 Tensor<T> mse_loss(const Tensor<T>& pred, const Tensor<T>& target);
 

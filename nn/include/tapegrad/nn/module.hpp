@@ -33,6 +33,8 @@
 // attention: `forward(q, k, v, mask)`). It is a Module like any other: parameters,
 // checkpoints, clone, train/eval. Only forward(x) of one tensor is then unavailable, and
 // calling it (for example from a Sequential) throws tg::ValueError naming the module.
+// Its operator() may call note_output(main output) so that tg::nn::summary shows a shape
+// for it (the recurrent layers and MultiheadAttention do).
 //
 // Copying a module is shallow, as copying a Tensor is: the copy shares its parameters
 // (and submodules) with the original. clone() makes a deep copy.
@@ -69,8 +71,10 @@ public:
     /// The module's computation on one tensor. Modules of other inputs declare their own
     /// forward instead (see the top of this file); for them this throws tg::ValueError.
     virtual Tensor<T> forward(const Tensor<T>& x);
-    /// forward(x).
-    Tensor<T> operator()(const Tensor<T>& x) { return forward(x); }
+    /// forward(x), then note_output(result) (what tg::nn::summary reads). Call submodules
+    /// this way, `(*child)(x)`, rather than `child->forward(x)`: as PyTorch's hooks run on
+    /// module(x) only, a summary shows no output shape for a module called by forward.
+    Tensor<T> operator()(const Tensor<T>& x);
 
     /// A short description ("Dense(in=1, out=32)"); containers list their children. The
     /// default gives the class name and the shapes of its own parameters, then each
@@ -115,6 +119,11 @@ public:
     virtual std::shared_ptr<Module<T>> clone() const;
 
 protected:
+    /// For the call operators of modules of other inputs or outputs: tells tg::nn::summary,
+    /// when it is running on this thread, that this module returned `output` (its main
+    /// output tensor, e.g. an LSTM's output sequence). Costs one thread-local read.
+    void note_output(const Tensor<T>& output) const;
+
     /// Adds a parameter under `name` (no dots, unique in this module) and returns it.
     /// The tensor must be a leaf; it is marked as requiring a gradient and named (see
     /// Tensor::name: registering this module as a submodule prefixes the names, so errors

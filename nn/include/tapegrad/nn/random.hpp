@@ -70,4 +70,12 @@ Tensor<T> rand(const Shape& shape, nn::Rng& rng, bool requires_grad = false);
 template <class T = double>
 Tensor<T> randn(const Shape& shape, nn::Rng& rng, bool requires_grad = false);
 
+/// rand of x's shape and element type (torch.rand_like, with a generator).
+template <class T>
+Tensor<T> rand_like(const Tensor<T>& x, nn::Rng& rng, bool requires_grad = false);
+
+/// randn of x's shape and element type (torch.randn_like, with a generator).
+template <class T>
+Tensor<T> randn_like(const Tensor<T>& x, nn::Rng& rng, bool requires_grad = false);
+
 }  // namespace tg

@@ -41,9 +41,11 @@ public:
     LSTMState<T> forward(const Tensor<T>& x, const std::optional<LSTMState<T>>& state);
     /// h' from a zero state: a Module of one tensor, so an LSTMCell fits a Sequential.
     Tensor<T> forward(const Tensor<T>& x) override;
-    /// forward(x, state).
+    /// forward(x, state) (summary() shows h').
     LSTMState<T> operator()(const Tensor<T>& x, const std::optional<LSTMState<T>>& state) {
-        return forward(x, state);
+        LSTMState<T> out = forward(x, state);
+        this->note_output(out.h);
+        return out;
     }
     using Module<T>::operator();
     /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
@@ -74,7 +76,11 @@ public:
     /// forward(x, zeros): a Module of one tensor, so a GRUCell fits a Sequential.
     Tensor<T> forward(const Tensor<T>& x) override;
     /// forward(x, h).
-    Tensor<T> operator()(const Tensor<T>& x, const Tensor<T>& h) { return forward(x, h); }
+    Tensor<T> operator()(const Tensor<T>& x, const Tensor<T>& h) {
+        Tensor<T> out = forward(x, h);
+        this->note_output(out);
+        return out;
+    }
     using Module<T>::operator();
     /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
@@ -112,10 +118,12 @@ public:
                                              const std::optional<LSTMState<T>>& state);
     /// forward(x, zeros).output: a Module of one tensor, so an LSTM fits a Sequential.
     Tensor<T> forward(const Tensor<T>& x) override;
-    /// forward(x, state).
+    /// forward(x, state) (summary() shows the output sequence).
     RecurrentOutput<T, LSTMState<T>> operator()(const Tensor<T>& x,
                                                 const std::optional<LSTMState<T>>& state) {
-        return forward(x, state);
+        RecurrentOutput<T, LSTMState<T>> out = forward(x, state);
+        this->note_output(out.output);
+        return out;
     }
     using Module<T>::operator();
     /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
@@ -146,9 +154,11 @@ public:
     RecurrentOutput<T, Tensor<T>> forward(const Tensor<T>& x, const Tensor<T>& h0);
     /// forward(x, h0) from zeros; `.output` only, so a GRU fits a Sequential.
     Tensor<T> forward(const Tensor<T>& x) override;
-    /// forward(x, h0).
+    /// forward(x, h0) (summary() shows the output sequence).
     RecurrentOutput<T, Tensor<T>> operator()(const Tensor<T>& x, const Tensor<T>& h0) {
-        return forward(x, h0);
+        RecurrentOutput<T, Tensor<T>> out = forward(x, h0);
+        this->note_output(out.output);
+        return out;
     }
     using Module<T>::operator();
     /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").

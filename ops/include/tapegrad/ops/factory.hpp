@@ -1,5 +1,6 @@
 #pragma once
-// Tensors made from nothing, as torch.zeros, torch.arange and friends make them:
+// Tensors made from nothing, as torch.zeros, torch.arange and friends make them, and from
+// a std::vector (tg::from_vector, torch.tensor):
 //
 //     auto x = tg::zeros({8, 3});                       // double, no gradient
 //     auto w = tg::full<float>({3, 3}, 0.5f, true);     // a float leaf that wants a gradient
@@ -15,6 +16,7 @@
 #include <tapegrad/tensor.hpp>
 
 #include <cstddef>
+#include <vector>
 
 namespace tg {
 
@@ -36,6 +38,22 @@ Tensor<T> zeros_like(const Tensor<T>& x, bool requires_grad = false);
 /// ones of x's shape and element type.
 template <class T>
 Tensor<T> ones_like(const Tensor<T>& x, bool requires_grad = false);
+/// full of x's shape and element type (torch.full_like).
+template <class T>
+Tensor<T> full_like(const Tensor<T>& x, detail::NoDeduce<T> value, bool requires_grad = false);
+/// A tensor of x's shape and element type whose values are not to be read before they
+/// are written (torch.empty_like). tapegrad fills it with zeros: the same cost as
+/// PyTorch's garbage on a first touch, and a forgotten write reads 0, not garbage.
+template <class T>
+Tensor<T> empty_like(const Tensor<T>& x, bool requires_grad = false);
+
+/// A tensor of `shape` holding `values` in row-major order (torch.tensor(values).reshape(
+/// shape)); the values are copied: `tg::from_vector(v, {2, 3})`, `{v.size()}` for 1-D.
+/// The element type is the vector's, float or double (a braced list names it:
+/// `tg::from_vector<double>({1, 2, 3, 4}, {2, 2})`). tg::ShapeError unless the sizes of
+/// `shape` multiply to values.size().
+template <class T>
+Tensor<T> from_vector(const std::vector<T>& values, const Shape& shape, bool requires_grad = false);
 
 /// start, start + step, ... up to but excluding `end`: ceil((end − start) / step) values,
 /// value i computed as start + i·step (as numpy and torch do). step ≠ 0, and its sign
