@@ -19,7 +19,9 @@
 #include <tapegrad/tape.hpp>
 #include <tapegrad/tensor.hpp>
 
+#include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,10 +36,11 @@ namespace detail {
 template <class T>
 struct InputSlot {
     enum class Kind : unsigned char {
-        none,     ///< the input needs no gradient
-        on_tape,  ///< a result recorded on the same tape: entry `index`
-        leaf,     ///< a leaf that requires a gradient: `node`
-        foreign,  ///< recorded on another tape (an outer one, or one since released)
+        none,      ///< the input needs no gradient
+        on_tape,   ///< a result recorded on the same tape: entry `index`
+        leaf,      ///< a leaf that requires a gradient: `node`
+        foreign,   ///< recorded on another tape (an outer one, or one since released)
+        released,  ///< recorded on this tape by an entry since released (GraphError if reached)
     };
     Kind kind = Kind::none;
     std::size_t index = 0;
@@ -84,6 +87,23 @@ struct EntryBase {
     static void operator delete(void* p, std::size_t bytes) noexcept { pool_deallocate(p, bytes); }
     virtual ~EntryBase() = default;
     const char* name = "";
+    /// The output, held weakly: the tape releases an entry once neither a handle on its
+    /// output nor a later entry can reach it (docs/design.md, "The tape and the sweep").
+    std::weak_ptr<void> output;
+    /// How many of the saved tensors are the output itself (exp saves its result): they
+    /// keep the output alive but are no reason to keep the entry.
+    std::uint32_t self_saved = 0;
+    /// Scratch of Tape::collect: a later entry that is kept takes this entry's output.
+    bool needed = false;
+    /// Whether something besides the entry's own saved tensors holds the output.
+    bool output_held() const { return static_cast<std::size_t>(output.use_count()) > self_saved; }
+    /// Whether `node` is this entry's output (the same control block; no atomic operation).
+    template <class N>
+    bool is_output(const std::shared_ptr<N>& node) const {
+        return !output.owner_before(node) && !node.owner_before(output);
+    }
+    /// Sets `needed` on the entries this one takes results from (released ones are skipped).
+    virtual void mark_inputs(const std::unique_ptr<EntryBase>* entries) const = 0;
     virtual bool is_double() const = 0;
     virtual std::size_t saved_bytes() const = 0;
     virtual std::string describe() const = 0;
@@ -107,6 +127,7 @@ struct Entry : EntryBase {
     std::string describe() const override;
     std::vector<std::pair<std::string, std::string>> dot_inputs() const override;
     void clear_grad() override { grad = Tensor<T>(); }
+    void mark_inputs(const std::unique_ptr<EntryBase>* entries) const override;
 };
 
 template <class T, class F>
