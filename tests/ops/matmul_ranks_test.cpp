@@ -103,7 +103,7 @@ TYPED_TEST(MatmulRanksTyped, ValuesMatchNestedLoops) {
     const double tol = std::is_same_v<T, float> ? 5e-5 : 1e-13;
     // (n, k, m): products of at most 16 multiply-adds (plain loops), single rows below
     // 4,096 multiply-adds (register tiles), and BLAS, with remainders after the SIMD widths.
-    const std::size_t sizes[][3] = {{1, 1, 1}, {2, 2, 3},   {1, 20, 9}, {3, 5, 4},
+    const std::size_t sizes[][3] = {{1, 1, 1}, {2, 2, 3}, {1, 20, 9}, {3, 5, 4},
                                     {5, 1, 7}, {9, 33, 17}, {1, 40, 70}};
     for (const auto& size : sizes)
         for (const Ranks& r : rank_pairs(size[0], size[1], size[2])) {
@@ -227,28 +227,18 @@ TEST(MatmulRanks, ErrorsNameTheOpAndShapesAndRecordNothing) {
     expect_shape_error([&] { matmul(p({3, 4}), p({})); }, {"matmul", "(3, 4) @ ()"});
     expect_shape_error([&] { matmul(p({3}), p({4})); },
                        {"matmul: inner dimensions differ: (3) @ (4) (3 vs 4)", "b's only"});
-    expect_shape_error(
-        [&] {
-            matmul(p({3}), p({4, 2}));
-        },
-        {"matmul", "(3) @ (4, 2)", "second-to-last"});
+    expect_shape_error([&] { matmul(p({3}), p({4, 2})); },
+                       {"matmul", "(3) @ (4, 2)", "second-to-last"});
     expect_shape_error([&] { matmul(p({2, 3}), p({4})); }, {"matmul", "(2, 3) @ (4)"});
-    expect_shape_error(
-        [&] {
-            matmul(p({2, 2, 3}), p({2, 4, 5}));
-        },
-        {"matmul", "(2, 2, 3) @ (2, 4, 5)", "(3 vs 4)"});
-    expect_shape_error([&] { matmul(p({2, 3}), p({5, 4, 2})); }, {"matmul", "(2, 3) @ (5, 4, 2)"});
-    expect_shape_error(
-        [&] {
-            matmul(p({2, 3, 4}), p({5, 4, 6}));
-        },
-        {"matmul: batch dimensions (2) and (5) of (2, 3, 4) @ (5, 4, 6)", "equal or 1"});
-    expect_shape_error(
-        [&] {
-            matmul(p({2, 1, 3, 4}), p({3, 3, 4, 6}));
-        },
-        {"matmul", "(2, 1) and (3, 3)"});
+    expect_shape_error([&] { matmul(p({2, 2, 3}), p({2, 4, 5})); },
+                       {"matmul", "(2, 2, 3) @ (2, 4, 5)", "(3 vs 4)"});
+    expect_shape_error([&] { matmul(p({2, 3}), p({5, 4, 2})); },
+                       {"matmul", "(2, 3) @ (5, 4, 2)"});
+    expect_shape_error([&] { matmul(p({2, 3, 4}), p({5, 4, 6})); },
+                       {"matmul: batch dimensions (2) and (5) of (2, 3, 4) @ (5, 4, 6)",
+                        "equal or 1"});
+    expect_shape_error([&] { matmul(p({2, 1, 3, 4}), p({3, 3, 4, 6})); },
+                       {"matmul", "(2, 1) and (3, 3)"});
     expect_shape_error([&] { dot(p({3}), p({4})); }, {"dot", "1-D", "(3) and (4)"});
     expect_shape_error([&] { dot(p({2, 3}), p({3})); }, {"dot", "(2, 3) and (3)"});
     expect_shape_error([&] { outer(p({2, 3}), p({3})); }, {"outer", "1-D", "(2, 3) and (3)"});
