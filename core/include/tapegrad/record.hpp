@@ -57,27 +57,39 @@ struct SavedTensor {
 
 /// A short list kept inside the entry that owns it. Most ops have at most 3 inputs and 2
 /// saved tensors; keeping them inline saves two pool blocks per entry
-/// (benchmarks/README.md). Longer lists (concat) live in `more_`.
+/// (benchmarks/README.md). Longer lists (concat) live in `more_`, a pool block: one
+/// pointer rather than a vector keeps an entry within the pool's 512-byte size class.
 template <class V, std::size_t N>
 class InlineList {
 public:
+    InlineList() = default;
+    InlineList(const InlineList&) = delete;
+    InlineList& operator=(const InlineList&) = delete;
+    ~InlineList() {
+        if (!more_) return;
+        std::destroy_n(more_, size_);
+        pool_deallocate(more_, size_ * sizeof(V));
+    }
     std::size_t size() const { return size_; }
-    V* begin() { return more_.empty() ? inline_ : more_.data(); }
-    const V* begin() const { return more_.empty() ? inline_ : more_.data(); }
+    V* begin() { return more_ ? more_ : inline_; }
+    const V* begin() const { return more_ ? more_ : inline_; }
     V* end() { return begin() + size_; }
     const V* end() const { return begin() + size_; }
     V& operator[](std::size_t i) { return begin()[i]; }
     const V& operator[](std::size_t i) const { return begin()[i]; }
     /// Sets the size of an empty list (the elements are default values).
     void resize(std::size_t n) {
-        if (n > N) more_.resize(n);
+        if (n > N) {
+            more_ = static_cast<V*>(pool_allocate(n * sizeof(V)));
+            std::uninitialized_value_construct_n(more_, n);
+        }
         size_ = n;
     }
 
 private:
     V inline_[N];
     std::size_t size_ = 0;
-    std::vector<V, PoolAllocator<V>> more_;
+    V* more_ = nullptr;
 };
 
 struct EntryBase {
