@@ -190,6 +190,22 @@ LeafGradients<T>& leaves_of(SweepState& state) {
     return *static_cast<LeafGradients<T>*>(state.leaves);
 }
 
+/// The entry of `tape` that recorded `node`, or nullptr when `node` is not a result of
+/// its current epoch or its entry was released (the slot may since hold another entry).
+template <class T>
+Entry<T>* entry_of(Tape& tape, const std::shared_ptr<Node<T>>& node) {
+    if (node->tape_epoch != tape.epoch()) return nullptr;
+    EntryBase* e = tape.find_entry(node->entry);
+    return e && e->is_output(node) ? static_cast<Entry<T>*>(e) : nullptr;
+}
+
+template <class T>
+void Entry<T>::mark_inputs(const std::unique_ptr<EntryBase>* entries) const {
+    for (const auto& in : inputs)
+        if (in.kind == InputSlot<T>::Kind::on_tape && entries[in.index])
+            entries[in.index]->needed = true;
+}
+
 template <class T>
 std::size_t Entry<T>::saved_bytes() const {
     std::size_t bytes = 0;
@@ -246,17 +262,21 @@ void append_entry(Tape& tape, std::unique_ptr<Entry<T>> entry, const TensorRef<T
         if (!node->requires_grad) {
             slot.kind = Kind::none;
         } else if (node->tape_epoch == tape.epoch()) {
-            slot.kind = Kind::on_tape;
+            slot.kind = entry_of(tape, node) ? Kind::on_tape : Kind::released;
             slot.index = node->entry;
         } else {
             slot.kind = node->is_leaf() ? Kind::leaf : Kind::foreign;
             slot.node = node;
         }
     }
+    const auto& out = output.node();
     entry->saved.resize(saved.size());
     std::size_t k = 0;
-    for (const TensorRef<T>& s : saved) entry->saved[k++] = {s.get(), s.get().version()};
-    const auto& out = output.node();
+    for (const TensorRef<T>& s : saved) {
+        entry->saved[k++] = {s.get(), s.get().version()};
+        if (s.get().node() == out) ++entry->self_saved;
+    }
+    entry->output = out;
     entry->output_shape.assign(out->value.shape().begin(), out->value.shape().end());
     if (tape.detect_anomaly() || is_anomaly_enabled())
         TG_CHECK(all_finite(out->value), AnomalyError, "anomaly: forward of '", entry->name,
@@ -306,6 +326,7 @@ bool BackwardContext<T>::needs(std::size_t i) const {
             return !state_.gradient_mode ||
                    detail::leaves_of<T>(state_).find(slot.node.get()) != nullptr;
         case Kind::foreign: return detail::find_tape(slot.node->tape_epoch) == nullptr;
+        case Kind::released: return true;  // add() says so
         default: return false;
     }
 }
@@ -327,8 +348,12 @@ void BackwardContext<T>::add(std::size_t i, const Tensor<T>& g) {
                  detail::leaf_name(slot), "shape ", slot.shape, ")");
     switch (slot.kind) {
         case Kind::on_tape: {
-            auto& target = static_cast<detail::Entry<T>&>(tape_.entry(slot.index));
-            accumulate(target.grad, g, state_.create_graph);
+            // Released since this entry was recorded: an earlier backward ran it.
+            detail::EntryBase* target = tape_.find_entry(slot.index);
+            TG_CHECK(target, GraphError,
+                     released_message(
+                         detail::message("backward of '", entry_.name, "' reached input #", i)));
+            accumulate(static_cast<detail::Entry<T>*>(target)->grad, g, state_.create_graph);
             break;
         }
         case Kind::leaf: {
@@ -343,6 +368,9 @@ void BackwardContext<T>::add(std::size_t i, const Tensor<T>& g) {
                      released_message(
                          detail::message("backward of '", entry_.name, "' reached input #", i)));
             break;  // recorded by an outer tape: this tape does not follow it
+        case Kind::released:
+            throw GraphError(released_message(
+                detail::message("backward of '", entry_.name, "' reached input #", i)));
         default: break;
     }
 }
@@ -398,8 +426,35 @@ Tape::~Tape() {
 Tape* Tape::active() { return live_tapes.empty() ? nullptr : live_tapes.back(); }
 
 std::size_t Tape::append(std::unique_ptr<detail::EntryBase> entry) {
+    // A scan costs the tape's length and comes after the tape doubled: O(1) per entry.
+    // The new entry's inputs are alive (its caller holds them), so it keeps them.
+    if (entries_.size() >= next_collect_) collect();
     entries_.push_back(std::move(entry));
     return entries_.size() - 1;
+}
+
+void Tape::collect() {
+    if (sweeping_) return;
+    // Entries are in topological order, so one scan from the end decides: an entry is
+    // kept when a handle holds its output or a kept later entry takes it. A later entry
+    // that saved this output holds it too, so it counts among the handles; the ones
+    // released are gone before the scan reaches this entry.
+    for (std::size_t i = entries_.size(); i-- > 0;) {
+        auto& e = entries_[i];
+        if (!e) continue;
+        if (e->needed || e->output_held()) {
+            e->needed = false;
+            e->mark_inputs(entries_.data());
+        } else {
+            e.reset();
+        }
+    }
+    const bool had_entries = !entries_.empty();
+    while (!entries_.empty() && !entries_.back()) entries_.pop_back();
+    // A new epoch once all is released, as clear() does: the results of this one then
+    // say "released" wherever they are used.
+    if (had_entries && entries_.empty()) epoch_ = next_epoch++;
+    next_collect_ = std::max(min_collect, 2 * entries_.size());
 }
 
 void Tape::check_thread(const char* what) const {
@@ -411,6 +466,7 @@ void Tape::check_thread(const char* what) const {
 void Tape::release() {
     while (!entries_.empty()) entries_.pop_back();
     epoch_ = next_epoch++;
+    next_collect_ = min_collect;
 }
 
 void Tape::clear() {
@@ -418,16 +474,25 @@ void Tape::clear() {
     release();
 }
 
-std::size_t Tape::bytes() const {
+std::size_t Tape::size() {
+    collect();
+    return static_cast<std::size_t>(std::count_if(entries_.begin(), entries_.end(),
+                                                  [](const auto& e) { return e != nullptr; }));
+}
+
+std::size_t Tape::bytes() {
+    collect();
     std::size_t total = 0;
-    for (const auto& e : entries_) total += e->saved_bytes();
+    for (const auto& e : entries_)
+        if (e) total += e->saved_bytes();
     return total;
 }
 
-std::string Tape::dump() const {
+std::string Tape::dump() {
     std::ostringstream out;
-    out << "tape: " << entries_.size() << " entries, " << bytes() << " bytes saved\n";
+    out << "tape: " << size() << " entries, " << bytes() << " bytes saved\n";
     for (std::size_t i = 0; i < entries_.size(); ++i) {
+        if (!entries_[i]) continue;
         const auto& e = *entries_[i];
         out << "  #" << i << "  " << e.name << "  " << e.describe() << "  saved " << e.saved_bytes()
             << " B\n";
@@ -435,11 +500,13 @@ std::string Tape::dump() const {
     return out.str();
 }
 
-std::string Tape::to_dot() const {
+std::string Tape::to_dot() {
+    collect();
     std::ostringstream out;
     out << "digraph tape {\n  rankdir=BT;\n  node [shape=box, fontname=\"monospace\"];\n";
     std::unordered_map<std::string, bool> drawn;
     for (std::size_t i = 0; i < entries_.size(); ++i) {
+        if (!entries_[i]) continue;
         const auto& e = *entries_[i];
         out << "  e" << i << " [label=\"#" << i << " " << e.name << "\\n"
             << e.describe() << "\"];\n";
@@ -456,7 +523,8 @@ std::string Tape::to_dot() const {
 }
 
 void Tape::discard_sweep(std::size_t keep) {
-    for (auto& e : entries_) e->clear_grad();
+    for (auto& e : entries_)
+        if (e) e->clear_grad();
     while (entries_.size() > keep) entries_.pop_back();
 }
 
@@ -471,7 +539,11 @@ template <class T>
 class Sweep {
 public:
     Sweep(Tape& tape, const std::vector<Tensor<T>>* xs, const BackwardOptions& options)
-        : tape_(tape), xs_(xs), options_(options), what_(xs ? "gradient" : "backward") {
+        : tape_(tape),
+          xs_(xs),
+          options_(options),
+          what_(xs ? "gradient" : "backward"),
+          release_(!options.retain_graph && !options.create_graph) {
         state_.gradient_mode = xs != nullptr;
         state_.create_graph = options.create_graph;
         state_.anomaly = tape.options_.detect_anomaly || is_anomaly_enabled();
@@ -496,28 +568,44 @@ public:
         }
         const std::size_t entries_before = tape_.entries_.size();
         try {
+            SweepingGuard sweeping(tape_);
             if (on_tape)
                 walk_entries(y.node()->entry, seed_tensor, results);
             else if (!xs_ || leaves_.find(y.node().get()))  // y is a leaf: d y / d y = seed
                 leaves_.insert(y.node().get()).pending = seed_tensor;
         } catch (...) {
+            // With retain_graph the tape is as before; without it, the entries that ran
+            // are released (as PyTorch frees each node's saved tensors as it goes), and
+            // what only they reached goes too.
             tape_.discard_sweep(entries_before);
+            if (release_) tape_.collect();
             throw;
         }
         if (xs_)
             collect_results(*results);
         else
             add_to_leaf_grads();
-        if (!options_.retain_graph && !options_.create_graph) tape_.release();
+        if (release_) tape_.collect();
     }
 
 private:
+    /// Marks the tape as sweeping while alive: Tape::collect must not release an entry
+    /// whose gradient is pending (only released entries reach it by then).
+    struct SweepingGuard {
+        explicit SweepingGuard(Tape& tape) : tape(tape) { ++tape.sweeping_; }
+        ~SweepingGuard() { --tape.sweeping_; }
+        Tape& tape;
+    };
+
     /// Whether y was recorded on this tape (else it is a leaf that requires a gradient;
     /// anything else is an error that says what to do).
     bool check_root(const Tensor<T>& y) const {
         TG_CHECK(y.defined(), ValueError, what_, ": the output tensor is undefined");
         const auto& n = *y.node();
-        if (n.tape_epoch == tape_.epoch_) return true;
+        if (n.tape_epoch == tape_.epoch_) {
+            if (entry_of(tape_, y.node())) return true;
+            throw GraphError(released_message(what_));  // an earlier sweep ran its entry
+        }
         if (!n.is_leaf()) {
             TG_CHECK(!find_tape(n.tape_epoch), GraphError, what_,
                      ": this tensor was recorded by a different tape; call backward on the tape "
@@ -561,7 +649,7 @@ private:
             TG_CHECK((*xs_)[k].defined(), ValueError, "gradient: input #", k, " is undefined");
         for (std::size_t k = 0; k < xs_->size(); ++k) {
             const auto& n = (*xs_)[k].node();
-            if (n->tape_epoch == tape_.epoch_) {
+            if (entry_of(tape_, n)) {
                 captures_.push_back({n->entry, k});
             } else if (n->is_leaf()) {
                 leaves_.insert(n.get());
@@ -582,19 +670,25 @@ private:
         auto next_capture = captures_.begin();
         while (next_capture != captures_.end() && next_capture->first > root) ++next_capture;
         for (std::size_t i = root + 1; i-- > lowest;) {
-            EntryBase& base = *entries[i];
-            if (base.is_double() != std::is_same_v<T, double>) continue;
-            auto& entry = static_cast<Entry<T>&>(base);
+            EntryBase* base = entries[i].get();
+            if (!base || base->is_double() != std::is_same_v<T, double>) continue;
+            auto& entry = static_cast<Entry<T>&>(*base);
             for (; next_capture != captures_.end() && next_capture->first == i; ++next_capture)
                 (*results)[next_capture->second] = entry.grad;
             if (!entry.grad.defined()) continue;
             BackwardContext<T> context(tape_, entry, state_);
             entry.backward(context);
-            entry.grad = Tensor<T>();
+            // Without retain_graph the entry goes now, its saved tensors and closure with
+            // it, so the memory a sweep holds falls as it goes.
+            if (release_)
+                entries[i].reset();
+            else
+                entry.grad = Tensor<T>();
         }
         // Stopping early leaves gradients on entries below `lowest`; the next sweep must
         // not find them.
-        for (std::size_t i = lowest; i-- > 0;) entries[i]->clear_grad();
+        for (std::size_t i = lowest; i-- > 0;)
+            if (entries[i]) entries[i]->clear_grad();
     }
 
     /// tape.gradient: the leaf targets' sums (a leaf may be listed twice), zeros for an
@@ -658,6 +752,7 @@ private:
     const std::vector<Tensor<T>>* xs_;
     BackwardOptions options_;
     const char* what_;
+    bool release_;  ///< release each entry once it ran (no retain_graph, no create_graph)
     SweepState state_;
     LeafGradients<T> leaves_;
     std::vector<std::pair<std::size_t, std::size_t>> captures_;  ///< (entry, position in xs)

@@ -1,5 +1,6 @@
 // Nothing is left half-updated after an error: leaf gradients stay as they were, the
-// entries stay intact, and the tape runs backward again once the cause is removed.
+// entries stay intact with retain_graph (without it, those whose backward ran are
+// released), and the tape runs backward again once the cause is removed.
 
 #include "test_helpers.hpp"
 
@@ -43,15 +44,19 @@ TEST(ErrorRecoveryTest, VersionErrorMidSweepLeavesLeafGradsUnchanged) {
     EXPECT_EQ(val(b.grad()), (xt::xarray<double>{7.0}));
     EXPECT_EQ(tape.size(), 5u);
 
-    // Without retain_graph the failed sweep does not release either.
-    EXPECT_THROW(tape.backward(loss), tg::GraphError);
-    EXPECT_EQ(tape.size(), 5u);
-    EXPECT_EQ(val(b.grad()), (xt::xarray<double>{7.0}));
-
-    // The part of the graph that is still valid runs, and b gets exactly one exp(b).
+    // The part of the graph that is still valid runs, and b gets exactly one exp(b); it
+    // releases the entries it ran (3 and 2).
     tape.backward(lb);
     EXPECT_DOUBLE_EQ(b.grad().item(), 7.0 + std::exp(0.5));
     EXPECT_EQ(val(w.grad()), (xt::xarray<double>{3.0, 3.0}));
+    EXPECT_EQ(tape.size(), 3u);
+
+    // Without retain_graph a failed sweep has released the entries whose backward ran
+    // (entry 1) and entry 0, which only entry 1 reached; entry 4 (loss's) stays.
+    EXPECT_THROW(tape.backward(lw), tg::GraphError);
+    EXPECT_EQ(tape.size(), 1u);
+    EXPECT_EQ(val(w.grad()), (xt::xarray<double>{3.0, 3.0}));
+    EXPECT_DOUBLE_EQ(b.grad().item(), 7.0 + std::exp(0.5));
 }
 
 TEST(ErrorRecoveryTest, FailedSweepLeavesNoGradientOnEntries) {

@@ -74,6 +74,16 @@ TEST(TapeThreadTest, TensorBackwardFromAnotherThreadNamesTheThreadProblem) {
     EXPECT_FALSE(w.has_grad());
 }
 
+TEST(TapeThreadTest, ResultsDroppedOnAnotherThreadAreReleased) {
+    // The tape learns that a result died from its use count, whichever thread dropped it.
+    tg::Tape tape;
+    auto w = tg::parameter<double>(xt::xarray<double>{1.0, 2.0});
+    tg::Tensor<double> loss = tg::sum(w * w);
+    ASSERT_EQ(tape.size(), 2u);
+    std::thread([held = std::move(loss)]() mutable { held = tg::Tensor<double>(); }).join();
+    EXPECT_EQ(tape.size(), 0u) << tape.dump();
+}
+
 TEST(TapeThreadTest, EachThreadHasItsOwnActiveTape) {
     tg::Tape tape;
     bool other_saw_no_tape = false;

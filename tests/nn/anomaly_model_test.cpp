@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <limits>
 #include <optional>
+#include <vector>
 
 namespace tg::test {
 namespace {
@@ -44,13 +45,18 @@ Tensor<double> parameter_named(const nn::Module<double>& net, const std::string&
 }
 
 /// Runs one forward pass and loss under a tape; returns the AnomalyError message ("" when
-/// none was thrown) and how many entries the tape held when it was thrown.
+/// none was thrown) and how many entries the tape held when it was thrown. The layers'
+/// outputs are held, so the tape keeps what the layers before the failing one recorded.
 std::string forward_anomaly(BlogCase& s, std::size_t& entries, bool use_tape_option) {
     std::optional<DetectAnomalyGuard> guard;
     if (!use_tape_option) guard.emplace();
     Tape tape(TapeOptions{use_tape_option});
+    std::vector<Tensor<double>> outputs;
     try {
-        Tensor<double> loss = nn::half_sse_per_example(s.net(s.x), s.y);
+        outputs.push_back(s.x);
+        for (const auto& child : s.net.children())
+            outputs.push_back(child.second->forward(outputs.back()));
+        Tensor<double> loss = nn::half_sse_per_example(outputs.back(), s.y);
         tape.backward(loss);
     } catch (const AnomalyError& e) {
         entries = tape.size();

@@ -69,8 +69,8 @@ TEST(Loss, SquaredErrorLossIsOneTapeEntry) {
     Tensor<double> pred = parameter<double>(Array<double>{{1.0, 2.0}, {3.0, 4.0}});
     const Tensor<double> target{{0.0, 1.0}, {0.0, 1.0}};
     Tape tape;
-    (void)nn::half_sse_per_example(pred, target);
-    (void)nn::mse_loss(pred, target);
+    const Tensor<double> a = nn::half_sse_per_example(pred, target);
+    const Tensor<double> b = nn::mse_loss(pred, target);  // held: the tape keeps what is reachable
     EXPECT_EQ(tape.size(), 2u);
     EXPECT_NE(tape.dump().find("half_sse_per_example"), std::string::npos) << tape.dump();
     EXPECT_NE(tape.dump().find("mse_loss"), std::string::npos) << tape.dump();

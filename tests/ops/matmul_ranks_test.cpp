@@ -156,7 +156,7 @@ TEST(MatmulRanks, BatchedTimesMatrixIsStillOneProduct) {
     Tape tape;
     const Tensor<> a = parameter<double>(xt::ones<double>({5, 2, 3}));
     const Tensor<> b = parameter<double>(xt::ones<double>({3, 4}));
-    (void)matmul(a, b);
+    const Tensor<> y = matmul(a, b);  // held: the tape keeps what is reachable
     EXPECT_EQ(tape.size(), 3u) << tape.dump();
 }
 

@@ -231,7 +231,7 @@ TEST(PyTorchArgs, SoftplusTakesBetaAndThreshold) {
 TEST(PyTorchArgs, GeluTanhIsOneTapeEntry) {
     const Tensor<double> x = parameter<double>(Array<double>{-1.0, 0.5, 2.0});
     Tape tape;
-    gelu(x, "tanh");
+    const Tensor<double> y = gelu(x, "tanh");  // held: the tape keeps what is reachable
     EXPECT_EQ(tape.size(), 1u);
     expect_error<ValueError>(
         [&] { gelu(x, "sigmoid"); },

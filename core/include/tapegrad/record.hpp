@@ -19,7 +19,9 @@
 #include <tapegrad/tape.hpp>
 #include <tapegrad/tensor.hpp>
 
+#include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,10 +36,11 @@ namespace detail {
 template <class T>
 struct InputSlot {
     enum class Kind : unsigned char {
-        none,     ///< the input needs no gradient
-        on_tape,  ///< a result recorded on the same tape: entry `index`
-        leaf,     ///< a leaf that requires a gradient: `node`
-        foreign,  ///< recorded on another tape (an outer one, or one since released)
+        none,      ///< the input needs no gradient
+        on_tape,   ///< a result recorded on the same tape: entry `index`
+        leaf,      ///< a leaf that requires a gradient: `node`
+        foreign,   ///< recorded on another tape (an outer one, or one since released)
+        released,  ///< recorded on this tape by an entry since released (GraphError if reached)
     };
     Kind kind = Kind::none;
     std::size_t index = 0;
@@ -54,27 +57,39 @@ struct SavedTensor {
 
 /// A short list kept inside the entry that owns it. Most ops have at most 3 inputs and 2
 /// saved tensors; keeping them inline saves two pool blocks per entry
-/// (benchmarks/README.md). Longer lists (concat) live in `more_`.
+/// (benchmarks/README.md). Longer lists (concat) live in `more_`, a pool block: one
+/// pointer rather than a vector keeps an entry within the pool's 512-byte size class.
 template <class V, std::size_t N>
 class InlineList {
 public:
+    InlineList() = default;
+    InlineList(const InlineList&) = delete;
+    InlineList& operator=(const InlineList&) = delete;
+    ~InlineList() {
+        if (!more_) return;
+        std::destroy_n(more_, size_);
+        pool_deallocate(more_, size_ * sizeof(V));
+    }
     std::size_t size() const { return size_; }
-    V* begin() { return more_.empty() ? inline_ : more_.data(); }
-    const V* begin() const { return more_.empty() ? inline_ : more_.data(); }
+    V* begin() { return more_ ? more_ : inline_; }
+    const V* begin() const { return more_ ? more_ : inline_; }
     V* end() { return begin() + size_; }
     const V* end() const { return begin() + size_; }
     V& operator[](std::size_t i) { return begin()[i]; }
     const V& operator[](std::size_t i) const { return begin()[i]; }
     /// Sets the size of an empty list (the elements are default values).
     void resize(std::size_t n) {
-        if (n > N) more_.resize(n);
+        if (n > N) {
+            more_ = static_cast<V*>(pool_allocate(n * sizeof(V)));
+            std::uninitialized_value_construct_n(more_, n);
+        }
         size_ = n;
     }
 
 private:
     V inline_[N];
     std::size_t size_ = 0;
-    std::vector<V, PoolAllocator<V>> more_;
+    V* more_ = nullptr;
 };
 
 template <class T>
@@ -97,6 +112,23 @@ struct EntryBase {
     static void operator delete(void* p, std::size_t bytes) noexcept { pool_deallocate(p, bytes); }
     virtual ~EntryBase() = default;
     const char* name = "";
+    /// The output, held weakly: the tape releases an entry once neither a handle on its
+    /// output nor a later entry can reach it (docs/design.md, "The tape and the sweep").
+    std::weak_ptr<void> output;
+    /// How many of the saved tensors are the output itself (exp saves its result): they
+    /// keep the output alive but are no reason to keep the entry.
+    std::uint32_t self_saved = 0;
+    /// Scratch of Tape::collect: a later entry that is kept takes this entry's output.
+    bool needed = false;
+    /// Whether something besides the entry's own saved tensors holds the output.
+    bool output_held() const { return static_cast<std::size_t>(output.use_count()) > self_saved; }
+    /// Whether `node` is this entry's output (the same control block; no atomic operation).
+    template <class N>
+    bool is_output(const std::shared_ptr<N>& node) const {
+        return !output.owner_before(node) && !node.owner_before(output);
+    }
+    /// Sets `needed` on the entries this one takes results from (released ones are skipped).
+    virtual void mark_inputs(const std::unique_ptr<EntryBase>* entries) const = 0;
     virtual bool is_double() const = 0;
     virtual std::size_t saved_bytes() const = 0;
     virtual std::string describe() const = 0;
@@ -123,6 +155,7 @@ struct Entry : EntryBase {
     std::string describe() const override;
     std::vector<std::pair<std::string, std::string>> dot_inputs() const override;
     void clear_grad() override { grad = Tensor<T>(); }
+    void mark_inputs(const std::unique_ptr<EntryBase>* entries) const override;
 };
 
 template <class T, class F>

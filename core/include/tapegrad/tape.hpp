@@ -7,7 +7,9 @@
 //     tape.backward(loss);                 // or loss.backward(); fills w.grad()
 //
 // Entries are kept in recording order, which already is a topological order; the sweep
-// is one loop from the output's entry down to entry 0. No recursion anywhere.
+// is one loop from the output's entry down to entry 0. No recursion anywhere. An entry
+// that no tensor handle, saved tensor or later entry can reach is released, and backward
+// releases the entries it ran (docs/design.md, "The tape and the sweep").
 
 #include <tapegrad/tensor.hpp>
 
@@ -24,6 +26,8 @@ namespace tg {
 /// `{.create_graph = true}`).
 struct BackwardOptions {
     /// Keep the entries after the sweep, so that backward can run again over them.
+    /// Without it, each entry the sweep runs is released as soon as its backward is done
+    /// (entries the sweep does not reach stay).
     bool retain_graph = false;
     /// Record the backward computation itself, so that the gradients can be
     /// differentiated again (gradients of gradients). Implies retain_graph.
@@ -89,15 +93,18 @@ public:
         return results;
     }
 
-    /// Number of recorded entries.
-    std::size_t size() const { return entries_.size(); }
-    /// Bytes held by the tensors the entries saved for backward.
-    std::size_t bytes() const;
-    /// One line per entry: index, op, input and output shapes, saved bytes.
-    std::string dump() const;
-    /// The recorded graph in Graphviz dot syntax.
-    std::string to_dot() const;
-    /// Releases every entry (as backward does without retain_graph).
+    /// Number of entries the tape keeps. It first releases the entries nothing can reach
+    /// any more (no handle on their output, no later entry that is kept), so a pass whose
+    /// outputs were all dropped leaves the count as it was. One scan of the tape.
+    std::size_t size();
+    /// Bytes held by the tensors the kept entries saved for backward (after the same
+    /// release as size()). During a sweep without retain_graph it falls as entries run.
+    std::size_t bytes();
+    /// One line per kept entry: index, op, input and output shapes, saved bytes.
+    std::string dump();
+    /// The kept graph in Graphviz dot syntax.
+    std::string to_dot();
+    /// Releases every entry.
     void clear();
 
     /// Whether this tape checks every value and gradient for NaN and Inf.
@@ -110,10 +117,16 @@ public:
     /// For the recording machinery: the tape's current epoch (changes when its entries
     /// are released).
     std::uint64_t epoch() const { return epoch_; }
-    /// For the recording machinery: appends an entry, returns its index.
+    /// For the recording machinery: appends an entry, returns its index. Every time the
+    /// tape has doubled since the last scan, first releases what nothing can reach (so
+    /// recording stays O(1) per entry, amortized).
     std::size_t append(std::unique_ptr<detail::EntryBase> entry);
-    /// For the recording machinery: the entry at `index`.
+    /// For the recording machinery: the entry at `index` (it must not be released).
     detail::EntryBase& entry(std::size_t index) { return *entries_[index]; }
+    /// For the recording machinery: the entry at `index`, or nullptr once released.
+    detail::EntryBase* find_entry(std::size_t index) {
+        return index < entries_.size() ? entries_[index].get() : nullptr;
+    }
 
 private:
     template <class T>
@@ -124,14 +137,27 @@ private:
                std::vector<Tensor<T>>* results, const BackwardOptions& options);
     void check_thread(const char* what) const;
     void release();
+    /// Releases every entry that neither a handle on its output nor a later kept entry
+    /// reaches (one scan from the last entry down), then drops released entries from the
+    /// end. Does nothing during a sweep, whose pending gradients it cannot see.
+    void collect();
     /// After a failed sweep: drops the entries' gradients and the entries it recorded
-    /// (those from index `keep` on), so the tape is as before the sweep.
+    /// (those from index `keep` on). A sweep with retain_graph leaves the tape as before;
+    /// one without it has released the entries whose backward already ran.
     void discard_sweep(std::size_t keep);
 
+    /// The tape's length at which append() scans again: twice the length the last scan
+    /// left, and at least this.
+    static constexpr std::size_t min_collect = 64;
+
     TapeOptions options_;
+    /// In recording order; a released entry is an empty slot until the entries after it
+    /// are released too (results know their entry by index).
     std::vector<std::unique_ptr<detail::EntryBase>> entries_;
     std::uint64_t epoch_;
     std::thread::id owner_;
+    std::size_t next_collect_ = min_collect;
+    int sweeping_ = 0;  ///< sweeps running on this tape (a backward may call another)
 };
 
 namespace detail {
