@@ -46,13 +46,14 @@ public:
     /// The first run: records fn on `tape` and drops what its entries saved, except fn's
     /// inputs and outputs and the parameters (which stay alive anyway).
     std::vector<Tensor<T>> run(Tape& tape, const std::shared_ptr<Region>& self) {
-        const std::size_t first = tape.size();
+        Tape::Hold hold(tape);  // every entry fn records stays, at its index
+        const std::size_t first = tape.length();
         std::vector<Tensor<T>> outputs;
         {
             InsideCheckpoint inside(&generators_);
             outputs = fn_(inputs_);
         }
-        for (std::size_t k = first; k < tape.size(); ++k) {
+        for (std::size_t k = first; k < tape.length(); ++k) {
             EntryBase& base = tape.entry(k);
             if (base.is_double() != std::is_same_v<T, double>) continue;
             auto& entry = static_cast<Entry<T>&>(base);
@@ -63,6 +64,7 @@ public:
                 // and constants made inside fn: masks, attention weights) is dropped.
                 const bool parameter = s.is_leaf() && s.requires_grad();
                 if (parameter || among(s, inputs_) || among(s, outputs)) continue;
+                if (entry.is_output(s.node())) --entry.self_saved;  // no longer held here
                 s = Tensor<T>();
                 member.dropped[i] = true;
             }
@@ -117,7 +119,8 @@ private:
     void recompute(bool create_graph) {
         if (create_graph) {
             Tape& tape = *recording_tape();
-            const std::size_t first = tape.size();
+            Tape::Hold hold(tape);
+            const std::size_t first = tape.length();
             rerun(inputs_);
             take_saved(tape, first);
         } else {
@@ -128,6 +131,7 @@ private:
                 detached.push_back(d);
             }
             Tape scratch;
+            Tape::Hold hold(scratch);  // the second run's outputs are dropped at once
             EnableGradGuard recording;  // the sweep runs under NoGradGuard
             rerun(detached);
             take_saved(scratch, 0);
@@ -161,7 +165,7 @@ private:
     /// `tape` from `first` on, checked against the first run's entries op by op.
     void take_saved(Tape& tape, std::size_t first) {
         std::vector<Entry<T>*> again;
-        for (std::size_t k = first; k < tape.size(); ++k) {
+        for (std::size_t k = first; k < tape.length(); ++k) {
             EntryBase& base = tape.entry(k);
             if (base.is_double() == std::is_same_v<T, double>)
                 again.push_back(&static_cast<Entry<T>&>(base));

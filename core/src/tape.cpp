@@ -434,7 +434,7 @@ std::size_t Tape::append(std::unique_ptr<detail::EntryBase> entry) {
 }
 
 void Tape::collect() {
-    if (sweeping_) return;
+    if (sweeping_ || holds_) return;
     // Entries are in topological order, so one scan from the end decides: an entry is
     // kept when a handle holds its output or a kept later entry takes it. A later entry
     // that saved this output holds it too, so it counts among the handles; the ones

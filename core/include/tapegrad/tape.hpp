@@ -127,6 +127,23 @@ public:
     detail::EntryBase* find_entry(std::size_t index) {
         return index < entries_.size() ? entries_[index].get() : nullptr;
     }
+    /// For the recording machinery: the index the next entry gets (one past the last
+    /// slot, released slots included; size() counts only kept entries).
+    std::size_t length() const { return entries_.size(); }
+
+    /// For the recording machinery (tg::checkpoint): while alive, the tape releases
+    /// nothing, so the entries recorded meanwhile all stay, at the indices they got.
+    class Hold {
+    public:
+        /// Holds `tape`'s entries.
+        explicit Hold(Tape& tape) : tape_(tape) { ++tape_.holds_; }
+        ~Hold() { --tape_.holds_; }
+        Hold(const Hold&) = delete;
+        Hold& operator=(const Hold&) = delete;
+
+    private:
+        Tape& tape_;
+    };
 
 private:
     template <class T>
@@ -158,6 +175,7 @@ private:
     std::thread::id owner_;
     std::size_t next_collect_ = min_collect;
     int sweeping_ = 0;  ///< sweeps running on this tape (a backward may call another)
+    int holds_ = 0;     ///< live Hold objects
 };
 
 namespace detail {
