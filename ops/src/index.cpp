@@ -6,6 +6,7 @@
 
 #include <tapegrad/broadcast.hpp>
 #include <tapegrad/check.hpp>
+#include <tapegrad/detail/copy_counter.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/index.hpp>
 #include <tapegrad/ops/shape.hpp>
@@ -32,6 +33,7 @@ Tensor<T> gather_at(const char* name, const Tensor<T>& x, const Positions& p, co
     const T* in = x.value().data();
     T* out = y.node()->value.data();
     for (std::size_t i = 0; i < p->size(); ++i) out[i] = in[(*p)[i]];
+    detail::count_moved<T>(p->size());
     record(name, {x}, y, {}, [name, p](BackwardContext<T>& c) {
         c.add(0, scatter_at(name, c.grad(), p, c.input_shape(0)));
     });
@@ -46,6 +48,7 @@ Tensor<T> scatter_at(const char* name, const Tensor<T>& x, const Positions& p, c
     std::fill(out, out + y.size(), T(0));
     const T* in = x.value().data();
     for (std::size_t i = 0; i < p->size(); ++i) out[(*p)[i]] += in[i];
+    detail::count_moved<T>(p->size());
     record(name, {x}, y, {}, [name, p](BackwardContext<T>& c) {
         c.add(0, gather_at(name, c.grad(), p, c.input_shape(0)));
     });

@@ -1,5 +1,6 @@
 #include <tapegrad/broadcast.hpp>
 #include <tapegrad/check.hpp>
+#include <tapegrad/detail/copy_counter.hpp>
 #include <tapegrad/ops/shape.hpp>
 #include <tapegrad/record.hpp>
 
@@ -40,6 +41,7 @@ Tensor<T> embed(const Tensor<T>& x, std::size_t axis, std::size_t start, const S
     const T* in = x.value().data();
     for (std::size_t o = 0; o < b.outer; ++o)
         std::copy_n(in + o * b.run, b.run, out + b.offset + o * b.stride);
+    detail::count_moved<T>(y.size());
     record("embed", {x}, y, {}, [axis, start](BackwardContext<T>& c) {
         c.add(0, narrow(c.grad(), static_cast<long>(axis), start, c.input_shape(0)[axis]));
     });
@@ -134,6 +136,7 @@ Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape) {
              " cannot be broadcast to ", shape,
              " (sizes must be equal or 1, aligned from the right)");
     Tensor<T> y(detail::broadcast_values(x.value(), shape));
+    detail::count_moved<T>(y.size());
     record("broadcast_to", {x}, y, {},
            [](BackwardContext<T>& c) { c.add(0, sum_to(c.grad(), c.input_shape(0))); });
     return y;
@@ -147,6 +150,7 @@ Tensor<T> reshape(const Tensor<T>& x, const Shape& shape) {
              " (", x.size(), " elements) to ", shape, " (", n, " elements)");
     Array<T> out = x.value();
     out.reshape(shape);
+    detail::count_moved<T>(out.size());
     Tensor<T> y(std::move(out));
     record("reshape", {x}, y, {},
            [](BackwardContext<T>& c) { c.add(0, reshape(c.grad(), c.input_shape(0))); });
@@ -165,6 +169,7 @@ Tensor<T> permute(const Tensor<T>& x, const std::vector<std::size_t>& perm) {
     Tensor<T> y = rank > 0 && perm.back() + 1 == rank
                       ? permute_rows(x.value(), perm)
                       : Tensor<T>(Array<T>(xt::transpose(x.value(), perm)));
+    detail::count_moved<T>(y.size());
     std::vector<std::size_t> inverse(rank);
     for (std::size_t i = 0; i < rank; ++i) inverse[perm[i]] = i;
     record("permute", {x}, y, {},
@@ -193,6 +198,7 @@ Tensor<T> narrow(const Tensor<T>& x, long axis_arg, std::size_t start, std::size
     T* out = y.node()->value.data();
     for (std::size_t o = 0; o < b.outer; ++o)
         std::copy_n(in + b.offset + o * b.stride, b.run, out + o * b.run);
+    detail::count_moved<T>(y.size());
     record("narrow", {x}, y, {}, [axis, start](BackwardContext<T>& c) {
         c.add(0, embed(c.grad(), axis, start, c.input_shape(0)));
     });
@@ -228,6 +234,7 @@ Tensor<T> concat(const std::vector<Tensor<T>>& xs, long axis_arg) {
             std::copy_n(in + o * b.run, b.run, out + b.offset + o * b.stride);
         offset += len;
     }
+    detail::count_moved<T>(y.size());
     record("concat", xs, y, {}, [axis](BackwardContext<T>& c) {
         std::size_t start = 0;
         for (std::size_t k = 0; k < c.num_inputs(); ++k) {
@@ -262,6 +269,7 @@ Tensor<T> rows(const Tensor<T>& x, const Indices& indices) {
                  ") is out of range for a tensor with ", n_rows, " rows");
         std::copy_n(v.data() + indices[i] * width, width, out.data() + i * width);
     }
+    detail::count_moved<T>(out.size());
     Tensor<T> y(std::move(out));
     record("rows", {x}, y, {}, [indices, n_rows](BackwardContext<T>& c) {
         c.add(0, index_add_rows(c.grad(), indices, n_rows));
@@ -286,6 +294,7 @@ Tensor<T> index_add_rows(const Tensor<T>& x, const Indices& indices, std::size_t
         const T* src = v.data() + i * width;
         for (std::size_t j = 0; j < width; ++j) dst[j] += src[j];
     }
+    detail::count_moved<T>(x.size());
     Tensor<T> y(std::move(out));
     record("index_add_rows", {x}, y, {},
            [indices](BackwardContext<T>& c) { c.add(0, rows(c.grad(), indices)); });
