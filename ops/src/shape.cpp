@@ -31,7 +31,18 @@ Block block_of(const Shape& shape, std::size_t axis, std::size_t start, std::siz
     return {outer, length * inner, shape[axis] * inner, start * inner};
 }
 
-/// x placed at [start, start + length) along `axis` of zeros of `shape` (narrow's adjoint).
+}  // namespace
+
+namespace detail {
+
+template <class T>
+Tensor<T> view_of(const Tensor<T>& x, const Shape& shape, std::size_t offset) {
+    const auto& node = x.node();
+    Tensor<T> y(alias(x.value(), shape, offset));
+    y.node()->view_base = node->view_base ? node->view_base : node;
+    return y;
+}
+
 template <class T>
 Tensor<T> embed(const Tensor<T>& x, std::size_t axis, std::size_t start, const Shape& shape) {
     Tensor<T> y = Tensor<T>::uninitialized(shape);
@@ -47,6 +58,10 @@ Tensor<T> embed(const Tensor<T>& x, std::size_t axis, std::size_t start, const S
     });
     return y;
 }
+
+}  // namespace detail
+
+namespace {
 
 /// sum_to's backward: d(sum_to(x)) = broadcast_to(dy, x's shape).
 template <class T>
@@ -148,12 +163,22 @@ Tensor<T> reshape(const Tensor<T>& x, const Shape& shape) {
         std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
     TG_CHECK(n == x.size(), ShapeError, "reshape: cannot reshape a tensor of shape ", x.shape(),
              " (", x.size(), " elements) to ", shape, " (", n, " elements)");
-    Array<T> out = x.value();
-    out.reshape(shape);
-    detail::count_moved<T>(out.size());
-    Tensor<T> y(std::move(out));
+    Tensor<T> y = detail::view_of(x, shape, 0);
     record("reshape", {x}, y, {},
            [](BackwardContext<T>& c) { c.add(0, reshape(c.grad(), c.input_shape(0))); });
+    return y;
+}
+
+template <class T>
+Tensor<T> view(const Tensor<T>& x, const Shape& shape) {
+    const std::size_t n =
+        std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
+    TG_CHECK(n == x.size(), ShapeError, "view: cannot view a tensor of shape ", x.shape(), " (",
+             x.size(), " elements) as ", shape, " (", n,
+             " elements); a view keeps the number of elements");
+    Tensor<T> y = detail::view_of(x, shape, 0);
+    record("view", {x}, y, {},
+           [](BackwardContext<T>& c) { c.add(0, view(c.grad(), c.input_shape(0))); });
     return y;
 }
 
@@ -192,15 +217,20 @@ Tensor<T> narrow(const Tensor<T>& x, long axis_arg, std::size_t start, std::size
              start + length, ") is past the end of axis ", axis, " of a tensor of shape ", shape);
     Shape out_shape = shape;
     out_shape[axis] = length;
-    Tensor<T> y = Tensor<T>::uninitialized(out_shape);
     const Block b = block_of(shape, axis, start, length);
-    const T* in = x.value().data();
-    T* out = y.node()->value.data();
-    for (std::size_t o = 0; o < b.outer; ++o)
-        std::copy_n(in + b.offset + o * b.stride, b.run, out + o * b.run);
-    detail::count_moved<T>(y.size());
+    Tensor<T> y;
+    if (b.outer == 1) {  // one run of x's elements: a view
+        y = detail::view_of(x, out_shape, b.offset);
+    } else {
+        y = Tensor<T>::uninitialized(out_shape);
+        const T* in = x.value().data();
+        T* out = y.node()->value.data();
+        for (std::size_t o = 0; o < b.outer; ++o)
+            std::copy_n(in + b.offset + o * b.stride, b.run, out + o * b.run);
+        detail::count_moved<T>(y.size());
+    }
     record("narrow", {x}, y, {}, [axis, start](BackwardContext<T>& c) {
-        c.add(0, embed(c.grad(), axis, start, c.input_shape(0)));
+        c.add(0, detail::embed(c.grad(), axis, start, c.input_shape(0)));
     });
     return y;
 }
@@ -301,15 +331,18 @@ Tensor<T> index_add_rows(const Tensor<T>& x, const Indices& indices, std::size_t
     return y;
 }
 
-#define TG_INSTANTIATE(T)                                                          \
-    template Tensor<T> sum_to(const Tensor<T>&, const Shape&);                     \
-    template Tensor<T> broadcast_to(const Tensor<T>&, const Shape&);               \
-    template Tensor<T> reshape(const Tensor<T>&, const Shape&);                    \
-    template Tensor<T> transpose(const Tensor<T>&);                                \
-    template Tensor<T> permute(const Tensor<T>&, const std::vector<std::size_t>&); \
-    template Tensor<T> narrow(const Tensor<T>&, long, std::size_t, std::size_t);   \
-    template Tensor<T> concat(const std::vector<Tensor<T>>&, long);                \
-    template Tensor<T> rows(const Tensor<T>&, const Indices&);                     \
+#define TG_INSTANTIATE(T)                                                                       \
+    template Tensor<T> sum_to(const Tensor<T>&, const Shape&);                                  \
+    template Tensor<T> broadcast_to(const Tensor<T>&, const Shape&);                            \
+    template Tensor<T> reshape(const Tensor<T>&, const Shape&);                                 \
+    template Tensor<T> view(const Tensor<T>&, const Shape&);                                    \
+    template Tensor<T> detail::view_of(const Tensor<T>&, const Shape&, std::size_t);            \
+    template Tensor<T> detail::embed(const Tensor<T>&, std::size_t, std::size_t, const Shape&); \
+    template Tensor<T> transpose(const Tensor<T>&);                                             \
+    template Tensor<T> permute(const Tensor<T>&, const std::vector<std::size_t>&);              \
+    template Tensor<T> narrow(const Tensor<T>&, long, std::size_t, std::size_t);                \
+    template Tensor<T> concat(const std::vector<Tensor<T>>&, long);                             \
+    template Tensor<T> rows(const Tensor<T>&, const Indices&);                                  \
     template Tensor<T> index_add_rows(const Tensor<T>&, const Indices&, std::size_t);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)
