@@ -28,7 +28,7 @@ private:
 TEST(DataParallelAliasing, OneWorkerGradientsThatShareABufferAreNotHandedOver) {
     ViewedWeights net;
     const Tensor<double> x(xt::xarray<double>{{1, 0, 2, 0}, {0, 1, 0, 3}});
-    const Tensor<double> y(xt::xarray<double>{{1}, {2}});
+    const Tensor<double> y = tg::reshape(Tensor<double>(xt::xarray<double>{1, 2}), {2, 1});
     const auto loss = [](const Tensor<double>& p, const Tensor<double>& t) {
         return nn::half_sse_per_example(p, t);
     };
