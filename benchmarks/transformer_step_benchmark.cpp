@@ -7,12 +7,15 @@
 //                 (min_rows_per_worker = 1, min_work_per_worker = 0)
 //   auto          DataParallel, 2 workers, default options (counter "workers": how many
 //                 it used; a row here is a whole sequence of 64 characters)
+// Counter moved_KiB_per_step: bytes copied by movement ops in one step
+// (tg::detail::bytes_moved, issue 27), counted over one step before the timed ones.
 // Compare with examples/tiny_transformer/torch_step_time.py (the same step in PyTorch).
 // Names are transformer/<variant>/float/<N>; the table at the end gives the ratios to
 // one_thread.
 
 #include <benchmark/benchmark.h>
 
+#include <tapegrad/detail/copy_counter.hpp>
 #include <tapegrad/detail/pool.hpp>
 #include <tapegrad/nn.hpp>
 #include <tapegrad/nn/data_parallel.hpp>
@@ -50,7 +53,11 @@ void step(benchmark::State& state, Variant variant) {
         optimizer.zero_grad();
     };
     for (int i = 0; i < 3; ++i) one_step();
+    const std::uint64_t moved_before = tg::detail::bytes_moved();
+    one_step();
+    const double moved = static_cast<double>(tg::detail::bytes_moved() - moved_before);
     for (auto _ : state) one_step();
+    state.counters["moved_KiB_per_step"] = moved / 1024.0;
     state.counters["workers"] = tg::bench::workers_used(variant, parallel, n);
     state.counters["pool_cached_MiB"] =
         static_cast<double>(tg::detail::pool_stats().cached_bytes) / (1024.0 * 1024.0);

@@ -88,7 +88,7 @@ void accumulate(Tensor<T>& slot, const Tensor<T>& g, bool create_graph) {
         slot = g;
     } else if (create_graph) {
         slot = accumulate_grad(slot, g);
-    } else if (slot.node().use_count() == 1 && slot.is_leaf()) {
+    } else if (slot.node().use_count() == 1 && slot.is_leaf() && !slot.node()->storage_shared()) {
         add_into(slot.node()->value, g.value());
     } else {
         slot = sum_of(slot.value(), g.value());
@@ -299,7 +299,7 @@ const Tensor<T>& BackwardContext<T>::saved(std::size_t i) const {
     const auto& s = entry_.saved[i];
     if (!s.tensor.defined() && entry_.recompute)
         entry_.recompute->refill(entry_, state_.create_graph);
-    const std::uint64_t now = s.tensor.node()->version;
+    const std::uint64_t now = s.tensor.node()->version_counter();
     TG_CHECK(now == s.version, GraphError, "backward of '", entry_.name, "': saved tensor #", i,
              (s.tensor.node()->name ? " ('" + *s.tensor.node()->name + "')" : ""), " of shape ",
              s.tensor.value().shape(), " was changed in place after it was recorded (version ",
@@ -311,8 +311,11 @@ const Tensor<T>& BackwardContext<T>::saved(std::size_t i) const {
 template <class T>
 Tensor<T> BackwardContext<T>::reusable_grad() const {
     // Without create_graph every gradient is a plain (leaf) tensor, so a use count of one
-    // means no entry, pending leaf gradient, capture or user handle can see the change.
-    if (!state_.create_graph && entry_.grad.node().use_count() == 1) return entry_.grad;
+    // means no entry, pending leaf gradient, capture or user handle can see the change,
+    // unless the gradient is a view (reshape's backward) or has one: its storage is shared.
+    if (!state_.create_graph && entry_.grad.node().use_count() == 1 &&
+        !entry_.grad.node()->storage_shared())
+        return entry_.grad;
     return Tensor<T>::uninitialized(entry_.grad.value().shape());
 }
 
@@ -390,7 +393,9 @@ bool BackwardContext<T>::add_rows_in_place(std::size_t i, const Tensor<T>& rows,
         if (leaf) sum = &leaf->pending;
     }
     // The same condition as accumulate()'s in-place sum: nothing else can see the change.
-    if (!sum || !sum->defined() || sum->node().use_count() != 1 || !sum->is_leaf()) return false;
+    if (!sum || !sum->defined() || sum->node().use_count() != 1 || !sum->is_leaf() ||
+        sum->node()->storage_shared())
+        return false;
     Array<T>& dst = sum->node()->value;
     const Array<T>& src = rows.value();
     if (!same_shape(dst, slot.shape) || slot.shape.empty() || src.dimension() == 0 ||
@@ -735,16 +740,17 @@ private:
     static void add_plain(Node<T>& node, Tensor<T>& pending) {
         if (!node.grad) {
             // The first gradient is handed over when only the sweep holds it; one that is
-            // shared (a seed, a saved tensor) is copied, as zero_grad and later backward
-            // calls change a leaf gradient in place.
-            node.grad = pending.node().use_count() == 1
+            // shared (a seed, a saved tensor, a view of another gradient or one with a view)
+            // is copied, as zero_grad and later backward calls change a leaf gradient in
+            // place.
+            node.grad = pending.node().use_count() == 1 && !pending.node()->storage_shared()
                             ? pending.node()
                             : Tensor<T>(Array<T>(pending.value())).node();
         } else if (!node.grad->is_leaf()) {
             node.grad = sum_of(node.grad->value, pending.value()).node();
         } else {
             add_into(node.grad->value, pending.value());
-            ++node.grad->version;
+            ++node.grad->version_counter();
         }
     }
 

@@ -35,7 +35,16 @@ Array<T>& Tensor<T>::mutable_value() {
     TG_CHECK(n.is_leaf(), GraphError,
              "mutable_value(): this tensor was computed by a recorded op; only leaves can be "
              "changed in place (use detach() to get a leaf copy)");
-    ++n.version;
+    if (n.view_base) {
+        TG_CHECK(n.view_base->is_leaf() && !n.view_base->requires_grad, GraphError,
+                 "mutable_value(): this tensor is a view (reshape, view, flatten, squeeze, "
+                 "unsqueeze, narrow or select) of ",
+                 n.view_base->is_leaf() ? "a leaf that requires grad" : "a recorded result",
+                 "; changing it in place would change its base behind the tape's back "
+                 "(PyTorch: a view of a leaf Variable that requires grad is being used in an "
+                 "in-place operation); change the base itself, or a copy (detach())");
+    }
+    ++n.version_counter();
     // A module's parameter or buffer: DataParallel refuses a model whose forward pass
     // changes one on a worker other than 0 (docs/threads.md).
     if (n.name) detail::note_state_write(*n.name);
@@ -121,7 +130,7 @@ void Tensor<T>::zero_grad() {
     if (!n.grad) return;
     if (n.grad->is_leaf()) {
         std::fill(n.grad->value.begin(), n.grad->value.end(), T(0));
-        ++n.grad->version;
+        ++n.grad->version_counter();
     } else {
         n.grad = Tensor<T>(Array<T>(xt::zeros<T>(n.value.shape()))).node();
     }

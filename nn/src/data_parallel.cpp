@@ -213,10 +213,13 @@ void DataParallel<T>::accumulate(std::size_t team) {
         if (parts.empty()) continue;
         auto& node = *params_[j].node();
         detail::GradLockGuard lock(node.grad_lock);
-        if (!node.grad && team == 1) {
+        // Handed over only when nothing else can see it change: a gradient that is a view
+        // (of a parameter reshaped in the forward pass) or has one is added into zeros.
+        if (!node.grad && team == 1 && grads_[0][j].node().use_count() == 1 &&
+            !grads_[0][j].node()->storage_shared()) {
             node.grad = grads_[0][j].node();
             grads_[0][j] = Tensor<T>();
-            ++node.grad->version;
+            ++node.grad->version_counter();
             continue;
         }
         if (!node.grad)
@@ -229,7 +232,7 @@ void DataParallel<T>::accumulate(std::size_t team) {
             for (std::size_t w = 1; w < parts.size(); ++w) sum += parts[w][i];
             out[i] += sum;
         }
-        ++node.grad->version;
+        ++node.grad->version_counter();
     }
 }
 

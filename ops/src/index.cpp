@@ -7,6 +7,7 @@
 
 #include <tapegrad/broadcast.hpp>
 #include <tapegrad/check.hpp>
+#include <tapegrad/detail/copy_counter.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/index.hpp>
 #include <tapegrad/ops/shape.hpp>
@@ -35,6 +36,7 @@ Tensor<T> gather_at(const char* name, const Tensor<T>& x, const Positions& p, co
     const T* in = x.value().data();
     T* out = y.node()->value.data();
     for (std::size_t i = 0; i < p->size(); ++i) out[i] = in[(*p)[i]];
+    detail::count_moved<T>(p->size());
     record(name, {x}, y, {}, [name, p](BackwardContext<T>& c) {
         c.add(0, scatter_at(name, c.grad(), p, c.input_shape(0)));
     });
@@ -49,6 +51,7 @@ Tensor<T> scatter_at(const char* name, const Tensor<T>& x, const Positions& p, c
     std::fill(out, out + y.size(), T(0));
     const T* in = x.value().data();
     for (std::size_t i = 0; i < p->size(); ++i) out[(*p)[i]] += in[i];
+    detail::count_moved<T>(p->size());
     record(name, {x}, y, {}, [name, p](BackwardContext<T>& c) {
         c.add(0, gather_at(name, c.grad(), p, c.input_shape(0)));
     });
@@ -192,11 +195,25 @@ Tensor<T> select(const Tensor<T>& x, long axis_arg, long index) {
     const long n = static_cast<long>(x.shape()[axis]);
     TG_CHECK(index >= -n && index < n, ValueError, "select: index ", index,
              " is out of range for axis ", axis, " of size ", n, " (shape ", x.shape(), ")");
-    std::vector<Indices> picks = all_of(x.shape());
-    picks[axis] = {static_cast<std::size_t>(index < 0 ? index + n : index)};
-    Shape out = x.shape();
+    const std::size_t at = static_cast<std::size_t>(index < 0 ? index + n : index);
+    const Shape shape = x.shape();
+    Shape out = shape;
     out.erase(out.begin() + static_cast<long>(axis));
-    return gather_at("select", x, positions_of(x.shape(), picks), out);
+    std::size_t outer = 1, inner = 1;
+    for (std::size_t k = 0; k < axis; ++k) outer *= shape[k];
+    for (std::size_t k = axis + 1; k < shape.size(); ++k) inner *= shape[k];
+    if (outer == 1) {  // one run of x's elements: a view
+        Tensor<T> y = detail::view_of(x, out, at * inner);
+        // d/dx = g, with the axis back, placed at `at` along it in zeros of x's shape.
+        record("select", {x}, y, {}, [axis, at](BackwardContext<T>& c) {
+            c.add(0, detail::embed(unsqueeze(c.grad(), static_cast<long>(axis)), axis, at,
+                                   c.input_shape(0)));
+        });
+        return y;
+    }
+    std::vector<Indices> picks = all_of(shape);
+    picks[axis] = {at};
+    return gather_at("select", x, positions_of(shape, picks), out);
 }
 
 template <class T>

@@ -1,5 +1,6 @@
 #include <tapegrad/broadcast.hpp>
 #include <tapegrad/check.hpp>
+#include <tapegrad/detail/copy_counter.hpp>
 #include <tapegrad/ops/shape.hpp>
 #include <tapegrad/record.hpp>
 
@@ -31,7 +32,18 @@ Block block_of(const Shape& shape, std::size_t axis, std::size_t start, std::siz
     return {outer, length * inner, shape[axis] * inner, start * inner};
 }
 
-/// x placed at [start, start + length) along `axis` of zeros of `shape` (narrow's adjoint).
+}  // namespace
+
+namespace detail {
+
+template <class T>
+Tensor<T> view_of(const Tensor<T>& x, const Shape& shape, std::size_t offset) {
+    const auto& node = x.node();
+    Tensor<T> y(alias(x.value(), shape, offset));
+    y.node()->view_base = node->view_base ? node->view_base : node;
+    return y;
+}
+
 template <class T>
 Tensor<T> embed(const Tensor<T>& x, std::size_t axis, std::size_t start, const Shape& shape) {
     Tensor<T> y = Tensor<T>::uninitialized(shape);
@@ -41,11 +53,16 @@ Tensor<T> embed(const Tensor<T>& x, std::size_t axis, std::size_t start, const S
     const T* in = x.value().data();
     for (std::size_t o = 0; o < b.outer; ++o)
         std::copy_n(in + o * b.run, b.run, out + b.offset + o * b.stride);
+    detail::count_moved<T>(y.size());
     record("embed", {x}, y, {}, [axis, start](BackwardContext<T>& c) {
         c.add(0, narrow(c.grad(), static_cast<long>(axis), start, c.input_shape(0)[axis]));
     });
     return y;
 }
+
+}  // namespace detail
+
+namespace {
 
 /// sum_to's backward: d(sum_to(x)) = broadcast_to(dy, x's shape).
 template <class T>
@@ -135,6 +152,7 @@ Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape) {
              " cannot be broadcast to ", shape,
              " (sizes must be equal or 1, aligned from the right)");
     Tensor<T> y(detail::broadcast_values(x.value(), shape));
+    detail::count_moved<T>(y.size());
     record("broadcast_to", {x}, y, {},
            [](BackwardContext<T>& c) { c.add(0, sum_to(c.grad(), c.input_shape(0))); });
     return y;
@@ -146,11 +164,22 @@ Tensor<T> reshape(const Tensor<T>& x, const Shape& shape) {
         std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
     TG_CHECK(n == x.size(), ShapeError, "reshape: cannot reshape a tensor of shape ", x.shape(),
              " (", x.size(), " elements) to ", shape, " (", n, " elements)");
-    Array<T> out = x.value();
-    out.reshape(shape);
-    Tensor<T> y(std::move(out));
+    Tensor<T> y = detail::view_of(x, shape, 0);
     record("reshape", {x}, y, {},
            [](BackwardContext<T>& c) { c.add(0, reshape(c.grad(), c.input_shape(0))); });
+    return y;
+}
+
+template <class T>
+Tensor<T> view(const Tensor<T>& x, const Shape& shape) {
+    const std::size_t n =
+        std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
+    TG_CHECK(n == x.size(), ShapeError, "view: cannot view a tensor of shape ", x.shape(), " (",
+             x.size(), " elements) as ", shape, " (", n,
+             " elements); a view keeps the number of elements");
+    Tensor<T> y = detail::view_of(x, shape, 0);
+    record("view", {x}, y, {},
+           [](BackwardContext<T>& c) { c.add(0, view(c.grad(), c.input_shape(0))); });
     return y;
 }
 
@@ -166,6 +195,7 @@ Tensor<T> permute(const Tensor<T>& x, const std::vector<std::size_t>& perm) {
     Tensor<T> y = rank > 0 && perm.back() + 1 == rank
                       ? permute_rows(x.value(), perm)
                       : Tensor<T>(Array<T>(xt::transpose(x.value(), perm)));
+    detail::count_moved<T>(y.size());
     std::vector<std::size_t> inverse(rank);
     for (std::size_t i = 0; i < rank; ++i) inverse[perm[i]] = i;
     record("permute", {x}, y, {},
@@ -188,14 +218,20 @@ Tensor<T> narrow(const Tensor<T>& x, long axis_arg, std::size_t start, std::size
              start + length, ") is past the end of axis ", axis, " of a tensor of shape ", shape);
     Shape out_shape = shape;
     out_shape[axis] = length;
-    Tensor<T> y = Tensor<T>::uninitialized(out_shape);
     const Block b = block_of(shape, axis, start, length);
-    const T* in = x.value().data();
-    T* out = y.node()->value.data();
-    for (std::size_t o = 0; o < b.outer; ++o)
-        std::copy_n(in + b.offset + o * b.stride, b.run, out + o * b.run);
+    Tensor<T> y;
+    if (b.outer == 1) {  // one run of x's elements: a view
+        y = detail::view_of(x, out_shape, b.offset);
+    } else {
+        y = Tensor<T>::uninitialized(out_shape);
+        const T* in = x.value().data();
+        T* out = y.node()->value.data();
+        for (std::size_t o = 0; o < b.outer; ++o)
+            std::copy_n(in + b.offset + o * b.stride, b.run, out + o * b.run);
+        detail::count_moved<T>(y.size());
+    }
     record("narrow", {x}, y, {}, [axis, start](BackwardContext<T>& c) {
-        c.add(0, embed(c.grad(), axis, start, c.input_shape(0)));
+        c.add(0, detail::embed(c.grad(), axis, start, c.input_shape(0)));
     });
     return y;
 }
@@ -229,6 +265,7 @@ Tensor<T> concat(const std::vector<Tensor<T>>& xs, long axis_arg) {
             std::copy_n(in + o * b.run, b.run, out + b.offset + o * b.stride);
         offset += len;
     }
+    detail::count_moved<T>(y.size());
     record("concat", xs, y, {}, [axis](BackwardContext<T>& c) {
         std::size_t start = 0;
         for (std::size_t k = 0; k < c.num_inputs(); ++k) {
@@ -266,6 +303,7 @@ Tensor<T> gather_rows(const char* op, const Tensor<T>& x, const Indices& indices
                  ") is out of range for a tensor with ", n_rows, " rows");
         std::copy_n(v.data() + indices[i] * width, width, out + i * width);
     }
+    detail::count_moved<T>(y.size());
     // d/dx = index_add_rows(g, indices, n_rows), added in place into x's gradient when
     // that is possible (an embedding table with tied logits: no dense zero-fill).
     record(op, {x}, y, {}, [indices, n_rows](BackwardContext<T>& c) {
@@ -302,21 +340,25 @@ Tensor<T> index_add_rows(const Tensor<T>& x, const Indices& indices, std::size_t
         const T* src = v.data() + i * width;
         for (std::size_t j = 0; j < width; ++j) dst[j] += src[j];
     }
+    detail::count_moved<T>(x.size());
     Tensor<T> y(std::move(out));
     record("index_add_rows", {x}, y, {},
            [indices](BackwardContext<T>& c) { c.add(0, rows(c.grad(), indices)); });
     return y;
 }
 
-#define TG_INSTANTIATE(T)                                                          \
-    template Tensor<T> sum_to(const Tensor<T>&, const Shape&);                     \
-    template Tensor<T> broadcast_to(const Tensor<T>&, const Shape&);               \
-    template Tensor<T> reshape(const Tensor<T>&, const Shape&);                    \
-    template Tensor<T> transpose(const Tensor<T>&);                                \
-    template Tensor<T> permute(const Tensor<T>&, const std::vector<std::size_t>&); \
-    template Tensor<T> narrow(const Tensor<T>&, long, std::size_t, std::size_t);   \
-    template Tensor<T> concat(const std::vector<Tensor<T>>&, long);                \
-    template Tensor<T> rows(const Tensor<T>&, const Indices&);                     \
+#define TG_INSTANTIATE(T)                                                                       \
+    template Tensor<T> sum_to(const Tensor<T>&, const Shape&);                                  \
+    template Tensor<T> broadcast_to(const Tensor<T>&, const Shape&);                            \
+    template Tensor<T> reshape(const Tensor<T>&, const Shape&);                                 \
+    template Tensor<T> view(const Tensor<T>&, const Shape&);                                    \
+    template Tensor<T> detail::view_of(const Tensor<T>&, const Shape&, std::size_t);            \
+    template Tensor<T> detail::embed(const Tensor<T>&, std::size_t, std::size_t, const Shape&); \
+    template Tensor<T> transpose(const Tensor<T>&);                                             \
+    template Tensor<T> permute(const Tensor<T>&, const std::vector<std::size_t>&);              \
+    template Tensor<T> narrow(const Tensor<T>&, long, std::size_t, std::size_t);                \
+    template Tensor<T> concat(const std::vector<Tensor<T>>&, long);                             \
+    template Tensor<T> rows(const Tensor<T>&, const Indices&);                                  \
     template Tensor<T> index_add_rows(const Tensor<T>&, const Indices&, std::size_t);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)

@@ -706,6 +706,13 @@ void add_shape(std::vector<Row>& rows) {
                     one("0d_to_1x1", {}, any, [](const T& x) {
                         return tg::reshape(x, {1, 1});
                     })}));
+    rows.push_back(general("view", {one("2x6", {3, 4}, any,
+                                        [](const T& x) {
+                                            return tg::view(x, {2, 6});
+                                        }),
+                                    one("of_a_narrow", {4, 3}, any, [](const T& x) {
+                                        return tg::view(tg::narrow(x, 0, 1, 2), {6});
+                                    })}));
     rows.push_back(
         general("transpose", {one("2d", {3, 4}, any, [](const T& x) { return tg::transpose(x); }),
                               one("3d", cube, any, [](const T& x) { return tg::transpose(x); })})
@@ -795,7 +802,9 @@ void add_shape(std::vector<Row>& rows) {
     rows.push_back(general(
         "slice", {one("", {3, 5}, any, [](const T& x) { return tg::slice(x, 1, 1, kEnd, 2); })}));
     rows.push_back(
-        general("select", {one("", {3, 4}, any, [](const T& x) { return tg::select(x, -1, 1); })}));
+        general("select",
+                {one("", {3, 4}, any, [](const T& x) { return tg::select(x, -1, 1); }),
+                 one("axis_0_view", {3, 4}, any, [](const T& x) { return tg::select(x, 0, 1); })}));
     rows.push_back(general("index_select", {one("", {3, 4}, any, [](const T& x) {
                                return tg::index_select(x, 0, {2, 0, 2});
                            })}));

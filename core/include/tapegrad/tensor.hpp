@@ -35,8 +35,12 @@ struct Node {
     Array<T> value;
     std::shared_ptr<Node<T>> grad;  ///< accumulated gradient (leaves that require grad)
     std::uint64_t version = 0;      ///< bumped by every in-place change of `value`
-    std::uint64_t tape_epoch = 0;   ///< epoch of the tape entry that made it; 0: a leaf
-    std::size_t entry = 0;          ///< index of that entry on its tape
+    /// For a view (reshape, narrow or select along the first axis, ...): the tensor whose
+    /// storage `value` shares, never itself a view. A base and its views answer to one
+    /// version counter, the base's (docs/design.md "Storage and views"). Null otherwise.
+    std::shared_ptr<Node<T>> view_base;
+    std::uint64_t tape_epoch = 0;  ///< epoch of the tape entry that made it; 0: a leaf
+    std::size_t entry = 0;         ///< index of that entry on its tape
     bool requires_grad = false;
     mutable std::atomic<bool> grad_lock{false};  ///< held while `grad` is read or changed
     /// A name for error messages: a module's parameter or buffer gets its dotted name
@@ -48,6 +52,12 @@ struct Node {
     /// Values of `shape`, not initialized, built in place.
     explicit Node(const Shape& shape) : value(shape) {}
     bool is_leaf() const { return tape_epoch == 0; }
+    /// The version counter of the values: the base's for a view.
+    std::uint64_t& version_counter() { return view_base ? view_base->version : version; }
+    std::uint64_t version_counter() const { return view_base ? view_base->version : version; }
+    /// Whether `value`'s storage is shared with a view or a base now: an in-place change
+    /// of `value` would then be seen through them (the aliasing checks of the sweep).
+    bool storage_shared() const { return value.storage().shared(); }
 };
 
 /// Holds a node's `grad_lock` while alive. A spin lock of one byte (it fits in the
@@ -123,7 +133,9 @@ public:
     const Array<T>& value() const { return checked().value; }
 
     /// Write access to a leaf's values. Bumps the version counter, so a tape entry that
-    /// saved this tensor refuses to run backward with the changed values.
+    /// saved this tensor refuses to run backward with the changed values. A view of a plain
+    /// tensor writes into its base; a view of a tensor that requires grad, or of a recorded
+    /// result, is refused (tg::GraphError).
     Array<T>& mutable_value();
 
     /// Replaces the values of a leaf in place (same shape, else tg::ShapeError).
@@ -147,8 +159,22 @@ public:
     bool requires_grad() const { return node_ && node_->requires_grad; }
     /// True for tensors not produced by a recorded operation.
     bool is_leaf() const { return checked().is_leaf(); }
-    /// The version counter: how many times the values were changed in place.
-    std::uint64_t version() const { return checked().version; }
+    /// The version counter: how many times the values were changed in place. A view
+    /// (reshape, ...) and its base share one counter, as they share their values.
+    std::uint64_t version() const { return checked().version_counter(); }
+
+    /// Whether the values lie in memory in row-major order. Always true today: the view
+    /// ops (reshape, view, flatten, squeeze, unsqueeze, narrow and select along the first
+    /// axis) make contiguous views; the others copy (docs/design.md "Storage and views").
+    bool is_contiguous() const {
+        checked();
+        return true;
+    }
+    /// The tensor itself when contiguous (torch.Tensor.contiguous), which today is always.
+    Tensor contiguous() const {
+        checked();
+        return *this;
+    }
 
     /// Marks a leaf as wanting a gradient (or not).
     Tensor& set_requires_grad(bool flag = true);
@@ -203,6 +229,15 @@ template <class T = double, class E>
 Tensor<T> parameter(const E& values) {
     return Tensor<T>(Array<T>(values), true);
 }
+
+namespace detail {
+/// Whether two tensors' values lie in one storage (a view and its base, two views of one
+/// base). For tests and op authors; torch compares untyped_storage().data_ptr().
+template <class T>
+bool shares_storage(const Tensor<T>& a, const Tensor<T>& b) {
+    return shares_memory(a.value(), b.value());
+}
+}  // namespace detail
 
 extern template class Tensor<float>;
 extern template class Tensor<double>;

@@ -19,9 +19,17 @@ Tensor<T> sum_to(const Tensor<T>& x, const Shape& shape);
 template <class T>
 Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape);
 
-/// Same values in a new shape of the same size.  d/dx = reshape(g, shape(x)).
+/// Same values in a new shape of the same size, sharing x's storage (no copy; a change
+/// of x is seen through it).  d/dx = reshape(g, shape(x)).
 template <class T>
 Tensor<T> reshape(const Tensor<T>& x, const Shape& shape);
+
+/// torch.Tensor.view: x's values in a new shape of the same size, always sharing x's
+/// storage (tg::ShapeError for another number of elements). Every tensor is contiguous
+/// today, so view and reshape agree; once strided views exist (issue 27, stage 2),
+/// reshape copies where view refuses.  d/dx = view(g, shape(x)).
+template <class T>
+Tensor<T> view(const Tensor<T>& x, const Shape& shape);
 
 /// Reverses the axes (a matrix transpose for 2-D).  d/dx = transpose(g).
 template <class T>
@@ -53,9 +61,24 @@ Tensor<T> index_add_rows(const Tensor<T>& x, const Indices& indices, std::size_t
 
 namespace tg {
 
-/// The slice [start, start + length) of x along `axis`.
+/// The slice [start, start + length) of x along `axis`: a view of x (no copy) when the
+/// slice is one run of x's elements (axis 0, or only axes of size 1 before it), else a copy.
 /// d/dx = g placed at [start, start + length) of zeros of x's shape.
 template <class T>
 Tensor<T> narrow(const Tensor<T>& x, long axis, std::size_t start, std::size_t length);
+
+namespace detail {
+
+/// For op authors: a tensor of `shape` over x's storage from element `offset` of x on (no
+/// copy, not recorded). Its node's view_base is x's base, whose version counter it shares.
+template <class T>
+Tensor<T> view_of(const Tensor<T>& x, const Shape& shape, std::size_t offset);
+
+/// x placed at [start, start + x's size along axis) along `axis` of zeros of `shape`
+/// (narrow's adjoint, recorded as "embed").  d/dx = narrow(g, axis, start, length).
+template <class T>
+Tensor<T> embed(const Tensor<T>& x, std::size_t axis, std::size_t start, const Shape& shape);
+
+}  // namespace detail
 
 }  // namespace tg
