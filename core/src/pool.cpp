@@ -1,7 +1,13 @@
 #include <tapegrad/detail/pool.hpp>
+#include <tapegrad/memory.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <cstdlib>
+#include <mutex>
 #include <new>
+#include <vector>
 
 namespace tg::detail {
 namespace {
@@ -9,9 +15,6 @@ namespace {
 constexpr std::size_t kAlignment = 64;
 constexpr int kMinClass = 6;  // 64 bytes
 constexpr int kClasses = 40;  // free lists indexed by class: pooled blocks up to 2^39 bytes
-// Freed blocks are kept until the thread caches this many bytes; beyond, they go back to
-// the system (pool_release() empties the cache).
-constexpr std::size_t kMaxCachedBytes = std::size_t{1} << 30;
 
 /// The power of two a block of `bytes` is served from: 2^c >= bytes, c >= kMinClass.
 int size_class(std::size_t bytes) {
@@ -19,15 +22,120 @@ int size_class(std::size_t bytes) {
     return 64 - __builtin_clzll(static_cast<unsigned long long>(bytes - 1));
 }
 
+// Process-wide counters (tg::memory_stats). Only allocated bytes change on every call;
+// the others change when the system is asked, which a warm step does not do.
+std::atomic<std::size_t> g_allocated{0};
+std::atomic<std::size_t> g_peak{0};
+std::atomic<std::size_t> g_system_allocations{0};
+std::atomic<std::size_t> g_system_frees{0};
+// Bumped by empty_cache(); a pool that sees a new value empties its free lists.
+std::atomic<std::uint64_t> g_generation{0};
+// The policy (PoolPolicy), read when a window ends and on each free (the cap).
+std::atomic<std::size_t> g_min_window{PoolPolicy{}.min_window_bytes};
+std::atomic<std::size_t> g_window_factor{PoolPolicy{}.window_factor};
+std::atomic<std::size_t> g_max_cached{PoolPolicy{}.max_cached_bytes};
+
+void note_allocated(std::size_t block) {
+    const std::size_t now = g_allocated.fetch_add(block, std::memory_order_relaxed) + block;
+    std::size_t peak = g_peak.load(std::memory_order_relaxed);
+    while (now > peak && !g_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+    }
+}
+
+void system_free(void* p) {
+    std::free(p);
+    g_system_frees.fetch_add(1, std::memory_order_relaxed);
+}
+
 /// A cached block: its first bytes link it to the next free block of its class.
 struct FreeBlock {
     FreeBlock* next;
 };
 
+struct Pool;
+/// The live threads' pools, so that memory_stats() can add up their caches. Never
+/// destroyed: threads may exit during static destruction.
+struct Registry {
+    std::mutex mutex;
+    std::vector<Pool*> pools;
+};
+Registry& registry() {
+    static Registry* r = new Registry;
+    return *r;
+}
+
 struct Pool {
     FreeBlock* free_lists[kClasses] = {};
-    PoolStats stats;
+    std::size_t count[kClasses] = {};  ///< blocks in each free list
+    std::size_t low[kClasses] = {};    ///< the fewest blocks each list held in this window
+    /// Written by the owning thread only; atomic so that memory_stats() may read it.
+    std::atomic<std::size_t> cached{0};
+    std::size_t system_allocations = 0;
+    std::size_t allocated_total = 0;
+    /// Bytes allocated by this thread minus bytes freed on it (negative on a thread that
+    /// frees other threads' blocks); sizes the window only.
+    std::ptrdiff_t in_use = 0;
+    std::size_t window_served = 0;  ///< bytes handed out since the window began
+    std::size_t window_length = g_min_window.load(std::memory_order_relaxed);
+    std::uint64_t generation = g_generation.load(std::memory_order_relaxed);
+
+    Pool() {
+        std::lock_guard<std::mutex> lock(registry().mutex);
+        registry().pools.push_back(this);
+    }
     ~Pool();
+
+    void add_cached(std::ptrdiff_t bytes) {
+        cached.store(cached.load(std::memory_order_relaxed) + bytes, std::memory_order_relaxed);
+    }
+
+    void release_all() {
+        for (int c = 0; c < kClasses; ++c) {
+            while (FreeBlock* p = free_lists[c]) {
+                free_lists[c] = p->next;
+                system_free(p);
+            }
+            count[c] = low[c] = 0;
+        }
+        cached.store(0, std::memory_order_relaxed);
+    }
+
+    /// empty_cache() on another thread asked every pool to empty itself.
+    void follow_empty_cache() {
+        const std::uint64_t g = g_generation.load(std::memory_order_relaxed);
+        if (g != generation) {
+            release_all();
+            generation = g;
+        }
+    }
+
+    /// The end of a window: each class gives back the blocks none of its requests needed
+    /// (the fewest it held at any time since the window began), the coldest first.
+    void end_window() {
+        for (int c = kMinClass; c < kClasses; ++c) {
+            const std::size_t idle = low[c];
+            if (idle > 0) {
+                const std::size_t keep = count[c] - idle;
+                FreeBlock** link = &free_lists[c];
+                for (std::size_t k = 0; k < keep; ++k) link = &(*link)->next;
+                FreeBlock* p = *link;
+                *link = nullptr;
+                while (p) {
+                    FreeBlock* next = p->next;
+                    system_free(p);
+                    p = next;
+                }
+                count[c] = keep;
+                add_cached(-static_cast<std::ptrdiff_t>(idle << c));
+            }
+            low[c] = count[c];
+        }
+        window_served = 0;
+        const std::size_t footprint =
+            cached.load(std::memory_order_relaxed) + static_cast<std::size_t>(std::max<std::ptrdiff_t>(in_use, 0));
+        window_length = std::max(g_min_window.load(std::memory_order_relaxed),
+                                 g_window_factor.load(std::memory_order_relaxed) * footprint);
+    }
 };
 
 // Set once the thread's pool is destroyed, so that buffers freed later (by objects with
@@ -39,19 +147,13 @@ Pool& thread_pool() {
     return pool;
 }
 
-void release_all(Pool& pool) {
-    for (FreeBlock*& list : pool.free_lists) {
-        while (list) {
-            FreeBlock* next = list->next;
-            std::free(list);
-            list = next;
-        }
-    }
-    pool.stats.cached_bytes = 0;
-}
-
 Pool::~Pool() {
-    release_all(*this);
+    release_all();
+    {
+        std::lock_guard<std::mutex> lock(registry().mutex);
+        auto& pools = registry().pools;
+        pools.erase(std::find(pools.begin(), pools.end(), this));
+    }
     pool_destroyed = true;
 }
 
@@ -63,37 +165,98 @@ void* pool_allocate(std::size_t bytes) {
     const std::size_t block = std::size_t{1} << c;
     if (!pool_destroyed) {
         Pool& pool = thread_pool();
+        pool.follow_empty_cache();
+        pool.allocated_total += block;
+        pool.in_use += static_cast<std::ptrdiff_t>(block);
+        if ((pool.window_served += block) >= pool.window_length) pool.end_window();
         if (FreeBlock* p = pool.free_lists[c]) {
             pool.free_lists[c] = p->next;
-            pool.stats.cached_bytes -= block;
+            if (--pool.count[c] < pool.low[c]) pool.low[c] = pool.count[c];
+            pool.add_cached(-static_cast<std::ptrdiff_t>(block));
+            note_allocated(block);
             return p;
         }
-        ++pool.stats.system_allocations;
+        ++pool.system_allocations;
     }
     void* p = std::aligned_alloc(kAlignment, block);
     if (!p) throw std::bad_alloc();
+    g_system_allocations.fetch_add(1, std::memory_order_relaxed);
+    note_allocated(block);
     return p;
 }
 
 void pool_deallocate(void* p, std::size_t bytes) noexcept {
     if (!p) return;
+    const int c = size_class(bytes);
+    const std::size_t block = std::size_t{1} << c;
+    g_allocated.fetch_sub(block, std::memory_order_relaxed);
     if (!pool_destroyed) {
-        const int c = size_class(bytes);
-        const std::size_t block = std::size_t{1} << c;
         Pool& pool = thread_pool();
-        if (pool.stats.cached_bytes + block <= kMaxCachedBytes) {
+        pool.follow_empty_cache();
+        pool.in_use -= static_cast<std::ptrdiff_t>(block);
+        if (pool.cached.load(std::memory_order_relaxed) + block <=
+            g_max_cached.load(std::memory_order_relaxed)) {
             pool.free_lists[c] = new (p) FreeBlock{pool.free_lists[c]};
-            pool.stats.cached_bytes += block;
+            ++pool.count[c];
+            pool.add_cached(static_cast<std::ptrdiff_t>(block));
             return;
         }
     }
-    std::free(p);
+    system_free(p);
 }
 
-PoolStats pool_stats() { return pool_destroyed ? PoolStats{} : thread_pool().stats; }
+PoolStats pool_stats() {
+    if (pool_destroyed) return {};
+    const Pool& pool = thread_pool();
+    return {pool.cached.load(std::memory_order_relaxed), pool.system_allocations,
+            pool.allocated_total};
+}
 
-void pool_release() {
-    if (!pool_destroyed) release_all(thread_pool());
+void set_pool_policy(const PoolPolicy& policy) {
+    g_min_window.store(policy.min_window_bytes, std::memory_order_relaxed);
+    g_window_factor.store(policy.window_factor, std::memory_order_relaxed);
+    g_max_cached.store(policy.max_cached_bytes, std::memory_order_relaxed);
+    // The calling thread's current window takes the new length at once (tests).
+    if (!pool_destroyed) {
+        Pool& pool = thread_pool();
+        pool.window_served = 0;
+        pool.window_length = std::max<std::size_t>(policy.min_window_bytes, 1);
+    }
+}
+
+PoolPolicy pool_policy() {
+    return {g_min_window.load(std::memory_order_relaxed),
+            g_window_factor.load(std::memory_order_relaxed),
+            g_max_cached.load(std::memory_order_relaxed)};
 }
 
 }  // namespace tg::detail
+
+namespace tg {
+
+MemoryStats memory_stats() {
+    MemoryStats s;
+    {
+        detail::Registry& r = detail::registry();
+        std::lock_guard<std::mutex> lock(r.mutex);
+        for (const detail::Pool* pool : r.pools)
+            s.cached_bytes += pool->cached.load(std::memory_order_relaxed);
+    }
+    s.allocated_bytes = detail::g_allocated.load(std::memory_order_relaxed);
+    s.peak_allocated_bytes = detail::g_peak.load(std::memory_order_relaxed);
+    s.system_allocations = detail::g_system_allocations.load(std::memory_order_relaxed);
+    s.system_frees = detail::g_system_frees.load(std::memory_order_relaxed);
+    return s;
+}
+
+void reset_peak_memory_stats() {
+    detail::g_peak.store(detail::g_allocated.load(std::memory_order_relaxed),
+                         std::memory_order_relaxed);
+}
+
+void empty_cache() {
+    detail::g_generation.fetch_add(1, std::memory_order_relaxed);
+    if (!detail::pool_destroyed) detail::thread_pool().follow_empty_cache();
+}
+
+}  // namespace tg

@@ -16,6 +16,7 @@
 #include <tapegrad/grad_mode.hpp>
 #include <tapegrad/gradcheck.hpp>
 #include <tapegrad/io.hpp>
+#include <tapegrad/memory.hpp>
 #include <tapegrad/nn.hpp>
 #include <tapegrad/ops.hpp>
 #include <tapegrad/optim.hpp>
