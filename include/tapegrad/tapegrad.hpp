@@ -21,6 +21,7 @@
 #include <tapegrad/ops.hpp>
 #include <tapegrad/optim.hpp>
 #include <tapegrad/print.hpp>
+#include <tapegrad/profiler.hpp>
 #include <tapegrad/record.hpp>
 #include <tapegrad/tape.hpp>
 #include <tapegrad/tensor.hpp>
