@@ -12,7 +12,9 @@
 //                     system at once (the rule until this benchmark)
 //   window            the cache follows the working set (docs/design.md, "The buffer pool")
 // Counters: system_allocs_per_step (tg::memory_stats), faults_per_step (minor page
-// faults, getrusage), peak_MiB (pool bytes in use at most during the measured steps).
+// faults, getrusage), peak_MiB (pool bytes in use at most during the measured steps),
+// footprint_MiB (in use + cached after them), handed_out_MiB_per_step (the bytes of the
+// blocks a step takes from the pool: the clock of the pool's windows).
 
 #include <benchmark/benchmark.h>
 
@@ -69,6 +71,7 @@ void step(benchmark::State& state, Order order, tg::detail::PoolPolicy policy) {
     };
     for (int i = 0; i < 3; ++i) one_step();
     const tg::MemoryStats before = tg::memory_stats();
+    const std::size_t handed_out = tg::detail::pool_stats().allocated_total;
     const long faults = minor_faults();
     tg::reset_peak_memory_stats();
     for (auto _ : state) one_step();
@@ -77,6 +80,11 @@ void step(benchmark::State& state, Order order, tg::detail::PoolPolicy policy) {
     state.counters["system_allocs_per_step"] =
         static_cast<double>(after.system_allocations - before.system_allocations) / steps;
     state.counters["faults_per_step"] = static_cast<double>(minor_faults() - faults) / steps;
+    state.counters["handed_out_MiB_per_step"] =
+        static_cast<double>(tg::detail::pool_stats().allocated_total - handed_out) / steps /
+        (1 << 20);
+    state.counters["footprint_MiB"] =
+        static_cast<double>(after.allocated_bytes + after.cached_bytes) / (1 << 20);
     state.counters["peak_MiB"] = static_cast<double>(after.peak_allocated_bytes) / (1 << 20);
     tg::detail::set_pool_policy({});
 }
