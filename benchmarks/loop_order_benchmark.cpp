@@ -11,6 +11,8 @@
 //   cap_1GiB          a thread caches at most 1 GiB; beyond, freed blocks go back to the
 //                     system at once (the rule until this benchmark)
 //   window            the cache follows the working set (docs/design.md, "The buffer pool")
+//   window_profiled   llmc / window under a tg::ProfileGuard (zero_grad and AdamW's step
+//                     in tg::ProfileRanges); prints the profile table to stderr
 // Counters: system_allocs_per_step (tg::memory_stats), faults_per_step (minor page
 // faults, getrusage), peak_MiB (pool bytes in use at most during the measured steps),
 // footprint_MiB (in use + cached after them), handed_out_MiB_per_step (the bytes of the
@@ -24,6 +26,8 @@
 
 #include <sys/resource.h>
 
+#include <cstdio>
+#include <optional>
 #include <string>
 #include <utility>
 #include <xtensor/xrandom.hpp>
@@ -45,7 +49,7 @@ long minor_faults() {
     return usage.ru_minflt;
 }
 
-void step(benchmark::State& state, Order order, tg::detail::PoolPolicy policy) {
+void step(benchmark::State& state, Order order, tg::detail::PoolPolicy policy, bool profiled) {
     tg::empty_cache();  // no blocks from the previous benchmark
     tg::detail::set_pool_policy(policy);
     nn::Rng rng(1);
@@ -62,11 +66,16 @@ void step(benchmark::State& state, Order order, tg::detail::PoolPolicy policy) {
     const tg::Tensor<T> targets(xt::cast<T>(xt::random::randint<int>({kRows}, 0, kVocab)));
     tg::optim::AdamW<T> optimizer(model.parameters(), T(1e-4));
     tg::Tape tape;
+    auto zero_grad = [&] {
+        tg::ProfileRange range("zero_grad");
+        optimizer.zero_grad();
+    };
     auto one_step = [&] {
-        if (order == Order::zero_grad_first) optimizer.zero_grad();
+        if (order == Order::zero_grad_first) zero_grad();
         tg::Tensor<T> loss = nn::cross_entropy(model(tokens), targets);
-        if (order == Order::llmc) optimizer.zero_grad();
+        if (order == Order::llmc) zero_grad();
         tape.backward(loss);
+        tg::ProfileRange range("AdamW.step");
         optimizer.step();
     };
     for (int i = 0; i < 3; ++i) one_step();
@@ -74,7 +83,14 @@ void step(benchmark::State& state, Order order, tg::detail::PoolPolicy policy) {
     const std::size_t handed_out = tg::detail::pool_stats().allocated_total;
     const long faults = minor_faults();
     tg::reset_peak_memory_stats();
+    tg::Profiler profiler;
+    std::optional<tg::ProfileGuard> guard;
+    if (profiled) guard.emplace(profiler);
     for (auto _ : state) one_step();
+    guard.reset();
+    if (profiled)
+        std::fprintf(stderr, "\ngpt2_mlp/llmc/window_profiled: the profile of %zu steps\n%s\n",
+                     static_cast<std::size_t>(state.iterations()), profiler.table().c_str());
     const auto steps = static_cast<double>(state.iterations());
     const tg::MemoryStats after = tg::memory_stats();
     state.counters["system_allocs_per_step"] =
@@ -94,14 +110,18 @@ void step(benchmark::State& state, Order order, tg::detail::PoolPolicy policy) {
 int main(int argc, char** argv) {
     tg::detail::PoolPolicy cap;
     cap.max_cached_bytes = std::size_t{1} << 30;
-    for (auto [order, order_name] : {std::pair{Order::zero_grad_first, "zero_grad_first"},
-                                     std::pair{Order::llmc, "llmc"}})
-        for (auto [policy, policy_name] : {std::pair{cap, "cap_1GiB"},
-                                           std::pair{tg::detail::PoolPolicy{}, "window"}})
+    for (auto [order, order_name] :
+         {std::pair{Order::zero_grad_first, "zero_grad_first"}, std::pair{Order::llmc, "llmc"}})
+        for (auto [policy, policy_name] :
+             {std::pair{cap, "cap_1GiB"}, std::pair{tg::detail::PoolPolicy{}, "window"}})
             benchmark::RegisterBenchmark(
                 (std::string("gpt2_mlp/") + order_name + "/" + policy_name).c_str(), step, order,
-                policy)
+                policy, false)
                 ->Unit(benchmark::kMillisecond)
                 ->UseRealTime();
+    benchmark::RegisterBenchmark("gpt2_mlp/llmc/window_profiled", step, Order::llmc,
+                                 tg::detail::PoolPolicy{}, true)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
     return tg::bench::run_benchmarks(argc, argv);
 }

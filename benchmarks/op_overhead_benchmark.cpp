@@ -72,12 +72,11 @@ void BM_op_recorded_backward(benchmark::State& state) {
     set_time_per_op(state);
 }
 
-#define TG_OP_BENCHMARKS(op)                                               \
-    BENCHMARK_TEMPLATE(BM_op_forward, op, false)->Name("op_no_tape/" #op); \
-    BENCHMARK_TEMPLATE(BM_op_forward, op, true)->Name("op_recorded/" #op); \
-    BENCHMARK_TEMPLATE(BM_op_recorded_backward, op, false)                 \
-        ->Name("op_recorded_backward/" #op);                               \
-    BENCHMARK_TEMPLATE(BM_op_recorded_backward, op, true)                  \
+#define TG_OP_BENCHMARKS(op)                                                                   \
+    BENCHMARK_TEMPLATE(BM_op_forward, op, false)->Name("op_no_tape/" #op);                     \
+    BENCHMARK_TEMPLATE(BM_op_forward, op, true)->Name("op_recorded/" #op);                     \
+    BENCHMARK_TEMPLATE(BM_op_recorded_backward, op, false)->Name("op_recorded_backward/" #op); \
+    BENCHMARK_TEMPLATE(BM_op_recorded_backward, op, true)                                      \
         ->Name("op_recorded_backward_profiled/" #op);
 TG_OP_BENCHMARKS(add_op)
 TG_OP_BENCHMARKS(mul_op)

@@ -38,8 +38,7 @@ std::atomic<std::size_t> g_max_cached{PoolPolicy{}.max_cached_bytes};
 void note_allocated(std::size_t block) {
     const std::size_t now = g_allocated.fetch_add(block, std::memory_order_relaxed) + block;
     std::size_t peak = g_peak.load(std::memory_order_relaxed);
-    while (now > peak && !g_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
-    }
+    while (now > peak && !g_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {}
 }
 
 void system_free(void* p) {
@@ -72,9 +71,6 @@ struct Pool {
     std::atomic<std::size_t> cached{0};
     std::size_t system_allocations = 0;
     std::size_t allocated_total = 0;
-    /// Bytes allocated by this thread minus bytes freed on it (negative on a thread that
-    /// frees other threads' blocks); sizes the window only.
-    std::ptrdiff_t in_use = 0;
     std::size_t window_served = 0;  ///< bytes handed out since the window began
     std::size_t window_length = g_min_window.load(std::memory_order_relaxed);
     std::uint64_t generation = g_generation.load(std::memory_order_relaxed);
@@ -131,8 +127,11 @@ struct Pool {
             low[c] = count[c];
         }
         window_served = 0;
+        // The thread's cache and the process's blocks in use: a thread's own count of
+        // bytes in use would drift without bound on a DataParallel worker, whose
+        // gradients its caller frees.
         const std::size_t footprint =
-            cached.load(std::memory_order_relaxed) + static_cast<std::size_t>(std::max<std::ptrdiff_t>(in_use, 0));
+            cached.load(std::memory_order_relaxed) + g_allocated.load(std::memory_order_relaxed);
         window_length = std::max(g_min_window.load(std::memory_order_relaxed),
                                  g_window_factor.load(std::memory_order_relaxed) * footprint);
     }
@@ -167,7 +166,6 @@ void* pool_allocate(std::size_t bytes) {
         Pool& pool = thread_pool();
         pool.follow_empty_cache();
         pool.allocated_total += block;
-        pool.in_use += static_cast<std::ptrdiff_t>(block);
         if ((pool.window_served += block) >= pool.window_length) pool.end_window();
         if (FreeBlock* p = pool.free_lists[c]) {
             pool.free_lists[c] = p->next;
@@ -193,7 +191,6 @@ void pool_deallocate(void* p, std::size_t bytes) noexcept {
     if (!pool_destroyed) {
         Pool& pool = thread_pool();
         pool.follow_empty_cache();
-        pool.in_use -= static_cast<std::ptrdiff_t>(block);
         if (pool.cached.load(std::memory_order_relaxed) + block <=
             g_max_cached.load(std::memory_order_relaxed)) {
             pool.free_lists[c] = new (p) FreeBlock{pool.free_lists[c]};

@@ -26,9 +26,9 @@ std::size_t allocated_so_far() { return pool_stats().allocated_total; }
 struct ProfileState {
     Profiler* profiler = nullptr;
     std::int64_t start_ns = 0;
-    std::int64_t last_ns = 0;     ///< the previous event
-    std::size_t last_bytes = 0;   ///< the thread's pool bytes handed out at that event
-    int in_backward = 0;          ///< >0 inside an entry's backward: its ops get no rows
+    std::int64_t last_ns = 0;    ///< the previous event
+    std::size_t last_bytes = 0;  ///< the thread's pool bytes handed out at that event
+    int in_backward = 0;         ///< >0 inside an entry's backward: its ops get no rows
 
     void add(const char* name, ProfileRow::Kind kind, std::int64_t ns, std::size_t bytes) {
         Profiler::Totals& t = profiler->totals_[{name, kind}];
@@ -77,7 +77,8 @@ void profile_backward_end(const BackwardMark& mark, const char* name) {
 
 }  // namespace detail
 
-ProfileGuard::ProfileGuard(Profiler& profiler) : state_(nullptr), previous_(detail::active_profile) {
+ProfileGuard::ProfileGuard(Profiler& profiler)
+    : state_(nullptr), previous_(detail::active_profile) {
     TG_CHECK(profiler.owner_ == nullptr, ValueError,
              "ProfileGuard: this Profiler is already filled by an active guard (on this "
              "thread or another); give each thread, and each nested guard, its own Profiler");
@@ -139,8 +140,8 @@ std::string Profiler::table() const {
     static const char* const kinds[] = {"forward", "backward", "range", ""};
     std::string out;
     char line[256];
-    std::snprintf(line, sizeof line, "%-28s %-8s %8s %12s %12s %7s %12s\n", "name", "pass",
-                  "calls", "total ms", "mean us", "% time", "alloc MiB");
+    std::snprintf(line, sizeof line, "%-28s %-8s %8s %12s %12s %7s %12s\n", "name", "pass", "calls",
+                  "total ms", "mean us", "% time", "alloc MiB");
     out += line;
     const double wall = wall_ns_ > 0 ? static_cast<double>(wall_ns_) : 1.0;
     for (const ProfileRow& r : rows()) {

@@ -26,7 +26,7 @@ PoolStats pool_stats();
 /// When the pool gives cached blocks back (docs/design.md, "The buffer pool"). A window
 /// ends once the thread has been handed max(min_window_bytes, window_factor x its
 /// footprint at the window's start) bytes of blocks (footprint: its cached bytes plus
-/// the bytes it allocated and has not freed); then each size class returns the blocks it
+/// the process's bytes in use); then each size class returns the blocks it
 /// kept idle through the whole window. Process-wide; tests set small numbers.
 struct PoolPolicy {
     std::size_t min_window_bytes = std::size_t{256} << 20;
