@@ -64,8 +64,8 @@ BackwardMark profile_backward_start() {
 }
 
 void profile_backward_end(const BackwardMark& mark, const char* name) {
+    if (!active_profile) return;  // the guard ended inside this backward
     ProfileState& s = *active_profile;
-    if (mark.ns == 0) return;  // the guard began inside this backward
     const std::int64_t ns = now_ns();
     const std::size_t bytes = allocated_so_far();
     s.add(name, ProfileRow::Kind::backward, ns - mark.ns, bytes - mark.bytes);

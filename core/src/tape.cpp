@@ -555,9 +555,8 @@ private:
                 (*results)[next_capture->second] = entry.grad;
             if (!entry.grad.defined()) continue;
             BackwardContext<T> context(tape_, entry, state_);
-            const detail::BackwardMark mark = detail::profile_backward_begin();
+            const detail::BackwardProfile profile(entry.name);
             entry.backward(context);
-            detail::profile_backward_done(mark, entry.name);
             entry.grad = Tensor<T>();
         }
         // Stopping early leaves gradients on entries below `lowest`; the next sweep must

@@ -1,6 +1,7 @@
 // tg::Profiler: the rows of a small known graph (calls per op, forward and backward), what
 // the time and bytes add up to, ranges, per-thread profiles, and its one error.
 
+#include <tapegrad/error.hpp>
 #include <tapegrad/grad_mode.hpp>
 #include <tapegrad/ops/activation.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
@@ -119,6 +120,22 @@ TEST(ProfilerTest, TwoThreadsProfileIndependently) {
     EXPECT_EQ(find(b_prof, "tanh", Kind::forward).calls, 0u);
     EXPECT_EQ(find(main_prof, "tanh", Kind::forward).calls, 0u);
     EXPECT_EQ(find(main_prof, "exp", Kind::forward).calls, 0u);
+}
+
+TEST(ProfilerTest, ABackwardThatThrowsLeavesTheProfileCounting) {
+    auto w = tg::parameter<double>(xt::xarray<double>{1.0, 2.0});
+    auto u = tg::parameter<double>(xt::xarray<double>{3.0, 4.0});
+    tg::Profiler prof;
+    tg::ProfileGuard guard(prof);
+    {
+        tg::Tape tape;
+        auto loss = tg::sum(w * u);               // mul saves w
+        w.assign(tg::Array<double>{10.0, 20.0});  // so mul's backward throws
+        EXPECT_THROW(tape.backward(loss), tg::GraphError);
+    }
+    EXPECT_EQ(find(prof, "mul", Kind::backward).calls, 1u);
+    auto y = tg::exp(u);  // forward rows are counted again after the failed sweep
+    EXPECT_EQ(find(prof, "exp", Kind::forward).calls, 1u);
 }
 
 TEST(ProfilerTest, OneProfilerInTwoActiveGuardsIsRefused) {

@@ -21,8 +21,9 @@
 //   runs, recorded under create_graph or not, are part of it and get no rows).
 // - range "name": the time and bytes inside a tg::ProfileRange.
 // - "(other)": the intervals that end at no op: before a backward entry (the sweep's
-//   bookkeeping, the gap from the last forward op), before a range and at the guard's
-//   end.
+//   bookkeeping, the gap from the last forward op), at a range's start and end (so a
+//   range's unrecorded work is here as well as in its range row) and at the guard's end.
+//   The rows other than ranges add up to the profiled wall time.
 // Profiling is per thread: a guard profiles the thread that made it, so two threads
 // profile independently (DataParallel's workers are not in their caller's profile).
 // When no guard is active the cost is one thread-local test per op and per backward.
@@ -88,8 +89,9 @@ private:
     const void* owner_ = nullptr;  ///< the guard profiling into it now, if any
 };
 
-/// Profiles the calling thread into `profiler` until the guard ends. Guards nest (the
-/// inner one's profiler gets the events until it ends). tg::ValueError when `profiler`
+/// Profiles the calling thread into `profiler` until the guard ends. Guards nest: the
+/// inner one's profiler gets the events until it ends, and the outer profile charges
+/// that time to its next row. tg::ValueError when `profiler`
 /// is being filled by another guard that is still active.
 class ProfileGuard {
 public:
@@ -125,7 +127,7 @@ namespace detail {
 extern thread_local ProfileState* active_profile;
 
 void profile_forward_event(const char* name);
-/// A backward entry's start, as the sweep sees it (zero when nothing profiles).
+/// A backward entry's start, as the sweep sees it.
 struct BackwardMark {
     std::int64_t ns = 0;
     std::size_t bytes = 0;
@@ -137,13 +139,28 @@ void profile_backward_end(const BackwardMark& mark, const char* name);
 inline void profile_forward(const char* name) {
     if (active_profile) profile_forward_event(name);
 }
-/// Called around each entry's backward by the sweep (core/src/tape.cpp).
-inline BackwardMark profile_backward_begin() {
-    return active_profile ? profile_backward_start() : BackwardMark{};
-}
-inline void profile_backward_done(const BackwardMark& mark, const char* name) {
-    if (active_profile) profile_backward_end(mark, name);
-}
+
+/// Made by the sweep around each entry's backward (core/src/tape.cpp): the entry's row.
+/// Also when the backward throws, so that a failed sweep leaves the profile counting.
+class BackwardProfile {
+public:
+    explicit BackwardProfile(const char* name) : name_(name) {
+        if (active_profile) {
+            mark_ = profile_backward_start();
+            active_ = true;
+        }
+    }
+    ~BackwardProfile() {
+        if (active_) profile_backward_end(mark_, name_);
+    }
+    BackwardProfile(const BackwardProfile&) = delete;
+    BackwardProfile& operator=(const BackwardProfile&) = delete;
+
+private:
+    const char* name_;
+    BackwardMark mark_;
+    bool active_ = false;
+};
 
 }  // namespace detail
 }  // namespace tg
