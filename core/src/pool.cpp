@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <mutex>
 #include <new>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 namespace tg::detail {
@@ -22,9 +24,15 @@ int size_class(std::size_t bytes) {
     return 64 - __builtin_clzll(static_cast<unsigned long long>(bytes - 1));
 }
 
-// Process-wide counters (tg::memory_stats). Only allocated bytes change on every call;
-// the others change when the system is asked, which a warm step does not do.
-std::atomic<std::size_t> g_allocated{0};
+// Process-wide counters (tg::memory_stats). The system counters change only when the
+// system is asked, which a warm step does not do. Bytes in use change on every call, so
+// each thread counts its own change in `unflushed` and adds it to g_allocated only once
+// it reaches kFlushBytes either way: a locked add on every allocation and free cost 20 ns
+// an op (op_overhead_benchmark). memory_stats() adds the threads' unflushed bytes, so
+// what it reports is exact; the peak misses at most kFlushBytes per thread of a peak
+// that lasted between two flushes and between two memory_stats() calls.
+constexpr std::ptrdiff_t kFlushBytes = std::ptrdiff_t{64} << 10;
+std::atomic<std::size_t> g_allocated{0};  ///< flushed bytes in use
 std::atomic<std::size_t> g_peak{0};
 std::atomic<std::size_t> g_system_allocations{0};
 std::atomic<std::size_t> g_system_frees{0};
@@ -35,10 +43,17 @@ std::atomic<std::size_t> g_min_window{PoolPolicy{}.min_window_bytes};
 std::atomic<std::size_t> g_window_factor{PoolPolicy{}.window_factor};
 std::atomic<std::size_t> g_max_cached{PoolPolicy{}.max_cached_bytes};
 
-void note_allocated(std::size_t block) {
-    const std::size_t now = g_allocated.fetch_add(block, std::memory_order_relaxed) + block;
+void raise_peak(std::size_t now) {
     std::size_t peak = g_peak.load(std::memory_order_relaxed);
     while (now > peak && !g_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {}
+}
+
+/// Adds `bytes` (negative: frees) to the flushed count of bytes in use.
+void flush_allocated(std::ptrdiff_t bytes) {
+    const std::size_t now =
+        g_allocated.fetch_add(static_cast<std::size_t>(bytes), std::memory_order_relaxed) +
+        static_cast<std::size_t>(bytes);
+    if (bytes > 0) raise_peak(now);
 }
 
 void system_free(void* p) {
@@ -67,12 +82,15 @@ struct Pool {
     FreeBlock* free_lists[kClasses] = {};
     std::size_t count[kClasses] = {};  ///< blocks in each free list
     std::size_t low[kClasses] = {};    ///< the fewest blocks each list held in this window
-    /// Written by the owning thread only; atomic so that memory_stats() may read it.
+    /// Written by the owning thread only; atomic so that memory_stats() may read them.
     std::atomic<std::size_t> cached{0};
+    std::atomic<std::ptrdiff_t> unflushed{0};  ///< bytes in use not yet in g_allocated
     std::size_t system_allocations = 0;
     std::size_t allocated_total = 0;
     std::size_t window_served = 0;  ///< bytes handed out since the window began
     std::size_t window_length = g_min_window.load(std::memory_order_relaxed);
+    /// PoolPolicy::max_cached_bytes, read when a window ends (not on every free).
+    std::size_t max_cached = g_max_cached.load(std::memory_order_relaxed);
     std::uint64_t generation = g_generation.load(std::memory_order_relaxed);
 
     Pool() {
@@ -80,6 +98,16 @@ struct Pool {
         registry().pools.push_back(this);
     }
     ~Pool();
+
+    /// A block of `bytes` handed out (positive) or freed (negative) on this thread.
+    void count_in_use(std::ptrdiff_t bytes) {
+        std::ptrdiff_t d = unflushed.load(std::memory_order_relaxed) + bytes;
+        if (d >= kFlushBytes || d <= -kFlushBytes) {
+            flush_allocated(d);
+            d = 0;
+        }
+        unflushed.store(d, std::memory_order_relaxed);
+    }
 
     void add_cached(std::ptrdiff_t bytes) {
         cached.store(cached.load(std::memory_order_relaxed) + bytes, std::memory_order_relaxed);
@@ -127,6 +155,7 @@ struct Pool {
             low[c] = count[c];
         }
         window_served = 0;
+        max_cached = g_max_cached.load(std::memory_order_relaxed);
         // The thread's cache and the process's blocks in use: a thread's own count of
         // bytes in use would drift without bound on a DataParallel worker, whose
         // gradients its caller frees.
@@ -150,6 +179,8 @@ Pool::~Pool() {
     release_all();
     {
         std::lock_guard<std::mutex> lock(registry().mutex);
+        flush_allocated(unflushed.load(std::memory_order_relaxed));
+        unflushed.store(0, std::memory_order_relaxed);
         auto& pools = registry().pools;
         pools.erase(std::find(pools.begin(), pools.end(), this));
     }
@@ -171,7 +202,7 @@ void* pool_allocate(std::size_t bytes) {
             pool.free_lists[c] = p->next;
             if (--pool.count[c] < pool.low[c]) pool.low[c] = pool.count[c];
             pool.add_cached(-static_cast<std::ptrdiff_t>(block));
-            note_allocated(block);
+            pool.count_in_use(static_cast<std::ptrdiff_t>(block));
             return p;
         }
         ++pool.system_allocations;
@@ -179,7 +210,10 @@ void* pool_allocate(std::size_t bytes) {
     void* p = std::aligned_alloc(kAlignment, block);
     if (!p) throw std::bad_alloc();
     g_system_allocations.fetch_add(1, std::memory_order_relaxed);
-    note_allocated(block);
+    if (pool_destroyed)
+        flush_allocated(static_cast<std::ptrdiff_t>(block));
+    else
+        thread_pool().count_in_use(static_cast<std::ptrdiff_t>(block));
     return p;
 }
 
@@ -187,12 +221,11 @@ void pool_deallocate(void* p, std::size_t bytes) noexcept {
     if (!p) return;
     const int c = size_class(bytes);
     const std::size_t block = std::size_t{1} << c;
-    g_allocated.fetch_sub(block, std::memory_order_relaxed);
+    if (pool_destroyed) flush_allocated(-static_cast<std::ptrdiff_t>(block));
     if (!pool_destroyed) {
         Pool& pool = thread_pool();
-        pool.follow_empty_cache();
-        if (pool.cached.load(std::memory_order_relaxed) + block <=
-            g_max_cached.load(std::memory_order_relaxed)) {
+        pool.count_in_use(-static_cast<std::ptrdiff_t>(block));
+        if (pool.cached.load(std::memory_order_relaxed) + block <= pool.max_cached) {
             pool.free_lists[c] = new (p) FreeBlock{pool.free_lists[c]};
             ++pool.count[c];
             pool.add_cached(static_cast<std::ptrdiff_t>(block));
@@ -218,6 +251,7 @@ void set_pool_policy(const PoolPolicy& policy) {
         Pool& pool = thread_pool();
         pool.window_served = 0;
         pool.window_length = std::max<std::size_t>(policy.min_window_bytes, 1);
+        pool.max_cached = policy.max_cached_bytes;
     }
 }
 
@@ -231,15 +265,27 @@ PoolPolicy pool_policy() {
 
 namespace tg {
 
+namespace detail {
+namespace {
+/// The bytes in use (the flushed count plus every live thread's unflushed bytes) and the
+/// threads' cached bytes.
+std::pair<std::size_t, std::size_t> allocated_and_cached() {
+    Registry& r = registry();
+    std::lock_guard<std::mutex> lock(r.mutex);
+    std::size_t allocated = g_allocated.load(std::memory_order_relaxed), cached = 0;
+    for (const Pool* pool : r.pools) {
+        allocated += static_cast<std::size_t>(pool->unflushed.load(std::memory_order_relaxed));
+        cached += pool->cached.load(std::memory_order_relaxed);
+    }
+    return {allocated, cached};
+}
+}  // namespace
+}  // namespace detail
+
 MemoryStats memory_stats() {
     MemoryStats s;
-    {
-        detail::Registry& r = detail::registry();
-        std::lock_guard<std::mutex> lock(r.mutex);
-        for (const detail::Pool* pool : r.pools)
-            s.cached_bytes += pool->cached.load(std::memory_order_relaxed);
-    }
-    s.allocated_bytes = detail::g_allocated.load(std::memory_order_relaxed);
+    std::tie(s.allocated_bytes, s.cached_bytes) = detail::allocated_and_cached();
+    detail::raise_peak(s.allocated_bytes);
     s.peak_allocated_bytes = detail::g_peak.load(std::memory_order_relaxed);
     s.system_allocations = detail::g_system_allocations.load(std::memory_order_relaxed);
     s.system_frees = detail::g_system_frees.load(std::memory_order_relaxed);
@@ -247,8 +293,7 @@ MemoryStats memory_stats() {
 }
 
 void reset_peak_memory_stats() {
-    detail::g_peak.store(detail::g_allocated.load(std::memory_order_relaxed),
-                         std::memory_order_relaxed);
+    detail::g_peak.store(detail::allocated_and_cached().first, std::memory_order_relaxed);
 }
 
 void empty_cache() {

@@ -77,12 +77,12 @@ TEST(MemoryStatsTest, BlockFreedOnAnotherThreadLeavesTheAllocatedCount) {
     EXPECT_EQ(pool_stats().cached_bytes, 8192u);
 }
 
-TEST(MemoryStatsTest, EmptyCacheOnAnotherThreadEmptiesThisOneAtItsNextCall) {
+TEST(MemoryStatsTest, EmptyCacheOnAnotherThreadEmptiesThisOneAtItsNextAllocation) {
     pool_deallocate(pool_allocate(4096), 4096);
     ASSERT_GT(pool_stats().cached_bytes, 0u);
     std::thread other([] { tg::empty_cache(); });
     other.join();
-    pool_deallocate(pool_allocate(64), 64);  // the next call empties, then caches this block
+    pool_deallocate(pool_allocate(64), 64);  // the allocation empties, the free caches
     EXPECT_EQ(pool_stats().cached_bytes, 64u);
 }
 

@@ -32,7 +32,7 @@ MemoryStats memory_stats();
 void reset_peak_memory_stats();
 
 /// Returns cached blocks to the system: the calling thread's at once; every other
-/// thread's at its next allocation or free (a thread's free lists are touched by that
+/// thread's at its next allocation (a thread's free lists are touched by that
 /// thread only, so no lock is taken on the allocation path). Blocks in use stay.
 void empty_cache();
 
