@@ -17,11 +17,13 @@ namespace tg {
 /// allocate gradients the caller frees): a per-thread "in use" would go negative on
 /// one thread and never fall on the other.
 struct MemoryStats {
-    std::size_t allocated_bytes = 0;       ///< in blocks handed out and not yet freed
-    std::size_t cached_bytes = 0;          ///< in free blocks kept for reuse (all threads)
-    std::size_t peak_allocated_bytes = 0;  ///< most allocated_bytes since the last reset
-    std::size_t system_allocations = 0;    ///< blocks obtained from the system so far
-    std::size_t system_frees = 0;          ///< blocks given back to the system so far
+    std::size_t allocated_bytes = 0;  ///< in blocks handed out and not yet freed
+    std::size_t cached_bytes = 0;     ///< in free blocks kept for reuse (all threads)
+    /// Most allocated_bytes since the last reset (a peak between two memory_stats() calls
+    /// is seen to within 64 KiB per thread: threads add their counts in such steps).
+    std::size_t peak_allocated_bytes = 0;
+    std::size_t system_allocations = 0;  ///< blocks obtained from the system so far
+    std::size_t system_frees = 0;        ///< blocks given back to the system so far
 };
 
 /// The pool's counters now. Cheap (a lock over the list of threads' pools); safe from
