@@ -1,5 +1,6 @@
 // What one recorded op costs on a 1-element tensor, where the arithmetic is nothing:
-// the op without a tape, recorded, and recorded plus its share of backward.
+// the op without a tape, recorded, and recorded plus its share of backward (also with the
+// profiler on: tg::ProfileGuard).
 // Each iteration runs a chain of kChain ops; the counter time_per_op divides by it.
 
 #include <benchmark/benchmark.h>
@@ -52,11 +53,16 @@ void BM_op_forward(benchmark::State& state) {
     set_time_per_op(state);
 }
 
-template <Op op>
+/// Recorded plus backward; with `profiled`, the whole loop runs under a tg::ProfileGuard
+/// (a profiler event per op forward and per entry backward).
+template <Op op, bool profiled>
 void BM_op_recorded_backward(benchmark::State& state) {
     Tensor x = scalar_parameter(0.5);
     Tensor w = scalar_parameter(0.999);
     tg::Tape tape;
+    tg::Profiler profiler;
+    std::optional<tg::ProfileGuard> guard;
+    if (profiled) guard.emplace(profiler);
     for (auto _ : state) {
         Tensor y = x;
         for (int i = 0; i < kChain; ++i) y = op(y, w);
@@ -66,10 +72,12 @@ void BM_op_recorded_backward(benchmark::State& state) {
     set_time_per_op(state);
 }
 
-#define TG_OP_BENCHMARKS(op)                                               \
-    BENCHMARK_TEMPLATE(BM_op_forward, op, false)->Name("op_no_tape/" #op); \
-    BENCHMARK_TEMPLATE(BM_op_forward, op, true)->Name("op_recorded/" #op); \
-    BENCHMARK_TEMPLATE(BM_op_recorded_backward, op)->Name("op_recorded_backward/" #op);
+#define TG_OP_BENCHMARKS(op)                                                                   \
+    BENCHMARK_TEMPLATE(BM_op_forward, op, false)->Name("op_no_tape/" #op);                     \
+    BENCHMARK_TEMPLATE(BM_op_forward, op, true)->Name("op_recorded/" #op);                     \
+    BENCHMARK_TEMPLATE(BM_op_recorded_backward, op, false)->Name("op_recorded_backward/" #op); \
+    BENCHMARK_TEMPLATE(BM_op_recorded_backward, op, true)                                      \
+        ->Name("op_recorded_backward_profiled/" #op);
 TG_OP_BENCHMARKS(add_op)
 TG_OP_BENCHMARKS(mul_op)
 TG_OP_BENCHMARKS(tanh_op)

@@ -34,7 +34,7 @@ using tg::bench::Variant;
 
 void step(benchmark::State& state, Variant variant) {
     const auto n = static_cast<std::size_t>(state.range(0));
-    tg::detail::pool_release();  // pool_bytes: this benchmark's blocks only
+    tg::empty_cache();  // pool_bytes: this benchmark's blocks only
     nn::Rng rng(1);
     const auto data = sequence::adding_problem<T>(n, sequence::kDefaultLength, rng);
     const tg::Tensor<T> x{tg::Array<T>(data.x)}, y{tg::Array<T>(data.y)};

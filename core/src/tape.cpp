@@ -682,6 +682,7 @@ private:
                 (*results)[next_capture->second] = entry.grad;
             if (!entry.grad.defined()) continue;
             BackwardContext<T> context(tape_, entry, state_);
+            const detail::BackwardProfile profile(entry.name);
             entry.backward(context);
             // Without retain_graph the entry goes now, its saved tensors and closure with
             // it, so the memory a sweep holds falls as it goes.

@@ -17,10 +17,12 @@
 #include <tapegrad/grad_mode.hpp>
 #include <tapegrad/gradcheck.hpp>
 #include <tapegrad/io.hpp>
+#include <tapegrad/memory.hpp>
 #include <tapegrad/nn.hpp>
 #include <tapegrad/ops.hpp>
 #include <tapegrad/optim.hpp>
 #include <tapegrad/print.hpp>
+#include <tapegrad/profiler.hpp>
 #include <tapegrad/record.hpp>
 #include <tapegrad/tape.hpp>
 #include <tapegrad/tensor.hpp>

@@ -2,6 +2,7 @@
 // steps stop asking the system for memory after warm-up.
 
 #include <tapegrad/detail/pool.hpp>
+#include <tapegrad/memory.hpp>
 #include <tapegrad/grad_mode.hpp>
 #include <tapegrad/ops/activation.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
@@ -24,7 +25,7 @@ namespace {
 using tg::detail::pool_stats;
 
 TEST(PoolTest, BlocksAreAlignedAndReused) {
-    tg::detail::pool_release();  // start with empty free lists
+    tg::empty_cache();  // start with empty free lists
     void* p = tg::detail::pool_allocate(100);
     ASSERT_NE(p, nullptr);
     EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % 64, 0u);
@@ -53,7 +54,7 @@ TEST(PoolTest, TensorBuffersComeBackToThePool) {
 TEST(PoolTest, ReleaseReturnsCachedBlocks) {
     { tg::Tensor<double> a(xt::zeros<double>({500})); }
     EXPECT_GT(pool_stats().cached_bytes, 0u);
-    tg::detail::pool_release();
+    tg::empty_cache();
     EXPECT_EQ(pool_stats().cached_bytes, 0u);
     // Still usable afterwards.
     tg::Tensor<double> b(xt::ones<double>({500}));

@@ -16,6 +16,7 @@
 // requires a gradient.
 
 #include <tapegrad/grad_mode.hpp>
+#include <tapegrad/profiler.hpp>
 #include <tapegrad/tape.hpp>
 #include <tapegrad/tensor.hpp>
 
@@ -272,6 +273,7 @@ private:
 template <class T, class F>
 void record(const char* name, detail::TensorRefs<T> inputs, const Tensor<T>& output,
             detail::TensorRefs<T> saved, F&& backward) {
+    detail::profile_forward(name);
     detail::record_impl(name, inputs.begin(), inputs.size(), output, saved,
                         std::forward<F>(backward));
 }
@@ -280,6 +282,7 @@ void record(const char* name, detail::TensorRefs<T> inputs, const Tensor<T>& out
 template <class T, class F>
 void record(const char* name, const std::vector<Tensor<T>>& inputs, const Tensor<T>& output,
             detail::TensorRefs<T> saved, F&& backward) {
+    detail::profile_forward(name);
     if (!detail::recording_tape()) return;  // keep the list below off the no-tape path
     const std::vector<detail::TensorRef<T>> refs(inputs.begin(), inputs.end());
     detail::record_impl(name, refs.data(), refs.size(), output, saved, std::forward<F>(backward));

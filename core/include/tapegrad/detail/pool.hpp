@@ -14,15 +14,29 @@ namespace tg::detail {
 void* pool_allocate(std::size_t bytes);
 void pool_deallocate(void* p, std::size_t bytes) noexcept;
 
-/// Statistics of the calling thread's pool (for tests and benchmarks).
+/// Statistics of the calling thread's pool (for tests and benchmarks; tg::memory_stats()
+/// is the process-wide view).
 struct PoolStats {
     std::size_t cached_bytes = 0;        ///< bytes held in free lists, ready for reuse
     std::size_t system_allocations = 0;  ///< blocks obtained from the system so far
+    std::size_t allocated_total = 0;     ///< bytes of every block handed out so far
 };
 PoolStats pool_stats();
 
-/// Returns every cached block of the calling thread to the system.
-void pool_release();
+/// When the pool gives cached blocks back (docs/design.md, "The buffer pool"). A window
+/// ends once the thread has been handed max(min_window_bytes, window_factor x its
+/// footprint at the window's start) bytes of blocks (footprint: its cached bytes plus
+/// the process's bytes in use); then each size class returns the blocks it
+/// kept idle through the whole window. Process-wide; tests set small numbers.
+struct PoolPolicy {
+    std::size_t min_window_bytes = std::size_t{256} << 20;
+    std::size_t window_factor = 4;
+    /// A hard cap on each thread's cache, beyond which a freed block goes back at once;
+    /// unlimited by default. 1 GiB was the rule before windows (the benchmarks compare).
+    std::size_t max_cached_bytes = ~std::size_t{0};
+};
+void set_pool_policy(const PoolPolicy& policy);
+PoolPolicy pool_policy();
 
 /// std::allocator-compatible allocator over the thread's pool.
 template <class T>
