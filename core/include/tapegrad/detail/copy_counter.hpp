@@ -1,12 +1,13 @@
 #pragma once
-// A count of the bytes that movement ops copy (issue 27's "copies per step").
+// A count of the bytes that movement ops copy ("copies per step").
 //
 // Movement ops add the bytes they write to one process-wide counter: permute/transpose,
 // narrow and concat (and narrow's adjoint embed), broadcast_to, rows and index_add_rows,
 // and every gather or scatter of index.cpp (slice, select, index_select, flip, gather,
 // repeat, pad, scatter_add). Views (reshape, narrow along the first axis, ...) add
 // nothing.
-// benchmarks/copies_per_step reads it around a training step. Relaxed atomic: a count,
+// benchmarks/transformer_step_benchmark.cpp reads it around a training step (counter
+// moved_KiB_per_step). Relaxed atomic: a count,
 // not a synchronization point (DataParallel's workers add to it at once).
 
 #include <atomic>
