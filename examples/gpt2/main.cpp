@@ -23,6 +23,7 @@
 // exit 2; an unreadable --init, an unwritable --out or a loss that stops being finite
 // exit 1; one line on stderr.
 
+#include <tapegrad/memory.hpp>
 #include <tapegrad/tapegrad.hpp>
 
 #include "../common/cli.hpp"
@@ -172,7 +173,12 @@ int peer_steps(const Options& o) {
             b, t, step, ms, double(loss.item()));
         std::fflush(stdout);
     }
-    std::printf("peak resident memory %.1f MiB\n", double(peak_rss_kib()) / 1024);
+    const tg::MemoryStats pool = tg::memory_stats();
+    std::printf(
+        "peak resident memory %.1f MiB; tensors at most %.1f MiB (pool blocks), %.1f "
+        "MiB cached at the end\n",
+        double(peak_rss_kib()) / 1024, double(pool.peak_allocated_bytes) / (1 << 20),
+        double(pool.cached_bytes) / (1 << 20));
     return 0;
 }
 
