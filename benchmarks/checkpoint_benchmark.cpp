@@ -38,7 +38,7 @@ void step(benchmark::State& state, bool checkpointed) {
     double saved_bytes = 0;
     auto one_step = [&] {
         tg::Tape tape;
-        const tg::Tensor<T> loss = next_char_loss<T>(model(x), y);
+        const tg::Tensor<T> loss = examples::next_token_loss<T>(model(x), y);
         saved_bytes = static_cast<double>(tape.bytes());
         tape.backward(loss);
         optimizer.step();

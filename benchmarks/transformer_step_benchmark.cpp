@@ -44,10 +44,12 @@ void step(benchmark::State& state, Variant variant) {
     TinyTransformer<T> model(config, rng);
     const auto [x, y] = random_batch<T>(vocab.encode(text), n, config.context, batch_rng);
     tg::optim::AdamW<T> optimizer(model.parameters(), T(1e-3));
-    nn::DataParallel<T> parallel(model, next_char_loss<T>, tg::bench::parallel_options(variant));
+    nn::DataParallel<T> parallel(model, examples::next_token_loss<T>,
+                                 tg::bench::parallel_options(variant));
     tg::Tape tape;
     auto one_step = [&] {
-        tg::bench::accumulate_gradients(variant, tape, parallel, model, next_char_loss<T>, x, y);
+        tg::bench::accumulate_gradients(variant, tape, parallel, model,
+                                        examples::next_token_loss<T>, x, y);
         nn::clip_grad_norm_(model.parameters(), 1.0);
         optimizer.step();
         optimizer.zero_grad();

@@ -160,7 +160,7 @@ int peer_steps(const Options& o) {
     tg::Tape tape;
     for (long step = 0; step < o.peer_steps; ++step) {
         const auto start = std::chrono::steady_clock::now();
-        const tg::Tensor<float> loss = next_token_loss(model(inputs), targets);
+        const tg::Tensor<float> loss = examples::next_token_loss(model(inputs), targets);
         tape.backward(loss);
         optimizer.step();
         optimizer.zero_grad();
@@ -219,9 +219,9 @@ double evaluate(GPT2<float>& model, const std::vector<std::size_t>& ids, std::si
             x(r, i) = float(ids[r * length + i]);
             y(r, i) = float(ids[r * length + i + 1]);
         }
-    return double(
-        next_token_loss(model(tg::Tensor<float>(std::move(x))), tg::Tensor<float>(std::move(y)))
-            .item());
+    return double(examples::next_token_loss(model(tg::Tensor<float>(std::move(x))),
+                                            tg::Tensor<float>(std::move(y)))
+                      .item());
 }
 
 int train(const Options& o) {
@@ -292,7 +292,8 @@ int train(const Options& o) {
             recent = 0;
             std::printf(
                 "%s\n",
-                indented(decode(generate(model, prompt, 100, o.temperature, sample_rng))).c_str());
+                indented(decode(examples::generate(model, prompt, 100, o.temperature, sample_rng)))
+                    .c_str());
             std::fflush(stdout);
             checkpoint.step = step;
             checkpoint.save((dir / "checkpoint.npz").string());
@@ -306,10 +307,10 @@ int train(const Options& o) {
         }
     }
     const double elapsed = seconds();
-    std::printf(
-        "\nsample (temperature %.2f):\n%s\n\n", o.temperature,
-        indented(decode(generate(model, prompt, o.sample_length, o.temperature, sample_rng)))
-            .c_str());
+    std::printf("\nsample (temperature %.2f):\n%s\n\n", o.temperature,
+                indented(decode(examples::generate(model, prompt, o.sample_length, o.temperature,
+                                                   sample_rng)))
+                    .c_str());
     const long ran = o.train.steps - first_step;
     std::printf(
         "final loss after %ld steps (%.1f s, %.1f ms per step): validation %.4f nats "

@@ -152,42 +152,6 @@ tg::Tensor<T> GPT2<T>::forward(const tg::Tensor<T>& x) {
     return tg::linear((*ln_f_)(h), wte_->weight());
 }
 
-template <class T>
-tg::Tensor<T> next_token_loss(const tg::Tensor<T>& logits, const tg::Tensor<T>& targets) {
-    const tg::Shape s = logits.shape();
-    return nn::cross_entropy(tg::reshape(logits, {s[0] * s[1], s[2]}),
-                             tg::reshape(targets, {s[0] * s[1]}));
-}
-
-template <class T>
-std::vector<std::size_t> generate(GPT2<T>& model, std::vector<std::size_t> prompt,
-                                  std::size_t count, double temperature, nn::Rng& rng) {
-    if (prompt.empty()) throw std::invalid_argument("generate: the prompt is empty");
-    tg::NoGradGuard no_grad;
-    const bool training = model.is_training();
-    model.eval();
-    const std::size_t context = model.config().context;
-    for (std::size_t k = 0; k < count; ++k) {
-        const std::size_t l = std::min(prompt.size(), context);
-        tg::Array<T> x = tg::Array<T>::from_shape({1, l});
-        for (std::size_t i = 0; i < l; ++i) x(0, i) = T(prompt[prompt.size() - l + i]);
-        const tg::Array<T> logits = model(tg::Tensor<T>(std::move(x))).value();
-        // p_c ∝ exp((z_c − max z) / temperature), in double.
-        const std::size_t v = logits.shape()[2];
-        std::vector<double> p(v);
-        double top = -INFINITY, total = 0;
-        for (std::size_t c = 0; c < v; ++c) top = std::max(top, double(logits(0, l - 1, c)));
-        for (std::size_t c = 0; c < v; ++c)
-            total += p[c] = std::exp((double(logits(0, l - 1, c)) - top) / temperature);
-        double u = nn::uniform01(rng) * total;
-        std::size_t next = 0;
-        while (next + 1 < v && (u -= p[next]) >= 0) ++next;
-        prompt.push_back(next);
-    }
-    model.train(training);
-    return prompt;
-}
-
 // ---- checkpoints ---------------------------------------------------------------------
 
 namespace {
@@ -363,14 +327,11 @@ void load_weights(GPT2<T>& model, const Weights& weights, const std::string& pat
     }
 }
 
-#define GPT2_INSTANTIATE(T)                                                                        \
-    template class CausalSelfAttention<T>;                                                         \
-    template class Mlp<T>;                                                                         \
-    template class Block<T>;                                                                       \
-    template class GPT2<T>;                                                                        \
-    template tg::Tensor<T> next_token_loss<T>(const tg::Tensor<T>&, const tg::Tensor<T>&);         \
-    template std::vector<std::size_t> generate<T>(GPT2<T>&, std::vector<std::size_t>, std::size_t, \
-                                                  double, nn::Rng&);                               \
+#define GPT2_INSTANTIATE(T)                \
+    template class CausalSelfAttention<T>; \
+    template class Mlp<T>;                 \
+    template class Block<T>;               \
+    template class GPT2<T>;                \
     template void load_weights<T>(GPT2<T>&, const Weights&, const std::string&);
 GPT2_INSTANTIATE(float)
 GPT2_INSTANTIATE(double)

@@ -17,6 +17,8 @@
 #include <tapegrad/io/npz.hpp>
 #include <tapegrad/nn.hpp>
 
+#include "../common/language_model.hpp"
+
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -100,17 +102,6 @@ private:
     std::shared_ptr<tg::nn::ModuleList<T>> h_;
     std::shared_ptr<tg::nn::LayerNorm<T>> ln_f_;
 };
-
-/// Mean cross-entropy of logits (B, T, V) against the next tokens (B, T).
-template <class T>
-tg::Tensor<T> next_token_loss(const tg::Tensor<T>& logits, const tg::Tensor<T>& targets);
-
-/// Continues `prompt` (not empty) by `count` tokens drawn one at a time from
-/// softmax(logits / temperature) of the last position, seeing at most the last `context`
-/// tokens; eval mode, no gradients. Returns prompt and continuation.
-template <class T>
-std::vector<std::size_t> generate(GPT2<T>& model, std::vector<std::size_t> prompt,
-                                  std::size_t count, double temperature, tg::nn::Rng& rng);
 
 /// A GPT-2 checkpoint read from a file: its sizes and its arrays under GPT-2's names in
 /// this model's layout (linear weights (out, in)).

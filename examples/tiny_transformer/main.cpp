@@ -133,7 +133,7 @@ struct Training {
 
     /// One step on (x, y): forward, loss, backward, clipping, update, schedule; the loss.
     double step(tg::Tape& tape, const tg::Tensor<T>& x, const tg::Tensor<T>& y, double clip) {
-        const tg::Tensor<T> loss = next_char_loss(model(x), y);
+        const tg::Tensor<T> loss = examples::next_token_loss(model(x), y);
         tape.backward(loss);
         nn::clip_grad_norm_(model.parameters(), clip);
         optimizer.step();
@@ -303,8 +303,8 @@ int train(const Options& o, const Corpus& c) {
                 recent / double(n), evals.back().train_loss, evals.back().val_loss, lr, seconds());
             recent = 0;
             if (step != o.steps)
-                std::printf("%s\n", indented(c.vocab.decode(generate(t.model, prompt, 120,
-                                                                     o.temperature, sample_rng)))
+                std::printf("%s\n", indented(c.vocab.decode(examples::generate(
+                                                 t.model, prompt, 120, o.temperature, sample_rng)))
                                         .c_str());
             std::fflush(stdout);
         }
@@ -321,8 +321,8 @@ int train(const Options& o, const Corpus& c) {
     const double elapsed = seconds();
     const EvalRecord& last = evals.back();
     std::printf("\nsample (temperature %.2f):\n%s\n\n", o.temperature,
-                indented(c.vocab.decode(
-                             generate(t.model, prompt, o.sample_length, o.temperature, sample_rng)))
+                indented(c.vocab.decode(examples::generate(t.model, prompt, o.sample_length,
+                                                           o.temperature, sample_rng)))
                     .c_str());
     std::printf(
         "final loss after %ld steps (%.1f s, %.1f ms per step): train %.4f, validation %.4f "

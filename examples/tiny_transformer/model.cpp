@@ -91,42 +91,6 @@ tg::Tensor<T> TinyTransformer<T>::forward(const tg::Tensor<T>& x) {
 }
 
 template <class T>
-tg::Tensor<T> next_char_loss(const tg::Tensor<T>& logits, const tg::Tensor<T>& targets) {
-    const tg::Shape s = logits.shape();
-    return nn::cross_entropy(tg::reshape(logits, {s[0] * s[1], s[2]}),
-                             tg::reshape(targets, {s[0] * s[1]}));
-}
-
-template <class T>
-std::vector<std::size_t> generate(TinyTransformer<T>& model, std::vector<std::size_t> prompt,
-                                  std::size_t count, double temperature, nn::Rng& rng) {
-    if (prompt.empty()) throw std::invalid_argument("generate: the prompt is empty");
-    tg::NoGradGuard no_grad;
-    const bool training = model.is_training();
-    model.eval();
-    const std::size_t context = model.config().context;
-    for (std::size_t k = 0; k < count; ++k) {
-        const std::size_t l = std::min(prompt.size(), context);
-        tg::Array<T> x = tg::Array<T>::from_shape({1, l});
-        for (std::size_t i = 0; i < l; ++i) x(0, i) = T(prompt[prompt.size() - l + i]);
-        const tg::Array<T> logits = model(tg::Tensor<T>(std::move(x))).value();
-        // p_c ∝ exp((z_c − max z) / temperature), in double.
-        const std::size_t v = logits.shape()[2];
-        std::vector<double> p(v);
-        double top = -INFINITY, total = 0;
-        for (std::size_t c = 0; c < v; ++c) top = std::max(top, double(logits(0, l - 1, c)));
-        for (std::size_t c = 0; c < v; ++c)
-            total += p[c] = std::exp((double(logits(0, l - 1, c)) - top) / temperature);
-        double u = nn::uniform01(rng) * total;
-        std::size_t next = 0;
-        while (next + 1 < v && (u -= p[next]) >= 0) ++next;
-        prompt.push_back(next);
-    }
-    model.train(training);
-    return prompt;
-}
-
-template <class T>
 double evaluate(TinyTransformer<T>& model, const std::vector<std::size_t>& ids, std::size_t batch) {
     const std::size_t l = model.config().context;
     const std::size_t windows = ids.size() > l ? (ids.size() - 1) / l : 0;
@@ -144,7 +108,8 @@ double evaluate(TinyTransformer<T>& model, const std::vector<std::size_t>& ids, 
                 y(r, i) = T(ids[(first + r) * l + i + 1]);
             }
         const tg::Tensor<T> logits = model(tg::Tensor<T>(std::move(x)));
-        sum += double(next_char_loss(logits, tg::Tensor<T>(std::move(y))).item()) * double(rows);
+        sum += double(examples::next_token_loss(logits, tg::Tensor<T>(std::move(y))).item()) *
+               double(rows);
     }
     model.train(training);
     return sum / double(windows);
@@ -166,15 +131,12 @@ std::pair<tg::Tensor<T>, tg::Tensor<T>> random_batch(const std::vector<std::size
     return {tg::Tensor<T>(std::move(x)), tg::Tensor<T>(std::move(y))};
 }
 
-#define TINY_TRANSFORMER_INSTANTIATE(T)                                                          \
-    template class Block<T>;                                                                     \
-    template class TinyTransformer<T>;                                                           \
-    template tg::Tensor<T> next_char_loss<T>(const tg::Tensor<T>&, const tg::Tensor<T>&);        \
-    template std::vector<std::size_t> generate<T>(TinyTransformer<T>&, std::vector<std::size_t>, \
-                                                  std::size_t, double, nn::Rng&);                \
-    template double evaluate<T>(TinyTransformer<T>&, const std::vector<std::size_t>&,            \
-                                std::size_t);                                                    \
-    template std::pair<tg::Tensor<T>, tg::Tensor<T>> random_batch<T>(                            \
+#define TINY_TRANSFORMER_INSTANTIATE(T)                                               \
+    template class Block<T>;                                                          \
+    template class TinyTransformer<T>;                                                \
+    template double evaluate<T>(TinyTransformer<T>&, const std::vector<std::size_t>&, \
+                                std::size_t);                                         \
+    template std::pair<tg::Tensor<T>, tg::Tensor<T>> random_batch<T>(                 \
         const std::vector<std::size_t>&, std::size_t, std::size_t, nn::Rng&);
 TINY_TRANSFORMER_INSTANTIATE(float)
 TINY_TRANSFORMER_INSTANTIATE(double)

@@ -14,6 +14,8 @@
 
 #include <tapegrad/nn.hpp>
 
+#include "../common/language_model.hpp"
+
 #include <cstddef>
 #include <memory>
 #include <vector>
@@ -74,20 +76,6 @@ private:
     std::shared_ptr<tg::nn::LayerNorm<T>> ln_f_;
     std::shared_ptr<tg::nn::Dense<T>> head_;
 };
-
-/// Cross-entropy of logits (N, L, V) against the next characters (N, L), averaged over
-/// the N·L positions: cross_entropy on the (N·L, V) and (N·L) reshapes. Also the loss
-/// tg::nn::DataParallel takes (a mean over rows).
-template <class T>
-tg::Tensor<T> next_char_loss(const tg::Tensor<T>& logits, const tg::Tensor<T>& targets);
-
-/// Continues `prompt` (ids, not empty) by `count` characters drawn one at a time from
-/// softmax(logits / temperature) of the last position, the model seeing at most its
-/// last `context` characters. Runs in eval mode under tg::NoGradGuard (restoring the
-/// model's mode after); the draws come from `rng`. Returns prompt and continuation.
-template <class T>
-std::vector<std::size_t> generate(TinyTransformer<T>& model, std::vector<std::size_t> prompt,
-                                  std::size_t count, double temperature, tg::nn::Rng& rng);
 
 /// The mean next-character loss of `model` over the windows of `ids` that start at
 /// multiples of `context` (each window of length context predicts its shifted copy), in
