@@ -17,7 +17,7 @@
 // random_u32 from state 1234 (modulo the vocabulary), AdamW at lr 1e-4 (betas 0.9, 0.999,
 // eps 1e-8, no weight decay, no clipping, no schedule), one JSON line per step with its
 // time and loss, as the peer prints. The llm.c agreement test and
-// benchmarks/gpt2_vs_peers.sh run it.
+// benchmarks/gpt2_vs_peers.sh run it; --profile adds the last step's tg::Profiler table.
 //
 // Bad input fails cleanly (common/fail.hpp): a bad flag or sizes that memory cannot hold
 // exit 2; an unreadable --init, an unwritable --out or a loss that stops being finite
@@ -42,6 +42,7 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 
 namespace {
@@ -71,6 +72,7 @@ struct Options {
     bool resume = false;
     long stop_after = 0;  ///< > 0: stop after this many steps, as a killed run would
     long peer_steps = 0;
+    bool profile = false;
     bool check_loss = false;
     bool plots = true;
 };
@@ -158,12 +160,19 @@ int peer_steps(const Options& o) {
     adamw.weight_decay = 0;
     tg::optim::AdamW<float> optimizer(model.parameters(), 1e-4f, adamw);
     tg::Tape tape;
+    tg::Profiler profiler;  // --profile: the last step, per op
     for (long step = 0; step < o.peer_steps; ++step) {
         const auto start = std::chrono::steady_clock::now();
+        std::optional<tg::ProfileGuard> profiling;
+        if (o.profile && step + 1 == o.peer_steps) profiling.emplace(profiler);
         const tg::Tensor<float> loss = examples::next_token_loss(model(inputs), targets);
         tape.backward(loss);
-        optimizer.step();
+        {
+            tg::ProfileRange update("AdamW step");
+            optimizer.step();
+        }
         optimizer.zero_grad();
+        profiling.reset();
         const double ms =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                 .count();
@@ -173,6 +182,7 @@ int peer_steps(const Options& o) {
             b, t, step, ms, double(loss.item()));
         std::fflush(stdout);
     }
+    if (o.profile) std::printf("%s", profiler.table().c_str());
     const tg::MemoryStats pool = tg::memory_stats();
     std::printf(
         "peak resident memory %.1f MiB; tensors at most %.1f MiB (pool blocks), %.1f "
@@ -388,6 +398,8 @@ int main(int argc, char** argv) {
                    "stop")
         ->check(count(1))
         ->excludes(resume);
+    app.add_flag("--profile", o.profile,
+                 "with --peer-steps: print the last step's profile (tg::Profiler's table)");
     app.add_flag("--check-loss", o.check_loss,
                  "exit 1 unless the final validation loss is below half the initial one");
     app.add_flag("!--no-plots", o.plots, "skip the picture (the CSV files are still written)");
