@@ -57,7 +57,7 @@ public:
             EntryBase& base = tape.entry(k);
             if (base.is_double() != std::is_same_v<T, double>) continue;
             auto& entry = static_cast<Entry<T>&>(base);
-            Member member{&entry, entry.name, std::vector<bool>(entry.saved.size(), false)};
+            Member member{&entry, entry.name, std::vector<bool>(entry.saved.size(), false), {}};
             for (std::size_t i = 0; i < entry.saved.size(); ++i) {
                 auto& s = entry.saved[i].tensor;
                 // Parameters, inputs and outputs are alive anyway; anything else (results

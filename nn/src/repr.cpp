@@ -33,7 +33,7 @@ std::string shortest(F value, Parse parse) {
     if (exponent < -4 || exponent >= 16) {
         std::string mantissa = digits.substr(0, 1);
         if (digits.size() > 1) mantissa += "." + digits.substr(1);
-        char tail[8];
+        char tail[16];  // "e-308" at most; room for any int keeps -Wformat-truncation quiet
         std::snprintf(tail, sizeof tail, "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
         return sign + mantissa + tail;
     }

@@ -42,10 +42,11 @@ struct ProfileState;
 
 /// One line of Profiler::table().
 struct ProfileRow {
+    /// What the row counts: an op's forward or backward, a ProfileRange, or the rest.
     enum class Kind : unsigned char { forward, backward, range, other };
-    std::string name;
-    Kind kind = Kind::forward;
-    std::size_t calls = 0;
+    std::string name;              ///< the op's recorded name, the range's, or "(other)"
+    Kind kind = Kind::forward;     ///< forward, backward, range or other
+    std::size_t calls = 0;         ///< events summed into the row
     std::int64_t nanoseconds = 0;  ///< wall time, summed over calls
     std::size_t bytes = 0;         ///< pool bytes handed out (tg::memory_stats' blocks)
 };
@@ -95,6 +96,7 @@ private:
 /// is being filled by another guard that is still active.
 class ProfileGuard {
 public:
+    /// Starts profiling this thread into `profiler`.
     explicit ProfileGuard(Profiler& profiler);
     ~ProfileGuard();
     ProfileGuard(const ProfileGuard&) = delete;
@@ -110,6 +112,7 @@ private:
 /// `name` must outlive the profiler's rows() call (a string literal).
 class ProfileRange {
 public:
+    /// Opens the row `name` (a string literal) until the end of the scope.
     explicit ProfileRange(const char* name);
     ~ProfileRange();
     ProfileRange(const ProfileRange&) = delete;
