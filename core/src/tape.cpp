@@ -130,6 +130,9 @@ class LeafGradients {
 public:
     struct Leaf {
         Node<T>* node;
+        /// Keeps the leaf alive to the end of the sweep: the entries that hold it may be
+        /// released as soon as their backward has run, and its gradient is added after.
+        std::shared_ptr<Node<T>> owner;
         Tensor<T> pending;  ///< sum of the contributions so far (undefined: none yet)
     };
 
@@ -146,14 +149,15 @@ public:
 
     /// The leaf's record, entered (with no gradient yet) when missing. The reference
     /// stays valid until the next insert.
-    Leaf& insert(Node<T>* node) {
+    Leaf& insert(const std::shared_ptr<Node<T>>& owner) {
+        Node<T>* node = owner.get();
         std::size_t slot = probe(node);
         if (index_[slot]) return leaves_[index_[slot] - 1];
         if (2 * (leaves_.size() + 1) > index_.size()) {
             grow();
             slot = probe(node);
         }
-        leaves_.push_back({node, Tensor<T>()});
+        leaves_.push_back({node, owner, Tensor<T>()});
         index_[slot] = static_cast<std::uint32_t>(leaves_.size());
         return leaves_.back();
     }
@@ -362,7 +366,7 @@ void BackwardContext<T>::add(std::size_t i, const Tensor<T>& g) {
         case Kind::leaf: {
             auto& leaves = detail::leaves_of<T>(state_);
             auto* leaf = state_.gradient_mode ? leaves.find(slot.node.get())
-                                              : &leaves.insert(slot.node.get());
+                                              : &leaves.insert(slot.node);
             if (leaf) accumulate(leaf->pending, g, state_.create_graph);
             break;
         }
@@ -577,7 +581,7 @@ public:
             if (on_tape)
                 walk_entries(y.node()->entry, seed_tensor, results);
             else if (!xs_ || leaves_.find(y.node().get()))  // y is a leaf: d y / d y = seed
-                leaves_.insert(y.node().get()).pending = seed_tensor;
+                leaves_.insert(y.node()).pending = seed_tensor;
         } catch (...) {
             // With retain_graph the tape is as before; without it, the entries that ran
             // are released (as PyTorch frees each node's saved tensors as it goes), and
@@ -657,7 +661,7 @@ private:
             if (entry_of(tape_, n)) {
                 captures_.push_back({n->entry, k});
             } else if (n->is_leaf()) {
-                leaves_.insert(n.get());
+                leaves_.insert(n);
                 any_leaf_target_ = true;
             }
         }

@@ -118,6 +118,26 @@ TEST(TapeMemory, RecordingReleasesDroppedPassesWithoutBeingAsked) {
     EXPECT_TRUE(first_saved.expired());
 }
 
+TEST(TapeMemory, ALeafOnlyTheTapeHoldsLivesUntilTheSweepHasAddedItsGradient) {
+    // The sweep releases each entry once its backward ran; a leaf whose handles were all
+    // dropped is held by those entries only, and gets its gradient at the sweep's end, so
+    // the sweep keeps it alive until then (before, the node was freed mid-sweep and the
+    // gradient written into freed memory: LeakSanitizer saw the gradient leak).
+    std::weak_ptr<tg::detail::Node<double>> watch;
+    tg::Tape tape;
+    tg::Tensor<double> y;
+    {
+        tg::Tensor<double> w = tg::parameter<double>(xt::xarray<double>{{1.0, 0.5}});
+        watch = w.node();
+        tg::Tensor<double> h = w;
+        for (int step = 0; step < 3; ++step) h = tg::tanh(h) * w;
+        y = tg::sum(h);
+    }
+    ASSERT_FALSE(watch.expired());  // the tape's entries hold it
+    tape.backward(y);
+    EXPECT_TRUE(watch.expired());  // released with the entries, its gradient with it
+}
+
 TEST(TapeMemory, TwoLossesOnOneTapeEachRunBackward) {
     tg::Tape tape;
     auto w = tg::parameter<double>(xt::xarray<double>{0.5, -1.0});
