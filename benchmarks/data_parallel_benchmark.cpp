@@ -2,9 +2,10 @@
 // tg::nn::DataParallel with two workers, for the blog network and the wide
 // 784-256-256-10 ReLU network, float and double:
 //   one_thread    tape.backward on the calling thread (as training_step_benchmark's tape)
-//   two_threads   DataParallel, 2 workers, every batch split (min_rows_per_worker = 1, min_work_per_worker = 0)
-//   auto          DataParallel, 2 workers, default options: batches too small to pay
-//                 run on the calling thread alone
+//   two_threads   DataParallel, 2 workers, every batch split
+//   blas_threads  DataParallel, one worker, 2 OpenBLAS threads
+//   auto          DataParallel, 2 workers, default options (Split::automatic)
+// (benchmarks/step_variants.hpp)
 // Names are <network>/<variant>/<dtype>/<N>; the table at the end gives the ratios to
 // one_thread (below 1: faster).
 
@@ -16,6 +17,7 @@
 
 #include "benchmark_main.hpp"
 #include "networks.hpp"
+#include "step_variants.hpp"
 
 namespace {
 
@@ -23,8 +25,7 @@ using tg::Array;
 namespace nn = tg::nn;
 using tg::bench::make_network;
 using tg::bench::Net;
-
-enum class Variant { one_thread, two_threads, automatic };
+using tg::bench::Variant;
 
 template <class T>
 void step(benchmark::State& state, Net net, Variant variant) {
@@ -38,11 +39,7 @@ void step(benchmark::State& state, Net net, Variant variant) {
     auto loss = [](const tg::Tensor<T>& p, const tg::Tensor<T>& t) {
         return nn::half_sse_per_example(p, t);
     };
-    nn::DataParallelOptions options;
-    options.workers = 2;
-    if (variant == Variant::two_threads)
-        options.min_rows_per_worker = 1, options.min_work_per_worker = 0;
-    nn::DataParallel<T> parallel(model, loss, options);
+    nn::DataParallel<T> parallel(model, loss, tg::bench::parallel_options(variant));
     tg::Tape tape;
     auto one_step = [&] {
         if (variant == Variant::one_thread)
@@ -54,8 +51,7 @@ void step(benchmark::State& state, Net net, Variant variant) {
     };
     for (int i = 0; i < 20; ++i) one_step();
     for (auto _ : state) one_step();
-    state.counters["workers"] =
-        variant == Variant::one_thread ? 1.0 : static_cast<double>(parallel.workers_for(n));
+    tg::bench::count_plan(state, variant, parallel, n);
 }
 
 template <class T>
@@ -63,6 +59,7 @@ void register_network(const char* name, Net net, const std::vector<long>& sizes,
                       const char* dtype) {
     const std::pair<const char*, Variant> variants[] = {{"one_thread", Variant::one_thread},
                                                         {"two_threads", Variant::two_threads},
+                                                        {"blas_threads", Variant::blas_threads},
                                                         {"auto", Variant::automatic}};
     for (long n : sizes)
         for (const auto& [variant_name, variant] : variants)

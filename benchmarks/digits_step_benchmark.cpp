@@ -61,7 +61,7 @@ void step(benchmark::State& state, Variant variant) {
     state.counters["pool_cached_KiB"] =
         static_cast<double>(tg::detail::pool_stats().cached_bytes) / 1024;
     for (auto _ : state) one_step();
-    state.counters["workers"] = tg::bench::workers_used(variant, parallel, n);
+    tg::bench::count_plan(state, variant, parallel, n);
 }
 
 }  // namespace

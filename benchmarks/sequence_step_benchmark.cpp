@@ -59,7 +59,7 @@ void step(benchmark::State& state, Variant variant) {
     for (int i = 0; i < 5; ++i) one_step();
     for (auto _ : state) one_step();
     state.counters["pool_bytes"] = static_cast<double>(tg::detail::pool_stats().cached_bytes);
-    state.counters["workers"] = tg::bench::workers_used(variant, parallel, n);
+    tg::bench::count_plan(state, variant, parallel, n);
 }
 
 }  // namespace

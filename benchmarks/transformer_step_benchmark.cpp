@@ -60,7 +60,7 @@ void step(benchmark::State& state, Variant variant) {
     const double moved = static_cast<double>(tg::detail::bytes_moved() - moved_before);
     for (auto _ : state) one_step();
     state.counters["moved_KiB_per_step"] = moved / 1024.0;
-    state.counters["workers"] = tg::bench::workers_used(variant, parallel, n);
+    tg::bench::count_plan(state, variant, parallel, n);
     state.counters["pool_cached_MiB"] =
         static_cast<double>(tg::detail::pool_stats().cached_bytes) / (1024.0 * 1024.0);
 }

@@ -5,6 +5,7 @@
 #include <tapegrad/tape.hpp>
 #include <tapegrad/threads.hpp>
 
+#include <tapegrad/nn/detail/split_plan.hpp>
 #include "worker_pool.hpp"
 
 #include <algorithm>
@@ -28,6 +29,20 @@ Tensor<T> rows_of(const Tensor<T>& x, std::size_t begin, std::size_t end) {
 
 /// The first row of worker k's block when `rows` rows are split between `team` workers.
 std::size_t first_row(std::size_t k, std::size_t team, std::size_t rows) { return k * rows / team; }
+
+/// Sets OpenBLAS's thread count for a step and restores it after.
+class BlasThreadsGuard {
+public:
+    explicit BlasThreadsGuard(std::size_t threads) : before_(blas_threads()) {
+        set_blas_threads(static_cast<int>(threads));
+    }
+    ~BlasThreadsGuard() { set_blas_threads(before_); }
+    BlasThreadsGuard(const BlasThreadsGuard&) = delete;
+    BlasThreadsGuard& operator=(const BlasThreadsGuard&) = delete;
+
+private:
+    int before_;
+};
 
 bool is_team_aborted(const std::exception_ptr& error) {
     try {
@@ -78,16 +93,29 @@ template <class T>
 DataParallel<T>& DataParallel<T>::operator=(DataParallel&&) noexcept = default;
 
 template <class T>
-std::size_t DataParallel<T>::workers_for(std::size_t rows) const {
-    const std::size_t wanted =
+StepPlan DataParallel<T>::plan(std::size_t rows) const {
+    const std::size_t threads =
         options_.workers ? options_.workers : static_cast<std::size_t>(num_threads());
     std::size_t parameter_count = 0;
     for (const auto& p : params_) parameter_count += p.size();
+    StepPlan plan;
+    switch (options_.split) {
+    case Split::automatic:
+        if (counted_rows_ == 0 || rows == 0) return plan;  // the first step counts
+        return tg::detail::plan_split(counted_work_.scaled(double(rows) / double(counted_rows_)),
+                                  rows, parameter_count, threads, std::is_same_v<T, double>);
+    case Split::blas:
+        plan.workers = threads;
+        plan.blas_threads = threads > 1;
+        return plan;
+    case Split::batch:
+        break;
+    }
     const std::size_t min_rows = std::max<std::size_t>(
         {options_.min_rows_per_worker,
          options_.min_work_per_worker / std::max<std::size_t>(parameter_count, 1), 1});
-    const std::size_t fit = rows / min_rows;
-    return std::max<std::size_t>(1, std::min(wanted, fit));
+    plan.workers = std::max<std::size_t>(1, std::min(threads, rows / min_rows));
+    return plan;
 }
 
 template <class T>
@@ -96,7 +124,10 @@ T DataParallel<T>::backward(const Tensor<T>& x, const Tensor<T>& y) {
              ShapeError, "DataParallel::backward: x of shape ", x.shape(), " and y of shape ",
              y.shape(), " need the same number of rows (axis 0), at least one");
     const std::size_t rows = x.shape()[0];
-    const std::size_t team = workers_for(rows);
+    const StepPlan step = plan(rows);
+    const std::size_t team = step.blas_threads ? 1 : step.workers;
+    std::optional<BlasThreadsGuard> blas;
+    if (step.blas_threads) blas.emplace(step.workers);
     grads_.resize(team);  // (a smaller team than last time frees the rest here)
     losses_.assign(team, 0.0);
     errors_.assign(team, nullptr);
@@ -157,6 +188,11 @@ void DataParallel<T>::run_worker(std::size_t k, std::size_t team, const Tensor<T
                       : loss_((*model_)(rows_of(x, begin, end)), rows_of(y, begin, end));
         TG_CHECK(loss.size() == 1, ShapeError, "the loss has shape ", loss.shape(),
                  "; DataParallel needs a one-element loss, a mean over the rows");
+        // Split::automatic's first step counts the work its tape recorded.
+        if (options_.split == Split::automatic && counted_rows_ == 0 && team == 1) {
+            counted_work_ = tg::detail::count_work(tape);
+            counted_rows_ = rows;
+        }
         // A parameter the loss does not reach keeps an undefined gradient (allow_unused),
         // so that it gets none, as on one thread.
         BackwardOptions options;

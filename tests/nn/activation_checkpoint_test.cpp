@@ -268,6 +268,7 @@ TEST(ActivationCheckpoint, UnderDataParallelTheGradientsAreOneThreads) {
     nn::manual_seed(21);
     nn::DataParallelOptions o;
     o.workers = 2;
+    o.split = nn::Split::batch;
     o.min_rows_per_worker = 1;
     o.min_work_per_worker = 0;
     nn::DataParallel<double> parallel(net, loss, o);

@@ -41,6 +41,7 @@ TEST(DataParallelAliasing, OneWorkerGradientsThatShareABufferAreNotHandedOver) {
     }
     nn::DataParallelOptions options;
     options.workers = 2;
+    options.split = nn::Split::batch;
     options.min_rows_per_worker = 16;  // 2 rows: a team of one
     nn::DataParallel<double> parallel(net, loss, options);
     ASSERT_EQ(parallel.workers_for(2), 1u);

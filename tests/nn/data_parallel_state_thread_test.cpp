@@ -54,6 +54,7 @@ Data make_data(std::size_t rows) {
 nn::DataParallelOptions workers(std::size_t k) {
     nn::DataParallelOptions o;
     o.workers = k;
+    o.split = nn::Split::batch;
     o.min_rows_per_worker = 1;
     o.min_work_per_worker = 0;
     return o;

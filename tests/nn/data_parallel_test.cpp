@@ -22,6 +22,7 @@ const Loss kHalfSse = [](const Tensor<double>& p, const Tensor<double>& y) {
 nn::DataParallelOptions two_workers(std::size_t min_rows = 16) {
     nn::DataParallelOptions o;
     o.workers = 2;
+    o.split = nn::Split::batch;
     o.min_rows_per_worker = min_rows;
     o.min_work_per_worker = 0;
     return o;
@@ -132,6 +133,7 @@ TEST(DataParallel, SmallBatchesRunOnTheCallingThreadAlone) {
     // 1,937 parameters, so 258 rows per worker.
     nn::DataParallelOptions defaults;
     defaults.workers = 2;
+    defaults.split = nn::Split::batch;
     nn::DataParallel<double> by_work(net, kHalfSse, defaults);
     EXPECT_EQ(by_work.workers_for(515), 1u);
     EXPECT_EQ(by_work.workers_for(516), 2u);
@@ -174,6 +176,7 @@ TEST(ThreadPolicy, SetNumThreadsGovernsTheWorkers) {
     nn::Rng rng(11);
     nn::Sequential<double> net = blog_network<double>(rng);
     nn::DataParallelOptions o;  // workers = 0: tg::num_threads()
+    o.split = nn::Split::batch;
     o.min_rows_per_worker = 1;
     o.min_work_per_worker = 0;
     nn::DataParallel<double> parallel(net, kHalfSse, o);

@@ -28,6 +28,7 @@ TEST(DataParallelPool, TeamsOfEverySizeGiveTheOneThreadGradient) {
     net.zero_grad();
 
     nn::DataParallelOptions o;
+    o.split = nn::Split::batch;
     o.min_rows_per_worker = 1;
     o.min_work_per_worker = 0;
     nn::DataParallel<double> parallel(net, nn::half_sse_per_example<double>, o);
@@ -50,6 +51,7 @@ TEST(DataParallelPool, OnePoolRunsTeamsOfChangingSize) {
     nn::Sequential<double> net = blog_network<double>(rng);
     nn::DataParallelOptions o;
     o.workers = 3;
+    o.split = nn::Split::batch;
     o.min_rows_per_worker = 8;
     o.min_work_per_worker = 0;
     nn::DataParallel<double> parallel(net, nn::half_sse_per_example<double>, o);
@@ -81,6 +83,7 @@ TEST(DataParallelPool, AThrowingWorkerLeavesThePoolUsable) {
     };
     nn::DataParallelOptions o;
     o.workers = 2;
+    o.split = nn::Split::batch;
     o.min_rows_per_worker = 1;
     o.min_work_per_worker = 0;
     nn::DataParallel<double> parallel(net, loss, o);

@@ -35,6 +35,7 @@ struct ParallelRun {
             nn::DataLoaderOptions{true, false, seed + 1});
         nn::DataParallelOptions options;
         options.workers = 2;
+        options.split = nn::Split::batch;
         options.min_rows_per_worker = 1;
         options.min_work_per_worker = 0;
         parallel = std::make_unique<nn::DataParallel<double>>(net, nn::mse_loss<double>, options);

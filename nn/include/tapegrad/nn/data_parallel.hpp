@@ -24,6 +24,7 @@
 // counters) only where is_primary_worker() is true; a model whose forward changes a
 // parameter or buffer on another worker is refused with a WorkerError.
 
+#include <tapegrad/detail/work_count.hpp>
 #include <tapegrad/error.hpp>
 #include <tapegrad/grad_mode.hpp>
 #include <tapegrad/nn/module.hpp>
@@ -70,20 +71,43 @@ private:
 /// are equal on every worker (docs/threads.md); BatchNorm is the example.
 bool is_primary_worker();
 
+/// How DataParallel uses its threads.
+enum class Split {
+    /// Chosen per step from the work the first step recorded (multiply-adds of its
+    /// matrix products, elements of its other ops, number of ops, parameters): one
+    /// thread, the batch split, or OpenBLAS threads, whichever a cost model of this
+    /// machine predicts fastest; one thread unless another saves at least 10 %
+    /// (docs/threads.md, "How a step is split"). The first step runs on one thread.
+    automatic,
+    /// The batch split between the workers, as far as min_rows_per_worker and
+    /// min_work_per_worker allow.
+    batch,
+    /// One worker, the calling thread; OpenBLAS shares each large GEMM between the
+    /// workers' count of threads during the step (tg::blas_threads() is restored after).
+    blas,
+};
+
 /// How DataParallel splits a batch.
 struct DataParallelOptions {
-    /// Workers; 0: tg::num_threads() at each step.
+    /// Threads; 0: tg::num_threads() at each step.
     std::size_t workers = 0;
-    /// A batch is split only so far that each worker gets at least this many rows; a
-    /// smaller batch runs on fewer workers (one: the calling thread alone), where
-    /// splitting costs more than it gains (see benchmarks/README.md).
+    /// How the threads are used.
+    Split split = Split::automatic;
+    /// Split::batch: a batch is split only so far that each worker gets at least this
+    /// many rows; a smaller batch runs on fewer workers (one: the calling thread alone).
     std::size_t min_rows_per_worker = 128;
-    /// ... and at least this much work, counted as rows × parameters of the model (about
-    /// the multiply-adds of its forward pass): small models split only large batches.
-    /// Measured on 2 cores (benchmarks/README.md): the blog network (1,937 parameters)
-    /// gained from 512 rows per worker (1.2-1.5x) and lost at 128 (up to 1.6x slower);
-    /// the wide one (269,322) gained from 128 rows per worker.
+    /// Split::batch: ... and at least this much work, counted as rows × parameters of the
+    /// model (about the multiply-adds of its forward pass, for an MLP).
     std::size_t min_work_per_worker = 500000;
+};
+
+/// How one step of DataParallel runs.
+struct StepPlan {
+    /// Threads the step uses.
+    std::size_t workers = 1;
+    /// Whether they are OpenBLAS's threads inside one worker rather than workers that
+    /// split the batch.
+    bool blas_threads = false;
 };
 
 /// One model, each batch split by rows between worker threads (see the top of this
@@ -110,8 +134,17 @@ public:
     /// changed and no random generator advanced.
     T backward(const Tensor<T>& x, const Tensor<T>& y);
 
-    /// How many workers a batch of `rows` rows runs on.
-    std::size_t workers_for(std::size_t rows) const;
+    /// How many workers split a batch of `rows` rows (1 when the step runs on one
+    /// worker, with OpenBLAS threads or without).
+    std::size_t workers_for(std::size_t rows) const { return plan(rows).blas_threads ? 1 : plan(rows).workers; }
+    /// How a step of `rows` rows runs. Split::automatic: one thread until the first step
+    /// has counted the model's work.
+    StepPlan plan(std::size_t rows) const;
+    /// Split::automatic: the forward work the first step recorded and its rows (rows 0:
+    /// not counted yet).
+    const tg::detail::WorkCount& counted_work() const { return counted_work_; }
+    /// The rows of the step counted_work() is from (0: none yet).
+    std::size_t counted_rows() const { return counted_rows_; }
 
 private:
     void run_worker(std::size_t k, std::size_t team, const Tensor<T>& x, const Tensor<T>& y,
@@ -131,6 +164,8 @@ private:
     std::unique_ptr<tg::detail::WorkerPool> pool_;  ///< the threads of workers 1, 2, ...
     std::unique_ptr<tg::detail::Team> team_;        ///< sums statistics between workers
     std::vector<tg::detail::TeamMember> members_;   ///< per worker: rows, generators
+    tg::detail::WorkCount counted_work_;            ///< Split::automatic: the first step's
+    std::size_t counted_rows_ = 0;                  ///< ... and its rows (0: none yet)
 };
 
 extern template class DataParallel<float>;

@@ -1,0 +1,66 @@
+#include <tapegrad/nn/detail/split_plan.hpp>
+
+#include <algorithm>
+
+namespace tg::detail {
+namespace {
+
+/// The machine's rates (2-core AMD EPYC, OpenBLAS 0.3.21 with OPENBLAS_CORETYPE=Haswell;
+/// benchmarks/README.md, "DataParallel's automatic split", fits them).
+struct Rates {
+    double gemm_mads_per_s;          ///< one OpenBLAS thread on a large GEMM
+    double seconds_per_element;      ///< an elementwise op's element, forward + backward
+    double seconds_per_entry;        ///< recording one op and running its backward
+    double seconds_per_split;        ///< waking the workers, copying rows, joining
+    double seconds_per_grad_element; ///< per worker and parameter element: its gradient
+                                     ///< written, then read by the reduction
+    double parallel_efficiency;      ///< what two threads sharing memory keep of 2x
+};
+
+Rates rates(bool is_double) {
+    // sgemm ~90 GFLOP/s and dgemm ~46 on one thread (../shared/MEASURED.md): mads are half.
+    if (is_double) return {23e9, 1.0e-9, 1.0e-6, 30e-6, 4e-9, 0.87};
+    return {45e9, 0.6e-9, 1.0e-6, 30e-6, 4e-9, 0.87};
+}
+
+}  // namespace
+
+StepCost step_cost(const WorkCount& work, std::size_t parameters,
+                   std::size_t threads, bool is_double) {
+    const Rates r = rates(is_double);
+    const double n = double(std::max<std::size_t>(threads, 1));
+    // A step does about three times the forward's work (backward: two GEMMs per GEMM).
+    const double gemm = 3 * work.gemm_mads / r.gemm_mads_per_s;
+    const double threaded = 3 * work.threaded_gemm_mads / r.gemm_mads_per_s;
+    const double elementwise = 3 * work.elements * r.seconds_per_element;
+    const double fixed = double(work.entries) * r.seconds_per_entry;
+    StepCost cost;
+    cost.one_thread = gemm + elementwise + fixed;
+    // Split: the arithmetic is shared, each worker records every op, and each worker
+    // writes a whole gradient that the reduction reads.
+    cost.batch_split = (gemm + elementwise) / (n * r.parallel_efficiency) + fixed +
+                       r.seconds_per_split +
+                       double(parameters) * n * r.seconds_per_grad_element;
+    // OpenBLAS threads: only the large GEMMs are shared.
+    cost.blas_threads = cost.one_thread - threaded + threaded / (n * r.parallel_efficiency);
+    return cost;
+}
+
+nn::StepPlan plan_split(const WorkCount& work, std::size_t rows, std::size_t parameters,
+                     std::size_t threads, bool is_double, double min_gain) {
+    nn::StepPlan plan;
+    if (threads < 2) return plan;
+    const StepCost cost = step_cost(work, parameters, threads, is_double);
+    const double bar = (1 - min_gain) * cost.one_thread;
+    const bool split_pays = rows >= 2 && cost.batch_split <= bar;
+    const bool blas_pays = cost.blas_threads <= bar;
+    if (split_pays && (!blas_pays || cost.batch_split <= cost.blas_threads)) {
+        plan.workers = std::min(threads, rows);
+    } else if (blas_pays) {
+        plan.workers = threads;
+        plan.blas_threads = true;
+    }
+    return plan;
+}
+
+}  // namespace tg::detail
