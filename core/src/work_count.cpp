@@ -15,28 +15,29 @@ double numel(const Shape& shape) {
 
 bool named(const EntryBase& entry, const char* name) { return std::strcmp(entry.name, name) == 0; }
 
-/// One entry's forward work. A product out = a · b with a (…, m, k): numel(out) · k
-/// multiply-adds; one GEMM of m·n·k when b is a weight (the leading axes of a fold into
-/// m), else one per leading index (batched products). Attention: q·kᵀ and weights·v, each
+/// One entry's forward work. A product out (…, m, n) = a · b with a (…, m, k), or its
+/// transpose (gemm's flags): numel(out) · k multiply-adds, k = numel(a) · n / numel(out);
+/// one GEMM of m·n·k when b is a matrix (a weight: the leading axes of a fold into m),
+/// else one per leading index (batched products). Attention: q·kᵀ and weights·v, each
 /// numel(q) · S multiply-adds for S key positions.
 template <class T>
 WorkCount count_entry(const Entry<T>& entry) {
     WorkCount work;
     work.entries = 1;
     const Shape& out = entry.output_shape;
-    const bool product = named(entry, "matmul") || named(entry, "linear");
+    const bool product = named(entry, "matmul") || named(entry, "linear") || named(entry, "gemm");
     const bool attention = named(entry, "scaled_dot_product_attention") ||
                            named(entry, "scaled_dot_product_attention_heads");
-    if (product && entry.inputs.size() >= 2 && !entry.inputs[0].shape.empty() && !out.empty()) {
+    if (product && entry.inputs.size() >= 2 && !out.empty() && numel(out) > 0) {
         const Shape& a = entry.inputs[0].shape;
         const Shape& b = entry.inputs[1].shape;
-        const double k = double(a.back());
+        const double k = numel(a) * double(out.back()) / numel(out);
         const double mads = numel(out) * k;
         // One GEMM when b is a matrix (a weight); a batch of (m × k)(k × n) otherwise.
         const double per_gemm =
             b.size() <= 2 ? mads : double(out[out.size() - 2]) * double(out.back()) * k;
         work.gemm_mads = mads;
-        if (per_gemm >= blas_threading_threshold) work.threaded_gemm_mads = mads;
+        if (per_gemm >= large_gemm_mads) work.threaded_gemm_mads = mads;
         return work;
     }
     if (attention && entry.inputs.size() >= 2 && entry.inputs[1].shape.size() >= 2) {

@@ -5,22 +5,23 @@
 namespace tg::detail {
 namespace {
 
-/// The machine's rates (2-core AMD EPYC, OpenBLAS 0.3.21 with OPENBLAS_CORETYPE=Haswell;
-/// benchmarks/README.md, "DataParallel's automatic split", fits them).
+/// The machine's rates (2-core AMD EPYC, OpenBLAS 0.3.21 with OPENBLAS_CORETYPE=Haswell),
+/// fitted to the one- and two-thread steps of the blog, wide, digits, LSTM and transformer
+/// benchmarks (benchmarks/README.md, "DataParallel's automatic split").
 struct Rates {
-    double gemm_mads_per_s;          ///< one OpenBLAS thread on a large GEMM
-    double seconds_per_element;      ///< an elementwise op's element, forward + backward
-    double seconds_per_entry;        ///< recording one op and running its backward
-    double seconds_per_split;        ///< waking the workers, copying rows, joining
-    double seconds_per_grad_element; ///< per worker and parameter element: its gradient
-                                     ///< written, then read by the reduction
-    double parallel_efficiency;      ///< what two threads sharing memory keep of 2x
+    double gemm_mads_per_s;           ///< one thread, forward + backward counted as 3x
+    double seconds_per_element;       ///< an element an elementwise op reads or writes
+    double seconds_per_entry;         ///< recording one op and running its backward
+    double seconds_per_split;         ///< waking the workers and joining them
+    double seconds_per_grad_element;  ///< per worker and parameter element: its gradient
+                                      ///< written, then read by the reduction
+    double split_efficiency;          ///< what n workers sharing memory keep of n x
+    double blas_efficiency;           ///< what n OpenBLAS threads keep of n x
 };
 
 Rates rates(bool is_double) {
-    // sgemm ~90 GFLOP/s and dgemm ~46 on one thread (../shared/MEASURED.md): mads are half.
-    if (is_double) return {23e9, 1.0e-9, 1.0e-6, 30e-6, 4e-9, 0.87};
-    return {45e9, 0.6e-9, 1.0e-6, 30e-6, 4e-9, 0.87};
+    if (is_double) return {26.5e9, 0.1e-9, 1.5e-6, 45e-6, 1.6e-9, 0.95, 0.8};
+    return {53e9, 0.06e-9, 1.5e-6, 45e-6, 1.0e-9, 0.95, 0.8};
 }
 
 }  // namespace
@@ -38,11 +39,11 @@ StepCost step_cost(const WorkCount& work, std::size_t parameters,
     cost.one_thread = gemm + elementwise + fixed;
     // Split: the arithmetic is shared, each worker records every op, and each worker
     // writes a whole gradient that the reduction reads.
-    cost.batch_split = (gemm + elementwise) / (n * r.parallel_efficiency) + fixed +
+    cost.batch_split = (gemm + elementwise) / (n * r.split_efficiency) + fixed +
                        r.seconds_per_split +
                        double(parameters) * n * r.seconds_per_grad_element;
     // OpenBLAS threads: only the large GEMMs are shared.
-    cost.blas_threads = cost.one_thread - threaded + threaded / (n * r.parallel_efficiency);
+    cost.blas_threads = cost.one_thread - threaded + threaded / (n * r.blas_efficiency);
     return cost;
 }
 

@@ -12,11 +12,11 @@ namespace detail {
 /// twice its forward's work (two GEMMs per GEMM; an elementwise op reads its output's
 /// gradient and writes its inputs'), so a step's work is about three times this.
 struct WorkCount {
-    /// Multiply-adds of the matrix products (matmul, linear, attention; a convolution
-    /// is im2col and a matmul).
+    /// Multiply-adds of the matrix products (matmul, linear, gemm, attention; a
+    /// convolution is im2col and a gemm).
     double gemm_mads = 0;
-    /// The part of gemm_mads in products large enough for OpenBLAS to share between
-    /// threads (m·n·k of one product at least `blas_threading_threshold`).
+    /// The part of gemm_mads in products large enough to gain from OpenBLAS threads
+    /// (m·n·k of one product at least `large_gemm_mads`).
     double threaded_gemm_mads = 0;
     /// Elements the other entries read and write (their inputs' and output's sizes).
     double elements = 0;
@@ -28,9 +28,12 @@ struct WorkCount {
     WorkCount scaled(double factor) const;
 };
 
-/// OpenBLAS 0.3.21 runs a GEMM on one thread when m·n·k is below 65,536 × 4
-/// (interface/gemm.c: SMP_THRESHOLD_MIN × GEMM_MULTITHREAD_THRESHOLD).
-constexpr double blas_threading_threshold = 65536.0 * 4;
+/// A product this large (m·n·k) gains from OpenBLAS threads. OpenBLAS 0.3.21 threads
+/// from 262,144 (interface/gemm.c: SMP_THRESHOLD_MIN × GEMM_MULTITHREAD_THRESHOLD), but
+/// two threads gained nothing here on small and skinny products (docs/notes.md,
+/// "OpenBLAS threads"); 2^24 (a 256-row batch through a 256 × 256 layer) is where this
+/// machine's measurements put the start (benchmarks/README.md).
+constexpr double large_gemm_mads = 16777216.0;
 
 /// Counts the entries `tape` keeps now (call it before the sweep releases them).
 WorkCount count_work(Tape& tape);
