@@ -20,7 +20,6 @@
 // hold, exit 2; an output that cannot be written, or a loss that stops being finite,
 // exit 1; one line on stderr.
 
-#include <tapegrad/detail/pool.hpp>
 #include <tapegrad/tapegrad.hpp>
 #include <xtensor/xnpy.hpp>
 
@@ -304,7 +303,7 @@ int run(const Options& o) {
         "epochs, %.1f s\n",
         test_mse, baseline / test_mse, baseline, o.epochs, seconds);
     examples::print_parameter_hash(model);
-    const tg::detail::PoolStats pool = tg::detail::pool_stats();
+    const tg::MemoryStats pool = tg::memory_stats();
     std::printf("peak resident memory %.1f MiB (tapegrad's pool caches %.1f MiB)\n", peak_rss_mib(),
                 double(pool.cached_bytes) / (1024.0 * 1024.0));
     if (o.plots) {

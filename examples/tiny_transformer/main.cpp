@@ -17,7 +17,6 @@
 // hold, exit 2; an output folder that cannot be written (checked before training), or a
 // loss that stops being finite, exit 1; one line on stderr.
 
-#include <tapegrad/detail/pool.hpp>
 #include <tapegrad/tapegrad.hpp>
 #include <xtensor/xnpy.hpp>
 
@@ -333,7 +332,7 @@ int train(const Options& o, const Corpus& c) {
     nn::save(t.model, (dir / "model.npz").string());
     std::printf("wrote %s\n", (dir / "model.npz").string().c_str());
     examples::print_parameter_hash(t.model);
-    const tg::detail::PoolStats pool = tg::detail::pool_stats();
+    const tg::MemoryStats pool = tg::memory_stats();
     std::printf("peak resident memory %.1f MiB; tapegrad's pool holds %.1f MiB for reuse\n",
                 double(peak_rss_kib()) / 1024, double(pool.cached_bytes) / (1024 * 1024));
     if (o.check_loss && !(last.val_loss < 0.8 * evals.front().val_loss)) {
