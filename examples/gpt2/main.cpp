@@ -388,7 +388,8 @@ int main(int argc, char** argv) {
         ->check(CLI::ExistingFile);
     app.add_flag("--checkpoint", o.model.checkpoint_blocks,
                  "recompute each block's activations in backward (tg::checkpoint): less "
-                 "memory, about a third more compute");
+                 "memory for one more forward pass of the blocks (1.1-1.2x the step at 124M, B=4, "
+                 "T=64)");
     app.add_option("--seed", o.seed, "seeds the weights, the batches and the samples")
         ->check(examples::whole_number(0, std::numeric_limits<std::uint64_t>::max()));
     app.add_option("--log-every", o.log_every, "steps between losses, samples and checkpoints")
