@@ -68,7 +68,7 @@ run() {
 echo "gpt2_vs_peers: $(date -u '+%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg)," \
      "$steps steps each, median of steps 1-$((steps - 1))"
 echo
-echo "| config | batch | threads | program | ms per step | tokens/s | peak RSS (GB) | step-0 loss |"
+echo "| config | batch | threads | program | ms per step | tokens/s | peak RSS (GiB) | step-0 loss |"
 echo "|---|---|--:|---|--:|--:|--:|--:|"
 for config in "gpt2_124M 4 64 12" "small 8 256 4"; do
   read -r name b t heads <<< "$config"

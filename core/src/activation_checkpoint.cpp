@@ -2,6 +2,7 @@
 #include <tapegrad/check.hpp>
 #include <tapegrad/record.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -34,9 +35,14 @@ private:
     std::vector<NotedGenerator>* previous_;
 };
 
+/// Thrown by a second run once it has recorded every entry backward needs (caught in
+/// Region::recompute; not a std::exception, so that a checked function's handlers of
+/// those let it through).
+struct StopRecompute {};
+
 /// One checkpointed call: what it needs to run again, and the entries it recorded.
 template <class T>
-class Region final : public Recompute<T> {
+class Region final : public Recompute<T>, public AppendHook {
 public:
     using Function = std::function<std::vector<Tensor<T>>(const std::vector<Tensor<T>>&)>;
 
@@ -53,23 +59,42 @@ public:
             InsideCheckpoint inside(&generators_);
             outputs = fn_(inputs_);
         }
+        std::size_t last = 0;  // the last member the second run must record
         for (std::size_t k = first; k < tape.length(); ++k) {
             EntryBase& base = tape.entry(k);
             if (base.is_double() != std::is_same_v<T, double>) continue;
             auto& entry = static_cast<Entry<T>&>(base);
-            Member member{&entry, entry.name, std::vector<bool>(entry.saved.size(), false), {}};
+            Member member{&entry,
+                          entry.name,
+                          std::vector<bool>(entry.saved.size(), false),
+                          {},
+                          false,
+                          k - first,
+                          std::vector<std::size_t>(entry.saved.size(), members_.size())};
             for (std::size_t i = 0; i < entry.saved.size(); ++i) {
                 auto& s = entry.saved[i].tensor;
                 // Parameters, inputs and outputs are alive anyway; anything else (results
                 // and constants made inside fn: masks, attention weights) is dropped.
                 const bool parameter = s.is_leaf() && s.requires_grad();
                 if (parameter || among(s, inputs_) || among(s, outputs)) continue;
+                // The output of an earlier member: the second run has it once that member
+                // is recorded; anything else, once this one is.
+                for (std::size_t m = 0; m < members_.size(); ++m)
+                    if (members_[m].entry->is_output(s.node())) {
+                        member.source[i] = m;
+                        break;
+                    }
+                last = std::max(last, member.source[i]);
                 if (entry.is_output(s.node())) --entry.self_saved;  // no longer held here
                 s = Tensor<T>();
                 member.dropped[i] = true;
             }
             entry.recompute = self;
             members_.push_back(std::move(member));
+        }
+        if (!members_.empty()) {
+            last_needed_ = last;
+            stop_length_ = members_[last].offset + 1;
         }
         return outputs;
     }
@@ -103,6 +128,10 @@ private:
         std::vector<bool> dropped;
         std::vector<SavedTensor<T>> recomputed;
         bool filled_constant = false;
+        std::size_t offset;  ///< its index on the tape from the region's first entry
+        /// Per saved tensor dropped: the member whose output it is, or this member's own
+        /// index when it is no member's output (made by this op, or a constant).
+        std::vector<std::size_t> source;
     };
 
     static bool among(const Tensor<T>& t, const std::vector<Tensor<T>>& list) {
@@ -131,12 +160,49 @@ private:
                 detached.push_back(d);
             }
             Tape scratch;
-            Tape::Hold hold(scratch);  // the second run's outputs are dropped at once
+            Tape::Hold hold(scratch);   // the second run's outputs are dropped at once
             EnableGradGuard recording;  // the sweep runs under NoGradGuard
-            rerun(detached);
-            take_saved(scratch, 0);
+            // Stops fn once the last entry whose saved tensors backward needs is recorded
+            // (PyTorch's early stop): the ops after it, such as a block's last Linear,
+            // whose output only the next block uses, do not run again.
+            struct Hook {
+                AppendHook* previous;
+                Hook(Region& r, Tape& t) : previous(set_append_hook(&r)) { r.scratch_ = &t; }
+                ~Hook() { set_append_hook(previous); }
+            };
+            bool stopped = false;
+            {
+                Hook hook(*this, scratch);
+                try {
+                    rerun(detached);
+                } catch (const StopRecompute&) {
+                    stopped = true;
+                }
+            }
+            scratch_ = nullptr;
+            take_saved(scratch, 0, stopped);
         }
         recomputed_recorded_ = create_graph;
+    }
+
+    /// The second run has recorded stop_length_ entries on the scratch tape: keeps the
+    /// outputs of earlier members that later members saved, and stops it (unless one of
+    /// them is no longer held, when it runs to the end).
+    void appended(Tape& tape) override {
+        if (&tape != scratch_ || tape.length() != stop_length_) return;
+        std::vector<Tensor<T>> outputs(members_.size());
+        for (std::size_t j = last_needed_ + 1; j < members_.size(); ++j)
+            for (std::size_t i = 0; i < members_[j].dropped.size(); ++i) {
+                if (!members_[j].dropped[i]) continue;
+                const std::size_t m = members_[j].source[i];
+                if (outputs[m].defined()) continue;
+                auto node =
+                    std::static_pointer_cast<Node<T>>(tape.entry(members_[m].offset).output.lock());
+                if (!node) return;
+                outputs[m] = Tensor<T>(std::move(node));
+            }
+        stop_outputs_ = std::move(outputs);
+        throw StopRecompute{};
     }
 
     /// fn again, with every generator it drew from set back to where the first run
@@ -162,15 +228,17 @@ private:
     }
 
     /// Takes the saved tensors of the entries of type T that the second run recorded on
-    /// `tape` from `first` on, checked against the first run's entries op by op.
-    void take_saved(Tape& tape, std::size_t first) {
+    /// `tape` from `first` on, checked against the first run's entries op by op; when it
+    /// `stopped` early, the later members' from the outputs appended() kept.
+    void take_saved(Tape& tape, std::size_t first, bool stopped = false) {
         std::vector<Entry<T>*> again;
         for (std::size_t k = first; k < tape.length(); ++k) {
             EntryBase& base = tape.entry(k);
             if (base.is_double() == std::is_same_v<T, double>)
                 again.push_back(&static_cast<Entry<T>&>(base));
         }
-        bool same = again.size() == members_.size();
+        const std::size_t expected = stopped ? last_needed_ + 1 : members_.size();
+        bool same = again.size() == expected;
         for (std::size_t j = 0; same && j < again.size(); ++j)
             same = std::strcmp(again[j]->name, members_[j].entry_name) == 0 &&
                    again[j]->saved.size() == members_[j].dropped.size();
@@ -181,13 +249,27 @@ private:
                  "runs)");
         for (std::size_t j = 0; j < again.size(); ++j)
             members_[j].recomputed.assign(again[j]->saved.begin(), again[j]->saved.end());
+        for (std::size_t j = expected; j < members_.size(); ++j) {
+            Member& member = members_[j];
+            member.recomputed.assign(member.dropped.size(), SavedTensor<T>{});
+            for (std::size_t i = 0; i < member.dropped.size(); ++i)
+                if (member.dropped[i]) {
+                    const Tensor<T>& t = stop_outputs_[member.source[i]];
+                    member.recomputed[i] = {t, t.version()};
+                }
+        }
+        stop_outputs_.clear();
     }
 
     Function fn_;
     std::vector<Tensor<T>> inputs_;
     std::vector<NotedGenerator> generators_;
-    std::vector<Member> members_;       ///< the region's entries, in recording order
-    bool recomputed_recorded_ = false;  ///< whether the latest second run was recorded
+    std::vector<Member> members_;          ///< the region's entries, in recording order
+    bool recomputed_recorded_ = false;     ///< whether the latest second run was recorded
+    std::size_t last_needed_ = 0;          ///< the last member a second run must record
+    std::size_t stop_length_ = 0;          ///< the scratch tape's length once it has
+    Tape* scratch_ = nullptr;              ///< the tape of the second run under way
+    std::vector<Tensor<T>> stop_outputs_;  ///< per member: its output, if kept at the stop
 };
 
 }  // namespace

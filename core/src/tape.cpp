@@ -254,6 +254,16 @@ std::vector<std::pair<std::string, std::string>> Entry<T>::dot_inputs() const {
     return out;
 }
 
+namespace {
+thread_local AppendHook* append_hook = nullptr;
+}  // namespace
+
+AppendHook* set_append_hook(AppendHook* hook) {
+    AppendHook* previous = append_hook;
+    append_hook = hook;
+    return previous;
+}
+
 template <class T>
 void append_entry(Tape& tape, std::unique_ptr<Entry<T>> entry, const TensorRef<T>* inputs,
                   std::size_t n_inputs, const Tensor<T>& output, TensorRefs<T> saved) {
@@ -289,6 +299,7 @@ void append_entry(Tape& tape, std::unique_ptr<Entry<T>> entry, const TensorRef<T
     out->entry = tape.append(std::move(entry));
     out->tape_epoch = tape.epoch();
     out->requires_grad = true;
+    if (append_hook) append_hook->appended(tape);
 }
 
 }  // namespace detail
@@ -365,8 +376,8 @@ void BackwardContext<T>::add(std::size_t i, const Tensor<T>& g) {
         }
         case Kind::leaf: {
             auto& leaves = detail::leaves_of<T>(state_);
-            auto* leaf = state_.gradient_mode ? leaves.find(slot.node.get())
-                                              : &leaves.insert(slot.node);
+            auto* leaf =
+                state_.gradient_mode ? leaves.find(slot.node.get()) : &leaves.insert(slot.node);
             if (leaf) accumulate(leaf->pending, g, state_.create_graph);
             break;
         }

@@ -126,6 +126,32 @@ TEST(ActivationCheckpoint, SecondOrderEqualsTheRunWithout) {
         EXPECT_LT(relative_error(got[i], want[i]), 1e-14) << "gradient #" << i;
 }
 
+// The second run stops once the last op whose saved tensors backward needs is recorded
+// (PyTorch's early stop): tanh here, which saves its output; the product after it saves
+// that output (kept at the stop) and a parameter, so it does not run again, as a block's
+// last Linear does not. The gradients are those of the run without checkpointing.
+TEST(ActivationCheckpoint, TheSecondRunStopsAfterTheLastOpBackwardNeeds) {
+    nn::Rng data(5);
+    const Tensor<double> x = input(data), w = randn<double>({6}, data, /*requires_grad=*/true);
+    int past_tanh = 0;
+    auto fn = [&](const Tensor<double>& in) {
+        const Tensor<double> t = tanh(in);
+        ++past_tanh;
+        return t * w;
+    };
+    auto gradients = [&](bool checkpointed) {
+        Tensor<double>(x).reset_grad();
+        Tensor<double>(w).reset_grad();
+        Tape tape;
+        tape.backward(sum(square(checkpointed ? checkpoint<double>(fn, x) : fn(x))));
+        return std::vector<Array<double>>{w.grad().value(), x.grad().value()};
+    };
+    const auto want = gradients(false);
+    past_tanh = 0;
+    expect_identical(gradients(true), want);
+    EXPECT_EQ(past_tanh, 1);  // the first run only
+}
+
 TEST(ActivationCheckpoint, RetainGraphAndGradientMode) {
     nn::Rng init(5), data(6);
     nn::Sequential<double> net = block(init);

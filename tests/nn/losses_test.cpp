@@ -187,6 +187,40 @@ TEST(Losses, TargetGradientsPassGradcheck) {
     }
 }
 
+// Logits (N, C) take the fused op (one entry that saves the logits); (N, C, 1) the
+// composite of log_softmax, gather, mul, neg and sum. Both compute the same numbers in the
+// same order, so values and gradients agree to the last bits, with weights, an ignored
+// target and each reduction. Each keeps one (N, C) array for backward (the logits; y).
+TEST(Losses, CrossEntropyOfRowsIsOneOpWithTheCompositesNumbers) {
+    const std::size_t n = 6, classes = 40;
+    Array<double> x = Array<double>::from_shape({n, classes});
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = std::sin(0.7 * double(i)) * 3;
+    Array<double> w = Array<double>::from_shape({classes});
+    for (std::size_t c = 0; c < classes; ++c) w(c) = 0.5 + 0.01 * double(c);
+    const Tensor<double> target{3.0, 39.0, 7.0, 0.0, 7.0, 12.0};  // 7 is ignored
+    const Tensor<double> target_3d = reshape(target, {n, 1});
+    for (nn::Reduction r : {nn::Reduction::mean, nn::Reduction::sum, nn::Reduction::none}) {
+        SCOPED_TRACE(int(r));
+        const nn::CrossEntropyOptions<double> o{Tensor<double>(w), 7, r};
+        Tensor<double> fused_in = parameter<double>(x), composite_in = parameter<double>(x);
+        Tape tape;
+        const Tensor<double> fused = nn::cross_entropy(fused_in, target, o);
+        EXPECT_EQ(tape.size(), 1u);
+        const std::size_t fused_bytes = tape.bytes();
+        EXPECT_EQ(fused_bytes, n * classes * sizeof(double));  // the logits, nothing else
+        const Tensor<double> composite =
+            nn::cross_entropy(reshape(composite_in, {n, classes, 1}), target_3d, o);
+        EXPECT_GE(tape.bytes() - fused_bytes, fused_bytes);  // y, log_softmax's output
+        EXPECT_LE(relative_error(fused.value(), reshape(composite, fused.shape()).value()), 1e-15);
+        EXPECT_GT(xt::amax(xt::abs(fused.value()))(), 0.1);
+        tape.backward(sum(fused * fused));  // a cotangent that differs row by row for none
+        tape.backward(sum(composite * composite));
+        EXPECT_LE(relative_error(fused_in.grad().value(), composite_in.grad().value()), 1e-15);
+        // The ignored rows get no gradient.
+        for (std::size_t c = 0; c < classes; ++c) EXPECT_EQ(fused_in.grad().value()(2, c), 0.0);
+    }
+}
+
 TEST(Losses, CrossEntropyTakesIndicesAsVectorBracedListOrTensor) {
     const Tensor<double> logits{{1.0, 2.0, 3.0}, {0.5, 0.5, -1.0}};
     const double from_tensor = nn::cross_entropy(logits, Tensor<double>{2.0, 0.0}).item();

@@ -96,6 +96,18 @@ private:
 template <class T>
 struct Entry;
 
+/// Told of every entry appended on this thread while it is set (set_append_hook):
+/// activation checkpointing's second run stops once it has recorded what backward needs.
+struct AppendHook {
+    virtual void appended(Tape& tape) = 0;
+
+protected:
+    ~AppendHook() = default;
+};
+
+/// Sets this thread's hook (nullptr: none) and returns the one it replaces.
+AppendHook* set_append_hook(AppendHook* hook);
+
 /// Gives back the saved tensors that activation checkpointing dropped (tg::checkpoint):
 /// BackwardContext::saved calls it when it finds a dropped one.
 template <class T>
