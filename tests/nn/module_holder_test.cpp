@@ -81,6 +81,20 @@ TEST(ModuleHolder, RegistersSubmodulesAndTrains) {
     for (const Tensor<>& p : net.parameters()) EXPECT_TRUE(p.has_grad()) << p.name();
 }
 
+TEST(ModuleHolder, CallsShowInTheSummary) {
+    // A holder calls the module's call operator, so summary() sees each output shape.
+    nn::Rng rng(7);
+    Net net(rng);
+    const std::string text = nn::summary(net, {1, 3, 2});
+    const auto row_of = [&](const std::string& start) {
+        const std::size_t at = text.find(start);
+        return at == std::string::npos ? std::string() : text.substr(at, text.find('\n', at) - at);
+    };
+    EXPECT_NE(row_of("├─Linear (fc)").find("[1, 3, 3]"), std::string::npos) << text;
+    EXPECT_NE(row_of("├─LSTM (lstm)").find("[1, 3, 4]"), std::string::npos) << text;
+    EXPECT_NE(row_of("├─Linear (head)").find("[1, 1]"), std::string::npos) << text;
+}
+
 TEST(ModuleHolder, CloneGivesNewSubmodules) {
     nn::Rng rng(3);
     Net net(rng);

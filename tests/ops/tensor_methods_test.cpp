@@ -369,6 +369,18 @@ TEST(TensorMethods, ChainAsInPyTorch) {
     EXPECT_TRUE(identical(tape.gradient(by_methods, {x})[0], tape.gradient(by_functions, {x})[0]));
 }
 
+TEST(TensorMethods, FloatTensorsHaveThemToo) {
+    const Tensor<float> x = parameter<float>(xt::xarray<float>{{1.0f, -2.0f}, {0.5f, 3.0f}});
+    Tape tape;
+    const Tensor<float> y = x.relu().sum(1).mean();
+    EXPECT_EQ(y.item(), sum(relu(x), {1}).mean().item());
+    EXPECT_EQ(xt::xarray<float>(tape.gradient(y, {x})[0].value()),
+              (xt::xarray<float>{{0.5f, 0.0f}, {0.5f, 0.5f}}));
+    Tensor<float> c{1.0f, 2.0f};
+    c *= 2;
+    EXPECT_EQ(xt::xarray<float>((c > 3).value()), (xt::xarray<float>{0.0f, 1.0f}));
+}
+
 TEST(TensorMethods, ToAnotherElementType) {
     const T x{{1.5, -2.25}, {0.1, 3.0}};
     const Tensor<float> f = x.to<float>();
