@@ -1,3 +1,4 @@
+#include <tapegrad/broadcast.hpp>
 #include <tapegrad/check.hpp>
 #include <tapegrad/detail/team.hpp>
 #include <tapegrad/tape.hpp>
@@ -59,6 +60,12 @@ void Tensor<T>::assign(const Array<T>& values) {
              ShapeError, "assign(): new values have shape ", values.shape(),
              " but the tensor has shape ", n.value.shape(), "; assign needs the same shape");
     mutable_value() = values;
+}
+
+template <class T>
+std::size_t Tensor<T>::size(long dim) const {
+    const Array<T>& v = value();
+    return v.shape()[detail::normalize_axis("size", dim, v.dimension())];
 }
 
 template <class T>

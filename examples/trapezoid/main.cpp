@@ -187,7 +187,7 @@ int run(const trapezoid::Options& o, int argc, char** argv,
 #endif
         } else {
             Tensor loss = tg::nn::half_sse_per_example(net(x), y);
-            tape.backward(loss);  // accumulates d loss / d p into p.grad()
+            loss.backward();  // accumulates d loss / d p into p.grad(), on `tape`
             loss_value = loss.item();
         }
         optimizer->step();  // updates in place; records nothing
@@ -203,8 +203,8 @@ int run(const trapezoid::Options& o, int argc, char** argv,
             sum = step(x_train, y_train);
             batches = 1;
         } else {
-            for (const tg::nn::Batch<double>& b : loader) {
-                sum += step(b.x, b.y);
+            for (const auto& [x, y, rows] : loader) {  // a new order every epoch
+                sum += step(x, y);
                 ++batches;
             }
         }

@@ -75,6 +75,10 @@ template <class T>
 Tensor<T> eq(const Tensor<T>& a, const Tensor<T>& b) {
     return compare("eq", a, b, [](T u, T v) { return u == v; });
 }
+template <class T>
+Tensor<T> ne(const Tensor<T>& a, const Tensor<T>& b) {
+    return compare("ne", a, b, [](T u, T v) { return u != v; });
+}
 
 #define TG_MASK_INSTANTIATE(T)                                                      \
     template Tensor<T> where(const Tensor<T>&, const Tensor<T>&, const Tensor<T>&); \
@@ -83,7 +87,8 @@ Tensor<T> eq(const Tensor<T>& a, const Tensor<T>& b) {
     template Tensor<T> lt(const Tensor<T>&, const Tensor<T>&);                      \
     template Tensor<T> ge(const Tensor<T>&, const Tensor<T>&);                      \
     template Tensor<T> le(const Tensor<T>&, const Tensor<T>&);                      \
-    template Tensor<T> eq(const Tensor<T>&, const Tensor<T>&);
+    template Tensor<T> eq(const Tensor<T>&, const Tensor<T>&);                      \
+    template Tensor<T> ne(const Tensor<T>&, const Tensor<T>&);
 TG_MASK_INSTANTIATE(float)
 TG_MASK_INSTANTIATE(double)
 

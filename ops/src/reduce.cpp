@@ -181,6 +181,37 @@ Tensor<T> max_along(const Tensor<T>& x, long axis_arg, bool keepdims, NanPick pi
 }  // namespace detail
 
 template <class T>
+Tensor<T> max(const Tensor<T>& x) {
+    TG_CHECK(x.size() > 0, ValueError,
+             "max: the tensor is empty, so it has no largest element; give max an axis and "
+             "keepdims, or check for empty inputs first");
+    const Array<T>& v = x.value();
+    T m = *v.data();
+    for (T e : v) {
+        if (e != e) {  // a NaN is the maximum
+            m = e;
+            break;
+        }
+        if (e > m) m = e;
+    }
+    const bool nan = m != m;
+    // share = [x = m] / #{x = m}, NaN matching NaN: a constant of the backward.
+    Array<T> share = Array<T>::from_shape(v.shape());
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const T e = v.data()[i];
+        const bool at_max = nan ? e != e : e == m;
+        share.data()[i] = at_max ? T(1) : T(0);
+        count += at_max;
+    }
+    share /= static_cast<T>(count);
+    Tensor<T> y(m);
+    record("max", {x}, y, {Tensor<T>(std::move(share))},
+           [](BackwardContext<T>& c) { c.add(0, c.grad() * c.saved(0)); });
+    return y;
+}
+
+template <class T>
 Tensor<T> max(const Tensor<T>& x, long axis, bool keepdims) {
     return detail::max_along(x, axis, keepdims, detail::NanPick::first);
 }
@@ -190,6 +221,7 @@ Tensor<T> max(const Tensor<T>& x, long axis, bool keepdims) {
     template Tensor<T> sum(const Tensor<T>&, const Axes&, bool);  \
     template Tensor<T> mean(const Tensor<T>&);                    \
     template Tensor<T> mean(const Tensor<T>&, const Axes&, bool); \
+    template Tensor<T> max(const Tensor<T>&);                     \
     template Tensor<T> max(const Tensor<T>&, long, bool);         \
     template Tensor<T> detail::max_along(const Tensor<T>&, long, bool, detail::NanPick);
 TG_INSTANTIATE(float)
@@ -265,6 +297,11 @@ Tensor<T> running_sum(const Tensor<T>& x, std::size_t axis) {
 }
 
 }  // namespace
+
+template <class T>
+Tensor<T> min(const Tensor<T>& x) {
+    return -max(-x);
+}
 
 template <class T>
 Tensor<T> min(const Tensor<T>& x, long axis, bool keepdims) {
@@ -427,6 +464,7 @@ Tensor<T> norm(const Tensor<T>& x, double p) {
 }
 
 #define TG_REDUCTIONS_INSTANTIATE(T)                                      \
+    template Tensor<T> min(const Tensor<T>&);                             \
     template Tensor<T> min(const Tensor<T>&, long, bool);                 \
     template Tensor<T> argmax(const Tensor<T>&, long, bool);              \
     template Tensor<T> argmin(const Tensor<T>&, long, bool);              \

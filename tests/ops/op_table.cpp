@@ -594,6 +594,7 @@ void add_selection(std::vector<Row>& rows) {
     compare("ge", [](const T& a, const T& b) { return tg::ge(a, b); });
     compare("le", [](const T& a, const T& b) { return tg::le(a, b); });
     compare("eq", [](const T& a, const T& b) { return tg::eq(a, b); });
+    compare("ne", [](const T& a, const T& b) { return tg::ne(a, b); });
 }
 
 void add_reductions(std::vector<Row>& rows) {
@@ -638,11 +639,21 @@ void add_reductions(std::vector<Row>& rows) {
     rows.push_back(general("sum", sum));
     rows.push_back(general("mean", mean).recorded("sum"));  // then a mul by 1/n
     rows.push_back(general("max", max));
+    // Over every element (distinct values: the tie rule is tests/ops/max_all_test.cpp's).
+    rows.push_back(
+        general("max", {one("all", {3, 4}, distinct(), [](const T& x) { return tg::max(x); }),
+                        one("all_3d", cube, distinct(), [](const T& x) { return tg::max(x); }),
+                        one("all_0d", {}, distinct(), [](const T& x) { return tg::max(x); })})
+            .variant("all"));
 
     // Values away from 0 (abs's kink in norm) and with no two magnitudes tied.
     const Domain away = signed_magnitudes(0.3, 1.5);
     rows.push_back(
         general("min", {one("axis_1", {3, 4}, away, [](const T& x) { return tg::min(x, 1); })})
+            .recorded("max"));  // −max(−x)
+    rows.push_back(
+        general("min", {one("all", {3, 4}, distinct(), [](const T& x) { return tg::min(x); })})
+            .variant("all")
             .recorded("max"));  // −max(−x)
     rows.push_back(not_differentiable("argmax", {one("axis_1", {3, 4}, any_value(), [](const T& x) {
                                           return tg::argmax(x, 1);

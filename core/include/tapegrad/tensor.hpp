@@ -9,7 +9,9 @@
 #include <tapegrad/error.hpp>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <thread>
@@ -85,6 +87,61 @@ struct identity {
 template <class T>
 using scalar_t = typename identity<T>::type;
 
+/// A number a braced list may hold: arithmetic, not bool.
+template <class U>
+inline constexpr bool is_number_v = std::is_arithmetic_v<U> && !std::is_same_v<U, bool>;
+
+/// A number of any arithmetic type in a braced list of mixed types (`{{1, 2.5}}`). Its
+/// conversion is user-defined, so a list whose numbers share one type prefers the
+/// constructors that deduce that type, and each rank's deduced constructor wins where a
+/// list could be read at two ranks (`{{1.0}, {2.0}}` is a column, not a row).
+template <class T>
+struct ListNumber {
+    T value;  ///< the number, converted to T
+    /// Converts any number.
+    template <class U, class = std::enable_if_t<is_number_v<U>>>
+    ListNumber(U v) : value(static_cast<T>(v)) {}  // NOLINT: converts, by design
+};
+
+/// The sizes of a nested braced list, read along its first elements.
+template <class E>
+void nested_sizes(const E&, std::size_t*) {}
+template <class E>
+void nested_sizes(const std::initializer_list<E>& list, std::size_t* sizes) {
+    *sizes = list.size();
+    if (list.size() != 0) nested_sizes(*list.begin(), sizes + 1);
+}
+
+/// Copies a nested braced list of `sizes` into `out` in row-major order, converted to T;
+/// tg::ShapeError for a list whose rows differ in length.
+template <class T, class U>
+void nested_copy(const U& number, T*& out, const std::size_t*, std::size_t) {
+    if constexpr (std::is_same_v<U, ListNumber<T>>)
+        *out++ = number.value;
+    else
+        *out++ = static_cast<T>(number);
+}
+template <class T, class E>
+void nested_copy(const std::initializer_list<E>& list, T*& out, const std::size_t* sizes,
+                 std::size_t depth) {
+    if (list.size() != *sizes)
+        throw ShapeError("Tensor: the braced list is ragged: a list at depth " +
+                         std::to_string(depth) + " has length " + std::to_string(list.size()) +
+                         " where the first list at that depth has length " +
+                         std::to_string(*sizes) + "; every list at one depth needs one length");
+    for (const E& e : list) nested_copy<T>(e, out, sizes + 1, depth + 1);
+}
+
+/// The values of a nested braced list of rank R, converted to T.
+template <class T, std::size_t R, class L>
+Array<T> from_nested(const L& values) {
+    std::size_t sizes[R] = {};
+    nested_sizes(values, sizes);
+    Array<T> out = Array<T>::from_shape(Shape(sizes, sizes + R));
+    T* next = out.data();
+    nested_copy<T>(values, next, sizes, 0);
+    return out;
+}
 }  // namespace detail
 
 /// A tensor of float or double: a cheap handle on shared values (copies share them)
@@ -117,14 +174,40 @@ public:
     /// making one (benchmarks/README.md).
     static Tensor uninitialized(const Shape& shape);
 
-    /// Nested initializer lists, as for xt::xarray: `Tensor<>{{1, 2}, {3, 4}}`.
-    Tensor(xt::nested_initializer_list_t<T, 1> values) : Tensor(Array<T>(values)) {}
-    /// Nested initializer lists of rank 2.
-    Tensor(xt::nested_initializer_list_t<T, 2> values) : Tensor(Array<T>(values)) {}
-    /// Nested initializer lists of rank 3.
-    Tensor(xt::nested_initializer_list_t<T, 3> values) : Tensor(Array<T>(values)) {}
-    /// Nested initializer lists of rank 4.
-    Tensor(xt::nested_initializer_list_t<T, 4> values) : Tensor(Array<T>(values)) {}
+    /// Nested braced lists, as torch.tensor takes nested Python lists: `Tensor<>{1.0, 2.0}`
+    /// has shape (2), `Tensor<>{{1, 2}, {3, 4}}` (2, 2), the column `Tensor<>{{1.0}, {2.0}}`
+    /// (2, 1); up to rank 4; the numbers are converted to T. Each rank has a constructor
+    /// that deduces the numbers' type, which tells a column (2, 1) from a row (2), and one
+    /// of tg::detail::ListNumber<T> for lists that mix types (`{{1, 2.5}}`). tg::ShapeError
+    /// for a ragged list.
+    template <class U, class = std::enable_if_t<detail::is_number_v<U>>>
+    Tensor(std::initializer_list<U> values) : Tensor(detail::from_nested<T, 1>(values)) {}
+    /// Nested braced lists of rank 2 (see the rank-1 constructor).
+    template <class U, class = std::enable_if_t<detail::is_number_v<U>>>
+    Tensor(std::initializer_list<std::initializer_list<U>> values)
+        : Tensor(detail::from_nested<T, 2>(values)) {}
+    /// Nested braced lists of rank 3.
+    template <class U, class = std::enable_if_t<detail::is_number_v<U>>>
+    Tensor(std::initializer_list<std::initializer_list<std::initializer_list<U>>> values)
+        : Tensor(detail::from_nested<T, 3>(values)) {}
+    /// Nested braced lists of rank 4.
+    template <class U, class = std::enable_if_t<detail::is_number_v<U>>>
+    Tensor(std::initializer_list<
+           std::initializer_list<std::initializer_list<std::initializer_list<U>>>>
+               values)
+        : Tensor(detail::from_nested<T, 4>(values)) {}
+    /// A braced list of rank 1 whose numbers differ in type: `Tensor<>{1, 2.5}`.
+    Tensor(std::initializer_list<detail::ListNumber<T>> values)
+        : Tensor(detail::from_nested<T, 1>(values)) {}
+    /// A braced list of rank 2 whose numbers differ in type: `Tensor<>{{1, 2.5}, {3, 4}}`.
+    Tensor(xt::nested_initializer_list_t<detail::ListNumber<T>, 2> values)
+        : Tensor(detail::from_nested<T, 2>(values)) {}
+    /// A braced list of rank 3 whose numbers differ in type.
+    Tensor(xt::nested_initializer_list_t<detail::ListNumber<T>, 3> values)
+        : Tensor(detail::from_nested<T, 3>(values)) {}
+    /// A braced list of rank 4 whose numbers differ in type.
+    Tensor(xt::nested_initializer_list_t<detail::ListNumber<T>, 4> values)
+        : Tensor(detail::from_nested<T, 4>(values)) {}
 
     /// Whether the tensor has a node (a default-constructed tensor has none).
     bool defined() const { return node_ != nullptr; }
@@ -213,6 +296,185 @@ public:
     const std::shared_ptr<detail::Node<T>>& node() const { return node_; }
     /// For op authors (tg::detail): a handle on an existing node.
     explicit Tensor(std::shared_ptr<detail::Node<T>> node) : node_(std::move(node)) {}
+
+    // ---- PyTorch's methods ---------------------------------------------------------
+    // torch.Tensor's methods for the ops a model is written with. Each calls the free
+    // function of its name (tg::sum, tg::reshape, ...; ops/src/tensor_methods.cpp), which
+    // documents the formula and the gradient: x.sum(1) is tg::sum(x, {1}). They need
+    // tapegrad::ops (all but numel, sizes and size(dim), which core defines).
+
+    /// Number of elements (torch.Tensor.numel); size() gives the same count.
+    std::size_t numel() const { return size(); }
+    /// The sizes (torch.Tensor.size() with no argument): shape().
+    Shape sizes() const { return shape(); }
+    /// The size of axis `dim` (torch.Tensor.size(dim); negative counts from the end).
+    /// tg::ValueError for an axis past the rank.
+    std::size_t size(long dim) const;
+
+    /// tg::sum over every element: a 0-d tensor.
+    Tensor sum() const;
+    /// tg::sum over axis `dim`, removed or kept with size 1.
+    Tensor sum(long dim, bool keepdim = false) const;
+    /// tg::sum over `dims`: `x.sum({0, 1})`.
+    Tensor sum(const Axes& dims, bool keepdim = false) const;
+    /// tg::mean over every element.
+    Tensor mean() const;
+    /// tg::mean over axis `dim`.
+    Tensor mean(long dim, bool keepdim = false) const;
+    /// tg::mean over `dims`.
+    Tensor mean(const Axes& dims, bool keepdim = false) const;
+    /// tg::max over every element (torch.max(x)): a 0-d tensor.
+    Tensor max() const;
+    /// tg::max along `dim`: the values only (PyTorch's x.max(dim) also returns the
+    /// indices, which are x.argmax(dim) here).
+    Tensor max(long dim, bool keepdim = false) const;
+    /// tg::min over every element.
+    Tensor min() const;
+    /// tg::min along `dim`: the values only (the indices are x.argmin(dim)).
+    Tensor min(long dim, bool keepdim = false) const;
+    /// tg::argmax along `dim`.
+    Tensor argmax(long dim, bool keepdim = false) const;
+    /// tg::argmin along `dim`.
+    Tensor argmin(long dim, bool keepdim = false) const;
+    /// tg::prod along `dim`.
+    Tensor prod(long dim, bool keepdim = false) const;
+    /// tg::var over axis `dim` (correction 1: Bessel's).
+    Tensor var(long dim, long correction = 1, bool keepdim = false) const;
+    /// tg::var over `dims`.
+    Tensor var(const Axes& dims, long correction = 1, bool keepdim = false) const;
+    /// tg::std over axis `dim`.
+    Tensor std(long dim, long correction = 1, bool keepdim = false) const;
+    /// tg::std over `dims`.
+    Tensor std(const Axes& dims, long correction = 1, bool keepdim = false) const;
+    /// tg::logsumexp over axis `dim`.
+    Tensor logsumexp(long dim, bool keepdim = false) const;
+    /// tg::cumsum along `dim`.
+    Tensor cumsum(long dim) const;
+    /// tg::norm of all elements (the p-norm, 2 by default).
+    Tensor norm(double p = 2) const;
+    /// tg::softmax along `dim`.
+    Tensor softmax(long dim) const;
+    /// tg::log_softmax along `dim`.
+    Tensor log_softmax(long dim) const;
+
+    /// tg::reshape (a view: no copy): `x.reshape({2, 3})`.
+    Tensor reshape(const Shape& shape) const;
+    /// tg::view.
+    Tensor view(const Shape& shape) const;
+    /// tg::flatten of axes start..end (inclusive).
+    Tensor flatten(long start = 0, long end = -1) const;
+    /// tg::squeeze: every axis of size 1 removed.
+    Tensor squeeze() const;
+    /// tg::squeeze of axis `dim`.
+    Tensor squeeze(long dim) const;
+    /// tg::unsqueeze: a new axis of size 1 at `dim`.
+    Tensor unsqueeze(long dim) const;
+    /// tg::transpose of a tensor of at most 2 axes (torch.Tensor.t; 0-d and 1-d tensors
+    /// come back as they are). tg::ShapeError for more axes: use transpose(dim0, dim1).
+    Tensor t() const;
+    /// Axes dim0 and dim1 swapped (torch.transpose): tg::permute.
+    Tensor transpose(long dim0, long dim1) const;
+    /// tg::permute: the result's axis i is this tensor's axis dims[i].
+    Tensor permute(const std::vector<std::size_t>& dims) const;
+    /// tg::narrow: [start, start + length) along `dim`.
+    Tensor narrow(long dim, std::size_t start, std::size_t length) const;
+    /// tg::select: entry `index` of axis `dim`, the axis removed.
+    Tensor select(long dim, long index) const;
+    /// tg::broadcast_to `shape` (torch.Tensor.expand, without its −1 for "keep").
+    Tensor expand(const Shape& shape) const;
+
+    /// tg::exp.
+    Tensor exp() const;
+    /// tg::expm1.
+    Tensor expm1() const;
+    /// tg::log.
+    Tensor log() const;
+    /// tg::log1p.
+    Tensor log1p() const;
+    /// tg::sqrt.
+    Tensor sqrt() const;
+    /// tg::rsqrt.
+    Tensor rsqrt() const;
+    /// tg::square.
+    Tensor square() const;
+    /// tg::abs.
+    Tensor abs() const;
+    /// tg::sign.
+    Tensor sign() const;
+    /// tg::neg.
+    Tensor neg() const;
+    /// tg::reciprocal.
+    Tensor reciprocal() const;
+    /// tg::sin.
+    Tensor sin() const;
+    /// tg::cos.
+    Tensor cos() const;
+    /// tg::tanh.
+    Tensor tanh() const;
+    /// tg::sigmoid.
+    Tensor sigmoid() const;
+    /// tg::relu.
+    Tensor relu() const;
+    /// tg::erf.
+    Tensor erf() const;
+    /// tg::pow with a scalar exponent: `x.pow(2)`.
+    Tensor pow(T exponent) const;
+    /// tg::pow with a tensor exponent (broadcasting).
+    Tensor pow(const Tensor& exponent) const;
+    /// tg::clamp to [lo, hi].
+    Tensor clamp(T lo, T hi) const;
+    /// tg::maximum (a number converts: `x.maximum(0.0)`).
+    Tensor maximum(const Tensor& other) const;
+    /// tg::minimum.
+    Tensor minimum(const Tensor& other) const;
+
+    /// tg::matmul.
+    Tensor matmul(const Tensor& other) const;
+    /// The matrix product of two 2-d tensors (torch.mm): tg::gemm without transposes.
+    Tensor mm(const Tensor& other) const;
+
+    /// tg::gt as a mask of 0 and 1 (a number converts: `x.gt(0.5)`).
+    Tensor gt(const Tensor& other) const;
+    /// tg::lt.
+    Tensor lt(const Tensor& other) const;
+    /// tg::ge.
+    Tensor ge(const Tensor& other) const;
+    /// tg::le.
+    Tensor le(const Tensor& other) const;
+    /// tg::eq.
+    Tensor eq(const Tensor& other) const;
+    /// tg::ne.
+    Tensor ne(const Tensor& other) const;
+    /// tg::masked_fill: `value` where `mask` is nonzero.
+    Tensor masked_fill(const Tensor& mask, T value) const;
+
+    /// The values as element type U (torch.Tensor.to(dtype)): this tensor itself when U is
+    /// T, else a copy that does not require a gradient. The tape holds one element type,
+    /// so the cast is not recorded: casting a tensor that requires grad while a tape
+    /// records is a tg::GraphError (it would cut the gradient); cast under
+    /// tg::NoGradGuard, or build the model in U (tg::nn::copy_state).
+    template <class U>
+    Tensor<U> to() const;
+    /// set_requires_grad(flag) under PyTorch's name (torch.Tensor.requires_grad_).
+    Tensor& requires_grad_(bool flag = true);
+    /// Writes src's values, broadcast to this tensor's shape, into this tensor in place
+    /// (torch.Tensor.copy_; assign() without the broadcast), under the rules of +=.
+    Tensor& copy_(const Tensor& src);
+
+    /// x += y in place (numpy broadcasting; the result keeps x's shape, else
+    /// tg::ShapeError): tg::add's values written into x with assign(), bumping the version.
+    /// Not recorded, so refused with tg::GraphError while a tape records (a tg::Tape alive,
+    /// no tg::NoGradGuard) when x requires grad (PyTorch: a leaf Variable that requires
+    /// grad is being used in an in-place operation) or y does (its gradient would be
+    /// lost); write x = x + y there. A result of a recorded op is never changed in place.
+    /// A number converts: `x += 1`.
+    Tensor& operator+=(const Tensor& other);
+    /// x -= y in place: tg::sub, under the rules of +=.
+    Tensor& operator-=(const Tensor& other);
+    /// x *= y in place: tg::mul, under the rules of +=.
+    Tensor& operator*=(const Tensor& other);
+    /// x /= y in place: tg::div, under the rules of +=.
+    Tensor& operator/=(const Tensor& other);
 
 private:
     /// The node; tg::Error for an undefined tensor. Inline: every value() passes here.

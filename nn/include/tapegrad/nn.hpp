@@ -19,6 +19,7 @@
 #include <tapegrad/nn/losses.hpp>
 #include <tapegrad/nn/module.hpp>
 #include <tapegrad/nn/module_dict.hpp>
+#include <tapegrad/nn/module_holder.hpp>
 #include <tapegrad/nn/module_list.hpp>
 #include <tapegrad/nn/normalization.hpp>
 #include <tapegrad/nn/pooling.hpp>

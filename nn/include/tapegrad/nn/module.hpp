@@ -17,6 +17,9 @@
 // module's own parameters first, then each submodule's with its name as a dotted prefix
 // ("0.weight", "0.bias", "2.weight" inside a Sequential), as PyTorch does.
 //
+// Submodules are shared: register_module takes and returns a std::shared_ptr, or a
+// tg::nn::ModuleHolder (module_holder.hpp), which is called as `fc(x)`.
+//
 // Inputs and outputs: a module of one tensor overrides forward(x), and net(x) calls it
 // (Sequential, DataParallel and the optimizers need nothing more). A module of other
 // inputs or outputs declares its own forward with any signature, and an operator() if it
@@ -39,6 +42,7 @@
 // Copying a module is shallow, as copying a Tensor is: the copy shares its parameters
 // (and submodules) with the original. clone() makes a deep copy.
 
+#include <tapegrad/nn/module_holder.hpp>
 #include <tapegrad/tensor.hpp>
 
 #include <memory>
@@ -72,8 +76,9 @@ public:
     /// forward instead (see the top of this file); for them this throws tg::ValueError.
     virtual Tensor<T> forward(const Tensor<T>& x);
     /// forward(x), then note_output(result) (what tg::nn::summary reads). Call submodules
-    /// this way, `(*child)(x)`, rather than `child->forward(x)`: as PyTorch's hooks run on
-    /// module(x) only, a summary shows no output shape for a module called by forward.
+    /// this way, `child(x)` through a tg::nn::ModuleHolder or `(*child)(x)` through a
+    /// pointer, rather than `child->forward(x)`: as PyTorch's hooks run on module(x) only,
+    /// a summary shows no output shape for a module called by forward.
     Tensor<T> operator()(const Tensor<T>& x);
 
     /// A short description ("Dense(in=1, out=32)"); containers list their children. The
@@ -144,6 +149,11 @@ protected:
                       "with the same element type T");
         register_child(name, module);
         return module;
+    }
+    /// Adds the holder's module under `name` and returns the holder (see module_holder.hpp).
+    template <class M>
+    ModuleHolder<M> register_module(const std::string& name, ModuleHolder<M> module) {
+        return ModuleHolder<M>(register_module(name, module.ptr()));
     }
 
     /// For clone(): forgets every parameter, buffer and submodule (the tensors and modules

@@ -29,7 +29,11 @@ template <class M>
 struct module_traits<std::shared_ptr<M>> {
     using type = M;
 };
-/// The module type behind M, whether M is a module or a shared_ptr to one.
+template <class M>
+struct module_traits<ModuleHolder<M>> {
+    using type = M;
+};
+/// The module type behind M, whether M is a module, a shared_ptr to one or a holder.
 template <class M>
 using module_type_t = typename module_traits<std::decay_t<M>>::type;
 
@@ -37,13 +41,16 @@ using module_type_t = typename module_traits<std::decay_t<M>>::type;
 template <class T, class M>
 inline constexpr bool is_module_of_v = std::is_base_of_v<Module<T>, module_type_t<M>>;
 
-/// `module` (a module by value or a shared_ptr to one) as a shared_ptr<Module<T>>: a
-/// value is moved or copied into shared ownership, a pointer shared.
+/// `module` (a module by value, a shared_ptr to one or a holder) as a
+/// shared_ptr<Module<T>>: a value is moved or copied into shared ownership, a pointer or a
+/// holder's module shared.
 template <class T, class M>
 std::shared_ptr<Module<T>> share_module(M&& module) {
     using Type = module_type_t<M>;
     if constexpr (std::is_same_v<std::decay_t<M>, std::shared_ptr<Type>>)
         return std::shared_ptr<Module<T>>(std::forward<M>(module));
+    else if constexpr (std::is_same_v<std::decay_t<M>, ModuleHolder<Type>>)
+        return std::shared_ptr<Module<T>>(module.ptr());
     else
         return std::make_shared<Type>(std::forward<M>(module));
 }

@@ -41,13 +41,15 @@ public:
     LSTMState<T> forward(const Tensor<T>& x, const std::optional<LSTMState<T>>& state);
     /// h' from a zero state: a Module of one tensor, so an LSTMCell fits a Sequential.
     Tensor<T> forward(const Tensor<T>& x) override;
-    /// forward(x, state) (summary() shows h').
-    LSTMState<T> operator()(const Tensor<T>& x, const std::optional<LSTMState<T>>& state) {
+    /// forward(x, state) (summary() shows h'): (h', c') as PyTorch's cell returns them, also
+    /// from `cell(x)` (a zero state), so `auto [h, c] = cell(x);`. Called as a Module<T>
+    /// (in a Sequential) it gives h' alone.
+    LSTMState<T> operator()(const Tensor<T>& x,
+                            const std::optional<LSTMState<T>>& state = std::nullopt) {
         LSTMState<T> out = forward(x, state);
         this->note_output(out.h);
         return out;
     }
-    using Module<T>::operator();
     /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
     /// Registers zero parameters of the configured shapes (clone() copies values in).
@@ -75,13 +77,12 @@ public:
     Tensor<T> forward(const Tensor<T>& x, const Tensor<T>& h);
     /// forward(x, zeros): a Module of one tensor, so a GRUCell fits a Sequential.
     Tensor<T> forward(const Tensor<T>& x) override;
-    /// forward(x, h).
-    Tensor<T> operator()(const Tensor<T>& x, const Tensor<T>& h) {
+    /// forward(x, h); `cell(x)` starts from zeros.
+    Tensor<T> operator()(const Tensor<T>& x, const Tensor<T>& h = Tensor<T>()) {
         Tensor<T> out = forward(x, h);
         this->note_output(out);
         return out;
     }
-    using Module<T>::operator();
     /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
     /// Registers zero parameters of the configured shapes.
@@ -118,14 +119,16 @@ public:
                                              const std::optional<LSTMState<T>>& state);
     /// forward(x, zeros).output: a Module of one tensor, so an LSTM fits a Sequential.
     Tensor<T> forward(const Tensor<T>& x) override;
-    /// forward(x, state) (summary() shows the output sequence).
-    RecurrentOutput<T, LSTMState<T>> operator()(const Tensor<T>& x,
-                                                const std::optional<LSTMState<T>>& state) {
+    /// forward(x, state) (summary() shows the output sequence): the outputs and the final
+    /// state, as PyTorch's `out, (h, c) = lstm(x)`; `lstm(x)` starts from zeros, so
+    /// `auto [out, state] = lstm(x);`. Called as a Module<T> (in a Sequential) it gives
+    /// the outputs alone.
+    RecurrentOutput<T, LSTMState<T>> operator()(
+        const Tensor<T>& x, const std::optional<LSTMState<T>>& state = std::nullopt) {
         RecurrentOutput<T, LSTMState<T>> out = forward(x, state);
         this->note_output(out.output);
         return out;
     }
-    using Module<T>::operator();
     /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
     /// Registers zero parameters of the configured shapes.
@@ -154,13 +157,15 @@ public:
     RecurrentOutput<T, Tensor<T>> forward(const Tensor<T>& x, const Tensor<T>& h0);
     /// forward(x, h0) from zeros; `.output` only, so a GRU fits a Sequential.
     Tensor<T> forward(const Tensor<T>& x) override;
-    /// forward(x, h0) (summary() shows the output sequence).
-    RecurrentOutput<T, Tensor<T>> operator()(const Tensor<T>& x, const Tensor<T>& h0) {
+    /// forward(x, h0) (summary() shows the output sequence): the outputs and the final
+    /// state; `gru(x)` starts from zeros, so `auto [out, h] = gru(x);`. Called as a
+    /// Module<T> (in a Sequential) it gives the outputs alone.
+    RecurrentOutput<T, Tensor<T>> operator()(const Tensor<T>& x,
+                                             const Tensor<T>& h0 = Tensor<T>()) {
         RecurrentOutput<T, Tensor<T>> out = forward(x, h0);
         this->note_output(out.output);
         return out;
     }
-    using Module<T>::operator();
     /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
     /// Registers zero parameters of the configured shapes.

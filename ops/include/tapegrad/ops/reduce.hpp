@@ -1,6 +1,6 @@
 #pragma once
 // Reductions with PyTorch's names and meanings: sum and mean (over everything or over
-// axes, keepdims), max and min over one axis, argmax / argmin, logsumexp, var / std, prod,
+// axes, keepdims), max and min over everything or over one axis, argmax / argmin, logsumexp, var / std, prod,
 // cumsum and norm. Each differentiable one is one recorded op or built from recorded ops
 // (cumsum's backward is made of recorded ops), so create_graph works. Axes may be negative
 // (counted from the end).
@@ -23,6 +23,15 @@ Tensor<T> mean(const Tensor<T>& x);
 /// The mean over `axes`.                       d/dx = g / (product of the reduced sizes)
 template <class T>
 Tensor<T> mean(const Tensor<T>& x, const Axes& axes, bool keepdims = false);
+/// The largest of all elements, a 0-d tensor, NaN when one is NaN (torch.max(x)); an empty
+/// x is a tg::ValueError. The gradient is split equally among the elements equal to the
+/// maximum (among the NaNs when it is NaN), as PyTorch's evenly_distribute_backward:
+///     d/dx = g · [x = y] / #{x = y}
+template <class T>
+Tensor<T> max(const Tensor<T>& x);
+/// The smallest of all elements (torch.min(x)): −max(−x), so ties share the gradient.
+template <class T>
+Tensor<T> min(const Tensor<T>& x);
 /// The largest value along `axis`, NaN where the axis holds a NaN (torch.max(x, dim)). The
 /// gradient goes to the first maximal element, or to the first NaN.
 template <class T>
