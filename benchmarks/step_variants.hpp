@@ -46,7 +46,7 @@ void accumulate_gradients(Variant variant, tg::Tape& tape, tg::nn::DataParallel<
 
 /// Counters: "workers" (threads the variant used for `rows` rows), "blas" (1 when they
 /// were OpenBLAS's), and for auto the work its rule counted (per step, forward):
-/// "gemm_Mmads", "threaded_Mmads", "elements_M", "ops".
+/// "gemm_Mmads", "threaded_Mmads", "blas_calls", "elements_M", "ops".
 template <class T>
 void count_plan(benchmark::State& state, Variant variant, const tg::nn::DataParallel<T>& parallel,
                 std::size_t rows) {
@@ -58,6 +58,7 @@ void count_plan(benchmark::State& state, Variant variant, const tg::nn::DataPara
         parallel.counted_work().scaled(double(rows) / double(parallel.counted_rows()));
     state.counters["gemm_Mmads"] = work.gemm_mads / 1e6;
     state.counters["threaded_Mmads"] = work.threaded_gemm_mads / 1e6;
+    state.counters["blas_calls"] = work.threaded_gemm_calls;
     state.counters["elements_M"] = work.elements / 1e6;
     state.counters["ops"] = double(work.entries);
 }

@@ -38,6 +38,7 @@ WorkCount count_entry(const Entry<T>& entry) {
             b.size() <= 2 ? mads : double(out[out.size() - 2]) * double(out.back()) * k;
         work.gemm_mads = mads;
         if (per_gemm >= large_gemm_mads) work.threaded_gemm_mads = mads;
+        if (per_gemm >= blas_threads_from) work.threaded_gemm_calls = mads / per_gemm;
         return work;
     }
     if (attention && entry.inputs.size() >= 2 && entry.inputs[1].shape.size() >= 2) {
@@ -57,6 +58,7 @@ WorkCount count_entry(const Entry<T>& entry) {
 WorkCount& WorkCount::operator+=(const WorkCount& other) {
     gemm_mads += other.gemm_mads;
     threaded_gemm_mads += other.threaded_gemm_mads;
+    threaded_gemm_calls += other.threaded_gemm_calls;
     elements += other.elements;
     entries += other.entries;
     return *this;

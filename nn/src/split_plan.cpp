@@ -17,11 +17,12 @@ struct Rates {
                                       ///< written, then read by the reduction
     double split_efficiency;          ///< what n workers sharing memory keep of n x
     double blas_efficiency;           ///< what n OpenBLAS threads keep of n x
+    double seconds_per_blas_call;     ///< a threaded GEMM's hand-off between threads
 };
 
 Rates rates(bool is_double) {
-    if (is_double) return {26.5e9, 0.1e-9, 1.5e-6, 45e-6, 1.6e-9, 0.95, 0.8};
-    return {53e9, 0.06e-9, 1.5e-6, 45e-6, 1.0e-9, 0.95, 0.8};
+    if (is_double) return {26.5e9, 0.1e-9, 1.5e-6, 45e-6, 1.6e-9, 0.95, 0.8, 20e-6};
+    return {53e9, 0.06e-9, 1.5e-6, 45e-6, 1.0e-9, 0.95, 0.8, 20e-6};
 }
 
 }  // namespace
@@ -42,8 +43,10 @@ StepCost step_cost(const WorkCount& work, std::size_t parameters,
     cost.batch_split = (gemm + elementwise) / (n * r.split_efficiency) + fixed +
                        r.seconds_per_split +
                        double(parameters) * n * r.seconds_per_grad_element;
-    // OpenBLAS threads: only the large GEMMs are shared.
-    cost.blas_threads = cost.one_thread - threaded + threaded / (n * r.blas_efficiency);
+    // OpenBLAS threads: the large GEMMs are shared; every GEMM OpenBLAS threads (forward
+    // and two in backward) pays a hand-off.
+    cost.blas_threads = cost.one_thread - threaded + threaded / (n * r.blas_efficiency) +
+                        3 * work.threaded_gemm_calls * r.seconds_per_blas_call;
     return cost;
 }
 

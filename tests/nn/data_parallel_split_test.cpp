@@ -24,7 +24,8 @@ TEST(WorkCount, CountsProductsAndElementsFromTheTape) {
     const WorkCount work = detail::count_work(tape);
     EXPECT_EQ(work.entries, 4u);
     EXPECT_DOUBLE_EQ(work.gemm_mads, 96 + 120);
-    EXPECT_DOUBLE_EQ(work.threaded_gemm_mads, 0);  // every product below OpenBLAS's threshold
+    EXPECT_DOUBLE_EQ(work.threaded_gemm_mads, 0);  // every product small
+    EXPECT_DOUBLE_EQ(work.threaded_gemm_calls, 0);
     // sigmoid reads and writes 24 elements; reshape reads and writes 24.
     EXPECT_DOUBLE_EQ(work.elements, 48 + 48);
     (void)out;
@@ -38,6 +39,7 @@ TEST(WorkCount, LargeProductsAreTheOnesOpenBlasThreads) {
     const WorkCount work = detail::count_work(tape);
     EXPECT_DOUBLE_EQ(work.gemm_mads, 256.0 * 768 * 768);
     EXPECT_DOUBLE_EQ(work.threaded_gemm_mads, work.gemm_mads);
+    EXPECT_DOUBLE_EQ(work.threaded_gemm_calls, 1);
     const WorkCount twice = work.scaled(2);
     EXPECT_DOUBLE_EQ(twice.gemm_mads, 2 * work.gemm_mads);
     EXPECT_EQ(twice.entries, work.entries);  // ops do not multiply with the rows
@@ -68,6 +70,7 @@ TEST(SplitPlan, LargeProductsAndManyParametersUseBlasThreads) {
     WorkCount work;  // GPT-2 124M at B = 4, T = 64: 32 G multiply-adds in large GEMMs
     work.gemm_mads = 3.2e10;
     work.threaded_gemm_mads = 3.1e10;
+    work.threaded_gemm_calls = 60;
     work.elements = 3e8;
     work.entries = 400;
     const nn::StepPlan plan = detail::plan_split(work, 4, 124000000, 2, false);
@@ -76,6 +79,17 @@ TEST(SplitPlan, LargeProductsAndManyParametersUseBlasThreads) {
     const detail::StepCost cost = detail::step_cost(work, 124000000, 2, false);
     EXPECT_LT(cost.blas_threads, cost.batch_split);
     EXPECT_LT(cost.blas_threads, cost.one_thread);
+}
+
+TEST(SplitPlan, MidSizedProductsDoNotEarnBlasThreads) {
+    WorkCount work;  // the wide 784-256-256-10 network at N = 64 (benchmark counters)
+    work.gemm_mads = 1.72e7;
+    work.threaded_gemm_mads = 0;  // 64·784·256 = 12.8M < 2^24
+    work.threaded_gemm_calls = 2;  // OpenBLAS would thread the first two layers
+    work.elements = 6.7e4;
+    work.entries = 6;
+    const nn::StepPlan plan = detail::plan_split(work, 64, 269322, 2, false);
+    EXPECT_EQ(plan.workers, 1u);  // measured: one thread is the fastest of the three
 }
 
 TEST(SplitPlan, OneThreadAvailableMeansOneThread) {

@@ -18,6 +18,10 @@ struct WorkCount {
     /// The part of gemm_mads in products large enough to gain from OpenBLAS threads
     /// (m·n·k of one product at least `large_gemm_mads`).
     double threaded_gemm_mads = 0;
+    /// GEMM calls that OpenBLAS shares between threads when it has them (m·n·k at least
+    /// `blas_threads_from`): each costs a hand-off between the threads, which small ones
+    /// do not earn back.
+    double threaded_gemm_calls = 0;
     /// Elements the other entries read and write (their inputs' and output's sizes).
     double elements = 0;
     /// Number of entries (each costs a fixed amount to record and run backward).
@@ -34,6 +38,9 @@ struct WorkCount {
 /// "OpenBLAS threads"); 2^24 (a 256-row batch through a 256 × 256 layer) is where this
 /// machine's measurements put the start (benchmarks/README.md).
 constexpr double large_gemm_mads = 16777216.0;
+/// OpenBLAS 0.3.21 shares a GEMM between its threads from this m·n·k on (interface/gemm.c:
+/// SMP_THRESHOLD_MIN × GEMM_MULTITHREAD_THRESHOLD).
+constexpr double blas_threads_from = 65536.0 * 4;
 
 /// Counts the entries `tape` keeps now (call it before the sweep releases them).
 WorkCount count_work(Tape& tape);
