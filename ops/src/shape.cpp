@@ -114,7 +114,7 @@ Tensor<T> scatter_window(const Tensor<T>& x, const Layout& window, const Shape& 
     T* out = y.node()->value.data();
     std::fill(out, out + y.size(), T(0));
     add_strided(out, window, x.value().data());
-    detail::count_moved<T>(x.size());
+    detail::count_moved<T>(y.size());  // the zeros and the window written
     record(name, {x}, y, {},
            [window](BackwardContext<T>& c) { c.add(0, as_strided(c.grad(), window)); });
     return y;
