@@ -346,9 +346,13 @@ void BackwardContext<T>::add(std::size_t i, const Tensor<T>& g) {
              " inputs");
     auto& slot = entry_.inputs[i];
     if (slot.kind == Kind::none) return;
-    TG_CHECK(g.shape() == slot.shape, ShapeError, "backward of '", entry_.name,
-             "' produced a gradient of shape ", g.shape(), " for input #", i, " of shape ",
-             slot.shape, " (an op's backward must reduce broadcast gradients with tg::sum_to)");
+    // value() raises tg::Error for an undefined gradient; a defined one's sizes are read
+    // without filling a strided view's copy.
+    const auto& sizes = g.defined() ? g.node()->sizes() : g.value().shape();
+    TG_CHECK(std::equal(sizes.begin(), sizes.end(), slot.shape.begin(), slot.shape.end()),
+             ShapeError, "backward of '", entry_.name, "' produced a gradient of shape ", g.shape(),
+             " for input #", i, " of shape ", slot.shape,
+             " (an op's backward must reduce broadcast gradients with tg::sum_to)");
     if (state_.anomaly)
         TG_CHECK(all_finite(g.value()), AnomalyError, "anomaly: backward of '", entry_.name,
                  "' produced NaN or Inf in the gradient of its input #", i, " (",

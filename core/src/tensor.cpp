@@ -34,7 +34,8 @@ void Tensor<T>::throw_undefined() {
 namespace detail {
 
 template <class T>
-const Array<T>& Node<T>::fill_values() const {
+const Array<T>& Node<T>::strided_values() const {
+    if (strided->filled_at.load(std::memory_order_acquire) == version_counter()) return value;
     std::lock_guard<std::mutex> lock(strided->fill);
     const std::uint64_t now = version_counter();
     // The node's copy is its own (no view aliases a strided view's copy: reshape of one

@@ -80,10 +80,8 @@ Tensor<T> view_with(const Tensor<T>& x, const Layout& l) {
 /// A view op's backward: g added into `window` of input i's gradient, in place when the
 /// sweep allows it (BackwardContext::add_window_in_place), else through scatter_window.
 template <class T>
-void add_to_window(BackwardContext<T>& c, std::size_t i, const Tensor<T>& g, const Layout& window,
-                   const char* name = "scatter_window") {
-    if (!c.add_window_in_place(i, g, window))
-        c.add(i, scatter_window(g, window, c.input_shape(i), name));
+void add_to_window(BackwardContext<T>& c, std::size_t i, const Tensor<T>& g, const Layout& window) {
+    if (!c.add_window_in_place(i, g, window)) c.add(i, scatter_window(g, window, c.input_shape(i)));
 }
 
 template <class T>
@@ -108,22 +106,15 @@ Tensor<T> as_strided(const Tensor<T>& x, const Layout& window) {
 }
 
 template <class T>
-Tensor<T> scatter_window(const Tensor<T>& x, const Layout& window, const Shape& shape,
-                         const char* name) {
+Tensor<T> scatter_window(const Tensor<T>& x, const Layout& window, const Shape& shape) {
     Tensor<T> y = Tensor<T>::uninitialized(shape);
     T* out = y.node()->value.data();
     std::fill(out, out + y.size(), T(0));
     add_strided(out, window, x.value().data());
     detail::count_moved<T>(y.size());  // the zeros and the window written
-    record(name, {x}, y, {},
+    record("scatter_window", {x}, y, {},
            [window](BackwardContext<T>& c) { c.add(0, as_strided(c.grad(), window)); });
     return y;
-}
-
-template <class T>
-Tensor<T> embed(const Tensor<T>& x, std::size_t axis, std::size_t start, const Shape& shape) {
-    return scatter_window(x, stepped(contiguous_layout(shape), axis, start, x.shape()[axis], 1),
-                          shape, "embed");
 }
 
 }  // namespace detail
@@ -390,26 +381,25 @@ Tensor<T> index_add_rows(const Tensor<T>& x, const Indices& indices, std::size_t
     return y;
 }
 
-#define TG_INSTANTIATE(T)                                                                       \
-    template Tensor<T> sum_to(const Tensor<T>&, const Shape&);                                  \
-    template Tensor<T> broadcast_to(const Tensor<T>&, const Shape&);                            \
-    template Tensor<T> reshape(const Tensor<T>&, const Shape&);                                 \
-    template Tensor<T> view(const Tensor<T>&, const Shape&);                                    \
-    template Tensor<T> detail::view_of(const Tensor<T>&, const Shape&, std::size_t);            \
-    template Tensor<T> detail::embed(const Tensor<T>&, std::size_t, std::size_t, const Shape&); \
-    template detail::Layout detail::layout_of(const Tensor<T>&);                                \
-    template Tensor<T> detail::strided_view(                                                    \
-        const char*, const Tensor<T>&,                                                          \
-        const std::function<detail::Layout(const detail::Layout&)>&);                           \
-    template Tensor<T> detail::as_strided(const Tensor<T>&, const detail::Layout&);             \
-    template Tensor<T> detail::scatter_window(const Tensor<T>&, const detail::Layout&,          \
-                                              const Shape&, const char*);                       \
-    template Tensor<T> diagonal(const Tensor<T>&, long, long, long);                            \
-    template Tensor<T> transpose(const Tensor<T>&);                                             \
-    template Tensor<T> permute(const Tensor<T>&, const std::vector<std::size_t>&);              \
-    template Tensor<T> narrow(const Tensor<T>&, long, std::size_t, std::size_t);                \
-    template Tensor<T> concat(const std::vector<Tensor<T>>&, long);                             \
-    template Tensor<T> rows(const Tensor<T>&, const Indices&);                                  \
+#define TG_INSTANTIATE(T)                                                              \
+    template Tensor<T> sum_to(const Tensor<T>&, const Shape&);                         \
+    template Tensor<T> broadcast_to(const Tensor<T>&, const Shape&);                   \
+    template Tensor<T> reshape(const Tensor<T>&, const Shape&);                        \
+    template Tensor<T> view(const Tensor<T>&, const Shape&);                           \
+    template Tensor<T> detail::view_of(const Tensor<T>&, const Shape&, std::size_t);   \
+    template detail::Layout detail::layout_of(const Tensor<T>&);                       \
+    template Tensor<T> detail::strided_view(                                           \
+        const char*, const Tensor<T>&,                                                 \
+        const std::function<detail::Layout(const detail::Layout&)>&);                  \
+    template Tensor<T> detail::as_strided(const Tensor<T>&, const detail::Layout&);    \
+    template Tensor<T> detail::scatter_window(const Tensor<T>&, const detail::Layout&, \
+                                              const Shape&);                           \
+    template Tensor<T> diagonal(const Tensor<T>&, long, long, long);                   \
+    template Tensor<T> transpose(const Tensor<T>&);                                    \
+    template Tensor<T> permute(const Tensor<T>&, const std::vector<std::size_t>&);     \
+    template Tensor<T> narrow(const Tensor<T>&, long, std::size_t, std::size_t);       \
+    template Tensor<T> concat(const std::vector<Tensor<T>>&, long);                    \
+    template Tensor<T> rows(const Tensor<T>&, const Indices&);                         \
     template Tensor<T> index_add_rows(const Tensor<T>&, const Indices&, std::size_t);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)

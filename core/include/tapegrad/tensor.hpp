@@ -82,11 +82,11 @@ struct Node {
     /// The values, contiguous: a strided view's copy is (re)filled when the base's version
     /// counter moved since it was filled.
     const Array<T>& values() const {
-        if (!strided) return value;
-        if (strided->filled_at.load(std::memory_order_acquire) == version_counter()) return value;
-        return fill_values();
+        if (__builtin_expect(strided == nullptr, 1)) return value;
+        return strided_values();
     }
-    const Array<T>& fill_values() const;  // tensor.cpp
+    /// values() of a strided view (tensor.cpp): the copy, refilled if stale.
+    const Array<T>& strided_values() const;
 };
 
 /// Holds a node's `grad_lock` while alive. A spin lock of one byte (it fits in the

@@ -84,11 +84,6 @@ namespace detail {
 template <class T>
 Tensor<T> view_of(const Tensor<T>& x, const Shape& shape, std::size_t offset);
 
-/// x placed at [start, start + x's size along axis) along `axis` of zeros of `shape`
-/// (narrow's adjoint, recorded as "embed").  d/dx = narrow(g, axis, start, length).
-template <class T>
-Tensor<T> embed(const Tensor<T>& x, std::size_t axis, std::size_t start, const Shape& shape);
-
 /// For op authors: x's elements as a layout over its storage (a strided view's own
 /// layout; row-major from x's first element otherwise). Kernels that take strides read
 /// it with x.node()->strided->storage, or x.value().data() when x is contiguous, instead
@@ -111,11 +106,10 @@ template <class T>
 Tensor<T> as_strided(const Tensor<T>& x, const Layout& window);
 
 /// Zeros of `shape` with x added into `window` (a layout over its row-major positions;
-/// positions met twice get both), recorded as `name`: the adjoint of as_strided.
+/// positions met twice get both), recorded as "scatter_window": the adjoint of as_strided.
 /// d/dx = as_strided(g, window).
 template <class T>
-Tensor<T> scatter_window(const Tensor<T>& x, const Layout& window, const Shape& shape,
-                         const char* name = "scatter_window");
+Tensor<T> scatter_window(const Tensor<T>& x, const Layout& window, const Shape& shape);
 
 }  // namespace detail
 
