@@ -203,6 +203,8 @@ void gather_strided(const T* storage, const Layout& l, T* out) {
     for_each_run(l, [&](std::size_t p, std::size_t i, std::size_t n, std::size_t s) {
         if (s == 1) {
             std::copy_n(storage + p, n, out + i);
+        } else if (s == 0) {  // an expanded axis: one element repeated
+            std::fill_n(out + i, n, storage[p]);
         } else {
             for (std::size_t j = 0; j < n; ++j) out[i + j] = storage[p + j * s];
         }
