@@ -11,9 +11,7 @@
 #include <cstring>
 #include <numeric>
 #include <xtensor/xbuilder.hpp>
-#include <xtensor/xmanipulation.hpp>
 #include <xtensor/xreducer.hpp>
-#include <xtensor/xstrided_view.hpp>
 
 namespace tg {
 namespace {
