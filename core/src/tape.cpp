@@ -369,8 +369,8 @@ void BackwardContext<T>::add(std::size_t i, const Tensor<T>& g) {
         }
         case Kind::leaf: {
             auto& leaves = detail::leaves_of<T>(state_);
-            auto* leaf =
-                state_.gradient_mode ? leaves.find(slot.node.get()) : &leaves.insert(slot.node);
+            auto* leaf = state_.gradient_mode ? leaves.find(slot.node.get())
+                                              : &leaves.insert(slot.node);
             if (leaf) accumulate(leaf->pending, g, state_.create_graph);
             break;
         }

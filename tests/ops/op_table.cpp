@@ -676,17 +676,13 @@ void add_reductions(std::vector<Row>& rows) {
                                  return tg::norm(x, std::numeric_limits<double>::infinity());
                              }),
                          one("2_axes_keepdim", {2, 3, 4}, away,
-                             [](const T& x) {
-                                 return tg::norm(x, 2, {0, 2}, true);
-                             })})
+                             [](const T& x) { return tg::norm(x, 2, {0, 2}, true); })})
             .composite());
     rows.push_back(
         general("vector_norm",
                 {one("1_axis", {3, 4}, away, [](const T& x) { return tg::vector_norm(x, 1, {1}); }),
                  one("3_axes", {2, 3, 4}, away,
-                     [](const T& x) {
-                         return tg::vector_norm(x, 3, {0, -1}, true);
-                     }),
+                     [](const T& x) { return tg::vector_norm(x, 3, {0, -1}, true); }),
                  one("inf_two_axes", {2, 3, 2}, away,
                      [](const T& x) {
                          return tg::vector_norm(x, std::numeric_limits<double>::infinity(), {1, 2});
@@ -712,19 +708,21 @@ void add_shape(std::vector<Row>& rows) {
                             return tg::reshape(x, {1, 1});
                         }),
                     // Axes a transpose keeps apart merged: a contiguous() copy, then a view.
-                    one("of_a_transpose", {4, 3}, any,
-                        [](const T& x) { return tg::reshape(tg::transpose(x), {12}); })}));
-    rows.push_back(
-        general("view", {one("2x6", {3, 4}, any,
-                             [](const T& x) {
-                                 return tg::view(x, {2, 6});
-                             }),
-                         one("of_a_narrow", {4, 3}, any,
-                             [](const T& x) { return tg::view(tg::narrow(x, 0, 1, 2), {6}); }),
-                         // A strided view restrided: its axis 1 split in two.
-                         one("of_a_transpose", {4, 3}, any, [](const T& x) {
-                             return tg::view(tg::transpose(x), {3, 2, 2});
-                         })}));
+                    one("of_a_transpose", {4, 3}, any, [](const T& x) {
+                        return tg::reshape(tg::transpose(x), {12});
+                    })}));
+    rows.push_back(general("view", {one("2x6", {3, 4}, any,
+                                        [](const T& x) {
+                                            return tg::view(x, {2, 6});
+                                        }),
+                                    one("of_a_narrow", {4, 3}, any,
+                                        [](const T& x) {
+                                            return tg::view(tg::narrow(x, 0, 1, 2), {6});
+                                        }),
+                                    // A strided view restrided: its axis 1 split in two.
+                                    one("of_a_transpose", {4, 3}, any, [](const T& x) {
+                                        return tg::view(tg::transpose(x), {3, 2, 2});
+                                    })}));
     rows.push_back(
         general("transpose", {one("2d", {3, 4}, any, [](const T& x) { return tg::transpose(x); }),
                               one("3d", cube, any, [](const T& x) { return tg::transpose(x); })})
@@ -791,10 +789,11 @@ void add_shape(std::vector<Row>& rows) {
          one("axis_minus1", {3, 5}, any, [](const T& x) { return tg::narrow(x, -1, 2, 3); }),
          one("3d_axis_1", cube, any, [](const T& x) { return tg::narrow(x, 1, 1, 1); })}));
     rows.push_back(general(
-        "diagonal", {one("main", {3, 4}, any, [](const T& x) { return tg::diagonal(x); }),
-                     one("offset_1", {3, 4}, any, [](const T& x) { return tg::diagonal(x, 1); }),
-                     one("3d_offset_minus1_axes_2_0", cube, any,
-                         [](const T& x) { return tg::diagonal(x, -1, 2, 0); })}));
+        "diagonal",
+        {one("main", {3, 4}, any, [](const T& x) { return tg::diagonal(x); }),
+         one("offset_1", {3, 4}, any, [](const T& x) { return tg::diagonal(x, 1); }),
+         one("3d_offset_minus1_axes_2_0", cube, any,
+             [](const T& x) { return tg::diagonal(x, -1, 2, 0); })}));
     rows.push_back(general("rows", {one("repeated", {4, 3}, any,
                                         [](const T& x) {
                                             return tg::rows(x, {2, 0, 2, 3, 2});
@@ -965,41 +964,39 @@ void add_attention(std::vector<Row>& rows) {
           {{2, 2, 3, 2}, {2, 2, 3, 2}, {2, 2, 3, 3}},
           {any},
           [](V x) { return tg::scaled_dot_product_attention(x[0], x[1], x[2], T(), false, 0.7); }},
-         {"mask_causal",
-          {{2, 3, 2}, {2, 4, 2}, {2, 4, 3}},
-          {any},
-          [mask](V x) { return tg::scaled_dot_product_attention(x[0], x[1], x[2], mask, true); }},
+         {"mask_causal", {{2, 3, 2}, {2, 4, 2}, {2, 4, 3}}, {any}, [mask](V x) {
+              return tg::scaled_dot_product_attention(x[0], x[1], x[2], mask, true);
+          }},
          // An additive float mask of biases (ALiBi's −slope·|i − j| plus a constant, no
          // −inf) and PyTorch's boolean masks; the masks are constants (no gradient).
-         {"additive_bias",
-          {{2, 3, 2}, {2, 4, 2}, {2, 4, 3}},
-          {any},
-          [bias](V x) { return tg::scaled_dot_product_attention(x[0], x[1], x[2], bias); }},
+         {"additive_bias", {{2, 3, 2}, {2, 4, 2}, {2, 4, 3}}, {any}, [bias](V x) {
+              return tg::scaled_dot_product_attention(x[0], x[1], x[2], bias);
+          }},
          {"allow_mask", {{2, 3, 2}, {2, 4, 2}, {2, 4, 3}}, {any}, [keep](V x) {
               return tg::scaled_dot_product_attention(x[0], x[1], x[2],
                                                       {keep, tg::MaskKind::allow});
           }}}));
-    rows.push_back(
-        general("scaled_dot_product_attention_heads",
-                {{"",
-                  {{2, 3, 4}, {2, 4, 4}, {2, 4, 6}},
-                  {any},
-                  [mask](V x) {
-                      return tg::scaled_dot_product_attention_heads(
-                          x[0], x[1], x[2], 2, tg::reshape(mask, {1, 1, 3, 4}));
-                  }},
-                 {"block_mask_bias",
-                  {{2, 3, 4}, {2, 4, 4}, {2, 4, 6}},
-                  {any},
-                  [keep, bias](V x) {
-                      return tg::scaled_dot_product_attention_heads(
-                                 x[0], x[1], x[2], 2, {1.0 - keep, tg::MaskKind::block}) +
-                             tg::scaled_dot_product_attention_heads(
-                                 x[0], x[1], x[2], 2, tg::reshape(bias, {1, 1, 3, 4}));
-                  }},
-                 {"causal", {{2, 3, 6}, {2, 3, 6}, {2, 3, 3}}, {any}, [](V x) {
-                      return tg::scaled_dot_product_attention_heads(x[0], x[1], x[2], 3, T(), true);
-                  }}}));
+    rows.push_back(general("scaled_dot_product_attention_heads",
+                           {{"",
+                             {{2, 3, 4}, {2, 4, 4}, {2, 4, 6}},
+                             {any},
+                             [mask](V x) {
+                                 return tg::scaled_dot_product_attention_heads(
+                                     x[0], x[1], x[2], 2, tg::reshape(mask, {1, 1, 3, 4}));
+                             }},
+                            {"block_mask_bias",
+                             {{2, 3, 4}, {2, 4, 4}, {2, 4, 6}},
+                             {any},
+                             [keep, bias](V x) {
+                                 return tg::scaled_dot_product_attention_heads(
+                                            x[0], x[1], x[2], 2, {1.0 - keep, tg::MaskKind::block}) +
+                                        tg::scaled_dot_product_attention_heads(
+                                            x[0], x[1], x[2], 2, tg::reshape(bias, {1, 1, 3, 4}));
+                             }},
+                            {"causal", {{2, 3, 6}, {2, 3, 6}, {2, 3, 3}}, {any}, [](V x) {
+                                 return tg::scaled_dot_product_attention_heads(x[0], x[1], x[2], 3,
+                                                                               T(), true);
+                             }}}));
 }
 
 void add_conv_and_pool(std::vector<Row>& rows) {
@@ -1092,18 +1089,20 @@ void add_conv_and_pool(std::vector<Row>& rows) {
     const T wave = tg::sin(tg::reshape(tg::arange(0.0, 48.0), {1, 2, 4, 6}) * 1.7);
     const T plain = tg::max_pool2d_with_indices(wave, 2).second;
     const T overlapping = tg::max_pool2d_with_indices(wave, 3, 1).second;
-    rows.push_back(
-        general("max_unpool2d",
-                {one("", {1, 2, 2, 3}, any_value(),
-                     [plain](const T& x) { return tg::max_unpool2d(x, plain, 2); }),
-                 one("overlapping", {1, 2, 2, 4}, any_value(),
-                     [overlapping](const T& x) { return tg::max_unpool2d(x, overlapping, 3, 1); })})
-            .recorded("scatter_add"));
+    rows.push_back(general("max_unpool2d",
+                           {one("", {1, 2, 2, 3}, any_value(),
+                                [plain](const T& x) { return tg::max_unpool2d(x, plain, 2); }),
+                            one("overlapping", {1, 2, 2, 4}, any_value(),
+                                [overlapping](const T& x) {
+                                    return tg::max_unpool2d(x, overlapping, 3, 1);
+                                })})
+                       .recorded("scatter_add"));
     const T line = tg::max_pool1d_with_indices(tg::reshape(wave, {2, 2, 12}), 3, 2, 1).second;
-    rows.push_back(general("max_unpool1d", {one("", {2, 2, 6}, any_value(),
-                                                [line](const T& x) {
-                                                    return tg::max_unpool1d(x, line, 3, 2, 1, 12);
-                                                })})
+    rows.push_back(general("max_unpool1d",
+                           {one("", {2, 2, 6}, any_value(),
+                                [line](const T& x) {
+                                    return tg::max_unpool1d(x, line, 3, 2, 1, 12);
+                                })})
                        .recorded("scatter_add"));
     rows.push_back(
         general("max_pool1d",
@@ -1117,18 +1116,16 @@ void add_conv_and_pool(std::vector<Row>& rows) {
                  one("inside", {1, 2, 5, 5}, grid,
                      [](const T& x) { return tg::avg_pool2d(x, 2, 2, 1, false, false); }),
                  one("ceil_mode_divisor_override", {1, 2, 5, 6}, grid,
-                     [](const T& x) {
-                         return tg::avg_pool2d(x, {3, 2}, 2, 1, true, true, 5);
-                     }),
+                     [](const T& x) { return tg::avg_pool2d(x, {3, 2}, 2, 1, true, true, 5); }),
                  one("ceil_mode_inside", {1, 2, 6, 5}, grid,
                      [](const T& x) { return tg::avg_pool2d(x, 3, 2, 1, true, false); })})
             .recorded("im2col"));
-    rows.push_back(
-        general("avg_pool1d",
-                {one("", {2, 3, 6}, grid, [](const T& x) { return tg::avg_pool1d(x, 2); }),
-                 one("ceil_mode", {2, 3, 8}, grid,
-                     [](const T& x) { return tg::avg_pool1d(x, 3, 2, 1, true); })})
-            .recorded("im2col"));
+    rows.push_back(general("avg_pool1d", {one("", {2, 3, 6}, grid,
+                                              [](const T& x) { return tg::avg_pool1d(x, 2); }),
+                                          one("ceil_mode", {2, 3, 8}, grid, [](const T& x) {
+                                              return tg::avg_pool1d(x, 3, 2, 1, true);
+                                          })})
+                       .recorded("im2col"));
     rows.push_back(general("adaptive_avg_pool2d",
                            {one("", {2, 2, 5, 7}, grid,
                                 [](const T& x) {
@@ -1212,18 +1209,14 @@ void add_factories(std::vector<Row>& rows) {
         nn::Rng rng(1);
         return tg::randn({2, 3}, rng);
     });
-    made("rand_like",
-         [](V x) {
-             nn::Rng rng(1);
-             return tg::rand_like(x[0], rng);
-         },
-         {{2, 3}});
-    made("randn_like",
-         [](V x) {
-             nn::Rng rng(1);
-             return tg::randn_like(x[0], rng);
-         },
-         {{2, 3}});
+    made("rand_like", [](V x) {
+        nn::Rng rng(1);
+        return tg::rand_like(x[0], rng);
+    }, {{2, 3}});
+    made("randn_like", [](V x) {
+        nn::Rng rng(1);
+        return tg::randn_like(x[0], rng);
+    }, {{2, 3}});
 }
 
 std::vector<OpInfo> build() {
