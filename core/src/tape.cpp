@@ -272,7 +272,7 @@ void append_entry(Tape& tape, std::unique_ptr<Entry<T>> entry, const TensorRef<T
     for (std::size_t i = 0; i < n_inputs; ++i) {
         const auto& node = inputs[i].get().node();
         InputSlot<T>& slot = entry->inputs[i];
-        slot.shape.assign(node->value.shape().begin(), node->value.shape().end());
+        slot.shape.assign(node->sizes().begin(), node->sizes().end());
         if (!node->requires_grad) {
             slot.kind = Kind::none;
         } else if (node->tape_epoch == tape.epoch()) {
@@ -291,10 +291,10 @@ void append_entry(Tape& tape, std::unique_ptr<Entry<T>> entry, const TensorRef<T
         if (s.get().node() == out) ++entry->self_saved;
     }
     entry->output = out;
-    entry->output_shape.assign(out->value.shape().begin(), out->value.shape().end());
+    entry->output_shape.assign(out->sizes().begin(), out->sizes().end());
     if (tape.detect_anomaly() || is_anomaly_enabled())
-        TG_CHECK(all_finite(out->value), AnomalyError, "anomaly: forward of '", entry->name,
-                 "' produced NaN or Inf in its output of shape ", out->value.shape(), " (inputs ",
+        TG_CHECK(all_finite(out->values()), AnomalyError, "anomaly: forward of '", entry->name,
+                 "' produced NaN or Inf in its output of shape ", out->sizes(), " (inputs ",
                  entry->describe(), ")");
     out->entry = tape.append(std::move(entry));
     out->tape_epoch = tape.epoch();
@@ -357,9 +357,13 @@ void BackwardContext<T>::add(std::size_t i, const Tensor<T>& g) {
              " inputs");
     auto& slot = entry_.inputs[i];
     if (slot.kind == Kind::none) return;
-    TG_CHECK(same_shape(g.value(), slot.shape), ShapeError, "backward of '", entry_.name,
-             "' produced a gradient of shape ", g.value().shape(), " for input #", i, " of shape ",
-             slot.shape, " (an op's backward must reduce broadcast gradients with tg::sum_to)");
+    // value() raises tg::Error for an undefined gradient; a defined one's sizes are read
+    // without filling a strided view's copy.
+    const auto& sizes = g.defined() ? g.node()->sizes() : g.value().shape();
+    TG_CHECK(std::equal(sizes.begin(), sizes.end(), slot.shape.begin(), slot.shape.end()),
+             ShapeError, "backward of '", entry_.name, "' produced a gradient of shape ", g.shape(),
+             " for input #", i, " of shape ", slot.shape,
+             " (an op's backward must reduce broadcast gradients with tg::sum_to)");
     if (state_.anomaly)
         TG_CHECK(all_finite(g.value()), AnomalyError, "anomaly: backward of '", entry_.name,
                  "' produced NaN or Inf in the gradient of its input #", i, " (",
@@ -393,13 +397,15 @@ void BackwardContext<T>::add(std::size_t i, const Tensor<T>& g) {
     }
 }
 
+/// Input i's gradient so far when only this sweep can see a change made in place to it
+/// (no create_graph, no anomaly mode, a plain unshared buffer of the input's shape); null
+/// otherwise.
 template <class T>
-bool BackwardContext<T>::add_rows_in_place(std::size_t i, const Tensor<T>& rows,
-                                           const Indices& indices) {
+Tensor<T>* BackwardContext<T>::sum_in_place(std::size_t i) {
     using Kind = typename detail::InputSlot<T>::Kind;
-    if (state_.create_graph || state_.anomaly || i >= entry_.inputs.size()) return false;
+    if (state_.create_graph || state_.anomaly || i >= entry_.inputs.size()) return nullptr;
     auto& slot = entry_.inputs[i];
-    Tensor<T>* sum = nullptr;  // input i's gradient so far
+    Tensor<T>* sum = nullptr;
     if (slot.kind == Kind::on_tape) {
         sum = &static_cast<detail::Entry<T>&>(tape_.entry(slot.index)).grad;
     } else if (slot.kind == Kind::leaf) {
@@ -409,12 +415,29 @@ bool BackwardContext<T>::add_rows_in_place(std::size_t i, const Tensor<T>& rows,
     }
     // The same condition as accumulate()'s in-place sum: nothing else can see the change.
     if (!sum || !sum->defined() || sum->node().use_count() != 1 || !sum->is_leaf() ||
-        sum->node()->storage_shared())
-        return false;
+        sum->node()->storage_shared() || !same_shape(sum->node()->value, slot.shape))
+        return nullptr;
+    return sum;
+}
+
+template <class T>
+bool BackwardContext<T>::add_window_in_place(std::size_t i, const Tensor<T>& window_grad,
+                                             const detail::Layout& window) {
+    Tensor<T>* sum = sum_in_place(i);
+    if (!sum || window_grad.shape() != window.shape) return false;
+    detail::add_strided(sum->node()->value.data(), window, window_grad.value().data());
+    return true;
+}
+
+template <class T>
+bool BackwardContext<T>::add_rows_in_place(std::size_t i, const Tensor<T>& rows,
+                                           const Indices& indices) {
+    Tensor<T>* sum = sum_in_place(i);  // input i's gradient so far
+    if (!sum) return false;
+    const auto& slot = entry_.inputs[i];
     Array<T>& dst = sum->node()->value;
     const Array<T>& src = rows.value();
-    if (!same_shape(dst, slot.shape) || slot.shape.empty() || src.dimension() == 0 ||
-        src.shape()[0] != indices.size())
+    if (slot.shape.empty() || src.dimension() == 0 || src.shape()[0] != indices.size())
         return false;
     const std::size_t width = dst.size() / slot.shape[0];
     if (src.size() != indices.size() * width) return false;
@@ -763,7 +786,7 @@ private:
                             ? pending.node()
                             : Tensor<T>(Array<T>(pending.value())).node();
         } else if (!node.grad->is_leaf()) {
-            node.grad = sum_of(node.grad->value, pending.value()).node();
+            node.grad = sum_of(node.grad->values(), pending.value()).node();
         } else {
             add_into(node.grad->value, pending.value());
             ++node.grad->version_counter();

@@ -1,6 +1,8 @@
 #include <tapegrad/broadcast.hpp>
 #include <tapegrad/check.hpp>
+#include <tapegrad/detail/copy_counter.hpp>
 #include <tapegrad/detail/team.hpp>
+#include <tapegrad/record.hpp>
 #include <tapegrad/tape.hpp>
 #include <tapegrad/tensor.hpp>
 
@@ -30,21 +32,57 @@ void Tensor<T>::throw_undefined() {
     throw Error("this tg::Tensor is undefined (default-constructed): assign a value first");
 }
 
+namespace detail {
+
 template <class T>
-Array<T>& Tensor<T>::mutable_value() {
-    detail::Node<T>& n = checked();
-    TG_CHECK(n.is_leaf(), GraphError,
-             "mutable_value(): this tensor was computed by a recorded op; only leaves can be "
+const Array<T>& Node<T>::strided_values() const {
+    if (strided->filled_at.load(std::memory_order_acquire) == version_counter()) return value;
+    std::lock_guard<std::mutex> lock(strided->fill);
+    const std::uint64_t now = version_counter();
+    // The node's copy is its own (no view aliases a strided view's copy: reshape of one
+    // makes a view of its storage or a recorded copy), so filling it in place is safe.
+    auto& copy = const_cast<Array<T>&>(value);
+    if (strided->filled_at.load(std::memory_order_relaxed) == now) return copy;
+    const Layout& l = strided->layout;
+    if (!std::equal(copy.shape().begin(), copy.shape().end(), l.shape.begin(), l.shape.end()))
+        copy = Array<T>::from_shape(l.shape);
+    gather_strided(strided->storage.data(), l, copy.data());
+    count_moved<T>(copy.size());
+    strided->filled_at.store(now, std::memory_order_release);
+    return copy;
+}
+
+template struct Node<float>;
+template struct Node<double>;
+
+/// What mutable_value() and assign() check: only a leaf, or a view of a plain leaf, can
+/// change in place.
+template <class T>
+void check_writable(const char* what, const Node<T>& n) {
+    TG_CHECK(n.is_leaf(), GraphError, what,
+             ": this tensor was computed by a recorded op; only leaves can be "
              "changed in place (use detach() to get a leaf copy)");
     if (n.view_base) {
-        TG_CHECK(n.view_base->is_leaf() && !n.view_base->requires_grad, GraphError,
-                 "mutable_value(): this tensor is a view (reshape, view, flatten, squeeze, "
-                 "unsqueeze, narrow or select) of ",
+        TG_CHECK(n.view_base->is_leaf() && !n.view_base->requires_grad, GraphError, what,
+                 ": this tensor is a view (reshape, view, flatten, squeeze, unsqueeze, narrow, "
+                 "select, slice, transpose, permute, expand or diagonal) of ",
                  n.view_base->is_leaf() ? "a leaf that requires grad" : "a recorded result",
                  "; changing it in place would change its base behind the tape's back "
                  "(PyTorch: a view of a leaf Variable that requires grad is being used in an "
                  "in-place operation); change the base itself, or a copy (detach())");
     }
+}
+
+}  // namespace detail
+
+template <class T>
+Array<T>& Tensor<T>::mutable_value() {
+    detail::Node<T>& n = checked();
+    detail::check_writable("mutable_value()", n);
+    TG_CHECK(!n.strided, GraphError,
+             "mutable_value(): this tensor is a strided view (is_contiguous() is false), whose "
+             "elements are not one row-major block of its base; write through assign(), or "
+             "change the base, or a contiguous() copy");
     ++n.version_counter();
     // A module's parameter or buffer: DataParallel refuses a model whose forward pass
     // changes one on a worker other than 0 (docs/threads.md).
@@ -55,11 +93,18 @@ Array<T>& Tensor<T>::mutable_value() {
 template <class T>
 void Tensor<T>::assign(const Array<T>& values) {
     detail::Node<T>& n = checked();
-    TG_CHECK(std::equal(values.shape().begin(), values.shape().end(), n.value.shape().begin(),
-                        n.value.shape().end()),
+    TG_CHECK(std::equal(values.shape().begin(), values.shape().end(), n.sizes().begin(),
+                        n.sizes().end()),
              ShapeError, "assign(): new values have shape ", values.shape(),
-             " but the tensor has shape ", n.value.shape(), "; assign needs the same shape");
-    mutable_value() = values;
+             " but the tensor has shape ", n.sizes(), "; assign needs the same shape");
+    if (!n.strided) {
+        mutable_value() = values;
+        return;
+    }
+    detail::check_writable("assign()", n);
+    const Array<T> row_major = values;  // the values in row-major order
+    detail::write_strided(n.strided->storage.data(), n.strided->layout, row_major.data());
+    ++n.version_counter();
 }
 
 template <class T>
@@ -110,13 +155,13 @@ Tensor<T> Tensor<T>::grad() const {
         g = n.grad;
     }
     if (!g) {
-        TG_CHECK(n.requires_grad, GraphError, "grad(): tensor of shape ", n.value.shape(),
+        TG_CHECK(n.requires_grad, GraphError, "grad(): tensor of shape ", n.sizes(),
                  " does not require a gradient; make it with tg::parameter(...) or "
                  "set_requires_grad()");
-        TG_CHECK(n.is_leaf(), GraphError, "grad(): tensor of shape ", n.value.shape(),
+        TG_CHECK(n.is_leaf(), GraphError, "grad(): tensor of shape ", n.sizes(),
                  " is not a leaf; backward fills grad() of leaves only (use tape.gradient(y, "
                  "{x}) for intermediate results)");
-        throw GraphError("grad(): tensor of shape " + shape_str(n.value.shape()) +
+        throw GraphError("grad(): tensor of shape " + shape_str(n.sizes()) +
                          " has no gradient yet; call tape.backward(loss) first "
                          "(tape.gradient returns gradients without filling grad())");
     }
@@ -139,7 +184,7 @@ void Tensor<T>::zero_grad() {
         std::fill(n.grad->value.begin(), n.grad->value.end(), T(0));
         ++n.grad->version_counter();
     } else {
-        n.grad = Tensor<T>(Array<T>(xt::zeros<T>(n.value.shape()))).node();
+        n.grad = Tensor<T>(Array<T>(xt::zeros<T>(n.sizes()))).node();
     }
 }
 
@@ -161,6 +206,17 @@ template <class T>
 Tensor<T>& Tensor<T>::set_name(const std::string& name) {
     checked().name = name.empty() ? nullptr : std::make_unique<const std::string>(name);
     return *this;
+}
+
+template <class T>
+Tensor<T> Tensor<T>::contiguous() const {
+    const detail::Node<T>& n = checked();
+    if (!n.strided) return *this;
+    Tensor<T> y = uninitialized(Shape(n.sizes()));
+    detail::gather_strided(n.strided->storage.data(), n.strided->layout, y.node()->value.data());
+    detail::count_moved<T>(y.size());
+    record("contiguous", {*this}, y, {}, [](BackwardContext<T>& c) { c.add(0, c.grad()); });
+    return y;
 }
 
 template <class T>

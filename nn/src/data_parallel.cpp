@@ -261,7 +261,7 @@ void DataParallel<T>::accumulate(std::size_t team) {
         if (!node.grad)
             node.grad = Tensor<T>(Array<T>(node.value.shape(), T(0))).node();
         else if (!node.grad->is_leaf())  // a recorded gradient (create_graph): copy
-            node.grad = Tensor<T>(Array<T>(node.grad->value)).node();
+            node.grad = Tensor<T>(Array<T>(node.grad->values())).node();
         T* out = node.grad->value.data();
         for (std::size_t i = 0, n = params_[j].size(); i < n; ++i) {
             T sum = parts[0][i];

@@ -3,7 +3,8 @@
 //     gather_at:  y.flat[i]  = x.flat[p[i]]        d/dx = scatter_at(g, p, shape(x))
 //     scatter_at: y.flat[p[i]] += x.flat[i]       d/dx = gather_at(g, p, shape(x))
 // Each is the other's adjoint, so every op here has a backward made of recorded ops.
-// index_select along axis 0 copies whole rows instead (detail::gather_rows, shape.cpp).
+// index_select along axis 0 copies whole rows instead (detail::gather_rows, shape.cpp);
+// slice and select are views (detail::strided_view, shape.cpp).
 
 #include <tapegrad/broadcast.hpp>
 #include <tapegrad/check.hpp>
@@ -182,11 +183,11 @@ Tensor<T> slice(const Tensor<T>& x, long axis_arg, long start, long stop, long s
              " is not positive; steps are 1 or more (reverse with tg::flip)");
     const std::size_t n = x.shape()[axis];
     const std::size_t first = slice_bound(start, n), last = slice_bound(stop, n);
-    std::vector<Indices> picks = all_of(x.shape());
-    picks[axis].clear();
-    for (std::size_t i = first; i < last; i += static_cast<std::size_t>(step))
-        picks[axis].push_back(i);
-    return pick("slice", x, picks);
+    const std::size_t by = static_cast<std::size_t>(step);
+    const std::size_t count = last > first ? (last - first + by - 1) / by : 0;
+    return detail::strided_view<T>("slice", x, [=](const detail::Layout& l) {
+        return detail::stepped(l, axis, first, count, by);
+    });
 }
 
 template <class T>
@@ -196,24 +197,8 @@ Tensor<T> select(const Tensor<T>& x, long axis_arg, long index) {
     TG_CHECK(index >= -n && index < n, ValueError, "select: index ", index,
              " is out of range for axis ", axis, " of size ", n, " (shape ", x.shape(), ")");
     const std::size_t at = static_cast<std::size_t>(index < 0 ? index + n : index);
-    const Shape shape = x.shape();
-    Shape out = shape;
-    out.erase(out.begin() + static_cast<long>(axis));
-    std::size_t outer = 1, inner = 1;
-    for (std::size_t k = 0; k < axis; ++k) outer *= shape[k];
-    for (std::size_t k = axis + 1; k < shape.size(); ++k) inner *= shape[k];
-    if (outer == 1) {  // one run of x's elements: a view
-        Tensor<T> y = detail::view_of(x, out, at * inner);
-        // d/dx = g, with the axis back, placed at `at` along it in zeros of x's shape.
-        record("select", {x}, y, {}, [axis, at](BackwardContext<T>& c) {
-            c.add(0, detail::embed(unsqueeze(c.grad(), static_cast<long>(axis)), axis, at,
-                                   c.input_shape(0)));
-        });
-        return y;
-    }
-    std::vector<Indices> picks = all_of(shape);
-    picks[axis] = {at};
-    return gather_at("select", x, positions_of(shape, picks), out);
+    return detail::strided_view<T>(
+        "select", x, [=](const detail::Layout& l) { return detail::selected(l, axis, at); });
 }
 
 template <class T>

@@ -175,15 +175,57 @@ void gemm_raw(bool ta, bool tb, std::size_t n, std::size_t m, std::size_t k, con
         blas_gemm(ta, tb, n, m, k, a, lda, b, ldb, c, accumulate);
 }
 
-/// op(A) op(B) into `out` of shape (n, m), for 2-D a and b; `accumulate` adds to what
-/// `out` holds.
+/// A matrix operand (the last two axes of a tensor) as BLAS reads it in place: where
+/// element (0, 0) of matrix 0 is, the distance between stored rows, whether the stored
+/// matrix is the operand's transpose (a transposed view: BLAS's flag instead of a copy),
+/// and the distances between matrices along the batch axes (0 where a view repeats one).
 template <class T>
-void gemm_into(const Array<T>& a, const Array<T>& b, bool ta, bool tb, Array<T>& out,
-               bool accumulate) {
-    const std::size_t n = ta ? a.shape()[1] : a.shape()[0];
-    const std::size_t k = ta ? a.shape()[0] : a.shape()[1];
-    const std::size_t m = tb ? b.shape()[0] : b.shape()[1];
-    gemm_raw(ta, tb, n, m, k, a.data(), a.shape()[1], b.data(), b.shape()[1], out.data(),
+struct Operand {
+    const T* data;
+    std::size_t ld;
+    bool flipped;
+    Shape batch_strides;
+};
+
+/// x as an Operand: a contiguous tensor as it lies; a strided view whose matrices have
+/// rows or columns of unit stride (a transpose of the last two axes, a narrow of the
+/// columns) in place; any other through its contiguous copy (value()).
+template <class T>
+Operand<T> operand_of(const Tensor<T>& x) {
+    const detail::Node<T>& node = *x.node();
+    const std::size_t rank = x.dim();
+    if (node.strided && rank >= 2) {
+        const detail::Layout& l = node.strided->layout;
+        const std::size_t r = l.shape[rank - 2], c = l.shape[rank - 1];
+        const std::size_t sr = l.strides[rank - 2], sc = l.strides[rank - 1];
+        const Shape batch(l.strides.begin(), l.strides.end() - 2);
+        const T* data = node.strided->storage.data() + l.offset;
+        // Matrices with a single row or column keep the copy: the small kernels read a
+        // one-column operand as contiguous.
+        if (r > 1 && c > 1 && sc == 1 && sr >= c) return {data, sr, false, batch};
+        if (r > 1 && c > 1 && sr == 1 && sc >= r) return {data, sc, true, batch};
+    }
+    const Array<T>& v = x.value();
+    const Shape& s = x.shape();
+    Shape batch(rank >= 2 ? rank - 2 : 0, 0);
+    std::size_t step = rank >= 2 ? s[rank - 2] * s[rank - 1] : 0;
+    for (std::size_t d = batch.size(); d-- > 0;) {
+        batch[d] = step;
+        step *= s[d];
+    }
+    return {v.data(), rank >= 1 ? s[rank - 1] : 1, false, batch};
+}
+
+/// op(A) op(B) into `out` of shape (n, m), for 2-D a and b read in place (operand_of);
+/// `accumulate` adds to what `out` holds.
+template <class T>
+void gemm_into(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb, T* out, bool accumulate) {
+    const Shape sa = a.shape(), sb = b.shape();
+    const std::size_t n = ta ? sa[1] : sa[0];
+    const std::size_t k = ta ? sa[0] : sa[1];
+    const std::size_t m = tb ? sb[0] : sb[1];
+    const Operand<T> A = operand_of(a), B = operand_of(b);
+    gemm_raw(ta != A.flipped, tb != B.flipped, n, m, k, A.data, A.ld, B.data, B.ld, out,
              accumulate);
 }
 
@@ -209,9 +251,9 @@ template <class T>
 Tensor<T> backward_gemm(const BackwardContext<T>& c, const Tensor<T>& a, const Tensor<T>& b,
                         bool ta, bool tb) {
     if (c.create_graph()) return gemm(a, b, ta, tb);
-    const auto &sa = a.value().shape(), &sb = b.value().shape();
+    const Shape sa = a.shape(), sb = b.shape();
     Tensor<T> out = Tensor<T>::uninitialized({ta ? sa[1] : sa[0], tb ? sb[0] : sb[1]});
-    gemm_into(a.value(), b.value(), ta, tb, out.node()->value, false);
+    gemm_into(a, b, ta, tb, out.node()->value.data(), false);
     return out;
 }
 
@@ -219,7 +261,7 @@ Tensor<T> backward_gemm(const BackwardContext<T>& c, const Tensor<T>& a, const T
 /// user called: gemm, or matmul, which is made of it).
 template <class T>
 Tensor<T> product(const char* name, const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb) {
-    const auto &sa = a.value().shape(), &sb = b.value().shape();
+    const Shape sa = a.shape(), sb = b.shape();
     TG_CHECK(sa.size() == 2 && sb.size() == 2, ShapeError, name,
              ": needs two 2-D tensors, got shapes ", sa, " and ", sb);
     const std::size_t n = ta ? sa[1] : sa[0], k = ta ? sa[0] : sa[1];
@@ -227,7 +269,7 @@ Tensor<T> product(const char* name, const Tensor<T>& a, const Tensor<T>& b, bool
     TG_CHECK(k == kb, ShapeError, name, ": inner dimensions differ: ", gemm_operand(sa, ta), " @ ",
              gemm_operand(sb, tb), " (", k, " vs ", kb, ")");
     Tensor<T> y = Tensor<T>::uninitialized({n, m});
-    gemm_into(a.value(), b.value(), ta, tb, y.node()->value, false);
+    gemm_into(a, b, ta, tb, y.node()->value.data(), false);
     record(name, {a, b}, y, {a, b}, [ta, tb](BackwardContext<T>& c) {
         add_product_grads(
             c, ta, tb, [&c](std::size_t, const Tensor<T>& x, const Tensor<T>& z, bool tx, bool tz) {
@@ -280,17 +322,16 @@ void check_matmul_shapes(const Shape& sa, const Shape& sb) {
              " cannot be broadcast together (sizes must be equal or 1, aligned from the right)");
 }
 
-/// For each index of `batch` in row-major order, the position (in matrices) of the
-/// matching matrix in a tensor whose own batch shape `own` broadcasts to `batch`: aligned
-/// from the right, an axis of size 1 or a missing one repeats its matrix.
-std::vector<std::size_t> batch_positions(const Shape& own, const Shape& batch) {
+/// For each index of `batch` in row-major order, the offset (in elements) of the matching
+/// matrix in a tensor whose own batch shape `own`, `own_strides` elements apart, broadcasts
+/// to `batch`: aligned from the right, an axis of size 1 or a missing one repeats its
+/// matrix.
+std::vector<std::size_t> batch_positions(const Shape& own, const Shape& own_strides,
+                                         const Shape& batch) {
     const std::size_t rank = batch.size(), lead = rank - own.size();
-    std::vector<std::size_t> stride(rank, 0);  // in matrices; 0 where the matrix repeats
-    std::size_t step = 1;
-    for (std::size_t d = own.size(); d-- > 0;) {
-        if (own[d] != 1) stride[lead + d] = step;
-        step *= own[d];
-    }
+    std::vector<std::size_t> stride(rank, 0);  // 0 where the matrix repeats
+    for (std::size_t d = own.size(); d-- > 0;)
+        if (own[d] != 1) stride[lead + d] = own_strides[d];
     std::size_t count = 1;
     for (std::size_t size : batch) count *= size;
     std::vector<std::size_t> positions(count);
@@ -321,15 +362,18 @@ void batched_gemm_into(const Tensor<T>& a, const Tensor<T>& b, bool ta, bool tb,
                       cb = sb.back();
     const std::size_t n = ta ? ca : ra, k = ta ? ra : ca, m = tb ? rb : cb;
     const Shape batch = detail::broadcast_shapes("matmul", batch_of(sa), batch_of(sb));
-    const std::vector<std::size_t> pa = batch_positions(batch_of(sa), batch),
-                                   pb = batch_positions(batch_of(sb), batch),
-                                   pc = batch_positions(batch_of(sc), batch);
+    const Operand<T> A = operand_of(a), B = operand_of(b);
+    Shape c_strides(sc.size() - 2, n * m);
+    for (std::size_t d = c_strides.size(); d-- > 1;) c_strides[d - 1] = c_strides[d] * sc[d];
+    const std::vector<std::size_t> pa = batch_positions(batch_of(sa), A.batch_strides, batch),
+                                   pb = batch_positions(batch_of(sb), B.batch_strides, batch),
+                                   pc = batch_positions(batch_of(sc), c_strides, batch);
     // Fewer matrices in c than products (an empty batch included): sum into zeros.
     const bool sums = c.size() != pc.size() * n * m;
     if (sums) std::fill(c.begin(), c.end(), T(0));
     for (std::size_t i = 0; i < pc.size(); ++i)
-        gemm_raw(ta, tb, n, m, k, a.value().data() + pa[i] * ra * ca, ca,
-                 b.value().data() + pb[i] * rb * cb, cb, c.data() + pc[i] * n * m, sums);
+        gemm_raw(ta != A.flipped, tb != B.flipped, n, m, k, A.data + pa[i], A.ld, B.data + pb[i],
+                 B.ld, c.data() + pc[i], sums);
 }
 
 template <class T>

@@ -11,17 +11,15 @@
 #include <cstring>
 #include <numeric>
 #include <xtensor/xbuilder.hpp>
-#include <xtensor/xmanipulation.hpp>
 #include <xtensor/xreducer.hpp>
-#include <xtensor/xstrided_view.hpp>
 
 namespace tg {
 namespace {
 
 /// A block [start, start + length) along `axis` of a row-major tensor of `shape`: `outer`
-/// runs of `run` contiguous elements, one every `stride` elements from `offset` (narrow
-/// and embed copy them with copy_n; xtensor's strided view stepped element by element and
-/// was a fifth of an LSTM step).
+/// runs of `run` contiguous elements, one every `stride` elements from `offset` (concat
+/// copies them with copy_n; xtensor's strided view stepped element by element and was a
+/// fifth of an LSTM step).
 struct Block {
     std::size_t outer, run, stride, offset;
 };
@@ -45,18 +43,75 @@ Tensor<T> view_of(const Tensor<T>& x, const Shape& shape, std::size_t offset) {
 }
 
 template <class T>
-Tensor<T> embed(const Tensor<T>& x, std::size_t axis, std::size_t start, const Shape& shape) {
+Layout layout_of(const Tensor<T>& x) {
+    const Node<T>& n = *x.node();
+    return n.strided ? n.strided->layout : contiguous_layout(x.shape());
+}
+
+/// A view of x's storage with layout `l` (over what layout_of(x) indexes), not recorded:
+/// an ordinary Array over the run when `l` is row-major, else a strided node.
+template <class T>
+Tensor<T> view_with(const Tensor<T>& x, const Layout& l) {
+    const auto& node = x.node();
+    const SharedBuffer<T>& source = node->strided ? node->strided->storage : node->value.storage();
+    std::shared_ptr<Node<T>> y;
+    if (is_contiguous(l)) {
+        const Layout row_major = contiguous_layout(l.shape);
+        typename Array<T>::inner_shape_type sizes(l.shape.begin(), l.shape.end());
+        typename Array<T>::inner_strides_type strides(row_major.strides.begin(),
+                                                      row_major.strides.end());
+        y = std::allocate_shared<Node<T>>(
+            PoolAllocator<Node<T>>(),
+            Array<T>(SharedBuffer<T>::alias(source, l.offset, l.size()), std::move(sizes),
+                     std::move(strides)),
+            false);
+    } else {
+        y = std::allocate_shared<Node<T>>(PoolAllocator<Node<T>>());
+        y->strided = std::make_unique<Strided<T>>();
+        y->strided->layout = l;
+        y->strided->storage = SharedBuffer<T>::alias(source, 0, source.size());
+    }
+    y->view_base = node->view_base ? node->view_base : node;
+    return Tensor<T>(std::move(y));
+}
+
+/// A view op's backward: g added into `window` of input i's gradient, in place when the
+/// sweep allows it (BackwardContext::add_window_in_place), else through scatter_window.
+template <class T>
+void add_to_window(BackwardContext<T>& c, std::size_t i, const Tensor<T>& g, const Layout& window) {
+    if (!c.add_window_in_place(i, g, window)) c.add(i, scatter_window(g, window, c.input_shape(i)));
+}
+
+template <class T>
+Tensor<T> strided_view(const char* name, const Tensor<T>& x,
+                       const std::function<Layout(const Layout&)>& map) {
+    Tensor<T> y = view_with(x, map(layout_of(x)));
+    if (x.requires_grad())
+        record(name, {x}, y, {},
+               [window = map(contiguous_layout(x.shape()))](BackwardContext<T>& c) {
+                   add_to_window(c, 0, c.grad(), window);
+               });
+    return y;
+}
+
+template <class T>
+Tensor<T> as_strided(const Tensor<T>& x, const Layout& window) {
+    const Tensor<T> dense = x.contiguous();  // window indexes row-major positions
+    Tensor<T> y = view_with(dense, window);
+    record("as_strided", {dense}, y, {},
+           [window](BackwardContext<T>& c) { add_to_window(c, 0, c.grad(), window); });
+    return y;
+}
+
+template <class T>
+Tensor<T> scatter_window(const Tensor<T>& x, const Layout& window, const Shape& shape) {
     Tensor<T> y = Tensor<T>::uninitialized(shape);
     T* out = y.node()->value.data();
     std::fill(out, out + y.size(), T(0));
-    const Block b = block_of(shape, axis, start, x.shape()[axis]);
-    const T* in = x.value().data();
-    for (std::size_t o = 0; o < b.outer; ++o)
-        std::copy_n(in + o * b.run, b.run, out + b.offset + o * b.stride);
-    detail::count_moved<T>(y.size());
-    record("embed", {x}, y, {}, [axis, start](BackwardContext<T>& c) {
-        c.add(0, narrow(c.grad(), static_cast<long>(axis), start, c.input_shape(0)[axis]));
-    });
+    add_strided(out, window, x.value().data());
+    detail::count_moved<T>(y.size());  // the zeros and the window written
+    record("scatter_window", {x}, y, {},
+           [window](BackwardContext<T>& c) { c.add(0, as_strided(c.grad(), window)); });
     return y;
 }
 
@@ -69,40 +124,6 @@ template <class T>
 void record_sum_to(const Tensor<T>& x, const Tensor<T>& y) {
     record("sum_to", {x}, y, {},
            [](BackwardContext<T>& c) { c.add(0, broadcast_to(c.grad(), c.input_shape(0))); });
-}
-
-/// x permuted by `perm` when perm keeps the last axis: every row of that axis is copied
-/// whole, where xtensor's strided assignment steps element by element (it was 16 % of a
-/// conv2d step, benchmarks/README.md "Convolution"). Trailing axes that stay in place are
-/// copied as one run (channels_first's {1, 0, 2, 3} copies Ho·Wo at once, not Wo: on the
-/// digits CNN's 8-wide images a library call per 2-8 entries was 15 % of a step).
-template <class T>
-Tensor<T> permute_rows(const Array<T>& x, const std::vector<std::size_t>& perm) {
-    const auto& s = x.shape();
-    const std::size_t rank = s.size();
-    Shape out_shape;
-    for (std::size_t p : perm) out_shape.push_back(s[p]);
-    Tensor<T> y = Tensor<T>::uninitialized(out_shape);
-    if (x.size() == 0) return y;
-    std::vector<std::size_t> stride(rank, 1);  // x's strides in elements
-    for (std::size_t k = rank; k-- > 1;) stride[k - 1] = stride[k] * s[k];
-    std::size_t lead = rank - 1;  // axes [lead, rank) stay in place: one run
-    while (lead > 0 && perm[lead - 1] == lead - 1) --lead;
-    const std::size_t run = stride[lead] * s[lead], rows = x.size() / run;
-    std::vector<std::size_t> at(lead, 0);  // y's index over its leading axes
-    std::size_t offset = 0;                // where in x y's row `at` starts
-    const T* in = x.data();
-    T* out = y.node()->value.data();
-    for (std::size_t r = 0; r < rows; ++r, out += run) {
-        std::copy_n(in + offset, run, out);
-        for (std::size_t k = lead; k-- > 0;) {  // the next row, y's last leading axis fastest
-            offset += stride[perm[k]];
-            if (++at[k] < out_shape[k]) break;
-            offset -= at[k] * stride[perm[k]];
-            at[k] = 0;
-        }
-    }
-    return y;
 }
 
 }  // namespace
@@ -151,8 +172,7 @@ Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape) {
     TG_CHECK(detail::broadcasts_to(from, shape), ShapeError, "broadcast_to: shape ", from,
              " cannot be broadcast to ", shape,
              " (sizes must be equal or 1, aligned from the right)");
-    Tensor<T> y(detail::broadcast_values(x.value(), shape));
-    detail::count_moved<T>(y.size());
+    Tensor<T> y = detail::view_with(x, detail::expanded(detail::layout_of(x), shape));
     record("broadcast_to", {x}, y, {},
            [](BackwardContext<T>& c) { c.add(0, sum_to(c.grad(), c.input_shape(0))); });
     return y;
@@ -164,7 +184,15 @@ Tensor<T> reshape(const Tensor<T>& x, const Shape& shape) {
         std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
     TG_CHECK(n == x.size(), ShapeError, "reshape: cannot reshape a tensor of shape ", x.shape(),
              " (", x.size(), " elements) to ", shape, " (", n, " elements)");
-    Tensor<T> y = detail::view_of(x, shape, 0);
+    Tensor<T> y;
+    detail::Layout l;
+    if (x.is_contiguous()) {
+        y = detail::view_of(x, shape, 0);
+    } else if (detail::restrided(detail::layout_of(x), shape, l)) {
+        y = detail::view_with(x, l);
+    } else {
+        return reshape(x.contiguous(), shape);  // as torch.reshape: a copy, then a view
+    }
     record("reshape", {x}, y, {},
            [](BackwardContext<T>& c) { c.add(0, reshape(c.grad(), c.input_shape(0))); });
     return y;
@@ -177,7 +205,18 @@ Tensor<T> view(const Tensor<T>& x, const Shape& shape) {
     TG_CHECK(n == x.size(), ShapeError, "view: cannot view a tensor of shape ", x.shape(), " (",
              x.size(), " elements) as ", shape, " (", n,
              " elements); a view keeps the number of elements");
-    Tensor<T> y = detail::view_of(x, shape, 0);
+    Tensor<T> y;
+    detail::Layout l;
+    if (x.is_contiguous()) {
+        y = detail::view_of(x, shape, 0);
+    } else {
+        TG_CHECK(detail::restrided(detail::layout_of(x), shape, l), ShapeError,
+                 "view: a strided tensor of shape ", x.shape(), " (strides ",
+                 detail::layout_of(x).strides, ") cannot be seen as ", shape,
+                 " without a copy: the new axes would cross its strides; use reshape (which "
+                 "copies then) or contiguous() first");
+        y = detail::view_with(x, l);
+    }
     record("view", {x}, y, {},
            [](BackwardContext<T>& c) { c.add(0, view(c.grad(), c.input_shape(0))); });
     return y;
@@ -192,10 +231,7 @@ Tensor<T> permute(const Tensor<T>& x, const std::vector<std::size_t>& perm) {
     std::iota(identity.begin(), identity.end(), std::size_t{0});
     TG_CHECK(sorted == identity, ShapeError, "permute: ", perm, " is not a permutation of the ",
              rank, " axes of a tensor of shape ", x.shape());
-    Tensor<T> y = rank > 0 && perm.back() + 1 == rank
-                      ? permute_rows(x.value(), perm)
-                      : Tensor<T>(Array<T>(xt::transpose(x.value(), perm)));
-    detail::count_moved<T>(y.size());
+    Tensor<T> y = detail::view_with(x, detail::permuted(detail::layout_of(x), perm));
     std::vector<std::size_t> inverse(rank);
     for (std::size_t i = 0; i < rank; ++i) inverse[perm[i]] = i;
     record("permute", {x}, y, {},
@@ -216,24 +252,20 @@ Tensor<T> narrow(const Tensor<T>& x, long axis_arg, std::size_t start, std::size
     const Shape shape = x.shape();
     TG_CHECK(start + length <= shape[axis], ValueError, "narrow: slice [", start, ", ",
              start + length, ") is past the end of axis ", axis, " of a tensor of shape ", shape);
-    Shape out_shape = shape;
-    out_shape[axis] = length;
-    const Block b = block_of(shape, axis, start, length);
-    Tensor<T> y;
-    if (b.outer == 1) {  // one run of x's elements: a view
-        y = detail::view_of(x, out_shape, b.offset);
-    } else {
-        y = Tensor<T>::uninitialized(out_shape);
-        const T* in = x.value().data();
-        T* out = y.node()->value.data();
-        for (std::size_t o = 0; o < b.outer; ++o)
-            std::copy_n(in + b.offset + o * b.stride, b.run, out + o * b.run);
-        detail::count_moved<T>(y.size());
-    }
-    record("narrow", {x}, y, {}, [axis, start](BackwardContext<T>& c) {
-        c.add(0, detail::embed(c.grad(), axis, start, c.input_shape(0)));
+    return detail::strided_view<T>("narrow", x, [=](const detail::Layout& l) {
+        return detail::stepped(l, axis, start, length, 1);
     });
-    return y;
+}
+
+template <class T>
+Tensor<T> diagonal(const Tensor<T>& x, long offset, long axis1_arg, long axis2_arg) {
+    const std::size_t a = detail::normalize_axis("diagonal", axis1_arg, x.dim());
+    const std::size_t b = detail::normalize_axis("diagonal", axis2_arg, x.dim());
+    TG_CHECK(a != b, ValueError, "diagonal: axis1 and axis2 are both axis ", a, " (shape ",
+             x.shape(), "); a diagonal needs two different axes");
+    return detail::strided_view<T>("diagonal", x, [=](const detail::Layout& l) {
+        return detail::diagonal_of(l, offset, a, b);
+    });
 }
 
 template <class T>
@@ -347,18 +379,25 @@ Tensor<T> index_add_rows(const Tensor<T>& x, const Indices& indices, std::size_t
     return y;
 }
 
-#define TG_INSTANTIATE(T)                                                                       \
-    template Tensor<T> sum_to(const Tensor<T>&, const Shape&);                                  \
-    template Tensor<T> broadcast_to(const Tensor<T>&, const Shape&);                            \
-    template Tensor<T> reshape(const Tensor<T>&, const Shape&);                                 \
-    template Tensor<T> view(const Tensor<T>&, const Shape&);                                    \
-    template Tensor<T> detail::view_of(const Tensor<T>&, const Shape&, std::size_t);            \
-    template Tensor<T> detail::embed(const Tensor<T>&, std::size_t, std::size_t, const Shape&); \
-    template Tensor<T> transpose(const Tensor<T>&);                                             \
-    template Tensor<T> permute(const Tensor<T>&, const std::vector<std::size_t>&);              \
-    template Tensor<T> narrow(const Tensor<T>&, long, std::size_t, std::size_t);                \
-    template Tensor<T> concat(const std::vector<Tensor<T>>&, long);                             \
-    template Tensor<T> rows(const Tensor<T>&, const Indices&);                                  \
+#define TG_INSTANTIATE(T)                                                              \
+    template Tensor<T> sum_to(const Tensor<T>&, const Shape&);                         \
+    template Tensor<T> broadcast_to(const Tensor<T>&, const Shape&);                   \
+    template Tensor<T> reshape(const Tensor<T>&, const Shape&);                        \
+    template Tensor<T> view(const Tensor<T>&, const Shape&);                           \
+    template Tensor<T> detail::view_of(const Tensor<T>&, const Shape&, std::size_t);   \
+    template detail::Layout detail::layout_of(const Tensor<T>&);                       \
+    template Tensor<T> detail::strided_view(                                           \
+        const char*, const Tensor<T>&,                                                 \
+        const std::function<detail::Layout(const detail::Layout&)>&);                  \
+    template Tensor<T> detail::as_strided(const Tensor<T>&, const detail::Layout&);    \
+    template Tensor<T> detail::scatter_window(const Tensor<T>&, const detail::Layout&, \
+                                              const Shape&);                           \
+    template Tensor<T> diagonal(const Tensor<T>&, long, long, long);                   \
+    template Tensor<T> transpose(const Tensor<T>&);                                    \
+    template Tensor<T> permute(const Tensor<T>&, const std::vector<std::size_t>&);     \
+    template Tensor<T> narrow(const Tensor<T>&, long, std::size_t, std::size_t);       \
+    template Tensor<T> concat(const std::vector<Tensor<T>>&, long);                    \
+    template Tensor<T> rows(const Tensor<T>&, const Indices&);                         \
     template Tensor<T> index_add_rows(const Tensor<T>&, const Indices&, std::size_t);
 TG_INSTANTIATE(float)
 TG_INSTANTIATE(double)

@@ -1,5 +1,6 @@
-// Views (docs/design.md "Storage and views"): reshape, view, flatten, squeeze, unsqueeze,
-// and narrow / select along the first axis share their input's storage; a base and its
+// Contiguous views (docs/design.md "Storage and views"): reshape, view, flatten, squeeze,
+// unsqueeze, and narrow / select along the first axis share their input's storage as
+// ordinary arrays at an offset (strided ones: strided_view_test.cpp); a base and its
 // views answer to one version counter; writing through a view is refused unless its base
 // is a plain tensor.
 
@@ -48,15 +49,17 @@ TEST(ViewTest, NarrowAndSelectAlongTheFirstAxisShareAtAnOffset) {
     const Tensor<double> row = tg::select(x, 0, -1);
     EXPECT_TRUE(shares_storage(x, row));
     EXPECT_EQ(row.value(), (xt::xarray<double>{4, 5}));
-    // Along another axis the elements are not one run: copies (stage 2 makes them views).
-    EXPECT_FALSE(shares_storage(x, tg::narrow(x, 1, 0, 1)));
-    EXPECT_FALSE(shares_storage(x, tg::select(x, 1, 0)));
+    // Along another axis the elements are not one run: strided views
+    // (strided_view_test.cpp).
+    EXPECT_TRUE(shares_storage(x, tg::narrow(x, 1, 0, 1)));
+    EXPECT_FALSE(tg::narrow(x, 1, 0, 1).is_contiguous());
+    EXPECT_FALSE(tg::select(x, 1, 0).is_contiguous());
     // A leading axis of size 1 leaves one run: a view again.
     const Tensor<double> y = tg::reshape(six(), {1, 3, 2});
     EXPECT_TRUE(shares_storage(y, tg::narrow(y, 1, 1, 1)));
 }
 
-TEST(ViewTest, EveryTensorIsContiguousAndContiguousReturnsItself) {
+TEST(ViewTest, AFirstAxisNarrowIsContiguousAndContiguousReturnsItself) {
     const Tensor<double> x = tg::narrow(tg::reshape(six(), {3, 2}), 0, 1, 1);
     EXPECT_TRUE(x.is_contiguous());
     EXPECT_TRUE(x.contiguous().same(x));
@@ -130,7 +133,8 @@ TEST(ViewTest, WritingThroughAViewOfAParameterIsRefused) {
     const std::string message = error_message<tg::GraphError>([&] { m.mutable_value().fill(0.0); });
     EXPECT_TRUE(contains(message,
                          "mutable_value(): this tensor is a view (reshape, view, flatten, "
-                         "squeeze, unsqueeze, narrow or select) of a leaf that requires grad"))
+                         "squeeze, unsqueeze, narrow, select, slice, transpose, permute, expand "
+                         "or diagonal) of a leaf that requires grad"))
         << message;
     EXPECT_EQ(w.value()(0), 1.0);
     EXPECT_EQ(w.version(), 0u);
@@ -146,7 +150,10 @@ TEST(ViewTest, WritingThroughAViewOfARecordedResultIsRefused) {
         v = tg::flatten(y);
     }
     const std::string message = error_message<tg::GraphError>([&] { v.assign(y.value()); });
-    EXPECT_TRUE(contains(message, "narrow or select) of a recorded result")) << message;
+    EXPECT_TRUE(contains(
+        message,
+        "narrow, select, slice, transpose, permute, expand or diagonal) of a recorded result"))
+        << message;
 }
 
 TEST(ViewTest, AViewOfAViewAnswersToTheFirstBase) {

@@ -714,15 +714,25 @@ void add_shape(std::vector<Row>& rows) {
                             return tg::reshape(x, {2, 6});
                         }),
                     one("flat", {3, 4}, any, [](const T& x) { return tg::reshape(x, {12}); }),
-                    one("0d_to_1x1", {}, any, [](const T& x) {
-                        return tg::reshape(x, {1, 1});
+                    one("0d_to_1x1", {}, any,
+                        [](const T& x) {
+                            return tg::reshape(x, {1, 1});
+                        }),
+                    // Axes a transpose keeps apart merged: a contiguous() copy, then a view.
+                    one("of_a_transpose", {4, 3}, any, [](const T& x) {
+                        return tg::reshape(tg::transpose(x), {12});
                     })}));
     rows.push_back(general("view", {one("2x6", {3, 4}, any,
                                         [](const T& x) {
                                             return tg::view(x, {2, 6});
                                         }),
-                                    one("of_a_narrow", {4, 3}, any, [](const T& x) {
-                                        return tg::view(tg::narrow(x, 0, 1, 2), {6});
+                                    one("of_a_narrow", {4, 3}, any,
+                                        [](const T& x) {
+                                            return tg::view(tg::narrow(x, 0, 1, 2), {6});
+                                        }),
+                                    // A strided view restrided: its axis 1 split in two.
+                                    one("of_a_transpose", {4, 3}, any, [](const T& x) {
+                                        return tg::view(tg::transpose(x), {3, 2, 2});
                                     })}));
     rows.push_back(
         general("transpose", {one("2d", {3, 4}, any, [](const T& x) { return tg::transpose(x); }),
@@ -789,6 +799,12 @@ void add_shape(std::vector<Row>& rows) {
         {one("axis_0", {4, 3}, any, [](const T& x) { return tg::narrow(x, 0, 1, 2); }),
          one("axis_minus1", {3, 5}, any, [](const T& x) { return tg::narrow(x, -1, 2, 3); }),
          one("3d_axis_1", cube, any, [](const T& x) { return tg::narrow(x, 1, 1, 1); })}));
+    rows.push_back(general(
+        "diagonal",
+        {one("main", {3, 4}, any, [](const T& x) { return tg::diagonal(x); }),
+         one("offset_1", {3, 4}, any, [](const T& x) { return tg::diagonal(x, 1); }),
+         one("3d_offset_minus1_axes_2_0", cube, any,
+             [](const T& x) { return tg::diagonal(x, -1, 2, 0); })}));
     rows.push_back(general("rows", {one("repeated", {4, 3}, any,
                                         [](const T& x) {
                                             return tg::rows(x, {2, 0, 2, 3, 2});

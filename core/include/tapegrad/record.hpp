@@ -273,8 +273,17 @@ public:
     /// logits already gave it a dense gradient costs no (n, ...) zero-fill and no second
     /// pass over it. `rows` holds indices.size() rows of input i's row size.
     bool add_rows_in_place(std::size_t i, const Tensor<T>& rows, const Indices& indices);
+    /// The backward of a view op: adds `window_grad` into the window `window` (a layout
+    /// over input i's row-major positions) of input i's gradient, in place, under
+    /// add_rows_in_place's condition, and returns true; returns false otherwise, and the op
+    /// hands detail::scatter_window(...) to add(). In place, select's backward costs the
+    /// slice, not the tensor.
+    bool add_window_in_place(std::size_t i, const Tensor<T>& window_grad,
+                             const detail::Layout& window);
 
 private:
+    Tensor<T>* sum_in_place(std::size_t i);
+
     Tape& tape_;
     detail::Entry<T>& entry_;
     detail::SweepState& state_;

@@ -6,6 +6,7 @@
 // gradient; see tape.hpp.
 
 #include <tapegrad/array.hpp>
+#include <tapegrad/detail/layout.hpp>
 #include <tapegrad/error.hpp>
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -24,6 +26,20 @@ template <class T = double>
 class Tensor;
 
 namespace detail {
+
+/// The storage and layout of a strided view (transpose, permute, narrow, slice, select,
+/// expand, diagonal), and the contiguous copy value() hands out (docs/design.md "Storage
+/// and views").
+template <class T>
+struct Strided {
+    Layout layout;
+    SharedBuffer<T> storage;  ///< shares the base's memory; `layout` indexes it
+    /// The version counter's value when the node's `value` was last filled from the
+    /// layout; `stale` before the first fill.
+    static constexpr std::uint64_t stale = ~std::uint64_t{0};
+    std::atomic<std::uint64_t> filled_at{stale};
+    std::mutex fill;  ///< held while `value` is filled (several threads may read one view)
+};
 
 /// What a tensor handle points to. Recorded results know their tape entry by
 /// (epoch, index); they never own other nodes, so freeing a long graph never recurses.
@@ -41,6 +57,9 @@ struct Node {
     /// storage `value` shares, never itself a view. A base and its views answer to one
     /// version counter, the base's (docs/design.md "Storage and views"). Null otherwise.
     std::shared_ptr<Node<T>> view_base;
+    /// For a strided view: its layout over the base's storage; `value` is then a
+    /// contiguous copy, filled by values() when first read. Null otherwise.
+    std::unique_ptr<Strided<T>> strided;
     std::uint64_t tape_epoch = 0;  ///< epoch of the tape entry that made it; 0: a leaf
     std::size_t entry = 0;         ///< index of that entry on its tape
     bool requires_grad = false;
@@ -59,7 +78,17 @@ struct Node {
     std::uint64_t version_counter() const { return view_base ? view_base->version : version; }
     /// Whether `value`'s storage is shared with a view or a base now: an in-place change
     /// of `value` would then be seen through them (the aliasing checks of the sweep).
-    bool storage_shared() const { return value.storage().shared(); }
+    bool storage_shared() const { return strided || value.storage().shared(); }
+    /// The sizes, read without filling a strided view's copy.
+    const Shape::Base& sizes() const { return strided ? strided->layout.shape : value.shape(); }
+    /// The values, contiguous: a strided view's copy is (re)filled when the base's version
+    /// counter moved since it was filled.
+    const Array<T>& values() const {
+        if (__builtin_expect(strided == nullptr, 1)) return value;
+        return strided_values();
+    }
+    /// values() of a strided view (tensor.cpp): the copy, refilled if stale.
+    const Array<T>& strided_values() const;
 };
 
 /// Holds a node's `grad_lock` while alive. A spin lock of one byte (it fits in the
@@ -212,8 +241,11 @@ public:
     /// Whether the tensor has a node (a default-constructed tensor has none).
     bool defined() const { return node_ != nullptr; }
 
-    /// Read access to the values (an xtensor container; assignable to xt::xarray<T>).
-    const Array<T>& value() const { return checked().value; }
+    /// Read access to the values (an xtensor container; assignable to xt::xarray<T>). For
+    /// a strided view (transpose, narrow, ...; is_contiguous() false) this is a contiguous
+    /// copy, made on first use and again after the base changes in place; kernels that
+    /// take strides read the layout instead (detail::layout_of, docs/design.md).
+    const Array<T>& value() const { return checked().values(); }
 
     /// Write access to a leaf's values. Bumps the version counter, so a tape entry that
     /// saved this tensor refuses to run backward with the changed values. A view of a plain
@@ -226,11 +258,14 @@ public:
 
     /// The sizes, as a tg::Shape (converts to std::vector<std::size_t>). Inside ops,
     /// `value().shape()` gives xtensor's shape by reference.
-    Shape shape() const { return Shape(value().shape()); }
+    Shape shape() const { return Shape(checked().sizes()); }
     /// Number of dimensions.
-    std::size_t dim() const { return value().dimension(); }
+    std::size_t dim() const { return checked().sizes().size(); }
     /// Number of elements.
-    std::size_t size() const { return value().size(); }
+    std::size_t size() const {
+        const detail::Node<T>& n = checked();
+        return n.strided ? n.strided->layout.size() : n.value.size();
+    }
     /// The single value of a one-element tensor (tg::ShapeError otherwise).
     T item() const;
     /// The element at `index`, one position per axis: `t.at({i, j})` (torch's t[i][j].item(),
@@ -246,18 +281,13 @@ public:
     /// (reshape, ...) and its base share one counter, as they share their values.
     std::uint64_t version() const { return checked().version_counter(); }
 
-    /// Whether the values lie in memory in row-major order. Always true today: the view
-    /// ops (reshape, view, flatten, squeeze, unsqueeze, narrow and select along the first
-    /// axis) make contiguous views; the others copy (docs/design.md "Storage and views").
-    bool is_contiguous() const {
-        checked();
-        return true;
-    }
-    /// The tensor itself when contiguous (torch.Tensor.contiguous), which today is always.
-    Tensor contiguous() const {
-        checked();
-        return *this;
-    }
+    /// Whether the values lie in memory in row-major order without gaps, as PyTorch's: false
+    /// for a strided view (a transpose, a narrow past the first axis, a stepped slice, an
+    /// expand; docs/design.md "Storage and views").
+    bool is_contiguous() const { return !checked().strided; }
+    /// The tensor itself when contiguous, else a recorded contiguous copy of the values
+    /// (torch.Tensor.contiguous).
+    Tensor contiguous() const;
 
     /// Marks a leaf as wanting a gradient (or not).
     Tensor& set_requires_grad(bool flag = true);
@@ -497,7 +527,12 @@ namespace detail {
 /// base). For tests and op authors; torch compares untyped_storage().data_ptr().
 template <class T>
 bool shares_storage(const Tensor<T>& a, const Tensor<T>& b) {
-    return shares_memory(a.value(), b.value());
+    const auto block = [](const Node<T>& n) -> const void* {
+        if (n.strided) return n.strided->storage.empty() ? nullptr : n.strided->storage.block();
+        return n.value.size() == 0 ? nullptr : n.value.storage().block();
+    };
+    const void* p = block(*a.node());
+    return p != nullptr && p == block(*b.node());
 }
 }  // namespace detail
 

@@ -1,11 +1,11 @@
 #pragma once
 // A count of the bytes that movement ops copy ("copies per step").
 //
-// Movement ops add the bytes they write to one process-wide counter: permute/transpose,
-// narrow and concat (and narrow's adjoint embed), broadcast_to, rows and index_add_rows,
-// and every gather or scatter of index.cpp (slice, select, index_select, flip, gather,
-// repeat, pad, scatter_add). Views (reshape, narrow along the first axis, ...) add
-// nothing.
+// Movement ops add the bytes they write to one process-wide counter: concat, rows and
+// index_add_rows, every gather or scatter of index.cpp (index_select, flip, gather, repeat,
+// pad, scatter_add), a view op's scatter_window backward, contiguous(), and the contiguous
+// copy a strided view's value() makes (docs/design.md "Storage and views"). Views
+// themselves (reshape, transpose, narrow, slice, select, broadcast_to, ...) add nothing.
 // benchmarks/transformer_step_benchmark.cpp reads it around a training step (counter
 // moved_KiB_per_step). Relaxed atomic: a count,
 // not a synchronization point (DataParallel's workers add to it at once).
