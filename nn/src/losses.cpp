@@ -66,15 +66,24 @@ void check_broadcasts(const char* loss, const char* what, const Tensor<T>& t, co
 template <class T>
 struct ClassTargets {
     std::size_t axis;  ///< the class axis of the input
-    Tensor<T> index;
+    Tensor<std::int64_t> index;
     Tensor<T> weight;
     Tensor<T> kept;  ///< 1 where the target is not ignore_index
     T total;
 };
 
-template <class T>
+/// Whether a class label of type L (float, double or int64) is a whole number.
+template <class L>
+bool whole(L label) {
+    if constexpr (std::is_integral_v<L>)
+        return true;
+    else
+        return label == std::floor(label);
+}
+
+template <class T, class L>
 ClassTargets<T> class_targets(const char* loss, const char* input_name, const Tensor<T>& input,
-                              const Tensor<T>& target, const NllLossOptions<T>& options) {
+                              const Tensor<L>& target, const NllLossOptions<T>& options) {
     check_reduction(loss, options.reduction);
     const Shape s = input.shape();
     const std::size_t axis = s.size() >= 2 ? 1 : 0;
@@ -94,27 +103,29 @@ ClassTargets<T> class_targets(const char* loss, const char* input_name, const Te
              loss, ": weight of shape ", options.weight.shape(), " for ", classes,
              " classes; pass one weight per class (shape (", classes, "))");
 
-    Array<T> index(index_shape), weight(t), kept(t);
+    Array<std::int64_t> index(index_shape);
+    Array<T> weight(t), kept(t);
     T total = 0;
-    const T* labels = target.value().data();
+    const L* labels = target.value().data();
     for (std::size_t i = 0; i < target.size(); ++i) {
-        const T label = labels[i];
-        if (label == static_cast<T>(options.ignore_index)) {
-            index.data()[i] = kept.data()[i] = weight.data()[i] = T(0);
+        const L label = labels[i];
+        if (label == static_cast<L>(options.ignore_index)) {
+            index.data()[i] = 0;
+            kept.data()[i] = weight.data()[i] = T(0);
             continue;
         }
-        TG_CHECK(label >= 0 && label < static_cast<T>(classes) && label == std::floor(label),
-                 ValueError, loss, ": target ", i, " is class ", number(static_cast<double>(label)),
-                 " but the ", input_name, " have ", classes,
+        TG_CHECK(label >= 0 && label < static_cast<L>(classes) && whole(label), ValueError, loss,
+                 ": target ", i, " is class ", number(static_cast<double>(label)), " but the ",
+                 input_name, " have ", classes,
                  " classes; class indices must be whole numbers in [0, ", classes,
                  ") or ignore_index (", options.ignore_index, ")");
         const auto c = static_cast<std::size_t>(label);
-        index.data()[i] = label;
+        index.data()[i] = static_cast<std::int64_t>(c);
         kept.data()[i] = T(1);
         weight.data()[i] = options.weight.defined() ? options.weight.value().data()[c] : T(1);
         total += weight.data()[i];
     }
-    return {axis, Tensor<T>(std::move(index)), Tensor<T>(std::move(weight)),
+    return {axis, Tensor<std::int64_t>(std::move(index)), Tensor<T>(std::move(weight)),
             Tensor<T>(std::move(kept)), total};
 }
 
@@ -141,11 +152,28 @@ Tensor<T> detail::class_index_tensor(const std::vector<std::size_t>& targets) {
     return Tensor<T>(std::move(out));
 }
 
+namespace {
+
+/// nll_loss for class indices of type L (T or int64).
+template <class T, class L>
+Tensor<T> nll_loss_any(const Tensor<T>& input, const Tensor<L>& target,
+                       const NllLossOptions<T>& options) {
+    const ClassTargets<T> c = class_targets("nll_loss", "input", input, target, options);
+    return reduce_classes(weighted_pick(input, c), options.reduction, c.total);
+}
+
+}  // namespace
+
 template <class T>
 Tensor<T> nll_loss(const Tensor<T>& input, const Tensor<T>& target,
                    const NllLossOptions<T>& options) {
-    const ClassTargets<T> c = class_targets("nll_loss", "input", input, target, options);
-    return reduce_classes(weighted_pick(input, c), options.reduction, c.total);
+    return nll_loss_any(input, target, options);
+}
+
+template <class T, class I, tg::detail::if_index_t<I>>
+Tensor<T> nll_loss(const Tensor<T>& input, const Tensor<I>& target,
+                   const NllLossOptions<T>& options) {
+    return nll_loss_any(input, target, options);
 }
 
 namespace {
@@ -182,16 +210,17 @@ Tensor<T> cross_entropy_probabilities(const Tensor<T>& logits, const Tensor<T>& 
     return reduce(per_position, options.reduction);
 }
 
-}  // namespace
-
-template <class T>
-Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<T>& target,
-                        const CrossEntropyOptions<T>& options) {
+/// cross_entropy for targets of type L: class indices (T or int64), or class
+/// probabilities (T only) when the target has the logits' shape.
+template <class T, class L>
+Tensor<T> cross_entropy_any(const Tensor<T>& logits, const Tensor<L>& target,
+                            const CrossEntropyOptions<T>& options) {
     const double eps = options.label_smoothing;
     TG_CHECK(eps >= 0 && eps <= 1, ValueError, "cross_entropy: label_smoothing is ", number(eps),
              "; it must lie in [0, 1]");
-    if (logits.dim() >= 1 && target.shape() == logits.shape())
-        return cross_entropy_probabilities(logits, target, options);
+    if constexpr (std::is_same_v<L, T>)
+        if (logits.dim() >= 1 && target.shape() == logits.shape())
+            return cross_entropy_probabilities(logits, target, options);
     const ClassTargets<T> c =
         class_targets("cross_entropy", "logits", logits, target,
                       NllLossOptions<T>{options.weight, options.ignore_index, options.reduction});
@@ -212,6 +241,20 @@ Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<T>& target,
         per_target = T(1 - eps) * per_target + (T(eps) / classes) * smooth;
     }
     return reduce_classes(per_target, options.reduction, c.total);
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<T>& target,
+                        const CrossEntropyOptions<T>& options) {
+    return cross_entropy_any(logits, target, options);
+}
+
+template <class T, class I, tg::detail::if_index_t<I>>
+Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<I>& target,
+                        const CrossEntropyOptions<T>& options) {
+    return cross_entropy_any(logits, target, options);
 }
 
 namespace {
@@ -383,6 +426,10 @@ Tensor<T> kl_div(const Tensor<T>& input, const Tensor<T>& target, const KlDivOpt
     template Tensor<T> cross_entropy<T>(const Tensor<T>&, const Tensor<T>&,                        \
                                         const CrossEntropyOptions<T>&);                            \
     template Tensor<T> detail::class_index_tensor<T>(const std::vector<std::size_t>&);             \
+    template Tensor<T> nll_loss<T, std::int64_t>(const Tensor<T>&, const Tensor<std::int64_t>&,    \
+                                                 const NllLossOptions<T>&);                        \
+    template Tensor<T> cross_entropy<T, std::int64_t>(                                             \
+        const Tensor<T>&, const Tensor<std::int64_t>&, const CrossEntropyOptions<T>&);             \
     template Tensor<T> binary_cross_entropy<T>(const Tensor<T>&, const Tensor<T>&,                 \
                                                const BinaryCrossEntropyOptions<T>&);               \
     template Tensor<T> binary_cross_entropy_with_logits<T>(                                        \

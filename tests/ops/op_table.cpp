@@ -645,10 +645,10 @@ void add_reductions(std::vector<Row>& rows) {
         general("min", {one("axis_1", {3, 4}, away, [](const T& x) { return tg::min(x, 1); })})
             .recorded("max"));  // −max(−x)
     rows.push_back(not_differentiable("argmax", {one("axis_1", {3, 4}, any_value(), [](const T& x) {
-                                          return tg::argmax(x, 1);
+                                          return tg::to_floating<double>(tg::argmax(x, 1));
                                       })}));
     rows.push_back(not_differentiable("argmin", {one("axis_0", {3, 4}, any_value(), [](const T& x) {
-                                          return tg::argmin(x, 0);
+                                          return tg::to_floating<double>(tg::argmin(x, 0));
                                       })}));
     rows.push_back(general("logsumexp", {one("axis_minus1", {3, 4}, away,
                                              [](const T& x) { return tg::logsumexp(x, {-1}); }),

@@ -88,11 +88,15 @@ using scalar_t = typename identity<T>::type;
 }  // namespace detail
 
 /// A tensor of float or double: a cheap handle on shared values (copies share them)
-/// whose operations are recorded on the active tape.
+/// whose operations are recorded on the active tape. `Tensor<std::int64_t>` holds
+/// indices (PyTorch's LongTensor: class targets, gather and embedding indices, argmax's
+/// result); it never requires a gradient, and only the ops that take or return indices
+/// accept it (docs/design.md "Integer index tensors").
 template <class T>
 class Tensor {
-    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
-                  "tg::Tensor<T> supports T = float and T = double");
+    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double> ||
+                      std::is_same_v<T, std::int64_t>,
+                  "tg::Tensor<T> supports T = float and T = double, and std::int64_t for indices");
 
 public:
     /// The element type.
