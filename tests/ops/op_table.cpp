@@ -650,6 +650,14 @@ void add_reductions(std::vector<Row>& rows) {
     rows.push_back(not_differentiable("argmin", {one("axis_0", {3, 4}, any_value(), [](const T& x) {
                                           return tg::to_floating<double>(tg::argmin(x, 0));
                                       })}));
+    // Index tensors in and out: whole numbers (the 0/1 of gt) to int64 and back.
+    rows.push_back(not_differentiable("to_int64", {one("", {3, 4}, any_value(), [](const T& x) {
+                                          return tg::to_floating<double>(
+                                              tg::to_int64(tg::gt(x, T(0.0))));
+                                      })}));
+    rows.push_back(not_differentiable("to_floating", {one("", {3, 4}, any_value(), [](const T& x) {
+                                          return tg::to_floating<double>(tg::argmax(x, 0, true));
+                                      })}));
     rows.push_back(general("logsumexp", {one("axis_minus1", {3, 4}, away,
                                              [](const T& x) { return tg::logsumexp(x, {-1}); }),
                                          one("axes_0_2_keepdims", {2, 3, 2}, away,
