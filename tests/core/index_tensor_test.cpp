@@ -6,6 +6,7 @@
 #include "test_helpers.hpp"
 
 #include <tapegrad/error.hpp>
+#include <tapegrad/print.hpp>
 #include <tapegrad/tape.hpp>
 #include <tapegrad/tensor.hpp>
 
@@ -41,6 +42,14 @@ TEST(IndexTensorTest, BuildsAndReadsAsAFloatTensor) {
     copy.zero_grad();               // nothing to zero
     copy.reset_grad();
     EXPECT_EQ(copy.set_name("targets").name(), "targets");
+}
+
+TEST(IndexTensorTest, PrintsAsTorchPrintsInt64) {
+    EXPECT_EQ(tg::to_string(Index{{1, -20}, {300, 4}}),
+              "tensor([[  1, -20],\n"
+              "        [300,   4]])");
+    EXPECT_EQ(tg::to_string(Index{9007199254740993}), "tensor([9007199254740993])");  // 2^53 + 1
+    EXPECT_EQ(tg::to_string(Index(std::int64_t{-7})), "tensor(-7)");
 }
 
 TEST(IndexTensorTest, NeverRequiresAGradient) {
