@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <xtensor/xbuilder.hpp>
 
 namespace tg::test {
 namespace {
@@ -158,6 +159,28 @@ TEST(IndexTensor, ArgmaxAndArgminReturnInt64) {
     // argmax's result picks the maximum with gather, with no conversion.
     const Tensor<> picked = gather(x, 1, reshape(best, {2, 1}));
     EXPECT_TRUE(same(picked, column(Tensor<>{7, 5})));
+}
+
+TEST(IndexTensor, MaxPoolIndicesAreInt64AndUnpoolTakesThem) {
+    const Tensor<> x = random_tensor({1, 2, 4, 4}, "max_pool");
+    const auto [y, indices] = max_pool2d_with_indices(x, 2);
+    const Tensor<std::int64_t>& as_int64 = indices;  // the type is the point
+    EXPECT_TRUE(
+        same(max_unpool2d(y, as_int64, 2), max_unpool2d(y, to_floating<double>(indices), 2)));
+    const auto [y1, indices1] = max_pool1d_with_indices(reshape(x, {1, 2, 16}), 3, 2, 1);
+    EXPECT_TRUE(same(max_unpool1d(y1, indices1, 3, 2, 1, 16),
+                     max_unpool1d(y1, to_floating<double>(indices1), 3, 2, 1, 16)));
+    expect_error<ValueError>(
+        [&] {
+            max_unpool2d(y, Index(xt::xarray<std::int64_t>(xt::full_like(indices.value(), 16))), 2);
+        },
+        "max_unpool2d: index 16 is not a position in an output plane of 16 "
+        "entries; pass the indices max_pool gave");
+    expect_error<ValueError>(
+        [&] {
+            max_unpool2d(y, Index(xt::xarray<std::int64_t>(xt::full_like(indices.value(), -1))), 2);
+        },
+        "max_unpool2d: index -1 is not a position in an output plane");
 }
 
 TEST(IndexTensor, ReshapeFlattenSqueezeUnsqueezeKeepIndices) {

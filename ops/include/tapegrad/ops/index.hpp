@@ -71,8 +71,9 @@ Tensor<T> index_select(const Tensor<T>& x, long axis, const Tensor<I>& indices);
 
 /// numpy's take_along_axis / torch.gather: y has index's shape and
 /// y[..., j, ...] = x[..., index[..., j, ...], ...] along `axis`. `index` holds whole
-/// numbers (tapegrad's tensors are float or double; argmax returns such a tensor), each
-/// below x's size on `axis`; its other sizes at most x's.  d/dx = scatter_add of g.
+/// numbers in x's type here (the overload below takes an int64 index tensor, what argmax
+/// returns), each below x's size on `axis`; its other sizes at most x's.
+/// d/dx = scatter_add of g.
 template <class T>
 Tensor<T> gather(const Tensor<T>& x, long axis, const Tensor<T>& index);
 /// gather with a Tensor<std::int64_t> index, PyTorch's type; the same result and
