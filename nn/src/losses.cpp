@@ -66,7 +66,7 @@ void check_broadcasts(const char* loss, const char* what, const Tensor<T>& t, co
 template <class T>
 struct ClassTargets {
     std::size_t axis;  ///< the class axis of the input
-    Tensor<std::int64_t> index;
+    Tensor<T> index;
     Tensor<T> weight;
     Tensor<T> kept;  ///< 1 where the target is not ignore_index
     T total;
@@ -103,15 +103,13 @@ ClassTargets<T> class_targets(const char* loss, const char* input_name, const Te
              loss, ": weight of shape ", options.weight.shape(), " for ", classes,
              " classes; pass one weight per class (shape (", classes, "))");
 
-    Array<std::int64_t> index(index_shape);
-    Array<T> weight(t), kept(t);
+    Array<T> index(index_shape), weight(t), kept(t);
     T total = 0;
     const L* labels = target.value().data();
     for (std::size_t i = 0; i < target.size(); ++i) {
         const L label = labels[i];
         if (label == static_cast<L>(options.ignore_index)) {
-            index.data()[i] = 0;
-            kept.data()[i] = weight.data()[i] = T(0);
+            index.data()[i] = kept.data()[i] = weight.data()[i] = T(0);
             continue;
         }
         TG_CHECK(label >= 0 && label < static_cast<L>(classes) && whole(label), ValueError, loss,
@@ -120,12 +118,12 @@ ClassTargets<T> class_targets(const char* loss, const char* input_name, const Te
                  " classes; class indices must be whole numbers in [0, ", classes,
                  ") or ignore_index (", options.ignore_index, ")");
         const auto c = static_cast<std::size_t>(label);
-        index.data()[i] = static_cast<std::int64_t>(c);
+        index.data()[i] = static_cast<T>(c);
         kept.data()[i] = T(1);
         weight.data()[i] = options.weight.defined() ? options.weight.value().data()[c] : T(1);
         total += weight.data()[i];
     }
-    return {axis, Tensor<std::int64_t>(std::move(index)), Tensor<T>(std::move(weight)),
+    return {axis, Tensor<T>(std::move(index)), Tensor<T>(std::move(weight)),
             Tensor<T>(std::move(kept)), total};
 }
 
