@@ -208,17 +208,16 @@ Tensor<T> cross_entropy_probabilities(const Tensor<T>& logits, const Tensor<T>& 
     return reduce(per_position, options.reduction);
 }
 
-/// cross_entropy for targets of type L: class indices (T or int64), or class
-/// probabilities (T only) when the target has the logits' shape.
-template <class T, class L>
-Tensor<T> cross_entropy_any(const Tensor<T>& logits, const Tensor<L>& target,
-                            const CrossEntropyOptions<T>& options) {
+}  // namespace
+
+template <class T>
+Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<T>& target,
+                        const CrossEntropyOptions<T>& options) {
     const double eps = options.label_smoothing;
     TG_CHECK(eps >= 0 && eps <= 1, ValueError, "cross_entropy: label_smoothing is ", number(eps),
              "; it must lie in [0, 1]");
-    if constexpr (std::is_same_v<L, T>)
-        if (logits.dim() >= 1 && target.shape() == logits.shape())
-            return cross_entropy_probabilities(logits, target, options);
+    if (logits.dim() >= 1 && target.shape() == logits.shape())
+        return cross_entropy_probabilities(logits, target, options);
     const ClassTargets<T> c =
         class_targets("cross_entropy", "logits", logits, target,
                       NllLossOptions<T>{options.weight, options.ignore_index, options.reduction});
@@ -241,18 +240,15 @@ Tensor<T> cross_entropy_any(const Tensor<T>& logits, const Tensor<L>& target,
     return reduce_classes(per_target, options.reduction, c.total);
 }
 
-}  // namespace
-
-template <class T>
-Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<T>& target,
-                        const CrossEntropyOptions<T>& options) {
-    return cross_entropy_any(logits, target, options);
-}
-
 template <class T, class I, tg::detail::if_index_t<I>>
 Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<I>& target,
                         const CrossEntropyOptions<T>& options) {
-    return cross_entropy_any(logits, target, options);
+    // Checked as class indices first (negative ones, and an int64 target of the logits'
+    // shape, which the float overload would read as probabilities), then the float path:
+    // indices below C are exact in T.
+    class_targets("cross_entropy", "logits", logits, target,
+                  NllLossOptions<T>{options.weight, options.ignore_index, options.reduction});
+    return cross_entropy(logits, to_floating<T>(target), options);
 }
 
 namespace {

@@ -4,7 +4,6 @@
 
 #include <tapegrad/tensor.hpp>
 
-#include <cstdint>
 #include <initializer_list>
 #include <vector>
 
