@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <memory>
 #include <ostream>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 namespace tg {
@@ -71,6 +73,22 @@ private:
     std::size_t width_ = 0;
 };
 
+/// Index tensors: whole numbers right-aligned to the widest, as torch prints int64.
+class IntegerFormat {
+public:
+    explicit IntegerFormat(const std::vector<std::int64_t>& shown) {
+        for (std::int64_t v : shown) width_ = std::max(width_, std::to_string(v).size());
+    }
+    /// The element, right-aligned to the common width.
+    std::string operator()(std::int64_t v) const {
+        const std::string s = std::to_string(v);
+        return std::string(width_ - s.size(), ' ') + s;
+    }
+
+private:
+    std::size_t width_ = 0;
+};
+
 /// The positions printed along an axis of length n: all, or the first and last 3 with a
 /// gap (SIZE_MAX) between them.
 std::vector<std::size_t> shown_positions(std::size_t n, bool summarize) {
@@ -87,15 +105,19 @@ std::vector<std::size_t> shown_positions(std::size_t n, bool summarize) {
 
 template <class T>
 class Printer {
+    /// The elements as the format takes them: int64 stays exact, floats go through double.
+    using Element = std::conditional_t<std::is_integral_v<T>, std::int64_t, double>;
+    using Format = std::conditional_t<std::is_integral_v<T>, IntegerFormat, ElementFormat>;
+
 public:
     /// `indent`: the prefix's width ("tensor("); `width`: the line width left after the
     /// suffix (numpy's repr subtracts ")" or ", dtype=float32)" from its 75).
     Printer(const Array<T>& v, std::size_t indent, std::size_t width)
         : v_(v), indent_(indent), width_(width) {
         summarize_ = v.size() > kSummarizeAbove;
-        std::vector<double> shown;
+        std::vector<Element> shown;
         collect(0, 0, shown);
-        format_ = std::make_unique<ElementFormat>(shown);
+        format_ = std::make_unique<Format>(shown);
     }
     std::string print() { return v_.dimension() == 0 ? (*format_)(*v_.data()) : block(0, 0); }
 
@@ -105,8 +127,8 @@ private:
         for (std::size_t k = axis + 1; k < v_.dimension(); ++k) s *= v_.shape()[k];
         return s;
     }
-    void collect(std::size_t axis, std::size_t offset, std::vector<double>& out) const {
-        if (axis == v_.dimension()) return out.push_back(static_cast<double>(v_.data()[offset]));
+    void collect(std::size_t axis, std::size_t offset, std::vector<Element>& out) const {
+        if (axis == v_.dimension()) return out.push_back(static_cast<Element>(v_.data()[offset]));
         for (std::size_t i : shown_positions(v_.shape()[axis], summarize_))
             if (i != SIZE_MAX) collect(axis + 1, offset + i * stride(axis), out);
     }
@@ -124,7 +146,7 @@ private:
             for (std::size_t k = 0; k < positions.size(); ++k) {
                 const std::size_t i = positions[k];
                 const std::string item =
-                    i == SIZE_MAX ? "..." : (*format_)(static_cast<double>(v_.data()[offset + i]));
+                    i == SIZE_MAX ? "..." : (*format_)(static_cast<Element>(v_.data()[offset + i]));
                 const std::size_t limit = width_ - axis - (k + 1 < positions.size() ? 1 : 0);
                 if (k > 0) {
                     out += ",";
@@ -155,7 +177,7 @@ private:
     const Array<T>& v_;
     std::size_t indent_, width_;
     bool summarize_ = false;
-    std::unique_ptr<ElementFormat> format_;
+    std::unique_ptr<Format> format_;
 };
 
 }  // namespace
@@ -182,5 +204,7 @@ template std::string to_string<float>(const Tensor<float>&);
 template std::string to_string<double>(const Tensor<double>&);
 template std::ostream& operator<<(std::ostream&, const Tensor<float>&);
 template std::ostream& operator<<(std::ostream&, const Tensor<double>&);
+template std::string to_string<std::int64_t>(const Tensor<std::int64_t>&);
+template std::ostream& operator<<(std::ostream&, const Tensor<std::int64_t>&);
 
 }  // namespace tg

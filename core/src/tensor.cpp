@@ -7,9 +7,36 @@
 #include <tapegrad/tensor.hpp>
 
 #include <algorithm>
+#include <cstdint>
+#include <type_traits>
 #include <xtensor/xbuilder.hpp>
 
 namespace tg {
+namespace {
+
+/// `flag`, or tg::ValueError naming `where` when a Tensor<std::int64_t> is asked to require
+/// a gradient: indices are not differentiable (PyTorch: only floating-point tensors can
+/// require gradients).
+template <class T>
+bool checked_requires_grad(bool flag, const char* where) {
+    if constexpr (std::is_integral_v<T>)
+        TG_CHECK(!flag, ValueError, where,
+                 ": a Tensor<std::int64_t> holds indices and cannot require a gradient "
+                 "(PyTorch: only tensors of floating point dtype can require gradients); use a "
+                 "float or double tensor (tg::to_floating<double>(t)) for values to differentiate");
+    return flag;
+}
+
+/// tg::GraphError naming `where` for a Tensor<std::int64_t>, which has no gradient.
+template <class T>
+void check_differentiable(const char* where) {
+    if constexpr (std::is_integral_v<T>)
+        TG_CHECK(false, GraphError, where,
+                 ": a Tensor<std::int64_t> holds indices and has no gradient (it never requires "
+                 "one)");
+}
+
+}  // namespace
 
 template <class T>
 Tensor<T>::Tensor(T scalar) : Tensor(uninitialized(Shape{})) {
@@ -18,8 +45,9 @@ Tensor<T>::Tensor(T scalar) : Tensor(uninitialized(Shape{})) {
 
 template <class T>
 Tensor<T>::Tensor(Array<T>&& values, bool requires_grad)
-    : node_(std::allocate_shared<detail::Node<T>>(detail::PoolAllocator<detail::Node<T>>(),
-                                                  std::move(values), requires_grad)) {}
+    : node_(std::allocate_shared<detail::Node<T>>(
+          detail::PoolAllocator<detail::Node<T>>(), std::move(values),
+          checked_requires_grad<T>(requires_grad, "tg::Tensor"))) {}
 
 template <class T>
 Tensor<T> Tensor<T>::uninitialized(const Shape& shape) {
@@ -139,6 +167,7 @@ T Tensor<T>::at(const std::vector<std::size_t>& index) const {
 template <class T>
 Tensor<T>& Tensor<T>::set_requires_grad(bool flag) {
     detail::Node<T>& n = checked();
+    checked_requires_grad<T>(flag, "set_requires_grad()");
     TG_CHECK(n.is_leaf(), GraphError,
              "set_requires_grad(): only leaves can change requires_grad; this tensor was "
              "computed by a recorded op (use detach() for a leaf copy)");
@@ -149,6 +178,7 @@ Tensor<T>& Tensor<T>::set_requires_grad(bool flag) {
 template <class T>
 Tensor<T> Tensor<T>::grad() const {
     const detail::Node<T>& n = checked();
+    check_differentiable<T>("grad()");
     std::shared_ptr<detail::Node<T>> g;
     {
         detail::GradLockGuard lock(n.grad_lock);
@@ -227,23 +257,47 @@ Tensor<T> Tensor<T>::detach() const {
 template <class T>
 void Tensor<T>::backward() const {
     const detail::Node<T>& n = checked();
-    Tape* tape = n.is_leaf() ? Tape::active() : detail::find_tape(n.tape_epoch);
-    if (tape) {
-        tape->backward(*this);
-        return;
+    check_differentiable<T>("backward()");
+    if constexpr (std::is_floating_point_v<T>) {  // no tape records an index tensor
+        Tape* tape = n.is_leaf() ? Tape::active() : detail::find_tape(n.tape_epoch);
+        if (tape) {
+            tape->backward(*this);
+            return;
+        }
+        TG_CHECK(!n.is_leaf(), GraphError,
+                 "backward(): no active tape recorded this tensor: create a tg::Tape before the "
+                 "forward pass, and make at least one input require a gradient (tg::parameter); "
+                 "to differentiate a gradient again, compute it with create_graph = true");
+        throw GraphError(
+            "backward(): the tape that recorded this tensor has released its entries (an "
+            "earlier backward without retain_graph), is gone, or belongs to another thread; "
+            "pass retain_graph = true to the first backward to run backward twice, recompute "
+            "the forward pass, or call backward in the thread that recorded it");
     }
-    TG_CHECK(!n.is_leaf(), GraphError,
-             "backward(): no active tape recorded this tensor: create a tg::Tape before the "
-             "forward pass, and make at least one input require a gradient (tg::parameter); to "
-             "differentiate a gradient again, compute it with create_graph = true");
-    throw GraphError(
-        "backward(): the tape that recorded this tensor has released its entries (an earlier "
-        "backward without retain_graph), is gone, or belongs to another thread; pass "
-        "retain_graph = true to the first backward to run backward twice, recompute the "
-        "forward pass, or call backward in the thread that recorded it");
 }
 
 template class Tensor<float>;
 template class Tensor<double>;
+
+// Index tensors: the members defined here, one by one (an explicit instantiation of the
+// whole class would also instantiate inline members that call float-only ops).
+using Index = std::int64_t;
+template Tensor<Index>::Tensor(Index);
+template Tensor<Index>::Tensor(Array<Index>&&, bool);
+template Tensor<Index> Tensor<Index>::uninitialized(const Shape&);
+template void Tensor<Index>::throw_undefined();
+template Array<Index>& Tensor<Index>::mutable_value();
+template void Tensor<Index>::assign(const Array<Index>&);
+template Index Tensor<Index>::item() const;
+template Index Tensor<Index>::at(const std::vector<std::size_t>&) const;
+template Tensor<Index>& Tensor<Index>::set_requires_grad(bool);
+template Tensor<Index> Tensor<Index>::grad() const;
+template bool Tensor<Index>::has_grad() const;
+template void Tensor<Index>::zero_grad();
+template void Tensor<Index>::reset_grad();
+template std::string Tensor<Index>::name() const;
+template Tensor<Index>& Tensor<Index>::set_name(const std::string&);
+template Tensor<Index> Tensor<Index>::detach() const;
+template void Tensor<Index>::backward() const;
 
 }  // namespace tg

@@ -96,7 +96,7 @@ template <class T>
 std::vector<int> predictions(nn::Module<T>& model, const tg::Tensor<T>& x) {
     tg::NoGradGuard no_grad;
     model.eval();
-    const tg::Tensor<T> classes = tg::argmax(model(x), 1);
+    const tg::Tensor<std::int64_t> classes = tg::argmax(model(x), 1);
     model.train();
     return std::vector<int>(classes.value().begin(), classes.value().end());
 }

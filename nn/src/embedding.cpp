@@ -42,7 +42,30 @@ Tensor<T> Embedding<T>::forward(const Tensor<T>& indices) {
                  std::to_string(v), " is not a whole number in [0, ", num_, ")");
         rows.push_back(static_cast<std::size_t>(v));
     }
-    Shape shape = indices.shape();
+    return lookup(rows, indices.shape());
+}
+
+template <class T>
+Tensor<T> Embedding<T>::forward(const Tensor<std::int64_t>& indices) {
+    Indices rows;
+    rows.reserve(indices.size());
+    for (const std::int64_t i : indices.value()) {
+        TG_CHECK(i >= 0 && static_cast<std::uint64_t>(i) < num_, ValueError, describe(), ": index ",
+                 i, " is out of range; indices lie in [0, ", num_, ")");
+        rows.push_back(static_cast<std::size_t>(i));
+    }
+    return lookup(rows, indices.shape());
+}
+
+template <class T>
+Tensor<T> Embedding<T>::operator()(const Tensor<std::int64_t>& indices) {
+    Tensor<T> y = forward(indices);
+    this->note_output(y);
+    return y;
+}
+
+template <class T>
+Tensor<T> Embedding<T>::lookup(const Indices& rows, Shape shape) const {
     shape.push_back(dim_);
     Tensor<T> out = index_select(weight_, 0, rows);
     if (padding_idx_) {

@@ -72,9 +72,18 @@ struct ClassTargets {
     T total;
 };
 
-template <class T>
+/// Whether a class label of type L (float, double or int64) is a whole number.
+template <class L>
+bool whole(L label) {
+    if constexpr (std::is_integral_v<L>)
+        return true;
+    else
+        return label == std::floor(label);
+}
+
+template <class T, class L>
 ClassTargets<T> class_targets(const char* loss, const char* input_name, const Tensor<T>& input,
-                              const Tensor<T>& target, const NllLossOptions<T>& options) {
+                              const Tensor<L>& target, const NllLossOptions<T>& options) {
     check_reduction(loss, options.reduction);
     const Shape s = input.shape();
     const std::size_t axis = s.size() >= 2 ? 1 : 0;
@@ -96,20 +105,20 @@ ClassTargets<T> class_targets(const char* loss, const char* input_name, const Te
 
     Array<T> index(index_shape), weight(t), kept(t);
     T total = 0;
-    const T* labels = target.value().data();
+    const L* labels = target.value().data();
     for (std::size_t i = 0; i < target.size(); ++i) {
-        const T label = labels[i];
-        if (label == static_cast<T>(options.ignore_index)) {
+        const L label = labels[i];
+        if (label == static_cast<L>(options.ignore_index)) {
             index.data()[i] = kept.data()[i] = weight.data()[i] = T(0);
             continue;
         }
-        TG_CHECK(label >= 0 && label < static_cast<T>(classes) && label == std::floor(label),
-                 ValueError, loss, ": target ", i, " is class ", number(static_cast<double>(label)),
-                 " but the ", input_name, " have ", classes,
+        TG_CHECK(label >= 0 && label < static_cast<L>(classes) && whole(label), ValueError, loss,
+                 ": target ", i, " is class ", number(static_cast<double>(label)), " but the ",
+                 input_name, " have ", classes,
                  " classes; class indices must be whole numbers in [0, ", classes,
                  ") or ignore_index (", options.ignore_index, ")");
         const auto c = static_cast<std::size_t>(label);
-        index.data()[i] = label;
+        index.data()[i] = static_cast<T>(c);
         kept.data()[i] = T(1);
         weight.data()[i] = options.weight.defined() ? options.weight.value().data()[c] : T(1);
         total += weight.data()[i];
@@ -141,11 +150,28 @@ Tensor<T> detail::class_index_tensor(const std::vector<std::size_t>& targets) {
     return Tensor<T>(std::move(out));
 }
 
+namespace {
+
+/// nll_loss for class indices of type L (T or int64).
+template <class T, class L>
+Tensor<T> nll_loss_any(const Tensor<T>& input, const Tensor<L>& target,
+                       const NllLossOptions<T>& options) {
+    const ClassTargets<T> c = class_targets("nll_loss", "input", input, target, options);
+    return reduce_classes(weighted_pick(input, c), options.reduction, c.total);
+}
+
+}  // namespace
+
 template <class T>
 Tensor<T> nll_loss(const Tensor<T>& input, const Tensor<T>& target,
                    const NllLossOptions<T>& options) {
-    const ClassTargets<T> c = class_targets("nll_loss", "input", input, target, options);
-    return reduce_classes(weighted_pick(input, c), options.reduction, c.total);
+    return nll_loss_any(input, target, options);
+}
+
+template <class T, class I, tg::detail::if_index_t<I>>
+Tensor<T> nll_loss(const Tensor<T>& input, const Tensor<I>& target,
+                   const NllLossOptions<T>& options) {
+    return nll_loss_any(input, target, options);
 }
 
 namespace {
@@ -297,6 +323,17 @@ Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<T>& target,
         per_target = T(1 - eps) * per_target + (T(eps) / classes) * smooth;
     }
     return reduce_classes(per_target, options.reduction, c.total);
+}
+
+template <class T, class I, tg::detail::if_index_t<I>>
+Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<I>& target,
+                        const CrossEntropyOptions<T>& options) {
+    // Checked as class indices first (negative ones, and an int64 target of the logits'
+    // shape, which the float overload would read as probabilities), then the float path:
+    // indices below C are exact in T.
+    class_targets("cross_entropy", "logits", logits, target,
+                  NllLossOptions<T>{options.weight, options.ignore_index, options.reduction});
+    return cross_entropy(logits, to_floating<T>(target), options);
 }
 
 namespace {
@@ -468,6 +505,10 @@ Tensor<T> kl_div(const Tensor<T>& input, const Tensor<T>& target, const KlDivOpt
     template Tensor<T> cross_entropy<T>(const Tensor<T>&, const Tensor<T>&,                        \
                                         const CrossEntropyOptions<T>&);                            \
     template Tensor<T> detail::class_index_tensor<T>(const std::vector<std::size_t>&);             \
+    template Tensor<T> nll_loss<T, std::int64_t>(const Tensor<T>&, const Tensor<std::int64_t>&,    \
+                                                 const NllLossOptions<T>&);                        \
+    template Tensor<T> cross_entropy<T, std::int64_t>(                                             \
+        const Tensor<T>&, const Tensor<std::int64_t>&, const CrossEntropyOptions<T>&);             \
     template Tensor<T> binary_cross_entropy<T>(const Tensor<T>&, const Tensor<T>&,                 \
                                                const BinaryCrossEntropyOptions<T>&);               \
     template Tensor<T> binary_cross_entropy_with_logits<T>(                                        \

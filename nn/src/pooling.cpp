@@ -32,7 +32,7 @@ Tensor<T> MaxPool2d<T>::forward(const Tensor<T>& x) {
 }
 
 template <class T>
-std::pair<Tensor<T>, Tensor<T>> MaxPool2d<T>::forward_with_indices(const Tensor<T>& x) {
+std::pair<Tensor<T>, Tensor<std::int64_t>> MaxPool2d<T>::forward_with_indices(const Tensor<T>& x) {
     return max_pool2d_with_indices(x, kernel_, stride_, padding_, dilation_, ceil_mode_);
 }
 
@@ -48,7 +48,7 @@ Tensor<T> MaxPool1d<T>::forward(const Tensor<T>& x) {
 }
 
 template <class T>
-std::pair<Tensor<T>, Tensor<T>> MaxPool1d<T>::forward_with_indices(const Tensor<T>& x) {
+std::pair<Tensor<T>, Tensor<std::int64_t>> MaxPool1d<T>::forward_with_indices(const Tensor<T>& x) {
     return max_pool1d_with_indices(x, kernel_, stride_, padding_, dilation_, ceil_mode_);
 }
 
@@ -84,12 +84,24 @@ Tensor<T> MaxUnpool2d<T>::forward(const Tensor<T>& x, const Tensor<T>& indices, 
 }
 
 template <class T>
+Tensor<T> MaxUnpool2d<T>::forward(const Tensor<T>& x, const Tensor<std::int64_t>& indices,
+                                  Size2 output_size) {
+    return max_unpool2d(x, indices, kernel_, stride_, padding_, output_size);
+}
+
+template <class T>
 std::string MaxUnpool2d<T>::describe() const {
     return "MaxUnpool2d(" + to_string(kernel_) + ")";
 }
 
 template <class T>
 Tensor<T> MaxUnpool1d<T>::forward(const Tensor<T>& x, const Tensor<T>& indices,
+                                  std::size_t output_size) {
+    return max_unpool1d(x, indices, kernel_, stride_, padding_, output_size);
+}
+
+template <class T>
+Tensor<T> MaxUnpool1d<T>::forward(const Tensor<T>& x, const Tensor<std::int64_t>& indices,
                                   std::size_t output_size) {
     return max_unpool1d(x, indices, kernel_, stride_, padding_, output_size);
 }

@@ -123,11 +123,21 @@ std::size_t slice_bound(long i, std::size_t n) {
     return static_cast<std::size_t>(std::min(i, size));
 }
 
-/// gather's positions: for each entry of `index` (a tensor of x's rank), the flat
-/// position in x of the same multi-index with `axis` replaced by the entry's value.
-template <class T>
+/// tg::ValueError naming `op` unless the index `i` lies in [0, n) along `axis`: an int64
+/// index, negative or past the end (PyTorch's "index out of range").
+void check_index(const char* op, std::int64_t i, std::size_t n, std::size_t axis,
+                 const Shape& shape) {
+    TG_CHECK(i >= 0 && static_cast<std::uint64_t>(i) < n, ValueError, op, ": index ", i,
+             " is out of range for axis ", axis, " of size ", n, " (shape ", shape,
+             "); indices lie in [0, ", n, ")");
+}
+
+/// gather's positions: for each entry of `index` (a tensor of x's rank, float, double or
+/// int64), the flat position in x of the same multi-index with `axis` replaced by the
+/// entry's value.
+template <class I>
 Positions along_axis(const char* op, const Shape& x_shape, std::size_t axis,
-                     const Tensor<T>& index) {
+                     const Tensor<I>& index) {
     const Shape is = index.shape();
     TG_CHECK(is.size() == x_shape.size(), ShapeError, op, ": index of shape ", is,
              " needs as many axes as the tensor of shape ", x_shape);
@@ -141,12 +151,15 @@ Positions along_axis(const char* op, const Shape& x_shape, std::size_t axis,
     const std::size_t inner = strides_of(is)[axis], n = is[axis];
     const std::size_t x_stride = strides_of(x_shape)[axis];
     auto out = std::make_shared<std::vector<std::size_t>>(index.size());
-    const T* v = index.value().data();
+    const I* v = index.value().data();
     for (std::size_t i = 0; i < index.size(); ++i) {
-        const T raw = v[i];
-        TG_CHECK(raw >= 0 && raw < T(x_shape[axis]) && std::floor(raw) == raw, ValueError, op,
-                 ": index holds ", std::to_string(raw), ", not a whole number in [0, ",
-                 x_shape[axis], ") for axis ", axis, " of shape ", x_shape);
+        const I raw = v[i];
+        if constexpr (std::is_integral_v<I>)
+            check_index(op, raw, x_shape[axis], axis, x_shape);
+        else
+            TG_CHECK(raw >= 0 && raw < I(x_shape[axis]) && std::floor(raw) == raw, ValueError, op,
+                     ": index holds ", std::to_string(raw), ", not a whole number in [0, ",
+                     x_shape[axis], ") for axis ", axis, " of shape ", x_shape);
         // Entry i is (outer, j, inner) of index's shape split around the axis.
         const std::size_t outer = i / (n * inner), rest = i % inner;
         (*out)[i] = (*base)[outer * inner + rest] + static_cast<std::size_t>(raw) * x_stride;
@@ -175,6 +188,31 @@ Tensor<T> triangle(const char* name, const Tensor<T>& x, long k, bool lower) {
 }
 
 }  // namespace
+
+template <class T>
+Tensor<std::int64_t> to_int64(const Tensor<T>& x) {
+    Tensor<std::int64_t> out = Tensor<std::int64_t>::uninitialized(x.shape());
+    const T* in = x.value().data();
+    std::int64_t* o = out.node()->value.data();
+    // int64 holds [-2^63, 2^63); both bounds are exact in float and double.
+    const T low = -T(9223372036854775808.0), high = T(9223372036854775808.0);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        TG_CHECK(in[i] >= low && in[i] < high && std::floor(in[i]) == in[i], ValueError,
+                 "to_int64: element ", i, " is ", std::to_string(in[i]),
+                 ", not a whole number in int64's range [-2^63, 2^63)");
+        o[i] = static_cast<std::int64_t>(in[i]);
+    }
+    return out;
+}
+
+template <class T>
+Tensor<T> to_floating(const Tensor<std::int64_t>& indices) {
+    Tensor<T> out = Tensor<T>::uninitialized(indices.shape());
+    const std::int64_t* in = indices.value().data();
+    T* o = out.node()->value.data();
+    for (std::size_t i = 0; i < indices.size(); ++i) o[i] = static_cast<T>(in[i]);
+    return out;
+}
 
 template <class T>
 Tensor<T> slice(const Tensor<T>& x, long axis_arg, long start, long stop, long step) {
@@ -214,20 +252,65 @@ Tensor<T> index_select(const Tensor<T>& x, long axis_arg, const Indices& indices
     return pick("index_select", x, picks);
 }
 
-template <class T>
-Tensor<T> gather(const Tensor<T>& x, long axis_arg, const Tensor<T>& index) {
+template <class T, class I, detail::if_index_t<I>>
+Tensor<T> index_select(const Tensor<T>& x, long axis_arg, const Tensor<I>& indices) {
+    const std::size_t axis = detail::normalize_axis("index_select", axis_arg, x.dim());
+    TG_CHECK(indices.dim() <= 1, ShapeError, "index_select: indices of shape ", indices.shape(),
+             "; pass a 0-d or 1-d tensor of indices (flatten them, then reshape the result)");
+    const std::size_t n = x.shape()[axis];
+    Indices list;
+    list.reserve(indices.size());
+    for (const std::int64_t i : indices.value()) {
+        check_index("index_select", i, n, axis, x.shape());
+        list.push_back(static_cast<std::size_t>(i));
+    }
+    return index_select(x, static_cast<long>(axis), list);
+}
+
+namespace {
+
+/// gather for an index of float, double or int64 elements.
+template <class T, class I>
+Tensor<T> gather_any(const Tensor<T>& x, long axis_arg, const Tensor<I>& index) {
     const std::size_t axis = detail::normalize_axis("gather", axis_arg, x.dim());
     return gather_at("gather", x, along_axis("gather", x.shape(), axis, index), index.shape());
 }
 
+}  // namespace
+
 template <class T>
-Tensor<T> scatter_add(const Tensor<T>& x, long axis_arg, const Tensor<T>& index,
-                      const Tensor<T>& src) {
+Tensor<T> gather(const Tensor<T>& x, long axis, const Tensor<T>& index) {
+    return gather_any(x, axis, index);
+}
+
+template <class T, class I, detail::if_index_t<I>>
+Tensor<T> gather(const Tensor<T>& x, long axis, const Tensor<I>& index) {
+    return gather_any(x, axis, index);
+}
+
+namespace {
+
+/// scatter_add for an index of float, double or int64 elements.
+template <class T, class I>
+Tensor<T> scatter_add_any(const Tensor<T>& x, long axis_arg, const Tensor<I>& index,
+                          const Tensor<T>& src) {
     const std::size_t axis = detail::normalize_axis("scatter_add", axis_arg, x.dim());
     TG_CHECK(src.shape() == index.shape(), ShapeError, "scatter_add: src of shape ", src.shape(),
              " and index of shape ", index.shape(), " must have one shape");
     const Positions p = along_axis("scatter_add", x.shape(), axis, index);
     return x + scatter_at("scatter_add", src, p, x.shape());
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> scatter_add(const Tensor<T>& x, long axis, const Tensor<T>& index, const Tensor<T>& src) {
+    return scatter_add_any(x, axis, index, src);
+}
+
+template <class T, class I, detail::if_index_t<I>>
+Tensor<T> scatter_add(const Tensor<T>& x, long axis, const Tensor<I>& index, const Tensor<T>& src) {
+    return scatter_add_any(x, axis, index, src);
 }
 
 template <class T>
@@ -391,6 +474,14 @@ Tensor<T> triu(const Tensor<T>& x, long k) {
     template Tensor<T> index_select(const Tensor<T>&, long, const Indices&);                    \
     template Tensor<T> gather(const Tensor<T>&, long, const Tensor<T>&);                        \
     template Tensor<T> scatter_add(const Tensor<T>&, long, const Tensor<T>&, const Tensor<T>&); \
+    template Tensor<std::int64_t> to_int64(const Tensor<T>&);                                   \
+    template Tensor<T> to_floating(const Tensor<std::int64_t>&);                                \
+    template Tensor<T> index_select<T, std::int64_t>(const Tensor<T>&, long,                    \
+                                                     const Tensor<std::int64_t>&);              \
+    template Tensor<T> gather<T, std::int64_t>(const Tensor<T>&, long,                          \
+                                               const Tensor<std::int64_t>&);                    \
+    template Tensor<T> scatter_add<T, std::int64_t>(                                            \
+        const Tensor<T>&, long, const Tensor<std::int64_t>&, const Tensor<T>&);                 \
     template Tensor<T> stack(const std::vector<Tensor<T>>&, long);                              \
     template std::vector<Tensor<T>> split(const Tensor<T>&, const Indices&, long);              \
     template std::vector<Tensor<T>> chunk(const Tensor<T>&, std::size_t, long);                 \
@@ -407,5 +498,10 @@ Tensor<T> triu(const Tensor<T>& x, long k) {
     template Tensor<T> triu(const Tensor<T>&, long);
 TG_INDEX_INSTANTIATE(float)
 TG_INDEX_INSTANTIATE(double)
+// Index tensors: the shape changes made of reshape (see shape.hpp).
+template Tensor<std::int64_t> squeeze(const Tensor<std::int64_t>&);
+template Tensor<std::int64_t> squeeze(const Tensor<std::int64_t>&, long);
+template Tensor<std::int64_t> unsqueeze(const Tensor<std::int64_t>&, long);
+template Tensor<std::int64_t> flatten(const Tensor<std::int64_t>&, long, long);
 
 }  // namespace tg

@@ -23,9 +23,11 @@
 #include <tapegrad/ops/shape.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace tg {
@@ -69,12 +71,13 @@ Tensor<T> max_pool(const Tensor<T>& x, const Windows& w) {
 
 /// Where each window's maximum is in its (H, W) plane, by PyTorch's loop
 /// (DilatedMaxPool2d.cpp): the taps inside the input in row-major order, taking a value
-/// greater than the best so far or a NaN; (N, C, H_out, W_out), recording nothing.
+/// greater than the best so far or a NaN; (N, C, H_out, W_out) int64, recording nothing.
 template <class T>
-Tensor<T> max_indices(const Tensor<T>& x, const Windows& w) {
+Tensor<std::int64_t> max_indices(const Tensor<T>& x, const Windows& w) {
     const T* v = x.value().data();
-    Array<T> out = Array<T>::from_shape({w.batch, w.channels, w.h.out, w.w.out});
-    T* o = out.data();
+    Array<std::int64_t> out =
+        Array<std::int64_t>::from_shape({w.batch, w.channels, w.h.out, w.w.out});
+    std::int64_t* o = out.data();
     const long height = static_cast<long>(w.h.in), width = static_cast<long>(w.w.in);
     for (std::size_t plane = 0; plane < w.batch * w.channels; ++plane, v += height * width)
         for (std::size_t oh = 0; oh < w.h.out; ++oh)
@@ -97,9 +100,9 @@ Tensor<T> max_indices(const Tensor<T>& x, const Windows& w) {
                         }
                     }
                 }
-                *o++ = static_cast<T>(best);
+                *o++ = best;
             }
-    return Tensor<T>(std::move(out));
+    return Tensor<std::int64_t>(std::move(out));
 }
 
 /// What PyTorch divides window position o's sum by along one axis, as a factor of the
@@ -135,10 +138,11 @@ Tensor<T> avg_pool(const Tensor<T>& x, const Windows& w, bool count_include_pad,
 }
 
 /// max_unpool1d / 2d: `spatial_dims` trailing axes of input and indices; `kernel`,
-/// `stride`, `padding`, `output_size` on the width (and height) axes.
-template <class T>
+/// `stride`, `padding`, `output_size` on the width (and height) axes. Indices of type I:
+/// int64, or whole numbers in T.
+template <class T, class I>
 Tensor<T> max_unpool(const char* op, std::size_t spatial_dims, const Tensor<T>& input,
-                     const Tensor<T>& indices, Size2 kernel, Size2 stride, Size2 padding,
+                     const Tensor<I>& indices, Size2 kernel, Size2 stride, Size2 padding,
                      Size2 output_size) {
     const Shape s = input.shape();
     const Size2 step(stride.h ? stride.h : kernel.h, stride.w ? stride.w : kernel.w);
@@ -172,8 +176,9 @@ Tensor<T> max_unpool(const char* op, std::size_t spatial_dims, const Tensor<T>& 
              " gives an empty output with kernel ", sizes_str(kernel, spatial_dims), ", stride ",
              sizes_str(step, spatial_dims), " and padding ", sizes_str(padding, spatial_dims));
     const std::size_t plane = static_cast<std::size_t>(ho * wo);
-    for (const T i : indices.value())
-        if (!(i >= 0 && i < static_cast<T>(plane) && i == std::floor(i))) {
+    for (const I i : indices.value())
+        if (!(i >= 0 && i < static_cast<I>(plane) &&
+              (std::is_integral_v<I> || i == std::floor(i)))) {
             std::ostringstream shown;  // the shortest form: "16", "2.5", "nan"
             shown << i;
             throw ValueError(detail::message(op, ": index ", shown.str(),
@@ -210,9 +215,10 @@ Tensor<T> max_pool2d(const Tensor<T>& input, Size2 kernel_size, Size2 stride, Si
 }
 
 template <class T>
-std::pair<Tensor<T>, Tensor<T>> max_pool2d_with_indices(const Tensor<T>& input, Size2 kernel_size,
-                                                        Size2 stride, Size2 padding, Size2 dilation,
-                                                        bool ceil_mode) {
+std::pair<Tensor<T>, Tensor<std::int64_t>> max_pool2d_with_indices(const Tensor<T>& input,
+                                                                   Size2 kernel_size, Size2 stride,
+                                                                   Size2 padding, Size2 dilation,
+                                                                   bool ceil_mode) {
     const Windows w = pool_windows("max_pool2d_with_indices", input.shape(), 2, kernel_size, stride,
                                    padding, dilation, ceil_mode);
     return {max_pool(input, w), max_indices(input, w)};
@@ -227,10 +233,9 @@ Tensor<T> max_pool1d(const Tensor<T>& input, std::size_t kernel_size, std::size_
 }
 
 template <class T>
-std::pair<Tensor<T>, Tensor<T>> max_pool1d_with_indices(const Tensor<T>& input,
-                                                        std::size_t kernel_size, std::size_t stride,
-                                                        std::size_t padding, std::size_t dilation,
-                                                        bool ceil_mode) {
+std::pair<Tensor<T>, Tensor<std::int64_t>> max_pool1d_with_indices(
+    const Tensor<T>& input, std::size_t kernel_size, std::size_t stride, std::size_t padding,
+    std::size_t dilation, bool ceil_mode) {
     const Windows w = pool_windows("max_pool1d_with_indices", input.shape(), 1, {1, kernel_size},
                                    {1, stride}, {0, padding}, {1, dilation}, ceil_mode);
     const Tensor<T> x = unsqueeze(input, 2);
@@ -243,8 +248,21 @@ Tensor<T> max_unpool2d(const Tensor<T>& input, const Tensor<T>& indices, Size2 k
     return max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size);
 }
 
+template <class T, class I, detail::if_index_t<I>>
+Tensor<T> max_unpool2d(const Tensor<T>& input, const Tensor<I>& indices, Size2 kernel_size,
+                       Size2 stride, Size2 padding, Size2 output_size) {
+    return max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size);
+}
+
 template <class T>
 Tensor<T> max_unpool1d(const Tensor<T>& input, const Tensor<T>& indices, std::size_t kernel_size,
+                       std::size_t stride, std::size_t padding, std::size_t output_size) {
+    return max_unpool("max_unpool1d", 1, input, indices, {1, kernel_size}, {1, stride},
+                      {0, padding}, {0, output_size});
+}
+
+template <class T, class I, detail::if_index_t<I>>
+Tensor<T> max_unpool1d(const Tensor<T>& input, const Tensor<I>& indices, std::size_t kernel_size,
                        std::size_t stride, std::size_t padding, std::size_t output_size) {
     return max_unpool("max_unpool1d", 1, input, indices, {1, kernel_size}, {1, stride},
                       {0, padding}, {0, output_size});
@@ -290,16 +308,21 @@ Tensor<T> adaptive_avg_pool2d(const Tensor<T>& input, Size2 output_size) {
 
 #define TG_POOL_INSTANTIATE(T)                                                                    \
     template Tensor<T> max_pool2d(const Tensor<T>&, Size2, Size2, Size2, Size2, bool);            \
-    template std::pair<Tensor<T>, Tensor<T>> max_pool2d_with_indices(const Tensor<T>&, Size2,     \
-                                                                     Size2, Size2, Size2, bool);  \
+    template std::pair<Tensor<T>, Tensor<std::int64_t>> max_pool2d_with_indices(                  \
+        const Tensor<T>&, Size2, Size2, Size2, Size2, bool);                                      \
     template Tensor<T> max_pool1d(const Tensor<T>&, std::size_t, std::size_t, std::size_t,        \
                                   std::size_t, bool);                                             \
-    template std::pair<Tensor<T>, Tensor<T>> max_pool1d_with_indices(                             \
+    template std::pair<Tensor<T>, Tensor<std::int64_t>> max_pool1d_with_indices(                  \
         const Tensor<T>&, std::size_t, std::size_t, std::size_t, std::size_t, bool);              \
     template Tensor<T> max_unpool2d(const Tensor<T>&, const Tensor<T>&, Size2, Size2, Size2,      \
                                     Size2);                                                       \
     template Tensor<T> max_unpool1d(const Tensor<T>&, const Tensor<T>&, std::size_t, std::size_t, \
                                     std::size_t, std::size_t);                                    \
+    template Tensor<T> max_unpool2d<T, std::int64_t>(                                             \
+        const Tensor<T>&, const Tensor<std::int64_t>&, Size2, Size2, Size2, Size2);               \
+    template Tensor<T> max_unpool1d<T, std::int64_t>(const Tensor<T>&,                            \
+                                                     const Tensor<std::int64_t>&, std::size_t,    \
+                                                     std::size_t, std::size_t, std::size_t);      \
     template Tensor<T> avg_pool2d(const Tensor<T>&, Size2, Size2, Size2, bool, bool,              \
                                   std::optional<long>);                                           \
     template Tensor<T> avg_pool1d(const Tensor<T>&, std::size_t, std::size_t, std::size_t, bool,  \

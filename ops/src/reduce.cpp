@@ -254,14 +254,14 @@ Shape reduced_shape(const Shape& s, std::size_t axis, bool keepdims) {
 
 /// The first position of the best value along `axis` by `better(a, b)` (a beats b).
 template <class T, class Better>
-Tensor<T> arg_best(const char* name, const Tensor<T>& x, long axis_arg, bool keepdims,
-                   Better better) {
+Tensor<std::int64_t> arg_best(const char* name, const Tensor<T>& x, long axis_arg, bool keepdims,
+                              Better better) {
     const std::size_t axis = detail::normalize_axis(name, axis_arg, x.dim());
     const Shape s = x.shape();
     TG_CHECK(s[axis] > 0, ValueError, name, ": axis ", axis, " of shape ", s,
              " is empty; there is no position to return");
     const AxisSplit a = split_around(s, axis);
-    Array<T> out = Array<T>::from_shape(reduced_shape(s, axis, keepdims));
+    Array<std::int64_t> out = Array<std::int64_t>::from_shape(reduced_shape(s, axis, keepdims));
     const T* v = x.value().data();
     for (std::size_t o = 0; o < a.outer; ++o)
         for (std::size_t i = 0; i < a.inner; ++i) {
@@ -269,9 +269,9 @@ Tensor<T> arg_best(const char* name, const Tensor<T>& x, long axis_arg, bool kee
             for (std::size_t j = 1; j < a.n; ++j)
                 if (better(v[(o * a.n + j) * a.inner + i], v[(o * a.n + best) * a.inner + i]))
                     best = j;
-            out.data()[o * a.inner + i] = T(best);
+            out.data()[o * a.inner + i] = static_cast<std::int64_t>(best);
         }
-    return Tensor<T>(std::move(out));
+    return Tensor<std::int64_t>(std::move(out));
 }
 
 /// The running sums of x along `axis`, recorded with the backward flip(cumsum(flip(g))).
@@ -309,14 +309,14 @@ Tensor<T> min(const Tensor<T>& x, long axis, bool keepdims) {
 }
 
 template <class T>
-Tensor<T> argmax(const Tensor<T>& x, long axis, bool keepdims) {
+Tensor<std::int64_t> argmax(const Tensor<T>& x, long axis, bool keepdims) {
     // NaN wins, as in torch.argmax: a NaN is "larger" than any number.
     return arg_best("argmax", x, axis, keepdims,
                     [](T a, T b) { return a > b || (std::isnan(a) && !std::isnan(b)); });
 }
 
 template <class T>
-Tensor<T> argmin(const Tensor<T>& x, long axis, bool keepdims) {
+Tensor<std::int64_t> argmin(const Tensor<T>& x, long axis, bool keepdims) {
     return arg_best("argmin", x, axis, keepdims,
                     [](T a, T b) { return a < b || (std::isnan(a) && !std::isnan(b)); });
 }
@@ -466,8 +466,8 @@ Tensor<T> norm(const Tensor<T>& x, double p) {
 #define TG_REDUCTIONS_INSTANTIATE(T)                                      \
     template Tensor<T> min(const Tensor<T>&);                             \
     template Tensor<T> min(const Tensor<T>&, long, bool);                 \
-    template Tensor<T> argmax(const Tensor<T>&, long, bool);              \
-    template Tensor<T> argmin(const Tensor<T>&, long, bool);              \
+    template Tensor<std::int64_t> argmax(const Tensor<T>&, long, bool);   \
+    template Tensor<std::int64_t> argmin(const Tensor<T>&, long, bool);   \
     template Tensor<T> logsumexp(const Tensor<T>&, const Axes&, bool);    \
     template Tensor<T> var(const Tensor<T>&, const Axes&, long, bool);    \
     template Tensor<T> std(const Tensor<T>&, const Axes&, long, bool);    \

@@ -198,6 +198,15 @@ Tensor<T> reshape(const Tensor<T>& x, const Shape& shape) {
     return y;
 }
 
+template <>
+Tensor<std::int64_t> reshape(const Tensor<std::int64_t>& x, const Shape& shape) {
+    const std::size_t n =
+        std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
+    TG_CHECK(n == x.size(), ShapeError, "reshape: cannot reshape a tensor of shape ", x.shape(),
+             " (", x.size(), " elements) to ", shape, " (", n, " elements)");
+    return detail::view_of(x, shape, 0);  // indices have no gradient: nothing to record
+}
+
 template <class T>
 Tensor<T> view(const Tensor<T>& x, const Shape& shape) {
     const std::size_t n =

@@ -85,11 +85,11 @@ Tensor<T> Tensor<T>::min(long dim, bool keepdim) const {
     return tg::min(*this, dim, keepdim);
 }
 template <class T>
-Tensor<T> Tensor<T>::argmax(long dim, bool keepdim) const {
+Tensor<std::int64_t> Tensor<T>::argmax(long dim, bool keepdim) const {
     return tg::argmax(*this, dim, keepdim);
 }
 template <class T>
-Tensor<T> Tensor<T>::argmin(long dim, bool keepdim) const {
+Tensor<std::int64_t> Tensor<T>::argmin(long dim, bool keepdim) const {
     return tg::argmin(*this, dim, keepdim);
 }
 template <class T>
@@ -371,8 +371,8 @@ Tensor<T>& Tensor<T>::operator/=(const Tensor& other) {
     template Tensor<T> Tensor<T>::max(long, bool) const;                          \
     template Tensor<T> Tensor<T>::min() const;                                    \
     template Tensor<T> Tensor<T>::min(long, bool) const;                          \
-    template Tensor<T> Tensor<T>::argmax(long, bool) const;                       \
-    template Tensor<T> Tensor<T>::argmin(long, bool) const;                       \
+    template Tensor<std::int64_t> Tensor<T>::argmax(long, bool) const;            \
+    template Tensor<std::int64_t> Tensor<T>::argmin(long, bool) const;            \
     template Tensor<T> Tensor<T>::prod(long, bool) const;                         \
     template Tensor<T> Tensor<T>::var(long, long, bool) const;                    \
     template Tensor<T> Tensor<T>::var(const Axes&, long, bool) const;             \

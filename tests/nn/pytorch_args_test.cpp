@@ -111,11 +111,12 @@ TEST(PyTorchArgs, PoolingLayersTakePyTorchsArguments) {
     check_layer_case("ops.max_pool2d_ceil", [](In in) {
         nn::MaxPool2d<double> pool({3, 2}, 2, {1, 0}, 1, true, true);
         const auto [y, indices] = pool.forward_with_indices(in.at("x"));
-        return Out{y, indices};
+        return Out{y, to_floating<double>(indices)};
     });
     check_layer_case("ops.max_pool1d_ceil", [](In in) {
         nn::MaxPool1d<double> pool(3, 2, 1, 1, false, true);
-        return Out{pool(in.at("x")), pool.forward_with_indices(in.at("x")).second};
+        return Out{pool(in.at("x")),
+                   to_floating<double>(pool.forward_with_indices(in.at("x")).second)};
     });
     check_layer_case("ops.avg_pool2d_ceil_exclude_pad", [](In in) {
         return Out{nn::AvgPool2d<double>(3, 2, 1, true, false)(in.at("x"))};

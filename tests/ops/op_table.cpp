@@ -656,10 +656,18 @@ void add_reductions(std::vector<Row>& rows) {
             .variant("all")
             .recorded("max"));  // −max(−x)
     rows.push_back(not_differentiable("argmax", {one("axis_1", {3, 4}, any_value(), [](const T& x) {
-                                          return tg::argmax(x, 1);
+                                          return tg::to_floating<double>(tg::argmax(x, 1));
                                       })}));
     rows.push_back(not_differentiable("argmin", {one("axis_0", {3, 4}, any_value(), [](const T& x) {
-                                          return tg::argmin(x, 0);
+                                          return tg::to_floating<double>(tg::argmin(x, 0));
+                                      })}));
+    // Index tensors in and out: whole numbers (the 0/1 of gt) to int64 and back.
+    rows.push_back(not_differentiable("to_int64", {one("", {3, 4}, any_value(), [](const T& x) {
+                                          return tg::to_floating<double>(
+                                              tg::to_int64(tg::gt(x, T(0.0))));
+                                      })}));
+    rows.push_back(not_differentiable("to_floating", {one("", {3, 4}, any_value(), [](const T& x) {
+                                          return tg::to_floating<double>(tg::argmax(x, 0, true));
                                       })}));
     rows.push_back(general("logsumexp", {one("axis_minus1", {3, 4}, away,
                                              [](const T& x) { return tg::logsumexp(x, {-1}); }),
@@ -1098,8 +1106,8 @@ void add_conv_and_pool(std::vector<Row>& rows) {
     // Unpooling with the indices of a fixed pooling (constants): of a (4, 6) plane, and of
     // overlapping windows, whose shared maxima add up.
     const T wave = tg::sin(tg::reshape(tg::arange(0.0, 48.0), {1, 2, 4, 6}) * 1.7);
-    const T plain = tg::max_pool2d_with_indices(wave, 2).second;
-    const T overlapping = tg::max_pool2d_with_indices(wave, 3, 1).second;
+    const tg::Tensor<std::int64_t> plain = tg::max_pool2d_with_indices(wave, 2).second;
+    const tg::Tensor<std::int64_t> overlapping = tg::max_pool2d_with_indices(wave, 3, 1).second;
     rows.push_back(general("max_unpool2d",
                            {one("", {1, 2, 2, 3}, any_value(),
                                 [plain](const T& x) { return tg::max_unpool2d(x, plain, 2); }),
@@ -1108,7 +1116,8 @@ void add_conv_and_pool(std::vector<Row>& rows) {
                                     return tg::max_unpool2d(x, overlapping, 3, 1);
                                 })})
                        .recorded("scatter_add"));
-    const T line = tg::max_pool1d_with_indices(tg::reshape(wave, {2, 2, 12}), 3, 2, 1).second;
+    const tg::Tensor<std::int64_t> line =
+        tg::max_pool1d_with_indices(tg::reshape(wave, {2, 2, 12}), 3, 2, 1).second;
     rows.push_back(general("max_unpool1d",
                            {one("", {2, 2, 6}, any_value(),
                                 [line](const T& x) {

@@ -66,8 +66,8 @@ TEST(PyTorchArgs, ConvolutionPaddingMatchesPyTorch) {
 
 std::map<std::string, ArgsFunction> pool_functions() {
     std::map<std::string, ArgsFunction> f;
-    const auto pair = [](std::pair<Tensor<double>, Tensor<double>> p) {
-        return Out{p.first, p.second};
+    const auto pair = [](std::pair<Tensor<double>, Tensor<std::int64_t>> p) {
+        return Out{p.first, to_floating<double>(p.second)};
     };
     f["ops.max_pool2d_ceil"] = [pair](const NamedInputs& in) {
         return pair(max_pool2d_with_indices(in.at("x"), {3, 2}, 2, {1, 0}, 1, true));
@@ -124,6 +124,9 @@ TEST(PyTorchArgs, MaxPoolIndicesUnpoolToTheGradientOfMaxPool) {
         const Tensor<double> c = full<double>(y.shape(), 1.0) + y.detach();
         const Tensor<double> vjp = tape.gradient(sum(y * c), {x})[0];
         EXPECT_TRUE(all_close(max_unpool2d(c, indices, 2, stride, 0, {2, 5}), vjp.value(), 0, 0));
+        // The float indices of before give the same.
+        EXPECT_TRUE(all_close(max_unpool2d(c, to_floating<double>(indices), 2, stride, 0, {2, 5}),
+                              vjp.value(), 0, 0));
         EXPECT_FALSE(indices.requires_grad());
     }
 }

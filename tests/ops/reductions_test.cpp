@@ -4,6 +4,7 @@
 
 #include "op_test_util.hpp"
 
+#include <cstdint>
 #include <limits>
 
 namespace tg::test {
@@ -18,9 +19,9 @@ TEST(Reductions, ValuesAsPlainLoops) {
     const Tensor<> x{{3, -1, 2}, {0, 5, -4}};
     EXPECT_EQ(flat(min(x, 1)), (std::vector<double>{-1, -4}));
     EXPECT_EQ(min(x, 0, true).shape(), (Shape{1, 3}));
-    EXPECT_EQ(flat(argmax(x, 1)), (std::vector<double>{0, 1}));
-    EXPECT_EQ(flat(argmin(x, -2)), (std::vector<double>{1, 0, 1}));
-    EXPECT_EQ(flat(argmax(Tensor<>{1, 3, 3}, 0)), (std::vector<double>{1}));  // the first of ties
+    EXPECT_EQ(flat(argmax(x, 1)), (std::vector<std::int64_t>{0, 1}));
+    EXPECT_EQ(flat(argmin(x, -2)), (std::vector<std::int64_t>{1, 0, 1}));
+    EXPECT_EQ(flat(argmax(Tensor<>{1, 3, 3}, 0)), (std::vector<std::int64_t>{1}));  // first of ties
     EXPECT_FALSE(argmax(Tensor<>(Array<double>{1.0, 2.0}, true), 0).requires_grad());
     EXPECT_EQ(flat(cumsum(x, 1)), (std::vector<double>{3, 2, 4, 0, 5, 1}));
     EXPECT_EQ(flat(cumsum(x, 0)), (std::vector<double>{3, -1, 2, 3, 4, -2}));

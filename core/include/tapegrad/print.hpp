@@ -11,7 +11,9 @@
 // magnitude is 1e8 or more, the smallest nonzero one under 1e-4, or their ratio over
 // 1000; rows wrapped at 75 characters; for more than 1,000 elements only the first and
 // last 3 along each axis, with "...". After the values: ", dtype=float32" for float
-// tensors, ", requires_grad=True" for those that want a gradient.
+// tensors, ", requires_grad=True" for those that want a gradient. An index tensor
+// (Tensor<std::int64_t>) prints its whole numbers right-aligned, as torch prints int64:
+// tensor([[  1, -20], [300,   4]]) (one row a line).
 
 #include <tapegrad/tensor.hpp>
 

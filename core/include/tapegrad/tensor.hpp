@@ -174,11 +174,15 @@ Array<T> from_nested(const L& values) {
 }  // namespace detail
 
 /// A tensor of float or double: a cheap handle on shared values (copies share them)
-/// whose operations are recorded on the active tape.
+/// whose operations are recorded on the active tape. `Tensor<std::int64_t>` holds
+/// indices (PyTorch's LongTensor: class targets, gather and embedding indices, argmax's
+/// result); it never requires a gradient, and only the ops that take or return indices
+/// accept it (docs/design.md "Integer index tensors").
 template <class T>
 class Tensor {
-    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
-                  "tg::Tensor<T> supports T = float and T = double");
+    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double> ||
+                      std::is_same_v<T, std::int64_t>,
+                  "tg::Tensor<T> supports T = float and T = double, and std::int64_t for indices");
 
 public:
     /// The element type.
@@ -362,10 +366,10 @@ public:
     Tensor min() const;
     /// tg::min along `dim`: the values only (the indices are x.argmin(dim)).
     Tensor min(long dim, bool keepdim = false) const;
-    /// tg::argmax along `dim`.
-    Tensor argmax(long dim, bool keepdim = false) const;
-    /// tg::argmin along `dim`.
-    Tensor argmin(long dim, bool keepdim = false) const;
+    /// tg::argmax along `dim`: an int64 index tensor, as PyTorch's.
+    Tensor<std::int64_t> argmax(long dim, bool keepdim = false) const;
+    /// tg::argmin along `dim`: an int64 index tensor.
+    Tensor<std::int64_t> argmin(long dim, bool keepdim = false) const;
     /// tg::prod along `dim`.
     Tensor prod(long dim, bool keepdim = false) const;
     /// tg::var over axis `dim` (correction 1: Bessel's).

@@ -6,12 +6,13 @@
 #include <tapegrad/nn/random.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 
 namespace tg::nn {
 
-/// forward(indices) = weight[indices]: indices of any shape, whole numbers held in a
-/// float/double tensor (tapegrad's tensors hold no integers), -> indices.shape + (dim).
+/// forward(indices) = weight[indices]: indices of any shape in a Tensor<std::int64_t>
+/// (PyTorch's type), or whole numbers in a float/double tensor, -> indices.shape + (dim).
 /// With padding_idx, that row starts at zeros and gets no gradient (it is never
 /// trained), as PyTorch.
 template <class T = double>
@@ -26,6 +27,12 @@ public:
     /// The rows of the table at `indices`. tg::ValueError for an index that is not a
     /// whole number in [0, num_embeddings).
     Tensor<T> forward(const Tensor<T>& indices) override;
+    /// The rows of the table at int64 `indices`. tg::ValueError for an index outside
+    /// [0, num_embeddings) (negative ones too: PyTorch's "index out of range").
+    Tensor<T> forward(const Tensor<std::int64_t>& indices);
+    /// forward(indices), called as `embedding(indices)`; the float call stays the Module's.
+    Tensor<T> operator()(const Tensor<std::int64_t>& indices);
+    using Module<T>::operator();
     /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
     /// Registers a zero table (clone() copies values in).
@@ -34,6 +41,9 @@ public:
     const Tensor<T>& weight() const { return weight_; }
 
 private:
+    /// The rows `rows` of the table (padding_idx's without a gradient), as `shape` + (dim).
+    Tensor<T> lookup(const Indices& rows, Shape shape) const;
+
     std::size_t num_, dim_;
     std::optional<std::size_t> padding_idx_;
     Tensor<T> weight_;

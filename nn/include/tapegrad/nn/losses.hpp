@@ -23,17 +23,20 @@
 // do the same; they are kept for old code, not for new.
 //
 // Each is composed of recorded ops (log_softmax, gather, softplus, where, ...), so its
-// gradient and second derivatives come from theirs. Class targets are a tensor of class
-// indices (whole numbers in a float or double tensor, as tg::argmax returns them), or a
+// gradient and second derivatives come from theirs. Class targets are a
+// Tensor<std::int64_t> of class indices (PyTorch's type, what tg::argmax returns), whole
+// numbers in a float or double tensor (as before index tensors existed), or a
 // std::vector<std::size_t>; their gradient is never computed. The element-wise losses
 // need input and target of the same shape: no silent broadcasting of (N) against (N, 1),
 // a classic source of wrong losses (PyTorch broadcasts and warns). Values match
 // PyTorch's to 1e-12 in double (tests/nn/losses_test.cpp, against numbers that
 // tests/data/make_loss_reference.py computes with torch).
 
+#include <tapegrad/ops/index.hpp>
 #include <tapegrad/tensor.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 #include <vector>
 
@@ -134,6 +137,11 @@ struct KlDivOptions {
 template <class T>
 Tensor<T> nll_loss(const Tensor<T>& input, const Tensor<T>& target,
                    const NllLossOptions<T>& options = {});
+/// nll_loss with the class indices in a Tensor<std::int64_t> (PyTorch's type): the same
+/// loss and gradients; a negative target other than ignore_index is a tg::ValueError.
+template <class T, class I, tg::detail::if_index_t<I> = 0>
+Tensor<T> nll_loss(const Tensor<T>& input, const Tensor<I>& target,
+                   const NllLossOptions<T>& options = {});
 
 /// Softmax cross-entropy on raw scores (logits), as torch's cross_entropy with class
 /// indices. With p = log_softmax(logits) along the class axis, ε = label_smoothing and
@@ -151,6 +159,12 @@ Tensor<T> nll_loss(const Tensor<T>& input, const Tensor<T>& target,
 /// The target is differentiated too (d/dq_c = −(1 − ε) w_c log_softmax_c).
 template <class T>
 Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<T>& target,
+                        const CrossEntropyOptions<T>& options = {});
+/// cross_entropy with the class indices in a Tensor<std::int64_t> (PyTorch's type): the
+/// same loss and gradients. Always class indices: an int64 target of the logits' shape is
+/// a tg::ShapeError, as in PyTorch (probabilities are float).
+template <class T, class I, tg::detail::if_index_t<I> = 0>
+Tensor<T> cross_entropy(const Tensor<T>& logits, const Tensor<I>& target,
                         const CrossEntropyOptions<T>& options = {});
 
 namespace detail {

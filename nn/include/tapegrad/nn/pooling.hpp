@@ -9,6 +9,7 @@
 #include <tapegrad/nn/module.hpp>
 #include <tapegrad/ops/size2.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <utility>
 
@@ -31,7 +32,7 @@ public:
     /// The pooled input.
     Tensor<T> forward(const Tensor<T>& x) override;
     /// The pooled input and where each maximum came from (max_pool2d_with_indices).
-    std::pair<Tensor<T>, Tensor<T>> forward_with_indices(const Tensor<T>& x);
+    std::pair<Tensor<T>, Tensor<std::int64_t>> forward_with_indices(const Tensor<T>& x);
     /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
 
@@ -57,7 +58,7 @@ public:
     /// The pooled input.
     Tensor<T> forward(const Tensor<T>& x) override;
     /// The pooled input and where each maximum came from (max_pool1d_with_indices).
-    std::pair<Tensor<T>, Tensor<T>> forward_with_indices(const Tensor<T>& x);
+    std::pair<Tensor<T>, Tensor<std::int64_t>> forward_with_indices(const Tensor<T>& x);
     /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
 
@@ -126,6 +127,14 @@ public:
     Tensor<T> operator()(const Tensor<T>& x, const Tensor<T>& indices, Size2 output_size = {}) {
         return forward(x, indices, output_size);
     }
+    /// max_unpool2d with the int64 indices forward_with_indices returns.
+    Tensor<T> forward(const Tensor<T>& x, const Tensor<std::int64_t>& indices,
+                      Size2 output_size = {});
+    /// forward(x, indices, output_size) with int64 indices.
+    Tensor<T> operator()(const Tensor<T>& x, const Tensor<std::int64_t>& indices,
+                         Size2 output_size = {}) {
+        return forward(x, indices, output_size);
+    }
     /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
 
@@ -144,6 +153,14 @@ public:
     Tensor<T> forward(const Tensor<T>& x, const Tensor<T>& indices, std::size_t output_size = 0);
     /// forward(x, indices, output_size).
     Tensor<T> operator()(const Tensor<T>& x, const Tensor<T>& indices,
+                         std::size_t output_size = 0) {
+        return forward(x, indices, output_size);
+    }
+    /// max_unpool1d with the int64 indices forward_with_indices returns.
+    Tensor<T> forward(const Tensor<T>& x, const Tensor<std::int64_t>& indices,
+                      std::size_t output_size = 0);
+    /// forward(x, indices, output_size) with int64 indices.
+    Tensor<T> operator()(const Tensor<T>& x, const Tensor<std::int64_t>& indices,
                          std::size_t output_size = 0) {
         return forward(x, indices, output_size);
     }

@@ -9,17 +9,42 @@
 // round, both recorded ops, so second derivatives work too. Axes may be negative
 // (counted from the end); errors name the op, what it expected and what it got, and
 // record nothing.
+//
+// Indices are a Tensor<std::int64_t> (PyTorch's LongTensor), or, as before it existed,
+// whole numbers in a float or double tensor; to_int64 and to_floating convert.
 
 #include <tapegrad/array.hpp>
 #include <tapegrad/tensor.hpp>
 
 #include <climits>
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 namespace tg {
+
+namespace detail {
+/// Enables an overload for index tensors only (I = std::int64_t). A template parameter
+/// rather than a plain Tensor<std::int64_t> keeps braced lists (`{0, 2}`), which cannot
+/// deduce I, going to the float-index overload as before.
+template <class I>
+using if_index_t = std::enable_if_t<std::is_same_v<I, std::int64_t>, int>;
+}  // namespace detail
+
+/// x's values as indices (torch.Tensor.long()): tg::ValueError for an element that is not
+/// a whole number in int64's range (NaN, ±inf, 0.5). Not recorded: the result never
+/// requires a gradient.
+template <class T>
+Tensor<std::int64_t> to_int64(const Tensor<T>& x);
+
+/// Indices as values of type T (torch.Tensor.double() / .float()): `to_floating<double>(i)`.
+/// Exact up to 2⁵³ (double) or 2²⁴ (float), rounded to nearest beyond. Does not require a
+/// gradient.
+template <class T>
+Tensor<T> to_floating(const Tensor<std::int64_t>& indices);
 
 /// "Up to the end of the axis", for slice's stop.
 inline constexpr long kEnd = LONG_MAX;
@@ -38,18 +63,32 @@ Tensor<T> select(const Tensor<T>& x, long axis, long index);
 /// (torch.index_select).  d/dx = g added back into each entry it came from.
 template <class T>
 Tensor<T> index_select(const Tensor<T>& x, long axis, const Indices& indices);
+/// index_select with the indices in a 0-d or 1-d Tensor<std::int64_t>, as torch.index_select
+/// takes them; tg::ValueError for an index outside [0, size of axis) (negative ones too, as
+/// PyTorch's "index out of range").
+template <class T, class I, detail::if_index_t<I> = 0>
+Tensor<T> index_select(const Tensor<T>& x, long axis, const Tensor<I>& indices);
 
 /// numpy's take_along_axis / torch.gather: y has index's shape and
 /// y[..., j, ...] = x[..., index[..., j, ...], ...] along `axis`. `index` holds whole
-/// numbers (tapegrad's tensors are float or double; argmax returns such a tensor), each
-/// below x's size on `axis`; its other sizes at most x's.  d/dx = scatter_add of g.
+/// numbers in x's type here (the overload below takes an int64 index tensor, what argmax
+/// returns), each below x's size on `axis`; its other sizes at most x's.
+/// d/dx = scatter_add of g.
 template <class T>
 Tensor<T> gather(const Tensor<T>& x, long axis, const Tensor<T>& index);
+/// gather with a Tensor<std::int64_t> index, PyTorch's type; the same result and
+/// gradients. tg::ValueError for an index outside [0, size of axis) (negative ones too).
+template <class T, class I, detail::if_index_t<I> = 0>
+Tensor<T> gather(const Tensor<T>& x, long axis, const Tensor<I>& index);
 
 /// torch.scatter_add: x with src[..., j, ...] added at x[..., index[..., j, ...], ...] along
 /// `axis` (index and src of one shape).  d/dx = g, d/dsrc = gather(g, axis, index).
 template <class T>
 Tensor<T> scatter_add(const Tensor<T>& x, long axis, const Tensor<T>& index, const Tensor<T>& src);
+/// scatter_add with a Tensor<std::int64_t> index, PyTorch's type; the same result and
+/// gradients. tg::ValueError for an index outside [0, size of axis) (negative ones too).
+template <class T, class I, detail::if_index_t<I> = 0>
+Tensor<T> scatter_add(const Tensor<T>& x, long axis, const Tensor<I>& index, const Tensor<T>& src);
 
 /// Joins tensors of one shape along a new axis (axis may be negative: -1 is last).
 /// d/dx_k = select(g, axis, k).

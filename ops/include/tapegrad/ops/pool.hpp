@@ -9,10 +9,12 @@
 // (PyTorch picks one of the tied elements too). Errors name the op, what it expected and
 // what it got, and record nothing.
 
+#include <tapegrad/ops/index.hpp>
 #include <tapegrad/ops/size2.hpp>
 #include <tapegrad/tensor.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <utility>
 
@@ -30,13 +32,14 @@ Tensor<T> max_pool2d(const Tensor<T>& input, Size2 kernel_size, Size2 stride = {
                      Size2 padding = 0, Size2 dilation = 1, bool ceil_mode = false);
 
 /// max_pool2d and, second, where each maximum came from (F.max_pool2d_with_indices, or
-/// F.max_pool2d(..., return_indices=True)): its index h·W + w in its (H, W) plane, as
-/// whole numbers in a tensor of x's type that records nothing; the entry the gradient
-/// goes to (the first maximum in row-major order, or the last NaN).
+/// F.max_pool2d(..., return_indices=True)): its index h·W + w in its (H, W) plane, as an
+/// int64 index tensor (PyTorch's type; a float tensor before index tensors existed:
+/// tg::to_floating<T> gives that); the entry the gradient goes to (the first maximum in
+/// row-major order, or the last NaN).
 template <class T>
-std::pair<Tensor<T>, Tensor<T>> max_pool2d_with_indices(const Tensor<T>& input, Size2 kernel_size,
-                                                        Size2 stride = {}, Size2 padding = 0,
-                                                        Size2 dilation = 1, bool ceil_mode = false);
+std::pair<Tensor<T>, Tensor<std::int64_t>> max_pool2d_with_indices(
+    const Tensor<T>& input, Size2 kernel_size, Size2 stride = {}, Size2 padding = 0,
+    Size2 dilation = 1, bool ceil_mode = false);
 
 /// max_pool2d on (N, C, L) (torch.nn.functional.max_pool1d); stride 0 means kernel_size.
 template <class T>
@@ -45,7 +48,7 @@ Tensor<T> max_pool1d(const Tensor<T>& input, std::size_t kernel_size, std::size_
 
 /// max_pool1d and the position along L of each maximum (F.max_pool1d_with_indices).
 template <class T>
-std::pair<Tensor<T>, Tensor<T>> max_pool1d_with_indices(
+std::pair<Tensor<T>, Tensor<std::int64_t>> max_pool1d_with_indices(
     const Tensor<T>& input, std::size_t kernel_size, std::size_t stride = 0,
     std::size_t padding = 0, std::size_t dilation = 1, bool ceil_mode = false);
 
@@ -59,10 +62,19 @@ std::pair<Tensor<T>, Tensor<T>> max_pool1d_with_indices(
 template <class T>
 Tensor<T> max_unpool2d(const Tensor<T>& input, const Tensor<T>& indices, Size2 kernel_size,
                        Size2 stride = {}, Size2 padding = 0, Size2 output_size = {});
+/// max_unpool2d with the int64 indices max_pool2d_with_indices returns.
+template <class T, class I, detail::if_index_t<I> = 0>
+Tensor<T> max_unpool2d(const Tensor<T>& input, const Tensor<I>& indices, Size2 kernel_size,
+                       Size2 stride = {}, Size2 padding = 0, Size2 output_size = {});
 
 /// max_unpool2d on (N, C, L) (torch.nn.functional.max_unpool1d); output_size 0 for none.
 template <class T>
 Tensor<T> max_unpool1d(const Tensor<T>& input, const Tensor<T>& indices, std::size_t kernel_size,
+                       std::size_t stride = 0, std::size_t padding = 0,
+                       std::size_t output_size = 0);
+/// max_unpool1d with the int64 indices max_pool1d_with_indices returns.
+template <class T, class I, detail::if_index_t<I> = 0>
+Tensor<T> max_unpool1d(const Tensor<T>& input, const Tensor<I>& indices, std::size_t kernel_size,
                        std::size_t stride = 0, std::size_t padding = 0,
                        std::size_t output_size = 0);
 

@@ -7,6 +7,7 @@
 
 #include <tapegrad/tensor.hpp>
 
+#include <cstdint>
 #include <limits>
 
 namespace tg {
@@ -42,14 +43,16 @@ Tensor<T> max(const Tensor<T>& x, long axis, bool keepdims = false);
 template <class T>
 Tensor<T> min(const Tensor<T>& x, long axis, bool keepdims = false);
 
-/// The position of the first largest value along `axis`, as whole numbers in
-/// a tensor of x's type (tapegrad has no integer tensors). Not differentiable: the result
-/// is never recorded and does not require a gradient.
+/// The position of the first largest value along `axis` (a NaN counts as the largest),
+/// as a Tensor<std::int64_t>, PyTorch's type: an index tensor, which gather, index_select
+/// and the class losses take. Not differentiable: it never requires a gradient.
+/// (Until tapegrad had index tensors this returned whole numbers in a tensor of x's type;
+/// `tg::to_floating<T>(argmax(x, axis))` gives that.)
 template <class T>
-Tensor<T> argmax(const Tensor<T>& x, long axis, bool keepdims = false);
+Tensor<std::int64_t> argmax(const Tensor<T>& x, long axis, bool keepdims = false);
 /// The position of the first smallest value along `axis` (as argmax).
 template <class T>
-Tensor<T> argmin(const Tensor<T>& x, long axis, bool keepdims = false);
+Tensor<std::int64_t> argmin(const Tensor<T>& x, long axis, bool keepdims = false);
 
 /// log Σ exp(x) over `axes`, computed stably as m + log Σ exp(x − m) with m the (unrecorded)
 /// maximum; an all −inf slice gives −inf.  d/dx = softmax over the axes.

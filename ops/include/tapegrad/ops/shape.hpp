@@ -27,6 +27,10 @@ Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape);
 /// a contiguous() copy, as torch.reshape.  d/dx = reshape(g, shape(x)).
 template <class T>
 Tensor<T> reshape(const Tensor<T>& x, const Shape& shape);
+/// reshape of an index tensor (`target.view(-1)` in PyTorch): the same view, never
+/// recorded. flatten, squeeze and unsqueeze, made of reshape, take index tensors too.
+template <>
+Tensor<std::int64_t> reshape(const Tensor<std::int64_t>& x, const Shape& shape);
 
 /// torch.Tensor.view: x's values in a new shape of the same size, always sharing x's
 /// storage (tg::ShapeError for another number of elements, or for a strided x whose
