@@ -96,7 +96,7 @@ template <class T>
 std::vector<int> predictions(nn::Module<T>& model, const tg::Tensor<T>& x) {
     tg::NoGradGuard no_grad;
     model.eval();
-    const tg::Tensor<std::int64_t> classes = tg::argmax(model(x), 1);
+    const tg::Tensor<std::int64_t> classes = model(x).argmax(1);
     model.train();
     return std::vector<int>(classes.value().begin(), classes.value().end());
 }
@@ -140,10 +140,10 @@ public:
     explicit SideBySideRecord(std::filesystem::path dir) : dir_(std::move(dir)) {}
 
     template <class T>
-    void batch(const nn::Batch<T>& b) {
+    void batch(const tg::Tensor<T>& x, const tg::Tensor<T>& y) {
         const std::string k = std::to_string(losses_.size());
-        xt::dump_npy((dir_ / ("x_" + k + ".npy")).string(), b.x.value());
-        xt::dump_npy((dir_ / ("y_" + k + ".npy")).string(), b.y.value());
+        xt::dump_npy((dir_ / ("x_" + k + ".npy")).string(), x.value());
+        xt::dump_npy((dir_ / ("y_" + k + ".npy")).string(), y.value());
     }
     void step(double loss, double lr) {
         losses_.push_back(loss);
@@ -247,22 +247,22 @@ int run(const Options& o, const digits::Dataset& all) {
     }
 
     std::vector<digits::EpochRecord> history;
-    tg::Tape tape;
+    tg::Tape tape;  // records every step; loss.backward() runs it and releases its entries
     const auto start = std::chrono::steady_clock::now();
     for (long epoch = first_epoch; epoch < o.epochs && !(record && record->done()); ++epoch) {
         const double lr = optimizer.learning_rate();
         double loss_sum = 0;
         std::size_t seen = 0;
-        for (const nn::Batch<T>& b : batches) {
-            if (record) record->batch(b);
-            const Tensor loss = nn::cross_entropy(model(b.x), b.y);
+        for (const auto& [x, y, rows] : batches) {
+            if (record) record->batch(x, y);
+            const Tensor loss = nn::cross_entropy(model(x), y);
             examples::stop_if_diverged(double(loss.item()), "in epoch " + std::to_string(epoch + 1),
                                        "try a smaller --lr or --weight-decay");
-            tape.backward(loss);
+            loss.backward();
             optimizer.step();
             optimizer.zero_grad();
-            loss_sum += double(loss.item()) * double(b.y.size());
-            seen += b.y.size();
+            loss_sum += double(loss.item()) * double(y.numel());
+            seen += y.numel();
             if (record) {
                 record->step(double(loss.item()), lr);
                 if (record->done()) break;
