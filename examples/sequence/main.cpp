@@ -90,7 +90,7 @@ std::vector<double> predict(nn::Module<T>& model, const tg::Array<T>& x) {
     const std::size_t n = x.shape()[0];
     for (std::size_t start = 0; start < n; start += 500) {
         const std::size_t rows = std::min<std::size_t>(500, n - start);
-        const tg::Tensor<T> chunk = tg::narrow(tg::Tensor<T>(tg::Array<T>(x)), 0, start, rows);
+        const tg::Tensor<T> chunk = tg::Tensor<T>(tg::Array<T>(x)).narrow(0, start, rows);
         const tg::Tensor<T> p = model(chunk);
         for (const T v : p.value()) out.push_back(double(v));
     }
@@ -169,11 +169,7 @@ int run(const Options& o) {
     std::printf(
         "sequence: adding problem, length %zu; %zu training and %zu test sequences; "
         "LSTM(2, %zu) + Dense(%zu, 1), %zu parameters\n",
-        o.length, train.size(), test.size(), o.hidden, o.hidden, [&] {
-            std::size_t n = 0;
-            for (const Tensor& p : model.parameters()) n += p.size();
-            return n;
-        }());
+        o.length, train.size(), test.size(), o.hidden, o.hidden, nn::num_parameters(model));
     std::fflush(stdout);  // before the progress lines on stderr
 
     const std::vector<Tensor> params = model.parameters();
@@ -224,23 +220,23 @@ int run(const Options& o) {
     std::vector<sequence::EpochRecord> history;
     std::string losses, norms;  // --side-by-side: one value per step, "%.17g"
     long step = 0, clipped_total = 0;
-    tg::Tape tape;
+    tg::Tape tape;  // records every step; loss.backward() runs it and releases its entries
     const auto start = std::chrono::steady_clock::now();
     for (long epoch = first_epoch; epoch < o.epochs; ++epoch) {
         const double lr = optimizer.learning_rate();
         double loss_sum = 0;
         std::size_t seen = 0;
         long clipped = 0, steps = 0;
-        for (const nn::Batch<T>& b : batches) {
+        for (const auto& [x, y, rows] : batches) {
             if (side && step == o.side_by_side_steps) break;
             if (side) {
-                xt::dump_npy((dir / ("x_" + std::to_string(step) + ".npy")).string(), b.x.value());
-                xt::dump_npy((dir / ("y_" + std::to_string(step) + ".npy")).string(), b.y.value());
+                xt::dump_npy((dir / ("x_" + std::to_string(step) + ".npy")).string(), x.value());
+                xt::dump_npy((dir / ("y_" + std::to_string(step) + ".npy")).string(), y.value());
             }
-            const Tensor loss = nn::mse_loss(model(b.x), b.y);
+            const Tensor loss = nn::mse_loss(model(x), y);
             examples::stop_if_diverged(double(loss.item()), "in epoch " + std::to_string(epoch + 1),
                                        "try a smaller --lr or --clip");
-            tape.backward(loss);
+            loss.backward();
             // The norm before clipping; the gradient is scaled down when it exceeds o.clip.
             const double norm = nn::clip_grad_norm_(params, o.clip);
             optimizer.step();
@@ -249,8 +245,8 @@ int run(const Options& o) {
             clipped_total += norm > o.clip;
             ++steps;
             ++step;
-            loss_sum += double(loss.item()) * double(b.y.shape()[0]);
-            seen += b.y.shape()[0];
+            loss_sum += double(loss.item()) * double(y.size(0));
+            seen += y.size(0);
             if (side) {
                 char line[64];
                 std::snprintf(line, sizeof line, "%.17g\n", double(loss.item()));

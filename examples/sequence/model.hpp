@@ -38,8 +38,8 @@ public:
 
 private:
     std::size_t hidden_size_;
-    std::shared_ptr<tg::nn::LSTM<T>> lstm_;
-    std::shared_ptr<tg::nn::Dense<T>> head_;
+    tg::nn::ModuleHolder<tg::nn::LSTM<T>> lstm_;
+    tg::nn::ModuleHolder<tg::nn::Dense<T>> head_;
 };
 
 extern template class LstmRegressor<float>;
