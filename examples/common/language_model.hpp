@@ -21,8 +21,8 @@ namespace examples {
 template <class T>
 tg::Tensor<T> next_token_loss(const tg::Tensor<T>& logits, const tg::Tensor<T>& targets) {
     const tg::Shape s = logits.shape();
-    return tg::nn::cross_entropy(tg::reshape(logits, {s[0] * s[1], s[2]}),
-                                 tg::reshape(targets, {s[0] * s[1]}));
+    return tg::nn::cross_entropy(logits.reshape({s[0] * s[1], s[2]}),
+                                 targets.reshape({s[0] * s[1]}));
 }
 
 /// Continues `prompt` (ids, not empty) by `count` tokens drawn one at a time from

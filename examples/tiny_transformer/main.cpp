@@ -131,9 +131,9 @@ struct Training {
     }
 
     /// One step on (x, y): forward, loss, backward, clipping, update, schedule; the loss.
-    double step(tg::Tape& tape, const tg::Tensor<T>& x, const tg::Tensor<T>& y, double clip) {
+    double step(const tg::Tensor<T>& x, const tg::Tensor<T>& y, double clip) {
         const tg::Tensor<T> loss = examples::next_token_loss(model(x), y);
-        tape.backward(loss);
+        loss.backward();
         nn::clip_grad_norm_(model.parameters(), clip);
         optimizer.step();
         schedule->step();
@@ -171,12 +171,6 @@ void check_memory(const Options& o, std::size_t vocab) {
                                       std::to_string(o.layers));
 }
 
-std::size_t parameter_count(const nn::Module<float>& model) {
-    std::size_t n = 0;
-    for (const auto& p : model.parameters()) n += p.value().size();
-    return n;
-}
-
 /// `text` with every line after the first indented, for the log.
 std::string indented(const std::string& text) {
     std::string out = "    ";
@@ -210,14 +204,14 @@ int write_side_by_side(const Options& o, const Corpus& c) {
         << "\nbeta1 " << t.optimizer.options().beta1 << "\nbeta2 " << t.optimizer.options().beta2
         << "\neps " << t.optimizer.options().eps << "\nclip " << o.clip
         << "\nlayer_norm_eps 1e-05\nbatches " << kSideBySideSteps << "\n";
-    tg::Tape tape;
+    tg::Tape tape;  // records each step; loss.backward() runs it and releases its entries
     std::string losses;
     for (long k = 0; k < kSideBySideSteps; ++k) {
         const auto [x, y] = random_batch<T>(c.train, o.batch_size, o.context, batch_rng);
         xt::dump_npy((dir / ("x_" + std::to_string(k) + ".npy")).string(), x.value());
         xt::dump_npy((dir / ("y_" + std::to_string(k) + ".npy")).string(), y.value());
         char line[64];
-        std::snprintf(line, sizeof line, "%.17g\n", t.step(tape, x, y, o.clip));
+        std::snprintf(line, sizeof line, "%.17g\n", t.step(x, y, o.clip));
         losses += line;
     }
     if (!examples::write_text(dir / "config.txt", cfg.str()) ||
@@ -270,7 +264,7 @@ int train(const Options& o, const Corpus& c) {
         "tiny_transformer: %zu characters of generated text (%zu training, %zu validation), "
         "%zu distinct\nmodel: %zu parameters, context %zu, d_model %zu, %zu heads, %zu layers\n"
         "unigram baseline (entropy of the character frequencies): %.4f nats per character\n",
-        c.text.size(), c.train.size(), c.val.size(), c.vocab.size(), parameter_count(t.model),
+        c.text.size(), c.train.size(), c.val.size(), c.vocab.size(), nn::num_parameters(t.model),
         o.context, o.d_model, o.heads, o.layers, c.unigram);
 
     std::vector<StepRecord> steps;
@@ -278,7 +272,7 @@ int train(const Options& o, const Corpus& c) {
     evals.push_back({0, evaluate(t.model, train_slice), evaluate(t.model, c.val)});
     std::printf("step %5d  train %.4f  validation %.4f\n", 0, evals.back().train_loss,
                 evals.back().val_loss);
-    tg::Tape tape;
+    tg::Tape tape;  // records each step; loss.backward() runs it and releases its entries
     const auto start = std::chrono::steady_clock::now();
     auto seconds = [&start] {
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -287,7 +281,7 @@ int train(const Options& o, const Corpus& c) {
     for (long step = first_step + 1; step <= o.steps; ++step) {
         const double lr = double(t.optimizer.learning_rate());
         const auto [x, y] = random_batch<T>(c.train, o.batch_size, o.context, batch_rng);
-        const double loss = t.step(tape, x, y, o.clip);
+        const double loss = t.step(x, y, o.clip);
         examples::stop_if_diverged(loss, "at step " + std::to_string(step),
                                    "try a smaller --lr or --weight-decay");
         steps.push_back({step, loss, lr});

@@ -20,13 +20,13 @@ Block<T>::Block(const Config& config, nn::Rng& rng) : config_(config) {
 template <class T>
 void Block<T>::build(nn::Rng& rng) {
     const std::size_t e = config_.d_model;
-    ln_1_ = this->register_module("ln_1", std::make_shared<nn::LayerNorm<T>>(tg::Shape{e}));
+    ln_1_ = this->register_module("ln_1", nn::ModuleHolder<nn::LayerNorm<T>>(tg::Shape{e}));
     attn_ = this->register_module(
-        "attn", std::make_shared<nn::MultiheadAttention<T>>(e, config_.heads, rng));
-    ln_2_ = this->register_module("ln_2", std::make_shared<nn::LayerNorm<T>>(tg::Shape{e}));
+        "attn", nn::ModuleHolder<nn::MultiheadAttention<T>>(e, config_.heads, rng));
+    ln_2_ = this->register_module("ln_2", nn::ModuleHolder<nn::LayerNorm<T>>(tg::Shape{e}));
     // Named "mlp.0" and "mlp.2" as torch.nn.Sequential(Linear, GELU, Linear).
     mlp_ = this->register_module(
-        "mlp", std::make_shared<nn::Sequential<T>>(nn::Dense<T>(e, config_.mlp, rng), nn::GELU<T>(),
+        "mlp", nn::ModuleHolder<nn::Sequential<T>>(nn::Dense<T>(e, config_.mlp, rng), nn::GELU<T>(),
                                                    nn::Dense<T>(config_.mlp, e, rng)));
 }
 
@@ -40,9 +40,10 @@ template <class T>
 tg::Tensor<T> Block<T>::forward(const tg::Tensor<T>& h) {
     nn::AttentionMasks<T> causal;
     causal.is_causal = true;
-    const tg::Tensor<T> a = (*ln_1_)(h);
-    const tg::Tensor<T> x = h + attn_->forward(a, a, a, causal, false).output;
-    return x + (*mlp_)((*ln_2_)(x));  // Dense maps the last axis: every position
+    const tg::Tensor<T> a = ln_1_(h);
+    const auto [out, weights] = attn_(a, a, a, causal, /*need_weights=*/false);
+    const tg::Tensor<T> x = h + out;
+    return x + mlp_(ln_2_(x));  // Dense maps the last axis: every position
 }
 
 template <class T>
@@ -54,13 +55,13 @@ template <class T>
 void TinyTransformer<T>::build(nn::Rng& rng) {
     const Config& c = config_;
     tok_emb_ = this->register_module("tok_emb",
-                                     std::make_shared<nn::Embedding<T>>(c.vocab, c.d_model, rng));
+                                     nn::ModuleHolder<nn::Embedding<T>>(c.vocab, c.d_model, rng));
     pos_emb_ = this->register_module("pos_emb",
-                                     std::make_shared<nn::Embedding<T>>(c.context, c.d_model, rng));
+                                     nn::ModuleHolder<nn::Embedding<T>>(c.context, c.d_model, rng));
     blocks_ = this->register_module("blocks", std::make_shared<nn::ModuleList<T>>());
     for (std::size_t i = 0; i < c.layers; ++i) blocks_->add(Block<T>(c, rng));
-    ln_f_ = this->register_module("ln_f", std::make_shared<nn::LayerNorm<T>>(tg::Shape{c.d_model}));
-    head_ = this->register_module("head", std::make_shared<nn::Dense<T>>(c.d_model, c.vocab, rng));
+    ln_f_ = this->register_module("ln_f", nn::ModuleHolder<nn::LayerNorm<T>>(tg::Shape{c.d_model}));
+    head_ = this->register_module("head", nn::ModuleHolder<nn::Dense<T>>(c.d_model, c.vocab, rng));
 }
 
 template <class T>
@@ -71,23 +72,20 @@ void TinyTransformer<T>::reset() {
 
 template <class T>
 tg::Tensor<T> TinyTransformer<T>::forward(const tg::Tensor<T>& x) {
-    if (x.dim() != 2 || x.shape()[1] == 0 || x.shape()[1] > config_.context)
+    if (x.dim() != 2 || x.size(1) == 0 || x.size(1) > config_.context)
         throw tg::ShapeError(
             "TinyTransformer expects (N, L) ids with 0 < L <= " + std::to_string(config_.context) +
             "; got " + tg::shape_str(x.value().shape()));
-    const std::size_t l = x.shape()[1];
-    tg::Array<T> positions = tg::Array<T>::from_shape({l});
-    for (std::size_t i = 0; i < l; ++i) positions(i) = T(i);
+    const std::size_t l = x.size(1);
     // (N, L, E) + (L, E): every sequence gets the same position vectors.
-    tg::Tensor<T> h = (*tok_emb_)(x) + (*pos_emb_)(tg::Tensor<T>(std::move(positions)));
-    for (std::size_t i = 0; i < blocks_->size(); ++i) {
-        nn::Module<T>& block = (*blocks_)[i];
+    tg::Tensor<T> h = tok_emb_(x) + pos_emb_(tg::to_int64(tg::arange<T>(T(l))));
+    for (const nn::ModuleHolder<nn::Module<T>> block : *blocks_) {  // for block in self.blocks
         // Activation checkpointing keeps only each block's input for backward.
         h = config_.checkpoint_blocks
                 ? tg::checkpoint<T>([&block](const tg::Tensor<T>& in) { return block(in); }, h)
                 : block(h);
     }
-    return (*head_)((*ln_f_)(h));
+    return head_(ln_f_(h));
 }
 
 template <class T>

@@ -48,9 +48,9 @@ public:
 private:
     void build(tg::nn::Rng& rng);
     Config config_;
-    std::shared_ptr<tg::nn::LayerNorm<T>> ln_1_, ln_2_;
-    std::shared_ptr<tg::nn::MultiheadAttention<T>> attn_;
-    std::shared_ptr<tg::nn::Sequential<T>> mlp_;
+    tg::nn::ModuleHolder<tg::nn::LayerNorm<T>> ln_1_, ln_2_;
+    tg::nn::ModuleHolder<tg::nn::MultiheadAttention<T>> attn_;
+    tg::nn::ModuleHolder<tg::nn::Sequential<T>> mlp_;
 };
 
 /// The language model: forward(x) gives the logits of the next character at every
@@ -71,10 +71,10 @@ public:
 private:
     void build(tg::nn::Rng& rng);
     Config config_;
-    std::shared_ptr<tg::nn::Embedding<T>> tok_emb_, pos_emb_;
-    std::shared_ptr<tg::nn::ModuleList<T>> blocks_;
-    std::shared_ptr<tg::nn::LayerNorm<T>> ln_f_;
-    std::shared_ptr<tg::nn::Dense<T>> head_;
+    tg::nn::ModuleHolder<tg::nn::Embedding<T>> tok_emb_, pos_emb_;
+    tg::nn::ModuleHolder<tg::nn::ModuleList<T>> blocks_;
+    tg::nn::ModuleHolder<tg::nn::LayerNorm<T>> ln_f_;
+    tg::nn::ModuleHolder<tg::nn::Dense<T>> head_;
 };
 
 /// The mean next-character loss of `model` over the windows of `ids` that start at
