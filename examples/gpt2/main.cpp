@@ -93,12 +93,6 @@ void check_memory(const Config& c, std::size_t batch, std::size_t length) {
                                " channels, vocabulary " + std::to_string(c.vocab) + ")");
 }
 
-std::size_t parameter_count(const nn::Module<float>& model) {
-    std::size_t n = 0;
-    for (const auto& p : model.parameters()) n += p.value().size();
-    return n;
-}
-
 long peak_rss_kib() {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
@@ -169,7 +163,7 @@ int peer_steps(const Options& o) {
     adamw.eps = 1e-8;
     adamw.weight_decay = 0;
     tg::optim::AdamW<float> optimizer(model.parameters(), 1e-4f, adamw);
-    tg::Tape tape;
+    tg::Tape tape;          // records each step; loss.backward() runs it and releases its entries
     tg::Profiler profiler;  // --profile: the last step, per op
     for (long step = 0; step < o.peer_steps; ++step) {
         const auto start = std::chrono::steady_clock::now();
@@ -177,7 +171,7 @@ int peer_steps(const Options& o) {
         std::optional<tg::ProfileGuard> profiling;
         if (o.profile && step + 1 == o.peer_steps) profiling.emplace(profiler);
         const tg::Tensor<float> loss = examples::next_token_loss(model(inputs), targets);
-        tape.backward(loss);
+        loss.backward();
         {
             tg::ProfileRange update("AdamW step");
             optimizer.step();
@@ -285,12 +279,12 @@ int train(const Options& o) {
         "model: %zu parameters, %zu layers, %zu heads, %zu channels, vocabulary %zu, "
         "context %zu (trained on %zu)\n",
         corpus.train.size() + corpus.val.size(), corpus.train.size(), corpus.val.size(),
-        parameter_count(model), c.layers, c.heads, c.channels, c.vocab, c.context, length);
+        nn::num_parameters(model), c.layers, c.heads, c.channels, c.vocab, c.context, length);
     const std::vector<std::size_t> prompt = encode(o.prompt);
     std::vector<StepRecord> steps;
     std::vector<EvalRecord> evals{{first_step, evaluate(model, corpus.val, length)}};
     std::printf("step %5ld  validation %.4f\n", first_step, evals.back().val_loss);
-    tg::Tape tape;
+    tg::Tape tape;  // records each step; loss.backward() runs it and releases its entries
     const auto start = std::chrono::steady_clock::now();
     auto seconds = [&start] {
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -299,7 +293,7 @@ int train(const Options& o) {
     for (long step = first_step + 1; step <= o.train.steps; ++step) {
         const double lr = double(trainer.optimizer.learning_rate());
         const auto [x, y] = random_batch(corpus.train, o.batch_size, length, batch_rng);
-        const double loss = trainer.step(model, tape, x, y);
+        const double loss = trainer.step(model, x, y);
         examples::stop_if_diverged(loss, "at step " + std::to_string(step), "try a smaller --lr");
         steps.push_back({step, loss, lr});
         recent += loss;

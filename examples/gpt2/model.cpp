@@ -22,11 +22,11 @@ namespace {
 
 /// A Dense layer of zeros (the model's initialization or a file overwrites it).
 template <class T>
-std::shared_ptr<nn::Dense<T>> zero_dense(std::size_t in, std::size_t out) {
+nn::ModuleHolder<nn::Dense<T>> zero_dense(std::size_t in, std::size_t out) {
     tg::Array<T> w = tg::Array<T>::from_shape({out, in}), b = tg::Array<T>::from_shape({out});
     w.fill(T(0));
     b.fill(T(0));
-    return std::make_shared<nn::Dense<T>>(w, b);
+    return nn::ModuleHolder<nn::Dense<T>>(w, b);
 }
 
 bool ends_with(const std::string& s, const std::string& tail) {
@@ -51,8 +51,8 @@ template <class T>
 tg::Tensor<T> CausalSelfAttention<T>::forward(const tg::Tensor<T>& x) {
     const std::size_t c = config_.channels;
     // (B, T, 3C) -> q, k, v (B, T, C), each with the heads side by side in its last axis.
-    const std::vector<tg::Tensor<T>> qkv = tg::split((*c_attn_)(x), {c, c, c}, -1);
-    return (*c_proj_)(
+    const std::vector<tg::Tensor<T>> qkv = tg::split(c_attn_(x), {c, c, c}, -1);
+    return c_proj_(
         tg::scaled_dot_product_attention_heads(qkv[0], qkv[1], qkv[2], config_.heads, {}, true));
 }
 
@@ -70,7 +70,7 @@ void Mlp<T>::reset() {
 
 template <class T>
 tg::Tensor<T> Mlp<T>::forward(const tg::Tensor<T>& x) {
-    return (*c_proj_)(tg::gelu((*c_fc_)(x), "tanh"));
+    return c_proj_(tg::gelu(c_fc_(x), "tanh"));
 }
 
 template <class T>
@@ -81,16 +81,16 @@ Block<T>::Block(const Config& config) : config_(config) {
 template <class T>
 void Block<T>::reset() {
     const tg::Shape c{config_.channels};
-    ln_1_ = this->register_module("ln_1", std::make_shared<nn::LayerNorm<T>>(c));
-    attn_ = this->register_module("attn", std::make_shared<CausalSelfAttention<T>>(config_));
-    ln_2_ = this->register_module("ln_2", std::make_shared<nn::LayerNorm<T>>(c));
-    mlp_ = this->register_module("mlp", std::make_shared<Mlp<T>>(config_));
+    ln_1_ = this->register_module("ln_1", nn::ModuleHolder<nn::LayerNorm<T>>(c));
+    attn_ = this->register_module("attn", nn::ModuleHolder<CausalSelfAttention<T>>(config_));
+    ln_2_ = this->register_module("ln_2", nn::ModuleHolder<nn::LayerNorm<T>>(c));
+    mlp_ = this->register_module("mlp", nn::ModuleHolder<Mlp<T>>(config_));
 }
 
 template <class T>
 tg::Tensor<T> Block<T>::forward(const tg::Tensor<T>& h) {
-    const tg::Tensor<T> x = h + (*attn_)((*ln_1_)(h));
-    return x + (*mlp_)((*ln_2_)(x));
+    const tg::Tensor<T> x = h + attn_(ln_1_(h));
+    return x + mlp_(ln_2_(x));
 }
 
 template <class T>
@@ -118,13 +118,13 @@ void GPT2<T>::build() {
     const Config& c = config_;
     nn::Rng unused(0);  // the tables are drawn again (or loaded) after
     wte_ = this->register_module("wte",
-                                 std::make_shared<nn::Embedding<T>>(c.vocab, c.channels, unused));
+                                 nn::ModuleHolder<nn::Embedding<T>>(c.vocab, c.channels, unused));
     wpe_ = this->register_module("wpe",
-                                 std::make_shared<nn::Embedding<T>>(c.context, c.channels, unused));
+                                 nn::ModuleHolder<nn::Embedding<T>>(c.context, c.channels, unused));
     h_ = this->register_module("h", std::make_shared<nn::ModuleList<T>>());
     for (std::size_t i = 0; i < c.layers; ++i) h_->add(Block<T>(c));
     ln_f_ =
-        this->register_module("ln_f", std::make_shared<nn::LayerNorm<T>>(tg::Shape{c.channels}));
+        this->register_module("ln_f", nn::ModuleHolder<nn::LayerNorm<T>>(tg::Shape{c.channels}));
 }
 
 template <class T>
@@ -134,22 +134,19 @@ void GPT2<T>::reset() {
 
 template <class T>
 tg::Tensor<T> GPT2<T>::forward(const tg::Tensor<T>& x) {
-    TG_CHECK(x.dim() == 2 && x.shape()[1] > 0 && x.shape()[1] <= config_.context, tg::ShapeError,
+    TG_CHECK(x.dim() == 2 && x.size(1) > 0 && x.size(1) <= config_.context, tg::ShapeError,
              "GPT2 expects (B, T) token ids with 0 < T <= ", config_.context, "; got ",
              tg::shape_str(x.value().shape()));
-    const std::size_t t = x.shape()[1];
-    tg::Array<T> positions = tg::Array<T>::from_shape({t});
-    for (std::size_t i = 0; i < t; ++i) positions(i) = T(i);
+    const std::size_t t = x.size(1);
     // (B, T, C) + (T, C): every sequence gets the same position vectors.
-    tg::Tensor<T> h = (*wte_)(x) + (*wpe_)(tg::Tensor<T>(std::move(positions)));
-    for (std::size_t i = 0; i < h_->size(); ++i) {
-        nn::Module<T>& block = (*h_)[i];
+    tg::Tensor<T> h = wte_(x) + wpe_(tg::to_int64(tg::arange<T>(T(t))));
+    for (const nn::ModuleHolder<nn::Module<T>> block : *h_) {  // for block in self.h
         h = config_.checkpoint_blocks
                 ? tg::checkpoint<T>([&block](const tg::Tensor<T>& in) { return block(in); }, h)
                 : block(h);
     }
     // Weight tying: the output layer is the token table, logits = h wteᵀ.
-    return tg::linear((*ln_f_)(h), wte_->weight());
+    return tg::linear(ln_f_(h), wte_->weight());
 }
 
 // ---- checkpoints ---------------------------------------------------------------------

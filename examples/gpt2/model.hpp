@@ -51,7 +51,7 @@ public:
 
 private:
     Config config_;
-    std::shared_ptr<tg::nn::Dense<T>> c_attn_, c_proj_;
+    tg::nn::ModuleHolder<tg::nn::Dense<T>> c_attn_, c_proj_;
 };
 
 /// The MLP: c_proj(gelu_tanh(c_fc(x))), C -> 4C -> C.
@@ -64,7 +64,7 @@ public:
 
 private:
     Config config_;
-    std::shared_ptr<tg::nn::Dense<T>> c_fc_, c_proj_;
+    tg::nn::ModuleHolder<tg::nn::Dense<T>> c_fc_, c_proj_;
 };
 
 /// One pre-LayerNorm block: h + attn(ln_1(h)), then + mlp(ln_2(h)).
@@ -77,9 +77,9 @@ public:
 
 private:
     Config config_;
-    std::shared_ptr<tg::nn::LayerNorm<T>> ln_1_, ln_2_;
-    std::shared_ptr<CausalSelfAttention<T>> attn_;
-    std::shared_ptr<Mlp<T>> mlp_;
+    tg::nn::ModuleHolder<tg::nn::LayerNorm<T>> ln_1_, ln_2_;
+    tg::nn::ModuleHolder<CausalSelfAttention<T>> attn_;
+    tg::nn::ModuleHolder<Mlp<T>> mlp_;
 };
 
 /// The language model: forward(x) gives the logits of the next token at every position.
@@ -98,9 +98,9 @@ public:
 private:
     void build();
     Config config_;
-    std::shared_ptr<tg::nn::Embedding<T>> wte_, wpe_;
-    std::shared_ptr<tg::nn::ModuleList<T>> h_;
-    std::shared_ptr<tg::nn::LayerNorm<T>> ln_f_;
+    tg::nn::ModuleHolder<tg::nn::Embedding<T>> wte_, wpe_;
+    tg::nn::ModuleHolder<tg::nn::ModuleList<T>> h_;
+    tg::nn::ModuleHolder<tg::nn::LayerNorm<T>> ln_f_;
 };
 
 /// A GPT-2 checkpoint read from a file: its sizes and its arrays under GPT-2's names in

@@ -103,12 +103,12 @@ int losses(const std::string& dir) {
                      dir.c_str());
         return 1;
     }
-    tg::Tape tape;
+    tg::Tape tape;  // records each step; loss.backward() runs it and releases its entries
     double worst = 0;
     std::printf("%4s  %22s  %22s  %9s\n", "step", "tapegrad", "PyTorch", "|diff|");
     for (std::size_t k = 0; k < 10; ++k) {
         const tg::Tensor<T> x(batch(xs, k)), y(batch(ys, k));
-        const double loss = trainer.step(model, tape, x, y);
+        const double loss = trainer.step(model, x, y);
         const double diff = std::abs(loss - expected(k));
         worst = std::isnan(diff) ? INFINITY : std::max(worst, diff);
         std::printf("%4zu  %22.17f  %22.17f  %9.2e\n", k, loss, expected(k), diff);

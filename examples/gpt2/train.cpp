@@ -26,10 +26,9 @@ Trainer<T>::Trainer(GPT2<T>& model, const TrainSettings& s)
 }
 
 template <class T>
-double Trainer<T>::step(GPT2<T>& model, tg::Tape& tape, const tg::Tensor<T>& x,
-                        const tg::Tensor<T>& y) {
+double Trainer<T>::step(GPT2<T>& model, const tg::Tensor<T>& x, const tg::Tensor<T>& y) {
     const tg::Tensor<T> loss = examples::next_token_loss(model(x), y);
-    tape.backward(loss);
+    loss.backward();
     tg::nn::clip_grad_norm_(model.parameters(), clip);
     optimizer.step();
     schedule->step();
