@@ -24,6 +24,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -80,8 +81,8 @@ struct SpiralNet {
 
     /// Raw class scores (N, 2); tg::linear(x, W, b) = x Wᵀ + b in one fused op.
     Tensor logits(const Tensor& x) const {
-        Tensor h1 = tg::tanh(tg::linear(x, w1, b1));
-        Tensor h2 = tg::tanh(tg::linear(h1, w2, b2));
+        Tensor h1 = tg::linear(x, w1, b1).tanh();  // PyTorch: F.linear(x, w1, b1).tanh()
+        Tensor h2 = tg::linear(h1, w2, b2).tanh();
         return tg::linear(h2, w3, b3);
     }
     std::vector<Tensor> parameters() const { return {w1, b1, w2, b2, w3, b3}; }
@@ -118,12 +119,12 @@ private:
     int t_ = 0;
 };
 
-/// Fraction of rows whose largest logit is at the label.
+/// Fraction of rows whose largest logit is at the label (a tie goes to class 0).
 double accuracy(const Tensor& logits, const std::vector<std::size_t>& labels) {
-    const auto& z = logits.value();
+    const tg::Tensor<std::int64_t> predicted = logits.argmax(1);
     std::size_t right = 0;
     for (std::size_t n = 0; n < labels.size(); ++n)
-        right += (z(n, 1) > z(n, 0) ? 1u : 0u) == labels[n];
+        right += predicted.at({n}) == static_cast<std::int64_t>(labels[n]);
     return static_cast<double>(right) / static_cast<double>(labels.size());
 }
 
@@ -140,7 +141,7 @@ bool write_plot(const std::filesystem::path& dir, const SpiralNet& net, const Sp
             grid(i * g + j, 1) = -lim + 2 * lim * static_cast<double>(i) / (g - 1);
         }
     // No tape is alive here, so this forward pass records nothing.
-    const Tensor prob = tg::softmax(net.logits(Tensor(grid)), -1);
+    const Tensor prob = net.logits(Tensor(grid)).softmax(-1);
 
     std::ofstream boundary(dir / "boundary.dat");
     // gnuplot's `with image` infers the grid from the coordinates: 6 digits make it skewed.
