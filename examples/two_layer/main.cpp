@@ -4,11 +4,12 @@
 //     y = 0.8 · clip((0.75 − |x|) / 0.5, 0, 1),   x uniform in [−1, 1]
 // The model is  pred = tanh(x W1ᵀ + b1) W2ᵀ + b2  with H hidden units, the loss the mean
 // squared error. Each step records the forward pass on a fresh tg::Tape, runs
-// tape.backward(loss), and moves every parameter against its gradient in place.
+// loss.backward(), and moves every parameter against its gradient in place.
 //
 // Usage: two_layer [--steps N] [--check]
 //   --check  exit with status 1 unless the loss fell at least 10-fold (the ctest smoke test)
 
+#include <tapegrad/grad_mode.hpp>
 #include <tapegrad/ops.hpp>
 #include <tapegrad/tape.hpp>
 
@@ -63,8 +64,8 @@ struct Model {
     Tensor w1, b1, w2, b2;
 
     Tensor operator()(const Tensor& x) const {
-        Tensor hidden = tg::tanh(tg::linear(x, w1, b1));  // (N, H)
-        return tg::linear(hidden, w2, b2);                // (N, 1)
+        Tensor hidden = tg::linear(x, w1, b1).tanh();  // (N, H)
+        return tg::linear(hidden, w2, b2);             // (N, 1)
     }
     std::vector<Tensor> parameters() const { return {w1, b1, w2, b2}; }
 };
@@ -78,7 +79,7 @@ bool is_report_step(int step) {
     return lead == 1 || lead == 2 || lead == 5;
 }
 
-Tensor mse(const Tensor& pred, const Tensor& target) { return tg::mean(tg::square(pred - target)); }
+Tensor mse(const Tensor& pred, const Tensor& target) { return (pred - target).square().mean(); }
 
 }  // namespace
 
@@ -104,8 +105,8 @@ int main(int argc, char** argv) {
     Model model{init_weight(rng, hidden, 1), init_bias(hidden), init_weight(rng, 1, hidden),
                 init_bias(1)};
     const std::vector<Tensor> params = model.parameters();
-    std::vector<xt::xarray<double>> velocity;
-    for (const Tensor& p : params) velocity.emplace_back(xt::zeros<double>(p.shape()));
+    std::vector<Tensor> velocity;
+    for (const Tensor& p : params) velocity.push_back(tg::zeros_like(p));
 
     std::printf(
         "two_layer: 1 -> %zu tanh -> 1 on the trapezoid, %zu examples, SGD lr %.2f, "
@@ -117,19 +118,20 @@ int main(int argc, char** argv) {
             tg::Tape tape;  // records this step's forward pass
             Tensor loss = mse(model(x), y);
             loss_value = loss.item();
-            tape.backward(loss);  // fills p.grad() of every parameter; releases the entries
+            loss.backward();  // fills p.grad() of every parameter; releases the entries
         }
         if (step == 0) first_loss = loss_value;
         if (is_report_step(step) || step == steps)
             std::printf("  step %5d   loss %.6f\n", step, loss_value);
         if (step == steps) break;
 
-        // SGD with momentum, written by hand: v = μ v + g;  p −= α v.
-        // mutable_value() changes a leaf in place and is never recorded.
+        // SGD with momentum, written by hand: v = μ v + g;  p −= α v. Under no-grad (no
+        // tape is alive either) `-=` changes the leaf in place and is never recorded.
+        tg::NoGradGuard no_grad;  // PyTorch: with torch.no_grad():
         for (std::size_t k = 0; k < params.size(); ++k) {
             Tensor p = params[k];
-            velocity[k] = momentum * velocity[k] + p.grad().value();
-            p.mutable_value() -= learning_rate * velocity[k];
+            velocity[k] = momentum * velocity[k] + p.grad();
+            p -= learning_rate * velocity[k];
             p.zero_grad();
         }
     }
