@@ -44,15 +44,15 @@ Tensor blog_loss(const Tensor& theta, const Tensor& x, const Tensor& y) {
     std::size_t offset = 0;
     for (std::size_t i = 0; i + 1 < kWidths.size(); ++i) {
         const std::size_t in = kWidths[i], out = kWidths[i + 1];
-        Tensor w = tg::reshape(tg::narrow(theta, 0, offset, out * in), {out, in});
+        Tensor w = theta.narrow(0, offset, out * in).reshape({out, in});
         offset += out * in;
-        Tensor b = tg::narrow(theta, 0, offset, out);
+        Tensor b = theta.narrow(0, offset, out);
         offset += out;
         Tensor z = tg::linear(a, w, b);
-        a = i + 2 < kWidths.size() ? tg::sigmoid(z) : tg::tanh(z);
+        a = i + 2 < kWidths.size() ? z.sigmoid() : z.tanh();
     }
-    const double n = static_cast<double>(x.shape()[0]);
-    return tg::sum(tg::square(a - y)) * (0.5 / n);
+    const double n = static_cast<double>(x.size(0));
+    return (a - y).square().sum() * (0.5 / n);
 }
 
 Tensor gradient_at(const tg::UnaryFunction<double>& f, const tg::Array<double>& theta) {
@@ -137,13 +137,12 @@ bool newton_logistic_regression() {
     const double lambda = 1e-3;
     // L(w) = mean(softplus(z) − t z) + λ/2 |w|², z = X w: the logistic loss, convex.
     auto loss = [&](const Tensor& w) {
-        Tensor z = tg::matmul(X, tg::reshape(w, {d, 1}));
-        return tg::mean(tg::softplus(z) - t * z) + tg::sum(tg::square(w)) * (lambda / 2);
+        Tensor z = X.matmul(w.reshape({d, 1}));
+        return (tg::softplus(z) - t * z).mean() + w.square().sum() * (lambda / 2);
     };
 
     std::printf("\nNewton's method on logistic regression (%zu points, %zu weights):\n", n, d);
-    Tensor w(tg::Array<double>(tg::Array<double>::from_shape({d})));
-    w.mutable_value().fill(0.0);
+    Tensor w = tg::zeros({d});
     double grad_norm = 0;
     for (int it = 0; it < 10; ++it) {
         Tensor g = gradient_at(loss, w.value());
