@@ -25,15 +25,15 @@ using Tensor = tg::Tensor<double>;
 bool sine_fit(tg::nn::Rng& rng) {
     std::printf("1. fit y = a sin(w t + phi) to noisy samples of 1.5 sin(2 t + 0.5)\n");
     const Tensor t = tg::linspace(0, 6, 200);
-    const Tensor y = 1.5 * tg::sin(2.0 * t + 0.5) + 0.05 * tg::randn({200}, rng);
+    const Tensor y = 1.5 * (2.0 * t + 0.5).sin() + 0.05 * tg::randn({200}, rng);
     Tensor a = tg::full({1}, 1.0, true), w = tg::full({1}, 1.8, true), phi = tg::zeros({1}, true);
     tg::optim::Adam<double> adam({a, w, phi}, 0.05);
-    tg::Tape tape;
+    tg::Tape tape;  // records each step; l.backward() runs it and releases its entries
     double loss = 0;
     for (int step = 0; step < 1500; ++step) {
-        const Tensor l = tg::mean(tg::square(a * tg::sin(w * t + phi) - y));
+        const Tensor l = (a * (w * t + phi).sin() - y).square().mean();
         loss = l.item();
-        tape.backward(l);
+        l.backward();
         adam.step();
         adam.zero_grad();
     }
@@ -46,13 +46,13 @@ bool sine_fit(tg::nn::Rng& rng) {
 /// softmax(q kᵀ / √d + mask) v for q, k, v of shape (batch, time, d): position i attends
 /// to positions 0..i only (the mask is −∞ above the diagonal).
 Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v) {
-    const std::size_t time = q.shape()[1];
-    const double scale = 1.0 / std::sqrt(static_cast<double>(q.shape()[2]));
-    const Tensor scores = tg::matmul(q, tg::permute(k, {0, 2, 1})) * scale;  // (b, t, t)
-    const Tensor future = tg::triu(tg::ones({time, time}), 1);               // 1 above the diagonal
+    const std::size_t time = q.size(1);
+    const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(2)));
+    const Tensor scores = q.matmul(k.permute({0, 2, 1})) * scale;  // (b, t, t)
+    const Tensor future = tg::triu(tg::ones({time, time}), 1);     // 1 above the diagonal
     const Tensor weights =
-        tg::softmax(tg::masked_fill(scores, future, -std::numeric_limits<double>::infinity()), -1);
-    return tg::matmul(weights, v);
+        scores.masked_fill(future, -std::numeric_limits<double>::infinity()).softmax(-1);
+    return weights.matmul(v);
 }
 
 bool attention(tg::nn::Rng& rng) {
@@ -63,7 +63,7 @@ bool attention(tg::nn::Rng& rng) {
     Tensor v2(tg::Array<double>(v.value()));  // a copy of the values
     v2.mutable_value()(0, 4, 0) += 10;
     const Tensor out = causal_attention(q, k, v), out2 = causal_attention(q, k, v2);
-    const double earlier_change = tg::sum(tg::abs(tg::slice(out2 - out, 1, 0, 4))).item();
+    const double earlier_change = (out2 - out).narrow(1, 0, 4).abs().sum().item();
     std::printf("   change of outputs 0..3 when value 4 changes: %g (causal: 0)\n", earlier_change);
     const tg::GradcheckResult r = tg::gradcheck(
         [](const std::vector<Tensor>& in) { return causal_attention(in[0], in[1], in[2]); },
@@ -78,16 +78,16 @@ bool edges(tg::nn::Rng& rng) {
     // 9, 10 (rising edge) and 21, 22 (falling edge), in the pooled windows 2 and 5.
     Tensor signal = tg::zeros({1, 1, 32});
     for (std::size_t i = 10; i < 22; ++i) signal.mutable_value()(0, 0, i) = 1;
-    const Tensor kernel = tg::reshape(tg::linspace(-1, 1, 3), {1, 1, 3});
+    const Tensor kernel = tg::linspace(-1, 1, 3).reshape({1, 1, 3});
     const Tensor response = tg::conv1d(signal, kernel, {}, 1, 1);  // padding 1: length 32
-    const Tensor pooled = tg::max_pool1d(tg::abs(response), 4);    // length 8
-    const Tensor where_edge = tg::gt(pooled, tg::full({1}, 0.5));
-    std::cout << "   |response| pooled by 4: " << tg::squeeze(pooled) << "\n";
+    const Tensor pooled = tg::max_pool1d(response.abs(), 4);       // length 8
+    const Tensor where_edge = pooled > 0.5;
+    std::cout << "   |response| pooled by 4: " << pooled.squeeze() << "\n";
     const bool found = where_edge.at({0, 0, 2}) == 1 && where_edge.at({0, 0, 5}) == 1 &&
-                       tg::sum(where_edge).item() == 2;
+                       where_edge.sum().item() == 2;
     const tg::GradcheckResult r = tg::gradcheck(
         [](const std::vector<Tensor>& in) {
-            return tg::max_pool1d(tg::tanh(tg::conv1d(in[0], in[1], in[2], 2, 1, 1)), 2);
+            return tg::max_pool1d(tg::conv1d(in[0], in[1], in[2], 2, 1, 1).tanh(), 2);
         },
         {tg::randn({2, 3, 9}, rng), tg::randn({4, 3, 3}, rng), tg::randn({4}, rng)});
     std::printf("   edges in pooled windows 2 and 5: %s; gradcheck of conv1d + pool: %s\n",
@@ -97,14 +97,14 @@ bool edges(tg::nn::Rng& rng) {
 
 bool factories_and_hessian() {
     std::printf("4. factories, selection, printing, and a Hessian of a lambda\n");
-    const Tensor x = tg::reshape(tg::arange(6), {2, 3});
-    const Tensor clipped = tg::where(tg::gt(x, tg::full({1}, 2.0)), tg::full({1}, 2.0), x);
+    const Tensor x = tg::arange(6).reshape({2, 3});
+    const Tensor clipped = tg::where(x > 2.0, tg::full({1}, 2.0), x);
     std::cout << "   x = " << x << "\n   where(x > 2, 2, x) = " << clipped << "\n";
-    std::cout << "   stack({x[0], x[1]}, 1) = "
-              << tg::stack({tg::select(x, 0, 0), tg::select(x, 0, 1)}, 1) << "\n";
+    std::cout << "   stack({x[0], x[1]}, 1) = " << tg::stack({x.select(0, 0), x.select(0, 1)}, 1)
+              << "\n";
     // f(x) = Σ xᵢ³ has the Hessian diag(6 xᵢ).
     const Tensor p = tg::arange(1.0, 4.0, 1.0);
-    const Tensor h = tg::hessian([](const Tensor& v) { return tg::sum(tg::pow(v, 3.0)); }, p);
+    const Tensor h = tg::hessian([](const Tensor& v) { return v.pow(3.0).sum(); }, p);
     std::cout << "   hessian of sum(x^3) at [1, 2, 3] = " << h << "\n";
     return h.at({0, 0}) == 6 && h.at({1, 1}) == 12 && h.at({2, 2}) == 18 && h.at({0, 1}) == 0;
 }
