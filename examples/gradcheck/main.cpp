@@ -33,11 +33,11 @@ using Inputs = std::vector<Tensor>;
 /// Every piece is a differentiable op, so no backward is written by hand.
 Tensor normalized_tanh(const Tensor& x, const Tensor& gamma) {
     const double eps = 1e-5;
-    Tensor mu = tg::mean(x, {-1}, /*keepdims=*/true);
+    Tensor mu = x.mean(-1, /*keepdim=*/true);
     Tensor centered = x - mu;
-    Tensor var = tg::mean(tg::square(centered), {-1}, true);
-    Tensor x_hat = centered / tg::sqrt(var + eps);
-    return tg::sum(tg::tanh(gamma * x_hat));
+    Tensor var = centered.square().mean(-1, true);
+    Tensor x_hat = centered / (var + eps).sqrt();
+    return (gamma * x_hat).tanh().sum();
 }
 
 // ---- 2. An op of your own ----------------------------------------------------------------
@@ -51,7 +51,7 @@ Tensor softsign(const Tensor& x) {
     Tensor y(x.value() / (1.0 + xt::abs(x.value())));
     tg::record("softsign", {x}, y, {x}, [](tg::BackwardContext<double>& c) {
         const Tensor& xs = c.saved(0);
-        c.add(0, c.grad() / tg::square(1.0 + tg::abs(xs)));
+        c.add(0, c.grad() / (1.0 + xs.abs()).square());
     });
     return y;
 }
@@ -62,7 +62,7 @@ Tensor softsign_wrong_backward(const Tensor& x) {
     Tensor y(x.value() / (1.0 + xt::abs(x.value())));
     tg::record("softsign_wrong", {x}, y, {x}, [](tg::BackwardContext<double>& c) {
         const Tensor& xs = c.saved(0);
-        c.add(0, c.grad() / (1.0 + tg::abs(xs)));  // wrong on purpose
+        c.add(0, c.grad() / (1.0 + xs.abs()));  // wrong on purpose
     });
     return y;
 }
