@@ -34,9 +34,10 @@ xt::xarray<double> ramp(const tg::Shape& shape, double scale) {
 
 int main(int argc, char** argv) {
     std::string out = "tape_graph-out";
-    CLI::App app("Records a small network on a tape and shows what the tape holds: "
-                 "tape.dump(), tape.bytes() and a Graphviz picture of the graph.",
-                 "tape_graph");
+    CLI::App app(
+        "Records a small network on a tape and shows what the tape holds: "
+        "tape.dump(), tape.bytes() and a Graphviz picture of the graph.",
+        "tape_graph");
     app.option_defaults()->always_capture_default();
     app.add_option("--out", out, "where tape.dot (and tape.png, with Graphviz) go");
     if (const auto status = examples::parse_command_line(app, argc, argv)) return *status;
@@ -48,9 +49,9 @@ int main(int argc, char** argv) {
     Tensor w2 = tg::parameter(ramp({1, 4}, 0.3)), b2 = tg::parameter(ramp({1}, 0.1));
 
     tg::Tape tape;
-    Tensor hidden = tg::tanh(tg::linear(x, w1, b1));
+    Tensor hidden = tg::linear(x, w1, b1).tanh();
     Tensor pred = tg::linear(hidden, w2, b2);
-    Tensor loss = tg::mean(tg::square(pred - y));
+    Tensor loss = (pred - y).square().mean();
 
     // One entry per recorded op, in recording order (already a topological order).
     std::printf("%s", tape.dump().c_str());
@@ -75,14 +76,14 @@ int main(int argc, char** argv) {
     }
 
     // The sweep fills grad() of the parameters and releases the entries (their pools stay).
-    tape.backward(loss);
+    loss.backward();  // on the tape that recorded it
     std::printf("after backward: %zu entries, %zu bytes; d loss / d b2 = %.6f\n", tape.size(),
                 tape.bytes(), b2.grad().value()(0));
 
     // Inside a NoGradGuard nothing is recorded, even with the tape alive: inference is free.
     {
         tg::NoGradGuard no_grad;
-        Tensor again = tg::linear(tg::tanh(tg::linear(x, w1, b1)), w2, b2);
+        Tensor again = tg::linear(tg::linear(x, w1, b1).tanh(), w2, b2);
         std::printf("a forward pass under NoGradGuard (output %s) recorded %zu entries\n",
                     tg::shape_str(again.shape()).c_str(), tape.size());
     }
