@@ -13,13 +13,14 @@ int main(int argc, char** argv) {
     tg::nn::Sequential<double> net{tg::nn::Dense<double>(3, 2, rng)};
     const tg::Tensor<double> x = tg::Tensor<double>(xt::xarray<double>{{1.0, 2.0, 3.0}});
     tg::Tape tape;
-    tape.backward(tg::sum(net(x)));
+    net(x).sum().backward();
     const std::vector<tg::Tensor<double>> params = net.parameters();
     const xt::xarray<double> weight = params[0].value(), grad = params[0].grad().value();
     tg::distributed::broadcast_parameters(net);
     tg::distributed::allreduce_gradients(net);
     const bool same = params[0].value() == weight && params[0].grad().value() == grad;
     std::cout << "consumer_distributed: rank " << tg::distributed::rank() << " of "
-              << tg::distributed::size() << (same ? ", parameters and gradients kept\n" : ", CHANGED\n");
+              << tg::distributed::size()
+              << (same ? ", parameters and gradients kept\n" : ", CHANGED\n");
     return same && tg::distributed::size() == 1 ? 0 : 1;
 }

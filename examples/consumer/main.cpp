@@ -17,7 +17,7 @@ int main() {
     tg::Tensor<double> w = tg::parameter(xt::xarray<double>{1.5, 0.25, -0.75});
 
     tg::Tape tape;
-    tg::Tensor<double> f = tg::sum(tg::tanh(x * w)) + tg::sum(tg::square(w));
+    tg::Tensor<double> f = (x * w).tanh().sum() + w.square().sum();
 #if __cplusplus >= 202002L
     // Options are aggregates: C++20 code fills them with designated initializers.
     std::vector<tg::Tensor<double>> grads = tape.gradient(f, {x, w}, {.retain_graph = true});
@@ -26,7 +26,7 @@ int main() {
     keep.retain_graph = true;
     std::vector<tg::Tensor<double>> grads = tape.gradient(f, {x, w}, keep);
 #endif
-    tape.backward(f);  // the same gradients, accumulated into x.grad() and w.grad()
+    f.backward();  // the same gradients, accumulated into x.grad() and w.grad()
 
     std::cout << "f = " << f.item() << "\n";
     std::cout << "df/dx = " << x.grad().value() << "\n";
