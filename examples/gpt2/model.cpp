@@ -142,7 +142,7 @@ tg::Tensor<T> GPT2<T>::forward(const tg::Tensor<T>& x) {
     tg::Tensor<T> h = wte_(x) + wpe_(tg::to_int64(tg::arange<T>(T(t))));
     for (const nn::ModuleHolder<nn::Module<T>> block : *h_) {  // for block in self.h
         h = config_.checkpoint_blocks
-                ? tg::checkpoint<T>([&block](const tg::Tensor<T>& in) { return block(in); }, h)
+                ? tg::checkpoint<T>([block](const tg::Tensor<T>& in) { return block(in); }, h)
                 : block(h);
     }
     // Weight tying: the output layer is the token table, logits = h wteᵀ.

@@ -82,7 +82,7 @@ tg::Tensor<T> TinyTransformer<T>::forward(const tg::Tensor<T>& x) {
     for (const nn::ModuleHolder<nn::Module<T>> block : *blocks_) {  // for block in self.blocks
         // Activation checkpointing keeps only each block's input for backward.
         h = config_.checkpoint_blocks
-                ? tg::checkpoint<T>([&block](const tg::Tensor<T>& in) { return block(in); }, h)
+                ? tg::checkpoint<T>([block](const tg::Tensor<T>& in) { return block(in); }, h)
                 : block(h);
     }
     return head_(ln_f_(h));
