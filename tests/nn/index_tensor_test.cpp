@@ -5,6 +5,7 @@
 
 #include "nn/expect_message.hpp"
 #include "nn/nn_test_util.hpp"
+#include "bitwise_same.hpp"
 
 #include <tapegrad/functional.hpp>
 #include <tapegrad/nn/embedding.hpp>
@@ -23,18 +24,6 @@ Tensor<> random_logits(const Shape& shape, std::uint64_t seed) {
     Array<double> a = Array<double>::from_shape(shape);
     for (double& e : a) e = u(rng);
     return Tensor<>(std::move(a));
-}
-
-/// Equal shapes and bit-for-bit equal values: the two index types take one code path.
-::testing::AssertionResult same(const Tensor<>& a, const Tensor<>& b) {
-    if (a.shape() != b.shape())
-        return ::testing::AssertionFailure()
-               << "shapes " << shape_str(a.shape()) << " and " << shape_str(b.shape());
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (a.value().data()[i] != b.value().data()[i])
-            return ::testing::AssertionFailure() << "element " << i << ": " << a.value().data()[i]
-                                                 << " and " << b.value().data()[i];
-    return ::testing::AssertionSuccess();
 }
 
 /// loss(x, int64 targets) and loss(x, double targets): equal values, gradients and

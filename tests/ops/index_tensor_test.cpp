@@ -7,6 +7,7 @@
 // tests/nn/index_tensor_test.cpp.)
 
 #include "op_test_util.hpp"
+#include "bitwise_same.hpp"
 
 #include <tapegrad/functional.hpp>
 
@@ -30,18 +31,6 @@ Tensor<> random_tensor(const Shape& shape, const std::string& name) {
 template <class T>
 Tensor<T> column(const Tensor<T>& x) {
     return reshape(x, {x.size(), 1});
-}
-
-/// Equal shapes and bit-for-bit equal values: the two index types take one code path.
-::testing::AssertionResult same(const Tensor<>& a, const Tensor<>& b) {
-    if (a.shape() != b.shape())
-        return ::testing::AssertionFailure()
-               << "shapes " << shape_str(a.shape()) << " and " << shape_str(b.shape());
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (a.value().data()[i] != b.value().data()[i])
-            return ::testing::AssertionFailure() << "element " << i << ": " << a.value().data()[i]
-                                                 << " and " << b.value().data()[i];
-    return ::testing::AssertionSuccess();
 }
 
 /// f at x with both index types, and its gradient and Hessian (tg::grad, tg::hessian,

@@ -136,7 +136,10 @@ public:
 
     /// How many workers split a batch of `rows` rows (1 when the step runs on one
     /// worker, with OpenBLAS threads or without).
-    std::size_t workers_for(std::size_t rows) const { return plan(rows).blas_threads ? 1 : plan(rows).workers; }
+    std::size_t workers_for(std::size_t rows) const {
+        const StepPlan step = plan(rows);
+        return step.blas_threads ? 1 : step.workers;
+    }
     /// How a step of `rows` rows runs. Split::automatic: one thread until the first step
     /// has counted the model's work.
     StepPlan plan(std::size_t rows) const;
