@@ -37,8 +37,10 @@ WorkCount count_entry(const Entry<T>& entry) {
         const double per_gemm =
             b.size() <= 2 ? mads : double(out[out.size() - 2]) * double(out.back()) * k;
         work.gemm_mads = mads;
-        if (per_gemm >= large_gemm_mads) work.threaded_gemm_mads = mads;
-        if (per_gemm >= blas_threads_from) work.threaded_gemm_calls = mads / per_gemm;
+        if (per_gemm >= blas_threads_from) {
+            work.threaded_gemm_mads = mads;
+            work.threaded_gemm_calls = mads / per_gemm;
+        }
         return work;
     }
     if (attention && entry.inputs.size() >= 2 && entry.inputs[1].shape.size() >= 2) {

@@ -160,15 +160,16 @@ T DataParallel<T>::backward(const Tensor<T>& x, const Tensor<T>& y) {
     refuse_state_writes(team);
     const bool failed = std::any_of(errors_.begin(), errors_.end(),
                                     [](const std::exception_ptr& e) { return e != nullptr; });
-    if (!failed) {
+    if (!failed && team > 1) {
         accumulate(team);
-        if (team > 1) write_back_generators();
+        write_back_generators();
     }
     return finish(team);
 }
 
 /// Worker k of `team`: forward and tape.gradient over its block of rows, on its own
-/// tape, seeded with its share of the rows so that the shares add up to the mean.
+/// tape, seeded with its share of the rows so that the shares add up to the mean. A team
+/// of one runs one thread's step: forward over the batch and tape.backward.
 template <class T>
 void DataParallel<T>::run_worker(std::size_t k, std::size_t team, const Tensor<T>& x,
                                  const Tensor<T>& y, const ThreadModes& modes) {
@@ -193,14 +194,19 @@ void DataParallel<T>::run_worker(std::size_t k, std::size_t team, const Tensor<T
             counted_work_ = tg::detail::count_work(tape);
             counted_rows_ = rows;
         }
+        losses_[k] = double(loss.item()) * share;
+        if (team == 1) {
+            // One worker's step is one thread's: the sweep adds into grad() as it ends.
+            tape.backward(loss);
+            return;
+        }
         // A parameter the loss does not reach keeps an undefined gradient (allow_unused),
         // so that it gets none, as on one thread.
         BackwardOptions options;
         options.allow_unused = true;
         grads_[k] = tape.gradient(loss, params_,
                                   Tensor<T>(Array<T>(loss.value().shape(), T(share))), options);
-        losses_[k] = double(loss.item()) * share;
-        if (team > 1) team_->leave(k);
+        team_->leave(k);
     } catch (...) {
         errors_[k] = std::current_exception();
         if (team > 1) team_->abort();  // the others stop at their next exchange
@@ -234,9 +240,7 @@ void DataParallel<T>::write_back_generators() {
 
 /// grad += g_0 + g_1 + ... in worker order, so the result does not depend on timing. The
 /// buffer added into is made on the calling thread (so the thread that frees it, the
-/// caller's zero_grad, is the one whose pool made it); a team of one hands its gradient
-/// over when grad() is empty, as tape.backward does, so that a batch too small to split
-/// costs what a plain step does.
+/// caller's zero_grad, is the one whose pool made it). (A team of one ran tape.backward.)
 template <class T>
 void DataParallel<T>::accumulate(std::size_t team) {
     std::vector<const T*> parts;
@@ -249,15 +253,6 @@ void DataParallel<T>::accumulate(std::size_t team) {
         if (parts.empty()) continue;
         auto& node = *params_[j].node();
         detail::GradLockGuard lock(node.grad_lock);
-        // Handed over only when nothing else can see it change: a gradient that is a view
-        // (of a parameter reshaped in the forward pass) or has one is added into zeros.
-        if (!node.grad && team == 1 && grads_[0][j].node().use_count() == 1 &&
-            !grads_[0][j].node()->storage_shared()) {
-            node.grad = grads_[0][j].node();
-            grads_[0][j] = Tensor<T>();
-            ++node.grad->version_counter();
-            continue;
-        }
         if (!node.grad)
             node.grad = Tensor<T>(Array<T>(node.value.shape(), T(0))).node();
         else if (!node.grad->is_leaf())  // a recorded gradient (create_graph): copy

@@ -6,8 +6,9 @@ namespace tg::detail {
 namespace {
 
 /// The machine's rates (2-core AMD EPYC, OpenBLAS 0.3.21 with OPENBLAS_CORETYPE=Haswell),
-/// fitted to the one- and two-thread steps of the blog, wide, digits, LSTM and transformer
-/// benchmarks (benchmarks/README.md, "DataParallel's automatic split").
+/// fitted to the one-thread, batch-split and OpenBLAS-thread steps of the blog, wide,
+/// digits, LSTM, transformer and GPT-2-shaped benchmarks on a quiet machine (21 cases;
+/// benchmarks/README.md, "DataParallel's automatic split").
 struct Rates {
     double gemm_mads_per_s;           ///< one thread, forward + backward counted as 3x
     double seconds_per_element;       ///< an element an elementwise op reads or writes
@@ -21,8 +22,8 @@ struct Rates {
 };
 
 Rates rates(bool is_double) {
-    if (is_double) return {26.5e9, 0.1e-9, 1.5e-6, 45e-6, 1.6e-9, 0.95, 0.8, 20e-6};
-    return {53e9, 0.06e-9, 1.5e-6, 45e-6, 1.0e-9, 0.95, 0.8, 20e-6};
+    if (is_double) return {39e9, 0.3e-9, 0.43e-6, 38e-6, 0.64e-9, 0.93, 0.87, 2.4e-6};
+    return {58e9, 0.075e-9, 0.43e-6, 38e-6, 0.83e-9, 0.93, 0.87, 2.4e-6};
 }
 
 }  // namespace
@@ -43,8 +44,8 @@ StepCost step_cost(const WorkCount& work, std::size_t parameters,
     cost.batch_split = (gemm + elementwise) / (n * r.split_efficiency) + fixed +
                        r.seconds_per_split +
                        double(parameters) * n * r.seconds_per_grad_element;
-    // OpenBLAS threads: the large GEMMs are shared; every GEMM OpenBLAS threads (forward
-    // and two in backward) pays a hand-off.
+    // OpenBLAS threads: the GEMMs OpenBLAS threads (forward and two in backward) are
+    // shared, and each pays a hand-off.
     cost.blas_threads = cost.one_thread - threaded + threaded / (n * r.blas_efficiency) +
                         3 * work.threaded_gemm_calls * r.seconds_per_blas_call;
     return cost;

@@ -15,12 +15,10 @@ struct WorkCount {
     /// Multiply-adds of the matrix products (matmul, linear, gemm, attention; a
     /// convolution is im2col and a gemm).
     double gemm_mads = 0;
-    /// The part of gemm_mads in products large enough to gain from OpenBLAS threads
-    /// (m·n·k of one product at least `large_gemm_mads`).
+    /// The part of gemm_mads in products that OpenBLAS shares between threads when it
+    /// has them (m·n·k of one product at least `blas_threads_from`).
     double threaded_gemm_mads = 0;
-    /// GEMM calls that OpenBLAS shares between threads when it has them (m·n·k at least
-    /// `blas_threads_from`): each costs a hand-off between the threads, which small ones
-    /// do not earn back.
+    /// Those products' GEMM calls: each costs a hand-off between the threads.
     double threaded_gemm_calls = 0;
     /// Elements the other entries read and write (their inputs' and output's sizes).
     double elements = 0;
@@ -32,14 +30,9 @@ struct WorkCount {
     WorkCount scaled(double factor) const;
 };
 
-/// A product this large (m·n·k) gains from OpenBLAS threads. OpenBLAS 0.3.21 threads
-/// from 262,144 (interface/gemm.c: SMP_THRESHOLD_MIN × GEMM_MULTITHREAD_THRESHOLD), but
-/// two threads gained nothing here on small and skinny products (docs/notes.md,
-/// "OpenBLAS threads"); 2^24 (a 256-row batch through a 256 × 256 layer) is where this
-/// machine's measurements put the start (benchmarks/README.md).
-constexpr double large_gemm_mads = 16777216.0;
 /// OpenBLAS 0.3.21 shares a GEMM between its threads from this m·n·k on (interface/gemm.c:
-/// SMP_THRESHOLD_MIN × GEMM_MULTITHREAD_THRESHOLD).
+/// SMP_THRESHOLD_MIN × GEMM_MULTITHREAD_THRESHOLD); measured on a quiet machine, two
+/// threads pay from there on (benchmarks/README.md, "DataParallel's automatic split").
 constexpr double blas_threads_from = 65536.0 * 4;
 
 /// Counts the entries `tape` keeps now (call it before the sweep releases them).
