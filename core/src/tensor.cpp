@@ -290,6 +290,7 @@ template Array<Index>& Tensor<Index>::mutable_value();
 template void Tensor<Index>::assign(const Array<Index>&);
 template Index Tensor<Index>::item() const;
 template Index Tensor<Index>::at(const std::vector<std::size_t>&) const;
+template std::size_t Tensor<Index>::size(long) const;
 template Tensor<Index>& Tensor<Index>::set_requires_grad(bool);
 template Tensor<Index> Tensor<Index>::grad() const;
 template bool Tensor<Index>::has_grad() const;

@@ -196,6 +196,9 @@ int run(int steps, std::uint64_t seed, const std::string& out, bool check) {
     const Spiral train = make_spiral(per_class, turns, noise, rng);
     const Spiral test = make_spiral(per_class, turns, noise, rng);
     const Tensor x(train.x);  // a constant: no gradient wanted
+    // The class labels as a PyTorch user holds them: an int64 tensor (torch.long).
+    const std::vector<std::int64_t> label_values(train.labels.begin(), train.labels.end());
+    const tg::Tensor<std::int64_t> y = tg::from_vector(label_values, {label_values.size()});
     SpiralNet net(hidden, rng);
     const std::vector<Tensor> params = net.parameters();
     HandAdam adam(params, lr);
@@ -208,7 +211,7 @@ int run(int steps, std::uint64_t seed, const std::string& out, bool check) {
     tg::Tape tape;  // one tape for the whole loop: each gradient() releases its entries
     double loss_value = 0;
     for (int step = 0; step <= steps; ++step) {
-        Tensor loss = tg::nn::cross_entropy(net.logits(x), train.labels);
+        Tensor loss = tg::nn::cross_entropy(net.logits(x), y);
         loss_value = loss.item();
         // d loss / d p for every parameter, returned as tensors (grad() is not touched).
         std::vector<Tensor> grads = tape.gradient(loss, params);

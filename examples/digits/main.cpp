@@ -81,14 +81,14 @@ std::string exact(double v) {
     return text;
 }
 
-/// The images as (N, 1, 8, 8) and the labels as (N) class indices.
+/// The images as (N, 1, 8, 8) and the labels as (N) int64 class indices (PyTorch's
+/// torch.long targets).
 template <class T>
-std::pair<tg::Tensor<T>, tg::Tensor<T>> tensors_of(const digits::Dataset& d) {
+std::pair<tg::Tensor<T>, tg::Tensor<std::int64_t>> tensors_of(const digits::Dataset& d) {
     tg::Array<T> x = tg::Array<T>::from_shape({d.size(), 1, digits::kSide, digits::kSide});
     std::copy(d.pixels.begin(), d.pixels.end(), x.begin());
-    tg::Array<T> y = tg::Array<T>::from_shape({d.size()});
-    std::copy(d.labels.begin(), d.labels.end(), y.begin());
-    return {tg::Tensor<T>(std::move(x)), tg::Tensor<T>(std::move(y))};
+    const std::vector<std::int64_t> y(d.labels.begin(), d.labels.end());
+    return {tg::Tensor<T>(std::move(x)), tg::from_vector(y, {y.size()})};
 }
 
 /// The predicted class of each row of logits.
@@ -140,7 +140,7 @@ public:
     explicit SideBySideRecord(std::filesystem::path dir) : dir_(std::move(dir)) {}
 
     template <class T>
-    void batch(const tg::Tensor<T>& x, const tg::Tensor<T>& y) {
+    void batch(const tg::Tensor<T>& x, const tg::Tensor<std::int64_t>& y) {
         const std::string k = std::to_string(losses_.size());
         xt::dump_npy((dir_ / ("x_" + k + ".npy")).string(), x.value());
         xt::dump_npy((dir_ / ("y_" + k + ".npy")).string(), y.value());
@@ -154,8 +154,8 @@ public:
     /// The whole split (x_train.npy, y_train.npy, x_test.npy, y_test.npy), for
     /// side_by_side.py --full.
     template <class T>
-    void split(const tg::Tensor<T>& x_train, const tg::Tensor<T>& y_train,
-               const tg::Tensor<T>& x_test, const tg::Tensor<T>& y_test) const {
+    void split(const tg::Tensor<T>& x_train, const tg::Tensor<std::int64_t>& y_train,
+               const tg::Tensor<T>& x_test, const tg::Tensor<std::int64_t>& y_test) const {
         xt::dump_npy((dir_ / "x_train.npy").string(), x_train.value());
         xt::dump_npy((dir_ / "y_train.npy").string(), y_train.value());
         xt::dump_npy((dir_ / "x_test.npy").string(), x_test.value());
@@ -220,7 +220,7 @@ int run(const Options& o, const digits::Dataset& all) {
     adamw.weight_decay = o.weight_decay;
     tg::optim::AdamW<T> optimizer(model.parameters(), T(o.lr), adamw);
     tg::optim::CosineAnnealingLR<T> schedule(optimizer, o.epochs);
-    nn::DataLoader<T> batches(x_train, y_train, o.batch_size, {true, false, o.seed});
+    nn::DataLoader batches(x_train, y_train, o.batch_size, {true, false, o.seed});  // int64 y
     nn::TrainingCheckpoint<T> checkpoint;
     checkpoint.add_module("model", model)
         .add_optimizer("optimizer", optimizer)

@@ -21,9 +21,9 @@ Array<T> gather_rows(const Array<T>& a, const std::size_t* indices, std::size_t 
 
 }  // namespace
 
-template <class T>
-DataLoader<T>::DataLoader(Tensor<T> x, Tensor<T> y, std::size_t batch_size,
-                          DataLoaderOptions options)
+template <class T, class Y>
+DataLoader<T, Y>::DataLoader(Tensor<T> x, Tensor<Y> y, std::size_t batch_size,
+                             DataLoaderOptions options)
     : x_(std::move(x)),
       y_(std::move(y)),
       rows_(0),
@@ -38,8 +38,8 @@ DataLoader<T>::DataLoader(Tensor<T> x, Tensor<T> y, std::size_t batch_size,
     start(batch_size);
 }
 
-template <class T>
-DataLoader<T>::DataLoader(Tensor<T> x, std::size_t batch_size, DataLoaderOptions options)
+template <class T, class Y>
+DataLoader<T, Y>::DataLoader(Tensor<T> x, std::size_t batch_size, DataLoaderOptions options)
     : x_(std::move(x)), rows_(0), batch_size_(batch_size), options_(options), rng_(options.seed) {
     TG_CHECK(x_.defined() && x_.dim() > 0 && x_.shape()[0] > 0, ShapeError,
              "DataLoader: x of shape ", x_.defined() ? shape_str(x_.shape()) : "(undefined)",
@@ -47,16 +47,16 @@ DataLoader<T>::DataLoader(Tensor<T> x, std::size_t batch_size, DataLoaderOptions
     start(batch_size);
 }
 
-template <class T>
-void DataLoader<T>::start(std::size_t batch_size) {
+template <class T, class Y>
+void DataLoader<T, Y>::start(std::size_t batch_size) {
     TG_CHECK(batch_size > 0, ValueError, "DataLoader: batch_size must be at least 1");
     rows_ = x_.shape()[0];
     order_.resize(rows_);
     std::iota(order_.begin(), order_.end(), std::size_t(0));
 }
 
-template <class T>
-typename DataLoader<T>::iterator DataLoader<T>::begin() {
+template <class T, class Y>
+typename DataLoader<T, Y>::iterator DataLoader<T, Y>::begin() {
     if (resume_) {
         resume_ = false;
         return iterator(this, position_);
@@ -67,13 +67,13 @@ typename DataLoader<T>::iterator DataLoader<T>::begin() {
     return iterator(this, 0);
 }
 
-template <class T>
-DataLoaderState DataLoader<T>::state() const {
+template <class T, class Y>
+DataLoaderState DataLoader<T, Y>::state() const {
     return {epoch_, position_, order_, rng_state(rng_)};
 }
 
-template <class T>
-void DataLoader<T>::load_state(const DataLoaderState& state) {
+template <class T, class Y>
+void DataLoader<T, Y>::load_state(const DataLoaderState& state) {
     TG_CHECK(state.order.size() == rows_, ValueError, "DataLoader::load_state: an order of ",
              state.order.size(), " rows for a loader of ", rows_);
     std::vector<bool> seen(rows_, false);
@@ -96,26 +96,28 @@ void DataLoader<T>::load_state(const DataLoaderState& state) {
     resume_ = position_ > 0 && position_ < size();
 }
 
-template <class T>
-std::size_t DataLoader<T>::size() const {
+template <class T, class Y>
+std::size_t DataLoader<T, Y>::size() const {
     return options_.drop_last ? rows_ / batch_size_ : (rows_ + batch_size_ - 1) / batch_size_;
 }
 
-template <class T>
-Batch<T> DataLoader<T>::batch(std::size_t b) const {
+template <class T, class Y>
+Batch<T, Y> DataLoader<T, Y>::batch(std::size_t b) const {
     TG_CHECK(b < size(), ValueError, "DataLoader::batch(", b, "): an epoch has ", size(),
              " batches");
     const std::size_t first = b * batch_size_;
     const std::size_t count = std::min(batch_size_, rows_ - first);
     const std::size_t* indices = order_.data() + first;
-    Batch<T> out;
+    Batch<T, Y> out;
     out.x = Tensor<T>(gather_rows(x_.value(), indices, count));
-    if (y_.defined()) out.y = Tensor<T>(gather_rows(y_.value(), indices, count));
+    if (y_.defined()) out.y = Tensor<Y>(gather_rows(y_.value(), indices, count));
     out.indices.assign(indices, indices + count);
     return out;
 }
 
 template class DataLoader<float>;
 template class DataLoader<double>;
+template class DataLoader<float, std::int64_t>;
+template class DataLoader<double, std::int64_t>;
 
 }  // namespace tg::nn

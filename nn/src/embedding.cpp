@@ -58,10 +58,8 @@ Tensor<T> Embedding<T>::forward(const Tensor<std::int64_t>& indices) {
 }
 
 template <class T>
-Tensor<T> Embedding<T>::operator()(const Tensor<std::int64_t>& indices) {
-    Tensor<T> y = forward(indices);
-    this->note_output(y);
-    return y;
+Tensor<T> Embedding<T>::forward_indices(const Tensor<std::int64_t>& indices) {
+    return forward(indices);
 }
 
 template <class T>

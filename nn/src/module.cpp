@@ -16,6 +16,14 @@ Tensor<T> Module<T>::forward(const Tensor<T>&) {
                      "tensor overrides Module::forward)");
 }
 
+template <class T>
+Tensor<T> Module<T>::forward_indices(const Tensor<std::int64_t>&) {
+    throw ValueError(describe() +
+                     ": takes values, not int64 indices (a module of indices, such as an "
+                     "Embedding, overrides forward_indices); convert them with "
+                     "tg::to_floating<T>(indices), or put an Embedding first");
+}
+
 namespace detail {
 
 template <class T>

@@ -161,8 +161,9 @@ TrainingCheckpoint<T>& TrainingCheckpoint<T>::add_rng(const std::string& name, R
 }
 
 template <class T>
+template <class Y>
 TrainingCheckpoint<T>& TrainingCheckpoint<T>::add_loader(const std::string& name,
-                                                         DataLoader<T>& loader) {
+                                                         DataLoader<T, Y>& loader) {
     const std::string prefix = "loader." + name + ".";
     return add(
         "loader", name,
@@ -218,7 +219,7 @@ TrainingCheckpoint<T>& TrainingCheckpoint<T>::add_loader(const std::string& name
                      problems.push_back("entry " + quoted(prefix + field + kEntrySuffix) +
                                         " is missing (the loader's state)");
              if (problems.size() == before) {
-                 DataLoader<T> probe = loader;  // checks the state without touching `loader`
+                 DataLoader<T, Y> probe = loader;  // checks the state without touching `loader`
                  try {
                      probe.load_state(*state);
                  } catch (const ValueError& e) {
@@ -339,5 +340,14 @@ void TrainingCheckpoint<T>::load(const std::string& path) {
 
 template class TrainingCheckpoint<float>;
 template class TrainingCheckpoint<double>;
+// add_loader for loaders of targets of the inputs' type and of int64 class indices.
+#define TG_NN_ADD_LOADER_INSTANTIATE(T, Y)                                                   \
+    template TrainingCheckpoint<T>& TrainingCheckpoint<T>::add_loader<Y>(const std::string&, \
+                                                                         DataLoader<T, Y>&);
+TG_NN_ADD_LOADER_INSTANTIATE(float, float)
+TG_NN_ADD_LOADER_INSTANTIATE(double, double)
+TG_NN_ADD_LOADER_INSTANTIATE(float, std::int64_t)
+TG_NN_ADD_LOADER_INSTANTIATE(double, std::int64_t)
+#undef TG_NN_ADD_LOADER_INSTANTIATE
 
 }  // namespace tg::nn

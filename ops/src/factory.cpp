@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <string>
+#include <type_traits>
 
 namespace tg {
 namespace {
@@ -85,12 +87,24 @@ Tensor<T> arange(detail::NoDeduce<T> start, detail::NoDeduce<T> end, detail::NoD
         return "arange(" + std::to_string(start) + ", " + std::to_string(end) + ", " +
                std::to_string(step) + ")";
     };
-    TG_CHECK(std::isfinite(start) && std::isfinite(end) && std::isfinite(step), ValueError, args(),
-             ": start, end and step must be finite");
+    if constexpr (std::is_floating_point_v<T>)
+        TG_CHECK(std::isfinite(start) && std::isfinite(end) && std::isfinite(step), ValueError,
+                 args(), ": start, end and step must be finite");
     TG_CHECK(step != T(0), ValueError, args(), ": step must not be 0");
-    TG_CHECK((end - start) * step >= T(0), ValueError, args(), ": step ", std::to_string(step),
-             " leads away from end; use a step of the other sign");
-    const std::size_t n = static_cast<std::size_t>(std::ceil((end - start) / step));
+    TG_CHECK(end == start || (end > start) == (step > T(0)), ValueError, args(), ": step ",
+             std::to_string(step), " leads away from end; use a step of the other sign");
+    std::size_t n = 0;
+    if constexpr (std::is_floating_point_v<T>) {
+        n = static_cast<std::size_t>(std::ceil((end - start) / step));
+    } else {
+        // ceil(|end − start| / |step|) in unsigned arithmetic, which cannot overflow.
+        const auto magnitude = [](T a, T b) {  // |a − b|
+            return a >= b ? std::uint64_t(a) - std::uint64_t(b)
+                          : std::uint64_t(b) - std::uint64_t(a);
+        };
+        const std::uint64_t distance = magnitude(end, start), stride = magnitude(step, T(0));
+        n = static_cast<std::size_t>(distance / stride + (distance % stride != 0));
+    }
     return sequence<T>(n, requires_grad, [&](std::size_t i) { return start + T(i) * step; });
 }
 
@@ -135,5 +149,20 @@ Tensor<T> eye(std::size_t n, std::size_t m, bool requires_grad) {
     template Tensor<T> eye<T>(std::size_t, std::size_t, bool);
 TG_FACTORY_INSTANTIATE(float)
 TG_FACTORY_INSTANTIATE(double)
+
+// Index tensors (int64): the factories that make whole numbers; linspace and eye stay
+// float and double.
+template Tensor<std::int64_t> zeros<std::int64_t>(const Shape&, bool);
+template Tensor<std::int64_t> ones<std::int64_t>(const Shape&, bool);
+template Tensor<std::int64_t> full<std::int64_t>(const Shape&, std::int64_t, bool);
+template Tensor<std::int64_t> zeros_like<std::int64_t>(const Tensor<std::int64_t>&, bool);
+template Tensor<std::int64_t> ones_like<std::int64_t>(const Tensor<std::int64_t>&, bool);
+template Tensor<std::int64_t> full_like<std::int64_t>(const Tensor<std::int64_t>&, std::int64_t,
+                                                      bool);
+template Tensor<std::int64_t> empty_like<std::int64_t>(const Tensor<std::int64_t>&, bool);
+template Tensor<std::int64_t> from_vector<std::int64_t>(const std::vector<std::int64_t>&,
+                                                        const Shape&, bool);
+template Tensor<std::int64_t> arange<std::int64_t>(std::int64_t, std::int64_t, std::int64_t, bool);
+template Tensor<std::int64_t> arange<std::int64_t>(std::int64_t);
 
 }  // namespace tg

@@ -296,6 +296,14 @@ Tensor<T> running_sum(const Tensor<T>& x, std::size_t axis) {
     return y;
 }
 
+/// x as one axis, unrecorded (for argmax and argmin over every element, which have no
+/// gradient): a view when x is contiguous.
+template <class T>
+Tensor<T> flattened(const Tensor<T>& x) {
+    NoGradGuard unrecorded;
+    return reshape(x, Shape{x.numel()});
+}
+
 }  // namespace
 
 template <class T>
@@ -319,6 +327,16 @@ template <class T>
 Tensor<std::int64_t> argmin(const Tensor<T>& x, long axis, bool keepdims) {
     return arg_best("argmin", x, axis, keepdims,
                     [](T a, T b) { return a < b || (std::isnan(a) && !std::isnan(b)); });
+}
+
+template <class T>
+Tensor<std::int64_t> argmax(const Tensor<T>& x) {
+    return argmax(flattened(x), 0);
+}
+
+template <class T>
+Tensor<std::int64_t> argmin(const Tensor<T>& x) {
+    return argmin(flattened(x), 0);
 }
 
 template <class T>
@@ -468,6 +486,8 @@ Tensor<T> norm(const Tensor<T>& x, double p) {
     template Tensor<T> min(const Tensor<T>&, long, bool);                 \
     template Tensor<std::int64_t> argmax(const Tensor<T>&, long, bool);   \
     template Tensor<std::int64_t> argmin(const Tensor<T>&, long, bool);   \
+    template Tensor<std::int64_t> argmax(const Tensor<T>&);               \
+    template Tensor<std::int64_t> argmin(const Tensor<T>&);               \
     template Tensor<T> logsumexp(const Tensor<T>&, const Axes&, bool);    \
     template Tensor<T> var(const Tensor<T>&, const Axes&, long, bool);    \
     template Tensor<T> std(const Tensor<T>&, const Axes&, long, bool);    \

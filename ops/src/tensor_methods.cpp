@@ -7,7 +7,10 @@
 #include <tapegrad/ops.hpp>
 #include <tapegrad/tape.hpp>
 
+#include <algorithm>
 #include <numeric>
+#include <string>
+#include <vector>
 
 namespace tg {
 namespace {
@@ -40,6 +43,46 @@ Tensor<T>& write_in_place(Tensor<T>& x, const char* op, const Tensor<T>& other, 
              "; the right-hand side (shape ", other.shape(), ") must broadcast to it");
     x.assign(y.value());
     return x;
+}
+
+/// "(2, -1)": the sizes as given, for messages (written as shapes are).
+std::string sizes_str(const std::vector<long>& sizes) {
+    std::string out = "(";
+    for (std::size_t i = 0; i < sizes.size(); ++i)
+        out += (i ? ", " : "") + std::to_string(sizes[i]);
+    return out + ")";
+}
+
+/// `sizes` as a shape of `numel` elements, a −1 among them inferred as numel divided by
+/// the product of the others (torch.Tensor.view / reshape). tg::ShapeError for two −1s,
+/// a size below −1, or a −1 that no whole number fills.
+Shape infer_size(const char* op, const std::vector<long>& sizes, const Shape& from,
+                 std::size_t numel) {
+    std::size_t known = 1;
+    long inferred = -1;  // the position of the −1, if any
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+        TG_CHECK(sizes[i] >= -1, ShapeError, op, ": size ", sizes[i], " in ", sizes_str(sizes),
+                 " is invalid; sizes are >= 0, or -1 for one inferred from the others");
+        if (sizes[i] == -1) {
+            TG_CHECK(inferred < 0, ShapeError, op, ": only one size may be -1 (inferred), got ",
+                     sizes_str(sizes));
+            inferred = static_cast<long>(i);
+        } else {
+            known *= static_cast<std::size_t>(sizes[i]);
+        }
+    }
+    Shape shape(sizes.size());
+    for (std::size_t i = 0; i < sizes.size(); ++i)
+        shape[i] = sizes[i] < 0 ? 0 : static_cast<std::size_t>(sizes[i]);
+    if (inferred >= 0) {
+        TG_CHECK(known != 0 && numel % known == 0, ShapeError, op, ": cannot infer the -1 in ",
+                 sizes_str(sizes), " for a tensor of shape ", from, " (", numel,
+                 " elements): the other sizes multiply to ", known,
+                 known == 0 ? ", so any size would do; give every size"
+                            : ", which does not divide the element count");
+        shape[static_cast<std::size_t>(inferred)] = numel / known;
+    }
+    return shape;
 }
 
 }  // namespace
@@ -83,6 +126,14 @@ Tensor<T> Tensor<T>::min() const {
 template <class T>
 Tensor<T> Tensor<T>::min(long dim, bool keepdim) const {
     return tg::min(*this, dim, keepdim);
+}
+template <class T>
+Tensor<std::int64_t> Tensor<T>::argmax() const {
+    return tg::argmax(*this);
+}
+template <class T>
+Tensor<std::int64_t> Tensor<T>::argmin() const {
+    return tg::argmin(*this);
 }
 template <class T>
 Tensor<std::int64_t> Tensor<T>::argmax(long dim, bool keepdim) const {
@@ -134,12 +185,12 @@ Tensor<T> Tensor<T>::log_softmax(long dim) const {
 }
 
 template <class T>
-Tensor<T> Tensor<T>::reshape(const Shape& shape) const {
-    return tg::reshape(*this, shape);
+Tensor<T> Tensor<T>::reshape(const ShapeArg& shape) const {
+    return tg::reshape(*this, infer_size("reshape", shape.sizes(), this->shape(), numel()));
 }
 template <class T>
-Tensor<T> Tensor<T>::view(const Shape& shape) const {
-    return tg::view(*this, shape);
+Tensor<T> Tensor<T>::view(const ShapeArg& shape) const {
+    return tg::view(*this, infer_size("view", shape.sizes(), this->shape(), numel()));
 }
 template <class T>
 Tensor<T> Tensor<T>::flatten(long start, long end) const {
@@ -184,8 +235,43 @@ Tensor<T> Tensor<T>::select(long dim, long index) const {
     return tg::select(*this, dim, index);
 }
 template <class T>
-Tensor<T> Tensor<T>::expand(const Shape& shape) const {
-    return tg::broadcast_to(*this, shape);
+Tensor<T> Tensor<T>::expand(const ShapeArg& shape) const {
+    // Sizes line up with this tensor's axes from the right, as in broadcasting; a −1
+    // keeps the size of the axis it lines up with.
+    const std::vector<long>& sizes = shape.sizes();
+    const Shape from = this->shape();
+    const std::size_t new_axes = sizes.size() - std::min(sizes.size(), from.size());
+    Shape target(sizes.size());
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+        TG_CHECK(sizes[i] >= -1, ShapeError, "expand: size ", sizes[i], " in ", sizes_str(sizes),
+                 " is invalid; sizes are >= 0, or -1 to keep an axis's size");
+        TG_CHECK(sizes[i] != -1 || i >= new_axes, ShapeError, "expand: the -1 at position ", i,
+                 " of ", sizes_str(sizes), " is a new leading axis for a tensor of shape ", from,
+                 ", so there is no size to keep; give its size");
+        target[i] = sizes[i] == -1 ? from[i - new_axes] : static_cast<std::size_t>(sizes[i]);
+    }
+    return tg::broadcast_to(*this, target);
+}
+template <class T>
+std::vector<Tensor<T>> Tensor<T>::split_every(long long split_size, long dim) const {
+    const std::size_t n = size(dim);
+    TG_CHECK(split_size > 0 || (split_size == 0 && n == 0), ValueError, "split: split_size ",
+             split_size, " on an axis of size ", n, " (shape ", shape(),
+             "); give a size >= 1 (0 only for an empty axis)");
+    Indices sizes;
+    const std::size_t each = split_size > 0 ? static_cast<std::size_t>(split_size) : 1;
+    for (std::size_t start = 0; start < n; start += each)
+        sizes.push_back(std::min(each, n - start));
+    if (sizes.empty()) sizes.push_back(0);  // an empty axis: one empty piece, as torch
+    return tg::split(*this, sizes, dim);
+}
+template <class T>
+std::vector<Tensor<T>> Tensor<T>::split(const Indices& sizes, long dim) const {
+    return tg::split(*this, sizes, dim);
+}
+template <class T>
+std::vector<Tensor<T>> Tensor<T>::chunk(std::size_t chunks, long dim) const {
+    return tg::chunk(*this, chunks, dim);
 }
 
 template <class T>
@@ -371,6 +457,8 @@ Tensor<T>& Tensor<T>::operator/=(const Tensor& other) {
     template Tensor<T> Tensor<T>::max(long, bool) const;                          \
     template Tensor<T> Tensor<T>::min() const;                                    \
     template Tensor<T> Tensor<T>::min(long, bool) const;                          \
+    template Tensor<std::int64_t> Tensor<T>::argmax() const;                      \
+    template Tensor<std::int64_t> Tensor<T>::argmin() const;                      \
     template Tensor<std::int64_t> Tensor<T>::argmax(long, bool) const;            \
     template Tensor<std::int64_t> Tensor<T>::argmin(long, bool) const;            \
     template Tensor<T> Tensor<T>::prod(long, bool) const;                         \
@@ -383,8 +471,8 @@ Tensor<T>& Tensor<T>::operator/=(const Tensor& other) {
     template Tensor<T> Tensor<T>::norm(double) const;                             \
     template Tensor<T> Tensor<T>::softmax(long) const;                            \
     template Tensor<T> Tensor<T>::log_softmax(long) const;                        \
-    template Tensor<T> Tensor<T>::reshape(const Shape&) const;                    \
-    template Tensor<T> Tensor<T>::view(const Shape&) const;                       \
+    template Tensor<T> Tensor<T>::reshape(const ShapeArg&) const;                 \
+    template Tensor<T> Tensor<T>::view(const ShapeArg&) const;                    \
     template Tensor<T> Tensor<T>::flatten(long, long) const;                      \
     template Tensor<T> Tensor<T>::squeeze() const;                                \
     template Tensor<T> Tensor<T>::squeeze(long) const;                            \
@@ -394,7 +482,7 @@ Tensor<T>& Tensor<T>::operator/=(const Tensor& other) {
     template Tensor<T> Tensor<T>::permute(const std::vector<std::size_t>&) const; \
     template Tensor<T> Tensor<T>::narrow(long, std::size_t, std::size_t) const;   \
     template Tensor<T> Tensor<T>::select(long, long) const;                       \
-    template Tensor<T> Tensor<T>::expand(const Shape&) const;                     \
+    template Tensor<T> Tensor<T>::expand(const ShapeArg&) const;                  \
     template Tensor<T> Tensor<T>::exp() const;                                    \
     template Tensor<T> Tensor<T>::expm1() const;                                  \
     template Tensor<T> Tensor<T>::log() const;                                    \
@@ -436,5 +524,19 @@ Tensor<T>& Tensor<T>::operator/=(const Tensor& other) {
     template Tensor<T>& Tensor<T>::operator/=(const Tensor<T>&);
 TG_METHODS_INSTANTIATE(float)
 TG_METHODS_INSTANTIATE(double)
+#define TG_SPLIT_METHODS_INSTANTIATE(T)                                            \
+    template std::vector<Tensor<T>> Tensor<T>::split_every(long long, long) const; \
+    template std::vector<Tensor<T>> Tensor<T>::split(const Indices&, long) const;  \
+    template std::vector<Tensor<T>> Tensor<T>::chunk(std::size_t, long) const;
+TG_SPLIT_METHODS_INSTANTIATE(float)
+TG_SPLIT_METHODS_INSTANTIATE(double)
+
+// Index tensors: the shape methods whose free functions take them (`labels.reshape({-1})`,
+// `labels.unsqueeze(1)` for gather, as PyTorch's target.view(-1) and index.unsqueeze(1)).
+template Tensor<std::int64_t> Tensor<std::int64_t>::reshape(const ShapeArg&) const;
+template Tensor<std::int64_t> Tensor<std::int64_t>::flatten(long, long) const;
+template Tensor<std::int64_t> Tensor<std::int64_t>::squeeze() const;
+template Tensor<std::int64_t> Tensor<std::int64_t>::squeeze(long) const;
+template Tensor<std::int64_t> Tensor<std::int64_t>::unsqueeze(long) const;
 
 }  // namespace tg

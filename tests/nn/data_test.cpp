@@ -1,8 +1,11 @@
 // DataLoader: seeded shuffled minibatches of (x, y) rows, or of x rows alone.
 
+#include "nn/expect_message.hpp"
 #include "nn/nn_test_util.hpp"
 
+#include <cstdint>
 #include <set>
+#include <type_traits>
 
 namespace tg::test {
 namespace {
@@ -124,6 +127,41 @@ TEST(DataLoader, WithoutTargetsResumesFromItsState) {
     for (const auto& b : second) resumed.insert(resumed.end(), b.indices.begin(), b.indices.end());
     EXPECT_EQ(resumed, expected);
     EXPECT_EQ(resumed.size(), 5u);  // rows 4..8 of the order: batches 2, 3 and the short 4
+}
+
+TEST(DataLoader, Int64ClassTargetsComeInInt64Batches) {
+    // PyTorch's DataLoader(TensorDataset(x, labels)) with labels of dtype long: the same
+    // rows in the same order as a loader of float targets, y an int64 index tensor.
+    Rows d = numbered_rows(10);
+    Tensor<std::int64_t> labels = arange<std::int64_t>(10);    // label of row i: i
+    nn::DataLoader classes(d.x, labels, 4, {true, false, 6});  // deduced: <double, int64>
+    static_assert(std::is_same_v<decltype(classes), nn::DataLoader<double, std::int64_t>>);
+    nn::DataLoader<double> floats(d.x, d.y, 4, {true, false, 6});
+    EXPECT_TRUE(classes.has_targets());
+    for (int epoch = 0; epoch < 2; ++epoch) {
+        std::vector<std::vector<std::size_t>> with_int64, with_float;
+        for (const nn::Batch<double, std::int64_t>& b : classes) {
+            for (std::size_t i = 0; i < b.indices.size(); ++i) {
+                EXPECT_EQ(b.y.at({i}), static_cast<std::int64_t>(b.indices[i]));
+                EXPECT_EQ(b.x.value()(i, 0), static_cast<double>(b.indices[i]));
+            }
+            EXPECT_FALSE(b.y.requires_grad());
+            with_int64.push_back(b.indices);
+        }
+        for (const auto& b : floats) with_float.push_back(b.indices);
+        EXPECT_EQ(with_int64, with_float);
+    }
+    // The batches go to the class losses as they are, giving the float targets' loss.
+    nn::DataLoader<float, std::int64_t> unshuffled(
+        Tensor<float>{{2.0f, 0.5f, -1.0f}, {0.1f, 0.2f, 3.0f}}, Tensor<std::int64_t>{0, 2}, 2,
+        {false, false, 0});
+    const nn::Batch<float, std::int64_t> b = *unshuffled.begin();
+    EXPECT_EQ(nn::cross_entropy(b.x, b.y).item(),
+              nn::cross_entropy(b.x, Tensor<float>{0.0f, 2.0f}).item());
+    // Rows must match, as with float targets.
+    expect_message<ShapeError>(
+        [&] { nn::DataLoader(d.x, arange<std::int64_t>(3), 2); },
+        {"DataLoader: x of shape (10, 2) and y of shape (3) must have the same number of rows"});
 }
 
 }  // namespace

@@ -155,5 +155,33 @@ TEST(IndexTensorEmbedding, OutOfRangeAndNegativeIndicesAreRefused) {
                                {"Embedding(4, 2): index -1 is out of range"});
 }
 
+TEST(IndexTensorModules, ASequentialPassesIndicesToItsEmbedding) {
+    // PyTorch: nn.Sequential(nn.Embedding(6, 4), nn.Linear(4, 2))(tokens), tokens long.
+    nn::Rng rng(7);
+    auto emb = std::make_shared<nn::Embedding<double>>(6, 4, rng);
+    auto fc = std::make_shared<nn::Linear<double>>(4, 2, rng);
+    nn::Sequential<double> net{emb, nn::Tanh<double>(), fc};
+    const Index tokens{{5, 2, 0}, {1, 1, 3}};
+    Tape tape;
+    const Tensor<> y = net(tokens);
+    EXPECT_TRUE(same(y, (*fc)(tanh((*emb)(tokens)))));
+    EXPECT_EQ(y.shape(), (Shape{2, 3, 2}));
+    const std::vector<Tensor<>> g = tape.gradient(sum(y), {emb->weight()});
+    EXPECT_GT(xt::amax(xt::abs(g[0].value()))(), 0.0);  // the table is trained through it
+
+    // A module of values refuses indices, naming itself; so does an empty Sequential.
+    expect_message<ValueError>([&] { (*fc)(tokens); },
+                               {"Linear(in_features=4, out_features=2, bias=True): takes values, "
+                                "not int64 indices (a module of indices, such as an Embedding, "
+                                "overrides forward_indices); convert them with "
+                                "tg::to_floating<T>(indices), or put an Embedding first"});
+    nn::Sequential<double> starts_with_linear{fc, nn::Tanh<double>()};
+    expect_message<ValueError>([&] { starts_with_linear(tokens); }, {"takes values, not int64"});
+    nn::Sequential<double> empty;
+    expect_message<ValueError>([&] { empty(tokens); },
+                               {"Sequential: int64 indices need a first module that takes them "
+                                "(an Embedding); this Sequential is empty"});
+}
+
 }  // namespace
 }  // namespace tg::test

@@ -118,20 +118,65 @@ TEST(ModuleHolder, GoesIntoContainers) {
 }
 
 TEST(ModuleHolder, EmptyIsRefusedWhenCalled) {
-    ModuleHolder<nn::Linear<>> empty;
+    ModuleHolder<nn::Linear<>> empty;  // Linear has no default constructor
     EXPECT_FALSE(empty);
-    ModuleHolder<nn::Linear<>> null = nullptr;
+    EXPECT_TRUE(empty.is_empty());
+    ModuleHolder<nn::Sequential<>> null = nullptr;
     EXPECT_FALSE(null);
     try {
         (void)empty(Tensor<>{1.0});
         ADD_FAILURE() << "no error";
     } catch (const ValueError& e) {
         EXPECT_NE(std::string(e.what()).find(
-                      "ModuleHolder: this holder is empty (default-constructed or nullptr); "
-                      "assign it a module first, e.g. register_module's result"),
+                      "ModuleHolder: this holder is empty (nullptr, or default-constructed for a "
+                      "module without a default constructor); assign it a module first, e.g. "
+                      "register_module's result"),
                   std::string::npos)
             << e.what();
     }
+}
+
+TEST(ModuleHolder, ContainersAsInLibtorch) {
+    // libtorch: `torch::nn::ModuleList list; list->push_back(...); list[0]`, and
+    // `torch::nn::Sequential seq; seq->push_back(...); seq(x)`.
+    nn::Rng rng(8);
+    ModuleHolder<nn::ModuleList<>> blocks;  // a default constructor: an empty list
+    ASSERT_TRUE(blocks);
+    EXPECT_FALSE(blocks.is_empty());
+    EXPECT_EQ(blocks->size(), 0u);
+    blocks->push_back(nn::Linear<>(2, 2, rng));
+    blocks->push_back(ModuleHolder<nn::Tanh<>>());  // a holder, shared
+    blocks->push_back(std::make_shared<nn::Linear<>>(2, 1, rng));
+    EXPECT_EQ(blocks->size(), 3u);
+    const Tensor<> x{{0.5, -1.0}};
+    Tensor<> by_index = x, by_loop = x;
+    for (std::size_t i = 0; i < blocks->size(); ++i) by_index = blocks[i](by_index);
+    for (const auto& block : blocks) by_loop = (*block)(by_loop);  // iterates the modules
+    EXPECT_EQ(xt::xarray<double>(by_index.value()), xt::xarray<double>(by_loop.value()));
+    EXPECT_EQ(by_index.shape(), (Shape{1, 1}));
+
+    ModuleHolder<nn::Sequential<>> seq;  // an empty Sequential
+    for (const auto& block : blocks) seq->push_back(block);
+    EXPECT_EQ(xt::xarray<double>(seq(x).value()), xt::xarray<double>(by_index.value()));
+    EXPECT_EQ(seq[1].describe(), "Tanh");
+    EXPECT_EQ(seq->parameters().size(), 4u);
+
+    ModuleHolder<nn::ModuleDict<>> dict;
+    dict->insert("fc", nn::Linear<>(2, 3, rng));
+    EXPECT_EQ(dict["fc"](x).shape(), (Shape{1, 3}));
+}
+
+TEST(ModuleHolder, EmbeddingTakesInt64Indices) {
+    // PyTorch: self.emb = nn.Embedding(10, 4); self.emb(tokens) with tokens of dtype long.
+    nn::Rng rng(9);
+    ModuleHolder<nn::Embedding<>> emb(10, 4, rng);
+    const Tensor<std::int64_t> tokens{{1, 7}, {7, 0}};
+    const Tensor<> rows = emb(tokens);
+    EXPECT_EQ(rows.shape(), (Shape{2, 2, 4}));
+    EXPECT_EQ(xt::xarray<double>(rows.value()),
+              xt::xarray<double>(emb->forward(Tensor<>{{1.0, 7.0}, {7.0, 0.0}}).value()));
+    EXPECT_EQ(xt::xarray<double>(rows.select(0, 0).select(0, 1).value()),
+              xt::xarray<double>(emb->weight().select(0, 7).value()));
 }
 
 TEST(RecurrentResults, TakeApartWithStructuredBindings) {

@@ -272,6 +272,32 @@ TEST(TrainingCheckpoint, StepAndMetadataRoundTrip) {
     EXPECT_EQ(counts.at("tapegrad_checkpoint"), 1);
 }
 
+TEST(TrainingCheckpoint, ALoaderOfInt64TargetsResumes) {
+    // A classification run's loader (int64 labels) is saved and restored as any other.
+    const std::string path = temp_path("int64_loader.npz");
+    const Tensor<double> x = zeros({10, 2});
+    const Tensor<std::int64_t> labels = arange<std::int64_t>(10);
+    nn::DataLoader<double, std::int64_t> first(x, labels, 3, {true, false, 7});
+    auto it = first.begin();
+    ++it;  // two batches of the first epoch taken
+    nn::TrainingCheckpoint<double> saved;
+    saved.add_loader("train", first);
+    saved.save(path);
+    std::vector<std::int64_t> expected;
+    for (++it; it != first.end(); ++it)
+        for (std::size_t i = 0; i < it->indices.size(); ++i) expected.push_back(it->y.at({i}));
+
+    nn::DataLoader<double, std::int64_t> second(x, labels, 3, {true, false, 99});
+    nn::TrainingCheckpoint<double> loaded;
+    loaded.add_loader("train", second);
+    loaded.load(path);
+    std::vector<std::int64_t> resumed;
+    for (const auto& b : second)
+        for (std::size_t i = 0; i < b.indices.size(); ++i) resumed.push_back(b.y.at({i}));
+    EXPECT_EQ(resumed, expected);
+    EXPECT_EQ(resumed.size(), 4u);  // the rest of the epoch: batches 2 and 3 (3 + 1 rows)
+}
+
 TEST(TrainingCheckpoint, MismatchesAreRefusedNamingThemAndNothingChanges) {
     const std::string path = temp_path("mismatch.npz");
     TrainingRun saved(5);

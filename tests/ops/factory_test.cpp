@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <string>
@@ -109,6 +110,46 @@ TEST(Factory, ArangeAsNumpy) {
     expect_error([&] { arange(0, 1, inf); }, "start, end and step must be finite");
     expect_error([&] { linspace(-inf, 1, 3); }, "linspace: start and end must be finite");
     expect_error([&] { linspace(0, nan, 3); }, "linspace: start and end must be finite");
+}
+
+TEST(Factory, IndexTensorsAsTorchLong) {
+    // torch.arange(5), torch.arange(0, 10, 3), torch.arange(3, -3, -2): int64.
+    using Index = std::int64_t;
+    EXPECT_EQ(values_of(arange<Index>(5)), (std::vector<Index>{0, 1, 2, 3, 4}));
+    EXPECT_EQ(values_of(arange<Index>(0, 10, 3)), (std::vector<Index>{0, 3, 6, 9}));
+    EXPECT_EQ(values_of(arange<Index>(3, -3, -2)), (std::vector<Index>{3, 1, -1}));
+    EXPECT_EQ(values_of(arange<Index>(1, 7, 2)), (std::vector<Index>{1, 3, 5}));
+    EXPECT_EQ(arange<Index>(0).numel(), 0u);
+    static_assert(std::is_same_v<decltype(arange<Index>(5)), Tensor<Index>>);
+    const std::vector<Index> labels{2, 0, 1, 1};
+    const Tensor<Index> t = from_vector(labels, {2, 2});
+    EXPECT_EQ(t.at({1, 0}), 1);
+    EXPECT_EQ(values_of(t), labels);
+    EXPECT_EQ(values_of(zeros<Index>({3})), std::vector<Index>(3, 0));
+    EXPECT_EQ(values_of(ones<Index>({2})), std::vector<Index>(2, 1));
+    EXPECT_EQ(values_of(full<Index>({2}, -100)), std::vector<Index>(2, -100));  // ignore_index
+    EXPECT_EQ(values_of(full_like(t, 7)), std::vector<Index>(4, 7));
+    EXPECT_EQ(values_of(zeros_like(t)), std::vector<Index>(4, 0));
+    EXPECT_EQ(ones_like(t).shape(), t.shape());
+    EXPECT_EQ(empty_like(t).shape(), t.shape());
+    // Indices never require a gradient; the step rules are arange's.
+    try {
+        (void)zeros<Index>({2}, true);
+        ADD_FAILURE() << "expected a ValueError";
+    } catch (const ValueError& e) {
+        EXPECT_NE(std::string(e.what()).find("holds indices and cannot require a gradient"),
+                  std::string::npos)
+            << e.what();
+    }
+    try {
+        (void)arange<Index>(0, 5, -1);
+        ADD_FAILURE() << "expected a ValueError";
+    } catch (const ValueError& e) {
+        EXPECT_STREQ(e.what(),
+                     "arange(0, 5, -1): step -1 leads away from end; use a step of the other "
+                     "sign");
+    }
+    EXPECT_THROW((void)arange<Index>(0, 5, 0), ValueError);
 }
 
 TEST(Factory, LinspaceEndsExactly) {

@@ -661,6 +661,17 @@ void add_reductions(std::vector<Row>& rows) {
     rows.push_back(not_differentiable("argmin", {one("axis_0", {3, 4}, any_value(), [](const T& x) {
                                           return tg::to_floating<double>(tg::argmin(x, 0));
                                       })}));
+    // Over every element (torch.argmax(x)): the flattened position, 0-d.
+    rows.push_back(
+        not_differentiable("argmax",
+                           {one("all", {3, 4}, any_value(),
+                                [](const T& x) { return tg::to_floating<double>(tg::argmax(x)); })})
+            .variant("all"));
+    rows.push_back(
+        not_differentiable("argmin",
+                           {one("all", {2, 3, 2}, any_value(),
+                                [](const T& x) { return tg::to_floating<double>(tg::argmin(x)); })})
+            .variant("all"));
     // Index tensors in and out: whole numbers (the 0/1 of gt) to int64 and back.
     rows.push_back(not_differentiable("to_int64", {one("", {3, 4}, any_value(), [](const T& x) {
                                           return tg::to_floating<double>(

@@ -84,6 +84,15 @@ std::vector<MethodCase> cases() {
          {3, 4},
          [](const T& x) { return to_floating<double>(x.argmax(1)); },
          [](const T& x) { return to_floating<double>(argmax(x, 1)); }},
+        // torch.argmax(x) without a dim: the flattened position, a 0-d int64 tensor.
+        {"argmax_all",
+         {3, 4},
+         [](const T& x) { return to_floating<double>(x.argmax()); },
+         [](const T& x) { return to_floating<double>(argmax(x)); }},
+        {"argmin_all",
+         {2, 3, 2},
+         [](const T& x) { return to_floating<double>(x.argmin()); },
+         [](const T& x) { return to_floating<double>(argmin(x)); }},
         {"argmin",
          {3, 4},
          [](const T& x) { return to_floating<double>(x.argmin(0, true)); },
@@ -146,6 +155,27 @@ std::vector<MethodCase> cases() {
          {3, 4},
          [](const T& x) { return x.view({12}); },
          [](const T& x) { return view(x, {12}); }},
+        // PyTorch's −1: the size inferred from the element count.
+        {"reshape_inferred",
+         {3, 4},
+         [](const T& x) {
+             return x.reshape({-1, 2});
+         },
+         [](const T& x) {
+             return reshape(x, {6, 2});
+         }},
+        {"view_inferred",
+         {2, 3, 4},
+         [](const T& x) {
+             return x.view({2, -1});
+         },
+         [](const T& x) {
+             return view(x, {2, 12});
+         }},
+        {"view_flat",
+         {3, 4},
+         [](const T& x) { return x.view({-1}); },
+         [](const T& x) { return view(x, {12}); }},
         {"flatten",
          {2, 3, 4},
          [](const T& x) { return x.flatten(1); },
@@ -200,6 +230,33 @@ std::vector<MethodCase> cases() {
          [](const T& x) {
              return broadcast_to(x, {2, 3, 4});
          }},
+        // −1 keeps the size of the axis it lines up with (from the right).
+        {"expand_keep",
+         {3, 1},
+         [](const T& x) {
+             return x.expand({2, -1, 4});
+         },
+         [](const T& x) {
+             return broadcast_to(x, {2, 3, 4});
+         }},
+        {"split",
+         {5, 3},
+         [](const T& x) { return x.split(2)[2]; },  // pieces of 2, 2 and 1 rows
+         [](const T& x) {
+             return split(x, {2, 2, 1}, 0)[2];
+         }},
+        {"split_sizes",
+         {2, 5},
+         [](const T& x) {
+             return x.split({1, 4}, -1)[1];
+         },
+         [](const T& x) {
+             return split(x, {1, 4}, -1)[1];
+         }},
+        {"chunk",
+         {2, 5},
+         [](const T& x) { return x.chunk(2, 1)[0]; },
+         [](const T& x) { return chunk(x, 2, 1)[0]; }},
 
         {"exp", {3, 4}, [](const T& x) { return x.exp(); }, [](const T& x) { return exp(x); }},
         {"expm1",
@@ -403,6 +460,97 @@ TEST(TensorMethods, ToAnotherElementType) {
         NoGradGuard no_grad;
         EXPECT_FALSE(w.to<float>().requires_grad());
     }
+}
+
+TEST(TensorMethods, MinusOneAsPyTorchReadsIt) {
+    // Shapes PyTorch 1.13 gives: torch.zeros(2, 3, 4).view(-1, 4) is (6, 4), ...
+    const T x = zeros({2, 3, 4});
+    EXPECT_EQ(x.view({-1, 4}).shape(), (Shape{6, 4}));
+    EXPECT_EQ(x.reshape({3, -1, 2}).shape(), (Shape{3, 4, 2}));
+    EXPECT_EQ(x.reshape({-1}).shape(), (Shape{24}));
+    const std::size_t n = 2;  // a std::size_t beside a −1 in one braced list
+    EXPECT_EQ(x.reshape({n, -1}).shape(), (Shape{2, 12}));
+    EXPECT_EQ(zeros({0, 3}).reshape({-1, 3}).shape(), (Shape{0, 3}));
+    EXPECT_EQ(Tensor<>(1.0).reshape({-1}).shape(), (Shape{1}));
+    // expand: −1 keeps an axis; torch.zeros(1, 3).expand(2, 4, -1) is (2, 4, 3).
+    EXPECT_EQ(zeros({1, 3}).expand({2, 4, -1}).shape(), (Shape{2, 4, 3}));
+    EXPECT_EQ(zeros({3, 1}).expand({-1, -1}).shape(), (Shape{3, 1}));
+    EXPECT_TRUE(detail::shares_storage(x.view({-1}), x));  // still a view
+
+    expect_error<ShapeError>(
+        [&] {
+            (void)x.view({-1, -1});
+        },
+        "view: only one size may be -1 (inferred), got (-1, -1)");
+    expect_error<ShapeError>(
+        [&] {
+            (void)x.reshape({5, -1});
+        },
+        "reshape: cannot infer the -1 in (5, -1) for a tensor of shape (2, "
+        "3, 4) (24 elements): the other sizes multiply to 5, which does not "
+        "divide the element count");
+    expect_error<ShapeError>(
+        [&] {
+            (void)zeros({0, 3}).reshape({0, -1});
+        },
+        "the other sizes multiply to 0, so any size would do; give every "
+        "size");
+    expect_error<ShapeError>(
+        [&] {
+            (void)x.reshape({-2, 12});
+        },
+        "reshape: size -2 in (-2, 12) is invalid; sizes are >= 0, or -1 for "
+        "one inferred from the others");
+    expect_error<ShapeError>(
+        [] {
+            (void)zeros({1, 3}).expand({-1, 1, 3});
+        },
+        "expand: the -1 at position 0 of (-1, 1, 3) is a new leading axis "
+        "for a tensor of shape (1, 3), so there is no size to keep; give its "
+        "size");
+    expect_error<ShapeError>([] { (void)zeros({3}).expand({-3}); },
+                             "expand: size -3 in (-3) is invalid");
+}
+
+TEST(TensorMethods, SplitAsPyTorch) {
+    // torch.arange(5.).split(2): sizes 2, 2, 1; a size past the axis: one piece; an empty
+    // axis: one empty piece; torch.arange(5.).chunk(2): sizes 3, 2.
+    const T x = arange(5);
+    std::vector<std::size_t> sizes;
+    for (const T& piece : x.split(2)) sizes.push_back(piece.numel());
+    EXPECT_EQ(sizes, (std::vector<std::size_t>{2, 2, 1}));
+    EXPECT_EQ(x.split(std::size_t{7}).size(), 1u);
+    EXPECT_EQ(x.split(2)[2].item(), 4.0);
+    EXPECT_TRUE(detail::shares_storage(x.split(2)[1], x));  // views, as torch's
+    const std::vector<T> empty = zeros({0, 2}).split(0);
+    ASSERT_EQ(empty.size(), 1u);
+    EXPECT_EQ(empty[0].shape(), (Shape{0, 2}));
+    EXPECT_EQ(x.chunk(2)[0].numel(), 3u);
+    EXPECT_EQ(x.split({4, 1})[0].numel(), 4u);  // a braced list is the list of sizes
+    expect_error<ValueError>([&] { (void)x.split(0); },
+                             "split: split_size 0 on an axis of size 5 (shape (5)); give a size "
+                             ">= 1 (0 only for an empty axis)");
+    expect_error<ValueError>([&] { (void)x.split(-1); }, "split: split_size -1");
+}
+
+TEST(TensorMethods, IndexTensorsReshape) {
+    // PyTorch's target.view(-1) and index.unsqueeze(1) (for gather) on int64 tensors.
+    const Tensor<std::int64_t> labels{{2, 0}, {1, 3}};
+    EXPECT_EQ(labels.reshape({-1}).shape(), (Shape{4}));
+    EXPECT_EQ(labels.reshape({-1}).at({3}), 3);
+    EXPECT_EQ(labels.flatten().shape(), (Shape{4}));
+    EXPECT_EQ(labels.unsqueeze(1).shape(), (Shape{2, 1, 2}));
+    EXPECT_EQ(labels.unsqueeze(0).squeeze().shape(), (Shape{2, 2}));
+    EXPECT_EQ(labels.unsqueeze(0).squeeze(0).shape(), (Shape{2, 2}));
+    EXPECT_EQ(labels.size(-1), 2u);
+    const T logits{{0.1, 2.0, -1.0}, {3.0, 0.5, 0.25}};
+    const Tensor<std::int64_t> best = logits.argmax(1);
+    const T picked = gather(logits, 1, best.unsqueeze(1));
+    EXPECT_EQ(picked.shape(), (Shape{2, 1}));
+    EXPECT_EQ(picked.at({0, 0}), 2.0);
+    EXPECT_EQ(picked.at({1, 0}), 3.0);
+    EXPECT_EQ(logits.argmax().item(), 3);  // torch.argmax(logits): the flattened position
+    EXPECT_EQ(logits.argmin().item(), 2);
 }
 
 TEST(TensorMethods, RequiresGradUnderPyTorchsName) {

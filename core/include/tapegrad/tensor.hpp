@@ -13,12 +13,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace tg {
 
@@ -172,6 +174,38 @@ Array<T> from_nested(const L& values) {
     return out;
 }
 }  // namespace detail
+
+/// The sizes reshape, view and expand take as methods: a tg::Shape, or a braced list of
+/// integers in which PyTorch's −1 may stand (`x.view({-1, 8})`: that size inferred from
+/// the element count; `x.expand({4, -1})`: that axis's size kept). The methods resolve
+/// the −1 and call the free function with a tg::Shape.
+class ShapeArg {
+public:
+    /// One size of a braced list: any integer, −1 where the method allows it.
+    struct Size {
+        long value;  ///< the size, or −1
+        /// From any integer type (`{n, -1}` with n a std::size_t).
+        template <class I,
+                  class = std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool>>>
+        Size(I v) : value(static_cast<long>(v)) {}  // NOLINT: converts, by design
+    };
+    /// A braced list: `{2, -1}`, `{n, m}`, `{}` (0-d).
+    ShapeArg(std::initializer_list<Size> sizes) {  // NOLINT: converts, by design
+        for (const Size& s : sizes) sizes_.push_back(s.value);
+    }
+    /// A shape (no −1).
+    ShapeArg(const Shape& shape) : sizes_(shape.begin(), shape.end()) {}  // NOLINT
+    /// xtensor's shape vector (`x.value().shape()`).
+    ShapeArg(const Shape::Base& shape) : sizes_(shape.begin(), shape.end()) {}  // NOLINT
+    /// A std::vector of sizes.
+    ShapeArg(const std::vector<std::size_t>& shape)  // NOLINT
+        : sizes_(shape.begin(), shape.end()) {}
+    /// The sizes as given, −1 included.
+    const std::vector<long>& sizes() const { return sizes_; }
+
+private:
+    std::vector<long> sizes_;
+};
 
 /// A tensor of float or double: a cheap handle on shared values (copies share them)
 /// whose operations are recorded on the active tape. `Tensor<std::int64_t>` holds
@@ -366,8 +400,13 @@ public:
     Tensor min() const;
     /// tg::min along `dim`: the values only (the indices are x.argmin(dim)).
     Tensor min(long dim, bool keepdim = false) const;
+    /// tg::argmax over every element (torch.argmax(x)): a 0-d int64 index tensor, the
+    /// row-major position of the first largest element.
+    Tensor<std::int64_t> argmax() const;
     /// tg::argmax along `dim`: an int64 index tensor, as PyTorch's.
     Tensor<std::int64_t> argmax(long dim, bool keepdim = false) const;
+    /// tg::argmin over every element: a 0-d int64 index tensor.
+    Tensor<std::int64_t> argmin() const;
     /// tg::argmin along `dim`: an int64 index tensor.
     Tensor<std::int64_t> argmin(long dim, bool keepdim = false) const;
     /// tg::prod along `dim`.
@@ -391,10 +430,12 @@ public:
     /// tg::log_softmax along `dim`.
     Tensor log_softmax(long dim) const;
 
-    /// tg::reshape (a view: no copy): `x.reshape({2, 3})`.
-    Tensor reshape(const Shape& shape) const;
-    /// tg::view.
-    Tensor view(const Shape& shape) const;
+    /// tg::reshape (a view: no copy): `x.reshape({2, 3})`; one size may be −1, inferred
+    /// from the element count (`x.reshape({-1})`, `x.reshape({n, -1})`), as PyTorch's.
+    /// tg::ShapeError for two −1s, another negative size, or a −1 no size fills.
+    Tensor reshape(const ShapeArg& shape) const;
+    /// tg::view; one size may be −1, as in reshape.
+    Tensor view(const ShapeArg& shape) const;
     /// tg::flatten of axes start..end (inclusive).
     Tensor flatten(long start = 0, long end = -1) const;
     /// tg::squeeze: every axis of size 1 removed.
@@ -414,8 +455,29 @@ public:
     Tensor narrow(long dim, std::size_t start, std::size_t length) const;
     /// tg::select: entry `index` of axis `dim`, the axis removed.
     Tensor select(long dim, long index) const;
-    /// tg::broadcast_to `shape` (torch.Tensor.expand, without its −1 for "keep").
-    Tensor expand(const Shape& shape) const;
+    /// tg::broadcast_to `shape` (torch.Tensor.expand): a −1 keeps the size of the axis it
+    /// lines up with (`x.expand({4, -1})` of a (1, 3) tensor is (4, 3)); tg::ShapeError
+    /// for a −1 at a new leading axis, which has no size to keep, or another negative.
+    Tensor expand(const ShapeArg& shape) const;
+    /// Pieces of `split_size` entries along `dim`, the last one smaller when the size does
+    /// not divide (torch.Tensor.split(int)): tg::split with those sizes. Views of this
+    /// tensor. tg::ValueError for a negative split_size, or 0 on a non-empty axis.
+    template <class I, class = std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool>>>
+    std::vector<Tensor> split(I split_size, long dim = 0) const {
+        if constexpr (std::is_unsigned_v<I>)  // a size past int64's range is one piece
+            return split_every(split_size > static_cast<std::make_unsigned_t<long long>>(
+                                                std::numeric_limits<long long>::max())
+                                   ? std::numeric_limits<long long>::max()
+                                   : static_cast<long long>(split_size),
+                               dim);
+        else
+            return split_every(static_cast<long long>(split_size), dim);
+    }
+    /// Pieces of the given sizes along `dim`, which add up to its size (torch.Tensor.split
+    /// with a list): tg::split. `x.split({2, 3})` is this one; `x.split(2)` the one above.
+    std::vector<Tensor> split(const Indices& sizes, long dim = 0) const;
+    /// tg::chunk: `chunks` pieces along `dim`, each of ceil(n / chunks) entries but the last.
+    std::vector<Tensor> chunk(std::size_t chunks, long dim = 0) const;
 
     /// tg::exp.
     Tensor exp() const;
@@ -511,6 +573,8 @@ public:
     Tensor& operator/=(const Tensor& other);
 
 private:
+    /// split(split_size, dim) for any integer type.
+    std::vector<Tensor> split_every(long long split_size, long dim) const;
     /// The node; tg::Error for an undefined tensor. Inline: every value() passes here.
     detail::Node<T>& checked() const {
         if (!node_) throw_undefined();

@@ -6,6 +6,10 @@
 //     for (int epoch = 0; epoch < 10; ++epoch)
 //         for (const tg::nn::Batch<>& b : batches) { ... b.x ... b.y ... }
 //
+//     tg::Tensor<std::int64_t> labels = ...;              // class indices, as torch.long
+//     tg::nn::DataLoader classes(x, labels, 32);          // DataLoader<double, std::int64_t>
+//     for (const auto& b : classes) loss = tg::nn::cross_entropy(net(b.x), b.y);  // b.y int64
+//
 //     tg::nn::DataLoader<> inputs(x, 32);   // no targets (an autoencoder, inference):
 //     for (const tg::nn::Batch<>& b : inputs) { ... b.x ... }   // b.y is undefined
 //
@@ -25,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <type_traits>
 #include <vector>
 
 namespace tg::nn {
@@ -44,24 +49,31 @@ struct DataLoaderState {
     std::vector<std::uint64_t> rng;  ///< the loader's generator (tg::nn::rng_state)
 };
 
-/// One minibatch: rows of x and the same rows of y.
-template <class T = double>
+/// One minibatch: rows of x and the same rows of y. Y, the targets' element type, is T
+/// or std::int64_t (class indices, PyTorch's LongTensor targets).
+template <class T = double, class Y = T>
 struct Batch {
     /// Inputs of the batch, (batch, ...).
     Tensor<T> x;
     /// Targets of the batch, (batch, ...); undefined (y.defined() is false) from a loader
     /// built without targets.
-    Tensor<T> y;
+    Tensor<Y> y;
     std::vector<std::size_t> indices;  ///< which rows of the full x and y these are
 };
 
 /// Minibatches of (x, y) rows, in a new seeded random order every epoch (unless
-/// `shuffle` is off); each begin() starts an epoch.
-template <class T = double>
+/// `shuffle` is off); each begin() starts an epoch. The targets' element type Y is T, or
+/// std::int64_t for class indices (PyTorch's TensorDataset(x, labels) with int64 labels):
+/// `DataLoader loader(x, labels, 32)` deduces both types from the tensors (C++17 class
+/// template argument deduction), or name them, `DataLoader<double, std::int64_t>`.
+template <class T = double, class Y = T>
 class DataLoader {
+    static_assert(std::is_same_v<Y, T> || std::is_same_v<Y, std::int64_t>,
+                  "DataLoader<T, Y>: the targets are of the inputs' type T or int64 indices");
+
 public:
     /// x and y have the same number of rows (axis 0), at least one; batch_size >= 1.
-    DataLoader(Tensor<T> x, Tensor<T> y, std::size_t batch_size, DataLoaderOptions options = {});
+    DataLoader(Tensor<T> x, Tensor<Y> y, std::size_t batch_size, DataLoaderOptions options = {});
     /// Batches of the rows of x alone (PyTorch's DataLoader over a TensorDataset of one
     /// tensor): each Batch's y is undefined. x has at least one row; batch_size >= 1.
     /// Order, epochs and state() are as with targets, so the same seed gives the same rows.
@@ -73,13 +85,13 @@ public:
         /// Input iterator.
         using iterator_category = std::input_iterator_tag;
         /// A batch.
-        using value_type = Batch<T>;
+        using value_type = Batch<T, Y>;
         /// Distance between iterators.
         using difference_type = std::ptrdiff_t;
         /// Pointer to a batch.
-        using pointer = const Batch<T>*;
+        using pointer = const Batch<T, Y>*;
         /// Reference to a batch.
-        using reference = const Batch<T>&;
+        using reference = const Batch<T, Y>&;
 
         iterator() = default;
         /// The current batch.
@@ -107,7 +119,7 @@ public:
         }
         DataLoader* loader_ = nullptr;
         std::size_t index_ = 0;
-        Batch<T> current_;
+        Batch<T, Y> current_;
     };
 
     /// Starts a new epoch (draws a new order when shuffling) and returns its first batch;
@@ -125,7 +137,7 @@ public:
     /// Rows per batch (the last batch may have fewer).
     std::size_t batch_size() const { return batch_size_; }
     /// Batch b of the current epoch (the epoch begun by the last begin()).
-    Batch<T> batch(std::size_t b) const;
+    Batch<T, Y> batch(std::size_t b) const;
     /// The order of rows in the current epoch.
     const std::vector<std::size_t>& order() const { return order_; }
     /// Epochs begun.
@@ -144,7 +156,7 @@ private:
     void start(std::size_t batch_size);
 
     Tensor<T> x_;
-    Tensor<T> y_;  ///< undefined without targets
+    Tensor<Y> y_;  ///< undefined without targets
     std::size_t rows_;
     std::size_t batch_size_;
     DataLoaderOptions options_;
@@ -157,5 +169,7 @@ private:
 
 extern template class DataLoader<float>;
 extern template class DataLoader<double>;
+extern template class DataLoader<float, std::int64_t>;
+extern template class DataLoader<double, std::int64_t>;
 
 }  // namespace tg::nn

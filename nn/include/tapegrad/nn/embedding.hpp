@@ -30,9 +30,9 @@ public:
     /// The rows of the table at int64 `indices`. tg::ValueError for an index outside
     /// [0, num_embeddings) (negative ones too: PyTorch's "index out of range").
     Tensor<T> forward(const Tensor<std::int64_t>& indices);
-    /// forward(indices), called as `embedding(indices)`; the float call stays the Module's.
-    Tensor<T> operator()(const Tensor<std::int64_t>& indices);
-    using Module<T>::operator();
+    /// forward(indices) of int64 indices: what `embedding(indices)` (Module's call
+    /// operator) and a Sequential that starts with this layer call.
+    Tensor<T> forward_indices(const Tensor<std::int64_t>& indices) override;
     /// The layer and its arguments, as PyTorch prints it ("Conv2d(3, 16, k=3)").
     std::string describe() const override;
     /// Registers a zero table (clone() copies values in).

@@ -80,6 +80,22 @@ public:
     /// pointer, rather than `child->forward(x)`: as PyTorch's hooks run on module(x) only,
     /// a summary shows no output shape for a module called by forward.
     Tensor<T> operator()(const Tensor<T>& x);
+    /// The module's computation on int64 indices (token ids, PyTorch's long input). Only
+    /// modules that take indices override it: Embedding looks them up, Sequential hands them
+    /// to its first module. The default raises tg::ValueError naming the module. (A name
+    /// of its own rather than a forward overload: an overload would be hidden in every
+    /// module that overrides forward(x).)
+    virtual Tensor<T> forward_indices(const Tensor<std::int64_t>& indices);
+    /// forward_indices(indices), then note_output(result): `net(tokens)` for a model whose
+    /// first module is an Embedding, as PyTorch's `model(tokens)`. A template taking only
+    /// a Tensor<std::int64_t>, so a braced list, a number or an xtensor expression still
+    /// goes to the call of values above instead of becoming ambiguous.
+    template <class I, std::enable_if_t<std::is_same_v<I, std::int64_t>, int> = 0>
+    Tensor<T> operator()(const Tensor<I>& indices) {
+        Tensor<T> y = forward_indices(indices);
+        note_output(y);
+        return y;
+    }
 
     /// A short description ("Dense(in=1, out=32)"); containers list their children. The
     /// default gives the class name and the shapes of its own parameters, then each

@@ -22,8 +22,20 @@
 // A holder is a std::shared_ptr<M> with M's call operator: copies share the module, `->`
 // reaches its members (fc_->weight()), and it converts to std::shared_ptr<M> and to a
 // pointer of M's bases (so it goes wherever a module pointer goes: Sequential::add,
-// register_module). Why a wrapper of the classes as they are, not libtorch's pair of a
-// holder `Linear` and an implementation `LinearImpl`: tapegrad's layers are already values
+// register_module). A holder of a container forwards indexing and iteration, as
+// libtorch's:
+//
+//     tg::nn::ModuleHolder<tg::nn::ModuleList<>> blocks;  // an empty list, as libtorch's
+//     blocks->push_back(tg::nn::Linear<>(8, 8, rng));      // `torch::nn::ModuleList blocks;`
+//     for (const auto& block : blocks) x = (*block)(x);   // shared_ptr<Module<>>
+//     tg::Tensor<> y = blocks[0](x);                        // seq[0] in libtorch
+//
+// Default construction builds M when M has a default constructor (ModuleList,
+// Sequential, ReLU: libtorch's `torch::nn::Sequential seq;`) and is otherwise the empty
+// holder, assigned later (usually in reset(); libtorch's `Linear fc{nullptr}`).
+//
+// Why a wrapper of the classes as they are, not libtorch's pair of a holder `Linear`
+// and an implementation `LinearImpl`: tapegrad's layers are already values
 // (`Dense<double> d(1, 32, rng); d(x)` works), so only the shared submodule needed a call
 // syntax, and renaming every layer would break every program written so far.
 
@@ -43,9 +55,12 @@ public:
     /// The module type held.
     using element_type = M;
 
-    /// An empty holder (libtorch's `Linear fc{nullptr}`): assign it a module, usually
-    /// register_module's result, before calling it.
-    ModuleHolder() = default;
+    /// A new M() when M has a default constructor (libtorch's `torch::nn::ModuleList
+    /// list;`: an empty list); otherwise an empty holder (libtorch's `Linear fc{nullptr}`):
+    /// assign it a module, usually register_module's result, before calling it.
+    ModuleHolder() {
+        if constexpr (std::is_default_constructible_v<M>) module_ = std::make_shared<M>();
+    }
     /// An empty holder.
     ModuleHolder(std::nullptr_t) {}  // NOLINT: converts, as a shared_ptr does
     /// Holds `module`: `fc_ = register_module("fc", std::make_shared<Linear<>>(...))`.
@@ -65,12 +80,31 @@ public:
         return get()(std::forward<A>(args)...);
     }
 
+    /// The module's subscript operator: `seq[0]` of a holder of a Sequential or a
+    /// ModuleList (module 0, a Module<T>&), `dict["fc"]` of a ModuleDict.
+    template <class I>
+    decltype(auto) operator[](I&& index) const {
+        return get()[std::forward<I>(index)];
+    }
+    /// The module's begin(), so a holder of a container iterates over its modules:
+    /// `for (const auto& block : blocks)`.
+    template <class N = M>
+    auto begin() const -> decltype(std::declval<N&>().begin()) {
+        return get().begin();
+    }
+    /// The module's end().
+    template <class N = M>
+    auto end() const -> decltype(std::declval<N&>().end()) {
+        return get().end();
+    }
+
     /// The module (tg::ValueError for an empty holder).
     M& get() const {
         if (!module_)
             throw ValueError(
-                "ModuleHolder: this holder is empty (default-constructed or nullptr); assign "
-                "it a module first, e.g. register_module's result");
+                "ModuleHolder: this holder is empty (nullptr, or default-constructed for a "
+                "module without a default constructor); assign it a module first, e.g. "
+                "register_module's result");
         return *module_;
     }
     /// The module's members: `fc->weight()`.
@@ -86,6 +120,8 @@ public:
     }
     /// Whether a module is held.
     explicit operator bool() const { return module_ != nullptr; }
+    /// Whether no module is held (libtorch's is_empty()).
+    bool is_empty() const { return module_ == nullptr; }
 
 private:
     std::shared_ptr<M> module_;

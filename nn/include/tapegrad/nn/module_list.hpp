@@ -87,6 +87,11 @@ public:
     }
     /// Appends a shared module; named by its position.
     ModuleList& add(std::shared_ptr<Module<T>> module);
+    /// add(module) under libtorch's name (torch::nn::ModuleList::push_back).
+    template <class M, class = std::enable_if_t<detail::is_module_of_v<T, M>>>
+    ModuleList& push_back(M&& module) {
+        return add(std::forward<M>(module));
+    }
 
     /// "ModuleList(Dense(in=1, out=32), Sigmoid, ...)".
     std::string describe() const override;

@@ -44,6 +44,10 @@ public:
 
     /// Applies every module in order.
     Tensor<T> forward(const Tensor<T>& x) override;
+    /// Int64 indices into the first module (an Embedding: `Sequential{Embedding(...),
+    /// Linear(...)}(tokens)`, as PyTorch's), then its output through the rest.
+    /// tg::ValueError when the first module does not take indices, or there is none.
+    Tensor<T> forward_indices(const Tensor<std::int64_t>& indices) override;
     /// "Sequential(Dense(in=1, out=32), Sigmoid, ...)".
     std::string describe() const override { return this->describe_children(); }
     /// A Sequential of clones of the modules.

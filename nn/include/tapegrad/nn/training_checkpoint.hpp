@@ -75,8 +75,10 @@ public:
     TrainingCheckpoint& add_scheduler(const std::string& name, optim::Scheduler& scheduler);
     /// A random generator (a Dropout's, tg::nn::default_rng(), one of your own).
     TrainingCheckpoint& add_rng(const std::string& name, Rng& rng);
-    /// A data loader: its epoch, its position in it, the order and its generator.
-    TrainingCheckpoint& add_loader(const std::string& name, DataLoader<T>& loader);
+    /// A data loader: its epoch, its position in it, the order and its generator. Its
+    /// targets Y are T or int64 class indices (DataLoader<T, std::int64_t>).
+    template <class Y>
+    TrainingCheckpoint& add_loader(const std::string& name, DataLoader<T, Y>& loader);
 
     /// The training step (or epoch) the checkpoint was taken at; yours to set.
     std::int64_t step = 0;

@@ -7,8 +7,12 @@
 //     auto t = tg::linspace(0.0, 1.0, 11);              // 0, 0.1, ..., 1
 //
 // The element type is the template argument (double when omitted, as everywhere in
-// tapegrad), never deduced from the numbers: tg::arange(10) is a double tensor (torch
-// gives int64 there; tapegrad's tensors hold float or double only); `requires_grad` makes the result a leaf that wants a gradient (a
+// tapegrad), never deduced from the numbers: tg::arange(10) is a double tensor, and
+// torch.arange(10)'s int64 tensor of indices is tg::arange<std::int64_t>(10). zeros,
+// ones, full, the *_like factories, from_vector and arange also make int64 index tensors
+// (`tg::from_vector(labels, {n})` from a std::vector<std::int64_t>), which never require
+// a gradient (requires_grad = true is a tg::ValueError); linspace and eye are float and
+// double only. `requires_grad` makes the result a leaf that wants a gradient (a
 // tg::parameter). Random tensors (tg::rand, tg::randn) take a tg::nn::Rng and live in
 // <tapegrad/nn/random.hpp>. Nothing here is recorded on a tape.
 
@@ -49,7 +53,7 @@ Tensor<T> empty_like(const Tensor<T>& x, bool requires_grad = false);
 
 /// A tensor of `shape` holding `values` in row-major order (torch.tensor(values).reshape(
 /// shape)); the values are copied: `tg::from_vector(v, {2, 3})`, `{v.size()}` for 1-D.
-/// The element type is the vector's, float or double (a braced list names it:
+/// The element type is the vector's, float, double or std::int64_t (a braced list names it:
 /// `tg::from_vector<double>({1, 2, 3, 4}, {2, 2})`). tg::ShapeError unless the sizes of
 /// `shape` multiply to values.size().
 template <class T>
@@ -58,10 +62,13 @@ Tensor<T> from_vector(const std::vector<T>& values, const Shape& shape, bool req
 /// start, start + step, ... up to but excluding `end`: ceil((end − start) / step) values,
 /// value i computed as start + i·step (as numpy and torch do). step ≠ 0, and its sign
 /// must lead from start towards end (or the result is empty when end == start).
+/// `tg::arange<std::int64_t>(0, 10, 3)` is torch.arange(0, 10, 3), the int64 tensor
+/// {0, 3, 6, 9}.
 template <class T = double>
 Tensor<T> arange(detail::NoDeduce<T> start, detail::NoDeduce<T> end,
                  detail::NoDeduce<T> step = T(1), bool requires_grad = false);
-/// arange(0, end).
+/// arange(0, end): `tg::arange<std::int64_t>(n)` is torch.arange(n), the int64 indices
+/// 0 .. n−1; `tg::arange(n)` the same numbers in a double tensor.
 template <class T = double>
 Tensor<T> arange(detail::NoDeduce<T> end);
 

@@ -53,6 +53,14 @@ Tensor<std::int64_t> argmax(const Tensor<T>& x, long axis, bool keepdims = false
 /// The position of the first smallest value along `axis` (as argmax).
 template <class T>
 Tensor<std::int64_t> argmin(const Tensor<T>& x, long axis, bool keepdims = false);
+/// The row-major position of the first largest element of x (a NaN counts as the
+/// largest), as a 0-d Tensor<std::int64_t>: torch.argmax(x) without a dim, the argmax of
+/// x flattened. tg::ValueError for an empty tensor.
+template <class T>
+Tensor<std::int64_t> argmax(const Tensor<T>& x);
+/// The row-major position of the first smallest element of x (as argmax(x)).
+template <class T>
+Tensor<std::int64_t> argmin(const Tensor<T>& x);
 
 /// log Σ exp(x) over `axes`, computed stably as m + log Σ exp(x − m) with m the (unrecorded)
 /// maximum; an all −inf slice gives −inf.  d/dx = softmax over the axes.
