@@ -5,9 +5,12 @@
 //   one_thread, two_threads (the batch split: 2 sequences per worker), blas_threads
 //   (one worker, 2 OpenBLAS threads) and auto (DataParallel's Split::automatic).
 // This is the "GPT-2-shaped model" of DataParallel's split table (benchmarks/README.md).
+// Counter moved_KiB_per_step: bytes copied by movement ops in one step
+// (tg::detail::bytes_moved, issue 27).
 
 #include <benchmark/benchmark.h>
 
+#include <tapegrad/detail/copy_counter.hpp>
 #include <tapegrad/nn.hpp>
 #include <tapegrad/nn/data_parallel.hpp>
 #include <tapegrad/tapegrad.hpp>
@@ -48,6 +51,10 @@ void step(benchmark::State& state, Variant variant) {
         optimizer.zero_grad();
     };
     one_step();  // auto counts its work on this one
+    const std::uint64_t moved_before = tg::detail::bytes_moved();
+    one_step();
+    state.counters["moved_KiB_per_step"] =
+        static_cast<double>(tg::detail::bytes_moved() - moved_before) / 1024.0;
     for (auto _ : state) one_step();
     tg::bench::count_plan(state, variant, parallel, batch);
 }

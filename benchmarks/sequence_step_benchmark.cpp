@@ -9,12 +9,14 @@
 //                 how many it used)
 // Counters: workers; tape_entries and tape_bytes (what one forward pass records, on one
 // thread); pool_bytes (what the calling thread's tapegrad pool holds after the steps:
-// every temporary of a step, each rounded up to a power of two).
+// every temporary of a step, each rounded up to a power of two); moved_KiB_per_step
+// (bytes copied by movement ops in one step, tg::detail::bytes_moved, issue 27).
 // Names are sequence/<variant>/float/<N>; the table at the end gives the ratios to
 // one_thread. Compare with examples/sequence/torch_step_time.py.
 
 #include <benchmark/benchmark.h>
 
+#include <tapegrad/detail/copy_counter.hpp>
 #include <tapegrad/detail/pool.hpp>
 #include <tapegrad/nn.hpp>
 #include <tapegrad/nn/data_parallel.hpp>
@@ -57,6 +59,10 @@ void step(benchmark::State& state, Variant variant) {
         tape.clear();
     }
     for (int i = 0; i < 5; ++i) one_step();
+    const std::uint64_t moved_before = tg::detail::bytes_moved();
+    one_step();
+    state.counters["moved_KiB_per_step"] =
+        static_cast<double>(tg::detail::bytes_moved() - moved_before) / 1024.0;
     for (auto _ : state) one_step();
     state.counters["pool_bytes"] = static_cast<double>(tg::detail::pool_stats().cached_bytes);
     tg::bench::count_plan(state, variant, parallel, n);

@@ -48,11 +48,13 @@ Tensor<T> project(const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b) {
     return b.defined() ? linear(x, w, b) : matmul(x, transpose(w));
 }
 
-/// The steps of x (N, L, features), (N, features) each, taken with select (recorded only
-/// when x needs a gradient; data do not). Each step's input is then projected on its
-/// own: projecting all steps in one product and selecting step t from the (N, L, gates·H)
-/// result made the backward pass quadratic in L, since a select's backward is a tensor of
-/// its whole input's shape (it was 60 % of an LSTM(2, 32) step at N = 256, L = 50). Layers
+/// The steps of x (N, L, features), (N, features) each: select views (recorded only when x
+/// needs a gradient; data do not). Each step's input is then projected on its own, inside
+/// the recurrence. Projecting all steps in one product and taking step t as a select view
+/// of the (N, L, gates·H) result was quadratic in L before views (a select's backward was
+/// a tensor of its whole input); with views it is linear but still 1.3x slower at N = 256,
+/// L = 50 (benchmarks/README.md, "Strided views (issue 27, stage 2)"): the whole product
+/// and its gradient are live at once, where one step's projection stays in cache. Layers
 /// above the first take the previous layer's outputs as they are, with no select at all.
 template <class T>
 std::vector<Tensor<T>> steps_of(const Tensor<T>& x) {

@@ -28,8 +28,7 @@ struct Mul {
 
 template <class T>
 Tensor<T> add(const Tensor<T>& a, const Tensor<T>& b) {
-    Tensor<T> y =
-        detail::broadcast_map("add", a.value(), b.value(), [](T u, T v) { return u + v; });
+    Tensor<T> y = detail::broadcast_map("add", a, b, [](T u, T v) { return u + v; });
     record("add", {a, b}, y, {}, [](BackwardContext<T>& c) {
         if (c.needs(0)) c.add(0, sum_to(c.grad(), c.input_shape(0)));
         if (c.needs(1)) c.add(1, sum_to(c.grad(), c.input_shape(1)));

@@ -18,7 +18,8 @@
 namespace tg {
 namespace {
 
-/// Where the blocks of one attention lie in its buffers. Block i < count() is head
+/// Where the blocks of one attention lie in its contiguous buffers (the output, the
+/// gradients; an input that is a view is read through blocks_of). Block i < count() is head
 /// i % heads of batch item i / heads. Its L query rows start at q + q_offset(i), one row
 /// every heads·d elements; its S key rows likewise in k; its value rows and output rows
 /// hold dv features, heads·dv apart. With heads = 1 every block is a plain (rows, width)
@@ -42,6 +43,59 @@ struct Layout {
         return (i / heads) * l * ld_vo() + (i % heads) * dv;
     }
 };
+
+/// Where the (R, w) matrices of one input (q, k or v) are read: block i's row r starts at
+/// data + offsets[i] + r·ld, its entries one apart (blocks numbered as in Layout).
+template <class T>
+struct Blocks {
+    const T* data = nullptr;
+    std::vector<std::size_t> offsets;
+    std::size_t ld = 0;
+};
+
+/// x's (R, w) blocks, for x (..., R, w) or, with `heads` > 1, (N, R, heads·w) whose block
+/// i is head i % heads of item i / heads. A strided view whose rows have unit stride (q, k
+/// and v split from one projection; heads split by a permute) is read where it lies; any
+/// other tensor through its values (value(), a copy for other strided views).
+template <class T>
+Blocks<T> blocks_of(const Tensor<T>& x, std::size_t heads, std::size_t width) {
+    const detail::Node<T>& n = *x.node();
+    const std::size_t rank = x.dim(), rows = x.shape()[rank - 2];
+    Blocks<T> b;
+    detail::Layout l;
+    const bool in_place = n.strided && (width <= 1 || n.strided->layout.strides[rank - 1] == 1) &&
+                          (rows <= 1 || n.strided->layout.strides[rank - 2] >= width);
+    if (in_place) {
+        l = n.strided->layout;
+        b.data = n.strided->storage.data();
+    } else {
+        l = detail::contiguous_layout(x.shape());
+        b.data = x.value().data();
+    }
+    // The blocks' axes (row-major) and their strides: the leading axes, and for heads the
+    // heads, `width` entries apart along the last axis.
+    Shape sizes(l.shape.begin(), l.shape.end() - 2),
+        strides(l.strides.begin(), l.strides.end() - 2);
+    if (heads > 1) {
+        sizes.push_back(heads);
+        strides.push_back(width * l.strides[rank - 1]);
+    }
+    b.ld = rows <= 1 ? std::max<std::size_t>(width, 1) : l.strides[rank - 2];
+    std::size_t count = 1;
+    for (std::size_t s : sizes) count *= s;
+    b.offsets.resize(count);
+    Shape index(sizes.size(), 0);
+    for (std::size_t i = 0, at = l.offset; i < count; ++i) {
+        b.offsets[i] = at;
+        for (std::size_t a = sizes.size(); a-- > 0;) {  // the next block, last axis fastest
+            at += strides[a];
+            if (++index[a] < sizes[a]) break;
+            at -= index[a] * strides[a];
+            index[a] = 0;
+        }
+    }
+    return b;
+}
 
 /// C (n, m; rows ldc apart) = alpha · op(A) op(B): BLAS, or zeros when k = 0.
 template <class T>
@@ -117,13 +171,13 @@ void softmax_row(T* row, std::size_t n, std::size_t width) {
 /// Per block: P = softmax(scale · Q Kᵀ + mask) (into weights + i·L·S when weights is
 /// given, else a scratch block), then O = P V into o.
 template <class T>
-void forward_blocks(const Layout& z, const T* q, const T* k, const T* v, const MaskView<T>* mask,
-                    bool causal, T scale, T* weights, T* o) {
+void forward_blocks(const Layout& z, const Blocks<T>& q, const Blocks<T>& k, const Blocks<T>& v,
+                    const MaskView<T>* mask, bool causal, T scale, T* weights, T* o) {
     std::vector<T> scratch(weights ? 0 : z.l * z.s);
     for (std::size_t i = 0; i < z.count(); ++i) {
         T* p = weights ? weights + i * z.l * z.s : scratch.data();
-        gemm(false, true, z.l, z.s, z.d, scale, q + z.q_offset(i), z.ld_qk(), k + z.k_offset(i),
-             z.ld_qk(), p, z.s);
+        gemm(false, true, z.l, z.s, z.d, scale, q.data + q.offsets[i], q.ld, k.data + k.offsets[i],
+             k.ld, p, z.s);
         for (std::size_t r = 0; r < z.l; ++r) {
             T* row = p + r * z.s;
             if (mask) {
@@ -132,7 +186,7 @@ void forward_blocks(const Layout& z, const T* q, const T* k, const T* v, const M
             }
             softmax_row(row, causal ? std::min(z.s, r + 1) : z.s, z.s);
         }
-        gemm(false, false, z.l, z.dv, z.s, T(1), p, z.s, v + z.v_offset(i), z.ld_vo(),
+        gemm(false, false, z.l, z.dv, z.s, T(1), p, z.s, v.data + v.offsets[i], v.ld,
              o + z.o_offset(i), z.ld_vo());
     }
 }
@@ -140,10 +194,11 @@ void forward_blocks(const Layout& z, const T* q, const T* k, const T* v, const M
 /// Per block, from the saved weights P and the output's gradient G:
 ///   dV = Pᵀ G,  dP = G Vᵀ,  dS = P ⊙ (dP − rowsum(dP ⊙ P)),  dQ = scale · dS K,
 ///   dK = scale · dSᵀ Q
-/// (the softmax's backward inside). A null gradient pointer is not wanted.
+/// (the softmax's backward inside). q, k and v are read as they lie; G and the gradients
+/// are contiguous (Layout's offsets). A null gradient pointer is not wanted.
 template <class T>
-void backward_blocks(const Layout& z, const T* q, const T* k, const T* v, const T* weights,
-                     const T* g, T scale, T* dq, T* dk, T* dv) {
+void backward_blocks(const Layout& z, const Blocks<T>& q, const Blocks<T>& k, const Blocks<T>& v,
+                     const T* weights, const T* g, T scale, T* dq, T* dk, T* dv) {
     std::vector<T> ds(z.l * z.s);
     for (std::size_t i = 0; i < z.count(); ++i) {
         const T* p = weights + i * z.l * z.s;
@@ -152,7 +207,7 @@ void backward_blocks(const Layout& z, const T* q, const T* k, const T* v, const 
             gemm(true, false, z.s, z.dv, z.l, T(1), p, z.s, gi, z.ld_vo(), dv + z.v_offset(i),
                  z.ld_vo());
         if (!dq && !dk) continue;
-        gemm(false, true, z.l, z.s, z.dv, T(1), gi, z.ld_vo(), v + z.v_offset(i), z.ld_vo(),
+        gemm(false, true, z.l, z.s, z.dv, T(1), gi, z.ld_vo(), v.data + v.offsets[i], v.ld,
              ds.data(), z.s);
         for (std::size_t r = 0; r < z.l; ++r) {
             T* row = ds.data() + r * z.s;
@@ -162,10 +217,10 @@ void backward_blocks(const Layout& z, const T* q, const T* k, const T* v, const 
             for (std::size_t c = 0; c < z.s; ++c) row[c] = pr[c] * (row[c] - t);
         }
         if (dq)
-            gemm(false, false, z.l, z.d, z.s, scale, ds.data(), z.s, k + z.k_offset(i), z.ld_qk(),
+            gemm(false, false, z.l, z.d, z.s, scale, ds.data(), z.s, k.data + k.offsets[i], k.ld,
                  dq + z.q_offset(i), z.ld_qk());
         if (dk)
-            gemm(true, false, z.s, z.d, z.l, scale, ds.data(), z.s, q + z.q_offset(i), z.ld_qk(),
+            gemm(true, false, z.s, z.d, z.l, scale, ds.data(), z.s, q.data + q.offsets[i], q.ld,
                  dk + z.k_offset(i), z.ld_qk());
     }
 }
@@ -227,8 +282,8 @@ Tensor<T> attention(const char* op, const Tensor<T>& q, const Tensor<T>& k, cons
         detail::recording_tape() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
     Tensor<T> weights;  // (count, L, S), kept for the backward
     if (records) weights = Tensor<T>::uninitialized({z.count(), z.l, z.s});
-    forward_blocks(z, q.value().data(), k.value().data(), v.value().data(),
-                   mask.defined() ? &view : nullptr, causal, scale,
+    forward_blocks(z, blocks_of(q, z.heads, z.d), blocks_of(k, z.heads, z.d),
+                   blocks_of(v, z.heads, z.dv), mask.defined() ? &view : nullptr, causal, scale,
                    records ? weights.node()->value.data() : nullptr, y.node()->value.data());
     if (!records) return y;
     record(op, {q, k, v}, y, {q, k, v, weights},
@@ -255,8 +310,9 @@ Tensor<T> attention(const char* op, const Tensor<T>& q, const Tensor<T>& k, cons
                auto data = [](Tensor<T>& t) {
                    return t.defined() ? t.node()->value.data() : nullptr;
                };
-               backward_blocks(z, c.saved(0).value().data(), c.saved(1).value().data(),
-                               c.saved(2).value().data(), c.saved(3).value().data(),
+               backward_blocks(z, blocks_of(c.saved(0), z.heads, z.d),
+                               blocks_of(c.saved(1), z.heads, z.d),
+                               blocks_of(c.saved(2), z.heads, z.dv), c.saved(3).value().data(),
                                g.value().data(), scale, data(dq), data(dk), data(dv));
                if (dq.defined()) c.add(0, dq);
                if (dk.defined()) c.add(1, dk);
@@ -294,8 +350,8 @@ Tensor<T> additive_mask(const AttentionMask<T>& mask, const std::string& who,
     const T blocked = allow ? T(0) : T(1);
     Array<T> scores = mask.values.value();
     for (T& e : scores) {
-        TG_CHECK(e == T(0) || e == T(1), ValueError, who, ": ", name, " of MaskKind::",
-                 allow ? "allow" : "block", " holds ", std::to_string(e),
+        TG_CHECK(e == T(0) || e == T(1), ValueError, who, ": ", name,
+                 " of MaskKind::", allow ? "allow" : "block", " holds ", std::to_string(e),
                  "; a boolean mask holds 0 and 1 only (an additive mask is a plain tensor)");
         e = e == blocked ? -std::numeric_limits<T>::infinity() : T(0);
     }

@@ -75,8 +75,7 @@ template <class T, class Fa, class Fb>
 void add_pointwise_grads(BackwardContext<T>& c, const Tensor<T>& a, const Tensor<T>& b, Fa fa,
                          Fb fb) {
     const bool da = c.needs(0), db = c.needs(1);
-    if (da && db)
-        c.add(1, map_into(Tensor<T>::uninitialized(a.value().shape()), c.grad(), a, b, fb));
+    if (da && db) c.add(1, map_into(Tensor<T>::uninitialized(a.shape()), c.grad(), a, b, fb));
     if (da)
         c.add(0, map_into(c.reusable_grad(), c.grad(), a, b, fa));
     else if (db)
@@ -102,7 +101,7 @@ T step_function(T a, T b, F f) {
 }
 template <class T, class F>
 Tensor<T> step_function(const Tensor<T>& a, const Tensor<T>& b, F f) {
-    return broadcast_map("step_function", a.value(), b.value(), f);
+    return broadcast_map("step_function", a, b, f);
 }
 
 /// max(x, 0) of a scalar or, elementwise, of an xtensor expression.
@@ -125,11 +124,19 @@ template <class T, class Def>
 Tensor<T> unary_value(const Tensor<T>& x, const Def& def) {
     if constexpr (Def::vectorized) {
         if (x.size() >= kVectorizedMinSize) {
-            Tensor<T> y = Tensor<T>::uninitialized(x.value().shape());
+            Tensor<T> y = Tensor<T>::uninitialized(x.shape());
+            T* po = y.node()->value.data();
+            // A strided view's elements are gathered into y and mapped there in place, by
+            // the same expression over the same buffer as a contiguous input.
+            const T* pi = po;
+            if (is_strided(x))
+                gather_into(x, po);
+            else
+                pi = x.value().data();
             const std::array<std::size_t, 1> flat{x.size()};
-            auto in = xt::adapt(x.value().data(), x.size(), xt::no_ownership(), flat);
-            auto out = xt::adapt(y.node()->value.data(), x.size(), xt::no_ownership(), flat);
-            xt::noalias(out) = def.value(in);
+            auto in = xt::adapt(pi, x.size(), xt::no_ownership(), flat);
+            auto out = xt::adapt(po, x.size(), xt::no_ownership(), flat);
+            xt::noalias(out) = def.value(in);  // elementwise: out may be in itself
             return y;
         }
     }
@@ -187,8 +194,7 @@ Tensor<T> unary(const Tensor<T>& x, const Def& def) {
 /// sweep does not record and a and b have one shape, made of tapegrad ops otherwise.
 template <class T, class Def>
 Tensor<T> binary(const Tensor<T>& a, const Tensor<T>& b, const Def& def) {
-    Tensor<T> y = broadcast_map(def.name, a.value(), b.value(),
-                                [&def](T u, T v) { return T(def.value(u, v)); });
+    Tensor<T> y = broadcast_map(def.name, a, b, [&def](T u, T v) { return T(def.value(u, v)); });
     record(def.name, {a, b}, y, {a, b}, [def](BackwardContext<T>& c) {
         const Tensor<T>& a = c.saved(0);
         const Tensor<T>& b = c.saved(1);

@@ -19,11 +19,14 @@
 #include <xtensor/xbroadcast.hpp>
 #include <xtensor/xnoalias.hpp>
 
+#include "strided_read.hpp"
+
 namespace tg::detail {
 
-/// y[i] = f(a[i]).
+/// y[i] = f(a[i]) (a strided view read in place).
 template <class T, class F>
 Tensor<T> map(const Tensor<T>& a, F f) {
+    if (is_strided(a)) return strided_map(a, f);
     const Array<T>& av = a.value();
     Tensor<T> y = Tensor<T>::uninitialized(av.shape());
     const T* pa = av.data();
@@ -33,9 +36,10 @@ Tensor<T> map(const Tensor<T>& a, F f) {
 }
 
 /// out[i] = f(a[i], b[i]) for out, a and b of one shape; out may be a or b itself (each
-/// element is read before it is written).
+/// element is read before it is written). Strided views are read in place.
 template <class T, class F>
 Tensor<T> map_into(Tensor<T> out, const Tensor<T>& a, const Tensor<T>& b, F f) {
+    if (is_strided(a) || is_strided(b)) return strided_map_into(out, a.shape(), a, b, f);
     const T* pa = a.value().data();
     const T* pb = b.value().data();
     T* po = out.node()->value.data();
@@ -46,6 +50,7 @@ Tensor<T> map_into(Tensor<T> out, const Tensor<T>& a, const Tensor<T>& b, F f) {
 /// out[i] = f(a[i], b[i], c[i]) for tensors of one shape; out may be one of the inputs.
 template <class T, class F>
 Tensor<T> map_into(Tensor<T> out, const Tensor<T>& a, const Tensor<T>& b, const Tensor<T>& c, F f) {
+    if (is_strided(a) || is_strided(b) || is_strided(c)) return strided_map_into(out, a, b, c, f);
     const T* pa = a.value().data();
     const T* pb = b.value().data();
     const T* pc = c.value().data();
@@ -219,6 +224,14 @@ Tensor<T> broadcast_map(const char* op, const Array<T>& a, const Array<T>& b, F 
                        broadcast_strides(b, shape), po, f);
     }
     return y;
+}
+
+/// broadcast_map of two tensors: a strided view is read in place (strided_read.hpp), other
+/// tensors through their values.
+template <class T, class F>
+Tensor<T> broadcast_map(const char* op, const Tensor<T>& a, const Tensor<T>& b, F f) {
+    if (is_strided(a) || is_strided(b)) return strided_broadcast_map(op, a, b, f);
+    return broadcast_map(op, a.value(), b.value(), f);
 }
 
 }  // namespace tg::detail

@@ -53,13 +53,36 @@ Tensor<T> expand_back(const Tensor<T>& g, const Shape& keepdims_shape, const Sha
     return broadcast_to(reshape(g, keepdims_shape), input_shape);
 }
 
+/// out += Σₖ x[..., k, ...] along `axis` for a strided view x read in place (out: the
+/// reduced shape's zeros). Each output element gets x's elements added in order of k, as
+/// in the contiguous loops of sum, so the sums are the same bits.
+template <class T>
+void add_sums_in_place(const Tensor<T>& x, std::size_t axis, T* out) {
+    const detail::Strided<T>& v = *x.node()->strided;
+    const detail::Layout rest = detail::selected(v.layout, axis, 0);
+    const std::size_t n = v.layout.shape[axis], step = v.layout.strides[axis];
+    const T* data = v.storage.data();
+    detail::for_each_run(rest, [&](std::size_t p, std::size_t i, std::size_t m, std::size_t s) {
+        for (std::size_t k = 0; k < n; ++k)
+            for (std::size_t j = 0; j < m; ++j) out[i + j] += data[p + k * step + j * s];
+    });
+}
+
 }  // namespace
 
 template <class T>
 Tensor<T> sum(const Tensor<T>& x) {
-    const Array<T>& v = x.value();
     T total = 0;
-    for (T e : v) total += e;
+    if (x.node()->strided) {  // read in place, in row-major order as below
+        const detail::Strided<T>& v = *x.node()->strided;
+        const T* data = v.storage.data();
+        detail::for_each_run(v.layout,
+                             [&](std::size_t p, std::size_t, std::size_t m, std::size_t s) {
+                                 for (std::size_t j = 0; j < m; ++j) total += data[p + j * s];
+                             });
+    } else {
+        for (T e : x.value()) total += e;
+    }
     Tensor<T> y(total);
     record("sum", {x}, y, {},
            [](BackwardContext<T>& c) { c.add(0, broadcast_to(c.grad(), c.input_shape(0))); });
@@ -79,9 +102,11 @@ Tensor<T> sum(const Tensor<T>& x, const Axes& axes_arg, bool keepdims) {
         for (std::size_t i = axis + 1; i < shape.size(); ++i) inner *= shape[i];
         const std::size_t n = shape[axis];
         reduced = xt::zeros<T>(reduced_shape(shape, axes, keepdims));
-        const T* in = x.value().data();
         T* out = reduced.data();
-        if (inner == 1) {
+        if (x.node()->strided) {
+            add_sums_in_place(x, axis, out);
+        } else if (inner == 1) {
+            const T* in = x.value().data();
             // The last axis (layer_norm's mean, softmax's backward): each row's sum in a
             // register, added in the same order as below.
             for (std::size_t o = 0; o < outer; ++o) {
@@ -90,6 +115,7 @@ Tensor<T> sum(const Tensor<T>& x, const Axes& axes_arg, bool keepdims) {
                 out[o] = total;
             }
         } else {
+            const T* in = x.value().data();
             for (std::size_t o = 0; o < outer; ++o)
                 for (std::size_t k = 0; k < n; ++k)
                     for (std::size_t i = 0; i < inner; ++i)
