@@ -33,7 +33,7 @@ void step(benchmark::State& state, bool checkpointed) {
     config.checkpoint_blocks = checkpointed;
     nn::Rng rng(1), batch_rng(2);
     TinyTransformer<T> model(config, rng);
-    const auto [x, y] = random_batch<T>(vocab.encode(text), 4, length, batch_rng);
+    const auto [x, y] = random_batch(vocab.encode(text), 4, length, batch_rng);
     tg::optim::AdamW<T> optimizer(model.parameters(), T(1e-3));
     double saved_bytes = 0;
     auto one_step = [&] {

@@ -38,11 +38,11 @@ void step(benchmark::State& state, Variant variant) {
     gpt2::GPT2<T> model(config, rng);
     const tg::Tensor<T> tokens(tg::Array<T>(
         xt::floor(nn::uniform<T>({batch, config.context + 1}, 0.0, double(config.vocab), rng))));
-    const tg::Tensor<T> x = tg::narrow(tokens, 1, 0, config.context);
-    const tg::Tensor<T> y = tg::narrow(tokens, 1, 1, config.context);
+    const examples::Tokens x = tg::to_int64(tg::narrow(tokens, 1, 0, config.context));
+    const examples::Tokens y = tg::to_int64(tg::narrow(tokens, 1, 1, config.context));
     tg::optim::AdamW<T> optimizer(model.parameters(), T(1e-4));
-    nn::DataParallel<T> parallel(model, examples::next_token_loss<T>,
-                                 tg::bench::parallel_options(variant));
+    nn::DataParallel<T, std::int64_t> parallel(model, examples::next_token_loss<T>,
+                                               tg::bench::parallel_options(variant));
     tg::Tape tape;
     auto one_step = [&] {
         tg::bench::accumulate_gradients(variant, tape, parallel, model,

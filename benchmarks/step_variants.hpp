@@ -33,11 +33,12 @@ inline tg::nn::DataParallelOptions parallel_options(Variant variant) {
 }
 
 /// Adds d loss(model(x), y) / d p into every parameter's grad(): on `tape` for
-/// one_thread, through `parallel` otherwise.
-template <class T, class Model, class Loss>
-void accumulate_gradients(Variant variant, tg::Tape& tape, tg::nn::DataParallel<T>& parallel,
-                          Model& model, const Loss& loss, const tg::Tensor<T>& x,
-                          const tg::Tensor<T>& y) {
+/// one_thread, through `parallel` otherwise. x holds values or int64 token ids, y values
+/// or int64 class indices.
+template <class T, class Y, class X, class Model, class Loss>
+void accumulate_gradients(Variant variant, tg::Tape& tape, tg::nn::DataParallel<T, Y>& parallel,
+                          Model& model, const Loss& loss, const tg::Tensor<X>& x,
+                          const tg::Tensor<Y>& y) {
     if (variant == Variant::one_thread)
         tape.backward(loss(model(x), y));
     else
@@ -47,9 +48,9 @@ void accumulate_gradients(Variant variant, tg::Tape& tape, tg::nn::DataParallel<
 /// Counters: "workers" (threads the variant used for `rows` rows), "blas" (1 when they
 /// were OpenBLAS's), and for auto the work its rule counted (per step, forward):
 /// "gemm_Mmads", "threaded_Mmads", "blas_calls", "elements_M", "ops".
-template <class T>
-void count_plan(benchmark::State& state, Variant variant, const tg::nn::DataParallel<T>& parallel,
-                std::size_t rows) {
+template <class T, class Y>
+void count_plan(benchmark::State& state, Variant variant,
+                const tg::nn::DataParallel<T, Y>& parallel, std::size_t rows) {
     const tg::nn::StepPlan plan = parallel.plan(rows);
     state.counters["workers"] = variant == Variant::one_thread ? 1.0 : double(plan.workers);
     state.counters["blas"] = variant != Variant::one_thread && plan.blas_threads ? 1.0 : 0.0;

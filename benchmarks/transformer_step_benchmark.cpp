@@ -42,10 +42,10 @@ void step(benchmark::State& state, Variant variant) {
     config.vocab = vocab.size();
     nn::Rng rng(1), batch_rng(2);
     TinyTransformer<T> model(config, rng);
-    const auto [x, y] = random_batch<T>(vocab.encode(text), n, config.context, batch_rng);
+    const auto [x, y] = random_batch(vocab.encode(text), n, config.context, batch_rng);
     tg::optim::AdamW<T> optimizer(model.parameters(), T(1e-3));
-    nn::DataParallel<T> parallel(model, examples::next_token_loss<T>,
-                                 tg::bench::parallel_options(variant));
+    nn::DataParallel<T, std::int64_t> parallel(model, examples::next_token_loss<T>,
+                                               tg::bench::parallel_options(variant));
     tg::Tape tape;
     auto one_step = [&] {
         tg::bench::accumulate_gradients(variant, tape, parallel, model,

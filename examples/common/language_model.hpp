@@ -10,16 +10,20 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <vector>
 
 namespace examples {
 
-/// Cross-entropy of logits (B, T, V) against the next tokens (B, T), averaged over the
+/// Token ids, (B, T), int64 as PyTorch's LongTensor: the models' input and the targets.
+using Tokens = tg::Tensor<std::int64_t>;
+
+/// Cross-entropy of logits (B, T, V) against the next tokens (B, T) ids, averaged over the
 /// B·T positions: cross_entropy on the (B·T, V) and (B·T) reshapes. Also the loss
 /// tg::nn::DataParallel takes (a mean over rows).
 template <class T>
-tg::Tensor<T> next_token_loss(const tg::Tensor<T>& logits, const tg::Tensor<T>& targets) {
+tg::Tensor<T> next_token_loss(const tg::Tensor<T>& logits, const Tokens& targets) {
     const tg::Shape s = logits.shape();
     return tg::nn::cross_entropy(logits.reshape({s[0] * s[1], s[2]}),
                                  targets.reshape({s[0] * s[1]}));
@@ -40,9 +44,9 @@ std::vector<std::size_t> generate(Model& model, std::vector<std::size_t> prompt,
     const std::size_t context = model.config().context;
     for (std::size_t k = 0; k < count; ++k) {
         const std::size_t l = std::min(prompt.size(), context);
-        tg::Array<T> x = tg::Array<T>::from_shape({1, l});
-        for (std::size_t i = 0; i < l; ++i) x(0, i) = T(prompt[prompt.size() - l + i]);
-        const tg::Array<T> logits = model(tg::Tensor<T>(std::move(x))).value();
+        tg::Array<std::int64_t> x = tg::Array<std::int64_t>::from_shape({1, l});
+        for (std::size_t i = 0; i < l; ++i) x(0, i) = std::int64_t(prompt[prompt.size() - l + i]);
+        const tg::Array<T> logits = model(Tokens(std::move(x))).value();
         // p_c ∝ exp((z_c − max z) / temperature), in double.
         const std::size_t v = logits.shape()[2];
         std::vector<double> p(v);

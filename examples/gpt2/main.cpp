@@ -151,12 +151,12 @@ int peer_steps(const Options& o) {
     std::uint64_t state = 1234;
     std::vector<std::size_t> tokens(b * t + 1);
     for (std::size_t& id : tokens) id = random_u32(state) % std::uint32_t(c.vocab);
-    tg::Array<float> x = tg::Array<float>::from_shape({b, t}), y = x;
+    tg::Array<std::int64_t> x = tg::Array<std::int64_t>::from_shape({b, t}), y = x;
     for (std::size_t i = 0; i < b * t; ++i) {
-        x.data()[i] = float(tokens[i]);
-        y.data()[i] = float(tokens[i + 1]);
+        x.data()[i] = std::int64_t(tokens[i]);
+        y.data()[i] = std::int64_t(tokens[i + 1]);
     }
-    const tg::Tensor<float> inputs(std::move(x)), targets(std::move(y));
+    const examples::Tokens inputs(std::move(x)), targets(std::move(y));
     tg::optim::AdamWOptions adamw;
     adamw.beta1 = 0.9;
     adamw.beta2 = 0.999;
@@ -210,32 +210,32 @@ struct Corpus {
 
 /// A batch of `rows` windows of `length` ids at random starts in `ids`: x and y, x
 /// shifted by one position.
-std::pair<tg::Tensor<float>, tg::Tensor<float>> random_batch(const std::vector<std::size_t>& ids,
-                                                             std::size_t rows, std::size_t length,
-                                                             nn::Rng& rng) {
-    tg::Array<float> x = tg::Array<float>::from_shape({rows, length}), y = x;
+std::pair<examples::Tokens, examples::Tokens> random_batch(const std::vector<std::size_t>& ids,
+                                                           std::size_t rows, std::size_t length,
+                                                           nn::Rng& rng) {
+    tg::Array<std::int64_t> x = tg::Array<std::int64_t>::from_shape({rows, length}), y = x;
     for (std::size_t r = 0; r < rows; ++r) {
         const std::size_t start = nn::uniform_index(rng, ids.size() - length);
         for (std::size_t i = 0; i < length; ++i) {
-            x(r, i) = float(ids[start + i]);
-            y(r, i) = float(ids[start + i + 1]);
+            x(r, i) = std::int64_t(ids[start + i]);
+            y(r, i) = std::int64_t(ids[start + i + 1]);
         }
     }
-    return {tg::Tensor<float>(std::move(x)), tg::Tensor<float>(std::move(y))};
+    return {examples::Tokens(std::move(x)), examples::Tokens(std::move(y))};
 }
 
 /// The mean loss over the first kEvalWindows windows of `ids`, without gradients.
 double evaluate(GPT2<float>& model, const std::vector<std::size_t>& ids, std::size_t length) {
     tg::NoGradGuard no_grad;
     const std::size_t rows = std::min(kEvalWindows, (ids.size() - 1) / length);
-    tg::Array<float> x = tg::Array<float>::from_shape({rows, length}), y = x;
+    tg::Array<std::int64_t> x = tg::Array<std::int64_t>::from_shape({rows, length}), y = x;
     for (std::size_t r = 0; r < rows; ++r)
         for (std::size_t i = 0; i < length; ++i) {
-            x(r, i) = float(ids[r * length + i]);
-            y(r, i) = float(ids[r * length + i + 1]);
+            x(r, i) = std::int64_t(ids[r * length + i]);
+            y(r, i) = std::int64_t(ids[r * length + i + 1]);
         }
-    return double(examples::next_token_loss(model(tg::Tensor<float>(std::move(x))),
-                                            tg::Tensor<float>(std::move(y)))
+    return double(examples::next_token_loss(model(examples::Tokens(std::move(x))),
+                                            examples::Tokens(std::move(y)))
                       .item());
 }
 

@@ -133,13 +133,13 @@ void GPT2<T>::reset() {
 }
 
 template <class T>
-tg::Tensor<T> GPT2<T>::forward(const tg::Tensor<T>& x) {
+tg::Tensor<T> GPT2<T>::forward_indices(const examples::Tokens& x) {
     TG_CHECK(x.dim() == 2 && x.size(1) > 0 && x.size(1) <= config_.context, tg::ShapeError,
              "GPT2 expects (B, T) token ids with 0 < T <= ", config_.context, "; got ",
              tg::shape_str(x.value().shape()));
     const std::size_t t = x.size(1);
     // (B, T, C) + (T, C): every sequence gets the same position vectors.
-    tg::Tensor<T> h = wte_(x) + wpe_(tg::to_int64(tg::arange<T>(T(t))));
+    tg::Tensor<T> h = wte_(x) + wpe_(tg::arange<std::int64_t>(t));
     for (const nn::ModuleHolder<nn::Module<T>> block : *h_) {  // for block in self.h
         h = config_.checkpoint_blocks
                 ? tg::checkpoint<T>([block](const tg::Tensor<T>& in) { return block(in); }, h)

@@ -90,8 +90,9 @@ public:
     /// residual projections (attn.c_proj, mlp.c_proj) N(0, (0.02 / √(2L))²); biases 0,
     /// LayerNorm weights 1 (as llm.c's make_checkpoint.py and nanoGPT).
     GPT2(const Config& config, tg::nn::Rng& rng);
-    /// x (B, T) token ids (whole numbers), 0 < T <= context -> logits (B, T, V).
-    tg::Tensor<T> forward(const tg::Tensor<T>& x) override;
+    /// x (B, T) token ids (int64), 0 < T <= context -> logits (B, T, V): what `model(x)`
+    /// calls, as PyTorch's model(idx).
+    tg::Tensor<T> forward_indices(const examples::Tokens& x) override;
     void reset() override;
     const Config& config() const { return config_; }
 

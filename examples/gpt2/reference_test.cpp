@@ -107,7 +107,9 @@ int losses(const std::string& dir) {
     double worst = 0;
     std::printf("%4s  %22s  %22s  %9s\n", "step", "tapegrad", "PyTorch", "|diff|");
     for (std::size_t k = 0; k < 10; ++k) {
-        const tg::Tensor<T> x(batch(xs, k)), y(batch(ys, k));
+        // steps.npz holds the ids as whole numbers in T: int64 tokens, as PyTorch's.
+        const examples::Tokens x = tg::to_int64(tg::Tensor<T>(batch(xs, k)));
+        const examples::Tokens y = tg::to_int64(tg::Tensor<T>(batch(ys, k)));
         const double loss = trainer.step(model, x, y);
         const double diff = std::abs(loss - expected(k));
         worst = std::isnan(diff) ? INFINITY : std::max(worst, diff);

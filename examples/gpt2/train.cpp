@@ -26,7 +26,7 @@ Trainer<T>::Trainer(GPT2<T>& model, const TrainSettings& s)
 }
 
 template <class T>
-double Trainer<T>::step(GPT2<T>& model, const tg::Tensor<T>& x, const tg::Tensor<T>& y) {
+double Trainer<T>::step(GPT2<T>& model, const examples::Tokens& x, const examples::Tokens& y) {
     const tg::Tensor<T> loss = examples::next_token_loss(model(x), y);
     loss.backward();
     tg::nn::clip_grad_norm_(model.parameters(), clip);

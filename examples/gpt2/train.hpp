@@ -33,7 +33,7 @@ struct Trainer {
     Trainer(GPT2<T>& model, const TrainSettings& s);
     /// One step on (x, y): forward, loss, backward, clipping, update, schedule, gradients
     /// dropped; returns the loss.
-    double step(GPT2<T>& model, const tg::Tensor<T>& x, const tg::Tensor<T>& y);
+    double step(GPT2<T>& model, const examples::Tokens& x, const examples::Tokens& y);
 };
 
 extern template struct Trainer<float>;

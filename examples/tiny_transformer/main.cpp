@@ -131,7 +131,7 @@ struct Training {
     }
 
     /// One step on (x, y): forward, loss, backward, clipping, update, schedule; the loss.
-    double step(const tg::Tensor<T>& x, const tg::Tensor<T>& y, double clip) {
+    double step(const examples::Tokens& x, const examples::Tokens& y, double clip) {
         const tg::Tensor<T> loss = examples::next_token_loss(model(x), y);
         loss.backward();
         nn::clip_grad_norm_(model.parameters(), clip);
@@ -207,7 +207,7 @@ int write_side_by_side(const Options& o, const Corpus& c) {
     tg::Tape tape;  // records each step; loss.backward() runs it and releases its entries
     std::string losses;
     for (long k = 0; k < kSideBySideSteps; ++k) {
-        const auto [x, y] = random_batch<T>(c.train, o.batch_size, o.context, batch_rng);
+        const auto [x, y] = random_batch(c.train, o.batch_size, o.context, batch_rng);
         xt::dump_npy((dir / ("x_" + std::to_string(k) + ".npy")).string(), x.value());
         xt::dump_npy((dir / ("y_" + std::to_string(k) + ".npy")).string(), y.value());
         char line[64];
@@ -280,7 +280,7 @@ int train(const Options& o, const Corpus& c) {
     double recent = 0;
     for (long step = first_step + 1; step <= o.steps; ++step) {
         const double lr = double(t.optimizer.learning_rate());
-        const auto [x, y] = random_batch<T>(c.train, o.batch_size, o.context, batch_rng);
+        const auto [x, y] = random_batch(c.train, o.batch_size, o.context, batch_rng);
         const double loss = t.step(x, y, o.clip);
         examples::stop_if_diverged(loss, "at step " + std::to_string(step),
                                    "try a smaller --lr or --weight-decay");

@@ -71,14 +71,14 @@ void TinyTransformer<T>::reset() {
 }
 
 template <class T>
-tg::Tensor<T> TinyTransformer<T>::forward(const tg::Tensor<T>& x) {
+tg::Tensor<T> TinyTransformer<T>::forward_indices(const examples::Tokens& x) {
     if (x.dim() != 2 || x.size(1) == 0 || x.size(1) > config_.context)
         throw tg::ShapeError(
             "TinyTransformer expects (N, L) ids with 0 < L <= " + std::to_string(config_.context) +
             "; got " + tg::shape_str(x.value().shape()));
     const std::size_t l = x.size(1);
     // (N, L, E) + (L, E): every sequence gets the same position vectors.
-    tg::Tensor<T> h = tok_emb_(x) + pos_emb_(tg::to_int64(tg::arange<T>(T(l))));
+    tg::Tensor<T> h = tok_emb_(x) + pos_emb_(tg::arange<std::int64_t>(l));
     for (const nn::ModuleHolder<nn::Module<T>> block : *blocks_) {  // for block in self.blocks
         // Activation checkpointing keeps only each block's input for backward.
         h = config_.checkpoint_blocks
@@ -99,43 +99,39 @@ double evaluate(TinyTransformer<T>& model, const std::vector<std::size_t>& ids, 
     double sum = 0;
     for (std::size_t first = 0; first < windows; first += batch) {
         const std::size_t rows = std::min(batch, windows - first);
-        tg::Array<T> x = tg::Array<T>::from_shape({rows, l}), y = x;
+        tg::Array<std::int64_t> x = tg::Array<std::int64_t>::from_shape({rows, l}), y = x;
         for (std::size_t r = 0; r < rows; ++r)
             for (std::size_t i = 0; i < l; ++i) {
-                x(r, i) = T(ids[(first + r) * l + i]);
-                y(r, i) = T(ids[(first + r) * l + i + 1]);
+                x(r, i) = std::int64_t(ids[(first + r) * l + i]);
+                y(r, i) = std::int64_t(ids[(first + r) * l + i + 1]);
             }
-        const tg::Tensor<T> logits = model(tg::Tensor<T>(std::move(x)));
-        sum += double(examples::next_token_loss(logits, tg::Tensor<T>(std::move(y))).item()) *
+        const tg::Tensor<T> logits = model(examples::Tokens(std::move(x)));
+        sum += double(examples::next_token_loss(logits, examples::Tokens(std::move(y))).item()) *
                double(rows);
     }
     model.train(training);
     return sum / double(windows);
 }
 
-template <class T>
-std::pair<tg::Tensor<T>, tg::Tensor<T>> random_batch(const std::vector<std::size_t>& ids,
-                                                     std::size_t rows, std::size_t length,
-                                                     nn::Rng& rng) {
+std::pair<examples::Tokens, examples::Tokens> random_batch(const std::vector<std::size_t>& ids,
+                                                           std::size_t rows, std::size_t length,
+                                                           nn::Rng& rng) {
     if (ids.size() <= length) throw std::invalid_argument("random_batch: text too short");
-    tg::Array<T> x = tg::Array<T>::from_shape({rows, length}), y = x;
+    tg::Array<std::int64_t> x = tg::Array<std::int64_t>::from_shape({rows, length}), y = x;
     for (std::size_t r = 0; r < rows; ++r) {
         const std::size_t start = nn::uniform_index(rng, ids.size() - length);
         for (std::size_t i = 0; i < length; ++i) {
-            x(r, i) = T(ids[start + i]);
-            y(r, i) = T(ids[start + i + 1]);
+            x(r, i) = std::int64_t(ids[start + i]);
+            y(r, i) = std::int64_t(ids[start + i + 1]);
         }
     }
-    return {tg::Tensor<T>(std::move(x)), tg::Tensor<T>(std::move(y))};
+    return {examples::Tokens(std::move(x)), examples::Tokens(std::move(y))};
 }
 
-#define TINY_TRANSFORMER_INSTANTIATE(T)                                               \
-    template class Block<T>;                                                          \
-    template class TinyTransformer<T>;                                                \
-    template double evaluate<T>(TinyTransformer<T>&, const std::vector<std::size_t>&, \
-                                std::size_t);                                         \
-    template std::pair<tg::Tensor<T>, tg::Tensor<T>> random_batch<T>(                 \
-        const std::vector<std::size_t>&, std::size_t, std::size_t, nn::Rng&);
+#define TINY_TRANSFORMER_INSTANTIATE(T) \
+    template class Block<T>;            \
+    template class TinyTransformer<T>;  \
+    template double evaluate<T>(TinyTransformer<T>&, const std::vector<std::size_t>&, std::size_t);
 TINY_TRANSFORMER_INSTANTIATE(float)
 TINY_TRANSFORMER_INSTANTIATE(double)
 #undef TINY_TRANSFORMER_INSTANTIATE

@@ -61,8 +61,9 @@ public:
     /// Draws the weights from `rng` (embeddings N(0, 1), Dense Xavier uniform, attention
     /// as PyTorch's MultiheadAttention, LayerNorm 1 and 0).
     TinyTransformer(const Config& config, tg::nn::Rng& rng);
-    /// x (N, L) character ids (whole numbers), L <= context -> logits (N, L, vocab).
-    tg::Tensor<T> forward(const tg::Tensor<T>& x) override;
+    /// x (N, L) character ids (int64), L <= context -> logits (N, L, vocab): what
+    /// `model(x)` calls, as PyTorch's model(ids).
+    tg::Tensor<T> forward_indices(const examples::Tokens& x) override;
     /// Registers new submodules (clone() copies the values in).
     void reset() override;
     /// The sizes.
@@ -86,9 +87,8 @@ double evaluate(TinyTransformer<T>& model, const std::vector<std::size_t>& ids,
 
 /// A batch of `rows` windows of `length` ids at random starts in `ids` (drawn from
 /// `rng` with uniform_index): x (rows, length) and y, x shifted by one position.
-template <class T>
-std::pair<tg::Tensor<T>, tg::Tensor<T>> random_batch(const std::vector<std::size_t>& ids,
-                                                     std::size_t rows, std::size_t length,
-                                                     tg::nn::Rng& rng);
+std::pair<examples::Tokens, examples::Tokens> random_batch(const std::vector<std::size_t>& ids,
+                                                           std::size_t rows, std::size_t length,
+                                                           tg::nn::Rng& rng);
 
 }  // namespace tiny_transformer

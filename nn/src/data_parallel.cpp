@@ -15,7 +15,8 @@
 namespace tg::nn {
 namespace {
 
-/// Rows [begin, end) of x (row-major, so one contiguous block), as a new tensor.
+/// Rows [begin, end) of x (row-major, so one contiguous block), as a new tensor; x holds
+/// values or int64 indices.
 template <class T>
 Tensor<T> rows_of(const Tensor<T>& x, std::size_t begin, std::size_t end) {
     Shape shape(x.value().shape());
@@ -71,8 +72,8 @@ bool is_primary_worker() {
     return !member || member->worker == 0;
 }
 
-template <class T>
-DataParallel<T>::DataParallel(Module<T>& model, LossFn loss, DataParallelOptions options)
+template <class T, class Y>
+DataParallel<T, Y>::DataParallel(Module<T>& model, LossFn loss, DataParallelOptions options)
     : model_(&model),
       loss_(std::move(loss)),
       options_(options),
@@ -85,15 +86,15 @@ DataParallel<T>::DataParallel(Module<T>& model, LossFn loss, DataParallelOptions
              "tg::nn::half_sse_per_example<double>");
 }
 
-template <class T>
-DataParallel<T>::~DataParallel() = default;
-template <class T>
-DataParallel<T>::DataParallel(DataParallel&&) noexcept = default;
-template <class T>
-DataParallel<T>& DataParallel<T>::operator=(DataParallel&&) noexcept = default;
+template <class T, class Y>
+DataParallel<T, Y>::~DataParallel() = default;
+template <class T, class Y>
+DataParallel<T, Y>::DataParallel(DataParallel&&) noexcept = default;
+template <class T, class Y>
+DataParallel<T, Y>& DataParallel<T, Y>::operator=(DataParallel&&) noexcept = default;
 
-template <class T>
-StepPlan DataParallel<T>::plan(std::size_t rows) const {
+template <class T, class Y>
+StepPlan DataParallel<T, Y>::plan(std::size_t rows) const {
     const std::size_t threads =
         options_.workers ? options_.workers : static_cast<std::size_t>(num_threads());
     std::size_t parameter_count = 0;
@@ -118,8 +119,19 @@ StepPlan DataParallel<T>::plan(std::size_t rows) const {
     return plan;
 }
 
-template <class T>
-T DataParallel<T>::backward(const Tensor<T>& x, const Tensor<T>& y) {
+template <class T, class Y>
+T DataParallel<T, Y>::backward(const Tensor<T>& x, const Tensor<Y>& y) {
+    return step(x, y);
+}
+
+template <class T, class Y>
+T DataParallel<T, Y>::backward(const Tensor<std::int64_t>& x, const Tensor<Y>& y) {
+    return step(x, y);
+}
+
+template <class T, class Y>
+template <class X>
+T DataParallel<T, Y>::step(const Tensor<X>& x, const Tensor<Y>& y) {
     TG_CHECK(x.dim() > 0 && y.dim() > 0 && x.shape()[0] == y.shape()[0] && x.shape()[0] > 0,
              ShapeError, "DataParallel::backward: x of shape ", x.shape(), " and y of shape ",
              y.shape(), " need the same number of rows (axis 0), at least one");
@@ -170,9 +182,10 @@ T DataParallel<T>::backward(const Tensor<T>& x, const Tensor<T>& y) {
 /// Worker k of `team`: forward and tape.gradient over its block of rows, on its own
 /// tape, seeded with its share of the rows so that the shares add up to the mean. A team
 /// of one runs one thread's step: forward over the batch and tape.backward.
-template <class T>
-void DataParallel<T>::run_worker(std::size_t k, std::size_t team, const Tensor<T>& x,
-                                 const Tensor<T>& y, const ThreadModes& modes) {
+template <class T, class Y>
+template <class X>
+void DataParallel<T, Y>::run_worker(std::size_t k, std::size_t team, const Tensor<X>& x,
+                                    const Tensor<Y>& y, const ThreadModes& modes) {
     try {
         const std::size_t rows = x.shape()[0];
         const std::size_t begin = first_row(k, team, rows), end = first_row(k + 1, team, rows);
@@ -215,8 +228,8 @@ void DataParallel<T>::run_worker(std::size_t k, std::size_t team, const Tensor<T
 
 /// A worker other than 0 that changed a parameter or buffer in place ran into the others,
 /// which were running the same module: the step is refused (docs/threads.md).
-template <class T>
-void DataParallel<T>::refuse_state_writes(std::size_t team) {
+template <class T, class Y>
+void DataParallel<T, Y>::refuse_state_writes(std::size_t team) {
     for (std::size_t k = 1; k < team; ++k) {
         const std::vector<std::string>& names = members_[k].state_writes;
         if (names.empty() || errors_[k]) continue;
@@ -233,16 +246,16 @@ void DataParallel<T>::refuse_state_writes(std::size_t team) {
 /// Each generator the workers drew from takes worker 0's copy's state: where one thread's
 /// generator would be after the step (every copy ends there when the draws follow the
 /// rows, as dropout's do).
-template <class T>
-void DataParallel<T>::write_back_generators() {
+template <class T, class Y>
+void DataParallel<T, Y>::write_back_generators() {
     for (auto& [source, copy] : members_[0].streams) *source = *copy;
 }
 
 /// grad += g_0 + g_1 + ... in worker order, so the result does not depend on timing. The
 /// buffer added into is made on the calling thread (so the thread that frees it, the
 /// caller's zero_grad, is the one whose pool made it). (A team of one ran tape.backward.)
-template <class T>
-void DataParallel<T>::accumulate(std::size_t team) {
+template <class T, class Y>
+void DataParallel<T, Y>::accumulate(std::size_t team) {
     std::vector<const T*> parts;
     for (std::size_t j = 0; j < params_.size(); ++j) {
         // The workers that reached the parameter (all of them, or none, unless the model's
@@ -269,8 +282,8 @@ void DataParallel<T>::accumulate(std::size_t team) {
 
 /// The loss of the whole batch, or the first worker's exception as a WorkerError: the
 /// lowest worker that failed on its own rather than stopped because another failed.
-template <class T>
-T DataParallel<T>::finish(std::size_t team) {
+template <class T, class Y>
+T DataParallel<T, Y>::finish(std::size_t team) {
     std::optional<std::size_t> failed;
     for (std::size_t k = 0; k < team && !failed; ++k)
         if (errors_[k] && !is_team_aborted(errors_[k])) failed = k;
@@ -292,5 +305,7 @@ T DataParallel<T>::finish(std::size_t team) {
 
 template class DataParallel<float>;
 template class DataParallel<double>;
+template class DataParallel<float, std::int64_t>;
+template class DataParallel<double, std::int64_t>;
 
 }  // namespace tg::nn

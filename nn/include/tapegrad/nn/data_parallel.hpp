@@ -8,6 +8,16 @@
 //         opt.step();
 //     }
 //
+// Class targets may be int64, as PyTorch users hold them (DataParallel<T, std::int64_t>,
+// deduced from a loss whose second parameter is a Tensor<std::int64_t>), and so may the
+// inputs of a model that starts with an Embedding (token ids, Module::forward_indices):
+//
+//     tg::nn::DataParallel parallel(net, [](const tg::Tensor<>& logits,
+//                                           const tg::Tensor<std::int64_t>& labels) {
+//         return tg::nn::cross_entropy(logits, labels);
+//     });                                     // DataParallel<double, std::int64_t>
+//     double loss = parallel.backward(x, labels);
+//
 // Each worker takes a contiguous block of rows, runs the forward pass and tape.gradient
 // on its own tape through the one shared model, and the gradients are reduced in worker
 // order (worker 0 + worker 1 + ...), so a run is bit-identical from run to run whatever
@@ -30,10 +40,12 @@
 #include <tapegrad/nn/module.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace tg::detail {
@@ -111,12 +123,16 @@ struct StepPlan {
 };
 
 /// One model, each batch split by rows between worker threads (see the top of this
-/// header): backward() fills every parameter's grad() as one thread would.
-template <class T = double>
+/// header): backward() fills every parameter's grad() as one thread would. Y, the
+/// targets' element type, is T or std::int64_t (class indices, PyTorch's long targets).
+template <class T = double, class Y = T>
 class DataParallel {
+    static_assert(std::is_same_v<Y, T> || std::is_same_v<Y, std::int64_t>,
+                  "DataParallel<T, Y>: the targets are of the model's type T or int64 indices");
+
 public:
     /// loss(prediction, target): a mean over the rows.
-    using LossFn = std::function<Tensor<T>(const Tensor<T>&, const Tensor<T>&)>;
+    using LossFn = std::function<Tensor<T>(const Tensor<T>&, const Tensor<Y>&)>;
 
     /// Trains `model` (kept by reference: it must outlive this object) with `loss`.
     DataParallel(Module<T>& model, LossFn loss, DataParallelOptions options = {});
@@ -132,7 +148,12 @@ public:
     /// returns the loss of the whole batch. x and y have the same number of rows. A
     /// worker's exception is rethrown as a WorkerError naming it; then no gradient is
     /// changed and no random generator advanced.
-    T backward(const Tensor<T>& x, const Tensor<T>& y);
+    T backward(const Tensor<T>& x, const Tensor<Y>& y);
+    /// backward(x, y) for int64 inputs (token ids): each worker calls model(x rows), the
+    /// model's forward_indices (a model that starts with an Embedding, as PyTorch's
+    /// model(tokens)); one that does not take indices fails with the WorkerError of its
+    /// tg::ValueError.
+    T backward(const Tensor<std::int64_t>& x, const Tensor<Y>& y);
 
     /// How many workers split a batch of `rows` rows (1 when the step runs on one
     /// worker, with OpenBLAS threads or without).
@@ -150,7 +171,10 @@ public:
     std::size_t counted_rows() const { return counted_rows_; }
 
 private:
-    void run_worker(std::size_t k, std::size_t team, const Tensor<T>& x, const Tensor<T>& y,
+    template <class X>
+    T step(const Tensor<X>& x, const Tensor<Y>& y);
+    template <class X>
+    void run_worker(std::size_t k, std::size_t team, const Tensor<X>& x, const Tensor<Y>& y,
                     const ThreadModes& modes);
     void refuse_state_writes(std::size_t team);
     void accumulate(std::size_t team);
@@ -171,7 +195,37 @@ private:
     std::size_t counted_rows_ = 0;                  ///< ... and its rows (0: none yet)
 };
 
+}  // namespace tg::nn
+
+namespace tg::detail {
+/// The element types of a loss callable's arguments, Tensor<T>(const Tensor<T>&, const
+/// Tensor<Y>&), read from a function pointer or a lambda's (non-template) call operator.
+template <class F, class = void>
+struct LossSignature {};
+template <class T, class Y>
+struct LossSignature<Tensor<T> (*)(const Tensor<T>&, const Tensor<Y>&)> {
+    using target = Y;  ///< the targets' element type
+};
+template <class C, class T, class Y>
+struct LossSignature<Tensor<T> (C::*)(const Tensor<T>&, const Tensor<Y>&) const> {
+    using target = Y;  ///< the targets' element type
+};
+template <class F>
+struct LossSignature<F, std::void_t<decltype(&F::operator())>>
+    : LossSignature<decltype(&F::operator())> {};
+}  // namespace tg::detail
+
+namespace tg::nn {
+
+/// `DataParallel parallel(model, loss)` deduces T from the model and Y from the loss's
+/// second parameter (a function or a lambda with typed parameters; a generic lambda needs
+/// the types named, DataParallel<double, std::int64_t>).
+template <class T, class F, class Y = typename tg::detail::LossSignature<std::decay_t<F>>::target>
+DataParallel(Module<T>&, F, DataParallelOptions = {}) -> DataParallel<T, Y>;
+
 extern template class DataParallel<float>;
 extern template class DataParallel<double>;
+extern template class DataParallel<float, std::int64_t>;
+extern template class DataParallel<double, std::int64_t>;
 
 }  // namespace tg::nn
