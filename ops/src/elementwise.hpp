@@ -33,6 +33,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <type_traits>
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xmath.hpp>
@@ -117,6 +118,24 @@ auto positive_part(const E& x) {
 
 // ---- the helpers that instantiate a definition -----------------------------------------
 
+/// parallel_for over the n elements of a vectorized xtensor assignment into `out`, calling
+/// fn(begin, end) with every boundary but 0 and n on a 64-byte aligned element of out.
+/// Why: xtensor assigns a scalar head up to out's first aligned element, aligned SIMD
+/// batches, then a scalar tail, and a SIMD tanh or exp may differ in the last bit from the
+/// scalar one; with aligned boundaries every element takes the instructions one assignment
+/// of the whole would give it, so the threads do not change the results.
+template <class T, class F>
+void parallel_for_aligned(const T* out, std::size_t n, F&& fn) {
+    constexpr std::size_t block = 64 / sizeof(T);
+    const std::size_t misaligned = reinterpret_cast<std::uintptr_t>(out) % 64 / sizeof(T);
+    const std::size_t head = std::min(n, (block - misaligned) % block);
+    // Unit 0 is [0, head + block), unit u > 0 [head + u·block, head + (u + 1)·block), cut at n.
+    const std::size_t units = std::max<std::size_t>(1, (n - head + block - 1) / block);
+    const auto element = [=](std::size_t u) { return u == 0 ? 0 : std::min(n, head + u * block); };
+    parallel_for(units, kMinElementsPerThread / block,
+                 [&](std::size_t first, std::size_t last) { fn(element(first), element(last)); });
+}
+
 /// y = def.value(x) elementwise: a plain loop on small tensors; from
 /// kVectorizedMinSize elements on, for a vectorized definition, the xtensor expression
 /// def.value(v) of the values v seen as one flat 1-D array (a fixed-rank view assigns
@@ -126,10 +145,14 @@ Tensor<T> unary_value(const Tensor<T>& x, const Def& def) {
     if constexpr (Def::vectorized) {
         if (x.size() >= kVectorizedMinSize) {
             Tensor<T> y = Tensor<T>::uninitialized(x.value().shape());
-            const std::array<std::size_t, 1> flat{x.size()};
-            auto in = xt::adapt(x.value().data(), x.size(), xt::no_ownership(), flat);
-            auto out = xt::adapt(y.node()->value.data(), x.size(), xt::no_ownership(), flat);
-            xt::noalias(out) = def.value(in);
+            const T* px = x.value().data();
+            T* py = y.node()->value.data();
+            parallel_for_aligned(py, x.size(), [&](std::size_t begin, std::size_t end) {
+                const std::array<std::size_t, 1> flat{end - begin};
+                auto in = xt::adapt(px + begin, end - begin, xt::no_ownership(), flat);
+                auto out = xt::adapt(py + begin, end - begin, xt::no_ownership(), flat);
+                xt::noalias(out) = def.value(in);
+            });
             return y;
         }
     }
@@ -150,12 +173,16 @@ struct has_vectorized_grad<Def, std::void_t<decltype(Def::vectorized_grad)>>
 template <class T, class Def>
 void add_vectorized_grad(BackwardContext<T>& c, const Tensor<T>& s, const Def& def) {
     Tensor<T> out = c.reusable_grad();
-    const std::size_t n = s.size();
-    const std::array<std::size_t, 1> flat{n};
-    auto g = xt::adapt(c.grad().value().data(), n, xt::no_ownership(), flat);
-    auto sv = xt::adapt(s.value().data(), n, xt::no_ownership(), flat);
-    auto o = xt::adapt(out.node()->value.data(), n, xt::no_ownership(), flat);
-    xt::noalias(o) = def.grad(g, sv);  // elementwise: o may be g itself
+    const T* pg = c.grad().value().data();
+    const T* ps = s.value().data();
+    T* po = out.node()->value.data();
+    parallel_for_aligned(po, s.size(), [&](std::size_t begin, std::size_t end) {
+        const std::array<std::size_t, 1> flat{end - begin};
+        auto g = xt::adapt(pg + begin, end - begin, xt::no_ownership(), flat);
+        auto sv = xt::adapt(ps + begin, end - begin, xt::no_ownership(), flat);
+        auto o = xt::adapt(po + begin, end - begin, xt::no_ownership(), flat);
+        xt::noalias(o) = def.grad(g, sv);  // elementwise: o may be g itself
+    });
     c.add(0, out);
 }
 
