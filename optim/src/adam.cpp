@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <xsimd/xsimd.hpp>
 
 namespace tg::optim {
 namespace {
@@ -20,6 +21,72 @@ const AdamOptions& checked(const AdamOptions& options) {
 
 AdamOptions adam_options(const AdamWOptions& o) {
     return {o.beta1, o.beta2, o.eps, o.weight_decay, o.amsgrad, o.maximize};
+}
+
+/// The numbers of one parameter's update (Adam<T>::step computes them).
+template <class T>
+struct Coefficients {
+    bool shrinks;  ///< AdamW with weight decay: p ← shrink · p first
+    T shrink, sign, decay, beta1, one_minus_beta1, beta2, one_minus_beta2, correction2_sqrt, eps,
+        step_size;
+};
+
+/// The moments of one element, or of a SIMD batch of them (V = T or xsimd::batch<T>):
+///     p ← shrink · p (AdamW),   d = sign · g + decay · p,
+///     m ← β₁ m + (1 − β₁) d,    v ← β₂ v + (1 − β₂) d².
+template <class V, class T>
+void update_moments(V& p, const V& g, V& m, V& v, const Coefficients<T>& k) {
+    if (k.shrinks) p = p * V(k.shrink);
+    const V d = V(k.sign) * g + V(k.decay) * p;
+    m = V(k.beta1) * m + V(k.one_minus_beta1) * d;
+    v = V(k.beta2) * v + V(k.one_minus_beta2) * d * d;
+}
+
+/// p − step_size · m / (√v̂ / √(1 − β₂ᵗ) + ε), v̂ = v (or its running maximum with amsgrad).
+template <class V, class T>
+V updated_parameter(const V& p, const V& m, const V& v_hat, const Coefficients<T>& k) {
+    using std::sqrt;  // xsimd's for a batch, by argument-dependent lookup
+    return p - V(k.step_size) * m / (sqrt(v_hat) / V(k.correction2_sqrt) + V(k.eps));
+}
+
+/// The update of elements [begin, end), in SIMD batches (the plain loop does not vectorize:
+/// √ may set errno). Every element goes through the same instructions, a rest shorter than
+/// a batch in a zero-padded batch, so its result does not depend on where a range starts:
+/// the scalar formula could differ in the last bit, as the compiler fuses multiplies and
+/// adds into FMAs differently in scalar and vector code. amsgrad's v̂ = max(v̂, v) runs the
+/// scalar loop over the whole range (std::max's rule for NaN).
+template <class T>
+void update_range(T* p, const T* g, T* m, T* v, T* v_max, std::size_t begin, std::size_t end,
+                  const Coefficients<T>& k) {
+    if (v_max) {
+        for (std::size_t i = begin; i < end; ++i) {
+            update_moments(p[i], g[i], m[i], v[i], k);
+            v_max[i] = std::max(v_max[i], v[i]);
+            p[i] = updated_parameter(p[i], m[i], v_max[i], k);
+        }
+        return;
+    }
+    using B = xsimd::batch<T>;
+    const auto update = [&k](T* pp, const T* gg, T* mm, T* vv) {
+        B pb = B::load_unaligned(pp), mb = B::load_unaligned(mm), vb = B::load_unaligned(vv);
+        update_moments(pb, B::load_unaligned(gg), mb, vb, k);
+        updated_parameter(pb, mb, vb, k).store_unaligned(pp);
+        mb.store_unaligned(mm);
+        vb.store_unaligned(vv);
+    };
+    std::size_t i = begin;
+    for (; i + B::size <= end; i += B::size) update(p + i, g + i, m + i, v + i);
+    if (i == end) return;
+    const std::size_t rest = end - i;
+    T pr[B::size] = {}, gr[B::size] = {}, mr[B::size] = {}, vr[B::size] = {};
+    std::copy_n(p + i, rest, pr);
+    std::copy_n(g + i, rest, gr);
+    std::copy_n(m + i, rest, mr);
+    std::copy_n(v + i, rest, vr);
+    update(pr, gr, mr, vr);
+    std::copy_n(pr, rest, p + i);
+    std::copy_n(mr, rest, m + i);
+    std::copy_n(vr, rest, v + i);
 }
 
 }  // namespace
@@ -95,21 +162,22 @@ void Adam<T>::step() {
             T* m = s.buffers[0].data();
             T* v = s.buffers[1].data();
             T* v_max = options_.amsgrad ? s.buffers[2].data() : nullptr;
-            const bool shrinks = decoupled_ && group.weight_decay != 0;
-            // One pass, AdamW's p ← (1 − lr·λ) p included, over p, g, m and v (memory-bound:
-            // 4 arrays of the parameter's size read, 3 written); each element on its own, so
-            // the intra-op threads share it with the same bits as one thread.
+            const Coefficients<T> coefficients{decoupled_ && group.weight_decay != 0,
+                                               shrink,
+                                               sign,
+                                               decay,
+                                               beta1,
+                                               one_minus_beta1,
+                                               beta2,
+                                               one_minus_beta2,
+                                               correction2_sqrt,
+                                               eps,
+                                               step_size};
+            // One pass, AdamW's p ← (1 − lr·λ) p included, over p, g, m and v (4 arrays of
+            // the parameter's size read, 3 written); each element on its own, so the
+            // intra-op threads share it with the same bits as one thread.
             const auto update = [=](std::size_t begin, std::size_t end) {
-                for (std::size_t i = begin; i < end; ++i) {
-                    if (shrinks) p[i] *= shrink;
-                    const T d = sign * g[i] + decay * p[i];
-                    m[i] = beta1 * m[i] + one_minus_beta1 * d;
-                    v[i] = beta2 * v[i] + one_minus_beta2 * d * d;
-                    if (v_max) v_max[i] = std::max(v_max[i], v[i]);
-                    const T denominator =
-                        std::sqrt(v_max ? v_max[i] : v[i]) / correction2_sqrt + eps;
-                    p[i] -= step_size * m[i] / denominator;
-                }
+                update_range(p, g, m, v, v_max, begin, end, coefficients);
             };
             tg::detail::parallel_for(n, tg::detail::kMinElementsPerThread, update);
         }
