@@ -33,7 +33,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdint>
 #include <type_traits>
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xmath.hpp>
@@ -118,24 +117,6 @@ auto positive_part(const E& x) {
 
 // ---- the helpers that instantiate a definition -----------------------------------------
 
-/// parallel_for over the n elements of a vectorized xtensor assignment into `out`, calling
-/// fn(begin, end) with every boundary but 0 and n on a 64-byte aligned element of out.
-/// Why: xtensor assigns a scalar head up to out's first aligned element, aligned SIMD
-/// batches, then a scalar tail, and a SIMD tanh or exp may differ in the last bit from the
-/// scalar one; with aligned boundaries every element takes the instructions one assignment
-/// of the whole would give it, so the threads do not change the results.
-template <class T, class F>
-void parallel_for_aligned(const T* out, std::size_t n, F&& fn) {
-    constexpr std::size_t block = 64 / sizeof(T);
-    const std::size_t misaligned = reinterpret_cast<std::uintptr_t>(out) % 64 / sizeof(T);
-    const std::size_t head = std::min(n, (block - misaligned) % block);
-    // Unit 0 is [0, head + block), unit u > 0 [head + u·block, head + (u + 1)·block), cut at n.
-    const std::size_t units = std::max<std::size_t>(1, (n - head + block - 1) / block);
-    const auto element = [=](std::size_t u) { return u == 0 ? 0 : std::min(n, head + u * block); };
-    parallel_for(units, kMinElementsPerThread / block,
-                 [&](std::size_t first, std::size_t last) { fn(element(first), element(last)); });
-}
-
 /// y = def.value(x) elementwise: a plain loop on small tensors; from
 /// kVectorizedMinSize elements on, for a vectorized definition, the xtensor expression
 /// def.value(v) of the values v seen as one flat 1-D array (a fixed-rank view assigns
@@ -147,7 +128,7 @@ Tensor<T> unary_value(const Tensor<T>& x, const Def& def) {
             Tensor<T> y = Tensor<T>::uninitialized(x.value().shape());
             const T* px = x.value().data();
             T* py = y.node()->value.data();
-            parallel_for_aligned(py, x.size(), [&](std::size_t begin, std::size_t end) {
+            parallel_for_elements(py, x.size(), [&](std::size_t begin, std::size_t end) {
                 const std::array<std::size_t, 1> flat{end - begin};
                 auto in = xt::adapt(px + begin, end - begin, xt::no_ownership(), flat);
                 auto out = xt::adapt(py + begin, end - begin, xt::no_ownership(), flat);
@@ -176,7 +157,7 @@ void add_vectorized_grad(BackwardContext<T>& c, const Tensor<T>& s, const Def& d
     const T* pg = c.grad().value().data();
     const T* ps = s.value().data();
     T* po = out.node()->value.data();
-    parallel_for_aligned(po, s.size(), [&](std::size_t begin, std::size_t end) {
+    parallel_for_elements(po, s.size(), [&](std::size_t begin, std::size_t end) {
         const std::array<std::size_t, 1> flat{end - begin};
         auto g = xt::adapt(pg + begin, end - begin, xt::no_ownership(), flat);
         auto sv = xt::adapt(ps + begin, end - begin, xt::no_ownership(), flat);

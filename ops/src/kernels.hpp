@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <vector>
 #include <xsimd/xsimd.hpp>
 #include <xtensor/xadapt.hpp>
@@ -24,6 +25,26 @@
 
 namespace tg::detail {
 
+/// parallel_for over the n elements of an elementwise loop that writes `out`, calling
+/// fn(begin, end) with every boundary but 0 and n on a 64-byte aligned element of out.
+/// Why: a vectorized loop (the compiler's, or xtensor's assignment: a scalar head up to
+/// out's first aligned element, SIMD batches, a scalar tail) may give an element other bits
+/// in its scalar part than in a batch (a SIMD tanh against std::tanh; a multiply and add
+/// fused into an FMA in one and not the other); with aligned boundaries every element
+/// takes the instructions one loop over the whole would give it, so the threads do not
+/// change the results.
+template <class T, class F>
+void parallel_for_elements(const T* out, std::size_t n, F&& fn) {
+    constexpr std::size_t block = 64 / sizeof(T);
+    const std::size_t misaligned = reinterpret_cast<std::uintptr_t>(out) % 64 / sizeof(T);
+    const std::size_t head = std::min(n, (block - misaligned) % block);
+    // Unit 0 is [0, head + block), unit u > 0 [head + u·block, head + (u + 1)·block), cut at n.
+    const std::size_t units = std::max<std::size_t>(1, (n - head + block - 1) / block);
+    const auto element = [=](std::size_t u) { return u == 0 ? 0 : std::min(n, head + u * block); };
+    parallel_for(units, kMinElementsPerThread / block,
+                 [&](std::size_t first, std::size_t last) { fn(element(first), element(last)); });
+}
+
 /// y[i] = f(a[i]).
 template <class T, class F>
 Tensor<T> map(const Tensor<T>& a, F f) {
@@ -31,7 +52,7 @@ Tensor<T> map(const Tensor<T>& a, F f) {
     Tensor<T> y = Tensor<T>::uninitialized(av.shape());
     const T* pa = av.data();
     T* po = y.node()->value.data();
-    parallel_for(av.size(), kMinElementsPerThread, [&](std::size_t begin, std::size_t end) {
+    parallel_for_elements(po, av.size(), [&](std::size_t begin, std::size_t end) {
         for (std::size_t i = begin; i < end; ++i) po[i] = f(pa[i]);
     });
     return y;
@@ -44,7 +65,7 @@ Tensor<T> map_into(Tensor<T> out, const Tensor<T>& a, const Tensor<T>& b, F f) {
     const T* pa = a.value().data();
     const T* pb = b.value().data();
     T* po = out.node()->value.data();
-    parallel_for(a.size(), kMinElementsPerThread, [&](std::size_t begin, std::size_t end) {
+    parallel_for_elements(po, a.size(), [&](std::size_t begin, std::size_t end) {
         for (std::size_t i = begin; i < end; ++i) po[i] = f(pa[i], pb[i]);
     });
     return out;
@@ -57,7 +78,7 @@ Tensor<T> map_into(Tensor<T> out, const Tensor<T>& a, const Tensor<T>& b, const 
     const T* pb = b.value().data();
     const T* pc = c.value().data();
     T* po = out.node()->value.data();
-    parallel_for(a.size(), kMinElementsPerThread, [&](std::size_t begin, std::size_t end) {
+    parallel_for_elements(po, a.size(), [&](std::size_t begin, std::size_t end) {
         for (std::size_t i = begin; i < end; ++i) po[i] = f(pa[i], pb[i], pc[i]);
     });
     return out;
@@ -199,7 +220,7 @@ Tensor<T> broadcast_map(const char* op, const Array<T>& a, const Array<T>& b, F 
         Tensor<T> y = Tensor<T>::uninitialized(a.shape());
         const T *pa = a.data(), *pb = b.data();
         T* po = y.node()->value.data();
-        parallel_for(a.size(), kMinElementsPerThread, [&](std::size_t begin, std::size_t end) {
+        parallel_for_elements(po, a.size(), [&](std::size_t begin, std::size_t end) {
             for (std::size_t i = begin; i < end; ++i) po[i] = f(pa[i], pb[i]);
         });
         return y;
@@ -218,13 +239,13 @@ Tensor<T> broadcast_map(const char* op, const Array<T>& a, const Array<T>& b, F 
     if (out_is_a && b.size() == 1) {
         const T* pa = a.data();
         const T sb = *b.data();
-        parallel_for(n, kMinElementsPerThread, [&](std::size_t begin, std::size_t end) {
+        parallel_for_elements(po, n, [&](std::size_t begin, std::size_t end) {
             for (std::size_t i = begin; i < end; ++i) po[i] = f(pa[i], sb);
         });
     } else if (out_is_b && a.size() == 1) {
         const T sa = *a.data();
         const T* pb = b.data();
-        parallel_for(n, kMinElementsPerThread, [&](std::size_t begin, std::size_t end) {
+        parallel_for_elements(po, n, [&](std::size_t begin, std::size_t end) {
             for (std::size_t i = begin; i < end; ++i) po[i] = f(sa, pb[i]);
         });
     } else if (out_is_a && repeats_along_leading_axes(b, shape)) {
