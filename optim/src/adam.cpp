@@ -49,44 +49,32 @@ V updated_parameter(const V& p, const V& m, const V& v_hat, const Coefficients<T
     return p - V(k.step_size) * m / (sqrt(v_hat) / V(k.correction2_sqrt) + V(k.eps));
 }
 
-/// The update of elements [begin, end), in SIMD batches (the plain loop does not vectorize:
-/// √ may set errno). Every element goes through the same instructions, a rest shorter than
-/// a batch in a zero-padded batch, so its result does not depend on where a range starts:
-/// the scalar formula could differ in the last bit, as the compiler fuses multiplies and
-/// adds into FMAs differently in scalar and vector code. amsgrad's v̂ = max(v̂, v) runs the
-/// scalar loop over the whole range (std::max's rule for NaN).
+/// The update of elements [begin, end): SIMD batches, then the rest (fewer than a batch)
+/// in the plain loop, which does not vectorize (√ may set errno). A rest may differ from a
+/// batch in the last bit (the compiler fuses multiplies and adds into FMAs differently in
+/// scalar and vector code), so step() starts every range at a multiple of the batch size:
+/// the rest is then the last elements of the tensor, on any number of threads. amsgrad's
+/// v̂ = max(v̂, v) runs the plain loop over the whole range (std::max's rule for NaN).
 template <class T>
 void update_range(T* p, const T* g, T* m, T* v, T* v_max, std::size_t begin, std::size_t end,
                   const Coefficients<T>& k) {
-    if (v_max) {
-        for (std::size_t i = begin; i < end; ++i) {
-            update_moments(p[i], g[i], m[i], v[i], k);
-            v_max[i] = std::max(v_max[i], v[i]);
-            p[i] = updated_parameter(p[i], m[i], v_max[i], k);
-        }
-        return;
-    }
-    using B = xsimd::batch<T>;
-    const auto update = [&k](T* pp, const T* gg, T* mm, T* vv) {
-        B pb = B::load_unaligned(pp), mb = B::load_unaligned(mm), vb = B::load_unaligned(vv);
-        update_moments(pb, B::load_unaligned(gg), mb, vb, k);
-        updated_parameter(pb, mb, vb, k).store_unaligned(pp);
-        mb.store_unaligned(mm);
-        vb.store_unaligned(vv);
-    };
     std::size_t i = begin;
-    for (; i + B::size <= end; i += B::size) update(p + i, g + i, m + i, v + i);
-    if (i == end) return;
-    const std::size_t rest = end - i;
-    T pr[B::size] = {}, gr[B::size] = {}, mr[B::size] = {}, vr[B::size] = {};
-    std::copy_n(p + i, rest, pr);
-    std::copy_n(g + i, rest, gr);
-    std::copy_n(m + i, rest, mr);
-    std::copy_n(v + i, rest, vr);
-    update(pr, gr, mr, vr);
-    std::copy_n(pr, rest, p + i);
-    std::copy_n(mr, rest, m + i);
-    std::copy_n(vr, rest, v + i);
+    if (!v_max) {
+        using B = xsimd::batch<T>;
+        for (; i + B::size <= end; i += B::size) {
+            B pb = B::load_unaligned(p + i), mb = B::load_unaligned(m + i),
+              vb = B::load_unaligned(v + i);
+            update_moments(pb, B::load_unaligned(g + i), mb, vb, k);
+            updated_parameter(pb, mb, vb, k).store_unaligned(p + i);
+            mb.store_unaligned(m + i);
+            vb.store_unaligned(v + i);
+        }
+    }
+    for (; i < end; ++i) {
+        update_moments(p[i], g[i], m[i], v[i], k);
+        if (v_max) v_max[i] = std::max(v_max[i], v[i]);
+        p[i] = updated_parameter(p[i], m[i], v_max ? v_max[i] : v[i], k);
+    }
 }
 
 }  // namespace
@@ -175,11 +163,14 @@ void Adam<T>::step() {
                                                step_size};
             // One pass, AdamW's p ← (1 − lr·λ) p included, over p, g, m and v (4 arrays of
             // the parameter's size read, 3 written); each element on its own, so the
-            // intra-op threads share it with the same bits as one thread.
-            const auto update = [=](std::size_t begin, std::size_t end) {
-                update_range(p, g, m, v, v_max, begin, end, coefficients);
+            // intra-op threads share it, in ranges of whole SIMD batches (update_range says
+            // why): batch u is [u·B, (u + 1)·B), the last one cut at n.
+            constexpr std::size_t B = xsimd::batch<T>::size;
+            const auto update = [=](std::size_t first, std::size_t last) {
+                update_range(p, g, m, v, v_max, first * B, std::min(n, last * B), coefficients);
             };
-            tg::detail::parallel_for(n, tg::detail::kMinElementsPerThread, update);
+            tg::detail::parallel_for((n + B - 1) / B, tg::detail::kMinElementsPerThread / B,
+                                     update);
         }
     }
 }
