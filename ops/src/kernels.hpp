@@ -35,6 +35,10 @@ namespace tg::detail {
 /// change the results.
 template <class T, class F>
 void parallel_for_elements(const T* out, std::size_t n, F&& fn) {
+    if (n < 2 * kMinElementsPerThread) {  // small tensors: one comparison
+        fn(std::size_t(0), n);
+        return;
+    }
     constexpr std::size_t block = 64 / sizeof(T);
     const std::size_t misaligned = reinterpret_cast<std::uintptr_t>(out) % 64 / sizeof(T);
     const std::size_t head = std::min(n, (block - misaligned) % block);
