@@ -23,13 +23,14 @@
 //
 // fn(begin, end) must give every item the same result whichever range it comes in: write
 // item i from inputs at i (or row i from its row), no sum across items; that keeps the
-// results bit-identical for every thread count. It must not make tensors (a pool thread
+// results bit-identical for every thread count. A loop the compiler or xsimd vectorizes
+// needs its ranges cut where one loop over the whole would switch between vector and
+// scalar code no differently (ops/src/kernels.hpp, parallel_for_elements). It must not make tensors (a pool thread
 // has its own buffer pool and no tape): the caller allocates, fn only fills. An exception
 // thrown by fn stops the chunks not yet started and is rethrown on the calling thread.
 
 #include <cstddef>
 #include <functional>
-#include <utility>
 
 namespace tg::detail {
 
