@@ -1,4 +1,5 @@
 #include <tapegrad/check.hpp>
+#include <tapegrad/detail/parallel_for.hpp>
 #include <tapegrad/record.hpp>
 #include <tapegrad/tape.hpp>
 #include <tapegrad/threads.hpp>
@@ -52,12 +53,16 @@ bool same_shape(const Array<T>& a, const Shape& s) {
 }
 
 /// dst += src for arrays of one shape (a plain loop: gradients are often tiny, and
-/// xtensor's assignment machinery costs more than the additions there).
+/// xtensor's assignment machinery costs more than the additions there; a large one is
+/// shared between the intra-op threads).
 template <class T>
 void add_into(Array<T>& dst, const Array<T>& src) {
     T* d = dst.data();
     const T* s = src.data();
-    for (std::size_t i = 0, n = dst.size(); i < n; ++i) d[i] += s[i];
+    detail::parallel_for(dst.size(), detail::kMinElementsPerThread,
+                         [&](std::size_t begin, std::size_t end) {
+                             for (std::size_t i = begin; i < end; ++i) d[i] += s[i];
+                         });
 }
 
 /// a + b for arrays of one shape, in a new tensor.
@@ -66,7 +71,10 @@ Tensor<T> sum_of(const Array<T>& a, const Array<T>& b) {
     Tensor<T> out = Tensor<T>::uninitialized(a.shape());
     T* o = out.node()->value.data();
     const T *pa = a.data(), *pb = b.data();
-    for (std::size_t i = 0, n = a.size(); i < n; ++i) o[i] = pa[i] + pb[i];
+    detail::parallel_for(a.size(), detail::kMinElementsPerThread,
+                         [&](std::size_t begin, std::size_t end) {
+                             for (std::size_t i = begin; i < end; ++i) o[i] = pa[i] + pb[i];
+                         });
     return out;
 }
 

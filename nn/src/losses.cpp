@@ -1,5 +1,6 @@
 #include <tapegrad/broadcast.hpp>
 #include <tapegrad/check.hpp>
+#include <tapegrad/detail/parallel_for.hpp>
 #include <tapegrad/nn/losses.hpp>
 #include <tapegrad/ops.hpp>
 #include <tapegrad/record.hpp>
@@ -227,20 +228,26 @@ Tensor<T> fused_cross_entropy(const Tensor<T>& logits, const ClassTargets<T>& c,
     const T* x = logits.value().data();
     const T* w = c.weight.value().data();
     const T* t = c.index.value().data();
-    // Per row: m and log Σ e^(x − m).
+    // Per row: m and log Σ e^(x − m). Rows are independent: the intra-op threads share them;
+    // the sum over rows below stays one loop in row order.
     Array<T> stats = Array<T>::from_shape({n, 2});
     Array<T> per_target = Array<T>::from_shape({n});
-    for (std::size_t r = 0; r < n; ++r) {
-        const T* row = x + r * classes;
-        T m = row[0];
-        for (std::size_t k = 1; k < classes; ++k) m = std::max(m, row[k]);
-        T total = 0;
-        for (std::size_t k = 0; k < classes; ++k) total += std::exp(row[k] - m);
-        const T log_total = std::log(total);
-        stats(r, 0) = m;
-        stats(r, 1) = log_total;
-        per_target(r) = -((row[static_cast<std::size_t>(t[r])] - m - log_total) * w[r]);
-    }
+    T* row_stats = stats.data();
+    T* losses = per_target.data();
+    tg::detail::parallel_for(
+        n, tg::detail::rows_per_thread(classes), [&](std::size_t first, std::size_t last) {
+            for (std::size_t r = first; r < last; ++r) {
+                const T* row = x + r * classes;
+                T m = row[0];
+                for (std::size_t k = 1; k < classes; ++k) m = std::max(m, row[k]);
+                T total = 0;
+                for (std::size_t k = 0; k < classes; ++k) total += std::exp(row[k] - m);
+                const T log_total = std::log(total);
+                row_stats[2 * r] = m;
+                row_stats[2 * r + 1] = log_total;
+                losses[r] = -((row[static_cast<std::size_t>(t[r])] - m - log_total) * w[r]);
+            }
+        });
     Tensor<T> out;
     if (reduction == Reduction::none) {
         out = Tensor<T>(std::move(per_target));
@@ -251,44 +258,50 @@ Tensor<T> fused_cross_entropy(const Tensor<T>& logits, const ClassTargets<T>& c,
         value() = reduction == Reduction::mean ? sum / c.total : sum;
         out = Tensor<T>(std::move(value));
     }
-    record(
-        "cross_entropy", {logits}, out, {logits},
-        [stats = std::move(stats), index = c.index, weight = c.weight, total = c.total, reduction,
-         n, classes](BackwardContext<T>& b) {
-            if (!b.needs(0)) return;
-            // ḡ_n w_{t_n}: one number (mean, sum) or one per row (none) from the gradient.
-            const bool per_row = reduction == Reduction::none;
-            if (b.create_graph()) {
-                // Composed of recorded ops, so the gradient has derivatives too.
-                Array<T> onehot = Array<T>::from_shape({n, classes});
-                onehot.fill(T(0));
-                for (std::size_t r = 0; r < n; ++r)
-                    if (weight.value()(r) != T(0))
-                        onehot(r, static_cast<std::size_t>(index.value()(r, 0))) = T(1);
-                const Tensor<T> scale =
-                    reduction == Reduction::mean ? b.grad() / total * weight : b.grad() * weight;
-                b.add(0, (softmax(b.saved(0), 1) - Tensor<T>(std::move(onehot))) *
-                             reshape(scale, {n, 1}));
-                return;
-            }
-            const T* xs = b.saved(0).value().data();
-            const T* g = b.grad().value().data();
-            const T* ws = weight.value().data();
-            const T* ts = index.value().data();
-            Array<T> dx = Array<T>::from_shape({n, classes});
-            T* d = dx.data();
-            for (std::size_t r = 0; r < n; ++r) {
-                const T g_r = per_row ? g[r] : reduction == Reduction::mean ? g[0] / total : g[0];
-                const T s = g_r * ws[r];
-                const T m = stats(r, 0), log_total = stats(r, 1);
-                const T* row = xs + r * classes;
-                T* out_row = d + r * classes;
-                for (std::size_t k = 0; k < classes; ++k)
-                    out_row[k] = std::exp(row[k] - m - log_total) * s;
-                out_row[static_cast<std::size_t>(ts[r])] -= s;
-            }
-            b.add(0, Tensor<T>(std::move(dx)));
-        });
+    record("cross_entropy", {logits}, out, {logits},
+           [stats = std::move(stats), index = c.index, weight = c.weight, total = c.total,
+            reduction, n, classes](BackwardContext<T>& b) {
+               if (!b.needs(0)) return;
+               // ḡ_n w_{t_n}: one number (mean, sum) or one per row (none) from the gradient.
+               const bool per_row = reduction == Reduction::none;
+               if (b.create_graph()) {
+                   // Composed of recorded ops, so the gradient has derivatives too.
+                   Array<T> onehot = Array<T>::from_shape({n, classes});
+                   onehot.fill(T(0));
+                   for (std::size_t r = 0; r < n; ++r)
+                       if (weight.value()(r) != T(0))
+                           onehot(r, static_cast<std::size_t>(index.value()(r, 0))) = T(1);
+                   const Tensor<T> scale =
+                       reduction == Reduction::mean ? b.grad() / total * weight : b.grad() * weight;
+                   b.add(0, (softmax(b.saved(0), 1) - Tensor<T>(std::move(onehot))) *
+                                reshape(scale, {n, 1}));
+                   return;
+               }
+               const T* xs = b.saved(0).value().data();
+               const T* g = b.grad().value().data();
+               const T* ws = weight.value().data();
+               const T* ts = index.value().data();
+               const T* row_stats = stats.data();
+               Array<T> dx = Array<T>::from_shape({n, classes});
+               T* d = dx.data();
+               tg::detail::parallel_for(
+                   n, tg::detail::rows_per_thread(classes),
+                   [&](std::size_t first, std::size_t last) {
+                       for (std::size_t r = first; r < last; ++r) {
+                           const T g_r = per_row                        ? g[r]
+                                         : reduction == Reduction::mean ? g[0] / total
+                                                                        : g[0];
+                           const T s = g_r * ws[r];
+                           const T m = row_stats[2 * r], log_total = row_stats[2 * r + 1];
+                           const T* row = xs + r * classes;
+                           T* out_row = d + r * classes;
+                           for (std::size_t k = 0; k < classes; ++k)
+                               out_row[k] = std::exp(row[k] - m - log_total) * s;
+                           out_row[static_cast<std::size_t>(ts[r])] -= s;
+                       }
+                   });
+               b.add(0, Tensor<T>(std::move(dx)));
+           });
     return out;
 }
 

@@ -125,18 +125,20 @@ Tensor<T> unary_value(const Tensor<T>& x, const Def& def) {
     if constexpr (Def::vectorized) {
         if (x.size() >= kVectorizedMinSize) {
             Tensor<T> y = Tensor<T>::uninitialized(x.shape());
-            T* po = y.node()->value.data();
+            T* py = y.node()->value.data();
             // A strided view's elements are gathered into y and mapped there in place, by
             // the same expression over the same buffer as a contiguous input.
-            const T* pi = po;
+            const T* px = py;
             if (is_strided(x))
-                gather_into(x, po);
+                gather_into(x, py);
             else
-                pi = x.value().data();
-            const std::array<std::size_t, 1> flat{x.size()};
-            auto in = xt::adapt(pi, x.size(), xt::no_ownership(), flat);
-            auto out = xt::adapt(po, x.size(), xt::no_ownership(), flat);
-            xt::noalias(out) = def.value(in);  // elementwise: out may be in itself
+                px = x.value().data();
+            parallel_for_elements(py, x.size(), [&](std::size_t begin, std::size_t end) {
+                const std::array<std::size_t, 1> flat{end - begin};
+                auto in = xt::adapt(px + begin, end - begin, xt::no_ownership(), flat);
+                auto out = xt::adapt(py + begin, end - begin, xt::no_ownership(), flat);
+                xt::noalias(out) = def.value(in);  // elementwise: out may be in itself
+            });
             return y;
         }
     }
@@ -157,12 +159,16 @@ struct has_vectorized_grad<Def, std::void_t<decltype(Def::vectorized_grad)>>
 template <class T, class Def>
 void add_vectorized_grad(BackwardContext<T>& c, const Tensor<T>& s, const Def& def) {
     Tensor<T> out = c.reusable_grad();
-    const std::size_t n = s.size();
-    const std::array<std::size_t, 1> flat{n};
-    auto g = xt::adapt(c.grad().value().data(), n, xt::no_ownership(), flat);
-    auto sv = xt::adapt(s.value().data(), n, xt::no_ownership(), flat);
-    auto o = xt::adapt(out.node()->value.data(), n, xt::no_ownership(), flat);
-    xt::noalias(o) = def.grad(g, sv);  // elementwise: o may be g itself
+    const T* pg = c.grad().value().data();
+    const T* ps = s.value().data();
+    T* po = out.node()->value.data();
+    parallel_for_elements(po, s.size(), [&](std::size_t begin, std::size_t end) {
+        const std::array<std::size_t, 1> flat{end - begin};
+        auto g = xt::adapt(pg + begin, end - begin, xt::no_ownership(), flat);
+        auto sv = xt::adapt(ps + begin, end - begin, xt::no_ownership(), flat);
+        auto o = xt::adapt(po + begin, end - begin, xt::no_ownership(), flat);
+        xt::noalias(o) = def.grad(g, sv);  // elementwise: o may be g itself
+    });
     c.add(0, out);
 }
 

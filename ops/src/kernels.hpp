@@ -5,14 +5,18 @@
 // and a backward written from several tensor ops makes several passes over memory. The
 // loops here run the formulas of elementwise.hpp's definitions (on T) for forwards and
 // for backward sweeps that do not record (create_graph off); with create_graph the same
-// formulas run on tensors instead.
+// formulas run on tensors instead. Each loop computes element i from the inputs at i, so
+// the large ones are shared between the intra-op threads (tg::detail::parallel_for) with
+// the same bits as on one thread.
 
 #include <tapegrad/broadcast.hpp>
+#include <tapegrad/detail/parallel_for.hpp>
 #include <tapegrad/record.hpp>
 #include <tapegrad/tensor.hpp>
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <vector>
 #include <xsimd/xsimd.hpp>
 #include <xtensor/xadapt.hpp>
@@ -23,6 +27,30 @@
 
 namespace tg::detail {
 
+/// parallel_for over the n elements of an elementwise loop that writes `out`, calling
+/// fn(begin, end) with every boundary but 0 and n on a 64-byte aligned element of out.
+/// Why: a vectorized loop (the compiler's, or xtensor's assignment: a scalar head up to
+/// out's first aligned element, SIMD batches, a scalar tail) may give an element other bits
+/// in its scalar part than in a batch (a SIMD tanh against std::tanh; a multiply and add
+/// fused into an FMA in one and not the other); with aligned boundaries every element
+/// takes the instructions one loop over the whole would give it, so the threads do not
+/// change the results.
+template <class T, class F>
+void parallel_for_elements(const T* out, std::size_t n, F&& fn) {
+    if (n < 2 * kMinElementsPerThread) {  // small tensors: one comparison
+        fn(std::size_t(0), n);
+        return;
+    }
+    constexpr std::size_t block = 64 / sizeof(T);
+    const std::size_t misaligned = reinterpret_cast<std::uintptr_t>(out) % 64 / sizeof(T);
+    const std::size_t head = std::min(n, (block - misaligned) % block);
+    // Unit 0 is [0, head + block), unit u > 0 [head + u·block, head + (u + 1)·block), cut at n.
+    const std::size_t units = std::max<std::size_t>(1, (n - head + block - 1) / block);
+    const auto element = [=](std::size_t u) { return u == 0 ? 0 : std::min(n, head + u * block); };
+    parallel_for(units, kMinElementsPerThread / block,
+                 [&](std::size_t first, std::size_t last) { fn(element(first), element(last)); });
+}
+
 /// y[i] = f(a[i]) (a strided view read in place).
 template <class T, class F>
 Tensor<T> map(const Tensor<T>& a, F f) {
@@ -31,7 +59,9 @@ Tensor<T> map(const Tensor<T>& a, F f) {
     Tensor<T> y = Tensor<T>::uninitialized(av.shape());
     const T* pa = av.data();
     T* po = y.node()->value.data();
-    for (std::size_t i = 0, n = av.size(); i < n; ++i) po[i] = f(pa[i]);
+    parallel_for_elements(po, av.size(), [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) po[i] = f(pa[i]);
+    });
     return y;
 }
 
@@ -43,7 +73,9 @@ Tensor<T> map_into(Tensor<T> out, const Tensor<T>& a, const Tensor<T>& b, F f) {
     const T* pa = a.value().data();
     const T* pb = b.value().data();
     T* po = out.node()->value.data();
-    for (std::size_t i = 0, n = a.size(); i < n; ++i) po[i] = f(pa[i], pb[i]);
+    parallel_for_elements(po, a.size(), [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) po[i] = f(pa[i], pb[i]);
+    });
     return out;
 }
 
@@ -55,35 +87,48 @@ Tensor<T> map_into(Tensor<T> out, const Tensor<T>& a, const Tensor<T>& b, const 
     const T* pb = b.value().data();
     const T* pc = c.value().data();
     T* po = out.node()->value.data();
-    for (std::size_t i = 0, n = a.size(); i < n; ++i) po[i] = f(pa[i], pb[i], pc[i]);
+    parallel_for_elements(po, a.size(), [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) po[i] = f(pa[i], pb[i], pc[i]);
+    });
     return out;
 }
 
-/// out[j] = Σ_r in[r · width + j]: the column sums of a (rows, width) block, as for a bias
-/// gradient. Register tiles of 4 vectors keep each column's sum in a register over all
-/// rows (a plain loop reloads and stores `out` once per row); rows are added in order.
+/// out[j] = Σ_r in[r · width + j] for the columns first <= j < last of a (rows, width)
+/// block. Register tiles of 4 vectors keep each column's sum in a register over all rows
+/// (a plain loop reloads and stores `out` once per row); rows are added in order, so a
+/// column's sum does not depend on which tile or range it falls in.
 template <class T>
-void sum_rows(const T* in, std::size_t rows, std::size_t width, T* out) {
+void sum_columns(const T* in, std::size_t rows, std::size_t width, std::size_t first,
+                 std::size_t last, T* out) {
     using Vec = xsimd::batch<T>;
     constexpr std::size_t S = Vec::size;
-    std::size_t j = 0;
-    for (; j + 4 * S <= width; j += 4 * S) {
+    std::size_t j = first;
+    for (; j + 4 * S <= last; j += 4 * S) {
         Vec sum[4] = {Vec(T(0)), Vec(T(0)), Vec(T(0)), Vec(T(0))};
         for (std::size_t r = 0; r < rows; ++r)
             for (std::size_t v = 0; v < 4; ++v)
                 sum[v] += Vec::load_unaligned(in + r * width + j + v * S);
         for (std::size_t v = 0; v < 4; ++v) sum[v].store_unaligned(out + j + v * S);
     }
-    for (; j + S <= width; j += S) {
+    for (; j + S <= last; j += S) {
         Vec sum(T(0));
         for (std::size_t r = 0; r < rows; ++r) sum += Vec::load_unaligned(in + r * width + j);
         sum.store_unaligned(out + j);
     }
-    for (; j < width; ++j) {
+    for (; j < last; ++j) {
         T sum = 0;
         for (std::size_t r = 0; r < rows; ++r) sum += in[r * width + j];
         out[j] = sum;
     }
+}
+
+/// out[j] = Σ_r in[r · width + j]: the column sums of a (rows, width) block, as for a bias
+/// gradient; the intra-op threads share the columns.
+template <class T>
+void sum_rows(const T* in, std::size_t rows, std::size_t width, T* out) {
+    parallel_for(width, rows_per_thread(rows), [&](std::size_t first, std::size_t last) {
+        sum_columns(in, rows, width, first, last, out);
+    });
 }
 
 /// Whether `small` is a trailing block of `shape`: its dimensions, after leading 1s,
@@ -184,7 +229,9 @@ Tensor<T> broadcast_map(const char* op, const Array<T>& a, const Array<T>& b, F 
         Tensor<T> y = Tensor<T>::uninitialized(a.shape());
         const T *pa = a.data(), *pb = b.data();
         T* po = y.node()->value.data();
-        for (std::size_t i = 0, n = a.size(); i < n; ++i) po[i] = f(pa[i], pb[i]);
+        parallel_for_elements(po, a.size(), [&](std::size_t begin, std::size_t end) {
+            for (std::size_t i = begin; i < end; ++i) po[i] = f(pa[i], pb[i]);
+        });
         return y;
     }
     const Shape shape = broadcast_shapes(op, Shape(a.shape().begin(), a.shape().end()),
@@ -201,24 +248,32 @@ Tensor<T> broadcast_map(const char* op, const Array<T>& a, const Array<T>& b, F 
     if (out_is_a && b.size() == 1) {
         const T* pa = a.data();
         const T sb = *b.data();
-        for (std::size_t i = 0; i < n; ++i) po[i] = f(pa[i], sb);
+        parallel_for_elements(po, n, [&](std::size_t begin, std::size_t end) {
+            for (std::size_t i = begin; i < end; ++i) po[i] = f(pa[i], sb);
+        });
     } else if (out_is_b && a.size() == 1) {
         const T sa = *a.data();
         const T* pb = b.data();
-        for (std::size_t i = 0; i < n; ++i) po[i] = f(sa, pb[i]);
+        parallel_for_elements(po, n, [&](std::size_t begin, std::size_t end) {
+            for (std::size_t i = begin; i < end; ++i) po[i] = f(sa, pb[i]);
+        });
     } else if (out_is_a && repeats_along_leading_axes(b, shape)) {
         // b is a's trailing block (a bias row): b[i mod |b|].
         const T* pa = a.data();
         const T* pb = b.data();
         const std::size_t period = b.size();
-        for (std::size_t i = 0; i < n; i += period)
-            for (std::size_t j = 0; j < period; ++j) po[i + j] = f(pa[i + j], pb[j]);
+        parallel_for(n / period, rows_per_thread(period), [&](std::size_t first, std::size_t last) {
+            for (std::size_t i = first * period; i < last * period; i += period)
+                for (std::size_t j = 0; j < period; ++j) po[i + j] = f(pa[i + j], pb[j]);
+        });
     } else if (out_is_b && repeats_along_leading_axes(a, shape)) {
         const T* pa = a.data();
         const T* pb = b.data();
         const std::size_t period = a.size();
-        for (std::size_t i = 0; i < n; i += period)
-            for (std::size_t j = 0; j < period; ++j) po[i + j] = f(pa[j], pb[i + j]);
+        parallel_for(n / period, rows_per_thread(period), [&](std::size_t first, std::size_t last) {
+            for (std::size_t i = first * period; i < last * period; i += period)
+                for (std::size_t j = 0; j < period; ++j) po[i + j] = f(pa[j], pb[i + j]);
+        });
     } else {
         broadcast_loop(shape, a.data(), broadcast_strides(a, shape), b.data(),
                        broadcast_strides(b, shape), po, f);

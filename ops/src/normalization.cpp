@@ -1,4 +1,5 @@
 #include <tapegrad/check.hpp>
+#include <tapegrad/detail/parallel_for.hpp>
 #include <tapegrad/detail/team.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/math.hpp>
@@ -106,58 +107,84 @@ void update_running(Tensor<T> stat, const Tensor<T>& batch, double momentum, dou
 }
 
 /// Per row of `width` values: μ, σ² (biased, two passes) and rstd = 1 / √(σ² + eps); then
-/// y = (x − μ) · rstd ⊙ weight + bias, each of weight and bias only when given.
+/// y = (x − μ) · rstd ⊙ weight + bias, each of weight and bias only when given. Rows are
+/// independent, so the intra-op threads share them (the same bits on any number).
 template <class T>
 void layer_norm_rows(const T* x, std::size_t rows, std::size_t width, const T* weight,
                      const T* bias, double eps, T* y, T* mean_out, T* rstd_out) {
-    for (std::size_t r = 0; r < rows; ++r) {
-        const T* xr = x + r * width;
-        T* yr = y + r * width;
-        T total = 0;
-        for (std::size_t j = 0; j < width; ++j) total += xr[j];
-        const T mu = total / static_cast<T>(width);
-        T squares = 0;
-        for (std::size_t j = 0; j < width; ++j) squares += (xr[j] - mu) * (xr[j] - mu);
-        const T rstd = T(1) / std::sqrt(squares / static_cast<T>(width) + static_cast<T>(eps));
-        for (std::size_t j = 0; j < width; ++j) {
-            T v = (xr[j] - mu) * rstd;
-            if (weight) v *= weight[j];
-            if (bias) v += bias[j];
-            yr[j] = v;
-        }
-        mean_out[r] = mu;
-        rstd_out[r] = rstd;
-    }
+    detail::parallel_for(
+        rows, detail::rows_per_thread(width), [&](std::size_t first, std::size_t last) {
+            for (std::size_t r = first; r < last; ++r) {
+                const T* xr = x + r * width;
+                T* yr = y + r * width;
+                T total = 0;
+                for (std::size_t j = 0; j < width; ++j) total += xr[j];
+                const T mu = total / static_cast<T>(width);
+                T squares = 0;
+                for (std::size_t j = 0; j < width; ++j) squares += (xr[j] - mu) * (xr[j] - mu);
+                const T rstd =
+                    T(1) / std::sqrt(squares / static_cast<T>(width) + static_cast<T>(eps));
+                for (std::size_t j = 0; j < width; ++j) {
+                    T v = (xr[j] - mu) * rstd;
+                    if (weight) v *= weight[j];
+                    if (bias) v += bias[j];
+                    yr[j] = v;
+                }
+                mean_out[r] = mu;
+                rstd_out[r] = rstd;
+            }
+        });
 }
 
 /// The backward of layer_norm_rows, with x̂ = (x − μ) · rstd and ĝ = g ⊙ weight (g without
 /// a weight):
 ///   dx = rstd · (ĝ − mean(ĝ) − x̂ ⊙ mean(ĝ ⊙ x̂))   per row,
 ///   dweight = Σ_rows g ⊙ x̂,   dbias = Σ_rows g.
-/// A null output pointer is not wanted; dweight and dbias are accumulated into zeros.
+/// A null output pointer is not wanted. dx is shared between the intra-op threads by rows;
+/// dweight and dbias by columns, each column summed over the rows in row order: the same
+/// bits on any number of threads.
 template <class T>
 void layer_norm_backward_rows(const T* x, const T* g, std::size_t rows, std::size_t width,
                               const T* weight, const T* mean, const T* rstd, T* dx, T* dweight,
                               T* dbias) {
-    std::vector<T> xhat(width), ghat(width);
     const T inv_width = T(1) / static_cast<T>(width);
-    for (std::size_t r = 0; r < rows; ++r) {
-        const T* xr = x + r * width;
-        const T* gr = g + r * width;
-        T sum_g = 0, sum_gx = 0;
-        for (std::size_t j = 0; j < width; ++j) {
-            xhat[j] = (xr[j] - mean[r]) * rstd[r];
-            ghat[j] = weight ? gr[j] * weight[j] : gr[j];
-            sum_g += ghat[j];
-            sum_gx += ghat[j] * xhat[j];
-            if (dweight) dweight[j] += gr[j] * xhat[j];
-            if (dbias) dbias[j] += gr[j];
-        }
-        if (!dx) continue;
-        T* dxr = dx + r * width;
-        for (std::size_t j = 0; j < width; ++j)
-            dxr[j] = rstd[r] * (ghat[j] - sum_g * inv_width - xhat[j] * sum_gx * inv_width);
-    }
+    if (dx)
+        detail::parallel_for(
+            rows, detail::rows_per_thread(width), [&](std::size_t first, std::size_t last) {
+                std::vector<T> xhat(width), ghat(width);
+                for (std::size_t r = first; r < last; ++r) {
+                    const T* xr = x + r * width;
+                    const T* gr = g + r * width;
+                    T sum_g = 0, sum_gx = 0;
+                    for (std::size_t j = 0; j < width; ++j) {
+                        xhat[j] = (xr[j] - mean[r]) * rstd[r];
+                        ghat[j] = weight ? gr[j] * weight[j] : gr[j];
+                        sum_g += ghat[j];
+                        sum_gx += ghat[j] * xhat[j];
+                    }
+                    T* dxr = dx + r * width;
+                    for (std::size_t j = 0; j < width; ++j)
+                        dxr[j] =
+                            rstd[r] * (ghat[j] - sum_g * inv_width - xhat[j] * sum_gx * inv_width);
+                }
+            });
+    if (!dweight && !dbias) return;
+    // Columns [first, last) of every row, rows in order: per column, the sums one pass over
+    // the rows would make.
+    detail::parallel_for(width, detail::rows_per_thread(rows),
+                         [&](std::size_t first, std::size_t last) {
+                             if (dweight) std::fill(dweight + first, dweight + last, T(0));
+                             if (dbias) std::fill(dbias + first, dbias + last, T(0));
+                             for (std::size_t r = 0; r < rows; ++r) {
+                                 const T* xr = x + r * width;
+                                 const T* gr = g + r * width;
+                                 for (std::size_t j = first; j < last; ++j) {
+                                     if (dweight)
+                                         dweight[j] += gr[j] * ((xr[j] - mean[r]) * rstd[r]);
+                                     if (dbias) dbias[j] += gr[j];
+                                 }
+                             }
+                         });
 }
 
 }  // namespace
@@ -212,8 +239,8 @@ Tensor<T> layer_norm(const Tensor<T>& x, const Shape& normalized_shape, const Te
         const T* mean_values = c.saved(1).value().data();
         Tensor<T> dx, dw, db;
         if (c.needs(0)) dx = Tensor<T>::uninitialized(c.input_shape(0));
-        if (has_w && c.needs(iw)) dw = Tensor<T>(Array<T>(normalized_shape, T(0)));
-        if (has_b && c.needs(ib)) db = Tensor<T>(Array<T>(normalized_shape, T(0)));
+        if (has_w && c.needs(iw)) dw = Tensor<T>::uninitialized(normalized_shape);
+        if (has_b && c.needs(ib)) db = Tensor<T>::uninitialized(normalized_shape);
         auto data = [](Tensor<T>& t) { return t.defined() ? t.node()->value.data() : nullptr; };
         layer_norm_backward_rows(xs.value().data(), g.value().data(), rows, width,
                                  has_w ? c.saved(2).value().data() : nullptr, mean_values,

@@ -1,5 +1,6 @@
 #include <tapegrad/broadcast.hpp>
 #include <tapegrad/check.hpp>
+#include <tapegrad/detail/parallel_for.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/math.hpp>
 #include <tapegrad/ops/reduce.hpp>
@@ -14,7 +15,8 @@ namespace {
 
 /// Runs f(offset, stride, n) once per lane along `axis`: the lane's elements are
 /// data[offset + k·stride] for k < n. Plain loops: no lazy keep_dims reducer (an
-/// xtensor 0.24.3 bug gives wrong values for that pattern, docs/notes.md).
+/// xtensor 0.24.3 bug gives wrong values for that pattern, docs/notes.md). Lanes are
+/// independent, so the intra-op threads share the blocks of lanes before `axis`.
 template <class F>
 void for_each_lane(const Shape& shape, std::size_t axis, F&& f) {
     std::size_t outer = 1, inner = 1;
@@ -22,8 +24,12 @@ void for_each_lane(const Shape& shape, std::size_t axis, F&& f) {
     for (std::size_t i = axis + 1; i < shape.size(); ++i) inner *= shape[i];
     const std::size_t n = shape[axis];
     if (n == 0) return;  // empty lanes: nothing to do
-    for (std::size_t o = 0; o < outer; ++o)
-        for (std::size_t i = 0; i < inner; ++i) f(o * n * inner + i, inner, n);
+    detail::parallel_for(outer, detail::rows_per_thread(n * inner),
+                         [&](std::size_t first, std::size_t last) {
+                             for (std::size_t o = first; o < last; ++o)
+                                 for (std::size_t i = 0; i < inner; ++i)
+                                     f(o * n * inner + i, inner, n);
+                         });
 }
 
 /// Writes x − max − log Σ e^(x − max) (log_softmax) or e^(x − max) / Σ e^(x − max)

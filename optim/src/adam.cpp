@@ -1,8 +1,10 @@
 #include <tapegrad/check.hpp>
+#include <tapegrad/detail/parallel_for.hpp>
 #include <tapegrad/optim/adam.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <xsimd/xsimd.hpp>
 
 namespace tg::optim {
 namespace {
@@ -19,6 +21,60 @@ const AdamOptions& checked(const AdamOptions& options) {
 
 AdamOptions adam_options(const AdamWOptions& o) {
     return {o.beta1, o.beta2, o.eps, o.weight_decay, o.amsgrad, o.maximize};
+}
+
+/// The numbers of one parameter's update (Adam<T>::step computes them).
+template <class T>
+struct Coefficients {
+    bool shrinks;  ///< AdamW with weight decay: p ← shrink · p first
+    T shrink, sign, decay, beta1, one_minus_beta1, beta2, one_minus_beta2, correction2_sqrt, eps,
+        step_size;
+};
+
+/// The moments of one element, or of a SIMD batch of them (V = T or xsimd::batch<T>):
+///     p ← shrink · p (AdamW),   d = sign · g + decay · p,
+///     m ← β₁ m + (1 − β₁) d,    v ← β₂ v + (1 − β₂) d².
+template <class V, class T>
+void update_moments(V& p, const V& g, V& m, V& v, const Coefficients<T>& k) {
+    if (k.shrinks) p = p * V(k.shrink);
+    const V d = V(k.sign) * g + V(k.decay) * p;
+    m = V(k.beta1) * m + V(k.one_minus_beta1) * d;
+    v = V(k.beta2) * v + V(k.one_minus_beta2) * d * d;
+}
+
+/// p − step_size · m / (√v̂ / √(1 − β₂ᵗ) + ε), v̂ = v (or its running maximum with amsgrad).
+template <class V, class T>
+V updated_parameter(const V& p, const V& m, const V& v_hat, const Coefficients<T>& k) {
+    using std::sqrt;  // xsimd's for a batch, by argument-dependent lookup
+    return p - V(k.step_size) * m / (sqrt(v_hat) / V(k.correction2_sqrt) + V(k.eps));
+}
+
+/// The update of elements [begin, end): SIMD batches, then the rest (fewer than a batch)
+/// in the plain loop, which does not vectorize (√ may set errno). A rest may differ from a
+/// batch in the last bit (the compiler fuses multiplies and adds into FMAs differently in
+/// scalar and vector code), so step() starts every range at a multiple of the batch size:
+/// the rest is then the last elements of the tensor, on any number of threads. amsgrad's
+/// v̂ = max(v̂, v) runs the plain loop over the whole range (std::max's rule for NaN).
+template <class T>
+void update_range(T* p, const T* g, T* m, T* v, T* v_max, std::size_t begin, std::size_t end,
+                  const Coefficients<T>& k) {
+    std::size_t i = begin;
+    if (!v_max) {
+        using B = xsimd::batch<T>;
+        for (; i + B::size <= end; i += B::size) {
+            B pb = B::load_unaligned(p + i), mb = B::load_unaligned(m + i),
+              vb = B::load_unaligned(v + i);
+            update_moments(pb, B::load_unaligned(g + i), mb, vb, k);
+            updated_parameter(pb, mb, vb, k).store_unaligned(p + i);
+            mb.store_unaligned(m + i);
+            vb.store_unaligned(v + i);
+        }
+    }
+    for (; i < end; ++i) {
+        update_moments(p[i], g[i], m[i], v[i], k);
+        if (v_max) v_max[i] = std::max(v_max[i], v[i]);
+        p[i] = updated_parameter(p[i], m[i], v_max ? v_max[i] : v[i], k);
+    }
 }
 
 }  // namespace
@@ -94,16 +150,27 @@ void Adam<T>::step() {
             T* m = s.buffers[0].data();
             T* v = s.buffers[1].data();
             T* v_max = options_.amsgrad ? s.buffers[2].data() : nullptr;
-            if (decoupled_ && group.weight_decay != 0)
-                for (std::size_t i = 0; i < n; ++i) p[i] *= shrink;
-            for (std::size_t i = 0; i < n; ++i) {
-                const T d = sign * g[i] + decay * p[i];
-                m[i] = beta1 * m[i] + one_minus_beta1 * d;
-                v[i] = beta2 * v[i] + one_minus_beta2 * d * d;
-                if (v_max) v_max[i] = std::max(v_max[i], v[i]);
-                const T denominator = std::sqrt(v_max ? v_max[i] : v[i]) / correction2_sqrt + eps;
-                p[i] -= step_size * m[i] / denominator;
-            }
+            const Coefficients<T> coefficients{decoupled_ && group.weight_decay != 0,
+                                               shrink,
+                                               sign,
+                                               decay,
+                                               beta1,
+                                               one_minus_beta1,
+                                               beta2,
+                                               one_minus_beta2,
+                                               correction2_sqrt,
+                                               eps,
+                                               step_size};
+            // One pass, AdamW's p ← (1 − lr·λ) p included, over p, g, m and v (4 arrays of
+            // the parameter's size read, 3 written); each element on its own, so the
+            // intra-op threads share it, in ranges of whole SIMD batches (update_range says
+            // why): batch u is [u·B, (u + 1)·B), the last one cut at n.
+            constexpr std::size_t B = xsimd::batch<T>::size;
+            const auto update = [=](std::size_t first, std::size_t last) {
+                update_range(p, g, m, v, v_max, first * B, std::min(n, last * B), coefficients);
+            };
+            tg::detail::parallel_for((n + B - 1) / B, tg::detail::kMinElementsPerThread / B,
+                                     update);
         }
     }
 }

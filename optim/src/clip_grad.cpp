@@ -1,4 +1,5 @@
 #include <tapegrad/check.hpp>
+#include <tapegrad/detail/parallel_for.hpp>
 #include <tapegrad/optim/clip_grad.hpp>
 
 #include <algorithm>
@@ -19,6 +20,8 @@ double clip_grad_norm_(const std::vector<Tensor<T>>& parameters, double max_norm
     if (grads.empty()) return 0;
     // N = (Σ |g|ᵖ)^(1/p), summed over every element of every gradient, in double; max |g|
     // for p = ∞. (PyTorch takes the p-norm of the per-gradient p-norms: the same number.)
+    // One sum in element order, so on one thread; the scaling below is shared between the
+    // intra-op threads.
     double total = 0;
     for (const Tensor<T>& g : grads) {
         const T* d = g.value().data();
@@ -36,7 +39,10 @@ double clip_grad_norm_(const std::vector<Tensor<T>>& parameters, double max_norm
         const T factor = static_cast<T>(scale);
         for (Tensor<T>& g : grads) {
             T* d = g.mutable_value().data();
-            for (std::size_t i = 0, n = g.size(); i < n; ++i) d[i] *= factor;
+            tg::detail::parallel_for(g.size(), tg::detail::kMinElementsPerThread,
+                                     [=](std::size_t begin, std::size_t end) {
+                                         for (std::size_t i = begin; i < end; ++i) d[i] *= factor;
+                                     });
         }
     }
     return total;
@@ -54,7 +60,7 @@ void clip_grad_value_(const std::vector<Tensor<T>>& parameters, double clip_valu
     }
 }
 
-#define TG_NN_CLIP_GRAD_INSTANTIATE(T)                                                  \
+#define TG_NN_CLIP_GRAD_INSTANTIATE(T)                                                 \
     template double clip_grad_norm_<T>(const std::vector<Tensor<T>>&, double, double); \
     template void clip_grad_value_<T>(const std::vector<Tensor<T>>&, double);
 TG_NN_CLIP_GRAD_INSTANTIATE(float)
