@@ -4,6 +4,7 @@
 // (a TeamMember) and inside another loop; an exception reaches the caller; loops of two
 // threads at once both finish.
 
+#include "blas_threads_scope.hpp"
 #include "test_helpers.hpp"
 
 #include <tapegrad/detail/parallel_for.hpp>
@@ -29,19 +30,7 @@ namespace {
 using tg::detail::kMinElementsPerThread;
 using tg::detail::parallel_for;
 
-/// tg::set_blas_threads(n) while alive; the count before it afterwards.
-class BlasThreads {
-public:
-    explicit BlasThreads(int n) {
-        tg::detail::apply_thread_policy();
-        previous_ = tg::blas_threads();
-        tg::set_blas_threads(n);
-    }
-    ~BlasThreads() { tg::set_blas_threads(previous_); }
-
-private:
-    int previous_;
-};
+using tg::test::BlasThreads;
 
 /// The ranges a loop was called with and the threads that ran them.
 struct Calls {

@@ -3,6 +3,8 @@
 // gradients (create_graph), in float and double, on inputs large enough to be split (the
 // test checks that they were); and an AdamW step. docs/threads.md, "Threads inside one op".
 
+#include "blas_threads_scope.hpp"
+
 #include <tapegrad/detail/parallel_for.hpp>
 #include <tapegrad/nn/losses.hpp>
 #include <tapegrad/optim/adam.hpp>
@@ -18,19 +20,7 @@
 
 namespace {
 
-/// tg::set_blas_threads(n) while alive; the count before it afterwards.
-class BlasThreads {
-public:
-    explicit BlasThreads(int n) {
-        tg::detail::apply_thread_policy();
-        previous_ = tg::blas_threads();
-        tg::set_blas_threads(n);
-    }
-    ~BlasThreads() { tg::set_blas_threads(previous_); }
-
-private:
-    int previous_;
-};
+using tg::test::BlasThreads;
 
 template <class T>
 tg::Array<T> random_array(const tg::Shape& shape, unsigned seed, double lo = -3, double hi = 3) {
