@@ -47,6 +47,12 @@ private:
     tg::Tensor<double> weight_;
 };
 
+/// One line to stderr in one write, so that another rank's line, which mpirun forwards on the
+/// same stream, cannot land inside it (as `std::cerr << a << b` allows, one write per piece).
+void print_error_line(int rank, const char* what) {
+    std::fprintf(stderr, "rank %d: %s\n", rank, what);
+}
+
 void announce_fault() {
     const auto now = std::chrono::system_clock::now().time_since_epoch();
     std::cout << "fault at " << std::chrono::duration_cast<std::chrono::seconds>(now).count()
@@ -98,7 +104,7 @@ int main(int argc, char** argv) {
             rank = dist::rank();
             return train(kind);
         } catch (const std::exception& e) {  // after the Environment has closed
-            std::cerr << "rank " << rank << ": " << e.what() << std::endl;
+            print_error_line(rank, e.what());
             return 1;
         }
     }
@@ -108,7 +114,7 @@ int main(int argc, char** argv) {
         return train(kind);
     } catch (const std::exception& e) {
         if (kind == "abort") dist::abort(e.what());
-        std::cerr << "rank " << dist::rank() << ": " << e.what() << std::endl;
+        print_error_line(dist::rank(), e.what());
         return 1;
     }
 }
