@@ -1,6 +1,7 @@
 #include <tapegrad/broadcast.hpp>
 #include <tapegrad/check.hpp>
 #include <tapegrad/detail/parallel_for.hpp>
+#include <tapegrad/detail/row_exp.hpp>
 #include <tapegrad/nn/losses.hpp>
 #include <tapegrad/ops.hpp>
 #include <tapegrad/record.hpp>
@@ -215,7 +216,9 @@ Tensor<T> cross_entropy_probabilities(const Tensor<T>& logits, const Tensor<T>& 
 /// w_{t_n} = 0 where t_n is ignored; the reduction as reduce_classes. Backward, with ḡ_n the
 /// gradient reaching ℓ_n (g / Σ w for the mean, g for the sum, g_n for none):
 ///     ∂/∂x_nc = w_{t_n} ḡ_n (e^(y_nc) − [c = t_n]).
-/// The composite's rounding, step by step, so values and gradients are its own. It keeps
+/// The composite's rounding in the forward pass (log_softmax's row_max and sum_exp,
+/// tapegrad/detail/row_exp.hpp), so the values are its own; the gradient's e^y rounds
+/// within an ulp of the composite's exp of y (SIMD exp, as the exp op). It keeps
 /// the logits and two numbers a row for backward (the composite kept y, as large), but
 /// computes no y in the forward pass and makes one (N, C) array in backward where the
 /// composite made four (gather's dense gradient, e^y, the product, the difference): at
@@ -238,11 +241,8 @@ Tensor<T> fused_cross_entropy(const Tensor<T>& logits, const ClassTargets<T>& c,
         n, tg::detail::rows_per_thread(classes), [&](std::size_t first, std::size_t last) {
             for (std::size_t r = first; r < last; ++r) {
                 const T* row = x + r * classes;
-                T m = row[0];
-                for (std::size_t k = 1; k < classes; ++k) m = std::max(m, row[k]);
-                T total = 0;
-                for (std::size_t k = 0; k < classes; ++k) total += std::exp(row[k] - m);
-                const T log_total = std::log(total);
+                const T m = tg::detail::row_max(row, classes);
+                const T log_total = std::log(tg::detail::sum_exp(row, classes, m, (T*)nullptr));
                 row_stats[2 * r] = m;
                 row_stats[2 * r + 1] = log_total;
                 losses[r] = -((row[static_cast<std::size_t>(t[r])] - m - log_total) * w[r]);
@@ -295,8 +295,7 @@ Tensor<T> fused_cross_entropy(const Tensor<T>& logits, const ClassTargets<T>& c,
                            const T m = row_stats[2 * r], log_total = row_stats[2 * r + 1];
                            const T* row = xs + r * classes;
                            T* out_row = d + r * classes;
-                           for (std::size_t k = 0; k < classes; ++k)
-                               out_row[k] = std::exp(row[k] - m - log_total) * s;
+                           tg::detail::scaled_exp(row, classes, m + log_total, s, out_row);
                            out_row[static_cast<std::size_t>(ts[r])] -= s;
                        }
                    });

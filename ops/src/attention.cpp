@@ -1,4 +1,7 @@
 #include <tapegrad/check.hpp>
+#include <tapegrad/detail/parallel_for.hpp>
+#include <tapegrad/detail/row_exp.hpp>
+#include <tapegrad/detail/work_count.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/attention.hpp>
 #include <tapegrad/ops/matmul.hpp>
@@ -155,17 +158,33 @@ MaskView<T> mask_view(const char* op, const Array<T>& mask, const Shape& scores)
 /// see). A row of −inf only (every key masked) becomes NaN throughout, as PyTorch gives.
 template <class T>
 void softmax_row(T* row, std::size_t n, std::size_t width) {
-    T m = -std::numeric_limits<T>::infinity();
-    for (std::size_t c = 0; c < n; ++c) m = std::max(m, row[c]);
+    const T m = n > 0 ? detail::row_max(row, n) : -std::numeric_limits<T>::infinity();
     if (m == -std::numeric_limits<T>::infinity()) {
         std::fill_n(row, width, std::numeric_limits<T>::quiet_NaN());
         return;
     }
-    T total = 0;
-    for (std::size_t c = 0; c < n; ++c) total += (row[c] = std::exp(row[c] - m));
+    const T total = detail::sum_exp(row, n, m, row);
     const T inv = T(1) / total;
     for (std::size_t c = 0; c < n; ++c) row[c] *= inv;
     std::fill(row + n, row + width, T(0));
+}
+
+/// Calls fn(first, last) over the blocks [0, z.count()). Blocks write disjoint outputs, so
+/// the intra-op threads share them (tg::detail::parallel_for; about 2^20 multiply-adds a
+/// thread at least) when each block's products are too small for OpenBLAS to share
+/// (m·n·k below detail::blas_threads_from: GPT-2's 64 x 64 heads); larger blocks run in
+/// order, each product on OpenBLAS's threads. Either way a block's bits do not depend on
+/// the thread count.
+template <class F>
+void for_blocks(const Layout& z, F&& fn) {
+    const double per_product = double(z.l) * double(z.s) * double(std::max(z.d, z.dv));
+    if (per_product > detail::blas_threads_from) {
+        fn(std::size_t(0), z.count());
+        return;
+    }
+    const double per_block = std::max(1.0, double(z.l) * double(z.s) * double(z.d + z.dv));
+    const auto grain = static_cast<std::size_t>(std::ceil(double(1 << 20) / per_block));
+    detail::parallel_for(z.count(), grain, fn);
 }
 
 /// Per block: P = softmax(scale · Q Kᵀ + mask) (into weights + i·L·S when weights is
@@ -173,22 +192,24 @@ void softmax_row(T* row, std::size_t n, std::size_t width) {
 template <class T>
 void forward_blocks(const Layout& z, const Blocks<T>& q, const Blocks<T>& k, const Blocks<T>& v,
                     const MaskView<T>* mask, bool causal, T scale, T* weights, T* o) {
-    std::vector<T> scratch(weights ? 0 : z.l * z.s);
-    for (std::size_t i = 0; i < z.count(); ++i) {
-        T* p = weights ? weights + i * z.l * z.s : scratch.data();
-        gemm(false, true, z.l, z.s, z.d, scale, q.data + q.offsets[i], q.ld, k.data + k.offsets[i],
-             k.ld, p, z.s);
-        for (std::size_t r = 0; r < z.l; ++r) {
-            T* row = p + r * z.s;
-            if (mask) {
-                const T* m = mask->data + mask->offsets[i] + r * mask->row_stride;
-                for (std::size_t c = 0; c < z.s; ++c) row[c] += m[c * mask->col_stride];
+    for_blocks(z, [&](std::size_t first, std::size_t last) {
+        std::vector<T> scratch(weights ? 0 : z.l * z.s);
+        for (std::size_t i = first; i < last; ++i) {
+            T* p = weights ? weights + i * z.l * z.s : scratch.data();
+            gemm(false, true, z.l, z.s, z.d, scale, q.data + q.offsets[i], q.ld,
+                 k.data + k.offsets[i], k.ld, p, z.s);
+            for (std::size_t r = 0; r < z.l; ++r) {
+                T* row = p + r * z.s;
+                if (mask) {
+                    const T* m = mask->data + mask->offsets[i] + r * mask->row_stride;
+                    for (std::size_t c = 0; c < z.s; ++c) row[c] += m[c * mask->col_stride];
+                }
+                softmax_row(row, causal ? std::min(z.s, r + 1) : z.s, z.s);
             }
-            softmax_row(row, causal ? std::min(z.s, r + 1) : z.s, z.s);
+            gemm(false, false, z.l, z.dv, z.s, T(1), p, z.s, v.data + v.offsets[i], v.ld,
+                 o + z.o_offset(i), z.ld_vo());
         }
-        gemm(false, false, z.l, z.dv, z.s, T(1), p, z.s, v.data + v.offsets[i], v.ld,
-             o + z.o_offset(i), z.ld_vo());
-    }
+    });
 }
 
 /// Per block, from the saved weights P and the output's gradient G:
@@ -199,30 +220,32 @@ void forward_blocks(const Layout& z, const Blocks<T>& q, const Blocks<T>& k, con
 template <class T>
 void backward_blocks(const Layout& z, const Blocks<T>& q, const Blocks<T>& k, const Blocks<T>& v,
                      const T* weights, const T* g, T scale, T* dq, T* dk, T* dv) {
-    std::vector<T> ds(z.l * z.s);
-    for (std::size_t i = 0; i < z.count(); ++i) {
-        const T* p = weights + i * z.l * z.s;
-        const T* gi = g + z.o_offset(i);
-        if (dv)
-            gemm(true, false, z.s, z.dv, z.l, T(1), p, z.s, gi, z.ld_vo(), dv + z.v_offset(i),
-                 z.ld_vo());
-        if (!dq && !dk) continue;
-        gemm(false, true, z.l, z.s, z.dv, T(1), gi, z.ld_vo(), v.data + v.offsets[i], v.ld,
-             ds.data(), z.s);
-        for (std::size_t r = 0; r < z.l; ++r) {
-            T* row = ds.data() + r * z.s;
-            const T* pr = p + r * z.s;
-            T t = 0;
-            for (std::size_t c = 0; c < z.s; ++c) t += row[c] * pr[c];
-            for (std::size_t c = 0; c < z.s; ++c) row[c] = pr[c] * (row[c] - t);
+    for_blocks(z, [&](std::size_t first, std::size_t last) {
+        std::vector<T> ds(z.l * z.s);
+        for (std::size_t i = first; i < last; ++i) {
+            const T* p = weights + i * z.l * z.s;
+            const T* gi = g + z.o_offset(i);
+            if (dv)
+                gemm(true, false, z.s, z.dv, z.l, T(1), p, z.s, gi, z.ld_vo(), dv + z.v_offset(i),
+                     z.ld_vo());
+            if (!dq && !dk) continue;
+            gemm(false, true, z.l, z.s, z.dv, T(1), gi, z.ld_vo(), v.data + v.offsets[i], v.ld,
+                 ds.data(), z.s);
+            for (std::size_t r = 0; r < z.l; ++r) {
+                T* row = ds.data() + r * z.s;
+                const T* pr = p + r * z.s;
+                T t = 0;
+                for (std::size_t c = 0; c < z.s; ++c) t += row[c] * pr[c];
+                for (std::size_t c = 0; c < z.s; ++c) row[c] = pr[c] * (row[c] - t);
+            }
+            if (dq)
+                gemm(false, false, z.l, z.d, z.s, scale, ds.data(), z.s, k.data + k.offsets[i],
+                     k.ld, dq + z.q_offset(i), z.ld_qk());
+            if (dk)
+                gemm(true, false, z.s, z.d, z.l, scale, ds.data(), z.s, q.data + q.offsets[i], q.ld,
+                     dk + z.k_offset(i), z.ld_qk());
         }
-        if (dq)
-            gemm(false, false, z.l, z.d, z.s, scale, ds.data(), z.s, k.data + k.offsets[i], k.ld,
-                 dq + z.q_offset(i), z.ld_qk());
-        if (dk)
-            gemm(true, false, z.s, z.d, z.l, scale, ds.data(), z.s, q.data + q.offsets[i], q.ld,
-                 dk + z.k_offset(i), z.ld_qk());
-    }
+    });
 }
 
 // ---- The same with recorded ops: the backward when the sweep records (create_graph).

@@ -1,6 +1,7 @@
 #include <tapegrad/broadcast.hpp>
 #include <tapegrad/check.hpp>
 #include <tapegrad/detail/parallel_for.hpp>
+#include <tapegrad/detail/row_exp.hpp>
 #include <tapegrad/ops/arithmetic.hpp>
 #include <tapegrad/ops/math.hpp>
 #include <tapegrad/ops/reduce.hpp>
@@ -41,6 +42,17 @@ Array<T> stable_softmax(const Array<T>& x, std::size_t axis, bool log_space) {
     T* y = out.data();
     const Shape shape(x.shape().begin(), x.shape().end());
     for_each_lane(shape, axis, [&](std::size_t off, std::size_t stride, std::size_t n) {
+        if (stride == 1) {  // a contiguous lane: SIMD exponentials
+            const T m = detail::row_max(in + off, n);
+            if (log_space) {
+                const T log_total = std::log(detail::sum_exp(in + off, n, m, (T*)nullptr));
+                for (std::size_t k = 0; k < n; ++k) y[off + k] = in[off + k] - m - log_total;
+            } else {
+                const T total = detail::sum_exp(in + off, n, m, y + off);
+                for (std::size_t k = 0; k < n; ++k) y[off + k] /= total;
+            }
+            return;
+        }
         T m = in[off];
         for (std::size_t k = 1; k < n; ++k) m = std::max(m, in[off + k * stride]);
         T total = 0;

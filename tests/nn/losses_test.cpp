@@ -189,8 +189,9 @@ TEST(Losses, TargetGradientsPassGradcheck) {
 
 // Logits (N, C) take the fused op (one entry that saves the logits); (N, C, 1) the
 // composite of log_softmax, gather, mul, neg and sum. Both compute the same numbers in the
-// same order, so values and gradients agree to the last bits, with weights, an ignored
-// target and each reduction. Each keeps one (N, C) array for backward (the logits; y).
+// same order (the same row_max and sum_exp), so the values agree to the last bits and the
+// gradients within an ulp (e^y from x − (m + log Σ) against the exp op on y), with weights,
+// an ignored target and each reduction. Each keeps one (N, C) array for backward (the logits; y).
 TEST(Losses, CrossEntropyOfRowsIsOneOpWithTheCompositesNumbers) {
     const std::size_t n = 6, classes = 40;
     Array<double> x = Array<double>::from_shape({n, classes});

@@ -166,6 +166,36 @@ TYPED_TEST(IntraOpThreads, CrossEntropy) {
     }
 }
 
+// Blocks of one head of one item, shared between the threads when their products are below
+// OpenBLAS's threading threshold: GPT-2's heads (T = 64, d = 64), causal and with a float
+// mask; the second-order sweep takes the recorded composite, which has no blocks.
+TYPED_TEST(IntraOpThreads, AttentionHeads) {
+    using T = TypeParam;
+    const std::size_t n = 4, t = 64, heads = 12, d = 64;
+    const std::vector<tg::Array<T>> values{random_array<T>({n, t, heads * d}, 15, -1, 1),
+                                           random_array<T>({n, t, heads * d}, 16, -1, 1),
+                                           random_array<T>({n, t, heads * d}, 17, -1, 1)};
+    std::size_t attention_loops = 0;  // loops the attention forward itself split
+    expect_same_on_two_threads<T>(
+        values,
+        [&](const auto& in) {
+            const std::size_t before = tg::detail::parallel_loops();
+            tg::Tensor<T> y =
+                tg::scaled_dot_product_attention_heads(in[0], in[1], in[2], heads, {}, true);
+            attention_loops += tg::detail::parallel_loops() - before;
+            return y;
+        },
+        false);
+    EXPECT_GT(attention_loops, 0u);
+    const tg::Tensor<T> mask(random_array<T>({t, t}, 18));
+    expect_same_on_two_threads<T>(
+        values,
+        [&](const auto& in) {
+            return tg::scaled_dot_product_attention_heads(in[0], in[1], in[2], heads, mask);
+        },
+        false);
+}
+
 /// Parameters after three AdamW steps (weight decay on), the steps on `threads` threads
 /// (the gradients on one); `split` tells whether the steps split a loop.
 template <class T>
