@@ -1,7 +1,6 @@
 #include <tapegrad/detail/row_exp.hpp>
 
 #include <algorithm>
-#include <cmath>
 #include <limits>
 #include <xsimd/xsimd.hpp>
 

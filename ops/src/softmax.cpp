@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace tg {
 namespace {
@@ -33,8 +34,22 @@ void for_each_lane(const Shape& shape, std::size_t axis, F&& f) {
                          });
 }
 
-/// Writes x − max − log Σ e^(x − max) (log_softmax) or e^(x − max) / Σ e^(x − max)
-/// (softmax) along `axis`.
+/// One contiguous lane of n values: y = x − max − log Σ e^(x − max) (log_softmax) or
+/// e^(x − max) / Σ e^(x − max) (softmax), the exponentials vectorized (row_exp.hpp).
+template <class T>
+void softmax_lane(const T* x, std::size_t n, bool log_space, T* y) {
+    const T m = detail::row_max(x, n);
+    if (log_space) {
+        const T log_total = std::log(detail::sum_exp(x, n, m, static_cast<T*>(nullptr)));
+        for (std::size_t k = 0; k < n; ++k) y[k] = x[k] - m - log_total;
+    } else {
+        const T total = detail::sum_exp(x, n, m, y);
+        for (std::size_t k = 0; k < n; ++k) y[k] /= total;
+    }
+}
+
+/// softmax_lane along `axis`. A lane of an axis before the last (stride > 1) is gathered
+/// into a contiguous buffer and scattered back, so every lane takes the same instructions.
 template <class T>
 Array<T> stable_softmax(const Array<T>& x, std::size_t axis, bool log_space) {
     Array<T> out = Array<T>::from_shape(x.shape());
@@ -42,32 +57,12 @@ Array<T> stable_softmax(const Array<T>& x, std::size_t axis, bool log_space) {
     T* y = out.data();
     const Shape shape(x.shape().begin(), x.shape().end());
     for_each_lane(shape, axis, [&](std::size_t off, std::size_t stride, std::size_t n) {
-        if (stride == 1) {  // a contiguous lane: SIMD exponentials
-            const T m = detail::row_max(in + off, n);
-            if (log_space) {
-                const T log_total = std::log(detail::sum_exp(in + off, n, m, (T*)nullptr));
-                for (std::size_t k = 0; k < n; ++k) y[off + k] = in[off + k] - m - log_total;
-            } else {
-                const T total = detail::sum_exp(in + off, n, m, y + off);
-                for (std::size_t k = 0; k < n; ++k) y[off + k] /= total;
-            }
-            return;
-        }
-        T m = in[off];
-        for (std::size_t k = 1; k < n; ++k) m = std::max(m, in[off + k * stride]);
-        T total = 0;
-        for (std::size_t k = 0; k < n; ++k) {
-            const T e = std::exp(in[off + k * stride] - m);
-            y[off + k * stride] = e;
-            total += e;
-        }
-        if (log_space) {
-            const T log_total = std::log(total);
-            for (std::size_t k = 0; k < n; ++k)
-                y[off + k * stride] = in[off + k * stride] - m - log_total;
-        } else {
-            for (std::size_t k = 0; k < n; ++k) y[off + k * stride] /= total;
-        }
+        if (stride == 1) return softmax_lane(in + off, n, log_space, y + off);
+        thread_local std::vector<T> lane;  // the lane's values, then its result
+        lane.resize(2 * n);
+        for (std::size_t k = 0; k < n; ++k) lane[k] = in[off + k * stride];
+        softmax_lane(lane.data(), n, log_space, lane.data() + n);
+        for (std::size_t k = 0; k < n; ++k) y[off + k * stride] = lane[n + k];
     });
     return out;
 }

@@ -79,12 +79,17 @@ std::vector<std::pair<std::size_t, std::size_t>> ranges_of(std::size_t n, std::s
 
 using Ranges = std::vector<std::pair<std::size_t, std::size_t>>;
 
-TEST(ParallelFor, OneThreadIsOneCall) {
-    BlasThreads one(1);
+/// A loop that two threads would share runs as one call fn(0, n) here, and splits nothing.
+void expect_one_call() {
     const std::size_t n = 8 * kMinElementsPerThread;
     const std::size_t loops_before = tg::detail::parallel_loops();
     EXPECT_EQ(ranges_of(n, kMinElementsPerThread), (Ranges{{0, n}}));
     EXPECT_EQ(tg::detail::parallel_loops(), loops_before);
+}
+
+TEST(ParallelFor, OneThreadIsOneCall) {
+    BlasThreads one(1);
+    expect_one_call();
 }
 
 TEST(ParallelFor, SmallLoopsAreOneCall) {
@@ -98,10 +103,7 @@ TEST(ParallelFor, SerialInsideADataParallelWorker) {
     BlasThreads two(2);
     tg::detail::TeamMember member;
     tg::detail::TeamMemberGuard guard(member);
-    const std::size_t n = 8 * kMinElementsPerThread;
-    const std::size_t loops_before = tg::detail::parallel_loops();
-    EXPECT_EQ(ranges_of(n, kMinElementsPerThread), (Ranges{{0, n}}));
-    EXPECT_EQ(tg::detail::parallel_loops(), loops_before);
+    expect_one_call();
 }
 
 TEST(ParallelFor, NoNesting) {

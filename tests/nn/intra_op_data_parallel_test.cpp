@@ -2,11 +2,11 @@
 // intra-op threads would share runs as one call on the worker (tg::detail::parallel_for;
 // docs/threads.md, "Threads inside one op").
 
+#include "blas_threads_scope.hpp"
 #include "nn/nn_test_util.hpp"
 
 #include <tapegrad/detail/parallel_for.hpp>
 #include <tapegrad/nn/data_parallel.hpp>
-#include <tapegrad/threads.hpp>
 
 #include <atomic>
 #include <mutex>
@@ -24,9 +24,7 @@ std::size_t calls_of_a_large_loop() {
 }
 
 TEST(IntraOpThreads, SerialInsideADataParallelWorker) {
-    detail::apply_thread_policy();
-    const int before = blas_threads();
-    set_blas_threads(2);
+    BlasThreads two(2);
     EXPECT_GT(calls_of_a_large_loop(), 1u);  // outside a worker it splits
     nn::Rng rng(3);
     nn::Sequential<double> net = blog_network<double>(rng);
@@ -49,7 +47,6 @@ TEST(IntraOpThreads, SerialInsideADataParallelWorker) {
     nn::DataParallel<double> parallel(net, loss, options);
     ASSERT_EQ(parallel.workers_for(256), 2u);
     parallel.backward(x, y);
-    set_blas_threads(before);
     EXPECT_EQ(calls, (std::vector<std::size_t>{1, 1}));
 }
 
